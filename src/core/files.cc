@@ -1,0 +1,158 @@
+#include "src/core/files.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+namespace edgepipe {
+
+namespace fs = std::filesystem;
+
+namespace {
+Status ErrnoStatus(const std::string& path, const char* what) {
+  int err = errno;
+  std::string msg = path + ": " + what + ": " + std::strerror(err);
+  if (err == ENOENT) return Status::NotFound(msg);
+  return Status::IOError(msg);
+}
+
+Status FsError(const std::string& path, const char* what, const std::error_code& ec) {
+  std::string msg = path + ": " + what + ": " + ec.message();
+  if (ec == std::errc::no_such_file_or_directory) return Status::NotFound(msg);
+  return Status::IOError(msg);
+}
+}  // namespace
+
+StatusOr<std::string> ReadFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(path, "cannot open for reading");
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Status s = ErrnoStatus(path, "read failed");
+      ::close(fd);
+      return s;
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  if (IsDirectory(path)) return Status::InvalidArgument(path + ": is a directory, expected a file");
+  return out;
+}
+
+Status WriteFileAtomic(const std::string& path, std::string_view data) {
+  static std::atomic<uint64_t> counter{0};
+  std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus(tmp, "cannot open for writing");
+  const char* p = data.data();
+  size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Status s = ErrnoStatus(tmp, "write failed");
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return s;
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    Status s = ErrnoStatus(tmp, "fsync failed");
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  if (::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    return ErrnoStatus(tmp, "close failed");
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    Status s = ErrnoStatus(path, "rename failed");
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  return Status::OK();
+}
+
+bool PathExists(const std::string& path) {
+  std::error_code ec;
+  return fs::exists(path, ec);
+}
+
+bool IsDirectory(const std::string& path) {
+  std::error_code ec;
+  return fs::is_directory(path, ec);
+}
+
+Status CreateDirectories(const std::string& path) {
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) return FsError(path, "cannot create directory", ec);
+  return Status::OK();
+}
+
+Status RemoveAll(const std::string& path) {
+  std::error_code ec;
+  fs::remove_all(path, ec);
+  if (ec) return FsError(path, "cannot remove", ec);
+  return Status::OK();
+}
+
+Status RenamePath(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  fs::rename(from, to, ec);
+  if (ec) return FsError(from, ("cannot rename to " + to).c_str(), ec);
+  return Status::OK();
+}
+
+Status CopyRecursively(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
+  if (ec) return FsError(from, ("cannot copy to " + to).c_str(), ec);
+  return Status::OK();
+}
+
+StatusOr<std::vector<std::string>> ListDirectory(const std::string& path) {
+  std::error_code ec;
+  fs::directory_iterator it(path, ec);
+  if (ec) return FsError(path, "cannot list directory", ec);
+  std::vector<std::string> names;
+  for (const auto& entry : it) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+StatusOr<std::vector<std::string>> ListFilesRecursively(const std::string& root) {
+  std::error_code ec;
+  fs::recursive_directory_iterator it(root, ec);
+  if (ec) return FsError(root, "cannot list directory", ec);
+  std::vector<std::string> paths;
+  for (const auto& entry : it) {
+    if (entry.is_regular_file()) paths.push_back(entry.path().string());
+  }
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+std::string JoinPath(std::string_view a, std::string_view b) {
+  if (a.empty()) return std::string(b);
+  std::string out(a);
+  if (out.back() != '/') out.push_back('/');
+  out.append(b);
+  return out;
+}
+
+}  // namespace edgepipe
