@@ -1,0 +1,42 @@
+// Save/load a Sequential model in the TF.js layers format (the project's
+// "full-precision model"): a directory with
+//   model.json   {"format": "layers-model", "generatedBy", "convertedBy": null,
+//                 "modelTopology": <Keras 2 Sequential JSON>,
+//                 "weightsManifest": [{"paths": ["weights.bin"], "weights": [...]}],
+//                 "userDefinedMetadata": {"signature": ..., "user": ...}}
+//   weights.bin  float32 little-endian weights in manifest order
+//                ("dense/kernel" (784, 64), "dense/bias" (64), ...).
+// `@tensorflow/tfjs` loads it with tf.loadLayersModel (tests/js/tfjs_predict.js).
+//
+// Both functions are thread-safe with respect to each other on different
+// directories; the model must not be mutated during SaveModel.
+#ifndef EDGEPIPE_NN_SAVING_H_
+#define EDGEPIPE_NN_SAVING_H_
+
+#include <memory>
+#include <string>
+
+#include "src/core/status.h"
+#include "src/nn/model.h"
+
+namespace edgepipe::nn {
+
+inline constexpr char kModelJsonName[] = "model.json";
+inline constexpr char kWeightsBinName[] = "weights.bin";
+
+// Creates `dir` if needed and writes weights.bin then model.json, each
+// atomically (a reader never sees a half-written file). Requires Build().
+Status SaveModel(const Sequential& model, const std::string& dir);
+
+// Reads and validates everything: JSON syntax, format, class names, layer
+// configs, the manifest against the topology, weights.bin's size. Errors name
+// the file and the field, e.g.
+//   "<dir>/model.json: field 'modelTopology.config.layers[2].config.units':
+//    expected a positive integer".
+// The returned model is built (not compiled): Predict works at once; call
+// Compile() to continue training.
+StatusOr<std::unique_ptr<Sequential>> LoadModel(const std::string& dir);
+
+}  // namespace edgepipe::nn
+
+#endif  // EDGEPIPE_NN_SAVING_H_
