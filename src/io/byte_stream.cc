@@ -1,0 +1,366 @@
+#include "src/io/byte_stream.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "src/core/files.h"
+
+namespace edgepipe::io {
+namespace {
+
+constexpr size_t kChunk = 1 << 16;
+// 16 + 15: zlib writes/expects a gzip header and trailer with a 32 KiB window.
+constexpr int kGzipWindowBits = 16 + 15;
+
+std::string ErrnoText() { return std::strerror(errno); }
+
+// ---- raw sources --------------------------------------------------------
+
+class FileInput : public InputStream {
+ public:
+  explicit FileInput(int fd) : fd_(fd) {}
+  ~FileInput() override { ::close(fd_); }
+  StatusOr<size_t> Read(char* buf, size_t n) override {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r = ::read(fd_, buf + done, n - done);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return Status::IOError("read failed: " + ErrnoText());
+      }
+      if (r == 0) break;
+      done += static_cast<size_t>(r);
+    }
+    return done;
+  }
+  bool compressed() const override { return false; }
+
+ private:
+  int fd_;
+};
+
+class StringInput : public InputStream {
+ public:
+  explicit StringInput(std::string data) : data_(std::move(data)) {}
+  StatusOr<size_t> Read(char* buf, size_t n) override {
+    size_t k = std::min(n, data_.size() - pos_);
+    std::memcpy(buf, data_.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+  bool compressed() const override { return false; }
+
+ private:
+  std::string data_;
+  size_t pos_ = 0;
+};
+
+// ---- gzip input ---------------------------------------------------------
+
+// Inflates the bytes of a raw source. The raw source must start with the
+// gzip magic (the caller checked); several concatenated members are read in
+// turn, like gunzip.
+class GzipInput : public InputStream {
+ public:
+  explicit GzipInput(std::unique_ptr<InputStream> raw) : raw_(std::move(raw)), in_(kChunk) {
+    std::memset(&zs_, 0, sizeof(zs_));
+    init_ok_ = inflateInit2(&zs_, kGzipWindowBits) == Z_OK;
+  }
+  ~GzipInput() override {
+    if (init_ok_) inflateEnd(&zs_);
+  }
+
+  StatusOr<size_t> Read(char* buf, size_t n) override {
+    if (!init_ok_) return Status::Internal("inflateInit2 failed");
+    zs_.next_out = reinterpret_cast<Bytef*>(buf);
+    size_t produced = 0;
+    while (produced < n && !finished_) {
+      if (zs_.avail_in == 0 && !raw_eof_) {
+        ASSIGN_OR_RETURN(size_t got, raw_->Read(in_.data(), in_.size()));
+        if (got == 0) {
+          raw_eof_ = true;
+        } else {
+          zs_.next_in = reinterpret_cast<Bytef*>(in_.data());
+          zs_.avail_in = static_cast<uInt>(got);
+          compressed_pos_ += got;
+        }
+      }
+      if (zs_.avail_in == 0 && raw_eof_) {
+        if (member_started_) {
+          return Status::Corruption("truncated gzip stream (compressed input ends at byte " +
+                                    std::to_string(compressed_pos_) + " inside a gzip member)");
+        }
+        finished_ = true;  // clean end after a complete member
+        break;
+      }
+      // A new member must start with the magic; anything else after a
+      // complete member is trailing garbage.
+      if (!member_started_ && zs_.avail_in > 0 && members_ > 0 && zs_.next_in[0] != 0x1f) {
+        return Status::Corruption("trailing bytes after gzip stream at compressed byte " +
+                                  std::to_string(compressed_pos_ - zs_.avail_in));
+      }
+      member_started_ = true;
+      size_t want = n - produced;
+      zs_.avail_out = static_cast<uInt>(std::min<size_t>(want, 1u << 30));
+      Bytef* before = zs_.next_out;
+      int rc = inflate(&zs_, Z_NO_FLUSH);
+      produced += static_cast<size_t>(zs_.next_out - before);
+      if (rc == Z_STREAM_END) {
+        member_started_ = false;
+        ++members_;
+        inflateReset(&zs_);
+      } else if (rc == Z_BUF_ERROR) {
+        // No progress possible with the input at hand: loop for more input
+        // (raw_eof_ is then caught above as truncation).
+        if (zs_.avail_in != 0 && zs_.avail_out != 0) {
+          return Status::Corruption("gzip stream error (zlib Z_BUF_ERROR)");
+        }
+      } else if (rc != Z_OK) {
+        std::string what = zs_.msg != nullptr ? zs_.msg : ("zlib error " + std::to_string(rc));
+        return Status::Corruption("gzip data error: " + what + " (near compressed byte " +
+                                  std::to_string(compressed_pos_ - zs_.avail_in) + ")");
+      }
+    }
+    return produced;
+  }
+  bool compressed() const override { return true; }
+
+ private:
+  std::unique_ptr<InputStream> raw_;
+  std::vector<char> in_;
+  z_stream zs_;
+  bool init_ok_ = false;
+  bool raw_eof_ = false;
+  bool finished_ = false;
+  bool member_started_ = false;
+  int members_ = 0;
+  size_t compressed_pos_ = 0;
+};
+
+// Wraps a raw source that may be gzip: peeks the first two bytes.
+class PeekedInput : public InputStream {
+ public:
+  PeekedInput(std::string head, std::unique_ptr<InputStream> rest)
+      : head_(std::move(head)), rest_(std::move(rest)) {}
+  StatusOr<size_t> Read(char* buf, size_t n) override {
+    size_t k = std::min(n, head_.size() - pos_);
+    std::memcpy(buf, head_.data() + pos_, k);
+    pos_ += k;
+    if (k == n) return k;
+    ASSIGN_OR_RETURN(size_t more, rest_->Read(buf + k, n - k));
+    return k + more;
+  }
+  bool compressed() const override { return false; }
+
+ private:
+  std::string head_;
+  size_t pos_ = 0;
+  std::unique_ptr<InputStream> rest_;
+};
+
+StatusOr<std::unique_ptr<InputStream>> DetectGzip(std::unique_ptr<InputStream> raw) {
+  char head[2] = {0, 0};
+  ASSIGN_OR_RETURN(size_t got, raw->Read(head, 2));
+  std::string h(head, got);
+  bool gz = HasGzipMagic(h);
+  std::unique_ptr<InputStream> peeked = std::make_unique<PeekedInput>(h, std::move(raw));
+  if (gz) return std::unique_ptr<InputStream>(std::make_unique<GzipInput>(std::move(peeked)));
+  return peeked;
+}
+
+// ---- sinks --------------------------------------------------------------
+
+class RawSink {
+ public:
+  virtual ~RawSink() = default;
+  virtual Status Write(const char* data, size_t n) = 0;
+  virtual Status Finish() = 0;
+};
+
+class FileSink : public RawSink {
+ public:
+  explicit FileSink(int fd) : fd_(fd) {}
+  ~FileSink() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Status Write(const char* data, size_t n) override {
+    while (n > 0) {
+      ssize_t w = ::write(fd_, data, n);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return Status::IOError("write failed: " + ErrnoText());
+      }
+      data += w;
+      n -= static_cast<size_t>(w);
+    }
+    return Status::OK();
+  }
+  Status Finish() override {
+    if (::fsync(fd_) != 0) return Status::IOError("fsync failed: " + ErrnoText());
+    int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0) return Status::IOError("close failed: " + ErrnoText());
+    return Status::OK();
+  }
+
+ private:
+  int fd_;
+};
+
+class StringSink : public RawSink {
+ public:
+  explicit StringSink(std::string* out) : out_(out) {}
+  Status Write(const char* data, size_t n) override {
+    out_->append(data, n);
+    return Status::OK();
+  }
+  Status Finish() override { return Status::OK(); }
+
+ private:
+  std::string* out_;
+};
+
+// Buffers small appends (records are often a few hundred bytes) so the OS
+// sees large writes, and deflates them when compressing.
+class SinkOutput : public OutputStream {
+ public:
+  SinkOutput(std::unique_ptr<RawSink> sink, Compression compression)
+      : sink_(std::move(sink)), gzip_(compression == Compression::kGzip) {
+    buf_.reserve(kChunk);
+    if (gzip_) {
+      std::memset(&zs_, 0, sizeof(zs_));
+      init_ok_ = deflateInit2(&zs_, Z_DEFAULT_COMPRESSION, Z_DEFLATED, kGzipWindowBits, 8,
+                              Z_DEFAULT_STRATEGY) == Z_OK;
+      out_.resize(kChunk);
+    }
+  }
+  ~SinkOutput() override {
+    if (gzip_ && init_ok_) deflateEnd(&zs_);
+  }
+
+  Status Append(std::string_view data) override {
+    if (closed_) return Status::FailedPrecondition("append after Close()");
+    if (buf_.size() + data.size() > kChunk) {
+      RETURN_IF_ERROR(Flush(Z_NO_FLUSH));
+      if (data.size() >= kChunk) return Emit(data.data(), data.size(), Z_NO_FLUSH);
+    }
+    buf_.append(data);
+    return Status::OK();
+  }
+
+  Status Close() override {
+    if (closed_) return Status::OK();
+    closed_ = true;
+    RETURN_IF_ERROR(Flush(Z_FINISH));
+    return sink_->Finish();
+  }
+
+ private:
+  Status Flush(int flush) {
+    Status s = Emit(buf_.data(), buf_.size(), flush);
+    buf_.clear();
+    return s;
+  }
+
+  Status Emit(const char* data, size_t n, int flush) {
+    if (!gzip_) return sink_->Write(data, n);
+    if (!init_ok_) return Status::Internal("deflateInit2 failed");
+    zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
+    zs_.avail_in = static_cast<uInt>(n);
+    int rc;
+    do {
+      zs_.next_out = reinterpret_cast<Bytef*>(out_.data());
+      zs_.avail_out = static_cast<uInt>(out_.size());
+      rc = deflate(&zs_, flush);
+      if (rc == Z_STREAM_ERROR) return Status::Internal("deflate failed");
+      size_t have = out_.size() - zs_.avail_out;
+      if (have > 0) RETURN_IF_ERROR(sink_->Write(out_.data(), have));
+    } while (zs_.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
+    return Status::OK();
+  }
+
+  std::unique_ptr<RawSink> sink_;
+  bool gzip_;
+  bool closed_ = false;
+  std::string buf_;
+  z_stream zs_;
+  bool init_ok_ = false;
+  std::vector<char> out_;
+};
+
+}  // namespace
+
+bool HasGzipMagic(std::string_view bytes) {
+  return bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
+         static_cast<unsigned char>(bytes[1]) == 0x8b;
+}
+
+StatusOr<std::unique_ptr<InputStream>> OpenInputFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return Status::NotFound(path + ": no such file");
+    return Status::IOError(path + ": cannot open: " + ErrnoText());
+  }
+  auto s = DetectGzip(std::make_unique<FileInput>(fd));
+  if (!s.ok()) return s.status().WithContext(path);
+  return s;
+}
+
+std::unique_ptr<InputStream> InputFromString(std::string data) {
+  // Reading a string cannot fail, so the detection cannot either.
+  bool gz = HasGzipMagic(data);
+  auto raw = std::make_unique<StringInput>(std::move(data));
+  if (gz) return std::make_unique<GzipInput>(std::move(raw));
+  return raw;
+}
+
+StatusOr<std::unique_ptr<OutputStream>> CreateOutputFile(const std::string& path,
+                                                         Compression compression) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IOError(path + ": cannot create: " + ErrnoText());
+  return std::unique_ptr<OutputStream>(
+      std::make_unique<SinkOutput>(std::make_unique<FileSink>(fd), compression));
+}
+
+std::unique_ptr<OutputStream> OutputToString(std::string* out, Compression compression) {
+  return std::make_unique<SinkOutput>(std::make_unique<StringSink>(out), compression);
+}
+
+std::string GzipCompress(std::string_view data) {
+  std::string out;
+  auto stream = OutputToString(&out, Compression::kGzip);
+  // Compressing into memory fails only on a zlib initialisation failure,
+  // which leaves `out` empty and is caught by any reader.
+  (void)stream->Append(data);
+  (void)stream->Close();
+  return out;
+}
+
+StatusOr<std::string> GzipDecompress(std::string_view data) {
+  if (!HasGzipMagic(data)) return Status::Corruption("not a gzip stream (missing 1f 8b magic)");
+  GzipInput in(std::make_unique<StringInput>(std::string(data)));
+  std::string out;
+  std::vector<char> buf(kChunk);
+  while (true) {
+    ASSIGN_OR_RETURN(size_t got, in.Read(buf.data(), buf.size()));
+    if (got == 0) break;
+    out.append(buf.data(), got);
+  }
+  return out;
+}
+
+StatusOr<std::string> ReadMaybeGzipFile(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+  if (!HasGzipMagic(bytes)) return bytes;
+  auto out = GzipDecompress(bytes);
+  if (!out.ok()) return out.status().WithContext(path);
+  return out;
+}
+
+}  // namespace edgepipe::io
