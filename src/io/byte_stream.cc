@@ -297,8 +297,7 @@ class SinkOutput : public OutputStream {
 }  // namespace
 
 bool HasGzipMagic(std::string_view bytes) {
-  return bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
-         static_cast<unsigned char>(bytes[1]) == 0x8b;
+  return bytes.starts_with(std::string_view("\x1f\x8b", 2));
 }
 
 StatusOr<std::unique_ptr<InputStream>> OpenInputFile(const std::string& path) {
@@ -356,9 +355,9 @@ StatusOr<std::string> GzipDecompress(std::string_view data) {
 }
 
 StatusOr<std::string> ReadMaybeGzipFile(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
-  if (!HasGzipMagic(bytes)) return bytes;
-  auto out = GzipDecompress(bytes);
+  StatusOr<std::string> bytes = ReadFile(path);
+  if (!bytes.ok() || !HasGzipMagic(*bytes)) return bytes;
+  auto out = GzipDecompress(*bytes);
   if (!out.ok()) return out.status().WithContext(path);
   return out;
 }
