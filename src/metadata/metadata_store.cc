@@ -1,0 +1,1129 @@
+#include "src/metadata/metadata_store.h"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <set>
+#include <utility>
+
+#include "src/core/files.h"
+
+namespace edgepipe::metadata {
+namespace {
+
+// The v10 tables. Names, columns and types follow MLMD's SQLite query config
+// (schema_version 10) so the file is a valid MLMD store.
+constexpr const char* kCreateSchema[] = {
+    "CREATE TABLE IF NOT EXISTS `Type` (`id` INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " `name` VARCHAR(255) NOT NULL, `version` VARCHAR(255), `type_kind` TINYINT(1) NOT NULL,"
+    " `description` TEXT, `input_type` TEXT, `output_type` TEXT,"
+    " `external_id` VARCHAR(255) UNIQUE)",
+    "CREATE TABLE IF NOT EXISTS `ParentType` (`type_id` INT NOT NULL,"
+    " `parent_type_id` INT NOT NULL, PRIMARY KEY (`type_id`, `parent_type_id`))",
+    "CREATE TABLE IF NOT EXISTS `TypeProperty` (`type_id` INT NOT NULL,"
+    " `name` VARCHAR(255) NOT NULL, `data_type` INT NULL, PRIMARY KEY (`type_id`, `name`))",
+    "CREATE TABLE IF NOT EXISTS `Artifact` (`id` INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " `type_id` INT NOT NULL, `uri` TEXT, `state` INT, `name` VARCHAR(255),"
+    " `external_id` VARCHAR(255) UNIQUE, `create_time_since_epoch` INT NOT NULL DEFAULT 0,"
+    " `last_update_time_since_epoch` INT NOT NULL DEFAULT 0, UNIQUE(`type_id`, `name`))",
+    "CREATE TABLE IF NOT EXISTS `ArtifactProperty` (`artifact_id` INT NOT NULL,"
+    " `name` VARCHAR(255) NOT NULL, `is_custom_property` TINYINT(1) NOT NULL,"
+    " `int_value` INT, `double_value` DOUBLE, `string_value` TEXT, `byte_value` BLOB,"
+    " `proto_value` BLOB, `bool_value` BOOLEAN,"
+    " PRIMARY KEY (`artifact_id`, `name`, `is_custom_property`))",
+    "CREATE TABLE IF NOT EXISTS `Execution` (`id` INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " `type_id` INT NOT NULL, `last_known_state` INT, `name` VARCHAR(255),"
+    " `external_id` VARCHAR(255) UNIQUE, `create_time_since_epoch` INT NOT NULL DEFAULT 0,"
+    " `last_update_time_since_epoch` INT NOT NULL DEFAULT 0, UNIQUE(`type_id`, `name`))",
+    "CREATE TABLE IF NOT EXISTS `ExecutionProperty` (`execution_id` INT NOT NULL,"
+    " `name` VARCHAR(255) NOT NULL, `is_custom_property` TINYINT(1) NOT NULL,"
+    " `int_value` INT, `double_value` DOUBLE, `string_value` TEXT, `byte_value` BLOB,"
+    " `proto_value` BLOB, `bool_value` BOOLEAN,"
+    " PRIMARY KEY (`execution_id`, `name`, `is_custom_property`))",
+    "CREATE TABLE IF NOT EXISTS `Context` (`id` INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " `type_id` INT NOT NULL, `name` VARCHAR(255) NOT NULL, `external_id` VARCHAR(255) UNIQUE,"
+    " `create_time_since_epoch` INT NOT NULL DEFAULT 0,"
+    " `last_update_time_since_epoch` INT NOT NULL DEFAULT 0, UNIQUE(`type_id`, `name`))",
+    "CREATE TABLE IF NOT EXISTS `ContextProperty` (`context_id` INT NOT NULL,"
+    " `name` VARCHAR(255) NOT NULL, `is_custom_property` TINYINT(1) NOT NULL,"
+    " `int_value` INT, `double_value` DOUBLE, `string_value` TEXT, `byte_value` BLOB,"
+    " `proto_value` BLOB, `bool_value` BOOLEAN,"
+    " PRIMARY KEY (`context_id`, `name`, `is_custom_property`))",
+    "CREATE TABLE IF NOT EXISTS `ParentContext` (`context_id` INT NOT NULL,"
+    " `parent_context_id` INT NOT NULL, PRIMARY KEY (`context_id`, `parent_context_id`))",
+    "CREATE TABLE IF NOT EXISTS `Event` (`id` INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " `artifact_id` INT NOT NULL, `execution_id` INT NOT NULL, `type` INT NOT NULL,"
+    " `milliseconds_since_epoch` INT, UNIQUE(`artifact_id`, `execution_id`, `type`))",
+    "CREATE TABLE IF NOT EXISTS `EventPath` (`event_id` INT NOT NULL,"
+    " `is_index_step` TINYINT(1) NOT NULL, `step_index` INT, `step_key` TEXT)",
+    "CREATE TABLE IF NOT EXISTS `Association` (`id` INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " `context_id` INT NOT NULL, `execution_id` INT NOT NULL,"
+    " UNIQUE(`context_id`, `execution_id`))",
+    "CREATE TABLE IF NOT EXISTS `Attribution` (`id` INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " `context_id` INT NOT NULL, `artifact_id` INT NOT NULL,"
+    " UNIQUE(`context_id`, `artifact_id`))",
+    "CREATE TABLE IF NOT EXISTS `MLMDEnv` (`schema_version` INTEGER PRIMARY KEY)",
+    // MLMD's secondary indices for the lookups the runner and CLI make.
+    "CREATE INDEX IF NOT EXISTS `idx_artifact_uri` ON `Artifact`(`uri`)",
+    "CREATE INDEX IF NOT EXISTS `idx_event_execution_id` ON `Event`(`execution_id`)",
+    "CREATE INDEX IF NOT EXISTS `idx_eventpath_event_id` ON `EventPath`(`event_id`)",
+    "CREATE INDEX IF NOT EXISTS `idx_parentcontext_parent_context_id`"
+    " ON `ParentContext`(`parent_context_id`)",
+    "CREATE INDEX IF NOT EXISTS `idx_type_name` ON `Type`(`name`)",
+};
+
+constexpr const char* kRequiredTables[] = {
+    "Type",      "TypeProperty",      "ParentType",  "Artifact",        "ArtifactProperty",
+    "Execution", "ExecutionProperty", "Context",     "ContextProperty", "ParentContext",
+    "Event",     "EventPath",         "Association", "Attribution",     "MLMDEnv"};
+
+// Type.type_kind values.
+constexpr int kExecutionKind = 0;
+constexpr int kArtifactKind = 1;
+constexpr int kContextKind = 2;
+
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A prepared statement; finalized on destruction.
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(Stmt&& o) noexcept : stmt_(std::exchange(o.stmt_, nullptr)), db_(o.db_) {}
+  Stmt& operator=(Stmt&& o) noexcept {
+    std::swap(stmt_, o.stmt_);
+    db_ = o.db_;
+    return *this;
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+
+  static StatusOr<Stmt> Prepare(sqlite3* db, const std::string& sql) {
+    Stmt s;
+    s.db_ = db;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s.stmt_, nullptr) != SQLITE_OK) {
+      return Status::Internal(std::string("cannot prepare \"") + sql + "\": " + sqlite3_errmsg(db));
+    }
+    return s;
+  }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Stmt& Bind(int i, double v) {
+    sqlite3_bind_double(stmt_, i, v);
+    return *this;
+  }
+  Stmt& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& BindNull(int i) {
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+  Stmt& BindOptionalText(int i, const std::string& v) {
+    return v.empty() ? BindNull(i) : Bind(i, v);
+  }
+  // Returns true for a row, false when done.
+  StatusOr<bool> Step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    if (rc == SQLITE_CONSTRAINT) {
+      return Status::FailedPrecondition(std::string("constraint violated: ") + sqlite3_errmsg(db_));
+    }
+    return Status::IOError(std::string("sqlite: ") + sqlite3_errmsg(db_));
+  }
+  Status Run() {
+    auto r = Step();
+    return r.ok() ? Status::OK() : r.status();
+  }
+  bool IsNull(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+  int64_t Int(int c) const { return sqlite3_column_int64(stmt_, c); }
+  double Double(int c) const { return sqlite3_column_double(stmt_, c); }
+  std::string Text(int c) const {
+    const unsigned char* p = sqlite3_column_text(stmt_, c);
+    if (p == nullptr) return {};
+    return std::string(reinterpret_cast<const char*>(p),
+                       static_cast<size_t>(sqlite3_column_bytes(stmt_, c)));
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  sqlite3* db_ = nullptr;
+};
+
+Status ExecSql(sqlite3* db, const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errmsg(db);
+    sqlite3_free(err);
+    return Status::IOError("sqlite: " + msg + " (in \"" + sql + "\")");
+  }
+  return Status::OK();
+}
+
+std::string IdList(const std::vector<int64_t>& ids) {
+  std::string s;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) s += ",";
+    s += std::to_string(ids[i]);
+  }
+  return s;
+}
+
+// Property tables differ only in their names.
+struct NodeTables {
+  const char* table;       // "Artifact"
+  const char* prop_table;  // "ArtifactProperty"
+  const char* id_column;   // "artifact_id"
+  int kind;
+  const char* what;  // "artifact"
+};
+constexpr NodeTables kArtifactTables{"Artifact", "ArtifactProperty", "artifact_id", kArtifactKind,
+                                     "artifact"};
+constexpr NodeTables kExecutionTables{"Execution", "ExecutionProperty", "execution_id",
+                                      kExecutionKind, "execution"};
+constexpr NodeTables kContextTables{"Context", "ContextProperty", "context_id", kContextKind,
+                                    "context"};
+
+PropertyType TypeOfValue(const Value& v) {
+  if (std::holds_alternative<int64_t>(v)) return PropertyType::kInt;
+  if (std::holds_alternative<double>(v)) return PropertyType::kDouble;
+  return PropertyType::kString;
+}
+
+const char* PropertyTypeName(PropertyType t) {
+  switch (t) {
+    case PropertyType::kInt:
+      return "INT";
+    case PropertyType::kDouble:
+      return "DOUBLE";
+    case PropertyType::kString:
+      return "STRING";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+struct TypeRecord {
+  int64_t id = 0;
+  std::string name;
+  std::map<std::string, PropertyType> properties;
+};
+
+}  // namespace
+
+// All functions expect the caller to hold store.mu_ (and, for writes, an open
+// transaction).
+class MetadataStore::Impl {
+ public:
+  static Status Begin(MetadataStore& s) { return ExecSql(s.db_, "BEGIN IMMEDIATE"); }
+  static Status Commit(MetadataStore& s) { return ExecSql(s.db_, "COMMIT"); }
+  static void Rollback(MetadataStore& s) {
+    sqlite3_exec(s.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+
+  // Runs `fn` in one transaction: commit if it returns OK, roll back otherwise.
+  template <typename T, typename Fn>
+  static StatusOr<T> InTransaction(MetadataStore& s, Fn&& fn) {
+    Status st = Begin(s);
+    if (!st.ok()) return st.WithContext(s.path_);
+    StatusOr<T> r = fn();
+    if (!r.ok()) {
+      Rollback(s);
+      return r.status().WithContext(s.path_);
+    }
+    st = Commit(s);
+    if (!st.ok()) {
+      Rollback(s);
+      return st.WithContext(s.path_);
+    }
+    return r;
+  }
+
+  static StatusOr<std::optional<TypeRecord>> FindType(MetadataStore& s, const std::string& name,
+                                                      int kind) {
+    ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(s.db_,
+                                           "SELECT id, name FROM `Type` WHERE name = ? AND "
+                                           "version IS NULL AND type_kind = ?"));
+    q.Bind(1, name).Bind(2, static_cast<int64_t>(kind));
+    ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<TypeRecord>();
+    TypeRecord t;
+    t.id = q.Int(0);
+    t.name = q.Text(1);
+    ASSIGN_OR_RETURN(t.properties, TypeProperties(s, t.id));
+    return std::optional<TypeRecord>(std::move(t));
+  }
+
+  static StatusOr<std::map<std::string, PropertyType>> TypeProperties(MetadataStore& s,
+                                                                      int64_t type_id) {
+    ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(s.db_,
+                                           "SELECT name, data_type FROM `TypeProperty` WHERE "
+                                           "type_id = ?"));
+    q.Bind(1, type_id);
+    std::map<std::string, PropertyType> props;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      props[q.Text(0)] = static_cast<PropertyType>(q.Int(1));
+    }
+    return props;
+  }
+
+  static StatusOr<int64_t> PutType(MetadataStore& s, const TypeRecord& type, int kind) {
+    if (type.name.empty()) return Status::InvalidArgument("type name is empty");
+    for (const auto& [name, pt] : type.properties) {
+      if (pt == PropertyType::kUnknown) {
+        return Status::InvalidArgument("type " + type.name + ": property " + name +
+                                       " has type UNKNOWN");
+      }
+    }
+    ASSIGN_OR_RETURN(std::optional<TypeRecord> existing, FindType(s, type.name, kind));
+    int64_t id;
+    std::map<std::string, PropertyType> have;
+    if (existing) {
+      id = existing->id;
+      have = existing->properties;
+      for (const auto& [name, pt] : type.properties) {
+        auto it = have.find(name);
+        if (it != have.end() && it->second != pt) {
+          return Status::FailedPrecondition("type " + type.name + ": property " + name +
+                                            " is stored as " + PropertyTypeName(it->second) +
+                                            ", not " + PropertyTypeName(pt));
+        }
+      }
+    } else {
+      ASSIGN_OR_RETURN(Stmt ins,
+                       Stmt::Prepare(s.db_, "INSERT INTO `Type`(name, type_kind) VALUES(?, ?)"));
+      ins.Bind(1, type.name).Bind(2, static_cast<int64_t>(kind));
+      RETURN_IF_ERROR(ins.Run());
+      id = sqlite3_last_insert_rowid(s.db_);
+    }
+    for (const auto& [name, pt] : type.properties) {
+      if (have.count(name)) continue;
+      ASSIGN_OR_RETURN(Stmt ins, Stmt::Prepare(s.db_,
+                                               "INSERT INTO `TypeProperty`(type_id, name, "
+                                               "data_type) VALUES(?, ?, ?)"));
+      ins.Bind(1, id).Bind(2, name).Bind(3, static_cast<int64_t>(pt));
+      RETURN_IF_ERROR(ins.Run());
+    }
+    return id;
+  }
+
+  static StatusOr<TypeRecord> TypeById(MetadataStore& s, int64_t type_id, int kind,
+                                       const char* what) {
+    ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(s.db_,
+                                           "SELECT id, name FROM `Type` WHERE id = ? AND "
+                                           "type_kind = ?"));
+    q.Bind(1, type_id).Bind(2, static_cast<int64_t>(kind));
+    ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) {
+      return Status::NotFound(std::string(what) + " type id " + std::to_string(type_id) +
+                              " does not exist");
+    }
+    TypeRecord t;
+    t.id = q.Int(0);
+    t.name = q.Text(1);
+    ASSIGN_OR_RETURN(t.properties, TypeProperties(s, t.id));
+    return t;
+  }
+
+  static Status CheckProperties(const TypeRecord& type, const PropertyMap& props,
+                                const char* what) {
+    for (const auto& [name, value] : props) {
+      auto it = type.properties.find(name);
+      if (it == type.properties.end()) {
+        return Status::InvalidArgument(std::string(what) + " of type " + type.name + ": property " +
+                                       name +
+                                       " is not declared by the type (use custom_properties)");
+      }
+      if (it->second != TypeOfValue(value)) {
+        return Status::InvalidArgument(std::string(what) + " of type " + type.name + ": property " +
+                                       name + " is declared " + PropertyTypeName(it->second) +
+                                       " but the value is " + PropertyTypeName(TypeOfValue(value)));
+      }
+    }
+    return Status::OK();
+  }
+
+  static Status WriteProperties(MetadataStore& s, const NodeTables& t, int64_t id,
+                                const PropertyMap& props, const PropertyMap& custom) {
+    {
+      ASSIGN_OR_RETURN(Stmt del, Stmt::Prepare(s.db_, std::string("DELETE FROM `") + t.prop_table +
+                                                          "` WHERE " + t.id_column + " = ?"));
+      del.Bind(1, id);
+      RETURN_IF_ERROR(del.Run());
+    }
+    for (int custom_flag = 0; custom_flag < 2; ++custom_flag) {
+      const PropertyMap& m = custom_flag ? custom : props;
+      for (const auto& [name, value] : m) {
+        const char* column = std::holds_alternative<int64_t>(value)  ? "int_value"
+                             : std::holds_alternative<double>(value) ? "double_value"
+                                                                     : "string_value";
+        ASSIGN_OR_RETURN(Stmt ins,
+                         Stmt::Prepare(s.db_, std::string("INSERT INTO `") + t.prop_table + "`(" +
+                                                  t.id_column + ", name, is_custom_property, " +
+                                                  column + ") VALUES(?, ?, ?, ?)"));
+        ins.Bind(1, id).Bind(2, name).Bind(3, static_cast<int64_t>(custom_flag));
+        std::visit([&](const auto& v) { ins.Bind(4, v); }, value);
+        RETURN_IF_ERROR(ins.Run());
+      }
+    }
+    return Status::OK();
+  }
+
+  static Status ReadProperties(MetadataStore& s, const NodeTables& t, int64_t id,
+                               PropertyMap* props, PropertyMap* custom) {
+    ASSIGN_OR_RETURN(Stmt q,
+                     Stmt::Prepare(s.db_, std::string("SELECT name, is_custom_property, "
+                                                      "int_value, double_value, "
+                                                      "string_value FROM `") +
+                                              t.prop_table + "` WHERE " + t.id_column + " = ?"));
+    q.Bind(1, id);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      PropertyMap* m = q.Int(1) ? custom : props;
+      Value v;
+      if (!q.IsNull(2)) {
+        v = q.Int(2);
+      } else if (!q.IsNull(3)) {
+        v = q.Double(3);
+      } else {
+        v = q.Text(4);
+      }
+      (*m)[q.Text(0)] = std::move(v);
+    }
+    return Status::OK();
+  }
+
+  static Status CheckRowExists(MetadataStore& s, const char* table, int64_t id, const char* what) {
+    ASSIGN_OR_RETURN(
+        Stmt q, Stmt::Prepare(s.db_, std::string("SELECT 1 FROM `") + table + "` WHERE id = ?"));
+    q.Bind(1, id);
+    ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row)
+      return Status::NotFound(std::string(what) + " " + std::to_string(id) + " does not exist");
+    return Status::OK();
+  }
+
+  static StatusOr<int64_t> PutArtifactLocked(MetadataStore& s, const Artifact& a) {
+    int64_t now = NowMillis();
+    int64_t type_id = a.type_id;
+    if (a.id != 0) {
+      ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(s.db_, "SELECT type_id FROM `Artifact` WHERE id = ?"));
+      q.Bind(1, a.id);
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return Status::NotFound("artifact " + std::to_string(a.id) + " does not exist");
+      if (type_id != 0 && type_id != q.Int(0)) {
+        return Status::InvalidArgument("artifact " + std::to_string(a.id) +
+                                       ": type_id cannot change");
+      }
+      type_id = q.Int(0);
+    }
+    ASSIGN_OR_RETURN(TypeRecord type, TypeById(s, type_id, kArtifactKind, "artifact"));
+    RETURN_IF_ERROR(CheckProperties(type, a.properties, "artifact"));
+    int64_t id = a.id;
+    if (id == 0) {
+      ASSIGN_OR_RETURN(Stmt ins, Stmt::Prepare(s.db_,
+                                               "INSERT INTO `Artifact`(type_id, uri, state, name, "
+                                               "create_time_since_epoch, "
+                                               "last_update_time_since_epoch) VALUES(?, ?, ?, ?, "
+                                               "?, ?)"));
+      ins.Bind(1, type_id).Bind(2, a.uri).Bind(3, static_cast<int64_t>(a.state));
+      ins.BindOptionalText(4, a.name).Bind(5, now).Bind(6, now);
+      RETURN_IF_ERROR(ins.Run());
+      id = sqlite3_last_insert_rowid(s.db_);
+    } else {
+      ASSIGN_OR_RETURN(Stmt up, Stmt::Prepare(s.db_,
+                                              "UPDATE `Artifact` SET uri = ?, state = ?, "
+                                              "last_update_time_since_epoch = ? WHERE id = ?"));
+      up.Bind(1, a.uri).Bind(2, static_cast<int64_t>(a.state)).Bind(3, now).Bind(4, id);
+      RETURN_IF_ERROR(up.Run());
+    }
+    RETURN_IF_ERROR(WriteProperties(s, kArtifactTables, id, a.properties, a.custom_properties));
+    return id;
+  }
+
+  static StatusOr<int64_t> PutExecutionLocked(MetadataStore& s, const Execution& e) {
+    int64_t now = NowMillis();
+    int64_t type_id = e.type_id;
+    if (e.id != 0) {
+      ASSIGN_OR_RETURN(Stmt q,
+                       Stmt::Prepare(s.db_, "SELECT type_id FROM `Execution` WHERE id = ?"));
+      q.Bind(1, e.id);
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return Status::NotFound("execution " + std::to_string(e.id) + " does not exist");
+      if (type_id != 0 && type_id != q.Int(0)) {
+        return Status::InvalidArgument("execution " + std::to_string(e.id) +
+                                       ": type_id cannot change");
+      }
+      type_id = q.Int(0);
+    }
+    ASSIGN_OR_RETURN(TypeRecord type, TypeById(s, type_id, kExecutionKind, "execution"));
+    RETURN_IF_ERROR(CheckProperties(type, e.properties, "execution"));
+    int64_t id = e.id;
+    if (id == 0) {
+      ASSIGN_OR_RETURN(Stmt ins, Stmt::Prepare(s.db_,
+                                               "INSERT INTO `Execution`(type_id, "
+                                               "last_known_state, name, create_time_since_epoch, "
+                                               "last_update_time_since_epoch) VALUES(?, ?, ?, ?, "
+                                               "?)"));
+      ins.Bind(1, type_id).Bind(2, static_cast<int64_t>(e.last_known_state));
+      ins.BindOptionalText(3, e.name).Bind(4, now).Bind(5, now);
+      RETURN_IF_ERROR(ins.Run());
+      id = sqlite3_last_insert_rowid(s.db_);
+    } else {
+      ASSIGN_OR_RETURN(Stmt up, Stmt::Prepare(s.db_,
+                                              "UPDATE `Execution` SET last_known_state = ?, "
+                                              "last_update_time_since_epoch = ? WHERE id = ?"));
+      up.Bind(1, static_cast<int64_t>(e.last_known_state)).Bind(2, now).Bind(3, id);
+      RETURN_IF_ERROR(up.Run());
+    }
+    RETURN_IF_ERROR(WriteProperties(s, kExecutionTables, id, e.properties, e.custom_properties));
+    return id;
+  }
+
+  static StatusOr<int64_t> PutContextLocked(MetadataStore& s, const Context& c,
+                                            bool reuse_existing) {
+    if (c.name.empty()) return Status::InvalidArgument("context name is empty");
+    int64_t now = NowMillis();
+    int64_t id = c.id;
+    int64_t type_id = c.type_id;
+    if (id == 0 && reuse_existing) {
+      ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(s.db_,
+                                             "SELECT id FROM `Context` WHERE type_id = ? AND "
+                                             "name = ?"));
+      q.Bind(1, type_id).Bind(2, c.name);
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (row) return q.Int(0);  // MLMD reuse_context_if_already_exist: left unchanged
+    }
+    if (id != 0) {
+      ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(s.db_, "SELECT type_id FROM `Context` WHERE id = ?"));
+      q.Bind(1, id);
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return Status::NotFound("context " + std::to_string(id) + " does not exist");
+      type_id = q.Int(0);
+    }
+    ASSIGN_OR_RETURN(TypeRecord type, TypeById(s, type_id, kContextKind, "context"));
+    RETURN_IF_ERROR(CheckProperties(type, c.properties, "context"));
+    if (id == 0) {
+      ASSIGN_OR_RETURN(Stmt ins, Stmt::Prepare(s.db_,
+                                               "INSERT INTO `Context`(type_id, name, "
+                                               "create_time_since_epoch, "
+                                               "last_update_time_since_epoch) VALUES(?, ?, ?, ?)"));
+      ins.Bind(1, type_id).Bind(2, c.name).Bind(3, now).Bind(4, now);
+      Status st = ins.Run();
+      if (!st.ok()) {
+        return Status::FailedPrecondition("context " + type.name + "/" + c.name +
+                                          " already exists");
+      }
+      id = sqlite3_last_insert_rowid(s.db_);
+    } else {
+      ASSIGN_OR_RETURN(Stmt up, Stmt::Prepare(s.db_,
+                                              "UPDATE `Context` SET name = ?, "
+                                              "last_update_time_since_epoch = ? WHERE id = ?"));
+      up.Bind(1, c.name).Bind(2, now).Bind(3, id);
+      RETURN_IF_ERROR(up.Run());
+    }
+    RETURN_IF_ERROR(WriteProperties(s, kContextTables, id, c.properties, c.custom_properties));
+    return id;
+  }
+
+  static Status PutEventLocked(MetadataStore& s, const Event& e) {
+    if (e.type == Event::Type::kUnknown) {
+      return Status::InvalidArgument("event of artifact " + std::to_string(e.artifact_id) +
+                                     " and execution " + std::to_string(e.execution_id) +
+                                     " has type UNKNOWN");
+    }
+    RETURN_IF_ERROR(CheckRowExists(s, "Artifact", e.artifact_id, "artifact"));
+    RETURN_IF_ERROR(CheckRowExists(s, "Execution", e.execution_id, "execution"));
+    ASSIGN_OR_RETURN(Stmt ins, Stmt::Prepare(s.db_,
+                                             "INSERT INTO `Event`(artifact_id, execution_id, "
+                                             "type, milliseconds_since_epoch) VALUES(?, ?, ?, ?)"));
+    ins.Bind(1, e.artifact_id).Bind(2, e.execution_id).Bind(3, static_cast<int64_t>(e.type));
+    ins.Bind(4, e.milliseconds_since_epoch ? e.milliseconds_since_epoch : NowMillis());
+    RETURN_IF_ERROR(ins.Run());
+    int64_t event_id = sqlite3_last_insert_rowid(s.db_);
+    for (const Event::Step& step : e.path) {
+      bool is_index = std::holds_alternative<int64_t>(step.value);
+      ASSIGN_OR_RETURN(Stmt p, Stmt::Prepare(s.db_, std::string("INSERT INTO `EventPath`("
+                                                                "event_id, is_index_step, ") +
+                                                        (is_index ? "step_index" : "step_key") +
+                                                        ") VALUES(?, ?, ?)"));
+      p.Bind(1, event_id).Bind(2, static_cast<int64_t>(is_index));
+      std::visit([&](const auto& v) { p.Bind(3, v); }, step.value);
+      RETURN_IF_ERROR(p.Run());
+    }
+    return Status::OK();
+  }
+
+  static Status PutLink(MetadataStore& s, const char* table, const char* column, int64_t context_id,
+                        int64_t node_id) {
+    ASSIGN_OR_RETURN(Stmt ins,
+                     Stmt::Prepare(s.db_, std::string("INSERT OR IGNORE INTO `") + table +
+                                              "`(context_id, " + column + ") VALUES(?, ?)"));
+    ins.Bind(1, context_id).Bind(2, node_id);
+    return ins.Run();
+  }
+
+  static StatusOr<std::vector<Artifact>> QueryArtifacts(MetadataStore& s, const std::string& where,
+                                                        const std::vector<Value>& args) {
+    ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(s.db_,
+                                           "SELECT A.id, A.type_id, T.name, A.uri, A.name, "
+                                           "A.state, A.create_time_since_epoch, "
+                                           "A.last_update_time_since_epoch FROM `Artifact` AS A "
+                                           "LEFT JOIN `Type` AS T ON T.id = A.type_id " +
+                                               where + " ORDER BY A.id"));
+    for (size_t i = 0; i < args.size(); ++i) {
+      std::visit([&](const auto& v) { q.Bind(static_cast<int>(i + 1), v); }, args[i]);
+    }
+    std::vector<Artifact> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      Artifact a;
+      a.id = q.Int(0);
+      a.type_id = q.Int(1);
+      a.type = q.Text(2);
+      a.uri = q.Text(3);
+      a.name = q.Text(4);
+      a.state = static_cast<Artifact::State>(q.Int(5));
+      a.create_time_since_epoch = q.Int(6);
+      a.last_update_time_since_epoch = q.Int(7);
+      out.push_back(std::move(a));
+    }
+    for (Artifact& a : out) {
+      RETURN_IF_ERROR(
+          ReadProperties(s, kArtifactTables, a.id, &a.properties, &a.custom_properties));
+    }
+    return out;
+  }
+
+  static StatusOr<std::vector<Execution>> QueryExecutions(MetadataStore& s,
+                                                          const std::string& where,
+                                                          const std::vector<Value>& args) {
+    ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(s.db_,
+                                           "SELECT E.id, E.type_id, T.name, E.name, "
+                                           "E.last_known_state, E.create_time_since_epoch, "
+                                           "E.last_update_time_since_epoch FROM `Execution` AS E "
+                                           "LEFT JOIN `Type` AS T ON T.id = E.type_id " +
+                                               where + " ORDER BY E.id"));
+    for (size_t i = 0; i < args.size(); ++i) {
+      std::visit([&](const auto& v) { q.Bind(static_cast<int>(i + 1), v); }, args[i]);
+    }
+    std::vector<Execution> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      Execution e;
+      e.id = q.Int(0);
+      e.type_id = q.Int(1);
+      e.type = q.Text(2);
+      e.name = q.Text(3);
+      e.last_known_state = static_cast<Execution::State>(q.Int(4));
+      e.create_time_since_epoch = q.Int(5);
+      e.last_update_time_since_epoch = q.Int(6);
+      out.push_back(std::move(e));
+    }
+    for (Execution& e : out) {
+      RETURN_IF_ERROR(
+          ReadProperties(s, kExecutionTables, e.id, &e.properties, &e.custom_properties));
+    }
+    return out;
+  }
+
+  static StatusOr<std::vector<Context>> QueryContexts(MetadataStore& s, const std::string& where,
+                                                      const std::vector<Value>& args) {
+    ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(s.db_,
+                                           "SELECT C.id, C.type_id, T.name, C.name, "
+                                           "C.create_time_since_epoch, "
+                                           "C.last_update_time_since_epoch FROM `Context` AS C "
+                                           "LEFT JOIN `Type` AS T ON T.id = C.type_id " +
+                                               where + " ORDER BY C.id"));
+    for (size_t i = 0; i < args.size(); ++i) {
+      std::visit([&](const auto& v) { q.Bind(static_cast<int>(i + 1), v); }, args[i]);
+    }
+    std::vector<Context> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      Context c;
+      c.id = q.Int(0);
+      c.type_id = q.Int(1);
+      c.type = q.Text(2);
+      c.name = q.Text(3);
+      c.create_time_since_epoch = q.Int(4);
+      c.last_update_time_since_epoch = q.Int(5);
+      out.push_back(std::move(c));
+    }
+    for (Context& c : out) {
+      RETURN_IF_ERROR(ReadProperties(s, kContextTables, c.id, &c.properties, &c.custom_properties));
+    }
+    return out;
+  }
+
+  static StatusOr<std::vector<Event>> QueryEvents(MetadataStore& s, const char* column,
+                                                  const std::vector<int64_t>& ids) {
+    std::vector<Event> out;
+    if (ids.empty()) return out;
+    ASSIGN_OR_RETURN(Stmt q,
+                     Stmt::Prepare(s.db_, std::string("SELECT id, artifact_id, execution_id, "
+                                                      "type, milliseconds_since_epoch FROM "
+                                                      "`Event` WHERE ") +
+                                              column + " IN (" + IdList(ids) + ") ORDER BY id"));
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      Event e;
+      e.id = q.Int(0);
+      e.artifact_id = q.Int(1);
+      e.execution_id = q.Int(2);
+      e.type = static_cast<Event::Type>(q.Int(3));
+      e.milliseconds_since_epoch = q.Int(4);
+      out.push_back(std::move(e));
+    }
+    for (Event& e : out) {
+      ASSIGN_OR_RETURN(Stmt p, Stmt::Prepare(s.db_,
+                                             "SELECT is_index_step, step_index, step_key FROM "
+                                             "`EventPath` WHERE event_id = ? ORDER BY rowid"));
+      p.Bind(1, e.id);
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, p.Step());
+        if (!row) break;
+        Event::Step step;
+        if (p.Int(0)) {
+          step.value = p.Int(1);
+        } else {
+          step.value = p.Text(2);
+        }
+        e.path.push_back(std::move(step));
+      }
+    }
+    return out;
+  }
+
+  // Reads and checks an existing database; creates the schema in an empty one.
+  static Status InitSchema(MetadataStore& s, bool read_only) {
+    // The first read tells an SQLite file from anything else.
+    auto prepared =
+        Stmt::Prepare(s.db_, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+    if (!prepared.ok()) {
+      return Status::Corruption(std::string("not an SQLite database (") + sqlite3_errmsg(s.db_) +
+                                ")");
+    }
+    Stmt q = std::move(prepared).value();
+    std::set<std::string> tables;
+    while (true) {
+      auto row = q.Step();
+      if (!row.ok()) {
+        return Status::Corruption(std::string("not an SQLite database (") + sqlite3_errmsg(s.db_) +
+                                  ")");
+      }
+      if (!*row) break;
+      std::string name = q.Text(0);
+      if (name != "sqlite_sequence") tables.insert(name);
+    }
+    if (tables.empty()) {
+      if (read_only) {
+        return Status::FailedPrecondition("empty database, not an ML Metadata store");
+      }
+      RETURN_IF_ERROR(Begin(s));
+      for (const char* sql : kCreateSchema) {
+        Status st = ExecSql(s.db_, sql);
+        if (!st.ok()) {
+          Rollback(s);
+          return st;
+        }
+      }
+      Status st = ExecSql(s.db_, "INSERT INTO `MLMDEnv`(schema_version) VALUES(" +
+                                     std::to_string(kSchemaVersion) + ")");
+      if (!st.ok()) {
+        Rollback(s);
+        return st;
+      }
+      return Commit(s);
+    }
+    if (!tables.count("MLMDEnv")) {
+      std::string list;
+      for (const auto& t : tables) list += (list.empty() ? "" : ", ") + t;
+      return Status::FailedPrecondition(
+          "not an ML Metadata database (no MLMDEnv table; tables: " + list + ")");
+    }
+    ASSIGN_OR_RETURN(Stmt v, Stmt::Prepare(s.db_, "SELECT schema_version FROM `MLMDEnv`"));
+    ASSIGN_OR_RETURN(bool row, v.Step());
+    if (!row) return Status::Corruption("MLMDEnv has no schema_version row");
+    int64_t version = v.Int(0);
+    if (version != kSchemaVersion) {
+      return Status::FailedPrecondition("MLMD schema version " + std::to_string(version) +
+                                        ", expected " + std::to_string(kSchemaVersion) +
+                                        " (edgepipe does not migrate stores)");
+    }
+    for (const char* t : kRequiredTables) {
+      if (!tables.count(t)) {
+        return Status::Corruption(std::string("MLMD schema version 10 but table ") + t +
+                                  " is missing");
+      }
+    }
+    return Status::OK();
+  }
+};
+
+StatusOr<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::string& path,
+                                                             const Options& options) {
+  if (path.empty()) return Status::InvalidArgument("metadata store path is empty");
+  bool exists = PathExists(path);
+  if (!exists && (!options.create_if_missing || options.read_only)) {
+    return Status::NotFound(path + ": metadata store does not exist");
+  }
+  if (exists && IsDirectory(path)) {
+    return Status::InvalidArgument(path + ": is a directory, expected an SQLite file");
+  }
+  int flags =
+      options.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  flags |= SQLITE_OPEN_NOMUTEX;  // our own mutex serialises all use of the connection
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return Status::IOError(path + ": cannot open metadata store: " + msg);
+  }
+  std::unique_ptr<MetadataStore> store(new MetadataStore(path, db));
+  sqlite3_busy_timeout(db, 10000);  // another process (the CLI) may hold a short lock
+  std::lock_guard<std::mutex> lock(store->mu_);
+  RETURN_IF_ERROR(Impl::InitSchema(*store, options.read_only).WithContext(path));
+  if (!options.read_only) {
+    // WAL: readers never block the writer; NORMAL sync is durable at each
+    // checkpoint and never corrupts (a crash can lose only the last commits).
+    RETURN_IF_ERROR(ExecSql(db, "PRAGMA journal_mode=WAL").WithContext(path));
+    RETURN_IF_ERROR(ExecSql(db, "PRAGMA synchronous=NORMAL").WithContext(path));
+  }
+  return store;
+}
+
+MetadataStore::~MetadataStore() { sqlite3_close(db_); }
+
+namespace {
+template <typename T>
+TypeRecord ToRecord(const T& t) {
+  return TypeRecord{t.id, t.name, t.properties};
+}
+template <typename T>
+T FromRecord(const TypeRecord& r) {
+  T t;
+  t.id = r.id;
+  t.name = r.name;
+  t.properties = r.properties;
+  return t;
+}
+}  // namespace
+
+#define EP_TYPE_API(T, kind, what)                                                        \
+  StatusOr<int64_t> MetadataStore::Put##T(const T& type) {                                \
+    std::lock_guard<std::mutex> lock(mu_);                                                \
+    return Impl::InTransaction<int64_t>(                                                  \
+        *this, [&] { return Impl::PutType(*this, ToRecord(type), kind); });               \
+  }                                                                                       \
+  StatusOr<T> MetadataStore::Get##T(const std::string& name) {                            \
+    std::lock_guard<std::mutex> lock(mu_);                                                \
+    auto r = Impl::FindType(*this, name, kind);                                           \
+    if (!r.ok()) return r.status().WithContext(path_);                                    \
+    if (!r->has_value()) {                                                                \
+      return Status::NotFound(path_ + ": " + what + " type " + name + " does not exist"); \
+    }                                                                                     \
+    return FromRecord<T>(**r);                                                            \
+  }
+
+EP_TYPE_API(ArtifactType, kArtifactKind, "artifact")
+EP_TYPE_API(ExecutionType, kExecutionKind, "execution")
+EP_TYPE_API(ContextType, kContextKind, "context")
+#undef EP_TYPE_API
+
+StatusOr<std::vector<int64_t>> MetadataStore::PutArtifacts(const std::vector<Artifact>& artifacts) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Impl::InTransaction<std::vector<int64_t>>(*this, [&]() -> StatusOr<std::vector<int64_t>> {
+    std::vector<int64_t> ids;
+    for (const Artifact& a : artifacts) {
+      ASSIGN_OR_RETURN(int64_t id, Impl::PutArtifactLocked(*this, a));
+      ids.push_back(id);
+    }
+    return ids;
+  });
+}
+
+StatusOr<int64_t> MetadataStore::PutArtifact(const Artifact& artifact) {
+  ASSIGN_OR_RETURN(std::vector<int64_t> ids, PutArtifacts({artifact}));
+  return ids[0];
+}
+
+StatusOr<int64_t> MetadataStore::PutExecution(const Execution& execution) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Impl::InTransaction<int64_t>(*this,
+                                      [&] { return Impl::PutExecutionLocked(*this, execution); });
+}
+
+StatusOr<std::vector<int64_t>> MetadataStore::PutContexts(const std::vector<Context>& contexts) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Impl::InTransaction<std::vector<int64_t>>(*this, [&]() -> StatusOr<std::vector<int64_t>> {
+    std::vector<int64_t> ids;
+    for (const Context& c : contexts) {
+      ASSIGN_OR_RETURN(int64_t id, Impl::PutContextLocked(*this, c, /*reuse_existing=*/false));
+      ids.push_back(id);
+    }
+    return ids;
+  });
+}
+
+StatusOr<int64_t> MetadataStore::PutContext(const Context& context) {
+  ASSIGN_OR_RETURN(std::vector<int64_t> ids, PutContexts({context}));
+  return ids[0];
+}
+
+Status MetadataStore::PutEvents(const std::vector<Event>& events) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Impl::InTransaction<bool>(*this,
+                                   [&]() -> StatusOr<bool> {
+                                     for (const Event& e : events) {
+                                       RETURN_IF_ERROR(Impl::PutEventLocked(*this, e));
+                                     }
+                                     return true;
+                                   })
+      .status();
+}
+
+Status MetadataStore::PutAttributionsAndAssociations(const std::vector<Attribution>& attributions,
+                                                     const std::vector<Association>& associations) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Impl::InTransaction<bool>(
+             *this,
+             [&]() -> StatusOr<bool> {
+               for (const Attribution& a : attributions) {
+                 RETURN_IF_ERROR(Impl::CheckRowExists(*this, "Context", a.context_id, "context"));
+                 RETURN_IF_ERROR(
+                     Impl::CheckRowExists(*this, "Artifact", a.artifact_id, "artifact"));
+                 RETURN_IF_ERROR(Impl::PutLink(*this, "Attribution", "artifact_id", a.context_id,
+                                               a.artifact_id));
+               }
+               for (const Association& a : associations) {
+                 RETURN_IF_ERROR(Impl::CheckRowExists(*this, "Context", a.context_id, "context"));
+                 RETURN_IF_ERROR(
+                     Impl::CheckRowExists(*this, "Execution", a.execution_id, "execution"));
+                 RETURN_IF_ERROR(Impl::PutLink(*this, "Association", "execution_id", a.context_id,
+                                               a.execution_id));
+               }
+               return true;
+             })
+      .status();
+}
+
+Status MetadataStore::PutParentContexts(const std::vector<ParentContext>& parent_contexts) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Impl::InTransaction<bool>(
+             *this,
+             [&]() -> StatusOr<bool> {
+               for (const ParentContext& p : parent_contexts) {
+                 if (p.child_id == p.parent_id) {
+                   return Status::InvalidArgument("context " + std::to_string(p.child_id) +
+                                                  " cannot be its own parent");
+                 }
+                 RETURN_IF_ERROR(Impl::CheckRowExists(*this, "Context", p.child_id, "context"));
+                 RETURN_IF_ERROR(Impl::CheckRowExists(*this, "Context", p.parent_id, "context"));
+                 ASSIGN_OR_RETURN(Stmt ins, Stmt::Prepare(db_,
+                                                          "INSERT OR IGNORE INTO "
+                                                          "`ParentContext`(context_id, "
+                                                          "parent_context_id) VALUES(?, ?)"));
+                 ins.Bind(1, p.child_id).Bind(2, p.parent_id);
+                 RETURN_IF_ERROR(ins.Run());
+               }
+               return true;
+             })
+      .status();
+}
+
+StatusOr<PutExecutionResult> MetadataStore::PutExecution(
+    const Execution& execution, const std::vector<ArtifactAndEvent>& artifacts,
+    const std::vector<Context>& contexts) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Impl::InTransaction<PutExecutionResult>(*this, [&]() -> StatusOr<PutExecutionResult> {
+    PutExecutionResult r;
+    ASSIGN_OR_RETURN(r.execution_id, Impl::PutExecutionLocked(*this, execution));
+    for (const ArtifactAndEvent& ae : artifacts) {
+      ASSIGN_OR_RETURN(int64_t artifact_id, Impl::PutArtifactLocked(*this, ae.artifact));
+      r.artifact_ids.push_back(artifact_id);
+      if (ae.event) {
+        Event e = *ae.event;
+        e.artifact_id = artifact_id;
+        e.execution_id = r.execution_id;
+        RETURN_IF_ERROR(Impl::PutEventLocked(*this, e));
+      }
+    }
+    for (const Context& c : contexts) {
+      ASSIGN_OR_RETURN(int64_t context_id,
+                       Impl::PutContextLocked(*this, c, /*reuse_existing=*/true));
+      r.context_ids.push_back(context_id);
+      RETURN_IF_ERROR(
+          Impl::PutLink(*this, "Association", "execution_id", context_id, r.execution_id));
+      for (int64_t artifact_id : r.artifact_ids) {
+        RETURN_IF_ERROR(
+            Impl::PutLink(*this, "Attribution", "artifact_id", context_id, artifact_id));
+      }
+    }
+    return r;
+  });
+}
+
+// ---- queries ---------------------------------------------------------------
+
+#define EP_LOCKED_QUERY(expr)                                          \
+  std::lock_guard<std::mutex> lock(mu_);                               \
+  auto ep_result_ = (expr);                                            \
+  if (!ep_result_.ok()) return ep_result_.status().WithContext(path_); \
+  return ep_result_
+
+StatusOr<std::vector<Artifact>> MetadataStore::GetArtifacts() {
+  EP_LOCKED_QUERY(Impl::QueryArtifacts(*this, "", {}));
+}
+StatusOr<std::vector<Artifact>> MetadataStore::GetArtifactsByID(const std::vector<int64_t>& ids) {
+  if (ids.empty()) return std::vector<Artifact>();
+  EP_LOCKED_QUERY(Impl::QueryArtifacts(*this, "WHERE A.id IN (" + IdList(ids) + ")", {}));
+}
+StatusOr<std::vector<Artifact>> MetadataStore::GetArtifactsByType(const std::string& type_name) {
+  EP_LOCKED_QUERY(Impl::QueryArtifacts(*this, "WHERE T.name = ? AND T.type_kind = 1", {type_name}));
+}
+StatusOr<std::vector<Artifact>> MetadataStore::GetArtifactsByURI(const std::string& uri) {
+  EP_LOCKED_QUERY(Impl::QueryArtifacts(*this, "WHERE A.uri = ?", {uri}));
+}
+StatusOr<std::vector<Artifact>> MetadataStore::GetArtifactsByContext(int64_t context_id) {
+  EP_LOCKED_QUERY(Impl::QueryArtifacts(
+      *this, "WHERE A.id IN (SELECT artifact_id FROM `Attribution` WHERE context_id = ?)",
+      {context_id}));
+}
+StatusOr<std::vector<Execution>> MetadataStore::GetExecutions() {
+  EP_LOCKED_QUERY(Impl::QueryExecutions(*this, "", {}));
+}
+StatusOr<std::vector<Execution>> MetadataStore::GetExecutionsByID(const std::vector<int64_t>& ids) {
+  if (ids.empty()) return std::vector<Execution>();
+  EP_LOCKED_QUERY(Impl::QueryExecutions(*this, "WHERE E.id IN (" + IdList(ids) + ")", {}));
+}
+StatusOr<std::vector<Execution>> MetadataStore::GetExecutionsByType(const std::string& type_name) {
+  EP_LOCKED_QUERY(
+      Impl::QueryExecutions(*this, "WHERE T.name = ? AND T.type_kind = 0", {type_name}));
+}
+StatusOr<std::vector<Execution>> MetadataStore::GetExecutionsByContext(int64_t context_id) {
+  EP_LOCKED_QUERY(Impl::QueryExecutions(
+      *this, "WHERE E.id IN (SELECT execution_id FROM `Association` WHERE context_id = ?)",
+      {context_id}));
+}
+StatusOr<std::vector<Context>> MetadataStore::GetContexts() {
+  EP_LOCKED_QUERY(Impl::QueryContexts(*this, "", {}));
+}
+StatusOr<std::vector<Context>> MetadataStore::GetContextsByID(const std::vector<int64_t>& ids) {
+  if (ids.empty()) return std::vector<Context>();
+  EP_LOCKED_QUERY(Impl::QueryContexts(*this, "WHERE C.id IN (" + IdList(ids) + ")", {}));
+}
+StatusOr<std::vector<Context>> MetadataStore::GetContextsByType(const std::string& type_name) {
+  EP_LOCKED_QUERY(Impl::QueryContexts(*this, "WHERE T.name = ? AND T.type_kind = 2", {type_name}));
+}
+StatusOr<std::optional<Context>> MetadataStore::GetContextByTypeAndName(
+    const std::string& type_name, const std::string& context_name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto r = Impl::QueryContexts(*this, "WHERE T.name = ? AND T.type_kind = 2 AND C.name = ?",
+                               {type_name, context_name});
+  if (!r.ok()) return r.status().WithContext(path_);
+  if (r->empty()) return std::optional<Context>();
+  return std::optional<Context>(std::move(r->front()));
+}
+StatusOr<std::vector<Context>> MetadataStore::GetContextsByArtifact(int64_t artifact_id) {
+  EP_LOCKED_QUERY(Impl::QueryContexts(
+      *this, "WHERE C.id IN (SELECT context_id FROM `Attribution` WHERE artifact_id = ?)",
+      {artifact_id}));
+}
+StatusOr<std::vector<Context>> MetadataStore::GetContextsByExecution(int64_t execution_id) {
+  EP_LOCKED_QUERY(Impl::QueryContexts(
+      *this, "WHERE C.id IN (SELECT context_id FROM `Association` WHERE execution_id = ?)",
+      {execution_id}));
+}
+StatusOr<std::vector<Context>> MetadataStore::GetParentContextsByContext(int64_t context_id) {
+  EP_LOCKED_QUERY(Impl::QueryContexts(
+      *this, "WHERE C.id IN (SELECT parent_context_id FROM `ParentContext` WHERE context_id = ?)",
+      {context_id}));
+}
+StatusOr<std::vector<Context>> MetadataStore::GetChildrenContextsByContext(int64_t context_id) {
+  EP_LOCKED_QUERY(Impl::QueryContexts(
+      *this, "WHERE C.id IN (SELECT context_id FROM `ParentContext` WHERE parent_context_id = ?)",
+      {context_id}));
+}
+StatusOr<std::vector<Event>> MetadataStore::GetEventsByExecutionIDs(
+    const std::vector<int64_t>& ids) {
+  EP_LOCKED_QUERY(Impl::QueryEvents(*this, "execution_id", ids));
+}
+StatusOr<std::vector<Event>> MetadataStore::GetEventsByArtifactIDs(
+    const std::vector<int64_t>& ids) {
+  EP_LOCKED_QUERY(Impl::QueryEvents(*this, "artifact_id", ids));
+}
+#undef EP_LOCKED_QUERY
+
+const char* ArtifactStateName(Artifact::State state) {
+  switch (state) {
+    case Artifact::State::kPending:
+      return "PENDING";
+    case Artifact::State::kLive:
+      return "LIVE";
+    case Artifact::State::kMarkedForDeletion:
+      return "MARKED_FOR_DELETION";
+    case Artifact::State::kDeleted:
+      return "DELETED";
+    case Artifact::State::kAbandoned:
+      return "ABANDONED";
+    case Artifact::State::kReference:
+      return "REFERENCE";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+const char* ExecutionStateName(Execution::State state) {
+  switch (state) {
+    case Execution::State::kNew:
+      return "NEW";
+    case Execution::State::kRunning:
+      return "RUNNING";
+    case Execution::State::kComplete:
+      return "COMPLETE";
+    case Execution::State::kFailed:
+      return "FAILED";
+    case Execution::State::kCached:
+      return "CACHED";
+    case Execution::State::kCanceled:
+      return "CANCELED";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+const char* EventTypeName(Event::Type type) {
+  switch (type) {
+    case Event::Type::kDeclaredOutput:
+      return "DECLARED_OUTPUT";
+    case Event::Type::kDeclaredInput:
+      return "DECLARED_INPUT";
+    case Event::Type::kInput:
+      return "INPUT";
+    case Event::Type::kOutput:
+      return "OUTPUT";
+    case Event::Type::kInternalInput:
+      return "INTERNAL_INPUT";
+    case Event::Type::kInternalOutput:
+      return "INTERNAL_OUTPUT";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+}  // namespace edgepipe::metadata
