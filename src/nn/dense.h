@@ -46,7 +46,7 @@ class Dense : public Layer {
   int64_t NumParams(int64_t in_features) const override;
   void BindParams(float* params, float* grads, int64_t in_features) override;
   void InitializeParams(Rng& rng) override;
-  std::vector<WeightRef> Weights() override;
+  std::vector<WeightRef> Weights() const override;
 
   void Forward(float* out, const float* in, int64_t batch, int64_t in_features, bool training,
                Rng& rng) override;

@@ -70,7 +70,7 @@ class Layer {
     Shape shape;
     float* data;
   };
-  virtual std::vector<WeightRef> Weights() { return {}; }
+  virtual std::vector<WeightRef> Weights() const { return {}; }
 
   // ---- Compute --------------------------------------------------------
   // Makes room for the per-batch cache Backward needs, for up to `max_batch`

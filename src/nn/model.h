@@ -61,7 +61,7 @@ namespace edgepipe::nn {
 // Keras `model.compile(optimizer, loss, metrics)`.
 struct CompileOptions {
   std::unique_ptr<Optimizer> optimizer;  // required (RMSprop(), Adam())
-  SparseCategoricalCrossentropy loss;    // from_logits = true
+  SparseCategoricalCrossentropy loss{};  // from_logits = true
   // Only "sparse_categorical_accuracy" (alias "accuracy") is supported.
   std::vector<std::string> metrics = {"sparse_categorical_accuracy"};
 };
@@ -81,7 +81,7 @@ struct FitOptions {
   int verbose = 1;                // 0 silent, 1 progress bar / periodic lines, 2 line per epoch
   std::FILE* progress = nullptr;  // borrowed; null = no printed progress
   int force_terminal = -1;        // -1 isatty(progress), 0/1 force (tests)
-  ProgressCallback callback;      // optional, called at the same moments as printing
+  ProgressCallback callback{};    // optional, called at the same moments as printing
   // Optional validation data (borrowed for the call), evaluated after each epoch
   // into "val_loss" / "val_sparse_categorical_accuracy".
   const Tensor* validation_x = nullptr;
@@ -160,13 +160,32 @@ class Sequential {
   Status SetWeights(const std::vector<std::pair<std::string, Tensor>>& weights);
 
  private:
-  struct Slice;  // one layer's parameter slice in the arena
+  struct AlignedFree {
+    void operator()(float* p) const;
+  };
+  using AlignedFloats = std::unique_ptr<float, AlignedFree>;
+  static AlignedFloats AllocateFloats(int64_t n);  // zeroed, 64-byte aligned
+
+  // (Re)allocates the arena with `num_slots` optimizer slots, keeping the
+  // parameters, and rebinds every layer.
   void AllocateArena(int num_slots);
+  // Makes activation buffers (and, for training, gradients and layer
+  // caches) hold `max_batch` rows. Only grows.
   void ReserveActivations(int64_t max_batch, bool training);
-  // Forward of `batch` rows of `in`; returns the logits buffer.
+  // Forward of `batch` rows of `in` (B, input_features); returns the logits (B, V).
   const float* ForwardBatch(const float* in, int64_t batch, bool training);
+  // Backward from dacts_.back() (dlogits) down to the first layer.
   void BackwardBatch(const float* in, int64_t batch);
-  Status CheckInputs(const Tensor& x, const Tensor* y, const char* what) const;
+  // One optimizer step on rows batch_x_/batch_y_; returns the loss sum and
+  // adds the number of correct predictions to *correct.
+  double TrainStep(int64_t batch, int64_t* correct);
+  Status CheckFeatures(const Tensor& x, const char* what) const;
+  // Validates labels (shape, dtype, range) and converts them to int64.
+  Status ConvertLabels(const Tensor& y, int64_t n, const char* what,
+                       std::vector<int64_t>* labels) const;
+  float* params() const { return arena_.get(); }
+  float* grads() const { return arena_.get() + padded_params_; }
+  float* slots() const { return arena_.get() + 2 * padded_params_; }
 
   std::string name_;
   std::vector<std::unique_ptr<Layer>> layers_;
@@ -178,29 +197,26 @@ class Sequential {
   std::string output_name_ = "output_0";
   nlohmann::json user_metadata_ = nlohmann::json::object();
 
-  // Arena: [params | grads | slots...], each padded_params_ floats.
-  struct AlignedFree {
-    void operator()(float* p) const;
-  };
-  std::unique_ptr<float, AlignedFree> arena_;
+  // Arena: [params | grads | slot 0 | slot 1 ...], each padded_params_ floats.
+  AlignedFloats arena_;
   int64_t padded_params_ = 0;
   int num_slots_ = 0;
 
   std::unique_ptr<Optimizer> optimizer_;
   SparseCategoricalCrossentropy loss_;
 
-  // Activation workspace: acts_[i] = output of layer i (B, widths_[i+1]),
-  // grads_[i] its gradient; plus loss scratch. Grown, never shrunk.
+  // Workspace, grown and never shrunk: acts_[i] = output of layer i
+  // (B, widths_[i+1]), dacts_[i] its gradient (training only).
   int64_t act_capacity_ = 0;
   bool act_training_ = false;
-  std::vector<float> act_storage_;
+  AlignedFloats act_storage_;
   std::vector<float*> acts_;
   std::vector<float*> dacts_;
-  std::vector<float> batch_x_;    // (B, input_features) gathered training rows
+  AlignedFloats batch_x_;         // (B, input_features) gathered training rows
   std::vector<int64_t> batch_y_;  // (B)
   std::vector<float> probs_;      // (B, V)
   std::vector<float> losses_;     // (B)
-  Rng train_rng_;
+  Rng train_rng_;                 // dropout stream of the current Fit
 };
 
 }  // namespace edgepipe::nn

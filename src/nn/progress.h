@@ -39,11 +39,15 @@ class Progress {
  public:
   // stream may be null (silent). verbose: 0 silent, 1 bar (or periodic lines
   // off a terminal), 2 one line per epoch. force_terminal overrides isatty
-  // (tests): -1 detect, 0 no, 1 yes.
-  Progress(std::FILE* stream, int verbose, int force_terminal = -1);
+  // (tests): -1 detect, 0 no, 1 yes. `callback` (may be empty) receives the
+  // same events that are printed (with verbose 0 it still gets periodic ones).
+  Progress(std::FILE* stream, int verbose, int force_terminal = -1,
+           ProgressCallback callback = nullptr);
 
   void BeginEpoch(int64_t epoch, int64_t epochs, int64_t steps);
-  // Called after every step; cheap unless a line is due.
+  // True when a line is due after `step` steps of the epoch (cheap: one clock
+  // read on a terminal, one compare otherwise). Build the event only then.
+  bool Due(int64_t step);
   void Update(const ProgressEvent& event);
   // Final line of the epoch (metrics include any val_ ones).
   void EndEpoch(const ProgressEvent& event);
@@ -55,6 +59,9 @@ class Progress {
   std::FILE* stream_;
   int verbose_;
   bool terminal_;
+  ProgressCallback callback_;
+  int64_t steps_ = 0;
+  int64_t plain_interval_ = 1;
   int64_t next_plain_step_ = 0;
   std::chrono::steady_clock::time_point last_draw_;
   size_t last_width_ = 0;
