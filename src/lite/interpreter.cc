@@ -1,0 +1,724 @@
+#include "src/lite/interpreter.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+#include "flatbuffers/flatbuffers.h"
+#include "src/core/files.h"
+#include "src/lite/kernels/op_resolver.h"
+#include "src/lite/memory_planner.h"
+#include "src/lite/schema_util.h"
+
+namespace edgepipe::lite {
+namespace {
+
+// Tensors larger than this are refused: no model we run comes near it, and it
+// keeps every byte count far from overflow.
+constexpr int64_t kMaxTensorBytes = int64_t{1} << 40;
+
+uint8_t* AlignedAlloc(size_t bytes) {
+  const size_t rounded =
+      (std::max<size_t>(bytes, 1) + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+  return static_cast<uint8_t*>(std::aligned_alloc(kArenaAlignment, rounded));
+}
+
+// Element count of `dims`, or -1 if it exceeds kMaxTensorBytes elements.
+int64_t CheckedElements(std::span<const int32_t> dims) {
+  int64_t n = 1;
+  for (int32_t d : dims) {
+    if (d == 0) return 0;
+  }
+  for (int32_t d : dims) {
+    n *= d;
+    if (n > kMaxTensorBytes) return -1;
+  }
+  return n;
+}
+
+std::string PrintableIdentifier(const uint8_t* p) {
+  std::string out;
+  for (int i = 0; i < 4; ++i) {
+    if (std::isprint(p[i])) {
+      out += static_cast<char>(p[i]);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", p[i]);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+std::string TensorLabel(int index, const std::string& name) {
+  std::string out = "tensor " + std::to_string(index);
+  if (!name.empty()) out += " '" + name + "'";
+  return out;
+}
+
+}  // namespace
+
+void Interpreter::AlignedFree::operator()(uint8_t* p) const { std::free(p); }
+
+// The KernelContext the kernels see: a thin view over the interpreter's
+// tensors and scratch memory.
+class Interpreter::Context : public KernelContext {
+ public:
+  explicit Context(Interpreter* interp) : interp_(interp) {}
+  const KernelOptions& options() const override { return interp_->options_.kernels; }
+  KernelTensor& tensor(int index) override { return interp_->tensors_[static_cast<size_t>(index)]; }
+  Status SetOutputDims(const Node& node, int output, std::vector<int32_t> dims) override {
+    KernelTensor& t =
+        interp_->tensors_[static_cast<size_t>(node.outputs[static_cast<size_t>(output)])];
+    for (int32_t d : dims) {
+      if (d < 0)
+        return Status::InvalidArgument("computed output shape " + DimsToString(dims) +
+                                       " has a negative dim");
+    }
+    const int64_t elements = CheckedElements(dims);
+    const size_t elem = TensorTypeSize(t.type);
+    if (elements < 0 || elements > kMaxTensorBytes / static_cast<int64_t>(elem)) {
+      return Status::InvalidArgument("output shape " + DimsToString(dims) + " is too large");
+    }
+    t.dims = std::move(dims);
+    t.bytes = static_cast<size_t>(elements) * elem;
+    return Status::OK();
+  }
+  Status RequestScratch(Node& node, size_t bytes) override {
+    node.scratch.push_back(static_cast<int>(interp_->scratch_bytes_.size()));
+    interp_->scratch_bytes_.push_back(bytes);
+    interp_->scratch_node_.push_back(node.index);
+    return Status::OK();
+  }
+  void* scratch(int id) override { return interp_->scratch_data_[static_cast<size_t>(id)]; }
+
+ private:
+  Interpreter* interp_;
+};
+
+Interpreter::Interpreter() : context_(std::make_unique<Context>(this)) {}
+Interpreter::~Interpreter() = default;
+
+Status Interpreter::Error(Status::Code code, const std::string& message) const {
+  const std::string msg = name_ + ": " + message;
+  switch (code) {
+    case Status::Code::kInvalidArgument:
+      return Status::InvalidArgument(msg);
+    case Status::Code::kNotFound:
+      return Status::NotFound(msg);
+    case Status::Code::kIOError:
+      return Status::IOError(msg);
+    case Status::Code::kFailedPrecondition:
+      return Status::FailedPrecondition(msg);
+    case Status::Code::kUnimplemented:
+      return Status::Unimplemented(msg);
+    case Status::Code::kInternal:
+      return Status::Internal(msg);
+    default:
+      return Status::Corruption(msg);
+  }
+}
+
+StatusOr<std::unique_ptr<Interpreter>> Interpreter::FromFile(const std::string& path,
+                                                             const InterpreterOptions& options) {
+  ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+  return FromBuffer(bytes, path, options);
+}
+
+StatusOr<std::unique_ptr<Interpreter>> Interpreter::FromBuffer(std::string_view bytes,
+                                                               std::string name_for_errors,
+                                                               const InterpreterOptions& options) {
+  std::unique_ptr<Interpreter> interp(new Interpreter());
+  interp->name_ = std::move(name_for_errors);
+  interp->options_ = options;
+  interp->model_size_ = bytes.size();
+  // An aligned private copy: constant data (force_align 16 in the schema) is
+  // then aligned in memory too, and the caller's buffer can go away.
+  interp->model_storage_.reset(AlignedAlloc(bytes.size()));
+  if (interp->model_storage_ == nullptr) {
+    return Status::IOError(interp->name_ + ": cannot allocate " + std::to_string(bytes.size()) +
+                           " bytes for the model");
+  }
+  if (!bytes.empty()) std::memcpy(interp->model_storage_.get(), bytes.data(), bytes.size());
+  RETURN_IF_ERROR(interp->Load());
+  RETURN_IF_ERROR(interp->Prepare(/*check_declared_shapes=*/true));
+  return interp;
+}
+
+Status Interpreter::Load() {
+  using C = Status::Code;
+  const uint8_t* base = model_storage_.get();
+  if (model_size_ < 8) {
+    return Error(C::kCorruption,
+                 "file is " + std::to_string(model_size_) +
+                     " bytes, too short for a TFLite flatbuffer (needs at least 8)");
+  }
+  if (!flatbuffers::BufferHasIdentifier(base, schema::ModelIdentifier())) {
+    return Error(C::kCorruption, "offset 4: file identifier is '" + PrintableIdentifier(base + 4) +
+                                     "', expected 'TFL3' (not a TFLite model)");
+  }
+  flatbuffers::Verifier verifier(base, model_size_);
+  if (!schema::VerifyModelBuffer(verifier)) {
+    return Error(C::kCorruption, "flatbuffer verification failed (" + std::to_string(model_size_) +
+                                     " bytes): truncated or corrupted TFLite file");
+  }
+  model_ = schema::GetModel(base);
+  if (model_->version() != kSchemaVersion) {
+    return Error(C::kUnimplemented, "schema version " + std::to_string(model_->version()) +
+                                        ", expected " + std::to_string(kSchemaVersion));
+  }
+  const auto* subgraphs = model_->subgraphs();
+  if (subgraphs == nullptr || subgraphs->size() == 0) {
+    return Error(C::kCorruption, "model has no subgraphs");
+  }
+  if (subgraphs->size() != 1) {
+    return Error(C::kUnimplemented, "model has " + std::to_string(subgraphs->size()) +
+                                        " subgraphs; only single-subgraph models are supported");
+  }
+  const schema::SubGraph* sg = subgraphs->Get(0);
+  const uint32_t num_buffers = model_->buffers() ? model_->buffers()->size() : 0;
+  const int num_tensors = sg->tensors() ? static_cast<int>(sg->tensors()->size()) : 0;
+
+  // ---- tensors and their constant buffers ----
+  tensors_.assign(static_cast<size_t>(num_tensors), KernelTensor{});
+  declared_dims_.assign(static_cast<size_t>(num_tensors), {});
+  for (int i = 0; i < num_tensors; ++i) {
+    const schema::Tensor* ft = sg->tensors()->Get(static_cast<uint32_t>(i));
+    KernelTensor& t = tensors_[static_cast<size_t>(i)];
+    t.name = ft->name() ? ft->name()->str() : "";
+    t.type = ft->type();
+    const std::string label = TensorLabel(i, t.name);
+    if (ft->shape() != nullptr) t.dims.assign(ft->shape()->begin(), ft->shape()->end());
+    for (int32_t d : t.dims) {
+      if (d < 0) {
+        return Error(C::kCorruption, label + ": shape " + DimsToString(t.dims) +
+                                         " has a negative dim (dynamic dims belong in "
+                                         "shape_signature)");
+      }
+    }
+    declared_dims_[static_cast<size_t>(i)] = t.dims;
+    const size_t elem = TensorTypeSize(t.type);
+    if (elem == 0) {
+      return Error(C::kUnimplemented,
+                   label + ": type " + TensorTypeName(t.type) + " is not supported");
+    }
+    const int64_t elements = CheckedElements(t.dims);
+    if (elements < 0 || elements > kMaxTensorBytes / static_cast<int64_t>(elem)) {
+      return Error(C::kCorruption, label + ": shape " + DimsToString(t.dims) + " is too large");
+    }
+    t.bytes = static_cast<size_t>(elements) * elem;
+    if (ft->is_variable()) {
+      return Error(C::kUnimplemented, label + ": variable tensors are not supported");
+    }
+    if (ft->sparsity() != nullptr) {
+      return Error(C::kUnimplemented, label + ": sparse tensors are not supported");
+    }
+    if (ft->buffer() >= num_buffers) {
+      return Error(C::kCorruption, "tensor " + std::to_string(i) + ": buffer " +
+                                       std::to_string(ft->buffer()) + " out of range (model has " +
+                                       std::to_string(num_buffers) + " buffers)");
+    }
+    const schema::Buffer* buf = model_->buffers()->Get(ft->buffer());
+    if (buf->offset() > 1) {
+      return Error(C::kUnimplemented, "tensor " + std::to_string(i) + ": buffer " +
+                                          std::to_string(ft->buffer()) +
+                                          " stores its data outside the flatbuffer "
+                                          "(offset/size), which is not supported");
+    }
+    if (buf->data() != nullptr && buf->data()->size() > 0) {
+      if (buf->data()->size() != t.bytes) {
+        return Error(C::kCorruption, "tensor " + std::to_string(i) + ": buffer " +
+                                         std::to_string(ft->buffer()) + " holds " +
+                                         std::to_string(buf->data()->size()) + " bytes, shape " +
+                                         DimsToString(t.dims) + " " + TensorTypeName(t.type) +
+                                         " needs " + std::to_string(t.bytes));
+      }
+      t.is_constant = true;
+      const uint8_t* p = buf->data()->data();
+      if (reinterpret_cast<uintptr_t>(p) % 16 != 0) {
+        // Another writer did not align its data: keep an aligned copy.
+        AlignedBytes copy(AlignedAlloc(t.bytes));
+        if (copy == nullptr) return Error(C::kIOError, label + ": out of memory");
+        std::memcpy(copy.get(), p, t.bytes);
+        t.data = copy.get();
+        realigned_constants_.push_back(std::move(copy));
+      } else {
+        // Constants are never written: kernels take them as const.
+        t.data = const_cast<uint8_t*>(p);
+      }
+    }
+  }
+
+  // ---- graph inputs and outputs ----
+  auto read_io = [&](const flatbuffers::Vector<int32_t>* list, const char* what,
+                     std::vector<int>* out) -> Status {
+    if (list == nullptr) return Status::OK();
+    for (uint32_t k = 0; k < list->size(); ++k) {
+      const int32_t idx = list->Get(k);
+      if (idx < 0 || idx >= num_tensors) {
+        return Error(C::kCorruption, std::string("subgraph ") + what + " " + std::to_string(k) +
+                                         " is tensor " + std::to_string(idx) + ", out of range (" +
+                                         std::to_string(num_tensors) + " tensors)");
+      }
+      out->push_back(idx);
+    }
+    return Status::OK();
+  };
+  RETURN_IF_ERROR(read_io(sg->inputs(), "input", &inputs_));
+  RETURN_IF_ERROR(read_io(sg->outputs(), "output", &outputs_));
+  std::vector<bool> written(static_cast<size_t>(num_tensors), false);
+  for (int i = 0; i < num_tensors; ++i)
+    written[static_cast<size_t>(i)] = tensors_[static_cast<size_t>(i)].is_constant;
+  for (int idx : inputs_) {
+    if (tensors_[static_cast<size_t>(idx)].is_constant) {
+      return Error(C::kCorruption, TensorLabel(idx, tensors_[static_cast<size_t>(idx)].name) +
+                                       " is a subgraph input but holds constant data");
+    }
+    written[static_cast<size_t>(idx)] = true;
+  }
+
+  // ---- operators ----
+  const uint32_t num_codes = model_->operator_codes() ? model_->operator_codes()->size() : 0;
+  const int num_ops = sg->operators() ? static_cast<int>(sg->operators()->size()) : 0;
+  const OpResolver& resolver = BuiltinOpResolver();
+  nodes_.resize(static_cast<size_t>(num_ops));
+  registrations_.assign(static_cast<size_t>(num_ops), nullptr);
+  for (int n = 0; n < num_ops; ++n) {
+    const schema::Operator* op = sg->operators()->Get(static_cast<uint32_t>(n));
+    const std::string op_label = "operator " + std::to_string(n);
+    if (op->opcode_index() >= num_codes) {
+      return Error(C::kCorruption, op_label + ": opcode_index " +
+                                       std::to_string(op->opcode_index()) + " out of range (" +
+                                       std::to_string(num_codes) + " operator codes)");
+    }
+    const schema::OperatorCode* code = model_->operator_codes()->Get(op->opcode_index());
+    const int32_t builtin = EffectiveBuiltinCode(*code);
+    if (builtin == schema::BuiltinOperator_CUSTOM) {
+      return Error(C::kUnimplemented,
+                   op_label + ": custom operator '" +
+                       (code->custom_code() ? code->custom_code()->str() : std::string()) +
+                       "' is not supported");
+    }
+    const OpRegistration* reg = resolver.Find(builtin);
+    if (reg == nullptr) {
+      return Error(C::kUnimplemented,
+                   op_label + ": " + BuiltinOperatorName(builtin) + " (builtin code " +
+                       std::to_string(builtin) +
+                       ") is not supported (supported: " + resolver.SupportedOpsString() + ")");
+    }
+    const std::string label = op_label + " (" + reg->name + ")";
+    Node& node = nodes_[static_cast<size_t>(n)];
+    node.index = n;
+    node.builtin_code = builtin;
+    node.op = op;
+    if (op->inputs()) node.inputs.assign(op->inputs()->begin(), op->inputs()->end());
+    if (op->outputs()) node.outputs.assign(op->outputs()->begin(), op->outputs()->end());
+    const int n_in = static_cast<int>(node.inputs.size());
+    if (n_in < reg->min_inputs || n_in > reg->max_inputs) {
+      return Error(C::kCorruption, label + ": has " + std::to_string(n_in) + " inputs, expected " +
+                                       (reg->min_inputs == reg->max_inputs
+                                            ? std::to_string(reg->min_inputs)
+                                            : std::to_string(reg->min_inputs) + " to " +
+                                                  std::to_string(reg->max_inputs)));
+    }
+    if (static_cast<int>(node.outputs.size()) != reg->num_outputs) {
+      return Error(C::kCorruption, label + ": has " + std::to_string(node.outputs.size()) +
+                                       " outputs, expected " + std::to_string(reg->num_outputs));
+    }
+    for (int k = 0; k < n_in; ++k) {
+      const int idx = node.inputs[static_cast<size_t>(k)];
+      if (idx == -1 && k >= reg->min_inputs) continue;  // optional input absent
+      if (idx < 0 || idx >= num_tensors) {
+        return Error(C::kCorruption, label + ": input " + std::to_string(k) + " is tensor " +
+                                         std::to_string(idx) + ", out of range (" +
+                                         std::to_string(num_tensors) + " tensors)");
+      }
+      if (!written[static_cast<size_t>(idx)]) {
+        return Error(C::kCorruption, label + ": reads " +
+                                         TensorLabel(idx, tensors_[static_cast<size_t>(idx)].name) +
+                                         " before any operator writes it");
+      }
+    }
+    for (size_t k = 0; k < node.outputs.size(); ++k) {
+      const int idx = node.outputs[k];
+      if (idx < 0 || idx >= num_tensors) {
+        return Error(C::kCorruption, label + ": output " + std::to_string(k) + " is tensor " +
+                                         std::to_string(idx) + ", out of range (" +
+                                         std::to_string(num_tensors) + " tensors)");
+      }
+      if (written[static_cast<size_t>(idx)]) {
+        return Error(C::kCorruption,
+                     label + ": writes " +
+                         TensorLabel(idx, tensors_[static_cast<size_t>(idx)].name) +
+                         ", which is a constant, a subgraph input or already written");
+      }
+      written[static_cast<size_t>(idx)] = true;
+    }
+    registrations_[static_cast<size_t>(n)] = reg;
+  }
+  for (int idx : outputs_) {
+    if (!written[static_cast<size_t>(idx)]) {
+      return Error(C::kCorruption, "subgraph output " +
+                                       TensorLabel(idx, tensors_[static_cast<size_t>(idx)].name) +
+                                       " is never written");
+    }
+  }
+
+  // ---- signatures ----
+  if (const auto* sigs = model_->signature_defs()) {
+    for (uint32_t s = 0; s < sigs->size(); ++s) {
+      const schema::SignatureDef* sig = sigs->Get(s);
+      if (sig->subgraph_index() != 0) {
+        return Error(C::kCorruption, "signature_def " + std::to_string(s) + ": subgraph_index " +
+                                         std::to_string(sig->subgraph_index()) +
+                                         " out of range (1 subgraph)");
+      }
+      for (const auto* maps : {sig->inputs(), sig->outputs()}) {
+        if (maps == nullptr) continue;
+        for (const schema::TensorMap* m : *maps) {
+          if (m->tensor_index() >= static_cast<uint32_t>(num_tensors)) {
+            return Error(C::kCorruption,
+                         "signature_def " + std::to_string(s) + ": '" +
+                             (m->name() ? m->name()->str() : "") + "' maps to tensor " +
+                             std::to_string(m->tensor_index()) + ", out of range (" +
+                             std::to_string(num_tensors) + " tensors)");
+          }
+        }
+      }
+    }
+  }
+  return Status::OK();
+}
+
+Status Interpreter::Prepare(bool check_declared_shapes) {
+  using C = Status::Code;
+  scratch_bytes_.clear();
+  scratch_node_.clear();
+  for (size_t n = 0; n < nodes_.size(); ++n) {
+    Node& node = nodes_[n];
+    const OpRegistration* reg = registrations_[n];
+    node.scratch.clear();
+    Status st = reg->prepare(*context_, node);
+    const std::string label = "operator " + std::to_string(n) + " (" + reg->name + ")";
+    if (!st.ok()) return Error(st.code(), label + ": " + st.message());
+    if (check_declared_shapes) {
+      for (int idx : node.outputs) {
+        const KernelTensor& t = tensors_[static_cast<size_t>(idx)];
+        const auto& declared = declared_dims_[static_cast<size_t>(idx)];
+        if (t.dims != declared) {
+          return Error(C::kCorruption, TensorLabel(idx, t.name) + ": shape " +
+                                           DimsToString(declared) + " in the file, but " + label +
+                                           " computes " + DimsToString(t.dims));
+        }
+      }
+    }
+  }
+
+  // Lifetimes: graph inputs from the first op, graph outputs to the last.
+  const int num_ops = static_cast<int>(nodes_.size());
+  const int last = std::max(num_ops - 1, 0);
+  std::vector<int> first_use(tensors_.size(), -1), last_use(tensors_.size(), -1);
+  auto touch = [&](int idx, int op) {
+    if (idx < 0 || tensors_[static_cast<size_t>(idx)].is_constant) return;
+    auto i = static_cast<size_t>(idx);
+    if (first_use[i] < 0 || op < first_use[i]) first_use[i] = op;
+    last_use[i] = std::max(last_use[i], op);
+  };
+  for (int idx : inputs_) touch(idx, 0);
+  for (const Node& node : nodes_) {
+    for (int idx : node.inputs) touch(idx, node.index);
+    for (int idx : node.outputs) touch(idx, node.index);
+  }
+  for (int idx : outputs_) touch(idx, last);
+
+  std::vector<BufferRequest> requests;
+  std::vector<int> request_tensor;
+  for (size_t i = 0; i < tensors_.size(); ++i) {
+    if (first_use[i] < 0) continue;
+    requests.push_back({tensors_[i].bytes, first_use[i], last_use[i]});
+    request_tensor.push_back(static_cast<int>(i));
+  }
+  const size_t num_tensor_requests = requests.size();
+  for (size_t s = 0; s < scratch_bytes_.size(); ++s) {
+    requests.push_back({scratch_bytes_[s], scratch_node_[s], scratch_node_[s]});
+  }
+  MemoryPlan plan = PlanMemory(requests);
+  if (plan.arena_bytes > arena_capacity_) {
+    arena_.reset(AlignedAlloc(plan.arena_bytes));
+    if (arena_ == nullptr) {
+      arena_capacity_ = 0;
+      return Error(C::kIOError,
+                   "cannot allocate an arena of " + std::to_string(plan.arena_bytes) + " bytes");
+    }
+    arena_capacity_ = plan.arena_bytes;
+    std::memset(arena_.get(), 0, arena_capacity_);
+  }
+  arena_bytes_ = plan.arena_bytes;
+  for (size_t r = 0; r < num_tensor_requests; ++r) {
+    tensors_[static_cast<size_t>(request_tensor[r])].data = arena_.get() + plan.offsets[r];
+  }
+  scratch_data_.assign(scratch_bytes_.size(), nullptr);
+  for (size_t s = 0; s < scratch_bytes_.size(); ++s) {
+    scratch_data_[s] = arena_.get() + plan.offsets[num_tensor_requests + s];
+  }
+  return Status::OK();
+}
+
+TensorInfo Interpreter::input_info(int i) const {
+  assert(i >= 0 && i < num_inputs());
+  TensorInfo info;
+  info.tensor_index = inputs_[static_cast<size_t>(i)];
+  const KernelTensor& t = tensors_[static_cast<size_t>(info.tensor_index)];
+  info.name = t.name;
+  info.type = t.type;
+  info.shape = t.dims;
+  const auto* sig = model_->subgraphs()
+                        ->Get(0)
+                        ->tensors()
+                        ->Get(static_cast<uint32_t>(info.tensor_index))
+                        ->shape_signature();
+  if (sig) info.shape_signature.assign(sig->begin(), sig->end());
+  return info;
+}
+
+TensorInfo Interpreter::output_info(int i) const {
+  assert(i >= 0 && i < num_outputs());
+  TensorInfo info;
+  info.tensor_index = outputs_[static_cast<size_t>(i)];
+  const KernelTensor& t = tensors_[static_cast<size_t>(info.tensor_index)];
+  info.name = t.name;
+  info.type = t.type;
+  info.shape = t.dims;
+  const auto* sig = model_->subgraphs()
+                        ->Get(0)
+                        ->tensors()
+                        ->Get(static_cast<uint32_t>(info.tensor_index))
+                        ->shape_signature();
+  if (sig) info.shape_signature.assign(sig->begin(), sig->end());
+  return info;
+}
+
+std::vector<std::string> Interpreter::signature_keys() const {
+  std::vector<std::string> keys;
+  if (const auto* sigs = model_->signature_defs()) {
+    for (const schema::SignatureDef* s : *sigs) {
+      keys.push_back(s->signature_key() ? s->signature_key()->str() : "");
+    }
+  }
+  return keys;
+}
+
+StatusOr<int> Interpreter::SignatureIndex(std::string_view signature_key, std::string_view name,
+                                          bool is_input) const {
+  using C = Status::Code;
+  const schema::SignatureDef* found = nullptr;
+  std::string available;
+  if (const auto* sigs = model_->signature_defs()) {
+    for (const schema::SignatureDef* s : *sigs) {
+      const std::string key = s->signature_key() ? s->signature_key()->str() : "";
+      if (key == signature_key) found = s;
+      available += (available.empty() ? "'" : ", '") + key + "'";
+    }
+  }
+  if (found == nullptr) {
+    return Error(C::kNotFound, "no signature '" + std::string(signature_key) + "' (available: " +
+                                   (available.empty() ? "none" : available) + ")");
+  }
+  const char* what = is_input ? "input" : "output";
+  const auto* maps = is_input ? found->inputs() : found->outputs();
+  std::string names;
+  if (maps != nullptr) {
+    for (const schema::TensorMap* m : *maps) {
+      const std::string n = m->name() ? m->name()->str() : "";
+      names += (names.empty() ? "'" : ", '") + n + "'";
+      if (n != name) continue;
+      const std::vector<int>& list = is_input ? inputs_ : outputs_;
+      auto it = std::find(list.begin(), list.end(), static_cast<int>(m->tensor_index()));
+      if (it == list.end()) {
+        return Error(C::kCorruption, "signature '" + std::string(signature_key) + "' " + what +
+                                         " '" + n + "' maps to tensor " +
+                                         std::to_string(m->tensor_index()) +
+                                         ", which is not a subgraph " + what);
+      }
+      return static_cast<int>(it - list.begin());
+    }
+  }
+  return Error(C::kNotFound, "signature '" + std::string(signature_key) + "' has no " + what +
+                                 " '" + std::string(name) +
+                                 "' (available: " + (names.empty() ? "none" : names) + ")");
+}
+
+StatusOr<int> Interpreter::GetInputIndex(std::string_view signature_key,
+                                         std::string_view name) const {
+  return SignatureIndex(signature_key, name, /*is_input=*/true);
+}
+
+StatusOr<int> Interpreter::GetOutputIndex(std::string_view signature_key,
+                                          std::string_view name) const {
+  return SignatureIndex(signature_key, name, /*is_input=*/false);
+}
+
+Status Interpreter::ResizeInput(int i, const std::vector<int32_t>& dims) {
+  using C = Status::Code;
+  if (i < 0 || i >= num_inputs()) {
+    return Error(C::kInvalidArgument, "input " + std::to_string(i) + " out of range (" +
+                                          std::to_string(num_inputs()) + " inputs)");
+  }
+  const TensorInfo info = input_info(i);
+  const std::string label = "input " + std::to_string(i) + " '" + info.name + "'";
+  const std::vector<int32_t>& sig = info.shape_signature.empty()
+                                        ? declared_dims_[static_cast<size_t>(info.tensor_index)]
+                                        : info.shape_signature;
+  const bool has_signature = !info.shape_signature.empty();
+  if (dims.size() != sig.size()) {
+    return Error(C::kInvalidArgument, label + ": cannot resize " + DimsToString(info.shape) +
+                                          " to " + DimsToString(dims) + " (rank " +
+                                          std::to_string(sig.size()) + " expected)");
+  }
+  for (size_t d = 0; d < dims.size(); ++d) {
+    if (dims[d] < 0 || (has_signature && sig[d] != -1 && dims[d] != sig[d])) {
+      return Error(C::kInvalidArgument, label + ": cannot resize to " + DimsToString(dims) +
+                                            ": dim " + std::to_string(d) +
+                                            " is fixed by shape_signature " + DimsToString(sig));
+    }
+  }
+  KernelTensor& t = tensors_[static_cast<size_t>(info.tensor_index)];
+  if (t.dims == dims) return Status::OK();
+  const int64_t elements = CheckedElements(dims);
+  const size_t elem = TensorTypeSize(t.type);
+  if (elements < 0 || elements > kMaxTensorBytes / static_cast<int64_t>(elem)) {
+    return Error(C::kInvalidArgument, label + ": shape " + DimsToString(dims) + " is too large");
+  }
+  const std::vector<int32_t> old_dims = t.dims;
+  const size_t old_bytes = t.bytes;
+  t.dims = dims;
+  t.bytes = static_cast<size_t>(elements) * elem;
+  Status st = Prepare(/*check_declared_shapes=*/false);
+  if (!st.ok()) {
+    // Roll back so the interpreter stays usable at its previous shape.
+    t.dims = old_dims;
+    t.bytes = old_bytes;
+    Status restored = Prepare(false);
+    (void)restored;
+  }
+  return st;
+}
+
+Status Interpreter::ResizeInputBatch(int64_t batch) {
+  using C = Status::Code;
+  if (batch < 1 || batch > std::numeric_limits<int32_t>::max()) {
+    return Error(C::kInvalidArgument, "batch " + std::to_string(batch) + " out of range");
+  }
+  for (int i = 0; i < num_inputs(); ++i) {
+    std::vector<int32_t> dims = tensors_[static_cast<size_t>(inputs_[static_cast<size_t>(i)])].dims;
+    if (dims.empty()) {
+      return Error(C::kInvalidArgument,
+                   "input " + std::to_string(i) + " is a scalar: no batch dim");
+    }
+    dims[0] = static_cast<int32_t>(batch);
+    RETURN_IF_ERROR(ResizeInput(i, dims));
+  }
+  return Status::OK();
+}
+
+Status Interpreter::SetInput(int i, const Tensor& value) {
+  using C = Status::Code;
+  if (i < 0 || i >= num_inputs()) {
+    return Error(C::kInvalidArgument, "input " + std::to_string(i) + " out of range (" +
+                                          std::to_string(num_inputs()) + " inputs)");
+  }
+  KernelTensor& t = tensors_[static_cast<size_t>(inputs_[static_cast<size_t>(i)])];
+  const std::string label = "input " + std::to_string(i) + " '" + t.name + "'";
+  if (FromDType(value.dtype()) != t.type) {
+    return Error(C::kInvalidArgument,
+                 label + " is " + TensorTypeName(t.type) + ", got " + DTypeName(value.dtype()));
+  }
+  bool same = value.rank() == static_cast<int>(t.dims.size());
+  for (int d = 0; same && d < value.rank(); ++d)
+    same = value.dim(d) == t.dims[static_cast<size_t>(d)];
+  if (!same) {
+    return Error(C::kInvalidArgument, label + " has shape " + DimsToString(t.dims) + ", got " +
+                                          DimsToString(std::span<const int64_t>(value.shape())) +
+                                          " (resize the input first)");
+  }
+  if (t.bytes > 0) std::memcpy(t.data, value.raw_data(), t.bytes);
+  return Status::OK();
+}
+
+Status Interpreter::SetInput(int i, const void* data, size_t bytes) {
+  using C = Status::Code;
+  if (i < 0 || i >= num_inputs()) {
+    return Error(C::kInvalidArgument, "input " + std::to_string(i) + " out of range (" +
+                                          std::to_string(num_inputs()) + " inputs)");
+  }
+  KernelTensor& t = tensors_[static_cast<size_t>(inputs_[static_cast<size_t>(i)])];
+  if (bytes != t.bytes) {
+    return Error(C::kInvalidArgument, "input " + std::to_string(i) + " '" + t.name + "' shape " +
+                                          DimsToString(t.dims) + " " + TensorTypeName(t.type) +
+                                          " needs " + std::to_string(t.bytes) + " bytes, got " +
+                                          std::to_string(bytes));
+  }
+  if (bytes > 0) std::memcpy(t.data, data, bytes);
+  return Status::OK();
+}
+
+Status Interpreter::Invoke() {
+  for (size_t n = 0; n < nodes_.size(); ++n) {
+    Status st = registrations_[n]->eval(*context_, nodes_[n]);
+    if (!st.ok()) {
+      return Error(st.code(), "operator " + std::to_string(n) + " (" + registrations_[n]->name +
+                                  "): " + st.message());
+    }
+  }
+  return Status::OK();
+}
+
+TensorView Interpreter::input(int i) const {
+  assert(i >= 0 && i < num_inputs());
+  const KernelTensor& t = tensors_[static_cast<size_t>(inputs_[static_cast<size_t>(i)])];
+  return {t.type, t.dims, t.data, t.bytes};
+}
+
+TensorView Interpreter::output(int i) const {
+  assert(i >= 0 && i < num_outputs());
+  const KernelTensor& t = tensors_[static_cast<size_t>(outputs_[static_cast<size_t>(i)])];
+  return {t.type, t.dims, t.data, t.bytes};
+}
+
+StatusOr<Tensor> Interpreter::CopyOutput(int i) const {
+  using C = Status::Code;
+  if (i < 0 || i >= num_outputs()) {
+    return Error(C::kInvalidArgument, "output " + std::to_string(i) + " out of range (" +
+                                          std::to_string(num_outputs()) + " outputs)");
+  }
+  const KernelTensor& t = tensors_[static_cast<size_t>(outputs_[static_cast<size_t>(i)])];
+  StatusOr<DType> dtype = ToDType(t.type);
+  if (!dtype.ok())
+    return Error(C::kUnimplemented,
+                 "output " + std::to_string(i) + ": " + dtype.status().message());
+  Tensor out(*dtype, Shape(t.dims.begin(), t.dims.end()));
+  if (t.bytes > 0) std::memcpy(out.raw_data(), t.data, t.bytes);
+  return out;
+}
+
+StatusOr<Tensor> Interpreter::Run(const Tensor& input) {
+  using C = Status::Code;
+  if (num_inputs() != 1 || num_outputs() != 1) {
+    return Error(C::kFailedPrecondition, "Run needs a model with 1 input and 1 output (has " +
+                                             std::to_string(num_inputs()) + " and " +
+                                             std::to_string(num_outputs()) + ")");
+  }
+  if (input.rank() >= 1 && !tensors_[static_cast<size_t>(inputs_[0])].dims.empty() &&
+      input.dim(0) != tensors_[static_cast<size_t>(inputs_[0])].dims[0]) {
+    RETURN_IF_ERROR(ResizeInputBatch(input.dim(0)));
+  }
+  RETURN_IF_ERROR(SetInput(0, input));
+  RETURN_IF_ERROR(Invoke());
+  return CopyOutput(0);
+}
+
+}  // namespace edgepipe::lite

@@ -1,0 +1,169 @@
+// Interpreter: runs a .tflite model (float32 FULLY_CONNECTED / RESHAPE /
+// SOFTMAX for now) on the CPU.
+//
+//   ASSIGN_OR_RETURN(auto interp, lite::Interpreter::FromFile(path));
+//   ASSIGN_OR_RETURN(int in, interp->GetInputIndex("serving_default", "image_floats"));
+//   ASSIGN_OR_RETURN(int out, interp->GetOutputIndex("serving_default", "output_0"));
+//   RETURN_IF_ERROR(interp->ResizeInputBatch(n));      // the -1 batch dim
+//   RETURN_IF_ERROR(interp->SetInput(in, batch));       // float32 [n, 784]
+//   RETURN_IF_ERROR(interp->Invoke());
+//   lite::TensorView logits = interp->output(out);      // [n, 10]
+//
+// Loading is all-or-nothing: the flatbuffers Verifier runs first, then every
+// semantic check (tensor/buffer/opcode indices in range, buffer sizes against
+// shape x dtype, operator arity, supported ops, single subgraph, a tensor is
+// read only after it is written), then every kernel's Prepare. Any failure is
+// one Status whose message starts with the file name, e.g.
+//   "m.tflite: tensor 3: buffer 7 holds 100 bytes, shape [64,784] float32 needs 200704".
+// Nothing in a file can make the interpreter crash.
+//
+// Memory: the interpreter owns an aligned copy of the model bytes (constant
+// tensors point into it) and one arena for all activations and scratch,
+// planned once at load and re-planned only when an input is resized. Invoke
+// allocates nothing.
+//
+// Thread-safety: none; use one Interpreter per thread (they share nothing).
+#ifndef EDGEPIPE_LITE_INTERPRETER_H_
+#define EDGEPIPE_LITE_INTERPRETER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/core/status.h"
+#include "src/core/tensor.h"
+#include "src/lite/kernels/kernel.h"
+#include "src/lite/schema/schema_generated.h"
+
+namespace edgepipe::lite {
+
+struct InterpreterOptions {
+  KernelOptions kernels;
+};
+
+// Description of a model input or output.
+struct TensorInfo {
+  int tensor_index = -1;
+  std::string name;
+  schema::TensorType type = schema::TensorType_FLOAT32;
+  std::vector<int32_t> shape;            // current shape
+  std::vector<int32_t> shape_signature;  // as in the file (-1 = dynamic); empty if absent
+};
+
+// A borrowed view of a tensor's current contents. Valid until the next
+// ResizeInput*/SetInput/Invoke on the interpreter, or its destruction.
+struct TensorView {
+  schema::TensorType type = schema::TensorType_FLOAT32;
+  std::span<const int32_t> dims;
+  const void* data = nullptr;
+  size_t bytes = 0;
+
+  // Requires the element type to match `type` (checked in debug builds).
+  template <typename T>
+  std::span<const T> values() const {
+    return {static_cast<const T*>(data), bytes / sizeof(T)};
+  }
+};
+
+class Interpreter {
+ public:
+  // Reads `path` and loads it; errors are prefixed with `path`.
+  static StatusOr<std::unique_ptr<Interpreter>> FromFile(const std::string& path,
+                                                         const InterpreterOptions& options = {});
+  // Copies `bytes`; `name_for_errors` prefixes every error message.
+  static StatusOr<std::unique_ptr<Interpreter>> FromBuffer(std::string_view bytes,
+                                                           std::string name_for_errors,
+                                                           const InterpreterOptions& options = {});
+  ~Interpreter();
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
+
+  const std::string& name() const { return name_; }
+  // The verified model (borrowed; lives as long as the interpreter).
+  const schema::Model& model() const { return *model_; }
+  size_t model_bytes() const { return model_size_; }
+  size_t arena_bytes() const { return arena_bytes_; }
+
+  int num_inputs() const { return static_cast<int>(inputs_.size()); }
+  int num_outputs() const { return static_cast<int>(outputs_.size()); }
+  // i must be in [0, num_inputs()) / [0, num_outputs()) (debug-checked).
+  TensorInfo input_info(int i) const;
+  TensorInfo output_info(int i) const;
+
+  // Signature keys in file order (e.g. {"serving_default"}).
+  std::vector<std::string> signature_keys() const;
+  // Position among inputs()/outputs() of the signature's input/output `name`.
+  // NotFound names the missing key or name and lists the available ones.
+  StatusOr<int> GetInputIndex(std::string_view signature_key, std::string_view name) const;
+  StatusOr<int> GetOutputIndex(std::string_view signature_key, std::string_view name) const;
+
+  // Sets dim 0 of every input to `batch` and re-plans memory. Inputs whose
+  // shape_signature fixes dim 0 to another value are an InvalidArgument.
+  // Input contents are not preserved.
+  Status ResizeInputBatch(int64_t batch);
+  // Sets the shape of input i (dims fixed in its shape_signature must keep
+  // their value) and re-plans memory.
+  Status ResizeInput(int i, const std::vector<int32_t>& dims);
+
+  // Copies `value` into input i. dtype and shape must equal the input's
+  // current ones (resize first), else InvalidArgument naming both.
+  Status SetInput(int i, const Tensor& value);
+  // Copies raw bytes; the size must equal the input's current byte size.
+  Status SetInput(int i, const void* data, size_t bytes);
+
+  // Runs all operators. Fails only if a kernel's backend reports an error.
+  Status Invoke();
+
+  TensorView input(int i) const;
+  TensorView output(int i) const;
+  // Copy of output i as an edgepipe Tensor (float32/int8/... only).
+  StatusOr<Tensor> CopyOutput(int i) const;
+
+  // Convenience for single-input, single-output models: resizes the batch if
+  // needed, sets, invokes, copies the output.
+  StatusOr<Tensor> Run(const Tensor& input);
+
+ private:
+  class Context;
+  Interpreter();
+  Status Load();
+  Status Prepare(bool check_declared_shapes);
+  Status Error(Status::Code code, const std::string& message) const;
+  StatusOr<int> SignatureIndex(std::string_view signature_key, std::string_view name,
+                               bool is_input) const;
+
+  struct AlignedFree {
+    void operator()(uint8_t* p) const;
+  };
+  using AlignedBytes = std::unique_ptr<uint8_t, AlignedFree>;
+
+  std::string name_;
+  InterpreterOptions options_;
+  AlignedBytes model_storage_;
+  size_t model_size_ = 0;
+  const schema::Model* model_ = nullptr;
+  std::vector<AlignedBytes> realigned_constants_;  // constants whose file data was misaligned
+
+  std::vector<KernelTensor> tensors_;
+  std::vector<std::vector<int32_t>> declared_dims_;  // shape as in the file, per tensor
+  std::vector<Node> nodes_;
+  std::vector<const OpRegistration*> registrations_;  // per node
+  std::vector<int> inputs_;
+  std::vector<int> outputs_;
+
+  std::vector<size_t> scratch_bytes_;  // per scratch id
+  std::vector<int> scratch_node_;      // node that requested it
+  std::vector<uint8_t*> scratch_data_;
+  AlignedBytes arena_;
+  size_t arena_capacity_ = 0;
+  size_t arena_bytes_ = 0;
+  std::unique_ptr<Context> context_;
+};
+
+}  // namespace edgepipe::lite
+
+#endif  // EDGEPIPE_LITE_INTERPRETER_H_

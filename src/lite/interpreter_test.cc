@@ -1,0 +1,406 @@
+#include "src/lite/interpreter.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "src/core/files.h"
+#include "src/lite/schema_util.h"
+#include "src/lite/test_models.h"
+
+namespace edgepipe::lite {
+namespace {
+
+using testing::EditModel;
+using testing::MakeMlpGraph;
+using testing::PlainForward;
+using testing::RandomTensor;
+
+std::string MlpBytes(const std::vector<int64_t>& widths, uint32_t seed, bool softmax = false) {
+  StatusOr<std::string> b = ConvertToTFLite(MakeMlpGraph(widths, seed, softmax));
+  EXPECT_TRUE(b.ok()) << b.status().ToString();
+  return *b;
+}
+
+void ExpectClose(std::span<const float> got, const std::vector<float>& want, double rel = 1e-5) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    ASSERT_LE(std::abs(double{got[i]} - want[i]), rel * (1.0 + std::abs(want[i]))) << "at " << i;
+  }
+}
+
+TEST(InterpreterTest, MlpMatchesPlainLoopsAtBatch1AndAfterResize) {
+  InferenceGraph g = MakeMlpGraph({784, 64, 64, 10}, 11);
+  StatusOr<std::string> bytes = ConvertToTFLite(g);
+  ASSERT_TRUE(bytes.ok());
+  auto interp = Interpreter::FromBuffer(*bytes, "mlp.tflite");
+  ASSERT_TRUE(interp.ok()) << interp.status().ToString();
+  Interpreter& it = **interp;
+  ASSERT_EQ(it.num_inputs(), 1);
+  EXPECT_EQ(it.input_info(0).shape, (std::vector<int32_t>{1, 784}));
+  EXPECT_EQ(it.input_info(0).shape_signature, (std::vector<int32_t>{-1, 784}));
+
+  std::mt19937 rng(5);
+  for (int64_t batch : {1, 37, 3}) {
+    ASSERT_TRUE(it.ResizeInputBatch(batch).ok());
+    Tensor x = RandomTensor({batch, 784}, rng);
+    ASSERT_TRUE(it.SetInput(0, x).ok());
+    ASSERT_TRUE(it.Invoke().ok());
+    TensorView out = it.output(0);
+    EXPECT_EQ(std::vector<int32_t>(out.dims.begin(), out.dims.end()),
+              (std::vector<int32_t>{static_cast<int32_t>(batch), 10}));
+    std::vector<float> xv(x.data<float>(), x.data<float>() + x.num_elements());
+    ExpectClose(out.values<float>(), PlainForward(g, xv, batch));
+  }
+}
+
+TEST(InterpreterTest, ReferenceAndDnnlPathsAgree) {
+  const std::string bytes = MlpBytes({784, 64, 64, 10}, 12);
+  InterpreterOptions ref_opts;
+  ref_opts.kernels.dnnl_min_batch = 0;  // plain loops only
+  InterpreterOptions dnnl_opts;
+  dnnl_opts.kernels.dnnl_min_batch = 1;  // oneDNN always
+  auto ref = Interpreter::FromBuffer(bytes, "m", ref_opts);
+  auto opt = Interpreter::FromBuffer(bytes, "m", dnnl_opts);
+  ASSERT_TRUE(ref.ok() && opt.ok());
+  std::mt19937 rng(6);
+  Tensor x = RandomTensor({200, 784}, rng);
+  auto a = (*ref)->Run(x);
+  auto b = (*opt)->Run(x);
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::vector<float> want(a->data<float>(), a->data<float>() + a->num_elements());
+  ExpectClose({b->data<float>(), static_cast<size_t>(b->num_elements())}, want);
+}
+
+TEST(InterpreterTest, SoftmaxModel) {
+  InferenceGraph g = MakeMlpGraph({16, 8, 5}, 13, /*softmax=*/true);
+  auto interp = Interpreter::FromBuffer(*ConvertToTFLite(g), "sm");
+  ASSERT_TRUE(interp.ok()) << interp.status().ToString();
+  std::mt19937 rng(1);
+  Tensor x = RandomTensor({4, 16}, rng);
+  auto y = (*interp)->Run(x);
+  ASSERT_TRUE(y.ok());
+  std::vector<float> xv(x.data<float>(), x.data<float>() + x.num_elements());
+  ExpectClose({y->data<float>(), 20}, PlainForward(g, xv, 4));
+}
+
+// input [1, 2, 3] -> RESHAPE (shape const [-1, 6]) -> FULLY_CONNECTED -> [1, 2]
+std::string ReshapeFcModel(bool shape_from_options) {
+  schema::ModelT m;
+  m.version = 3;
+  m.buffers.push_back(std::make_unique<schema::BufferT>());
+  auto add_buffer = [&](const void* p, size_t n) {
+    auto b = std::make_unique<schema::BufferT>();
+    b->data.assign(static_cast<const uint8_t*>(p), static_cast<const uint8_t*>(p) + n);
+    m.buffers.push_back(std::move(b));
+    return static_cast<uint32_t>(m.buffers.size() - 1);
+  };
+  auto sg = std::make_unique<schema::SubGraphT>();
+  auto add_tensor = [&](const char* name, std::vector<int32_t> shape, schema::TensorType type,
+                        uint32_t buffer) {
+    auto t = std::make_unique<schema::TensorT>();
+    t->name = name;
+    t->shape = std::move(shape);
+    t->type = type;
+    t->buffer = buffer;
+    sg->tensors.push_back(std::move(t));
+    return static_cast<int32_t>(sg->tensors.size() - 1);
+  };
+  const int32_t shape_values[] = {-1, 6};
+  const float w[] = {1, 0, 0, 0, 0, 0, /**/ 1, 1, 1, 1, 1, 1};
+  const int32_t in = add_tensor("in", {1, 2, 3}, schema::TensorType_FLOAT32, 0);
+  const int32_t shape = add_tensor("shape", {2}, schema::TensorType_INT32,
+                                   add_buffer(shape_values, sizeof(shape_values)));
+  const int32_t flat = add_tensor("flat", {1, 6}, schema::TensorType_FLOAT32, 0);
+  const int32_t weights =
+      add_tensor("w", {2, 6}, schema::TensorType_FLOAT32, add_buffer(w, sizeof(w)));
+  const int32_t out = add_tensor("out", {1, 2}, schema::TensorType_FLOAT32, 0);
+  for (auto code : {schema::BuiltinOperator_RESHAPE, schema::BuiltinOperator_FULLY_CONNECTED}) {
+    auto c = std::make_unique<schema::OperatorCodeT>();
+    c->builtin_code = code;
+    c->deprecated_builtin_code = static_cast<int8_t>(code);
+    m.operator_codes.push_back(std::move(c));
+  }
+  auto reshape = std::make_unique<schema::OperatorT>();
+  reshape->opcode_index = 0;
+  reshape->inputs = shape_from_options ? std::vector<int32_t>{in} : std::vector<int32_t>{in, shape};
+  reshape->outputs = {flat};
+  schema::ReshapeOptionsT ro;
+  ro.new_shape = {1, 6};
+  if (shape_from_options) reshape->builtin_options.Set(ro);
+  auto fc = std::make_unique<schema::OperatorT>();
+  fc->opcode_index = 1;
+  fc->inputs = {flat, weights, -1};  // no bias
+  fc->outputs = {out};
+  sg->operators.push_back(std::move(reshape));
+  sg->operators.push_back(std::move(fc));
+  sg->inputs = {in};
+  sg->outputs = {out};
+  m.subgraphs.push_back(std::move(sg));
+  flatbuffers::FlatBufferBuilder fbb;
+  schema::FinishModelBuffer(fbb, schema::Model::Pack(fbb, &m));
+  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+}
+
+TEST(InterpreterTest, ReshapeThenFullyConnectedWithoutBias) {
+  for (bool from_options : {false, true}) {
+    auto interp = Interpreter::FromBuffer(ReshapeFcModel(from_options), "r");
+    ASSERT_TRUE(interp.ok()) << interp.status().ToString();
+    auto y = (*interp)->Run(Tensor::FromVector<float>({1, 2, 3}, {1, 2, 3, 4, 5, 6}));
+    ASSERT_TRUE(y.ok()) << y.status().ToString();
+    EXPECT_EQ(y->shape(), (Shape{1, 2}));
+    EXPECT_FLOAT_EQ(y->data<float>()[0], 1.0f);
+    EXPECT_FLOAT_EQ(y->data<float>()[1], 21.0f);
+  }
+}
+
+TEST(InterpreterTest, SignatureLookup) {
+  auto interp = Interpreter::FromBuffer(MlpBytes({4, 3}, 1), "m.tflite");
+  ASSERT_TRUE(interp.ok());
+  EXPECT_EQ((*interp)->signature_keys(), std::vector<std::string>{"serving_default"});
+  auto in = (*interp)->GetInputIndex("serving_default", "image_floats");
+  ASSERT_TRUE(in.ok());
+  EXPECT_EQ(*in, 0);
+  auto out = (*interp)->GetOutputIndex("serving_default", "output_0");
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(*out, 0);
+  auto bad_key = (*interp)->GetInputIndex("serve", "image_floats");
+  EXPECT_EQ(bad_key.status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(bad_key.status().message(),
+            "m.tflite: no signature 'serve' (available: 'serving_default')");
+  auto bad_name = (*interp)->GetOutputIndex("serving_default", "logits");
+  EXPECT_EQ(bad_name.status().message(),
+            "m.tflite: signature 'serving_default' has no output 'logits' (available: 'output_0')");
+}
+
+TEST(InterpreterTest, FromFileAndArenaReuse) {
+  const std::string path = std::string(EDGEPIPE_BINARY_DIR) + "/lite_test_mlp.tflite";
+  ASSERT_TRUE(WriteFileAtomic(path, MlpBytes({784, 64, 64, 10}, 3)).ok());
+  auto interp = Interpreter::FromFile(path);
+  ASSERT_TRUE(interp.ok()) << interp.status().ToString();
+  // Batch 1: input 784 floats, two 64-float activations sharing nothing with
+  // each other, output 10 floats: the plan is far below the sum of all tensors x 2.
+  EXPECT_GT((*interp)->arena_bytes(), 784u * 4);
+  EXPECT_LT((*interp)->arena_bytes(), (784u + 64 + 64 + 10) * 4 + 4 * 64);
+  auto missing = Interpreter::FromFile(path + ".missing");
+  EXPECT_FALSE(missing.ok());
+}
+
+// ---- error paths: each a clear Status, never a crash ----
+
+Status LoadStatus(const std::string& bytes) {
+  return Interpreter::FromBuffer(bytes, "bad.tflite").status();
+}
+
+TEST(InterpreterErrorTest, TooShort) {
+  Status s = LoadStatus("TFL");
+  EXPECT_EQ(s.code(), Status::Code::kCorruption);
+  EXPECT_EQ(s.message(),
+            "bad.tflite: file is 3 bytes, too short for a TFLite flatbuffer (needs at least 8)");
+}
+
+TEST(InterpreterErrorTest, WrongIdentifier) {
+  std::string bytes = MlpBytes({4, 3}, 1);
+  bytes[4] = 'X';
+  Status s = LoadStatus(bytes);
+  EXPECT_EQ(s.code(), Status::Code::kCorruption);
+  EXPECT_EQ(
+      s.message(),
+      "bad.tflite: offset 4: file identifier is 'XFL3', expected 'TFL3' (not a TFLite model)");
+}
+
+TEST(InterpreterErrorTest, TruncatedFile) {
+  const std::string bytes = MlpBytes({784, 64, 10}, 1);
+  for (size_t len : {bytes.size() / 2, bytes.size() - 1, size_t{100}, size_t{9}}) {
+    Status s = LoadStatus(bytes.substr(0, len));
+    EXPECT_EQ(s.code(), Status::Code::kCorruption) << len;
+    EXPECT_NE(s.message().find("bad.tflite: "), std::string::npos);
+  }
+}
+
+TEST(InterpreterErrorTest, RandomBytes) {
+  std::mt19937 rng(99);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::string bytes(8 + rng() % 2000, '\0');
+    for (char& c : bytes) c = static_cast<char>(rng());
+    if (trial % 2 == 0) std::memcpy(&bytes[4], "TFL3", 4);  // get past the identifier
+    EXPECT_FALSE(LoadStatus(bytes).ok());
+  }
+}
+
+TEST(InterpreterErrorTest, FlippedBytesNeverCrash) {
+  const std::string good = MlpBytes({16, 8, 4}, 2);
+  std::mt19937 rng(3);
+  int loaded = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::string bytes = good;
+    for (int k = 0; k < 1 + trial % 3; ++k)
+      bytes[rng() % bytes.size()] ^= static_cast<char>(1 << (rng() % 8));
+    auto interp = Interpreter::FromBuffer(bytes, "f");
+    if (!interp.ok()) continue;
+    ++loaded;  // flips inside weights are valid models: they must run
+    if ((*interp)->num_inputs() != 1) continue;
+    if ((*interp)->input_info(0).type != schema::TensorType_FLOAT32) continue;
+    std::vector<float> x(static_cast<size_t>((*interp)->input(0).bytes / 4), 0.5f);
+    ASSERT_TRUE((*interp)->SetInput(0, x.data(), x.size() * 4).ok());
+    ASSERT_TRUE((*interp)->Invoke().ok());
+  }
+  EXPECT_GT(loaded, 0);
+}
+
+TEST(InterpreterErrorTest, BufferIndexOutOfRange) {
+  const std::string bytes = EditModel(
+      MlpBytes({4, 3}, 1), [](schema::ModelT& m) { m.subgraphs[0]->tensors[1]->buffer = 40; });
+  Status s = LoadStatus(bytes);
+  EXPECT_EQ(s.code(), Status::Code::kCorruption);
+  EXPECT_NE(s.message().find("bad.tflite: tensor 1: buffer 40 out of range (model has "),
+            std::string::npos)
+      << s.message();
+}
+
+TEST(InterpreterErrorTest, BufferSizeMismatch) {
+  const std::string bytes = EditModel(MlpBytes({784, 64, 10}, 1), [](schema::ModelT& m) {
+    m.subgraphs[0]->tensors[1]->shape = {64, 784};  // weights of the first FC
+    m.buffers[m.subgraphs[0]->tensors[1]->buffer]->data.resize(100);
+  });
+  Status s = LoadStatus(bytes);
+  EXPECT_EQ(s.code(), Status::Code::kCorruption);
+  EXPECT_EQ(s.message(),
+            "bad.tflite: tensor 1: buffer 2 holds 100 bytes, shape [64,784] float32 needs 200704");
+}
+
+TEST(InterpreterErrorTest, UnsupportedOpNamesOpAndIndex) {
+  const std::string bytes = EditModel(MlpBytes({4, 3, 2}, 1), [](schema::ModelT& m) {
+    auto c = std::make_unique<schema::OperatorCodeT>();
+    c->builtin_code = schema::BuiltinOperator_CONV_2D;
+    c->deprecated_builtin_code = 3;
+    m.operator_codes.push_back(std::move(c));
+    m.subgraphs[0]->operators[1]->opcode_index = 1;
+  });
+  Status s = LoadStatus(bytes);
+  EXPECT_EQ(s.code(), Status::Code::kUnimplemented);
+  EXPECT_EQ(s.message(),
+            "bad.tflite: operator 1: CONV_2D (builtin code 3) is not supported (supported: "
+            "FULLY_CONNECTED, RESHAPE, SOFTMAX)");
+}
+
+TEST(InterpreterErrorTest, UnknownBuiltinCode) {
+  const std::string bytes = EditModel(MlpBytes({4, 3}, 1), [](schema::ModelT& m) {
+    m.operator_codes[0]->builtin_code = static_cast<schema::BuiltinOperator>(4000);
+  });
+  Status s = LoadStatus(bytes);
+  EXPECT_EQ(s.code(), Status::Code::kUnimplemented);
+  EXPECT_NE(s.message().find("operator 0: BUILTIN(4000) (builtin code 4000) is not supported"),
+            std::string::npos)
+      << s.message();
+}
+
+TEST(InterpreterErrorTest, OpcodeIndexOutOfRange) {
+  const std::string bytes = EditModel(MlpBytes({4, 3}, 1), [](schema::ModelT& m) {
+    m.subgraphs[0]->operators[0]->opcode_index = 5;
+  });
+  EXPECT_EQ(LoadStatus(bytes).message(),
+            "bad.tflite: operator 0: opcode_index 5 out of range (1 operator codes)");
+}
+
+TEST(InterpreterErrorTest, OperatorTensorIndexOutOfRange) {
+  const std::string bytes = EditModel(
+      MlpBytes({4, 3}, 1), [](schema::ModelT& m) { m.subgraphs[0]->operators[0]->inputs[1] = 77; });
+  EXPECT_EQ(LoadStatus(bytes).message(),
+            "bad.tflite: operator 0 (FULLY_CONNECTED): input 1 is tensor 77, out of range (4 "
+            "tensors)");
+}
+
+TEST(InterpreterErrorTest, OperatorArity) {
+  const std::string bytes = EditModel(MlpBytes({4, 3}, 1), [](schema::ModelT& m) {
+    m.subgraphs[0]->operators[0]->inputs.resize(1);
+  });
+  EXPECT_EQ(LoadStatus(bytes).message(),
+            "bad.tflite: operator 0 (FULLY_CONNECTED): has 1 inputs, expected 2 to 3");
+}
+
+TEST(InterpreterErrorTest, ReadBeforeWrite) {
+  const std::string bytes = EditModel(MlpBytes({4, 3, 2}, 1), [](schema::ModelT& m) {
+    std::swap(m.subgraphs[0]->operators[0], m.subgraphs[0]->operators[1]);
+  });
+  Status s = LoadStatus(bytes);
+  EXPECT_EQ(s.code(), Status::Code::kCorruption);
+  EXPECT_NE(s.message().find("before any operator writes it"), std::string::npos) << s.message();
+}
+
+TEST(InterpreterErrorTest, DeclaredShapeDisagreesWithComputed) {
+  const std::string bytes = EditModel(MlpBytes({4, 3}, 1), [](schema::ModelT& m) {
+    m.subgraphs[0]->tensors[m.subgraphs[0]->outputs[0]]->shape = {1, 5};
+  });
+  Status s = LoadStatus(bytes);
+  EXPECT_EQ(s.code(), Status::Code::kCorruption);
+  EXPECT_NE(
+      s.message().find("shape [1,5] in the file, but operator 0 (FULLY_CONNECTED) computes [1,3]"),
+      std::string::npos)
+      << s.message();
+}
+
+TEST(InterpreterErrorTest, WeightsTypeRejectedInPrepare) {
+  const std::string bytes = EditModel(MlpBytes({4, 3}, 1), [](schema::ModelT& m) {
+    m.subgraphs[0]->tensors[1]->type = schema::TensorType_INT32;  // same byte size as float
+  });
+  Status s = LoadStatus(bytes);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("operator 0 (FULLY_CONNECTED): weights"), std::string::npos)
+      << s.message();
+}
+
+TEST(InterpreterErrorTest, SchemaVersionAndSubgraphCount) {
+  const std::string good = MlpBytes({4, 3}, 1);
+  Status v2 = LoadStatus(EditModel(good, [](schema::ModelT& m) { m.version = 2; }));
+  EXPECT_EQ(v2.code(), Status::Code::kUnimplemented);
+  EXPECT_EQ(v2.message(), "bad.tflite: schema version 2, expected 3");
+  Status none = LoadStatus(EditModel(good, [](schema::ModelT& m) { m.subgraphs.clear(); }));
+  EXPECT_EQ(none.message(), "bad.tflite: model has no subgraphs");
+  Status two = LoadStatus(EditModel(good, [](schema::ModelT& m) {
+    m.subgraphs.push_back(std::make_unique<schema::SubGraphT>());
+  }));
+  EXPECT_EQ(two.code(), Status::Code::kUnimplemented);
+}
+
+TEST(InterpreterErrorTest, WrongInputShapeAndType) {
+  auto interp = Interpreter::FromBuffer(MlpBytes({4, 3}, 1), "m.tflite");
+  ASSERT_TRUE(interp.ok());
+  Status shape = (*interp)->SetInput(0, Tensor(DType::kFloat32, {2, 4}));
+  EXPECT_EQ(shape.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(shape.message(),
+            "m.tflite: input 0 'serving_default_image_floats:0' has shape [1,4], got [2,4] "
+            "(resize the input first)");
+  Status type = (*interp)->SetInput(0, Tensor(DType::kInt32, {1, 4}));
+  EXPECT_EQ(type.message(),
+            "m.tflite: input 0 'serving_default_image_floats:0' is float32, got int32");
+  Status bytes = (*interp)->SetInput(0, "abc", 3);
+  EXPECT_EQ(bytes.code(), Status::Code::kInvalidArgument);
+  Status index = (*interp)->SetInput(3, Tensor(DType::kFloat32, {1, 4}));
+  EXPECT_EQ(index.message(), "m.tflite: input 3 out of range (1 inputs)");
+  Status resize = (*interp)->ResizeInput(0, {2, 5});
+  EXPECT_EQ(resize.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(resize.message().find("dim 1 is fixed by shape_signature [-1,4]"), std::string::npos)
+      << resize.message();
+  // Still usable at its previous shape.
+  ASSERT_TRUE((*interp)->SetInput(0, Tensor(DType::kFloat32, {1, 4})).ok());
+  EXPECT_TRUE((*interp)->Invoke().ok());
+}
+
+TEST(InterpreterErrorTest, FixedBatchCannotResize) {
+  const std::string bytes = EditModel(MlpBytes({4, 3}, 1), [](schema::ModelT& m) {
+    for (auto& t : m.subgraphs[0]->tensors) {
+      if (!t->shape_signature.empty() && t->shape_signature[0] == -1) t->shape_signature[0] = 1;
+    }
+  });
+  auto interp = Interpreter::FromBuffer(bytes, "m.tflite");
+  ASSERT_TRUE(interp.ok()) << interp.status().ToString();
+  Status s = (*interp)->ResizeInputBatch(8);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("dim 0 is fixed by shape_signature [1,4]"), std::string::npos)
+      << s.message();
+}
+
+}  // namespace
+}  // namespace edgepipe::lite

@@ -1,0 +1,129 @@
+// The contract between the interpreter and its kernels (TFLite Micro style).
+//
+// Each builtin operator is one file in src/lite/kernels/ that defines an
+// OpRegistration with two functions:
+//   - Prepare(ctx, node): runs when memory is planned (at load and after an
+//     input resize). Does every type and shape check, sets the shapes of the
+//     node's outputs (ctx.SetOutputDims), parses the operator's options into
+//     node.op_data, decides the code path, and asks for scratch memory.
+//     Returns a clear Status on any problem; the interpreter prefixes it with
+//     the file and "operator <i> (<NAME>)".
+//   - Eval(ctx, node): computes, checks nothing again, allocates nothing.
+// The math itself lives in kernels/reference/ (plain pointers and dims) and
+// kernels/optimized/ (oneDNN), never seeing these types.
+//
+// Ownership: tensors, nodes and scratch memory belong to the Interpreter;
+// kernels only borrow them during a call. Not thread-safe (one interpreter,
+// one thread).
+#ifndef EDGEPIPE_LITE_KERNELS_KERNEL_H_
+#define EDGEPIPE_LITE_KERNELS_KERNEL_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "src/core/status.h"
+#include "src/lite/schema/schema_generated.h"
+
+namespace edgepipe::lite {
+
+// A tensor as kernels see it.
+struct KernelTensor {
+  std::string name;
+  schema::TensorType type = schema::TensorType_FLOAT32;
+  std::vector<int32_t> dims;  // current shape (all >= 0)
+  uint8_t* data = nullptr;    // constant buffer or arena slice; valid after planning
+  size_t bytes = 0;           // elements x element size for `dims`
+  bool is_constant = false;   // backed by a model buffer (weights); never written
+
+  int64_t num_elements() const {
+    int64_t n = 1;
+    for (int32_t d : dims) n *= d;
+    return n;
+  }
+  template <typename T>
+  T* data_as() const {
+    return reinterpret_cast<T*>(data);
+  }
+};
+
+// One operator instance of the graph.
+struct Node {
+  static constexpr size_t kOpDataBytes = 128;
+
+  int index = 0;                         // position in the subgraph's operator list
+  int32_t builtin_code = 0;              // schema::BuiltinOperator value
+  std::vector<int> inputs;               // tensor indices; -1 = optional input absent
+  std::vector<int> outputs;              // tensor indices
+  const schema::Operator* op = nullptr;  // flatbuffer view (options), owned by the interpreter
+  std::vector<int> scratch;              // scratch ids requested by Prepare, in request order
+
+  // Kernel-private parameters filled by Prepare (no heap: trivially copyable
+  // structs up to kOpDataBytes).
+  template <typename T>
+  T& op_data() {
+    static_assert(std::is_trivially_copyable_v<T> && sizeof(T) <= kOpDataBytes);
+    return *reinterpret_cast<T*>(op_data_storage.data());
+  }
+  template <typename T>
+  const T& op_data() const {
+    static_assert(std::is_trivially_copyable_v<T> && sizeof(T) <= kOpDataBytes);
+    return *reinterpret_cast<const T*>(op_data_storage.data());
+  }
+  alignas(16) std::array<unsigned char, kOpDataBytes> op_data_storage{};
+};
+
+// Interpreter-wide knobs kernels read in Prepare.
+struct KernelOptions {
+  // FULLY_CONNECTED uses oneDNN's sgemm when the batch is at least this
+  // (0 = never: reference loops only, e.g. to cross-check).
+  int64_t dnnl_min_batch = 2;
+};
+
+// What Prepare and Eval may touch. Implemented by the interpreter.
+class KernelContext {
+ public:
+  virtual ~KernelContext() = default;
+  virtual const KernelOptions& options() const = 0;
+  virtual KernelTensor& tensor(int index) = 0;
+  KernelTensor& input(const Node& node, int i) {
+    return tensor(node.inputs[static_cast<size_t>(i)]);
+  }
+  KernelTensor& output(const Node& node, int i) {
+    return tensor(node.outputs[static_cast<size_t>(i)]);
+  }
+  bool has_input(const Node& node, int i) const {
+    return static_cast<size_t>(i) < node.inputs.size() && node.inputs[static_cast<size_t>(i)] >= 0;
+  }
+  // Prepare only: sets the shape an output will have (and its byte size).
+  virtual Status SetOutputDims(const Node& node, int output, std::vector<int32_t> dims) = 0;
+  // Prepare only: reserves `bytes` of scratch, live during this node's Eval
+  // only; the id is appended to node.scratch.
+  virtual Status RequestScratch(Node& node, size_t bytes) = 0;
+  // Eval only: the memory of scratch id `id` (64-byte aligned).
+  virtual void* scratch(int id) = 0;
+};
+
+struct OpRegistration {
+  int32_t builtin_code = 0;  // schema::BuiltinOperator
+  const char* name = "";     // "FULLY_CONNECTED"
+  int min_inputs = 0;        // arity, checked by the interpreter before Prepare
+  int max_inputs = 0;
+  int num_outputs = 1;
+  Status (*prepare)(KernelContext& ctx, Node& node) = nullptr;
+  Status (*eval)(KernelContext& ctx, const Node& node) = nullptr;
+};
+
+// Shared Prepare checks; each returns InvalidArgument naming the tensor.
+Status ExpectType(const KernelTensor& t, schema::TensorType type, const char* role);
+Status ExpectRank(const KernelTensor& t, int rank, const char* role);
+
+// Activation clamp bounds of a fused activation; Unimplemented for TANH and SIGN_BIT.
+Status ActivationRange(schema::ActivationFunctionType act, float* min, float* max);
+
+}  // namespace edgepipe::lite
+
+#endif  // EDGEPIPE_LITE_KERNELS_KERNEL_H_

@@ -1,0 +1,51 @@
+#include "src/lite/kernels/op_resolver.h"
+
+#include <cstdlib>
+
+#include "src/lite/schema_util.h"
+
+namespace edgepipe::lite {
+
+Status OpResolver::Add(const OpRegistration* registration) {
+  if (registration == nullptr || registration->prepare == nullptr ||
+      registration->eval == nullptr) {
+    return Status::InvalidArgument("op registration without Prepare/Eval");
+  }
+  auto [it, inserted] = registrations_.emplace(registration->builtin_code, registration);
+  if (!inserted) {
+    return Status::InvalidArgument(std::string("a kernel for ") + registration->name +
+                                   " (builtin code " + std::to_string(registration->builtin_code) +
+                                   ") is already registered");
+  }
+  return Status::OK();
+}
+
+const OpRegistration* OpResolver::Find(int32_t builtin_code) const {
+  auto it = registrations_.find(builtin_code);
+  return it == registrations_.end() ? nullptr : it->second;
+}
+
+std::string OpResolver::SupportedOpsString() const {
+  std::string out;
+  for (const auto& [code, reg] : registrations_) {
+    if (!out.empty()) out += ", ";
+    out += reg->name;
+  }
+  return out;
+}
+
+const OpResolver& BuiltinOpResolver() {
+  static const OpResolver* resolver = [] {
+    auto* r = new OpResolver();
+    for (const OpRegistration* reg :
+         {RegisterFullyConnected(), RegisterReshape(), RegisterSoftmax()}) {
+      // A duplicate here is a programming error in this list, caught by
+      // lite_test (OpResolverTest) before it can ship.
+      if (!r->Add(reg).ok()) std::abort();
+    }
+    return r;
+  }();
+  return *resolver;
+}
+
+}  // namespace edgepipe::lite

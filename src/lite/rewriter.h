@@ -1,0 +1,98 @@
+// Model rewriters, mirroring TFX's tfx.components.trainer.rewriting API:
+//
+//   ASSIGN_OR_RETURN(auto rewriter, lite::rewriter_factory::CreateRewriter(
+//       lite::RewriterType::kTFLiteRewriter,
+//       lite::TFLiteRewriterOptions{.name = "tflite_rewriter"}));
+//   RETURN_IF_ERROR(lite::converters::RewriteSavedModel(
+//       serving_model_dir, tflite_dir, *rewriter, lite::ModelType::kTFLiteModel));
+//   // -> <tflite_dir>/tflite
+//
+// Unlike TFX, no option is ever silently dropped: an unknown, unsupported or
+// contradictory option is an error naming it (CreateRewriter validates the
+// options up front; ParseTFLiteRewriterOptions also rejects unknown keys).
+//
+// Rewriters are immutable after creation and may be shared across threads;
+// PerformRewrite reads its source and writes its destination file atomically
+// (temp + rename), so a failed or killed rewrite leaves no partial file.
+#ifndef EDGEPIPE_LITE_REWRITER_H_
+#define EDGEPIPE_LITE_REWRITER_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/core/status.h"
+#include "src/core/tensor.h"
+
+namespace edgepipe::lite {
+
+enum class RewriterType { kTFLiteRewriter };
+
+// TFX rewriting.ModelType.
+enum class ModelType { kAnyModel, kSavedModel, kTFLiteModel, kTFJSModel };
+const char* ModelTypeName(ModelType type);  // "SAVED_MODEL", "TFLITE_MODEL", ...
+
+// tf.lite.Optimize.
+enum class Optimize { kDefault, kOptimizeForSize, kOptimizeForLatency, kExperimentalSparsity };
+const char* OptimizeName(Optimize o);  // "DEFAULT", ...
+
+// Yields one sample (one tensor per model input) per call, nullopt at the end
+// (TF's representative_dataset generator).
+using RepresentativeDataset = std::function<StatusOr<std::optional<std::vector<Tensor>>>()>;
+
+struct TFLiteRewriterOptions {
+  std::string name;                 // rewriter name (logs, errors)
+  std::string filename = "tflite";  // file written in the destination directory
+  std::vector<Optimize> quantization_optimizations;
+  std::vector<DType> quantization_supported_types;
+  bool quantization_enable_full_integer = false;
+  RepresentativeDataset representative_dataset;  // empty = none
+  std::string signature_key = "serving_default";
+};
+
+// Options from a JSON object with the field names above
+// ({"name": "x", "quantization_optimizations": ["DEFAULT"], ...}; types by
+// dtype name, e.g. "float16"). InvalidArgument names any unknown key or bad
+// value; representative_dataset cannot be given in JSON.
+StatusOr<TFLiteRewriterOptions> ParseTFLiteRewriterOptions(std::string_view json_text);
+
+// TFX ModelDescription: a model's type and its path (a directory).
+struct ModelDescription {
+  ModelType model_type = ModelType::kAnyModel;
+  std::string path;
+};
+
+class BaseRewriter {
+ public:
+  virtual ~BaseRewriter() = default;
+  virtual const std::string& name() const = 0;
+  // Reads `original`, writes `rewritten`. Validates both descriptions first.
+  virtual Status PerformRewrite(const ModelDescription& original,
+                                const ModelDescription& rewritten) const = 0;
+};
+
+namespace rewriter_factory {
+// InvalidArgument for contradictory options (e.g. full integer without a
+// representative dataset, supported types without optimizations, an empty or
+// path-like filename); Unimplemented for valid options edgepipe cannot honour
+// yet (every quantization option, for now). Each message names the option.
+StatusOr<std::unique_ptr<BaseRewriter>> CreateRewriter(RewriterType type,
+                                                       TFLiteRewriterOptions options);
+}  // namespace rewriter_factory
+
+namespace converters {
+// Rewrites the saved model in `src` (an edgepipe saved model directory:
+// model.json + weights.bin) into `dst` (created if needed) with `rewriter`.
+// `rewritten_model_type` must be what the rewriter produces (kTFLiteModel for
+// the TFLite rewriter), else InvalidArgument.
+Status RewriteSavedModel(const std::string& src, const std::string& dst,
+                         const BaseRewriter& rewriter,
+                         ModelType rewritten_model_type = ModelType::kSavedModel);
+}  // namespace converters
+
+}  // namespace edgepipe::lite
+
+#endif  // EDGEPIPE_LITE_REWRITER_H_
