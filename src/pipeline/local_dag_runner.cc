@@ -1,0 +1,675 @@
+#include "src/pipeline/local_dag_runner.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <ctime>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "src/core/files.h"
+#include "src/core/sha256.h"
+#include "src/metadata/lineage.h"
+#include "src/metadata/metadata_store.h"
+
+namespace edgepipe::pipeline {
+namespace {
+
+namespace md = ::edgepipe::metadata;
+using Clock = std::chrono::steady_clock;
+
+constexpr char kCacheKeyProperty[] = "cache_key";
+constexpr char kErrorMessageProperty[] = "error_message";
+constexpr char kTempDir[] = ".temp";
+
+double SecondsSince(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+std::string DumpJson(const nlohmann::json& j) {
+  // Never throws: invalid UTF-8 in a string is replaced rather than refused.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// exec_properties -> execution custom properties: scalars keep their type
+// (bool as 0/1, like TFX), anything else is stored as its JSON text.
+md::PropertyMap ExecPropertiesToCustom(const nlohmann::json& props) {
+  md::PropertyMap out;
+  if (!props.is_object()) return out;
+  for (const auto& [k, v] : props.items()) {
+    if (v.is_null()) continue;
+    if (v.is_boolean()) {
+      out[k] = int64_t{v.get<bool>() ? 1 : 0};
+    } else if (v.is_number_integer() &&
+               !(v.is_number_unsigned() && v.get<uint64_t>() > uint64_t{INT64_MAX})) {
+      out[k] = v.get<int64_t>();
+    } else if (v.is_number_float()) {
+      out[k] = v.get<double>();
+    } else if (v.is_string()) {
+      out[k] = v.get<std::string>();
+    } else {
+      out[k] = DumpJson(v);
+    }
+  }
+  return out;
+}
+
+std::string StringProp(const md::PropertyMap& m, const std::string& k) {
+  auto it = m.find(k);
+  if (it == m.end() || !std::holds_alternative<std::string>(it->second)) return "";
+  return std::get<std::string>(it->second);
+}
+
+md::PropertyType PropertyTypeOf(const PropertyValue& v) {
+  if (std::holds_alternative<int64_t>(v)) return md::PropertyType::kInt;
+  if (std::holds_alternative<double>(v)) return md::PropertyType::kDouble;
+  return md::PropertyType::kString;
+}
+
+Artifact FromMetadata(const md::Artifact& a, const std::string& node, const std::string& key) {
+  Artifact out;
+  out.id = a.id;
+  out.type_name = a.type;
+  out.uri = a.uri;
+  out.properties = a.properties;
+  out.custom_properties = a.custom_properties;
+  out.producer_node = node;
+  out.output_key = key;
+  return out;
+}
+
+std::string UtcRunId() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()) %
+                std::chrono::seconds(1);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:06d}", buf, micros.count());
+}
+
+class Log {
+ public:
+  explicit Log(FILE* f) : f_(f) {}
+  template <typename... Args>
+  void Line(fmt::format_string<Args...> format, Args&&... args) {
+    if (f_ == nullptr) return;
+    std::string s = fmt::format(format, std::forward<Args>(args)...);
+    s += '\n';
+    std::lock_guard<std::mutex> lock(mu_);
+    std::fwrite(s.data(), 1, s.size(), f_);
+    std::fflush(f_);
+  }
+
+ private:
+  FILE* f_;
+  std::mutex mu_;
+};
+
+// Everything one run shares between its worker threads. The store is
+// thread-safe; `results` entries are written once under `mu` and read only
+// after the node finished.
+struct RunState {
+  const Pipeline* pipeline = nullptr;
+  std::unique_ptr<md::MetadataStore> store;
+  Log* log = nullptr;
+  std::string run_id;
+  md::Context pipeline_ctx, run_ctx;
+  std::map<std::string, md::Context> node_ctx;       // by node id
+  std::map<std::string, int64_t> execution_type_id;  // by node id
+  std::map<std::string, size_t> index;               // node id -> component index
+  std::vector<NodeResult> results;
+};
+
+std::string NodeDir(const RunState& rs, const std::string& node_id) {
+  return JoinPath(rs.pipeline->pipeline_root, node_id);
+}
+
+std::vector<md::Context> RunContexts(const RunState& rs, const std::string& node_id) {
+  return {rs.pipeline_ctx, rs.run_ctx, rs.node_ctx.at(node_id)};
+}
+
+md::PropertyMap SystemProperties(const RunState& rs, const Component& c,
+                                 const std::string& cache_key) {
+  md::PropertyMap m = ExecPropertiesToCustom(c.exec_properties);
+  m[md::kComponentIdProperty] = c.id;
+  m[md::kPipelineNameProperty] = rs.pipeline->name;
+  m[md::kRunIdProperty] = rs.run_id;
+  m[kCacheKeyProperty] = cache_key;
+  return m;
+}
+
+Status RegisterRun(RunState& rs, const RunOptions& options) {
+  md::MetadataStore& store = *rs.store;
+  const Pipeline& p = *rs.pipeline;
+  ASSIGN_OR_RETURN(int64_t pipeline_t, store.PutContextType({0, md::kPipelineContextType, {}}));
+  ASSIGN_OR_RETURN(int64_t run_t, store.PutContextType({0, md::kPipelineRunContextType, {}}));
+  ASSIGN_OR_RETURN(int64_t node_t, store.PutContextType({0, md::kNodeContextType, {}}));
+  for (const Component& c : p.components) {
+    ASSIGN_OR_RETURN(rs.execution_type_id[c.id],
+                     store.PutExecutionType({0, ExecutionTypeName(c.type), {}}));
+    for (const auto& [key, type] : c.outputs) {
+      RETURN_IF_ERROR(store.PutArtifactType({0, type, {}}).status());
+    }
+  }
+  // Pipeline and node contexts persist across runs; the run context is new.
+  auto get_or_put = [&](int64_t type_id, const std::string& type,
+                        const std::string& name) -> StatusOr<md::Context> {
+    ASSIGN_OR_RETURN(std::optional<md::Context> found, store.GetContextByTypeAndName(type, name));
+    if (found) return *found;
+    md::Context c;
+    c.type_id = type_id;
+    c.name = name;
+    ASSIGN_OR_RETURN(c.id, store.PutContext(c));
+    c.type = type;
+    return c;
+  };
+  ASSIGN_OR_RETURN(rs.pipeline_ctx, get_or_put(pipeline_t, md::kPipelineContextType, p.name));
+
+  std::string run_id = options.run_id.empty() ? UtcRunId() : options.run_id;
+  ASSIGN_OR_RETURN(auto existing,
+                   store.GetContextByTypeAndName(md::kPipelineRunContextType, run_id));
+  if (existing && !options.run_id.empty()) {
+    return Status::InvalidArgument(store.path() + ": run id '" + run_id + "' is already used");
+  }
+  for (int n = 2; existing; ++n) {
+    std::string candidate = run_id + "-" + std::to_string(n);
+    ASSIGN_OR_RETURN(existing,
+                     store.GetContextByTypeAndName(md::kPipelineRunContextType, candidate));
+    if (!existing) run_id = candidate;
+  }
+  rs.run_id = run_id;
+  md::Context run;
+  run.type_id = run_t;
+  run.name = run_id;
+  ASSIGN_OR_RETURN(run.id, store.PutContext(run));
+  run.type = md::kPipelineRunContextType;
+  rs.run_ctx = run;
+
+  std::vector<md::ParentContext> parents = {{rs.run_ctx.id, rs.pipeline_ctx.id}};
+  for (const Component& c : p.components) {
+    ASSIGN_OR_RETURN(md::Context node,
+                     get_or_put(node_t, md::kNodeContextType, p.name + "." + c.id));
+    rs.node_ctx[c.id] = node;
+    parents.push_back({node.id, rs.pipeline_ctx.id});
+  }
+  return store.PutParentContexts(parents);
+}
+
+// The current MLMD records of the input artifacts, each with its INPUT event
+// (path: input key, index), for PutExecution.
+StatusOr<std::vector<md::ArtifactAndEvent>> InputEvents(md::MetadataStore& store,
+                                                        const ArtifactMap& inputs) {
+  std::vector<int64_t> ids;
+  for (const auto& [key, arts] : inputs) {
+    for (const Artifact& a : arts) ids.push_back(a.id);
+  }
+  ASSIGN_OR_RETURN(std::vector<md::Artifact> records, store.GetArtifactsByID(ids));
+  std::map<int64_t, const md::Artifact*> by_id;
+  for (const md::Artifact& r : records) by_id[r.id] = &r;
+  std::vector<md::ArtifactAndEvent> out;
+  for (const auto& [key, arts] : inputs) {
+    for (size_t i = 0; i < arts.size(); ++i) {
+      auto it = by_id.find(arts[i].id);
+      if (it == by_id.end()) {
+        return Status::NotFound("input '" + key + "' artifact " + std::to_string(arts[i].id) +
+                                " is not in the metadata store");
+      }
+      md::ArtifactAndEvent ae;
+      ae.artifact = *it->second;
+      ae.event = md::Event{};
+      ae.event->type = md::Event::Type::kInput;
+      ae.event->path = {{key}, {static_cast<int64_t>(i)}};
+      out.push_back(std::move(ae));
+    }
+  }
+  return out;
+}
+
+struct CacheHit {
+  int64_t execution_id = 0;
+  ArtifactMap outputs;
+  std::vector<md::Artifact> records;  // with the OUTPUT keys in `keys`
+  std::vector<std::pair<std::string, int64_t>> keys;
+};
+
+// The newest COMPLETE execution of this node with this cache key whose
+// outputs are exactly the declared keys, all LIVE and present on disk.
+StatusOr<std::optional<CacheHit>> FindCached(RunState& rs, const Component& c,
+                                             const std::string& cache_key) {
+  md::MetadataStore& store = *rs.store;
+  ASSIGN_OR_RETURN(std::vector<md::Execution> execs,
+                   store.GetExecutionsByContext(rs.node_ctx.at(c.id).id));
+  for (auto e = execs.rbegin(); e != execs.rend(); ++e) {
+    if (e->last_known_state != md::Execution::State::kComplete) continue;
+    if (StringProp(e->custom_properties, kCacheKeyProperty) != cache_key) continue;
+    ASSIGN_OR_RETURN(std::vector<md::Event> events, store.GetEventsByExecutionIDs({e->id}));
+    CacheHit hit;
+    hit.execution_id = e->id;
+    std::vector<int64_t> ids;
+    std::map<int64_t, std::pair<std::string, int64_t>> key_of;  // artifact -> (key, index)
+    for (const md::Event& ev : events) {
+      if (ev.type != md::Event::Type::kOutput) continue;
+      if (ev.path.empty() || !std::holds_alternative<std::string>(ev.path[0].value)) continue;
+      int64_t index = ev.path.size() > 1 && std::holds_alternative<int64_t>(ev.path[1].value)
+                          ? std::get<int64_t>(ev.path[1].value)
+                          : 0;
+      key_of[ev.artifact_id] = {std::get<std::string>(ev.path[0].value), index};
+      ids.push_back(ev.artifact_id);
+    }
+    ASSIGN_OR_RETURN(hit.records, store.GetArtifactsByID(ids));
+    bool usable = hit.records.size() == ids.size();
+    std::set<std::string> keys;
+    for (const md::Artifact& a : hit.records) {
+      const auto& [key, index] = key_of[a.id];
+      auto declared = c.outputs.find(key);
+      if (declared == c.outputs.end() || declared->second != a.type ||
+          a.state != md::Artifact::State::kLive || !PathExists(a.uri)) {
+        usable = false;
+        break;
+      }
+      keys.insert(key);
+      hit.keys.push_back({key, index});
+      hit.outputs[key].push_back(FromMetadata(a, c.id, key));
+    }
+    if (!usable || keys.size() != c.outputs.size()) continue;
+    return std::optional<CacheHit>(std::move(hit));
+  }
+  return std::optional<CacheHit>();
+}
+
+Status RecordCached(RunState& rs, const Component& c, const ArtifactMap& inputs,
+                    const std::string& cache_key, const CacheHit& hit, int64_t* execution_id) {
+  md::Execution e;
+  e.type_id = rs.execution_type_id.at(c.id);
+  e.last_known_state = md::Execution::State::kCached;
+  e.custom_properties = SystemProperties(rs, c, cache_key);
+  ASSIGN_OR_RETURN(std::vector<md::ArtifactAndEvent> arts, InputEvents(*rs.store, inputs));
+  for (size_t i = 0; i < hit.records.size(); ++i) {
+    md::ArtifactAndEvent ae;
+    ae.artifact = hit.records[i];
+    ae.event = md::Event{};
+    ae.event->type = md::Event::Type::kOutput;
+    ae.event->path = {{hit.keys[i].first}, {hit.keys[i].second}};
+    arts.push_back(std::move(ae));
+  }
+  ASSIGN_OR_RETURN(md::PutExecutionResult r,
+                   rs.store->PutExecution(e, arts, RunContexts(rs, c.id)));
+  *execution_id = r.execution_id;
+  return Status::OK();
+}
+
+Status MarkFailed(RunState& rs, const Component& c, int64_t execution_id,
+                  const std::string& cache_key, const Status& error) {
+  md::Execution e;
+  e.id = execution_id;
+  e.type_id = rs.execution_type_id.at(c.id);
+  e.last_known_state = md::Execution::State::kFailed;
+  e.custom_properties = SystemProperties(rs, c, cache_key);
+  e.custom_properties[kErrorMessageProperty] = error.ToString();
+  return rs.store->PutExecution(e).status();
+}
+
+Status CallExecutor(const Component& c, ExecutionContext& ctx) {
+  try {
+    return c.executor(ctx);
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("executor threw: ") + e.what());
+  } catch (...) {
+    return Status::Internal("executor threw a non-standard exception");
+  }
+}
+
+// Removes <node>/.temp when nothing else is left in it.
+void RemoveTempIfEmpty(const std::string& node_dir) {
+  std::string temp = JoinPath(node_dir, kTempDir);
+  auto entries = ListDirectory(temp);
+  if (entries.ok() && entries->empty()) (void)RemoveAll(temp);
+}
+
+// Executes one node whose inputs are resolved; fills `result`.
+void ExecuteNode(RunState& rs, const Component& c, const ArtifactMap& inputs,
+                 const std::string& cache_key, NodeResult& result, Clock::time_point t0) {
+  md::MetadataStore& store = *rs.store;
+  const std::string node_dir = NodeDir(rs, c.id);
+  auto fail = [&](int64_t execution_id, Status error) {
+    result.outcome = NodeResult::Outcome::kFailed;
+    result.status = error;
+    result.seconds = SecondsSince(t0);
+    if (execution_id != 0) {
+      Status st = MarkFailed(rs, c, execution_id, cache_key, error);
+      if (!st.ok()) {
+        result.status = error.WithContext("(and recording FAILED failed: " + st.message() + ")");
+      }
+    }
+    rs.log->Line("[{}] FAILED after {:.2f}s (execution {}): {}", c.id, result.seconds, execution_id,
+                 error.ToString());
+  };
+
+  // RUNNING, with its INPUT events, associated to the run's contexts.
+  md::Execution running;
+  running.type_id = rs.execution_type_id.at(c.id);
+  running.last_known_state = md::Execution::State::kRunning;
+  running.custom_properties = SystemProperties(rs, c, cache_key);
+  auto input_events = InputEvents(store, inputs);
+  if (!input_events.ok()) return fail(0, input_events.status());
+  auto registered = store.PutExecution(running, *input_events, RunContexts(rs, c.id));
+  if (!registered.ok()) return fail(0, registered.status());
+  const int64_t eid = registered->execution_id;
+  result.execution_id = eid;
+  rs.log->Line("[{}] executing (execution {})", c.id, eid);
+
+  const std::string stage_root = JoinPath(JoinPath(node_dir, kTempDir), std::to_string(eid));
+  const std::string tmp_dir = stage_root + "-tmp";
+  auto cleanup_staging = [&] {
+    (void)RemoveAll(stage_root);
+    (void)RemoveAll(tmp_dir);
+    RemoveTempIfEmpty(node_dir);
+  };
+  ArtifactMap outputs;
+  for (const auto& [key, type] : c.outputs) {
+    Artifact a;
+    a.type_name = type;
+    a.uri = JoinPath(stage_root, key);
+    a.producer_node = c.id;
+    a.output_key = key;
+    Status st = CreateDirectories(a.uri);
+    if (!st.ok()) {
+      cleanup_staging();
+      return fail(eid, st);
+    }
+    outputs[key].push_back(std::move(a));
+  }
+  if (Status st = CreateDirectories(tmp_dir); !st.ok()) {
+    cleanup_staging();
+    return fail(eid, st);
+  }
+
+  ExecutionContext ctx{&inputs,
+                       &outputs,
+                       &c.exec_properties,
+                       rs.pipeline->pipeline_root,
+                       rs.pipeline->name,
+                       c.id,
+                       rs.run_id,
+                       eid,
+                       tmp_dir};
+  Status st = CallExecutor(c, ctx);
+  // The executor may only fill in files and properties.
+  if (st.ok()) {
+    if (outputs.size() != c.outputs.size()) {
+      st = Status::Internal("executor changed the set of output keys");
+    }
+    for (const auto& [key, type] : c.outputs) {
+      auto it = outputs.find(key);
+      if (!st.ok()) break;
+      if (it == outputs.end() || it->second.size() != 1 ||
+          it->second[0].uri != JoinPath(stage_root, key) || it->second[0].type_name != type) {
+        st = Status::Internal("executor replaced output '" + key +
+                              "' (it may only write files and set properties)");
+      }
+    }
+  }
+  if (!st.ok()) {
+    cleanup_staging();
+    return fail(eid, st);
+  }
+  (void)RemoveAll(tmp_dir);
+
+  // Move each output into place, then publish in one transaction: an
+  // execution is COMPLETE only once its outputs are where it says.
+  std::vector<std::string> placed;
+  std::vector<md::ArtifactAndEvent> published;
+  for (auto& [key, arts] : outputs) {
+    Artifact& a = arts[0];
+    std::string final_dir = JoinPath(JoinPath(node_dir, key), std::to_string(eid));
+    // Nothing trusted can live here: the execution id is new.
+    st = RemoveAll(final_dir);
+    if (st.ok()) st = CreateDirectories(JoinPath(node_dir, key));
+    if (st.ok()) st = RenamePath(a.uri, final_dir);
+    if (!st.ok()) break;
+    placed.push_back(final_dir);
+    a.uri = final_dir;
+    md::ArtifactType type{0, a.type_name, {}};
+    for (const auto& [name, value] : a.properties) type.properties[name] = PropertyTypeOf(value);
+    auto type_id = store.PutArtifactType(type);
+    if (!type_id.ok()) {
+      st = type_id.status().WithContext("output '" + key + "'");
+      break;
+    }
+    md::ArtifactAndEvent ae;
+    ae.artifact.type_id = *type_id;
+    ae.artifact.uri = final_dir;
+    ae.artifact.state = md::Artifact::State::kLive;
+    ae.artifact.properties = a.properties;
+    ae.artifact.custom_properties = a.custom_properties;
+    ae.event = md::Event{};
+    ae.event->type = md::Event::Type::kOutput;
+    ae.event->path = {{key}, {int64_t{0}}};
+    published.push_back(std::move(ae));
+  }
+  StatusOr<md::PutExecutionResult> done = Status::Internal("not published");
+  if (st.ok()) {
+    md::Execution complete;
+    complete.id = eid;
+    complete.type_id = running.type_id;
+    complete.last_known_state = md::Execution::State::kComplete;
+    complete.custom_properties = running.custom_properties;
+    done = store.PutExecution(complete, published, RunContexts(rs, c.id));
+    st = done.status();
+  }
+  if (!st.ok()) {
+    for (const std::string& dir : placed) (void)RemoveAll(dir);
+    cleanup_staging();
+    return fail(eid, st);
+  }
+  cleanup_staging();
+  size_t i = 0;
+  for (auto& [key, arts] : outputs) arts[0].id = done->artifact_ids[i++];
+  result.outputs = std::move(outputs);
+  result.outcome = NodeResult::Outcome::kExecuted;
+  result.seconds = SecondsSince(t0);
+  rs.log->Line("[{}] done in {:.2f}s (execution {})", c.id, result.seconds, eid);
+}
+
+NodeResult RunNode(RunState& rs, size_t index) {
+  const Component& c = rs.pipeline->components[index];
+  const Clock::time_point t0 = Clock::now();
+  NodeResult result;
+  result.node_id = c.id;
+  // Inputs: the producers have finished (the scheduler guarantees it).
+  ArtifactMap inputs;
+  for (const auto& [key, ch] : c.inputs) {
+    const NodeResult& up = rs.results[rs.index.at(ch.producer_node)];
+    auto it = up.outputs.find(ch.output_key);
+    inputs[key] = it == up.outputs.end() ? std::vector<Artifact>() : it->second;
+  }
+  const std::string cache_key = ComputeCacheKey(c, inputs);
+  if (rs.pipeline->enable_cache) {
+    auto hit = FindCached(rs, c, cache_key);
+    if (!hit.ok()) {
+      result.outcome = NodeResult::Outcome::kFailed;
+      result.status = hit.status();
+      rs.log->Line("[{}] FAILED: cache lookup: {}", c.id, hit.status().ToString());
+      return result;
+    }
+    if (hit->has_value()) {
+      const CacheHit& h = **hit;
+      Status st = RecordCached(rs, c, inputs, cache_key, h, &result.execution_id);
+      if (!st.ok()) {
+        result.outcome = NodeResult::Outcome::kFailed;
+        result.status = st;
+        rs.log->Line("[{}] FAILED: recording the cached execution: {}", c.id, st.ToString());
+        return result;
+      }
+      result.outcome = NodeResult::Outcome::kCached;
+      result.outputs = h.outputs;
+      result.seconds = SecondsSince(t0);
+      rs.log->Line("[{}] cached (execution {}, outputs of execution {})", c.id, result.execution_id,
+                   h.execution_id);
+      return result;
+    }
+  }
+  ExecuteNode(rs, c, inputs, cache_key, result, t0);
+  return result;
+}
+
+// Runs the nodes on worker threads as their producers finish; a node whose
+// producer failed or was skipped is skipped.
+void Schedule(RunState& rs, int max_parallel) {
+  const std::vector<Component>& comps = rs.pipeline->components;
+  const size_t n = comps.size();
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<size_t> ready;
+  std::vector<int> pending(n, 0);
+  std::vector<std::vector<size_t>> dependents(n);
+  std::vector<std::vector<size_t>> producers(n);
+  size_t finished = 0;
+  for (size_t i = 0; i < n; ++i) {
+    std::set<size_t> ups;
+    for (const auto& [key, ch] : comps[i].inputs) ups.insert(rs.index.at(ch.producer_node));
+    producers[i].assign(ups.begin(), ups.end());
+    pending[i] = static_cast<int>(ups.size());
+    for (size_t u : ups) dependents[u].push_back(i);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (pending[i] == 0) ready.push_back(i);
+  }
+  // Called with `mu` held once results[i] is final.
+  std::function<void(size_t)> finish = [&](size_t i) {
+    ++finished;
+    for (size_t d : dependents[i]) {
+      if (--pending[d] > 0) continue;
+      std::string bad;
+      for (size_t u : producers[d]) {
+        auto o = rs.results[u].outcome;
+        if (o == NodeResult::Outcome::kFailed || o == NodeResult::Outcome::kSkipped) {
+          bad = comps[u].id;
+          break;
+        }
+      }
+      if (bad.empty()) {
+        ready.push_back(d);
+        continue;
+      }
+      NodeResult& r = rs.results[d];
+      r.node_id = comps[d].id;
+      r.outcome = NodeResult::Outcome::kSkipped;
+      r.status = Status::FailedPrecondition("upstream node '" + bad + "' did not complete");
+      rs.log->Line("[{}] skipped: upstream node '{}' did not complete", comps[d].id, bad);
+      finish(d);
+    }
+  };
+  auto worker = [&] {
+    std::unique_lock<std::mutex> lock(mu);
+    while (true) {
+      cv.wait(lock, [&] { return !ready.empty() || finished == n; });
+      if (ready.empty()) return;  // finished == n
+      size_t i = ready.front();
+      ready.pop_front();
+      lock.unlock();
+      NodeResult r = RunNode(rs, i);
+      lock.lock();
+      rs.results[i] = std::move(r);
+      finish(i);
+      cv.notify_all();
+    }
+  };
+  const int threads = std::max(1, std::min<int>(max_parallel, static_cast<int>(n)));
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+}
+
+}  // namespace
+
+std::string ExecutionTypeName(const std::string& component_type) {
+  if (component_type.find('.') != std::string::npos) return component_type;
+  return "edgepipe.components." + component_type;
+}
+
+std::string ComputeCacheKey(const Component& c, const ArtifactMap& inputs) {
+  // Length-prefixed fields, so no two different field lists share a byte string.
+  std::string buf;
+  auto add = [&buf](std::string_view s) {
+    buf += std::to_string(s.size());
+    buf += ':';
+    buf.append(s);
+  };
+  add("edgepipe cache v1");
+  add(c.id);
+  add(c.type);
+  for (const auto& [key, arts] : inputs) {  // std::map: keys in order
+    add(key);
+    add(std::to_string(arts.size()));
+    for (const Artifact& a : arts) {
+      add(std::to_string(a.id));
+      add(a.uri);
+    }
+  }
+  // nlohmann::json objects are std::maps, so dump() is canonical (sorted keys).
+  add(DumpJson(c.exec_properties.is_null() ? nlohmann::json::object() : c.exec_properties));
+  add(c.code_fingerprint);
+  return Sha256Hex(buf);
+}
+
+const NodeResult* RunResult::node(const std::string& node_id) const {
+  for (const NodeResult& n : nodes) {
+    if (n.node_id == node_id) return &n;
+  }
+  return nullptr;
+}
+
+Status RunResult::status() const {
+  for (const NodeResult& n : nodes) {
+    if (n.outcome == NodeResult::Outcome::kFailed) return n.status.WithContext(n.node_id);
+  }
+  return Status::OK();
+}
+
+StatusOr<RunResult> LocalDagRunner::Run(const Pipeline& pipeline, const RunOptions& options) {
+  const Clock::time_point t0 = Clock::now();
+  RETURN_IF_ERROR(ValidatePipeline(pipeline));
+  RETURN_IF_ERROR(CreateDirectories(pipeline.pipeline_root));
+  std::string db = pipeline.metadata_path.empty()
+                       ? JoinPath(pipeline.pipeline_root, "metadata.sqlite")
+                       : pipeline.metadata_path;
+  Log log(options.log);
+  RunState rs;
+  rs.pipeline = &pipeline;
+  rs.log = &log;
+  ASSIGN_OR_RETURN(rs.store, md::MetadataStore::Open(db));
+  RETURN_IF_ERROR(RegisterRun(rs, options));
+  for (size_t i = 0; i < pipeline.components.size(); ++i) {
+    rs.index[pipeline.components[i].id] = i;
+    // Leftovers of a killed run: never published, never trusted.
+    RETURN_IF_ERROR(RemoveAll(JoinPath(NodeDir(rs, pipeline.components[i].id), kTempDir)));
+  }
+  rs.results.resize(pipeline.components.size());
+  log.Line("[{}] run {} started ({} nodes, root {}, metadata {})", pipeline.name, rs.run_id,
+           pipeline.components.size(), pipeline.pipeline_root, db);
+
+  Schedule(rs, options.max_parallel_nodes);
+
+  RunResult result;
+  result.run_id = rs.run_id;
+  result.nodes = std::move(rs.results);
+  result.seconds = SecondsSince(t0);
+  int counts[4] = {0, 0, 0, 0};
+  for (const NodeResult& n : result.nodes) ++counts[static_cast<int>(n.outcome)];
+  log.Line("[{}] run {} finished in {:.2f}s: {} executed, {} cached, {} failed, {} skipped",
+           pipeline.name, rs.run_id, result.seconds, counts[0], counts[1], counts[2], counts[3]);
+  return result;
+}
+
+}  // namespace edgepipe::pipeline

@@ -1,0 +1,89 @@
+// LocalDagRunner: runs a Pipeline in this process, TFX's way.
+//
+// For each run the runner registers in ML Metadata (src/metadata) the context
+// types "pipeline", "pipeline_run" and "node" and the contexts <pipeline
+// name>, <run id> and "<pipeline name>.<node id>" (run and node contexts have
+// the pipeline context as parent). Each component type is an execution type
+// named "edgepipe.components.<type>" (or the type itself if it contains a
+// '.'). Every execution is associated to the three contexts and records its
+// exec_properties, "component_id", "pipeline_name", "run_id" and "cache_key"
+// as custom properties (and "error_message" when FAILED).
+//
+// Nodes run in dependency order, independent ones concurrently on up to
+// RunOptions::max_parallel_nodes threads. For each node:
+//   - cache key = SHA-256 over (a version tag, node id, component type, the
+//     input artifacts' ids and URIs per input key in order, the canonical
+//     JSON of exec_properties (sorted keys), the code fingerprint);
+//   - cache hit (enable_cache and an earlier COMPLETE execution of the node
+//     with that key whose outputs are all LIVE and present on disk): a new
+//     CACHED execution with INPUT events and OUTPUT events to the old
+//     artifacts; no new artifacts; the executor is not called;
+//   - otherwise: a RUNNING execution; outputs staged in
+//     <root>/<node>/.temp/<execution id>/<key>/; the executor runs; on success
+//     each staged folder is renamed to <root>/<node>/<key>/<execution id>/ and
+//     then ONE transaction publishes the LIVE artifacts, their OUTPUT events
+//     and the COMPLETE state. On failure the staging folder is removed, the
+//     execution is FAILED and every downstream node is skipped.
+// So a run killed at any point leaves no COMPLETE execution whose outputs are
+// not in place; a later run removes <root>/<node>/.temp leftovers first.
+// Only one run at a time may use a pipeline root.
+//
+// Thread-safety: Run may be called from any thread; concurrent runs must use
+// different pipeline roots. Failure: a pipeline that does not validate, or a
+// store or root that cannot be opened/created, is the returned Status; a node
+// failure is reported in its NodeResult and the Run itself returns OK.
+#ifndef EDGEPIPE_PIPELINE_LOCAL_DAG_RUNNER_H_
+#define EDGEPIPE_PIPELINE_LOCAL_DAG_RUNNER_H_
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "src/core/status.h"
+#include "src/pipeline/pipeline.h"
+
+namespace edgepipe::pipeline {
+
+struct NodeResult {
+  std::string node_id;
+  enum class Outcome { kExecuted, kCached, kFailed, kSkipped } outcome = Outcome::kSkipped;
+  int64_t execution_id = 0;  // the execution recorded for this run (0 if skipped)
+  ArtifactMap outputs;       // published (or cached) output artifacts, with ids
+  double seconds = 0;
+  Status status;  // the executor's (or publishing) error when kFailed
+};
+
+struct RunResult {
+  std::string run_id;
+  std::vector<NodeResult> nodes;  // in the order of Pipeline::components
+  double seconds = 0;
+
+  // The node's result, or nullptr.
+  const NodeResult* node(const std::string& node_id) const;
+  // OK if no node failed; otherwise the first failure, with the node id as context.
+  Status status() const;
+};
+
+struct RunOptions {
+  int max_parallel_nodes = 2;
+  FILE* log = stderr;  // human log lines ("[Trainer] executing (execution 7)"); nullptr: quiet
+  // Run id (the pipeline_run context name); empty: the current UTC time
+  // (ISO 8601 with microseconds, as TFX), made unique in the store.
+  std::string run_id;
+};
+
+class LocalDagRunner {
+ public:
+  static StatusOr<RunResult> Run(const Pipeline& pipeline, const RunOptions& options = {});
+};
+
+// The name of the execution type for a component type.
+std::string ExecutionTypeName(const std::string& component_type);
+
+// The cache key the runner computes for `component` given its resolved inputs
+// (lower-case hex SHA-256).
+std::string ComputeCacheKey(const Component& component, const ArtifactMap& inputs);
+
+}  // namespace edgepipe::pipeline
+
+#endif  // EDGEPIPE_PIPELINE_LOCAL_DAG_RUNNER_H_

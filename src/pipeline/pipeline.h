@@ -1,0 +1,117 @@
+// The TFX pipeline model: artifacts, channels, components and pipelines.
+//
+// A Component is one node of the DAG: it names its inputs as Channels (the
+// output key of an upstream node), declares its outputs (key -> artifact type
+// name), carries parameters (`exec_properties`) and a fingerprint of the user
+// code, and an Executor that does the work. The LocalDagRunner
+// (local_dag_runner.h) wires, caches, runs and records them in ML Metadata.
+//
+// These are plain values: copying a Pipeline copies its components (the
+// executors are std::function values and are shared by copy). Nothing here is
+// thread-safe to mutate; the runner only reads a Pipeline.
+#ifndef EDGEPIPE_PIPELINE_PIPELINE_H_
+#define EDGEPIPE_PIPELINE_PIPELINE_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "src/core/status.h"
+
+namespace edgepipe::pipeline {
+
+// An MLMD property value (int_value, double_value or string_value).
+using PropertyValue = std::variant<int64_t, double, std::string>;
+
+struct Artifact {
+  int64_t id = 0;         // MLMD id; 0 until published
+  std::string type_name;  // "Examples", "Model", "ModelEvaluation", "ModelBlessing",
+                          // "PushedModel", "ExampleStatistics", "Schema", "ModelRun",
+                          // "TransformGraph"
+  std::string uri;
+  // Properties become MLMD type properties of `type_name` (a property name
+  // keeps one value type across a store), e.g. Examples:
+  // "split_names" = "[\"train\", \"eval\"]".
+  std::map<std::string, PropertyValue> properties;
+  // e.g. "blessed" = 1, "pushed" = 1, "pushed_destination", "pushed_version".
+  std::map<std::string, PropertyValue> custom_properties;
+  std::string producer_node;  // node id that produced it
+  std::string output_key;
+};
+
+using ArtifactMap = std::map<std::string, std::vector<Artifact>>;  // key -> artifacts
+
+struct Channel {
+  std::string producer_node;
+  std::string output_key;
+  std::string type_name;
+};
+
+// What an executor sees. All pointers are owned by the runner and valid for
+// the duration of the executor call only.
+struct ExecutionContext {
+  const ArtifactMap* inputs;  // resolved input artifacts (published, with ids)
+  // One artifact per output key, uri already set to a staging folder
+  // (created, empty); the executor writes files there and may set
+  // (custom_)properties. It must not add or remove keys or artifacts, nor
+  // change a uri.
+  ArtifactMap* outputs;
+  const nlohmann::json* exec_properties;
+  std::string pipeline_root, pipeline_name, node_id, run_id;
+  int64_t execution_id;
+  std::string tmp_dir;  // scratch folder, removed after the execution
+};
+
+// Returns OK on success. A non-OK Status (or a thrown exception, which the
+// runner catches) fails the node. Executors of independent nodes run
+// concurrently on different threads.
+using Executor = std::function<Status(ExecutionContext&)>;
+
+struct Component {
+  // Node id, e.g. "Trainer.mnist_lite" (TFX .with_id) or "ImportExampleGen".
+  // Used as a folder name: letters, digits, '.', '_' and '-' only.
+  std::string id;
+  std::string type;                            // component type, e.g. "Trainer"
+  std::map<std::string, Channel> inputs;       // input key -> channel
+  std::map<std::string, std::string> outputs;  // output key -> artifact type name
+  nlohmann::json exec_properties;              // parameters (part of the cache key)
+  std::string
+      code_fingerprint;  // hash of user code (module file bytes etc.), part of the cache key
+  Executor executor;
+
+  // For wiring: {id, key, outputs.at(key)}. An undeclared key gives a Channel
+  // with an empty type_name, which pipeline validation reports (no throw).
+  Channel output(const std::string& key) const;
+};
+
+struct Pipeline {
+  std::string name;
+  std::string pipeline_root;
+  std::vector<Component> components;
+  bool enable_cache = true;
+  // The SQLite MLMD store; empty means "<pipeline_root>/metadata.sqlite".
+  std::string metadata_path;
+};
+
+// Checks the pipeline without touching disk: a name and root, unique and
+// well-formed node ids and output keys, an executor per node, every input
+// channel naming an existing node and a declared output key of the same
+// artifact type, no reserved exec_properties names, and no cycle.
+// InvalidArgument naming the node and key otherwise.
+Status ValidatePipeline(const Pipeline& pipeline);
+
+// Indices into pipeline.components in dependency order (stable: ties keep the
+// components' order). Validates first.
+StatusOr<std::vector<size_t>> TopologicalOrder(const Pipeline& pipeline);
+
+// Names of the execution custom properties the runner writes itself; an
+// exec_properties key may not use them.
+bool IsReservedExecutionProperty(const std::string& name);
+
+}  // namespace edgepipe::pipeline
+
+#endif  // EDGEPIPE_PIPELINE_PIPELINE_H_
