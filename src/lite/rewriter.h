@@ -46,10 +46,12 @@ using RepresentativeDataset = std::function<StatusOr<std::optional<std::vector<T
 struct TFLiteRewriterOptions {
   std::string name;                 // rewriter name (logs, errors)
   std::string filename = "tflite";  // file written in the destination directory
-  std::vector<Optimize> quantization_optimizations;
-  std::vector<DType> quantization_supported_types;
+  // Default member initializers everywhere, so designated initializers
+  // ({.name = "x"}) compile warning-free under -Wextra.
+  std::vector<Optimize> quantization_optimizations = {};
+  std::vector<DType> quantization_supported_types = {};
   bool quantization_enable_full_integer = false;
-  RepresentativeDataset representative_dataset;  // empty = none
+  RepresentativeDataset representative_dataset = {};  // empty = none
   std::string signature_key = "serving_default";
 };
 

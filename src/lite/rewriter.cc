@@ -1,0 +1,223 @@
+#include "src/lite/rewriter.h"
+
+#include <nlohmann/json.hpp>
+
+#include "src/core/files.h"
+#include "src/lite/converter.h"
+#include "src/nn/model.h"
+#include "src/nn/saving.h"
+
+namespace edgepipe::lite {
+
+const char* ModelTypeName(ModelType type) {
+  switch (type) {
+    case ModelType::kAnyModel:
+      return "ANY_MODEL";
+    case ModelType::kSavedModel:
+      return "SAVED_MODEL";
+    case ModelType::kTFLiteModel:
+      return "TFLITE_MODEL";
+    case ModelType::kTFJSModel:
+      return "TFJS_MODEL";
+  }
+  return "?";
+}
+
+const char* OptimizeName(Optimize o) {
+  switch (o) {
+    case Optimize::kDefault:
+      return "DEFAULT";
+    case Optimize::kOptimizeForSize:
+      return "OPTIMIZE_FOR_SIZE";
+    case Optimize::kOptimizeForLatency:
+      return "OPTIMIZE_FOR_LATENCY";
+    case Optimize::kExperimentalSparsity:
+      return "EXPERIMENTAL_SPARSITY";
+  }
+  return "?";
+}
+
+namespace {
+
+constexpr char kOptionPrefix[] = "TFLiteRewriter option '";
+
+Status OptionError(bool unimplemented, const std::string& option, const std::string& what) {
+  std::string msg = kOptionPrefix + option + "': " + what;
+  return unimplemented ? Status::Unimplemented(msg) : Status::InvalidArgument(msg);
+}
+
+class TFLiteRewriter : public BaseRewriter {
+ public:
+  explicit TFLiteRewriter(TFLiteRewriterOptions options) : options_(std::move(options)) {}
+  const std::string& name() const override { return options_.name; }
+
+  Status PerformRewrite(const ModelDescription& original,
+                        const ModelDescription& rewritten) const override {
+    const std::string who = "TFLiteRewriter '" + options_.name + "'";
+    if (original.model_type != ModelType::kSavedModel &&
+        original.model_type != ModelType::kAnyModel) {
+      return Status::InvalidArgument(who + ": original model must be SAVED_MODEL, got " +
+                                     ModelTypeName(original.model_type));
+    }
+    if (rewritten.model_type != ModelType::kTFLiteModel &&
+        rewritten.model_type != ModelType::kAnyModel) {
+      return Status::InvalidArgument(who + ": rewritten model type must be TFLITE_MODEL, got " +
+                                     ModelTypeName(rewritten.model_type));
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<nn::Sequential> model, nn::LoadModel(original.path));
+    // edgepipe saved models carry exactly one signature, serving_default.
+    if (options_.signature_key != "serving_default") {
+      return Status::NotFound(std::string(kOptionPrefix) + "signature_key': signature '" +
+                              options_.signature_key + "' not in " + original.path +
+                              " (available: 'serving_default')");
+    }
+    ConverterOptions converter_options;
+    converter_options.signature_key = options_.signature_key;
+    StatusOr<std::string> bytes = ConvertSequential(*model, converter_options);
+    if (!bytes.ok()) return bytes.status().WithContext(original.path);
+    RETURN_IF_ERROR(CreateDirectories(rewritten.path));
+    return WriteFileAtomic(JoinPath(rewritten.path, options_.filename), *bytes);
+  }
+
+ private:
+  TFLiteRewriterOptions options_;
+};
+
+Status ValidateOptions(const TFLiteRewriterOptions& o) {
+  if (o.filename.empty() || o.filename.find('/') != std::string::npos || o.filename == "." ||
+      o.filename == "..") {
+    return OptionError(false, "filename", "'" + o.filename + "' is not a plain file name");
+  }
+  if (o.signature_key.empty()) return OptionError(false, "signature_key", "must not be empty");
+  const bool optimize = !o.quantization_optimizations.empty();
+  // Contradictions first: TF silently ignores these combinations.
+  if (!optimize && !o.quantization_supported_types.empty()) {
+    return OptionError(false, "quantization_supported_types",
+                       "given without quantization_optimizations (it would be ignored)");
+  }
+  if (!optimize && o.quantization_enable_full_integer) {
+    return OptionError(false, "quantization_enable_full_integer",
+                       "set without quantization_optimizations (it would be ignored)");
+  }
+  if (!optimize && o.representative_dataset) {
+    return OptionError(false, "representative_dataset",
+                       "given without quantization_optimizations (it would be ignored)");
+  }
+  if (o.quantization_enable_full_integer && !o.representative_dataset) {
+    return OptionError(false, "quantization_enable_full_integer",
+                       "full-integer quantization needs a representative_dataset");
+  }
+  for (DType t : o.quantization_supported_types) {
+    if (t != DType::kFloat16 && t != DType::kInt8) {
+      return OptionError(false, "quantization_supported_types",
+                         std::string("type ") + DTypeName(t) +
+                             " is not a quantization target "
+                             "(float16, int8)");
+    }
+  }
+  if (optimize) {
+    return OptionError(true, "quantization_optimizations",
+                       std::string("[") + OptimizeName(o.quantization_optimizations[0]) +
+                           (o.quantization_optimizations.size() > 1 ? ", ..." : "") +
+                           "]: quantization is not supported yet (float32 conversion only)");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+StatusOr<TFLiteRewriterOptions> ParseTFLiteRewriterOptions(std::string_view json_text) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(json_text);
+  } catch (const nlohmann::json::exception& e) {
+    return Status::InvalidArgument(std::string("TFLiteRewriter options: invalid JSON: ") +
+                                   e.what());
+  }
+  if (!j.is_object())
+    return Status::InvalidArgument("TFLiteRewriter options: expected a JSON object");
+  TFLiteRewriterOptions o;
+  auto bad = [](const std::string& key, const std::string& want) {
+    return OptionError(false, key, "expected " + want);
+  };
+  for (const auto& [key, value] : j.items()) {
+    if (key == "name" || key == "filename" || key == "signature_key") {
+      if (!value.is_string()) return bad(key, "a string");
+      std::string s = value.get<std::string>();
+      (key == "name" ? o.name : key == "filename" ? o.filename : o.signature_key) = std::move(s);
+    } else if (key == "quantization_enable_full_integer") {
+      if (!value.is_boolean()) return bad(key, "true or false");
+      o.quantization_enable_full_integer = value.get<bool>();
+    } else if (key == "quantization_optimizations") {
+      if (!value.is_array()) return bad(key, "a list of DEFAULT, OPTIMIZE_FOR_SIZE, ...");
+      for (const auto& v : value) {
+        bool found = false;
+        for (Optimize opt : {Optimize::kDefault, Optimize::kOptimizeForSize,
+                             Optimize::kOptimizeForLatency, Optimize::kExperimentalSparsity}) {
+          if (v.is_string() && v.get<std::string>() == OptimizeName(opt)) {
+            o.quantization_optimizations.push_back(opt);
+            found = true;
+          }
+        }
+        if (!found)
+          return bad(key,
+                     "values among DEFAULT, OPTIMIZE_FOR_SIZE, OPTIMIZE_FOR_LATENCY, "
+                     "EXPERIMENTAL_SPARSITY, got " +
+                         v.dump());
+      }
+    } else if (key == "quantization_supported_types") {
+      if (!value.is_array()) return bad(key, "a list of dtype names");
+      for (const auto& v : value) {
+        bool found = false;
+        for (DType t : {DType::kFloat32, DType::kFloat16, DType::kInt32, DType::kInt64,
+                        DType::kInt8, DType::kUInt8}) {
+          if (v.is_string() && v.get<std::string>() == DTypeName(t)) {
+            o.quantization_supported_types.push_back(t);
+            found = true;
+          }
+        }
+        if (!found) return bad(key, "dtype names (float16, int8), got " + v.dump());
+      }
+    } else if (key == "representative_dataset") {
+      return OptionError(false, key,
+                         "cannot be given as JSON; pass a RepresentativeDataset in code");
+    } else {
+      return Status::InvalidArgument(std::string(kOptionPrefix) + key +
+                                     "' is unknown (known: name, filename, "
+                                     "quantization_optimizations, quantization_supported_types, "
+                                     "quantization_enable_full_integer, representative_dataset, "
+                                     "signature_key)");
+    }
+  }
+  return o;
+}
+
+namespace rewriter_factory {
+StatusOr<std::unique_ptr<BaseRewriter>> CreateRewriter(RewriterType type,
+                                                       TFLiteRewriterOptions options) {
+  if (type != RewriterType::kTFLiteRewriter) {
+    return Status::InvalidArgument("unknown rewriter type " +
+                                   std::to_string(static_cast<int>(type)));
+  }
+  RETURN_IF_ERROR(ValidateOptions(options));
+  return std::unique_ptr<BaseRewriter>(new TFLiteRewriter(std::move(options)));
+}
+}  // namespace rewriter_factory
+
+namespace converters {
+Status RewriteSavedModel(const std::string& src, const std::string& dst,
+                         const BaseRewriter& rewriter, ModelType rewritten_model_type) {
+  if (src.empty() || dst.empty()) {
+    return Status::InvalidArgument("RewriteSavedModel: source and destination must be given");
+  }
+  if (src == dst) {
+    return Status::InvalidArgument("RewriteSavedModel: source and destination are both " + src);
+  }
+  if (!IsDirectory(src)) {
+    return Status::NotFound(src + ": saved model directory does not exist");
+  }
+  return rewriter.PerformRewrite({ModelType::kSavedModel, src}, {rewritten_model_type, dst});
+}
+}  // namespace converters
+
+}  // namespace edgepipe::lite
