@@ -1,0 +1,371 @@
+#include "src/eval/evaluator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "src/eval/config.h"
+#include "src/eval/validation.h"
+#include "src/io/example.pb.h"
+#include "src/io/tfrecord.h"
+
+namespace edgepipe::eval {
+namespace {
+
+constexpr char kVersion[] = "edgepipe-eval 0.1.0";
+
+// Orders single slice values: by kind, then numerically / bytewise.
+int CompareSingle(const tfma::SingleSliceKey& a, const tfma::SingleSliceKey& b) {
+  if (a.column() != b.column()) return a.column() < b.column() ? -1 : 1;
+  if (a.kind_case() != b.kind_case()) return a.kind_case() < b.kind_case() ? -1 : 1;
+  switch (a.kind_case()) {
+    case tfma::SingleSliceKey::kInt64Value:
+      return a.int64_value() == b.int64_value() ? 0 : (a.int64_value() < b.int64_value() ? -1 : 1);
+    case tfma::SingleSliceKey::kFloatValue:
+      return a.float_value() == b.float_value() ? 0 : (a.float_value() < b.float_value() ? -1 : 1);
+    case tfma::SingleSliceKey::kBytesValue:
+      return a.bytes_value().compare(b.bytes_value());
+    case tfma::SingleSliceKey::KIND_NOT_SET:
+      break;
+  }
+  return 0;
+}
+
+// One numeric value of a feature that must hold exactly one.
+StatusOr<float> ScalarFeature(const tensorflow::Example& example, const std::string& name,
+                              const char* role, const std::string& where) {
+  const auto& map = example.features().feature();
+  auto it = map.find(name);
+  if (it == map.end()) {
+    return Status::Corruption(where + ": " + role + " feature '" + name + "' is missing");
+  }
+  const tensorflow::Feature& f = it->second;
+  if (f.has_int64_list() && f.int64_list().value_size() == 1) {
+    return static_cast<float>(f.int64_list().value(0));
+  }
+  if (f.has_float_list() && f.float_list().value_size() == 1) return f.float_list().value(0);
+  const int n = f.has_int64_list()   ? f.int64_list().value_size()
+                : f.has_float_list() ? f.float_list().value_size()
+                                     : -1;
+  if (n < 0) {
+    return Status::Corruption(where + ": " + role + " feature '" + name +
+                              "': expected an int64_list or float_list");
+  }
+  return Status::Corruption(where + ": " + role + " feature '" + name +
+                            "': expected one value, got " + std::to_string(n));
+}
+
+// Copies the model input feature (dim floats) into `dst`.
+Status InputFeature(const tensorflow::Example& example, const std::string& name, int64_t dim,
+                    float* dst, const std::string& where) {
+  const auto& map = example.features().feature();
+  auto it = map.find(name);
+  if (it == map.end()) {
+    return Status::Corruption(where + ": model input feature '" + name + "' is missing");
+  }
+  const tensorflow::Feature& f = it->second;
+  if (f.has_float_list() && f.float_list().value_size() == dim) {
+    std::copy_n(f.float_list().value().data(), dim, dst);
+    return Status::OK();
+  }
+  if (f.has_int64_list() && f.int64_list().value_size() == dim) {
+    for (int64_t i = 0; i < dim; ++i)
+      dst[i] = static_cast<float>(f.int64_list().value(static_cast<int>(i)));
+    return Status::OK();
+  }
+  const int n = f.has_float_list()   ? f.float_list().value_size()
+                : f.has_int64_list() ? f.int64_list().value_size()
+                                     : -1;
+  if (n < 0) {
+    return Status::Corruption(where + ": model input feature '" + name +
+                              "': expected a float_list, got bytes or nothing");
+  }
+  return Status::Corruption(where + ": model input feature '" + name + "': expected " +
+                            std::to_string(dim) + " values, got " + std::to_string(n));
+}
+
+}  // namespace
+
+bool SliceKeyLess(const tfma::SliceKey& a, const tfma::SliceKey& b) {
+  if (a.single_slice_keys_size() != b.single_slice_keys_size()) {
+    return a.single_slice_keys_size() < b.single_slice_keys_size();
+  }
+  for (int i = 0; i < a.single_slice_keys_size(); ++i) {
+    const int c = CompareSingle(a.single_slice_keys(i), b.single_slice_keys(i));
+    if (c != 0) return c < 0;
+  }
+  return false;
+}
+
+StatusOr<std::unique_ptr<Evaluator>> Evaluator::Create(const tfma::EvalConfig& config) {
+  RETURN_IF_ERROR(ValidateEvalConfig(config, "EvalConfig"));
+  const tfma::ModelSpec* spec = &config.model_specs(0);
+  for (const auto& s : config.model_specs()) {
+    if (!s.is_baseline()) {
+      spec = &s;
+      break;
+    }
+  }
+  const bool weighted = !spec->example_weight_key().empty();
+  std::vector<std::unique_ptr<Metric>> metrics;
+  std::set<std::pair<std::string, bool>> seen;
+  for (int s = 0; s < config.metrics_specs_size(); ++s) {
+    const tfma::MetricsSpec& ms = config.metrics_specs(s);
+    if (ms.model_names_size() > 0 && std::find(ms.model_names().begin(), ms.model_names().end(),
+                                               spec->name()) == ms.model_names().end()) {
+      continue;
+    }
+    for (int m = 0; m < ms.metrics_size(); ++m) {
+      ASSIGN_OR_RETURN(std::unique_ptr<Metric> metric,
+                       CreateMetric(ms.metrics(m), weighted,
+                                    "metrics_specs[" + std::to_string(s) + "].metrics[" +
+                                        std::to_string(m) + "]"));
+      // The same metric listed in two specs is computed once (as TFMA does).
+      if (seen.insert({metric->name(), metric->example_weighted()}).second) {
+        metrics.push_back(std::move(metric));
+      }
+    }
+  }
+  return std::unique_ptr<Evaluator>(
+      new Evaluator(config, *spec, std::make_unique<MetricCombiner>(std::move(metrics))));
+}
+
+Evaluator::Evaluator(tfma::EvalConfig config, tfma::ModelSpec spec,
+                     std::unique_ptr<MetricCombiner> combiner)
+    : config_(std::move(config)),
+      model_spec_(std::move(spec)),
+      slicer_(std::vector<tfma::SlicingSpec>(config_.slicing_specs().begin(),
+                                             config_.slicing_specs().end())),
+      combiner_(std::move(combiner)) {
+  if (slicer_.has_overall()) SliceIndex("");
+}
+
+int Evaluator::SliceIndex(const std::string& key_bytes) {
+  auto it = slice_index_.find(key_bytes);
+  if (it != slice_index_.end()) return it->second;
+  SliceState state;
+  state.key.ParseFromString(key_bytes);  // bytes we serialized ourselves
+  state.acc = combiner_->CreateAccumulator();
+  slices_.push_back(std::move(state));
+  rows_.emplace_back();
+  const int index = static_cast<int>(slices_.size()) - 1;
+  slice_index_.emplace(key_bytes, index);
+  return index;
+}
+
+Status Evaluator::AddBatch(const Tensor& predictions, const float* labels, const float* weights,
+                           const SliceAssignment& slices) {
+  if (predictions.dtype() != DType::kFloat32 || predictions.rank() < 1 || predictions.rank() > 2) {
+    return Status::InvalidArgument(std::string("predictions must be float32 [B, C] or [B], got ") +
+                                   DTypeName(predictions.dtype()) + " " +
+                                   ShapeToString(predictions.shape()));
+  }
+  const int64_t batch = predictions.dim(0);
+  const int64_t classes = predictions.rank() == 2 ? predictions.dim(1) : 1;
+  if (num_classes_ < 0) {
+    RETURN_IF_ERROR(combiner_->Prepare(classes));
+    num_classes_ = classes;
+  } else if (classes != num_classes_) {
+    return Status::InvalidArgument("predictions have " + std::to_string(classes) +
+                                   " values per example; earlier batches had " +
+                                   std::to_string(num_classes_));
+  }
+  const bool has_feature_slices = !slices.offsets.empty();
+  if (has_feature_slices && (static_cast<int64_t>(slices.offsets.size()) != batch + 1 ||
+                             slices.offsets.back() != static_cast<int32_t>(slices.keys.size()))) {
+    return Status::InvalidArgument("slice assignment does not match a batch of " +
+                                   std::to_string(batch));
+  }
+  const MetricInputs in{predictions.data<float>(), classes, labels, weights, batch};
+  if (slicer_.has_overall()) {
+    SliceState& overall = slices_[static_cast<size_t>(slice_index_.at(""))];
+    RETURN_IF_ERROR(combiner_->AddBatch(in, {nullptr, batch}, overall.acc));
+    overall.count += batch;
+  }
+  if (has_feature_slices) {
+    std::vector<int> touched;
+    for (int64_t i = 0; i < batch; ++i) {
+      for (int32_t k = slices.offsets[static_cast<size_t>(i)];
+           k < slices.offsets[static_cast<size_t>(i) + 1]; ++k) {
+        const int s = SliceIndex(slices.keys[static_cast<size_t>(k)]);
+        if (rows_[static_cast<size_t>(s)].empty()) touched.push_back(s);
+        rows_[static_cast<size_t>(s)].push_back(static_cast<int32_t>(i));
+      }
+    }
+    for (int s : touched) {
+      std::vector<int32_t>& rows = rows_[static_cast<size_t>(s)];
+      SliceState& state = slices_[static_cast<size_t>(s)];
+      RETURN_IF_ERROR(
+          combiner_->AddBatch(in, {rows.data(), static_cast<int64_t>(rows.size())}, state.acc));
+      state.count += static_cast<int64_t>(rows.size());
+      rows.clear();
+    }
+  }
+  num_examples_ += batch;
+  return Status::OK();
+}
+
+Status Evaluator::Merge(const Evaluator& other) {
+  if (other.combiner_->CreateAccumulator().size() != combiner_->CreateAccumulator().size() ||
+      other.combiner_->metrics().size() != combiner_->metrics().size()) {
+    return Status::InvalidArgument("cannot merge evaluators built from different metric configs");
+  }
+  for (size_t m = 0; m < combiner_->metrics().size(); ++m) {
+    if (combiner_->metrics()[m]->name() != other.combiner_->metrics()[m]->name()) {
+      return Status::InvalidArgument("cannot merge evaluators: metric " + std::to_string(m) +
+                                     " is " + combiner_->metrics()[m]->name() + " here and " +
+                                     other.combiner_->metrics()[m]->name() + " there");
+    }
+  }
+  if (other.num_classes_ >= 0) {
+    if (num_classes_ >= 0 && num_classes_ != other.num_classes_) {
+      return Status::InvalidArgument("cannot merge evaluators that saw " +
+                                     std::to_string(num_classes_) + " and " +
+                                     std::to_string(other.num_classes_) + " classes");
+    }
+    num_classes_ = other.num_classes_;
+  }
+  for (const SliceState& s : other.slices_) {
+    SliceState& mine = slices_[static_cast<size_t>(SliceIndex(SliceKeyBytes(s.key)))];
+    RETURN_IF_ERROR(combiner_->Merge(mine.acc, s.acc));
+    mine.count += s.count;
+  }
+  num_examples_ += other.num_examples_;
+  return Status::OK();
+}
+
+std::vector<tfma::MetricsForSlice> Evaluator::ExtractMetrics() const {
+  const int64_t min_size =
+      config_.options().has_min_slice_size() ? config_.options().min_slice_size().value() : 0;
+  std::vector<const SliceState*> order;
+  for (const SliceState& s : slices_) {
+    if (s.count >= min_size) order.push_back(&s);
+  }
+  std::sort(order.begin(), order.end(),
+            [](const SliceState* a, const SliceState* b) { return SliceKeyLess(a->key, b->key); });
+  // A single-model evaluation leaves model_name empty in keys, as TFMA does.
+  const std::string model_name = config_.model_specs_size() > 1 ? model_spec_.name() : "";
+  std::vector<tfma::MetricsForSlice> out;
+  for (const SliceState* s : order) {
+    tfma::MetricsForSlice m;
+    *m.mutable_slice_key() = s->key;
+    for (auto& kv : combiner_->Extract(s->acc, model_name)) {
+      *m.add_metric_keys_and_values() = std::move(kv);
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
+                              const std::vector<std::string>& example_files, EvalModel& model,
+                              const EvaluateOptions& options) {
+  if (options.batch_size < 1) {
+    return Status::InvalidArgument("evaluate: batch_size must be >= 1, got " +
+                                   std::to_string(options.batch_size));
+  }
+  if (example_files.empty()) return Status::InvalidArgument("evaluate: no example files given");
+  const int64_t dim = model.input_dim();
+  if (dim < 1) return Status::InvalidArgument("evaluate: model input dimension must be >= 1");
+  ASSIGN_OR_RETURN(std::unique_ptr<Evaluator> evaluator, Evaluator::Create(config));
+  const tfma::ModelSpec& spec = evaluator->model_spec();
+  const std::string& label_key = spec.label_key();
+  const std::string& weight_key = spec.example_weight_key();
+  const Slicer& slicer = evaluator->slicer();
+
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t bs = options.batch_size;
+  Tensor features(DType::kFloat32, {bs, dim});
+  std::vector<float> labels(static_cast<size_t>(bs));
+  std::vector<float> weights(weight_key.empty() ? 0 : static_cast<size_t>(bs));
+  SliceAssignment slices;
+  int64_t filled = 0;
+  int64_t batches = 0;
+
+  auto flush = [&]() -> Status {
+    if (filled == 0) return Status::OK();
+    Tensor input;
+    const Tensor* batch_input = &features;
+    if (filled < bs) {  // last, partial batch
+      input = Tensor(DType::kFloat32, {filled, dim});
+      std::copy_n(features.data<float>(), filled * dim, input.data<float>());
+      batch_input = &input;
+    }
+    auto predicted = model.Predict(*batch_input);
+    if (!predicted.ok()) {
+      return predicted.status().WithContext("evaluate: batch " + std::to_string(batches) +
+                                            ": predict");
+    }
+    if (predicted->rank() < 1 || predicted->dim(0) != filled) {
+      return Status::Internal("evaluate: model returned " + ShapeToString(predicted->shape()) +
+                              " for a batch of " + std::to_string(filled));
+    }
+    RETURN_IF_ERROR(evaluator
+                        ->AddBatch(*predicted, labels.data(),
+                                   weight_key.empty() ? nullptr : weights.data(), slices)
+                        .WithContext("evaluate: batch " + std::to_string(batches)));
+    ++batches;
+    filled = 0;
+    slices.keys.clear();
+    slices.offsets.clear();
+    return Status::OK();
+  };
+
+  tensorflow::Example example;
+  std::string record;
+  int64_t total = 0;
+  for (const std::string& file : example_files) {
+    if (options.max_examples >= 0 && total >= options.max_examples) break;
+    ASSIGN_OR_RETURN(std::unique_ptr<io::TFRecordReader> reader, io::TFRecordReader::Open(file));
+    int64_t index = 0;
+    while (options.max_examples < 0 || total < options.max_examples) {
+      ASSIGN_OR_RETURN(bool more, reader->ReadRecord(&record));
+      if (!more) break;
+      const std::string where = file + ": record " + std::to_string(index);
+      if (!example.ParseFromString(record)) {
+        return Status::Corruption(where + ": not a valid tensorflow.Example (" +
+                                  std::to_string(record.size()) + " bytes)");
+      }
+      RETURN_IF_ERROR(InputFeature(example, model.input_feature(), dim,
+                                   features.data<float>() + filled * dim, where));
+      ASSIGN_OR_RETURN(labels[static_cast<size_t>(filled)],
+                       ScalarFeature(example, label_key, "label", where));
+      if (!weight_key.empty()) {
+        ASSIGN_OR_RETURN(weights[static_cast<size_t>(filled)],
+                         ScalarFeature(example, weight_key, "example weight", where));
+      }
+      if (slicer.has_feature_slices()) {
+        if (slices.offsets.empty()) slices.offsets.push_back(0);
+        slicer.FeatureSlicesOf(example, &slices.keys);
+        slices.offsets.push_back(static_cast<int32_t>(slices.keys.size()));
+      }
+      ++filled;
+      ++index;
+      ++total;
+      if (filled == bs) RETURN_IF_ERROR(flush());
+    }
+  }
+  RETURN_IF_ERROR(flush());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  EvalResult result;
+  result.config = config;
+  result.version = kVersion;
+  if (options.data_location.empty()) {
+    for (const std::string& f : example_files) {
+      result.data_location += (result.data_location.empty() ? "" : ",") + f;
+    }
+  } else {
+    result.data_location = options.data_location;
+  }
+  result.model_locations[config.model_specs_size() > 1 ? spec.name() : ""] = options.model_location;
+  result.metrics = evaluator->ExtractMetrics();
+  ASSIGN_OR_RETURN(result.validation, ValidateMetrics(config, result.metrics));
+  result.num_examples = evaluator->num_examples();
+  result.seconds = seconds;
+  result.examples_per_second = seconds > 0 ? static_cast<double>(total) / seconds : 0.0;
+  return result;
+}
+
+}  // namespace edgepipe::eval

@@ -1,0 +1,145 @@
+// The evaluator: TFMA's Evaluate, over TFRecord files of tf.Examples and a
+// model behind the EvalModel interface.
+//
+//   examples --decode--> features [B, D], labels, weights, slice keys
+//            --EvalModel::Predict--> predictions [B, C]
+//            --MetricCombiner per slice--> MetricsForSlice
+//            --thresholds--> ValidationResult
+//
+// Evaluator is the file-free core: batches go in, per-slice accumulators come
+// out, and two Evaluators built from the same config Merge (shards, threads,
+// MPI ranks) with the same result as one pass. Evaluate() drives it over
+// files, streaming: memory is one batch, whatever the number of examples.
+//
+// Thread-safety: an Evaluator is not thread-safe (one per thread, then
+// Merge). EvalModel implementations are called from one thread at a time.
+#ifndef EDGEPIPE_EVAL_EVALUATOR_H_
+#define EDGEPIPE_EVAL_EVALUATOR_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "src/core/status.h"
+#include "src/core/tensor.h"
+#include "src/eval/metrics.h"
+#include "src/eval/proto/config.pb.h"
+#include "src/eval/proto/metrics_for_slice.pb.h"
+#include "src/eval/proto/validation_result.pb.h"
+#include "src/eval/slicing.h"
+
+namespace edgepipe::eval {
+
+namespace tfma = ::tensorflow_model_analysis;
+
+// What the evaluator needs from a model: one dense float input feature in,
+// one score vector per example out.
+class EvalModel {
+ public:
+  virtual ~EvalModel() = default;
+  // Name of the tf.Example feature the model reads, e.g. "image_floats".
+  virtual const std::string& input_feature() const = 0;
+  // Number of float values of that feature per example, e.g. 784.
+  virtual int64_t input_dim() const = 0;
+  // features: float32 [B, input_dim()] -> float32 [B, C] (or [B] for C = 1).
+  // Errors are returned as is, with the evaluator adding which batch failed.
+  virtual StatusOr<Tensor> Predict(const Tensor& features) = 0;
+};
+
+// Everything an evaluation produced; what the writers write and
+// LoadEvalResult reads back (the run statistics are only in memory and in
+// report.html: TFMA's files have no place for them).
+struct EvalResult {
+  tfma::EvalConfig config;
+  std::string version;        // EvalRun.version
+  std::string data_location;  // EvalRun.data_location
+  std::string file_format = "tfrecords";
+  std::map<std::string, std::string> model_locations;  // model name -> path
+  std::vector<tfma::MetricsForSlice> metrics;          // overall first, then slices in order
+  std::vector<tfma::PlotsForSlice> plots;              // none yet
+  tfma::ValidationResult validation;
+  int64_t num_examples = 0;
+  double seconds = 0.0;
+  double examples_per_second = 0.0;
+};
+
+// Slice membership of a batch: example i is in the feature slices
+// keys[offsets[i] .. offsets[i + 1]) (canonical SliceKey bytes), plus the
+// overall slice when the config has one. offsets.size() == batch size + 1;
+// when the config has no feature slices both vectors may be empty.
+struct SliceAssignment {
+  std::vector<std::string> keys;
+  std::vector<int32_t> offsets;
+};
+
+class Evaluator {
+ public:
+  // `config` is validated (ValidateEvalConfig) and copied. Uses the first
+  // non-baseline model spec.
+  static StatusOr<std::unique_ptr<Evaluator>> Create(const tfma::EvalConfig& config);
+
+  const tfma::EvalConfig& config() const { return config_; }
+  const tfma::ModelSpec& model_spec() const { return model_spec_; }
+  const Slicer& slicer() const { return slicer_; }
+  const MetricCombiner& combiner() const { return *combiner_; }
+  int64_t num_examples() const { return num_examples_; }
+
+  // Adds a batch of B examples. predictions: float32 [B, C] or [B]; labels:
+  // B values; weights: B values, or nullptr (then every weight is 1). The
+  // number of classes C must be the same in every batch.
+  Status AddBatch(const Tensor& predictions, const float* labels, const float* weights,
+                  const SliceAssignment& slices);
+
+  // Adds `other`'s accumulators into this one. InvalidArgument if the two
+  // were built from different metric configurations or saw different C.
+  Status Merge(const Evaluator& other);
+
+  // Metrics per slice (slices below options.min_slice_size left out).
+  std::vector<tfma::MetricsForSlice> ExtractMetrics() const;
+
+ private:
+  struct SliceState {
+    tfma::SliceKey key;
+    int64_t count = 0;
+    std::vector<double> acc;
+  };
+  Evaluator(tfma::EvalConfig config, tfma::ModelSpec spec, std::unique_ptr<MetricCombiner> c);
+  int SliceIndex(const std::string& key_bytes);
+
+  tfma::EvalConfig config_;
+  tfma::ModelSpec model_spec_;
+  Slicer slicer_;
+  std::unique_ptr<MetricCombiner> combiner_;
+  int64_t num_classes_ = -1;  // set by the first batch
+  int64_t num_examples_ = 0;
+  std::vector<SliceState> slices_;
+  std::unordered_map<std::string, int> slice_index_;
+  std::vector<std::vector<int32_t>> rows_;  // per slice, reused across batches
+};
+
+struct EvaluateOptions {
+  int64_t batch_size = 256;
+  int64_t max_examples = -1;  // stop after this many (-1: all)
+  // Recorded in eval_config.json; defaults: the files joined by ','.
+  std::string data_location;
+  std::string model_location;
+};
+
+// Reads every record of `example_files` (TFRecord, raw or gzip) in order,
+// predicts with `model` and computes metrics and validation. Errors name the
+// file and record ("<file>: record 12: feature 'image_class': expected one
+// label value, got 0"). `model` is borrowed for the call.
+StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
+                              const std::vector<std::string>& example_files, EvalModel& model,
+                              const EvaluateOptions& options = {});
+
+// Order of slices in results: overall first, then fewer columns first, then
+// by column names and values (numbers numerically).
+bool SliceKeyLess(const tfma::SliceKey& a, const tfma::SliceKey& b);
+
+}  // namespace edgepipe::eval
+
+#endif  // EDGEPIPE_EVAL_EVALUATOR_H_

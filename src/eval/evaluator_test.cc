@@ -1,0 +1,522 @@
+#include "src/eval/evaluator.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "src/core/files.h"
+#include "src/eval/config.h"
+#include "src/eval/output.h"
+#include "src/eval/slicing.h"
+#include "src/io/example.h"
+#include "src/io/tfrecord.h"
+
+namespace edgepipe::eval {
+namespace {
+
+// Returns its input: the features of an example are its class scores.
+class IdentityModel : public EvalModel {
+ public:
+  explicit IdentityModel(int64_t dim) : dim_(dim) {}
+  const std::string& input_feature() const override { return feature_; }
+  int64_t input_dim() const override { return dim_; }
+  StatusOr<Tensor> Predict(const Tensor& features) override {
+    ++calls_;
+    batch_sizes_.push_back(features.dim(0));
+    return features;
+  }
+  int calls_ = 0;
+  std::vector<int64_t> batch_sizes_;
+
+ private:
+  std::string feature_ = "scores";
+  int64_t dim_;
+};
+
+struct Row {
+  std::vector<float> scores;
+  int64_t label;
+  std::string group;
+  float weight;
+};
+
+// argmax vs label: right, right, wrong, right, right, wrong.
+const std::vector<Row> kRows = {
+    {{0.9f, 0.05f, 0.05f}, 0, "a", 1.0f}, {{0.1f, 0.8f, 0.1f}, 1, "a", 2.0f},
+    {{0.2f, 0.3f, 0.5f}, 0, "b", 1.0f},   {{0.6f, 0.3f, 0.1f}, 0, "b", 1.0f},
+    {{0.1f, 0.1f, 0.8f}, 2, "b", 3.0f},   {{0.3f, 0.4f, 0.3f}, 2, "a", 4.0f},
+};
+
+std::string TempDir(const std::string& name) {
+  const std::string dir = ::testing::TempDir() + "/eval_test_" + name;
+  EXPECT_TRUE(RemoveAll(dir).ok());
+  EXPECT_TRUE(CreateDirectories(dir).ok());
+  return dir;
+}
+
+std::string WriteExamples(const std::string& dir, const std::vector<Row>& rows,
+                          const std::string& name = "data.tfrecord") {
+  std::vector<std::string> records;
+  for (const Row& r : rows) {
+    tensorflow::Example ex;
+    io::SetFloatFeature("scores", r.scores, &ex);
+    io::SetInt64Feature("image_class", {r.label}, &ex);
+    io::SetBytesFeature("group", {r.group}, &ex);
+    io::SetFloatFeature("w", {r.weight}, &ex);
+    records.push_back(ex.SerializeAsString());
+  }
+  const std::string path = dir + "/" + name;
+  EXPECT_TRUE(io::WriteAllRecords(path, records, io::Compression::kGzip).ok());
+  return path;
+}
+
+EvaluateOptions BatchOf(int64_t batch_size) {
+  EvaluateOptions options;
+  options.batch_size = batch_size;
+  return options;
+}
+
+EvaluateOptions WithModelLocation(const std::string& location) {
+  EvaluateOptions options;
+  options.model_location = location;
+  return options;
+}
+
+tfma::EvalConfig Config(const std::string& text) {
+  auto config = ParseEvalConfigText(text, "test");
+  EXPECT_TRUE(config.ok()) << config.status().message();
+  return config.ok() ? *config : tfma::EvalConfig();
+}
+
+const tfma::MetricsForSlice* FindSlice(const EvalResult& r, const std::string& name) {
+  for (const auto& m : r.metrics) {
+    if (SliceKeyToString(m.slice_key()) == name) return &m;
+  }
+  return nullptr;
+}
+
+double Value(const tfma::MetricsForSlice& m, const std::string& metric) {
+  for (const auto& kv : m.metric_keys_and_values()) {
+    if (kv.key().name() == metric) return kv.value().double_value().value();
+  }
+  ADD_FAILURE() << "no metric " << metric;
+  return NAN;
+}
+
+constexpr char kSliced[] = R"pb(
+  model_specs { label_key: "image_class" }
+  slicing_specs {}
+  slicing_specs { feature_keys: "image_class" }
+  metrics_specs {
+    metrics { class_name: "ExampleCount" }
+    metrics { class_name: "SparseCategoricalAccuracy" }
+  }
+)pb";
+
+TEST(EvaluatorTest, OverallAndFeatureSlices) {
+  const std::string dir = TempDir("slices");
+  const std::string file = WriteExamples(dir, kRows);
+  IdentityModel model(3);
+  auto result = Evaluate(Config(kSliced), {file}, model, BatchOf(4));
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  EXPECT_EQ(result->num_examples, 6);
+  EXPECT_EQ(model.batch_sizes_, (std::vector<int64_t>{4, 2}));
+  EXPECT_GT(result->examples_per_second, 0.0);
+  ASSERT_EQ(result->metrics.size(), 4u);
+  // Overall first, then class 0, 1, 2 with int64 slice values.
+  EXPECT_EQ(result->metrics[0].slice_key().single_slice_keys_size(), 0);
+  EXPECT_EQ(Value(result->metrics[0], "example_count"), 6.0);
+  EXPECT_DOUBLE_EQ(Value(result->metrics[0], "sparse_categorical_accuracy"), 4.0 / 6.0);
+  for (int c = 0; c < 3; ++c) {
+    const auto& key = result->metrics[static_cast<size_t>(c) + 1].slice_key();
+    ASSERT_EQ(key.single_slice_keys_size(), 1);
+    EXPECT_EQ(key.single_slice_keys(0).column(), "image_class");
+    EXPECT_EQ(key.single_slice_keys(0).int64_value(), c);
+  }
+  EXPECT_EQ(Value(*FindSlice(*result, "image_class:0"), "example_count"), 3.0);
+  EXPECT_DOUBLE_EQ(Value(*FindSlice(*result, "image_class:0"), "sparse_categorical_accuracy"),
+                   2.0 / 3.0);
+  EXPECT_DOUBLE_EQ(Value(*FindSlice(*result, "image_class:1"), "sparse_categorical_accuracy"), 1.0);
+  EXPECT_DOUBLE_EQ(Value(*FindSlice(*result, "image_class:2"), "sparse_categorical_accuracy"), 0.5);
+  // No thresholds: validation passes.
+  EXPECT_TRUE(result->validation.validation_ok());
+}
+
+TEST(EvaluatorTest, BytesSlicesFeatureValuesAndCrosses) {
+  const std::string dir = TempDir("bytes");
+  const std::string file = WriteExamples(dir, kRows);
+  IdentityModel model(3);
+  auto result = Evaluate(Config(R"pb(
+                           model_specs { label_key: "image_class" }
+                           slicing_specs { feature_values { key: "group" value: "b" } }
+                           slicing_specs { feature_keys: [ "group", "image_class" ] }
+                           metrics_specs { metrics { class_name: "ExampleCount" } }
+                         )pb"),
+                         {file}, model);
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  const auto* b = FindSlice(*result, "group:b");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->slice_key().single_slice_keys(0).bytes_value(), "b");
+  EXPECT_EQ(Value(*b, "example_count"), 3.0);
+  EXPECT_EQ(FindSlice(*result, "group:a"), nullptr);
+  EXPECT_EQ(FindSlice(*result, "Overall"), nullptr);
+  // Crossed: columns sorted by name, values joined by _X_.
+  const auto* cross = FindSlice(*result, "group_X_image_class:a_X_0");
+  ASSERT_NE(cross, nullptr);
+  EXPECT_EQ(Value(*cross, "example_count"), 1.0);
+  EXPECT_EQ(Value(*FindSlice(*result, "group_X_image_class:b_X_0"), "example_count"), 2.0);
+  // 1 filtered + 5 distinct (group, class) pairs.
+  EXPECT_EQ(result->metrics.size(), 6u);
+}
+
+TEST(EvaluatorTest, NoSlicingSpecsMeansOverall) {
+  const std::string dir = TempDir("default");
+  const std::string file = WriteExamples(dir, kRows);
+  IdentityModel model(3);
+  auto result = Evaluate(Config(R"pb(model_specs { label_key: "image_class" }
+                                     metrics_specs { metrics { class_name: "ExampleCount" } })pb"),
+                         {file}, model);
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  ASSERT_EQ(result->metrics.size(), 1u);
+  EXPECT_EQ(SliceKeyToString(result->metrics[0].slice_key()), "Overall");
+}
+
+TEST(EvaluatorTest, ExampleWeights) {
+  const std::string dir = TempDir("weights");
+  const std::string file = WriteExamples(dir, kRows);
+  IdentityModel model(3);
+  auto result = Evaluate(Config(R"pb(
+                           model_specs { label_key: "image_class" example_weight_key: "w" }
+                           metrics_specs {
+                             metrics { class_name: "ExampleCount" }
+                             metrics { class_name: "WeightedExampleCount" }
+                             metrics { class_name: "SparseCategoricalAccuracy" }
+                           }
+                         )pb"),
+                         {file}, model);
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  EXPECT_EQ(Value(result->metrics[0], "example_count"), 6.0);
+  EXPECT_EQ(Value(result->metrics[0], "weighted_example_count"), 12.0);
+  // Correct rows weigh 1 + 2 + 1 + 3 of 12.
+  EXPECT_DOUBLE_EQ(Value(result->metrics[0], "sparse_categorical_accuracy"), 7.0 / 12.0);
+}
+
+constexpr char kThresholds[] = R"pb(
+  model_specs { label_key: "image_class" }
+  slicing_specs {}
+  slicing_specs { feature_keys: "image_class" }
+  metrics_specs {
+    metrics {
+      class_name: "SparseCategoricalAccuracy"
+      threshold { value_threshold { lower_bound { value: 0.4 } } }
+      per_slice_thresholds {
+        slicing_specs { feature_values { key: "image_class" value: "2" } }
+        slicing_specs { feature_values { key: "image_class" value: "7" } }
+        threshold { value_threshold { lower_bound { value: 0.6 } } }
+      }
+    }
+    metrics { class_name: "ExampleCount" }
+  }
+)pb";
+
+TEST(EvaluatorTest, ThresholdsPassAndFail) {
+  const std::string dir = TempDir("thresholds");
+  const std::string file = WriteExamples(dir, kRows);
+  IdentityModel model(3);
+  auto pass = Evaluate(Config(R"pb(
+                         model_specs { label_key: "image_class" }
+                         slicing_specs {}
+                         metrics_specs {
+                           metrics {
+                             class_name: "SparseCategoricalAccuracy"
+                             threshold { value_threshold { lower_bound { value: 0.6 } } }
+                           }
+                         }
+                       )pb"),
+                       {file}, model);
+  ASSERT_TRUE(pass.ok()) << pass.status().message();
+  EXPECT_TRUE(pass->validation.validation_ok());
+  EXPECT_EQ(pass->validation.metric_validations_per_slice_size(), 0);
+
+  auto fail = Evaluate(Config(kThresholds), {file}, model);
+  ASSERT_TRUE(fail.ok()) << fail.status().message();
+  const auto& v = fail->validation;
+  EXPECT_FALSE(v.validation_ok());
+  // Only class 2 (accuracy 0.5) breaks its 0.6 bound; 0.4 holds everywhere.
+  ASSERT_EQ(v.metric_validations_per_slice_size(), 1);
+  const auto& failed = v.metric_validations_per_slice(0);
+  EXPECT_EQ(SliceKeyToString(failed.slice_key()), "image_class:2");
+  ASSERT_EQ(failed.failures_size(), 1);
+  EXPECT_EQ(failed.failures(0).metric_key().name(), "sparse_categorical_accuracy");
+  EXPECT_DOUBLE_EQ(failed.failures(0).metric_value().double_value().value(), 0.5);
+  EXPECT_DOUBLE_EQ(failed.failures(0).metric_threshold().value_threshold().lower_bound().value(),
+                   0.6);
+  // The class-7 spec matched nothing.
+  ASSERT_EQ(v.missing_slices_size(), 1);
+  EXPECT_EQ(v.missing_slices(0).feature_values().at("image_class"), "7");
+}
+
+TEST(EvaluatorTest, UpperBoundAndChangeThresholdWithoutBaseline) {
+  const std::string dir = TempDir("upper");
+  const std::string file = WriteExamples(dir, kRows);
+  IdentityModel model(3);
+  auto result = Evaluate(Config(R"pb(
+                           model_specs { label_key: "image_class" }
+                           metrics_specs {
+                             metrics {
+                               class_name: "ExampleCount"
+                               threshold {
+                                 value_threshold { upper_bound { value: 5 } }
+                                 change_threshold {
+                                   direction: HIGHER_IS_BETTER
+                                   absolute { value: -1e-10 }
+                                 }
+                               }
+                             }
+                           }
+                         )pb"),
+                         {file}, model);
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  EXPECT_FALSE(result->validation.validation_ok());
+  EXPECT_TRUE(result->validation.rubber_stamp());
+  ASSERT_EQ(result->validation.metric_validations_per_slice_size(), 1);
+  EXPECT_EQ(result->validation.metric_validations_per_slice(0)
+                .failures(0)
+                .metric_value()
+                .double_value()
+                .value(),
+            6.0);
+}
+
+TEST(EvaluatorTest, BatchSizeDoesNotChangeResults) {
+  const std::string dir = TempDir("batch");
+  const std::string file = WriteExamples(dir, kRows);
+  IdentityModel model(3);
+  auto one = Evaluate(Config(kSliced), {file}, model, BatchOf(1));
+  auto all = Evaluate(Config(kSliced), {file}, model, BatchOf(256));
+  ASSERT_TRUE(one.ok() && all.ok());
+  ASSERT_EQ(one->metrics.size(), all->metrics.size());
+  for (size_t i = 0; i < one->metrics.size(); ++i) {
+    EXPECT_EQ(one->metrics[i].SerializeAsString(), all->metrics[i].SerializeAsString()) << i;
+  }
+}
+
+TEST(EvaluatorTest, MergedShardsEqualOnePass) {
+  const std::string dir = TempDir("shards");
+  const std::string first = WriteExamples(dir, {kRows.begin(), kRows.begin() + 2}, "a.tfrecord");
+  const std::string second = WriteExamples(dir, {kRows.begin() + 2, kRows.end()}, "b.tfrecord");
+  IdentityModel model(3);
+  auto whole = Evaluate(Config(kSliced), {first, second}, model);
+  ASSERT_TRUE(whole.ok()) << whole.status().message();
+
+  // The same through two Evaluators fed by hand and merged.
+  auto a = Evaluator::Create(Config(kSliced));
+  auto b = Evaluator::Create(Config(kSliced));
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto feed = [](Evaluator& e, size_t begin, size_t end) {
+    const int64_t n = static_cast<int64_t>(end - begin);
+    Tensor pred(DType::kFloat32, {n, 3});
+    std::vector<float> labels;
+    SliceAssignment slices;
+    slices.offsets.push_back(0);
+    for (size_t i = begin; i < end; ++i) {
+      std::copy(kRows[i].scores.begin(), kRows[i].scores.end(),
+                pred.data<float>() + (i - begin) * 3);
+      labels.push_back(static_cast<float>(kRows[i].label));
+      tensorflow::Example ex;
+      io::SetInt64Feature("image_class", {kRows[i].label}, &ex);
+      e.slicer().FeatureSlicesOf(ex, &slices.keys);
+      slices.offsets.push_back(static_cast<int32_t>(slices.keys.size()));
+    }
+    return e.AddBatch(pred, labels.data(), nullptr, slices);
+  };
+  ASSERT_TRUE(feed(**a, 0, 2).ok());
+  ASSERT_TRUE(feed(**b, 2, kRows.size()).ok());
+  ASSERT_TRUE((*a)->Merge(**b).ok());
+  EXPECT_EQ((*a)->num_examples(), 6);
+  const auto merged = (*a)->ExtractMetrics();
+  ASSERT_EQ(merged.size(), whole->metrics.size());
+  for (size_t i = 0; i < merged.size(); ++i) {
+    EXPECT_EQ(merged[i].SerializeAsString(), whole->metrics[i].SerializeAsString()) << i;
+  }
+  // Different metric configs do not merge.
+  auto other =
+      Evaluator::Create(Config(R"pb(model_specs { label_key: "y" }
+                                    metrics_specs { metrics { class_name: "ExampleCount" } })pb"));
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE((*a)->Merge(**other).ok());
+}
+
+TEST(EvaluatorTest, MinSliceSizeDropsSmallSlices) {
+  const std::string dir = TempDir("min");
+  const std::string file = WriteExamples(dir, kRows);
+  IdentityModel model(3);
+  tfma::EvalConfig config = Config(kSliced);
+  config.mutable_options()->mutable_min_slice_size()->set_value(3);
+  auto result = Evaluate(config, {file}, model);
+  ASSERT_TRUE(result.ok());
+  // Overall (6) and class 0 (3) stay; classes 1 (1) and 2 (2) go.
+  ASSERT_EQ(result->metrics.size(), 2u);
+  EXPECT_EQ(SliceKeyToString(result->metrics[1].slice_key()), "image_class:0");
+}
+
+TEST(EvaluatorTest, MissingLabelNamesFileAndRecord) {
+  const std::string dir = TempDir("nolabel");
+  tensorflow::Example ok, bad;
+  io::SetFloatFeature("scores", {1, 0, 0}, &ok);
+  io::SetInt64Feature("image_class", {0}, &ok);
+  io::SetFloatFeature("scores", {1, 0, 0}, &bad);
+  const std::string path = dir + "/x.tfrecord";
+  ASSERT_TRUE(io::WriteAllRecords(path, {ok.SerializeAsString(), bad.SerializeAsString()},
+                                  io::Compression::kNone)
+                  .ok());
+  IdentityModel model(3);
+  auto result = Evaluate(Config(kSliced), {path}, model);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().message(), path + ": record 1: label feature 'image_class' is missing");
+}
+
+TEST(EvaluatorTest, WrongInputWidthNamesFeature) {
+  const std::string dir = TempDir("width");
+  const std::string file = WriteExamples(dir, kRows);
+  IdentityModel model(4);
+  auto result = Evaluate(Config(kSliced), {file}, model);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().message(),
+            file + ": record 0: model input feature 'scores': expected 4 values, got 3");
+}
+
+TEST(EvaluatorTest, LabelOutOfRangeIsReported) {
+  const std::string dir = TempDir("range");
+  std::vector<Row> rows = kRows;
+  rows[3].label = 9;
+  const std::string file = WriteExamples(dir, rows);
+  IdentityModel model(3);
+  auto result = Evaluate(Config(kSliced), {file}, model);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("label 9"), std::string::npos)
+      << result.status().message();
+}
+
+TEST(EvaluatorTest, NotAnExampleIsCorruption) {
+  const std::string dir = TempDir("garbage");
+  const std::string path = dir + "/g.tfrecord";
+  ASSERT_TRUE(io::WriteAllRecords(path, {"\xff\xff\xff"}, io::Compression::kNone).ok());
+  IdentityModel model(3);
+  auto result = Evaluate(Config(kSliced), {path}, model);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), Status::Code::kCorruption);
+  EXPECT_EQ(result.status().message().rfind(path + ": record 0: not a valid tensorflow.Example", 0),
+            0u);
+}
+
+TEST(OutputTest, WritesTfmaLayoutAndReadsItBack) {
+  const std::string dir = TempDir("output");
+  const std::string file = WriteExamples(dir, kRows);
+  IdentityModel model(3);
+  auto result =
+      Evaluate(Config(kThresholds), {file}, model, WithModelLocation("/models/m/Format-Serving"));
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  const std::string out = dir + "/eval";
+  ASSERT_TRUE(WriteEvalResult(*result, out).ok());
+
+  // Read the files with the plain TFRecord reader and protobuf.
+  auto metrics = io::ReadAllRecords(out + "/metrics-00000-of-00001.tfrecord");
+  ASSERT_TRUE(metrics.ok()) << metrics.status().message();
+  ASSERT_EQ(metrics->size(), 4u);
+  tfma::MetricsForSlice overall;
+  ASSERT_TRUE(overall.ParseFromString((*metrics)[0]));
+  EXPECT_EQ(overall.slice_key().single_slice_keys_size(), 0);
+  EXPECT_EQ(Value(overall, "example_count"), 6.0);
+  auto plots = io::ReadAllRecords(out + "/plots-00000-of-00001.tfrecord");
+  ASSERT_TRUE(plots.ok());
+  EXPECT_TRUE(plots->empty());
+  auto validations = io::ReadAllRecords(out + "/validations.tfrecord");
+  ASSERT_TRUE(validations.ok());
+  ASSERT_EQ(validations->size(), 1u);
+  tfma::ValidationResult v;
+  ASSERT_TRUE(v.ParseFromString((*validations)[0]));
+  EXPECT_FALSE(v.validation_ok());
+  auto json = ReadFile(out + "/eval_config.json");
+  ASSERT_TRUE(json.ok());
+  EXPECT_NE(json->find("\"evalConfig\""), std::string::npos);
+  EXPECT_NE(json->find("\"fileFormat\": \"tfrecords\""), std::string::npos) << *json;
+  EXPECT_NE(json->find("\"modelLocations\""), std::string::npos);
+  EXPECT_NE(json->find("/models/m/Format-Serving"), std::string::npos);
+  // eval_config.json is itself a config the reader accepts.
+  auto reread = ReadEvalConfig(out + "/eval_config.json");
+  ASSERT_TRUE(reread.ok()) << reread.status().message();
+  EXPECT_EQ(reread->SerializeAsString(), result->config.SerializeAsString());
+  auto html = ReadFile(out + "/report.html");
+  ASSERT_TRUE(html.ok());
+  EXPECT_NE(html->find("image_class:2"), std::string::npos);
+  EXPECT_NE(html->find("FAILED"), std::string::npos);
+
+  auto loaded = LoadEvalResult(out);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  ASSERT_EQ(loaded->metrics.size(), result->metrics.size());
+  for (size_t i = 0; i < loaded->metrics.size(); ++i) {
+    EXPECT_EQ(loaded->metrics[i].SerializeAsString(), result->metrics[i].SerializeAsString());
+  }
+  EXPECT_EQ(loaded->validation.SerializeAsString(), result->validation.SerializeAsString());
+  EXPECT_EQ(loaded->config.SerializeAsString(), result->config.SerializeAsString());
+  EXPECT_EQ(loaded->model_locations.at(""), "/models/m/Format-Serving");
+  EXPECT_EQ(loaded->file_format, "tfrecords");
+
+  const std::string table = RenderMetricsTable(*loaded);
+  EXPECT_NE(table.find("sparse_categorical_accuracy"), std::string::npos) << table;
+  EXPECT_NE(table.find("image_class:2"), std::string::npos) << table;
+  EXPECT_NE(table.find("0.5"), std::string::npos) << table;
+  EXPECT_NE(table.find("validation: FAILED"), std::string::npos) << table;
+}
+
+TEST(OutputTest, DisabledOutputsAreNotWritten) {
+  const std::string dir = TempDir("disabled");
+  EvalResult result;
+  result.config = Config(kSliced);
+  result.config.mutable_options()->mutable_disabled_outputs()->add_values("plots");
+  ASSERT_TRUE(WriteEvalResult(result, dir + "/out").ok());
+  EXPECT_FALSE(PathExists(dir + "/out/plots-00000-of-00001.tfrecord"));
+  EXPECT_TRUE(PathExists(dir + "/out/metrics-00000-of-00001.tfrecord"));
+}
+
+TEST(OutputTest, LoadErrors) {
+  EXPECT_EQ(LoadEvalResult(::testing::TempDir() + "/does/not/exist").status().code(),
+            Status::Code::kNotFound);
+  const std::string dir = TempDir("load_errors");
+  EvalResult result;
+  result.config = Config(kSliced);
+  result.metrics.resize(2);
+  ASSERT_TRUE(WriteEvalResult(result, dir).ok());
+  ASSERT_TRUE(LoadEvalResult(dir).ok());
+
+  // A record that is not a MetricsForSlice (valid framing, bad payload).
+  ASSERT_TRUE(io::WriteAllRecords(dir + "/metrics-00000-of-00001.tfrecord", {"", "\x0a\xff"},
+                                  io::Compression::kNone)
+                  .ok());
+  auto bad = LoadEvalResult(dir);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            dir + "/metrics-00000-of-00001.tfrecord: record 1: not a valid MetricsForSlice");
+
+  // Broken framing is reported by the TFRecord reader.
+  ASSERT_TRUE(WriteFileAtomic(dir + "/metrics-00000-of-00001.tfrecord", "abc").ok());
+  EXPECT_EQ(LoadEvalResult(dir).status().code(), Status::Code::kCorruption);
+
+  // eval_config.json that is not JSON.
+  ASSERT_TRUE(WriteEvalResult(result, dir).ok());
+  ASSERT_TRUE(WriteFileAtomic(dir + "/eval_config.json", "{nope").ok());
+  auto json = LoadEvalResult(dir);
+  ASSERT_FALSE(json.ok());
+  EXPECT_EQ(json.status().message().rfind(dir + "/eval_config.json: not a valid EvalRun JSON", 0),
+            0u);
+
+  // Two validation records.
+  ASSERT_TRUE(WriteEvalResult(result, dir).ok());
+  ASSERT_TRUE(
+      io::WriteAllRecords(dir + "/validations.tfrecord", {"", ""}, io::Compression::kNone).ok());
+  EXPECT_EQ(LoadEvalResult(dir).status().code(), Status::Code::kCorruption);
+}
+
+}  // namespace
+}  // namespace edgepipe::eval

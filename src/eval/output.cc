@@ -1,0 +1,363 @@
+#include "src/eval/output.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <set>
+
+#include "src/core/files.h"
+#include "src/eval/config.h"
+#include "src/eval/slicing.h"
+#include "src/io/tfrecord.h"
+
+namespace edgepipe::eval {
+namespace {
+
+bool Disabled(const tfma::EvalConfig& config, const std::string& output) {
+  const auto& values = config.options().disabled_outputs().values();
+  return std::find(values.begin(), values.end(), output) != values.end();
+}
+
+// Column label of a metric key: its name, plus what distinguishes it.
+std::string KeyLabel(const tfma::MetricKey& key) {
+  std::string label = key.name();
+  if (!key.model_name().empty()) label = key.model_name() + "/" + label;
+  if (!key.output_name().empty()) label += "[" + key.output_name() + "]";
+  if (key.is_diff()) label += " (diff)";
+  return label;
+}
+
+std::string FormatValue(const tfma::MetricValue& v) {
+  if (v.has_double_value()) {
+    const double d = v.double_value().value();
+    char buf[64];
+    if (d == std::floor(d) && std::fabs(d) < 1e15) {
+      std::snprintf(buf, sizeof(buf), "%.0f", d);
+    } else {
+      std::snprintf(buf, sizeof(buf), "%.6g", d);
+    }
+    return buf;
+  }
+  if (v.type_case() == tfma::MetricValue::kDebugMessage) return v.debug_message();
+  return "(non-scalar)";
+}
+
+std::string FormatThreshold(const tfma::MetricThreshold& t) {
+  std::string out;
+  if (t.has_value_threshold()) {
+    const auto& v = t.value_threshold();
+    char buf[128];
+    std::snprintf(
+        buf, sizeof(buf), "value in [%s, %s]",
+        v.has_lower_bound() ? FormatValue([&] {
+                                tfma::MetricValue m;
+                                m.mutable_double_value()->set_value(v.lower_bound().value());
+                                return m;
+                              }())
+                                  .c_str()
+                            : "-inf",
+        v.has_upper_bound() ? FormatValue([&] {
+                                tfma::MetricValue m;
+                                m.mutable_double_value()->set_value(v.upper_bound().value());
+                                return m;
+                              }())
+                                  .c_str()
+                            : "+inf");
+    out = buf;
+  }
+  if (t.has_change_threshold()) {
+    if (!out.empty()) out += "; ";
+    out += "change threshold";
+  }
+  return out;
+}
+
+// Ordered union of metric labels over all slices.
+std::vector<std::string> MetricColumns(const EvalResult& result) {
+  std::vector<std::string> columns;
+  std::set<std::string> seen;
+  for (const auto& slice : result.metrics) {
+    for (const auto& kv : slice.metric_keys_and_values()) {
+      const std::string label = KeyLabel(kv.key());
+      if (seen.insert(label).second) columns.push_back(label);
+    }
+  }
+  return columns;
+}
+
+std::string ValueIn(const tfma::MetricsForSlice& slice, const std::string& column) {
+  for (const auto& kv : slice.metric_keys_and_values()) {
+    if (KeyLabel(kv.key()) == column) return FormatValue(kv.value());
+  }
+  return "-";
+}
+
+std::string HtmlEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+template <typename Message>
+Status WriteRecords(const std::string& path, const std::vector<Message>& messages) {
+  std::vector<std::string> records;
+  records.reserve(messages.size());
+  for (const Message& m : messages) records.push_back(m.SerializeAsString());
+  return io::WriteAllRecords(path, records, io::Compression::kNone);
+}
+
+template <typename Message>
+StatusOr<std::vector<Message>> ReadRecords(const std::string& path, const char* type) {
+  ASSIGN_OR_RETURN(std::vector<std::string> records, io::ReadAllRecords(path));
+  std::vector<Message> out(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (!out[i].ParseFromString(records[i])) {
+      return Status::Corruption(path + ": record " + std::to_string(i) + ": not a valid " + type);
+    }
+  }
+  return out;
+}
+
+std::string ValidationSummary(const tfma::ValidationResult& v) {
+  std::string s = v.validation_ok() ? "PASSED" : "FAILED";
+  if (v.rubber_stamp()) s += " (change thresholds waived: no baseline model)";
+  return s;
+}
+
+}  // namespace
+
+Status WriteEvalResult(const EvalResult& result, const std::string& dir) {
+  RETURN_IF_ERROR(CreateDirectories(dir));
+  const tfma::EvalConfig& config = result.config;
+  if (!Disabled(config, "metrics")) {
+    RETURN_IF_ERROR(WriteRecords(JoinPath(dir, kMetricsFile), result.metrics));
+  }
+  if (!Disabled(config, "plots")) {
+    RETURN_IF_ERROR(WriteRecords(JoinPath(dir, kPlotsFile), result.plots));
+  }
+  if (!Disabled(config, "validations")) {
+    RETURN_IF_ERROR(WriteRecords(JoinPath(dir, kValidationsFile),
+                                 std::vector<tfma::ValidationResult>{result.validation}));
+  }
+  if (!Disabled(config, "eval_config.json")) {
+    tfma::EvalRun run;
+    *run.mutable_eval_config() = config;
+    run.set_version(result.version);
+    run.set_data_location(result.data_location);
+    run.set_file_format(result.file_format);
+    for (const auto& [name, path] : result.model_locations)
+      (*run.mutable_model_locations())[name] = path;
+    google::protobuf::util::JsonPrintOptions options;
+    options.add_whitespace = true;
+    std::string json;
+    auto st = google::protobuf::util::MessageToJsonString(run, &json, options);
+    if (!st.ok()) return Status::Internal("eval_config.json: " + std::string(st.message()));
+    RETURN_IF_ERROR(WriteFileAtomic(JoinPath(dir, kEvalConfigFile), json));
+  }
+  if (!Disabled(config, "report.html")) {
+    RETURN_IF_ERROR(WriteFileAtomic(JoinPath(dir, kReportFile), RenderHtmlReport(result)));
+  }
+  return Status::OK();
+}
+
+StatusOr<EvalResult> LoadEvalResult(const std::string& dir) {
+  if (!IsDirectory(dir)) return Status::NotFound(dir + ": no such evaluation directory");
+  EvalResult result;
+  const std::string config_path = JoinPath(dir, kEvalConfigFile);
+  ASSIGN_OR_RETURN(std::string json, ReadFile(config_path));
+  tfma::EvalRun run;
+  google::protobuf::util::JsonParseOptions parse_options;
+  parse_options.ignore_unknown_fields = true;  // newer TFMA may add fields
+  auto st = google::protobuf::util::JsonStringToMessage(json, &run, parse_options);
+  if (!st.ok()) {
+    return Status::Corruption(config_path +
+                              ": not a valid EvalRun JSON: " + std::string(st.message()));
+  }
+  result.config = run.eval_config();
+  result.version = run.version();
+  result.data_location = run.data_location();
+  result.file_format = run.file_format();
+  for (const auto& [name, path] : run.model_locations()) result.model_locations[name] = path;
+
+  ASSIGN_OR_RETURN(result.metrics, ReadRecords<tfma::MetricsForSlice>(JoinPath(dir, kMetricsFile),
+                                                                      "MetricsForSlice"));
+  const std::string plots = JoinPath(dir, kPlotsFile);
+  if (PathExists(plots)) {
+    ASSIGN_OR_RETURN(result.plots, ReadRecords<tfma::PlotsForSlice>(plots, "PlotsForSlice"));
+  }
+  const std::string validations = JoinPath(dir, kValidationsFile);
+  if (PathExists(validations)) {
+    ASSIGN_OR_RETURN(auto v, ReadRecords<tfma::ValidationResult>(validations, "ValidationResult"));
+    if (v.size() != 1) {
+      return Status::Corruption(validations + ": expected one ValidationResult record, found " +
+                                std::to_string(v.size()));
+    }
+    result.validation = std::move(v[0]);
+  }
+  return result;
+}
+
+std::string RenderMetricsTable(const EvalResult& result) {
+  const std::vector<std::string> columns = MetricColumns(result);
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> header = {"slice"};
+  header.insert(header.end(), columns.begin(), columns.end());
+  rows.push_back(header);
+  for (const auto& slice : result.metrics) {
+    std::vector<std::string> row = {SliceKeyToString(slice.slice_key())};
+    for (const std::string& c : columns) row.push_back(ValueIn(slice, c));
+    rows.push_back(std::move(row));
+  }
+  std::vector<size_t> widths(header.size(), 0);
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  std::string out;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    for (size_t i = 0; i < rows[r].size(); ++i) {
+      const std::string& cell = rows[r][i];
+      const size_t pad = widths[i] - cell.size();
+      if (i == 0) {
+        out += cell + std::string(pad, ' ');
+      } else {
+        out += "  " + std::string(pad, ' ') + cell;  // numbers right-aligned
+      }
+    }
+    out += "\n";
+    if (r == 0) {
+      size_t total = 0;
+      for (size_t w : widths) total += w + 2;
+      out += std::string(total - 2, '-') + "\n";
+    }
+  }
+  out += "validation: " + ValidationSummary(result.validation) + "\n";
+  for (const auto& per_slice : result.validation.metric_validations_per_slice()) {
+    for (const auto& f : per_slice.failures()) {
+      out += "  FAIL " + SliceKeyToString(per_slice.slice_key()) + " " + f.metric_key().name() +
+             ": " + (f.has_metric_value() ? FormatValue(f.metric_value()) : "missing") + ", " +
+             FormatThreshold(f.metric_threshold()) + "\n";
+    }
+  }
+  for (const auto& missing : result.validation.missing_slices()) {
+    out += "  MISSING slice " + missing.ShortDebugString() + "\n";
+  }
+  return out;
+}
+
+std::string RenderHtmlReport(const EvalResult& result) {
+  const std::vector<std::string> columns = MetricColumns(result);
+  // Failing (slice, metric) cells are highlighted.
+  std::set<std::pair<std::string, std::string>> failing;
+  for (const auto& per_slice : result.validation.metric_validations_per_slice()) {
+    for (const auto& f : per_slice.failures()) {
+      failing.insert({SliceKeyBytes(per_slice.slice_key()), KeyLabel(f.metric_key())});
+    }
+  }
+  std::string h;
+  h += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
+  h += "<title>Model evaluation</title>\n<style>\n";
+  h += "body{font-family:sans-serif;margin:2em;color:#222}\n";
+  h += "table{border-collapse:collapse;margin:1em 0}\n";
+  h += "th,td{border:1px solid #bbb;padding:4px 10px}td.n{text-align:right;"
+       "font-variant-numeric:tabular-nums}\n";
+  h += "th{background:#eee}.fail{background:#f8d0d0}.pass{color:#176117}.bad{color:#a11}\n";
+  h += "</style></head><body>\n<h1>Model evaluation</h1>\n";
+  const bool ok = result.validation.validation_ok();
+  h += std::string("<p>Validation: <strong class=\"") + (ok ? "pass" : "bad") + "\">" +
+       HtmlEscape(ValidationSummary(result.validation)) + "</strong></p>\n";
+  h += "<p>Data: <code>" + HtmlEscape(result.data_location) + "</code><br>\n";
+  for (const auto& [name, path] : result.model_locations) {
+    h += "Model" + (name.empty() ? std::string() : " " + HtmlEscape(name)) + ": <code>" +
+         HtmlEscape(path) + "</code><br>\n";
+  }
+  if (result.num_examples > 0) {
+    char buf[160];
+    std::snprintf(buf, sizeof(buf), "%lld examples in %.3f s (%.0f examples/s)",
+                  static_cast<long long>(result.num_examples), result.seconds,
+                  result.examples_per_second);
+    h += std::string(buf) + "<br>\n";
+  }
+  h += "Evaluator: " + HtmlEscape(result.version) + "</p>\n";
+
+  h += "<h2>Metrics by slice</h2>\n<table>\n<tr><th>slice</th>";
+  for (const std::string& c : columns) h += "<th>" + HtmlEscape(c) + "</th>";
+  h += "</tr>\n";
+  for (const auto& slice : result.metrics) {
+    const std::string key = SliceKeyBytes(slice.slice_key());
+    h += "<tr><td>" + HtmlEscape(SliceKeyToString(slice.slice_key())) + "</td>";
+    for (const std::string& c : columns) {
+      const bool fail = failing.count({key, c}) > 0;
+      h += std::string("<td class=\"n") + (fail ? " fail" : "") + "\">" +
+           HtmlEscape(ValueIn(slice, c)) + "</td>";
+    }
+    h += "</tr>\n";
+  }
+  h += "</table>\n";
+
+  h += "<h2>Thresholds</h2>\n<table>\n<tr><th>metric</th><th>slices</th><th>threshold</th></tr>\n";
+  for (const auto& ms : result.config.metrics_specs()) {
+    for (const auto& mc : ms.metrics()) {
+      if (mc.has_threshold()) {
+        h += "<tr><td>" + HtmlEscape(mc.class_name()) + "</td><td>all</td><td>" +
+             HtmlEscape(FormatThreshold(mc.threshold())) + "</td></tr>\n";
+      }
+      for (const auto& pst : mc.per_slice_thresholds()) {
+        std::string specs;
+        for (const auto& s : pst.slicing_specs()) {
+          specs += (specs.empty() ? "" : "; ") +
+                   (s.ByteSizeLong() == 0 ? std::string("overall") : s.ShortDebugString());
+        }
+        h += "<tr><td>" + HtmlEscape(mc.class_name()) + "</td><td>" + HtmlEscape(specs) +
+             "</td><td>" + HtmlEscape(FormatThreshold(pst.threshold())) + "</td></tr>\n";
+      }
+    }
+    for (const auto& [name, t] : ms.thresholds()) {
+      h += "<tr><td>" + HtmlEscape(name) + "</td><td>all</td><td>" +
+           HtmlEscape(FormatThreshold(t)) + "</td></tr>\n";
+    }
+  }
+  h += "</table>\n";
+
+  const auto& v = result.validation;
+  if (v.metric_validations_per_slice_size() > 0 || v.missing_slices_size() > 0) {
+    h += "<h2>Failures</h2>\n<table>\n<tr><th>slice</th><th>metric</th><th>value</th>"
+         "<th>threshold</th><th>message</th></tr>\n";
+    for (const auto& per_slice : v.metric_validations_per_slice()) {
+      for (const auto& f : per_slice.failures()) {
+        h += "<tr class=\"fail\"><td>" + HtmlEscape(SliceKeyToString(per_slice.slice_key())) +
+             "</td><td>" + HtmlEscape(KeyLabel(f.metric_key())) + "</td><td class=\"n\">" +
+             (f.has_metric_value() ? HtmlEscape(FormatValue(f.metric_value())) : "-") +
+             "</td><td>" + HtmlEscape(FormatThreshold(f.metric_threshold())) + "</td><td>" +
+             HtmlEscape(f.message()) + "</td></tr>\n";
+      }
+    }
+    for (const auto& missing : v.missing_slices()) {
+      h += "<tr class=\"fail\"><td>" + HtmlEscape(missing.ShortDebugString()) +
+           "</td><td colspan=\"4\">no example falls in this slice</td></tr>\n";
+    }
+    h += "</table>\n";
+  }
+  h += "</body></html>\n";
+  return h;
+}
+
+}  // namespace edgepipe::eval

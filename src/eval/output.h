@@ -1,0 +1,52 @@
+// TFMA's output layout, written and read back.
+//
+// <dir>/metrics-00000-of-00001.tfrecord  TFRecord of MetricsForSlice (uncompressed)
+// <dir>/plots-00000-of-00001.tfrecord    TFRecord of PlotsForSlice (may be empty)
+// <dir>/validations.tfrecord             TFRecord holding one ValidationResult
+// <dir>/eval_config.json                 EvalRun as protobuf JSON:
+//                                        {"evalConfig": ..., "version": ...,
+//                                         "dataLocation": ..., "fileFormat": "tfrecords",
+//                                         "modelLocations": {...}}
+// <dir>/report.html                      self-contained table of metrics per slice,
+//                                        thresholds and pass/fail (edgepipe's own)
+//
+// Each file is written atomically (temp file, fsync, rename): a crash leaves
+// either the old file or the new one, never a torn one. Outputs listed in
+// options.disabled_outputs are not written. Functions are thread-safe as long
+// as two calls do not write the same directory.
+#ifndef EDGEPIPE_EVAL_OUTPUT_H_
+#define EDGEPIPE_EVAL_OUTPUT_H_
+
+#include <string>
+
+#include "src/core/status.h"
+#include "src/eval/evaluator.h"
+
+namespace edgepipe::eval {
+
+inline constexpr char kMetricsFile[] = "metrics-00000-of-00001.tfrecord";
+inline constexpr char kPlotsFile[] = "plots-00000-of-00001.tfrecord";
+inline constexpr char kValidationsFile[] = "validations.tfrecord";
+inline constexpr char kEvalConfigFile[] = "eval_config.json";
+inline constexpr char kReportFile[] = "report.html";
+
+// Creates `dir` if needed and writes the files above.
+Status WriteEvalResult(const EvalResult& result, const std::string& dir);
+
+// Reads a directory written by WriteEvalResult (or by TFMA with tfrecord
+// output). eval_config.json and the metrics file are required; a missing
+// plots or validations file reads as empty. Errors name the file and record:
+// "<dir>/metrics-00000-of-00001.tfrecord: record 3: not a valid MetricsForSlice".
+// Run statistics (num_examples, seconds) are not stored and read as 0.
+StatusOr<EvalResult> LoadEvalResult(const std::string& dir);
+
+// Plain-text table: one row per slice, one column per metric, then the
+// validation outcome and its failures. Ends with a newline.
+std::string RenderMetricsTable(const EvalResult& result);
+
+// The self-contained report.html page (no scripts, no external resources).
+std::string RenderHtmlReport(const EvalResult& result);
+
+}  // namespace edgepipe::eval
+
+#endif  // EDGEPIPE_EVAL_OUTPUT_H_
