@@ -5,19 +5,34 @@
 
 namespace edgepipe::nn {
 
+namespace {
+
+// murmur3's 32-bit finaliser: a bijective avalanche mix, cheap in SIMD.
+inline uint32_t Mix32(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x85ebca6bu;
+  x ^= x >> 13;
+  x *= 0xc2b2ae35u;
+  x ^= x >> 16;
+  return x;
+}
+
+}  // namespace
+
 void DropoutForward(float* out, float* mask, const float* in, int64_t N, float rate, Rng& rng) {
   const float scale = 1.0f / (1.0f - rate);
-  // Keep an element when a 32-bit uniform draw is >= rate * 2^32; two draws
-  // per 64-bit output keep the generator off the critical path.
-  const uint64_t threshold = static_cast<uint64_t>(static_cast<double>(rate) * 4294967296.0);
-  int64_t i = 0;
-  for (; i + 1 < N; i += 2) {
-    const uint64_t r = rng.Next();
-    mask[i] = (r & 0xffffffffu) >= threshold ? scale : 0.0f;
-    mask[i + 1] = (r >> 32) >= threshold ? scale : 0.0f;
+  // One draw from the stream keys the call; element i's 32 random bits are
+  // Mix32 of (i, key), a counter-based scheme the compiler vectorises (a
+  // serial generator per element cost more than the layer itself). Keep an
+  // element when its bits are >= rate * 2^32.
+  const uint64_t key = rng.Next();
+  const uint32_t k0 = static_cast<uint32_t>(key), k1 = static_cast<uint32_t>(key >> 32);
+  const uint32_t threshold = static_cast<uint32_t>(static_cast<double>(rate) * 4294967296.0);
+  for (int64_t i = 0; i < N; ++i) {
+    const uint32_t bits = Mix32((static_cast<uint32_t>(i) * 0x9e3779b1u + k0) ^ k1);
+    mask[i] = bits >= threshold ? scale : 0.0f;
+    out[i] = in[i] * mask[i];
   }
-  if (i < N) mask[i] = (rng.Next() & 0xffffffffu) >= threshold ? scale : 0.0f;
-  for (int64_t j = 0; j < N; ++j) out[j] = in[j] * mask[j];
 }
 
 void DropoutBackward(float* din, const float* dout, const float* mask, int64_t N) {
