@@ -387,13 +387,6 @@ StatusOr<History> Sequential::Fit(const Tensor& x, const Tensor& y, const FitOpt
         batch_y_[static_cast<size_t>(b)] = labels[static_cast<size_t>(row)];
         ++b;
       }
-      // The next batch's rows are scattered over the whole data set: start
-      // fetching them now so the next gather hits the cache.
-      for (int64_t k = cursor; k < std::min(cursor + batch_size, n); ++k) {
-        const char* row =
-            reinterpret_cast<const char*>(xs + order[static_cast<size_t>(k)] * input_features_);
-        for (size_t off = 0; off < row_bytes; off += 64) __builtin_prefetch(row + off);
-      }
       loss_sum += TrainStep(b, &correct);
       seen += b;
       if (progress.Due(step + 1)) progress.Update(event(step + 1, false));

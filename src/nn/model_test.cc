@@ -7,6 +7,8 @@
 #include <cstring>
 #include <string>
 
+#include "src/core/cpu.h"
+
 namespace edgepipe::nn {
 namespace {
 
@@ -257,6 +259,36 @@ TEST(ProgressTest, FormatLineMatchesKeras) {
   EXPECT_EQ(Progress::FormatLine(e, true),
             "5000/5000 [==============================] - 1s 0.21ms/step - loss: 0.3012 - "
             "sparse_categorical_accuracy: 0.9113");
+}
+
+TEST(ProgressTest, CallbackGetsPeriodicAndEpochEndEvents) {
+  Dataset d = MakeData(100, 8, 10, 8);
+  auto model = MnistMlp(8, 0);
+  ASSERT_TRUE(model->Compile({.optimizer = RMSprop()}).ok());
+  std::vector<ProgressEvent> events;
+  FitOptions options{.batch_size = 10, .steps = 40, .steps_per_epoch = 20, .verbose = 0};
+  options.callback = [&](const ProgressEvent& e) { events.push_back(e); };
+  ASSERT_TRUE(model->Fit(d.x, d.y, options).ok());
+  // Per epoch of 20 steps: every 2 steps (10%) below 20, then the epoch end.
+  ASSERT_EQ(events.size(), 2u * 10u);
+  EXPECT_EQ(events[0].step, 2);
+  EXPECT_FALSE(events[0].epoch_end);
+  EXPECT_TRUE(events[9].epoch_end);
+  EXPECT_EQ(events[9].step, 20);
+  EXPECT_EQ(events[19].epoch, 1);
+  EXPECT_EQ(events[19].epochs, 2);
+  ASSERT_EQ(events[19].metrics.size(), 2u);
+  EXPECT_EQ(events[19].metrics[0].first, "loss");
+}
+
+TEST(SequentialTest, FitLeavesTheCallersFloatingPointModeAlone) {
+  Dataset d = MakeData(50, 8, 10, 9);
+  auto model = MnistMlp(8, 0);
+  ASSERT_TRUE(model->Compile({.optimizer = RMSprop()}).ok());
+  const bool before = FlushDenormalsEnabled();
+  ASSERT_TRUE(model->Fit(d.x, d.y, {.batch_size = 10, .steps = 3, .verbose = 0}).ok());
+  ASSERT_TRUE(model->Predict(d.x).ok());
+  EXPECT_EQ(FlushDenormalsEnabled(), before);
 }
 
 }  // namespace
