@@ -13,6 +13,7 @@
 #include "src/lite/kernels/op_resolver.h"
 #include "src/lite/memory_planner.h"
 #include "src/lite/schema_util.h"
+#include "src/nn/gemm.h"
 
 namespace edgepipe::lite {
 namespace {
@@ -667,6 +668,7 @@ Status Interpreter::SetInput(int i, const void* data, size_t bytes) {
 }
 
 Status Interpreter::Invoke() {
+  nn::ScopedGemmThreads threads(std::max(options_.num_threads, 1));
   for (size_t n = 0; n < nodes_.size(); ++n) {
     Status st = registrations_[n]->eval(*context_, nodes_[n]);
     if (!st.ok()) {

@@ -43,6 +43,10 @@ namespace edgepipe::lite {
 
 struct InterpreterOptions {
   KernelOptions kernels;
+  // Threads oneDNN may use during Invoke (OpenMP, limited for the calling
+  // thread only and restored afterwards). 1 is fastest for MLPs of MNIST size
+  // on a shared machine: a pool's spin-up costs more than the GEMM.
+  int num_threads = 1;
 };
 
 // Description of a model input or output.

@@ -79,8 +79,10 @@ struct Node {
 // Interpreter-wide knobs kernels read in Prepare.
 struct KernelOptions {
   // FULLY_CONNECTED uses oneDNN's sgemm when the batch is at least this
-  // (0 = never: reference loops only, e.g. to cross-check).
-  int64_t dnnl_min_batch = 2;
+  // (0 = never: reference loops only, e.g. to cross-check). Measured here on
+  // the 784-64-64-10 MLP, one thread: oneDNN 9 us vs 78 us for the plain loop
+  // at batch 1, 3.3 vs 75 us per example at batch 10000, so always oneDNN.
+  int64_t dnnl_min_batch = 1;
 };
 
 // What Prepare and Eval may touch. Implemented by the interpreter.
