@@ -1,0 +1,61 @@
+// Test-only: runs one component's executor outside a runner, with input
+// artifacts and staged output folders made by hand under a temp folder.
+#ifndef EDGEPIPE_COMPONENTS_COMPONENT_TEST_UTIL_H_
+#define EDGEPIPE_COMPONENTS_COMPONENT_TEST_UTIL_H_
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "src/core/files.h"
+#include "src/pipeline/pipeline.h"
+
+namespace edgepipe::components {
+
+// A fresh empty folder for one test.
+inline std::string FreshTempDir(const std::string& name) {
+  std::string dir = ::testing::TempDir() + "edgepipe_" + name + "_" + std::to_string(::getpid());
+  EXPECT_TRUE(RemoveAll(dir).ok());
+  EXPECT_TRUE(CreateDirectories(dir).ok());
+  return dir;
+}
+
+// Holds everything an ExecutionContext points to.
+struct ExecutorHarness {
+  pipeline::ArtifactMap inputs;
+  pipeline::ArtifactMap outputs;
+  nlohmann::json exec_properties;
+  pipeline::ExecutionContext ctx;
+
+  // Stages one empty folder per output key of `component` under `root`.
+  ExecutorHarness(const pipeline::Component& component, const std::string& root) {
+    exec_properties = component.exec_properties;
+    for (const auto& [key, type] : component.outputs) {
+      pipeline::Artifact a;
+      a.type_name = type;
+      a.uri = JoinPath(root, component.id + "/" + key);
+      a.producer_node = component.id;
+      a.output_key = key;
+      EXPECT_TRUE(CreateDirectories(a.uri).ok());
+      outputs[key].push_back(a);
+    }
+    ctx.inputs = &inputs;
+    ctx.outputs = &outputs;
+    ctx.exec_properties = &exec_properties;
+    ctx.pipeline_root = root;
+    ctx.pipeline_name = "test";
+    ctx.node_id = component.id;
+    ctx.run_id = "run";
+    ctx.execution_id = 1;
+    ctx.tmp_dir = JoinPath(root, component.id + "/.tmp");
+    EXPECT_TRUE(CreateDirectories(ctx.tmp_dir).ok());
+  }
+
+  Status Run(const pipeline::Component& component) { return component.executor(ctx); }
+  pipeline::Artifact& output(const std::string& key) { return outputs.at(key).front(); }
+};
+
+}  // namespace edgepipe::components
+
+#endif  // EDGEPIPE_COMPONENTS_COMPONENT_TEST_UTIL_H_

@@ -1,0 +1,98 @@
+#include "src/components/evaluator.h"
+
+#include "src/core/files.h"
+#include "src/data/examples.h"
+#include "src/eval/config.h"
+#include "src/eval/evaluator.h"
+#include "src/eval/model_loader.h"
+#include "src/eval/output.h"
+
+namespace edgepipe::components {
+
+namespace {
+
+namespace tfma = ::tensorflow_model_analysis;
+
+StatusOr<const pipeline::Artifact*> SingleInput(const pipeline::ExecutionContext& ctx,
+                                                const std::string& key) {
+  auto it = ctx.inputs->find(key);
+  if (it == ctx.inputs->end() || it->second.size() != 1) {
+    return Status::InvalidArgument(ctx.node_id + ": input '" + key +
+                                   "': expected exactly one artifact");
+  }
+  return &it->second.front();
+}
+
+StatusOr<tfma::EvalConfig> ParseConfig(const std::string& text, const std::string& where) {
+  size_t first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && text[first] == '{') {
+    return eval::ParseEvalConfigJson(text, where);
+  }
+  return eval::ParseEvalConfigText(text, where);
+}
+
+const tfma::ModelSpec* CandidateSpec(const tfma::EvalConfig& config) {
+  for (const tfma::ModelSpec& spec : config.model_specs()) {
+    if (!spec.is_baseline()) return &spec;
+  }
+  return nullptr;
+}
+
+Status Evaluate(pipeline::ExecutionContext& ctx, const tfma::EvalConfig& config,
+                const std::string& split) {
+  ASSIGN_OR_RETURN(const pipeline::Artifact* examples, SingleInput(ctx, "examples"));
+  ASSIGN_OR_RETURN(const pipeline::Artifact* model, SingleInput(ctx, "model"));
+  pipeline::Artifact& evaluation = ctx.outputs->at("evaluation").front();
+  pipeline::Artifact& blessing = ctx.outputs->at("blessing").front();
+
+  const tfma::ModelSpec* spec = CandidateSpec(config);
+  if (spec == nullptr) return Status::InvalidArgument(ctx.node_id + ": no candidate model_spec");
+  ASSIGN_OR_RETURN(std::vector<std::string> files, data::SplitFiles(examples->uri, split));
+  ASSIGN_OR_RETURN(std::unique_ptr<eval::EvalModel> eval_model,
+                   eval::LoadEvalModel(model->uri, *spec));
+  eval::EvaluateOptions options;
+  options.data_location = JoinPath(examples->uri, "Split-" + split);
+  options.model_location = model->uri;
+  ASSIGN_OR_RETURN(eval::EvalResult result, eval::Evaluate(config, files, *eval_model, options));
+  RETURN_IF_ERROR(eval::WriteEvalResult(result, evaluation.uri));
+  evaluation.custom_properties["num_examples"] = result.num_examples;
+  evaluation.custom_properties["examples_per_second"] = result.examples_per_second;
+  evaluation.custom_properties["evaluation_seconds"] = result.seconds;
+
+  // TFX's blessing: a marker file plus properties naming the judged model.
+  const bool blessed = result.validation.validation_ok();
+  RETURN_IF_ERROR(WriteFileAtomic(JoinPath(blessing.uri, blessed ? "BLESSED" : "NOT_BLESSED"), ""));
+  blessing.custom_properties["blessed"] = int64_t{blessed ? 1 : 0};
+  blessing.custom_properties["current_model"] = model->uri;
+  blessing.custom_properties["current_model_id"] = model->id;
+  return Status::OK();
+}
+
+}  // namespace
+
+StatusOr<pipeline::Component> Evaluator(const EvaluatorOptions& options) {
+  std::string where =
+      options.eval_config_source.empty() ? options.id + ".eval_config" : options.eval_config_source;
+  ASSIGN_OR_RETURN(tfma::EvalConfig config, ParseConfig(options.eval_config_text, where));
+  if (!options.model_type.empty()) {
+    for (tfma::ModelSpec& spec : *config.mutable_model_specs()) {
+      if (!spec.is_baseline()) spec.set_model_type(options.model_type);
+    }
+  }
+  RETURN_IF_ERROR(eval::ValidateEvalConfig(config, where));
+
+  pipeline::Component c;
+  c.id = options.id;
+  c.type = "Evaluator";
+  c.inputs = {{"examples", options.examples}, {"model", options.model}};
+  c.outputs = {{"evaluation", "ModelEvaluation"}, {"blessing", "ModelBlessing"}};
+  ASSIGN_OR_RETURN(std::string config_json, eval::EvalConfigToJson(config));
+  c.exec_properties = {{"eval_config", config_json}, {"example_splits", {options.example_split}}};
+  std::string split = options.example_split;
+  c.executor = [config, split](pipeline::ExecutionContext& ctx) {
+    return Evaluate(ctx, config, split);
+  };
+  return c;
+}
+
+}  // namespace edgepipe::components

@@ -1,0 +1,40 @@
+// Evaluator: TFMA's model analysis on the eval split, with TFMA's file layout.
+//
+// Inputs: `examples` (Examples) and `model` (Model). The EvalConfig (TFMA's
+// text proto or JSON) decides what is computed; with
+// `model_specs[0].model_type: "tf_lite"` the model read is
+// `<model>/Format-Serving/tflite`, otherwise the full model in
+// `<model>/Format-Serving/`. Outputs: `evaluation` (ModelEvaluation: metrics,
+// plots, validations, eval_config.json, report.html) and `blessing`
+// (ModelBlessing: an empty file `BLESSED` or `NOT_BLESSED`, custom property
+// `blessed` 1/0, `current_model` and `current_model_id`). The same file set is
+// written for both model types.
+#ifndef EDGEPIPE_COMPONENTS_EVALUATOR_H_
+#define EDGEPIPE_COMPONENTS_EVALUATOR_H_
+
+#include <string>
+
+#include "src/core/status.h"
+#include "src/pipeline/pipeline.h"
+
+namespace edgepipe::components {
+
+struct EvaluatorOptions {
+  std::string id = "Evaluator";
+  pipeline::Channel examples;
+  pipeline::Channel model;
+  std::string eval_config_text;  // TFMA EvalConfig as a text proto (or JSON if it starts with '{')
+  std::string eval_config_source;  // where the text came from, for errors (e.g. its file path)
+  // If set, overrides model_type of every candidate model_spec (e.g. "tf_lite"
+  // for the lite Evaluator when one config file serves both Evaluators).
+  std::string model_type;
+  std::string example_split = "eval";
+};
+
+// Parses and checks the EvalConfig now, so a malformed config fails before the
+// pipeline runs (the error names the config and the line).
+StatusOr<pipeline::Component> Evaluator(const EvaluatorOptions& options);
+
+}  // namespace edgepipe::components
+
+#endif  // EDGEPIPE_COMPONENTS_EVALUATOR_H_

@@ -1,0 +1,50 @@
+// ImportExampleGen: brings raw data into the pipeline as TFX Examples.
+//
+// Input (`input_base`, a folder) is either
+//   - MNIST IDX files: `*images-idx3-ubyte[.gz]` with `*labels-idx1-ubyte[.gz]`,
+//     turned into tf.Examples with TFX's MNIST features: `image_floats`
+//     (784 floats, pixel/255 - 0.5, the [-0.5, 0.5] range of TFX's MNIST data)
+//     and `image_class` (int64); or
+//   - TFRecord files of serialized tf.Example (`*.tfrecord`, `*.tfrecord.gz`,
+//     `*.gz`), each record verified to parse.
+// Output `examples` (type Examples): `Split-<name>/data_tfrecord-00000-of-00001.gz`
+// per split, gzip TFRecords, with properties `split_names` and `span`.
+//
+// Splitting is TFX's default rule: the SHA-256 of the deterministically
+// serialized example, read as one big-endian integer, modulo the total number
+// of hash buckets; buckets are given to splits in order (train 2, eval 1).
+#ifndef EDGEPIPE_COMPONENTS_EXAMPLE_GEN_H_
+#define EDGEPIPE_COMPONENTS_EXAMPLE_GEN_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/core/status.h"
+#include "src/pipeline/pipeline.h"
+
+namespace edgepipe::components {
+
+struct SplitConfig {
+  std::string name;
+  int hash_buckets = 1;
+};
+
+struct ImportExampleGenOptions {
+  std::string id = "ImportExampleGen";
+  std::string input_base;
+  std::vector<SplitConfig> splits = {{"train", 2}, {"eval", 1}};
+};
+
+// Builds the component. Fails (NotFound / InvalidArgument naming the folder)
+// if `input_base` is missing or holds no recognised input, so a pipeline with
+// a wrong data path stops before anything runs. The input files' names, sizes
+// and modification times enter the cache key, like TFX's span fingerprint.
+StatusOr<pipeline::Component> ImportExampleGen(const ImportExampleGenOptions& options);
+
+// SHA-256(serialized) as a big-endian integer, modulo `total_buckets` (> 0).
+int PartitionBucket(std::string_view serialized_example, int total_buckets);
+
+}  // namespace edgepipe::components
+
+#endif  // EDGEPIPE_COMPONENTS_EXAMPLE_GEN_H_

@@ -1,0 +1,145 @@
+#include "src/components/example_gen.h"
+
+#include <gtest/gtest.h>
+
+#include "src/components/component_test_util.h"
+#include "src/core/sha256.h"
+#include "src/core/tensor.h"
+#include "src/io/example.h"
+#include "src/io/idx.h"
+#include "src/io/tfrecord.h"
+
+namespace edgepipe::components {
+namespace {
+
+// 256 = 1 (mod 3), so a big-endian number is congruent to the sum of its
+// bytes modulo 3: an independent way to compute the bucket.
+int BucketBySumOfBytes(std::string_view data) {
+  int sum = 0;
+  for (uint8_t b : Sha256(data)) sum += b;
+  return sum % 3;
+}
+
+TEST(PartitionBucketTest, IsTheDigestAsAnIntegerModuloBuckets) {
+  for (int i = 0; i < 200; ++i) {
+    std::string data = "example " + std::to_string(i);
+    EXPECT_EQ(PartitionBucket(data, 3), BucketBySumOfBytes(data)) << data;
+    EXPECT_EQ(PartitionBucket(data, 1), 0);
+  }
+}
+
+// Writes n tiny 2x2 "images" whose pixels encode the index, and labels i % 10.
+void WriteIdxPair(const std::string& dir, int n) {
+  Tensor images(DType::kUInt8, {n, 2, 2});
+  Tensor labels(DType::kUInt8, {n});
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < 4; ++j) images.data<uint8_t>()[i * 4 + j] = static_cast<uint8_t>(i + j);
+    labels.data<uint8_t>()[i] = static_cast<uint8_t>(i % 10);
+  }
+  ASSERT_TRUE(io::WriteIdx(JoinPath(dir, "images-idx3-ubyte.gz"), images, true).ok());
+  ASSERT_TRUE(io::WriteIdx(JoinPath(dir, "labels-idx1-ubyte.gz"), labels, true).ok());
+}
+
+TEST(ImportExampleGenTest, SplitsIdxDigitsTwoToOneWithTfxFeatures) {
+  std::string root = FreshTempDir("example_gen_idx");
+  std::string input = JoinPath(root, "input");
+  ASSERT_TRUE(CreateDirectories(input).ok());
+  const int n = 250;  // pixels i + j stay below 256
+  WriteIdxPair(input, n);
+  auto component = ImportExampleGen({.input_base = input});
+  ASSERT_TRUE(component.ok()) << component.status().message();
+  ExecutorHarness harness(*component, root);
+  ASSERT_TRUE(harness.Run(*component).ok());
+  const pipeline::Artifact& out = harness.output("examples");
+  EXPECT_EQ(std::get<std::string>(out.properties.at("split_names")), "[\"train\", \"eval\"]");
+
+  int64_t seen = 0;
+  for (const std::string split : {"train", "eval"}) {
+    auto records = io::ReadAllRecords(
+        JoinPath(out.uri, "Split-" + split + "/data_tfrecord-00000-of-00001.gz"));
+    ASSERT_TRUE(records.ok()) << records.status().message();
+    EXPECT_EQ(std::get<int64_t>(out.custom_properties.at("num_examples_" + split)),
+              static_cast<int64_t>(records->size()));
+    for (const std::string& record : *records) {
+      // Each example lands in the split its own hash picks.
+      int bucket = BucketBySumOfBytes(record);
+      EXPECT_EQ(split == "train", bucket < 2);
+      auto example = io::ParseExample(record, "test");
+      ASSERT_TRUE(example.ok());
+      const auto& f = example->features().feature();
+      const auto& floats = f.at("image_floats").float_list().value();
+      ASSERT_EQ(floats.size(), 4);
+      int64_t label = f.at("image_class").int64_list().value(0);
+      // Recover the index from the first pixel and check the scaling.
+      int i = static_cast<int>(std::lround((floats[0] + 0.5f) * 255.0f));
+      EXPECT_EQ(label, i % 10);
+      EXPECT_FLOAT_EQ(floats[3], (i + 3) / 255.0f - 0.5f);
+    }
+    seen += static_cast<int64_t>(records->size());
+  }
+  EXPECT_EQ(seen, n);
+  int64_t train = std::get<int64_t>(out.custom_properties.at("num_examples_train"));
+  EXPECT_GT(train, n / 2);  // about 2/3
+  EXPECT_LT(train, n * 5 / 6);
+}
+
+TEST(ImportExampleGenTest, ReadsTfRecordInputAndKeepsEveryExample) {
+  std::string root = FreshTempDir("example_gen_tfrecord");
+  std::string input = JoinPath(root, "input");
+  ASSERT_TRUE(CreateDirectories(input).ok());
+  std::vector<std::string> records;
+  for (int i = 0; i < 50; ++i) {
+    tensorflow::Example e;
+    io::SetInt64Feature("image_class", {i}, &e);
+    records.push_back(io::SerializeDeterministic(e));
+  }
+  ASSERT_TRUE(
+      io::WriteAllRecords(JoinPath(input, "data.tfrecord"), records, io::Compression::kNone).ok());
+  auto component = ImportExampleGen({.input_base = input});
+  ASSERT_TRUE(component.ok());
+  ExecutorHarness harness(*component, root);
+  ASSERT_TRUE(harness.Run(*component).ok());
+  const pipeline::Artifact& out = harness.output("examples");
+  EXPECT_EQ(std::get<int64_t>(out.custom_properties.at("num_examples_train")) +
+                std::get<int64_t>(out.custom_properties.at("num_examples_eval")),
+            50);
+}
+
+TEST(ImportExampleGenTest, MissingInputFolderIsAnErrorNamingIt) {
+  auto component = ImportExampleGen({.input_base = "/nonexistent/mnist"});
+  ASSERT_FALSE(component.ok());
+  EXPECT_EQ(component.status().code(), Status::Code::kNotFound);
+  EXPECT_TRUE(component.status().message().starts_with("/nonexistent/mnist: "))
+      << component.status().message();
+}
+
+TEST(ImportExampleGenTest, FolderWithoutInputIsAnError) {
+  std::string root = FreshTempDir("example_gen_empty");
+  auto component = ImportExampleGen({.input_base = root});
+  ASSERT_FALSE(component.ok());
+  EXPECT_NE(component.status().message().find("no input found"), std::string::npos);
+}
+
+TEST(ImportExampleGenTest, TruncatedTfRecordFailsWithOffsetAndLeavesNoFile) {
+  std::string root = FreshTempDir("example_gen_truncated");
+  std::string input = JoinPath(root, "input");
+  ASSERT_TRUE(CreateDirectories(input).ok());
+  tensorflow::Example e;
+  io::SetInt64Feature("image_class", {1}, &e);
+  std::string bytes =
+      io::EncodeRecords({io::SerializeDeterministic(e), io::SerializeDeterministic(e)});
+  std::string path = JoinPath(input, "data.tfrecord");
+  ASSERT_TRUE(WriteFileAtomic(path, bytes.substr(0, bytes.size() - 3)).ok());
+  auto component = ImportExampleGen({.input_base = input});
+  ASSERT_TRUE(component.ok());
+  ExecutorHarness harness(*component, root);
+  Status s = harness.Run(*component);
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(s.message().starts_with(path + ": offset ")) << s.message();
+  // The split writers never renamed their temp files into place.
+  EXPECT_FALSE(PathExists(
+      JoinPath(harness.output("examples").uri, "Split-train/data_tfrecord-00000-of-00001.gz")));
+}
+
+}  // namespace
+}  // namespace edgepipe::components

@@ -1,0 +1,80 @@
+#include "src/components/pusher.h"
+
+#include <ctime>
+
+#include "src/core/files.h"
+
+namespace edgepipe::components {
+
+namespace {
+
+// The one artifact of an input key; the runner guarantees the key exists, but
+// an empty list is still reported rather than indexed.
+StatusOr<const pipeline::Artifact*> SingleInput(const pipeline::ExecutionContext& ctx,
+                                                const std::string& key) {
+  auto it = ctx.inputs->find(key);
+  if (it == ctx.inputs->end() || it->second.size() != 1) {
+    return Status::InvalidArgument(ctx.node_id + ": input '" + key +
+                                   "': expected exactly one artifact");
+  }
+  return &it->second.front();
+}
+
+bool IsBlessed(const pipeline::Artifact& blessing) {
+  auto it = blessing.custom_properties.find("blessed");
+  if (it != blessing.custom_properties.end() && std::holds_alternative<int64_t>(it->second)) {
+    return std::get<int64_t>(it->second) == 1;
+  }
+  // Older or foreign blessings: trust the marker file, as TFX does.
+  return PathExists(JoinPath(blessing.uri, "BLESSED"));
+}
+
+Status Push(pipeline::ExecutionContext& ctx, const std::string& base_directory) {
+  ASSIGN_OR_RETURN(const pipeline::Artifact* model, SingleInput(ctx, "model"));
+  ASSIGN_OR_RETURN(const pipeline::Artifact* blessing, SingleInput(ctx, "model_blessing"));
+  pipeline::Artifact& pushed = ctx.outputs->at("pushed_model").front();
+  if (!IsBlessed(*blessing)) {
+    pushed.custom_properties["pushed"] = int64_t{0};
+    return Status::OK();
+  }
+  std::string serving = JoinPath(model->uri, "Format-Serving");
+  if (!IsDirectory(serving)) {
+    return Status::NotFound(serving + ": model has no Format-Serving folder to push");
+  }
+  RETURN_IF_ERROR(CreateDirectories(base_directory));
+  // TFX names the version by the push time in seconds; two pushes in one
+  // second get consecutive numbers instead of overwriting each other.
+  int64_t version = static_cast<int64_t>(std::time(nullptr));
+  std::string destination;
+  for (;; ++version) {
+    destination = JoinPath(base_directory, std::to_string(version));
+    if (!PathExists(destination)) break;
+  }
+  std::string staging = JoinPath(base_directory, "." + std::to_string(version) + ".incomplete");
+  RETURN_IF_ERROR(RemoveAll(staging));
+  RETURN_IF_ERROR(CopyRecursively(serving, staging));
+  RETURN_IF_ERROR(RenamePath(staging, destination));
+  // The PushedModel artifact keeps its own copy, as TFX's does.
+  RETURN_IF_ERROR(CopyRecursively(serving, pushed.uri));
+  pushed.custom_properties["pushed"] = int64_t{1};
+  pushed.custom_properties["pushed_destination"] = destination;
+  pushed.custom_properties["pushed_version"] = std::to_string(version);
+  return Status::OK();
+}
+
+}  // namespace
+
+pipeline::Component Pusher(const PusherOptions& options) {
+  pipeline::Component c;
+  c.id = options.id;
+  c.type = "Pusher";
+  c.inputs = {{"model", options.model}, {"model_blessing", options.model_blessing}};
+  c.outputs = {{"pushed_model", "PushedModel"}};
+  c.exec_properties = {
+      {"push_destination", {{"filesystem", {{"base_directory", options.base_directory}}}}}};
+  std::string base = options.base_directory;
+  c.executor = [base](pipeline::ExecutionContext& ctx) { return Push(ctx, base); };
+  return c;
+}
+
+}  // namespace edgepipe::components

@@ -1,0 +1,65 @@
+#include "src/components/trainer.h"
+
+#include "src/core/files.h"
+
+namespace edgepipe::components {
+
+namespace {
+
+Status Train(pipeline::ExecutionContext& ctx, const TrainerOptions& options) {
+  auto examples_it = ctx.inputs->find("examples");
+  if (examples_it == ctx.inputs->end() || examples_it->second.size() != 1) {
+    return Status::InvalidArgument(ctx.node_id + ": input 'examples': expected one artifact");
+  }
+  const pipeline::Artifact& examples = examples_it->second.front();
+  pipeline::Artifact& model = ctx.outputs->at("model").front();
+  pipeline::Artifact& model_run = ctx.outputs->at("model_run").front();
+
+  FnArgs args;
+  ASSIGN_OR_RETURN(args.train_files, data::SplitFiles(examples.uri, "train"));
+  ASSIGN_OR_RETURN(args.eval_files, data::SplitFiles(examples.uri, "eval"));
+  args.serving_model_dir = JoinPath(model.uri, "Format-Serving");
+  args.model_run_dir = model_run.uri;
+  args.train_steps = options.train_steps;
+  args.eval_steps = options.eval_steps;
+  args.custom_config = options.custom_config;
+  args.data_accessor.read_examples = [](const std::vector<std::string>& files,
+                                        const std::vector<data::FeatureSpec>& specs) {
+    return data::ReadExamples(files, specs);
+  };
+  args.temp_dir = JoinPath(ctx.tmp_dir, "run_fn");
+  RETURN_IF_ERROR(CreateDirectories(args.serving_model_dir));
+  RETURN_IF_ERROR(CreateDirectories(args.model_run_dir));
+  RETURN_IF_ERROR(CreateDirectories(args.temp_dir));
+
+  Status trained = options.module.run_fn(args);
+  Status cleaned = RemoveAll(args.temp_dir);
+  RETURN_IF_ERROR(
+      trained.WithContext(ctx.node_id + ": run_fn of module '" + options.module.name + "'"));
+  RETURN_IF_ERROR(cleaned);
+  ASSIGN_OR_RETURN(std::vector<std::string> saved, ListFilesRecursively(args.serving_model_dir));
+  if (saved.empty()) {
+    return Status::FailedPrecondition(args.serving_model_dir +
+                                      ": run_fn returned OK but saved no model here");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+pipeline::Component Trainer(const TrainerOptions& options) {
+  pipeline::Component c;
+  c.id = options.id;
+  c.type = "Trainer";
+  c.inputs = {{"examples", options.examples}};
+  c.outputs = {{"model", "Model"}, {"model_run", "ModelRun"}};
+  c.exec_properties = {{"train_args", {{"num_steps", options.train_steps}}},
+                       {"eval_args", {{"num_steps", options.eval_steps}}},
+                       {"custom_config", options.custom_config},
+                       {"module", options.module.name}};
+  c.code_fingerprint = options.module.fingerprint;
+  c.executor = [options](pipeline::ExecutionContext& ctx) { return Train(ctx, options); };
+  return c;
+}
+
+}  // namespace edgepipe::components

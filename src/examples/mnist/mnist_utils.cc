@@ -1,0 +1,144 @@
+#include "src/examples/mnist/mnist_utils.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "src/core/files.h"
+#include "src/core/sha256.h"
+#include "src/lite/rewriter.h"
+#include "src/nn/saving.h"
+
+namespace edgepipe::examples::mnist {
+
+namespace {
+
+struct TrainedModel {
+  std::unique_ptr<nn::Sequential> model;
+  nn::History history;
+};
+
+// Reads the splits, trains for fn_args.train_steps and validates on
+// eval_steps batches of the eval split, like model.fit(..., validation_steps).
+StatusOr<TrainedModel> TrainModel(const components::FnArgs& fn_args) {
+  const uint64_t seed = fn_args.custom_config.value("seed", uint64_t{0});
+  const int64_t batch_size = fn_args.custom_config.value("batch_size", kTrainBatchSize);
+  if (fn_args.train_steps <= 0) {
+    return Status::InvalidArgument("train_args.num_steps: expected > 0, got " +
+                                   std::to_string(fn_args.train_steps));
+  }
+  const std::vector<data::FeatureSpec> specs = {{kImageKey, DType::kFloat32, kImagePixels},
+                                                {kLabelKey, DType::kInt64, 1}};
+  ASSIGN_OR_RETURN(data::ExampleTable train,
+                   fn_args.data_accessor.read_examples(fn_args.train_files, specs));
+  ASSIGN_OR_RETURN(data::ExampleTable eval,
+                   fn_args.data_accessor.read_examples(fn_args.eval_files, specs));
+  ASSIGN_OR_RETURN(const Tensor* train_x, train.Column(kImageKey));
+  ASSIGN_OR_RETURN(const Tensor* train_y, train.Column(kLabelKey));
+  ASSIGN_OR_RETURN(const Tensor* eval_x, eval.Column(kImageKey));
+  ASSIGN_OR_RETURN(const Tensor* eval_y, eval.Column(kLabelKey));
+  // Validation uses the first eval_steps batches, as validation_steps does.
+  int64_t eval_rows = eval.num_examples;
+  if (fn_args.eval_steps > 0) eval_rows = std::min(eval_rows, fn_args.eval_steps * batch_size);
+  Tensor val_x(DType::kFloat32, {eval_rows, kImagePixels});
+  Tensor val_y(DType::kInt64, {eval_rows, 1});
+  std::memcpy(val_x.raw_data(), eval_x->raw_data(), val_x.num_bytes());
+  std::memcpy(val_y.raw_data(), eval_y->raw_data(), val_y.num_bytes());
+
+  TrainedModel out;
+  ASSIGN_OR_RETURN(out.model, BuildKerasModel(seed));
+  nn::FitOptions fit;
+  fit.batch_size = batch_size;
+  fit.steps = fn_args.train_steps;
+  fit.seed = seed;
+  fit.progress = fn_args.log;
+  fit.validation_x = eval_rows > 0 ? &val_x : nullptr;
+  fit.validation_y = eval_rows > 0 ? &val_y : nullptr;
+  ASSIGN_OR_RETURN(out.history, out.model->Fit(*train_x, *train_y, fit));
+
+  // Keras' CSVLogger-style history in model_run_dir, plus the throughput.
+  std::string csv = "epoch";
+  for (const auto& [name, values] : out.history.history) csv += "," + name;
+  csv += "\n";
+  size_t epochs = out.history.history.empty() ? 0 : out.history.history.begin()->second.size();
+  for (size_t e = 0; e < epochs; ++e) {
+    csv += std::to_string(e);
+    for (const auto& [name, values] : out.history.history) {
+      char buf[32];
+      std::snprintf(buf, sizeof(buf), ",%.6f", e < values.size() ? values[e] : 0.0);
+      csv += buf;
+    }
+    csv += "\n";
+  }
+  RETURN_IF_ERROR(WriteFileAtomic(JoinPath(fn_args.model_run_dir, "history.csv"), csv));
+  nlohmann::json summary = {
+      {"train_examples", train.num_examples},
+      {"eval_examples", eval.num_examples},
+      {"steps", out.history.steps},
+      {"batch_size", batch_size},
+      {"seconds", out.history.seconds},
+      {"steps_per_second",
+       out.history.seconds > 0 ? out.history.steps / out.history.seconds : 0.0}};
+  RETURN_IF_ERROR(
+      WriteFileAtomic(JoinPath(fn_args.model_run_dir, "training.json"), summary.dump(2) + "\n"));
+  return out;
+}
+
+std::string ExecutableFingerprint() {
+  // Computed once per process: the module code is in this executable.
+  static const std::string fingerprint = [] {
+    auto digest = Sha256FileHex("/proc/self/exe");
+    return digest.ok() ? *digest : std::string("unknown");
+  }();
+  return fingerprint;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<nn::Sequential>> BuildKerasModel(uint64_t seed) {
+  auto model = std::make_unique<nn::Sequential>("sequential");
+  RETURN_IF_ERROR(model->Add(std::make_unique<nn::Dense>(64, nn::Activation::kRelu)));
+  RETURN_IF_ERROR(model->Add(std::make_unique<nn::Dropout>(0.2f)));
+  RETURN_IF_ERROR(model->Add(std::make_unique<nn::Dense>(64, nn::Activation::kRelu)));
+  RETURN_IF_ERROR(model->Add(std::make_unique<nn::Dropout>(0.2f)));
+  RETURN_IF_ERROR(model->Add(std::make_unique<nn::Dense>(10)));
+  RETURN_IF_ERROR(model->Build(kImagePixels, seed));
+  model->set_input_name(kImageKey);
+  model->user_metadata()["label_key"] = kLabelKey;
+  nn::CompileOptions compile;
+  compile.optimizer = nn::RMSprop({.learning_rate = 0.0015f});
+  RETURN_IF_ERROR(model->Compile(std::move(compile)));
+  return model;
+}
+
+Status RunFn(const components::FnArgs& fn_args) {
+  ASSIGN_OR_RETURN(TrainedModel trained, TrainModel(fn_args));
+  return nn::SaveModel(*trained.model, fn_args.serving_model_dir);
+}
+
+Status RunFnLite(const components::FnArgs& fn_args) {
+  ASSIGN_OR_RETURN(TrainedModel trained, TrainModel(fn_args));
+  // As TFX's guide: save to a temporary folder, rewrite, remove the folder.
+  std::string temp_saving_model_dir = JoinPath(fn_args.serving_model_dir, "temp");
+  RETURN_IF_ERROR(nn::SaveModel(*trained.model, temp_saving_model_dir));
+  lite::TFLiteRewriterOptions options;
+  options.name = "tflite_rewriter";
+  options.filename = "tflite";
+  ASSIGN_OR_RETURN(auto rewriter, lite::rewriter_factory::CreateRewriter(
+                                      lite::RewriterType::kTFLiteRewriter, options));
+  RETURN_IF_ERROR(lite::converters::RewriteSavedModel(
+      temp_saving_model_dir, fn_args.serving_model_dir, *rewriter, lite::ModelType::kTFLiteModel));
+  return RemoveAll(temp_saving_model_dir);
+}
+
+components::UserModule NativeKerasModule() {
+  return {"mnist_utils_native_keras", ExecutableFingerprint(), RunFn};
+}
+
+components::UserModule NativeKerasLiteModule() {
+  return {"mnist_utils_native_keras_lite", ExecutableFingerprint(), RunFnLite};
+}
+
+}  // namespace edgepipe::examples::mnist

@@ -1,0 +1,46 @@
+// The user module of TFX's MNIST pipeline (mnist_utils_native_keras.py and
+// mnist_utils_native_keras_lite.py), in C++: the model, and the two run_fns
+// the two Trainers call.
+//
+//   model: Dense(64, relu) -> Dropout(0.2) -> Dense(64, relu) -> Dropout(0.2)
+//          -> Dense(10) logits; SparseCategoricalCrossentropy(from_logits),
+//          RMSprop(learning_rate=0.0015), batch 40, fn_args.train_steps steps.
+//
+// RunFn saves the trained model to fn_args.serving_model_dir (TF.js layers
+// format). RunFnLite trains the same model (same seed: the same weights),
+// saves it to `<serving_model_dir>/temp`, rewrites it with the TFLite rewriter
+// into `<serving_model_dir>/tflite`, and removes the temporary folder — the
+// steps of TFX's guide. custom_config may set "seed" (default 0) and
+// "batch_size" (default 40).
+#ifndef EDGEPIPE_EXAMPLES_MNIST_MNIST_UTILS_H_
+#define EDGEPIPE_EXAMPLES_MNIST_MNIST_UTILS_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "src/components/trainer.h"
+#include "src/core/status.h"
+#include "src/nn/model.h"
+
+namespace edgepipe::examples::mnist {
+
+inline constexpr char kImageKey[] = "image_floats";
+inline constexpr char kLabelKey[] = "image_class";
+inline constexpr int64_t kImagePixels = 784;
+inline constexpr int64_t kTrainBatchSize = 40;
+
+// The compiled, built Keras-like model of the TFX example.
+StatusOr<std::unique_ptr<nn::Sequential>> BuildKerasModel(uint64_t seed);
+
+Status RunFn(const components::FnArgs& fn_args);
+Status RunFnLite(const components::FnArgs& fn_args);
+
+// The two modules, named after TFX's module files. Their fingerprint is the
+// SHA-256 of the running executable: the module is compiled into it, so a
+// rebuild with changed code re-trains (TFX hashes the module file).
+components::UserModule NativeKerasModule();
+components::UserModule NativeKerasLiteModule();
+
+}  // namespace edgepipe::examples::mnist
+
+#endif  // EDGEPIPE_EXAMPLES_MNIST_MNIST_UTILS_H_

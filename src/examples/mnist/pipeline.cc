@@ -1,0 +1,182 @@
+#include "src/examples/mnist/pipeline.h"
+
+#include <cstdio>
+
+#include "src/components/evaluator.h"
+#include "src/components/example_gen.h"
+#include "src/components/pusher.h"
+#include "src/components/trainer.h"
+#include "src/core/files.h"
+#include "src/eval/output.h"
+#include "src/examples/mnist/mnist_utils.h"
+
+namespace edgepipe::examples::mnist {
+
+std::string MnistEvalConfig(double accuracy_threshold, const std::string& model_type) {
+  char threshold[32];
+  std::snprintf(threshold, sizeof(threshold), "%.17g", accuracy_threshold);
+  std::string spec = "model_specs { label_key: \"image_class\"";
+  if (!model_type.empty()) spec += " model_type: \"" + model_type + "\"";
+  spec += " }\n";
+  return spec +
+         "slicing_specs {}\n"
+         "metrics_specs {\n"
+         "  metrics {\n"
+         "    class_name: \"SparseCategoricalAccuracy\"\n"
+         "    threshold { value_threshold { lower_bound { value: " +
+         threshold +
+         " } } }\n"
+         "  }\n"
+         "  metrics { class_name: \"ExampleCount\" }\n"
+         "}\n";
+}
+
+StatusOr<pipeline::Pipeline> CreateMnistPipeline(const MnistPipelineOptions& options) {
+  pipeline::Pipeline p;
+  p.name = options.pipeline_name;
+  p.pipeline_root = JoinPath(options.pipeline_root, options.pipeline_name);
+  p.metadata_path = options.metadata_path;
+  p.enable_cache = options.enable_cache;
+
+  ASSIGN_OR_RETURN(pipeline::Component example_gen,
+                   components::ImportExampleGen({.input_base = options.data_root}));
+  pipeline::Channel examples = example_gen.output("examples");
+  p.components.push_back(std::move(example_gen));
+
+  std::string eval_config_text;
+  if (!options.eval_config_path.empty()) {
+    ASSIGN_OR_RETURN(eval_config_text, ReadFile(options.eval_config_path));
+  }
+  const nlohmann::json custom_config = {{"seed", options.seed}};
+  struct Variant {
+    std::string name;
+    components::UserModule module;
+    std::string model_type;
+  };
+  const Variant variants[] = {{"mnist", NativeKerasModule(), ""},
+                              {"mnist_lite", NativeKerasLiteModule(), "tf_lite"}};
+  for (const Variant& v : variants) {
+    pipeline::Component trainer = components::Trainer({.id = "Trainer." + v.name,
+                                                       .examples = examples,
+                                                       .module = v.module,
+                                                       .train_steps = options.train_steps,
+                                                       .eval_steps = options.eval_steps,
+                                                       .custom_config = custom_config});
+    pipeline::Channel model = trainer.output("model");
+    ASSIGN_OR_RETURN(
+        pipeline::Component evaluator,
+        components::Evaluator(
+            {.id = "Evaluator." + v.name,
+             .examples = examples,
+             .model = model,
+             .eval_config_text = options.eval_config_path.empty()
+                                     ? MnistEvalConfig(options.accuracy_threshold, v.model_type)
+                                     : eval_config_text,
+             .eval_config_source = options.eval_config_path,
+             .model_type = v.model_type}));
+    pipeline::Component pusher =
+        components::Pusher({.id = "Pusher." + v.name,
+                            .model = model,
+                            .model_blessing = evaluator.output("blessing"),
+                            .base_directory = JoinPath(options.serving_model_dir, v.name)});
+    p.components.push_back(std::move(trainer));
+    p.components.push_back(std::move(evaluator));
+    p.components.push_back(std::move(pusher));
+  }
+  return p;
+}
+
+namespace {
+
+// The value of metric `name` in the overall slice (empty SliceKey).
+StatusOr<double> OverallMetric(const eval::EvalResult& result, const std::string& name) {
+  for (const auto& slice : result.metrics) {
+    if (slice.slice_key().single_slice_keys_size() != 0) continue;
+    for (const auto& kv : slice.metric_keys_and_values()) {
+      if (kv.key().name() == name && kv.value().has_double_value()) {
+        return kv.value().double_value().value();
+      }
+    }
+  }
+  return Status::NotFound("evaluation has no overall value of metric '" + name + "'");
+}
+
+const pipeline::Artifact* FirstOutput(const pipeline::NodeResult& node, const std::string& key) {
+  auto it = node.outputs.find(key);
+  if (it == node.outputs.end() || it->second.empty()) return nullptr;
+  return &it->second.front();
+}
+
+}  // namespace
+
+StatusOr<MnistRunSummary> RunMnistPipeline(const MnistPipelineOptions& options, std::FILE* log) {
+  ASSIGN_OR_RETURN(pipeline::Pipeline p, CreateMnistPipeline(options));
+  RETURN_IF_ERROR(CreateDirectories(p.pipeline_root));
+  ASSIGN_OR_RETURN(pipeline::RunResult run, pipeline::LocalDagRunner::Run(p, {.log = log}));
+  RETURN_IF_ERROR(run.status());
+  MnistRunSummary summary;
+  for (const std::string name : {"mnist", "mnist_lite"}) {
+    MnistModelSummary row;
+    row.model = name;
+    const pipeline::NodeResult* evaluator = run.node("Evaluator." + name);
+    const pipeline::NodeResult* pusher = run.node("Pusher." + name);
+    if (evaluator == nullptr || pusher == nullptr) {
+      return Status::Internal("run result lacks the nodes of " + name);
+    }
+    row.cached = evaluator->outcome == pipeline::NodeResult::Outcome::kCached;
+    const pipeline::Artifact* evaluation = FirstOutput(*evaluator, "evaluation");
+    const pipeline::Artifact* blessing = FirstOutput(*evaluator, "blessing");
+    const pipeline::Artifact* pushed = FirstOutput(*pusher, "pushed_model");
+    if (evaluation == nullptr || blessing == nullptr || pushed == nullptr) {
+      return Status::Internal("run result lacks the outputs of " + name);
+    }
+    row.evaluation_uri = evaluation->uri;
+    ASSIGN_OR_RETURN(eval::EvalResult result, eval::LoadEvalResult(evaluation->uri));
+    ASSIGN_OR_RETURN(double count, OverallMetric(result, "example_count"));
+    row.example_count = static_cast<int64_t>(count);
+    ASSIGN_OR_RETURN(row.accuracy, OverallMetric(result, "sparse_categorical_accuracy"));
+    row.blessed = PathExists(JoinPath(blessing->uri, "BLESSED"));
+    auto it = pushed->custom_properties.find("pushed");
+    row.pushed = it != pushed->custom_properties.end() &&
+                 std::holds_alternative<int64_t>(it->second) && std::get<int64_t>(it->second) == 1;
+    auto dest = pushed->custom_properties.find("pushed_destination");
+    if (row.pushed && dest != pushed->custom_properties.end() &&
+        std::holds_alternative<std::string>(dest->second)) {
+      row.pushed_destination = std::get<std::string>(dest->second);
+    }
+    summary.models.push_back(row);
+  }
+  summary.run = std::move(run);
+  return summary;
+}
+
+std::string FormatMnistSummary(const MnistRunSummary& summary) {
+  std::string out;
+  char line[512];
+  int executed = 0, cached = 0;
+  for (const auto& node : summary.run.nodes) {
+    if (node.outcome == pipeline::NodeResult::Outcome::kExecuted) ++executed;
+    if (node.outcome == pipeline::NodeResult::Outcome::kCached) ++cached;
+  }
+  std::snprintf(line, sizeof(line), "run %s: %d nodes executed, %d cached, %.2f s\n\n",
+                summary.run.run_id.c_str(), executed, cached, summary.run.seconds);
+  out += line;
+  std::snprintf(line, sizeof(line), "%-11s %9s %9s %-11s %s\n", "model", "examples", "accuracy",
+                "blessing", "pushed to");
+  out += line;
+  for (const MnistModelSummary& row : summary.models) {
+    std::snprintf(line, sizeof(line), "%-11s %9lld %9.4f %-11s %s\n", row.model.c_str(),
+                  static_cast<long long>(row.example_count), row.accuracy,
+                  row.blessed ? "BLESSED" : "NOT_BLESSED",
+                  row.pushed ? row.pushed_destination.c_str() : "(not pushed)");
+    out += line;
+  }
+  if (summary.models.size() == 2) {
+    std::snprintf(line, sizeof(line), "\naccuracy difference (mnist_lite - mnist): %+.4f\n",
+                  summary.models[1].accuracy - summary.models[0].accuracy);
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace edgepipe::examples::mnist

@@ -1,0 +1,71 @@
+// TFX's "TFX for mobile" MNIST pipeline (mnist_pipeline_native_keras.py):
+//
+//   ImportExampleGen ─┬─ Trainer.mnist ──── Evaluator.mnist ──── Pusher.mnist
+//                     └─ Trainer.mnist_lite ─ Evaluator.mnist_lite ─ Pusher.mnist_lite
+//
+// Both Evaluators use the same EvalConfig (SparseCategoricalAccuracy with a
+// 0.8 lower bound, plus ExampleCount); the lite one sets model_type "tf_lite"
+// and so reads `Format-Serving/tflite`. Pushers push to
+// `<serving_model_dir>/mnist` and `<serving_model_dir>/mnist_lite`.
+#ifndef EDGEPIPE_EXAMPLES_MNIST_PIPELINE_H_
+#define EDGEPIPE_EXAMPLES_MNIST_PIPELINE_H_
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "src/core/status.h"
+#include "src/pipeline/local_dag_runner.h"
+#include "src/pipeline/pipeline.h"
+
+namespace edgepipe::examples::mnist {
+
+struct MnistPipelineOptions {
+  std::string pipeline_name = "mnist_native_keras";
+  std::string data_root = "data/mnist";         // IDX or TFRecord files
+  std::string pipeline_root = "out/pipelines";  // artifacts go to <root>/<pipeline_name>/...
+  std::string metadata_path = "out/metadata.sqlite";
+  std::string serving_model_dir = "out/serving";
+  int64_t train_steps = 5000;
+  int64_t eval_steps = 100;
+  double accuracy_threshold = 0.8;
+  // A TFMA EvalConfig file (text proto or JSON) for both Evaluators instead of
+  // the built-in one; the lite Evaluator's model_type is set to "tf_lite".
+  std::string eval_config_path;
+  uint64_t seed = 0;
+  bool enable_cache = true;
+};
+
+// The EvalConfig text proto of one Evaluator (model_type "" or "tf_lite").
+std::string MnistEvalConfig(double accuracy_threshold, const std::string& model_type);
+
+StatusOr<pipeline::Pipeline> CreateMnistPipeline(const MnistPipelineOptions& options);
+
+// One row of the final table: a model's evaluation and where it was pushed.
+struct MnistModelSummary {
+  std::string model;  // "mnist" or "mnist_lite"
+  int64_t example_count = 0;
+  double accuracy = 0;
+  bool blessed = false;
+  bool pushed = false;
+  std::string pushed_destination;
+  std::string evaluation_uri;
+  bool cached = false;  // the evaluation was reused from an earlier run
+};
+
+struct MnistRunSummary {
+  pipeline::RunResult run;
+  std::vector<MnistModelSummary> models;
+};
+
+// Builds and runs the pipeline with LocalDagRunner; node failures are
+// returned as the first failing node's Status (prefixed by its id).
+StatusOr<MnistRunSummary> RunMnistPipeline(const MnistPipelineOptions& options, std::FILE* log);
+
+// The side-by-side table printed at the end of `edgepipe run mnist`.
+std::string FormatMnistSummary(const MnistRunSummary& summary);
+
+}  // namespace edgepipe::examples::mnist
+
+#endif  // EDGEPIPE_EXAMPLES_MNIST_PIPELINE_H_
