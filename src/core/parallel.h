@@ -1,0 +1,81 @@
+// The one compute thread pool of edgepipe: a small persistent pool with a
+// static ParallelFor.
+//
+// Why hand-written: the kernels need a fixed, deterministic split of work
+// (per-thread partial sums reduced in a fixed order give bit-identical results
+// run to run), FTZ/DAZ on every worker, and no second runtime competing for
+// the two cores (oneDNN's OpenMP pool is kept at one thread inside our tasks).
+//
+// A pool of `num_threads` runs tasks on the calling thread plus
+// `num_threads - 1` workers, so a pool sized to the core count keeps every
+// core busy without oversubscription. Workers set flush-to-zero and
+// denormals-are-zero once at start (src/core/cpu.h); the calling thread keeps
+// its own mode (compute callers hold a ScopedFlushDenormals).
+//
+// Thread-safety: ParallelFor may be called from any thread; calls from
+// different threads are serialised; a nested call (from inside a task) runs
+// its whole range inline on the calling worker. The pool must outlive every
+// call; the destructor joins the workers.
+#ifndef EDGEPIPE_CORE_PARALLEL_H_
+#define EDGEPIPE_CORE_PARALLEL_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace edgepipe {
+
+class ThreadPool {
+ public:
+  // fn(begin, end, thread_index): one contiguous, non-empty range of [0, n).
+  using RangeFn = std::function<void(int64_t begin, int64_t end, int thread_index)>;
+
+  // num_threads < 1 is treated as 1 (no workers: everything runs inline).
+  explicit ThreadPool(int num_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int num_threads() const { return num_threads_; }
+
+  // Splits [0, n) into min(n, num_threads()) contiguous ranges of near-equal
+  // size (the first n % T ranges get one more), runs range i as
+  // fn(begin, end, i) — range 0 on the calling thread — and returns when all
+  // have finished. The split depends only on n and num_threads(), so
+  // per-thread partial results are reproducible. n <= 0 does nothing.
+  // fn must not throw.
+  void ParallelFor(int64_t n, const RangeFn& fn);
+
+  // The range ParallelFor gives thread `index` of `threads` for n items.
+  static void SplitRange(int64_t n, int threads, int index, int64_t* begin, int64_t* end);
+
+ private:
+  void WorkerLoop(int index);
+
+  const int num_threads_;
+  std::vector<std::thread> workers_;
+  std::mutex call_mu_;  // serialises ParallelFor callers
+
+  std::mutex mu_;
+  std::condition_variable work_cv_;
+  std::condition_variable done_cv_;
+  uint64_t generation_ = 0;  // bumped per dispatched call
+  int pending_ = 0;          // workers still running the current call
+  bool stop_ = false;
+  const RangeFn* fn_ = nullptr;
+  int64_t n_ = 0;
+  int active_ = 0;  // ranges in the current call
+};
+
+// The process-wide compute pool, one thread per hardware thread
+// (std::thread::hardware_concurrency(), at least 1), created on first use and
+// never destroyed. Every kernel that parallelises uses this pool unless its
+// caller passes another.
+ThreadPool& DefaultThreadPool();
+
+}  // namespace edgepipe
+
+#endif  // EDGEPIPE_CORE_PARALLEL_H_

@@ -1,0 +1,73 @@
+// Conv2D (Keras / TF.js semantics), float32 NHWC, forward and backward.
+//
+// Kernel layout is Keras' [kh, kw, in, out]; output channel o at (n, y, x) is
+//   bias[o] + sum_{i,j,c} in[n, y*sh + i*dh - pad_top, x*sw + j*dw - pad_left, c]
+//                         * kernel[i, j, c, o]   (cells outside the input are 0).
+//
+// Fast path: im2col into caller-provided scratch, then oneDNN sgemm
+// (nn::Sgemm), parallelised over the batch with the pool (each task keeps
+// oneDNN at one thread). The weight gradient is summed per thread and reduced
+// in thread order, so results are reproducible for a given pool size.
+// A 1x1, stride-1, unpadded convolution skips im2col. The *Reference
+// functions beside them are plain loops, used by the tests.
+//
+// Gradients: every Backward ADDS into din / dkernel / dbias, which the
+// caller zeroes first (a tensor read by two layers then just gets both
+// contributions). din, dkernel or dbias may be null to skip that gradient
+// (e.g. din of the first layer, which also saves a GEMM).
+//
+// No kernel call allocates: the caller passes scratch of at least
+// Conv2DScratchSize(dims, pool.num_threads()) floats (64-byte aligned helps).
+// Buffers must not alias each other. Dimensions are trusted (validated by
+// MakeConv2DDims when the layer is built).
+//
+// Thread-safety: distinct calls with distinct buffers may run concurrently
+// on different pools; the pool serialises calls made on the same pool.
+#ifndef EDGEPIPE_NN_KERNELS_CONV2D_H_
+#define EDGEPIPE_NN_KERNELS_CONV2D_H_
+
+#include <cstdint>
+
+#include "src/core/parallel.h"
+#include "src/core/status.h"
+#include "src/nn/kernels/window.h"
+
+namespace edgepipe::nn::kernels {
+
+struct Conv2DDims {
+  int64_t n, h, w, c;  // input (N, H, W, C)
+  int64_t kh, kw, oc;  // kernel (KH, KW, C, OC)
+  int64_t stride_h, stride_w, dilation_h, dilation_w;
+  int64_t pad_top, pad_left;  // implicit zeros before row / column 0
+  int64_t oh, ow;             // output (N, OH, OW, OC)
+};
+
+// Fills every field from the input shape, kernel size, strides, dilation and
+// padding. InvalidArgument if a size is < 1 or a "valid" window does not fit.
+StatusOr<Conv2DDims> MakeConv2DDims(int64_t n, int64_t h, int64_t w, int64_t c, int64_t kh,
+                                    int64_t kw, int64_t oc, int64_t stride_h, int64_t stride_w,
+                                    int64_t dilation_h, int64_t dilation_w, Padding padding);
+
+// Floats of scratch the fast Conv2DForward / Conv2DBackward need with a pool
+// of `num_threads` threads (im2col slices plus per-thread weight gradients).
+int64_t Conv2DScratchSize(const Conv2DDims& d, int num_threads);
+
+// out: (N, OH, OW, OC), written. in: (N, H, W, C). kernel: (KH, KW, C, OC).
+// bias: (OC) or null (use_bias=False).
+void Conv2DForward(float* out, const float* in, const float* kernel, const float* bias,
+                   const Conv2DDims& d, float* scratch, ThreadPool& pool);
+
+// din: (N, H, W, C) += ; dkernel: (KH, KW, C, OC) += ; dbias: (OC) += ; each
+// may be null. dout: (N, OH, OW, OC) (read only). in, kernel: as in Forward.
+void Conv2DBackward(float* din, float* dkernel, float* dbias, const float* dout, const float* in,
+                    const float* kernel, const Conv2DDims& d, float* scratch, ThreadPool& pool);
+
+// Plain-loop references: same contracts, no scratch, single thread.
+void Conv2DForwardReference(float* out, const float* in, const float* kernel, const float* bias,
+                            const Conv2DDims& d);
+void Conv2DBackwardReference(float* din, float* dkernel, float* dbias, const float* dout,
+                             const float* in, const float* kernel, const Conv2DDims& d);
+
+}  // namespace edgepipe::nn::kernels
+
+#endif  // EDGEPIPE_NN_KERNELS_CONV2D_H_
