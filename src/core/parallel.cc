@@ -1,0 +1,97 @@
+#include "src/core/parallel.h"
+
+#include <algorithm>
+
+#include "src/core/cpu.h"
+
+namespace edgepipe {
+namespace {
+// Set while a thread runs a task, so nested ParallelFor calls run inline
+// instead of waiting on the workers they are occupying.
+thread_local bool t_in_task = false;
+}  // namespace
+
+ThreadPool::ThreadPool(int num_threads) : num_threads_(std::max(num_threads, 1)) {
+  workers_.reserve(num_threads_ - 1);
+  for (int i = 1; i < num_threads_; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  for (std::thread& t : workers_) t.join();
+}
+
+void ThreadPool::SplitRange(int64_t n, int threads, int index, int64_t* begin, int64_t* end) {
+  const int64_t base = n / threads;
+  const int64_t extra = n % threads;
+  *begin = index * base + std::min<int64_t>(index, extra);
+  *end = *begin + base + (index < extra ? 1 : 0);
+}
+
+void ThreadPool::WorkerLoop(int index) {
+  SetFlushDenormals();
+  t_in_task = true;  // everything a worker runs is a task
+  uint64_t seen = 0;
+  for (;;) {
+    const RangeFn* fn;
+    int64_t n;
+    int active;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      work_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+      fn = fn_;
+      n = n_;
+      active = active_;
+    }
+    if (index < active) {
+      int64_t begin, end;
+      SplitRange(n, active, index, &begin, &end);
+      (*fn)(begin, end, index);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (--pending_ == 0) done_cv_.notify_one();
+    }
+  }
+}
+
+void ThreadPool::ParallelFor(int64_t n, const RangeFn& fn) {
+  if (n <= 0) return;
+  const int active = static_cast<int>(std::min<int64_t>(n, num_threads_));
+  if (active == 1 || t_in_task) {
+    fn(0, n, 0);
+    return;
+  }
+  std::lock_guard<std::mutex> call_lock(call_mu_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    fn_ = &fn;
+    n_ = n;
+    active_ = active;
+    pending_ = num_threads_ - 1;
+    ++generation_;
+  }
+  work_cv_.notify_all();
+  int64_t begin, end;
+  SplitRange(n, active, 0, &begin, &end);
+  t_in_task = true;
+  fn(begin, end, 0);
+  t_in_task = false;
+  std::unique_lock<std::mutex> lock(mu_);
+  done_cv_.wait(lock, [&] { return pending_ == 0; });
+  fn_ = nullptr;
+}
+
+ThreadPool& DefaultThreadPool() {
+  static ThreadPool* pool =
+      new ThreadPool(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  return *pool;
+}
+
+}  // namespace edgepipe

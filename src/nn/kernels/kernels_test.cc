@@ -1,0 +1,592 @@
+// Tests for src/nn/kernels: hand-computed values, fast path vs plain-loop
+// reference, and finite-difference gradient checks of every Backward.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <random>
+#include <vector>
+
+#include "src/core/parallel.h"
+#include "src/nn/kernels/activations.h"
+#include "src/nn/kernels/batch_norm.h"
+#include "src/nn/kernels/conv2d.h"
+#include "src/nn/kernels/depthwise_conv2d.h"
+#include "src/nn/kernels/elementwise.h"
+#include "src/nn/kernels/pooling.h"
+#include "src/nn/kernels/window.h"
+
+namespace edgepipe::nn::kernels {
+namespace {
+
+using Vec = std::vector<float>;
+
+Vec Random(int64_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  Vec v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+double Dot(const Vec& a, const Vec& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i) s += static_cast<double>(a[i]) * b[i];
+  return s;
+}
+
+void ExpectNear(const Vec& got, const Vec& want, double rel, const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double tol = rel * std::max(1.0, std::fabs(static_cast<double>(want[i])));
+    ASSERT_NEAR(got[i], want[i], tol) << what << " at " << i;
+  }
+}
+
+// Checks analytic[i] == d loss / d x[i] by central differences for up to
+// `max_checks` evenly spaced indices. loss() reads x.
+void CheckGradient(Vec& x, const Vec& analytic, const std::function<double()>& loss, double eps,
+                   double tol, const std::string& what, int64_t max_checks = 200) {
+  ASSERT_EQ(x.size(), analytic.size()) << what;
+  const int64_t n = static_cast<int64_t>(x.size());
+  const int64_t step = std::max<int64_t>(1, n / max_checks);
+  for (int64_t i = 0; i < n; i += step) {
+    const float saved = x[i];
+    x[i] = saved + static_cast<float>(eps);
+    const double up = loss();
+    x[i] = saved - static_cast<float>(eps);
+    const double down = loss();
+    x[i] = saved;
+    const double numeric = (up - down) / (2 * eps);
+    ASSERT_NEAR(analytic[i], numeric, tol * std::max(1.0, std::fabs(numeric)))
+        << what << " index " << i;
+  }
+}
+
+// ---------------------------------------------------------------- window
+
+TEST(WindowTest, SamePaddingIsLopsidedLikeTensorFlow) {
+  auto a = ComputeWindowAxis(5, 2, 2, 1, Padding::kSame);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->out, 3);
+  EXPECT_EQ(a->pad_before, 0);
+  EXPECT_EQ(a->pad_after, 1);
+  auto b = ComputeWindowAxis(4, 3, 1, 1, Padding::kSame);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->out, 4);
+  EXPECT_EQ(b->pad_before, 1);
+  EXPECT_EQ(b->pad_after, 1);
+  auto c = ComputeWindowAxis(7, 3, 1, 2, Padding::kValid);  // effective kernel 5
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->out, 3);
+  auto d = ComputeWindowAxis(28, 2, 2, 1, Padding::kValid);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->out, 14);
+}
+
+TEST(WindowTest, RejectsWindowLargerThanValidInput) {
+  auto a = ComputeWindowAxis(4, 3, 1, 2, Padding::kValid);
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(a.status().message().find("does not fit input size 4"), std::string::npos);
+  EXPECT_FALSE(ComputeWindowAxis(4, 0, 1, 1, Padding::kSame).ok());
+  EXPECT_FALSE(ComputeWindowAxis(4, 2, 0, 1, Padding::kSame).ok());
+}
+
+TEST(WindowTest, ParsesKerasPaddingNames) {
+  EXPECT_EQ(*ParsePadding("valid"), Padding::kValid);
+  EXPECT_EQ(*ParsePadding("same"), Padding::kSame);
+  EXPECT_FALSE(ParsePadding("SAME").ok());
+  EXPECT_STREQ(PaddingName(Padding::kSame), "same");
+}
+
+// ---------------------------------------------------------------- conv2d
+
+// 4x4 input 1..16, 3x3 kernel of ones: each output is a window sum.
+TEST(Conv2DTest, HandComputedValidAndSameStride2) {
+  Vec in(16);
+  for (int i = 0; i < 16; ++i) in[i] = static_cast<float>(i + 1);
+  Vec kernel(9, 1.0f);
+  Vec bias = {0.5f};
+  ThreadPool pool(2);
+  auto valid = MakeConv2DDims(1, 4, 4, 1, 3, 3, 1, 1, 1, 1, 1, Padding::kValid);
+  ASSERT_TRUE(valid.ok());
+  Vec out(4), scratch(Conv2DScratchSize(*valid, 2));
+  Conv2DForward(out.data(), in.data(), kernel.data(), bias.data(), *valid, scratch.data(), pool);
+  EXPECT_EQ(out, (Vec{54.5f, 63.5f, 90.5f, 99.5f}));
+
+  // SAME, stride 2: out 2x2, padding 0 before and 1 after on each axis.
+  auto same = MakeConv2DDims(1, 4, 4, 1, 3, 3, 1, 2, 2, 1, 1, Padding::kSame);
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(same->pad_top, 0);
+  EXPECT_EQ(same->oh, 2);
+  scratch.assign(Conv2DScratchSize(*same, 2), 0.0f);
+  Conv2DForward(out.data(), in.data(), kernel.data(), nullptr, *same, scratch.data(), pool);
+  EXPECT_EQ(out, (Vec{54.0f, 45.0f, 72.0f, 54.0f}));
+  Vec ref(4);
+  Conv2DForwardReference(ref.data(), in.data(), kernel.data(), nullptr, *same);
+  EXPECT_EQ(ref, out);
+}
+
+// Two channels in, two out; kernel [kh, kw, in, out] picks channels apart.
+TEST(Conv2DTest, HandComputedKernelLayoutIsKhKwInOut) {
+  // 1x1 image with 2 channels (3, 5); 1x1 kernel [[[[1, 10], [100, 1000]]]].
+  Vec in = {3.0f, 5.0f};
+  Vec kernel = {1.0f, 10.0f, 100.0f, 1000.0f};
+  auto d = MakeConv2DDims(1, 1, 1, 2, 1, 1, 2, 1, 1, 1, 1, Padding::kValid);
+  ASSERT_TRUE(d.ok());
+  ThreadPool pool(1);
+  Vec out(2), scratch(Conv2DScratchSize(*d, 1));
+  Conv2DForward(out.data(), in.data(), kernel.data(), nullptr, *d, scratch.data(), pool);
+  EXPECT_EQ(out, (Vec{3.0f + 500.0f, 30.0f + 5000.0f}));
+}
+
+struct ConvCase {
+  int64_t n, h, w, c, kh, kw, oc, sh, sw, dh, dw;
+  Padding padding;
+};
+const ConvCase kConvCases[] = {
+    {3, 6, 5, 2, 3, 3, 4, 1, 1, 1, 1, Padding::kValid},
+    {3, 6, 5, 2, 3, 3, 4, 1, 1, 1, 1, Padding::kSame},
+    {5, 7, 7, 3, 3, 2, 2, 2, 2, 1, 1, Padding::kSame},
+    {2, 8, 7, 2, 3, 3, 3, 1, 1, 2, 2, Padding::kSame},
+    {2, 8, 7, 2, 3, 3, 3, 1, 1, 2, 1, Padding::kValid},
+    {4, 5, 5, 3, 1, 1, 5, 1, 1, 1, 1, Padding::kValid},  // pointwise: no im2col
+    {3, 9, 9, 1, 3, 3, 8, 1, 1, 1, 1, Padding::kValid},  // C = 1 like MNIST
+    {2, 6, 6, 4, 1, 1, 3, 2, 2, 1, 1, Padding::kSame},   // strided 1x1
+    {2, 5, 4, 2, 5, 4, 2, 3, 1, 1, 1, Padding::kSame},
+};
+
+TEST(Conv2DTest, FastMatchesReferenceForwardAndBackward) {
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    for (const ConvCase& k : kConvCases) {
+      auto dims =
+          MakeConv2DDims(k.n, k.h, k.w, k.c, k.kh, k.kw, k.oc, k.sh, k.sw, k.dh, k.dw, k.padding);
+      ASSERT_TRUE(dims.ok()) << dims.status().message();
+      const Conv2DDims& d = *dims;
+      const std::string what = "conv n" + std::to_string(k.n) + " k" + std::to_string(k.kh) + " s" +
+                               std::to_string(k.sh) + " d" + std::to_string(k.dh) + " " +
+                               PaddingName(k.padding) + " t" + std::to_string(threads);
+      Vec in = Random(d.n * d.h * d.w * d.c, 1), kernel = Random(d.kh * d.kw * d.c * d.oc, 2),
+          bias = Random(d.oc, 3), dout = Random(d.n * d.oh * d.ow * d.oc, 4);
+      Vec scratch(Conv2DScratchSize(d, threads), NAN);  // NaN: scratch must not be read uninit
+      Vec out(dout.size()), ref(dout.size());
+      Conv2DForward(out.data(), in.data(), kernel.data(), bias.data(), d, scratch.data(), pool);
+      Conv2DForwardReference(ref.data(), in.data(), kernel.data(), bias.data(), d);
+      ExpectNear(out, ref, 1e-5, what + " forward");
+
+      // Backward adds: start from a non-zero gradient to check accumulation.
+      Vec din(in.size(), 0.25f), dk(kernel.size(), 0.25f), db(d.oc, 0.25f);
+      Vec rdin = din, rdk = dk, rdb = db;
+      Conv2DBackward(din.data(), dk.data(), db.data(), dout.data(), in.data(), kernel.data(), d,
+                     scratch.data(), pool);
+      Conv2DBackwardReference(rdin.data(), rdk.data(), rdb.data(), dout.data(), in.data(),
+                              kernel.data(), d);
+      ExpectNear(din, rdin, 1e-5, what + " din");
+      ExpectNear(dk, rdk, 1e-5, what + " dkernel");
+      ExpectNear(db, rdb, 1e-5, what + " dbias");
+
+      // Null gradients are skipped (first layer: no din).
+      Vec dk2(kernel.size(), 0.25f);
+      Conv2DBackward(nullptr, dk2.data(), nullptr, dout.data(), in.data(), kernel.data(), d,
+                     scratch.data(), pool);
+      ExpectNear(dk2, rdk, 1e-5, what + " dkernel only");
+    }
+  }
+}
+
+TEST(Conv2DTest, GradientsMatchFiniteDifferences) {
+  for (const ConvCase& k : kConvCases) {
+    auto dims =
+        MakeConv2DDims(k.n, k.h, k.w, k.c, k.kh, k.kw, k.oc, k.sh, k.sw, k.dh, k.dw, k.padding);
+    ASSERT_TRUE(dims.ok());
+    const Conv2DDims& d = *dims;
+    Vec in = Random(d.n * d.h * d.w * d.c, 5), kernel = Random(d.kh * d.kw * d.c * d.oc, 6),
+        bias = Random(d.oc, 7), r = Random(d.n * d.oh * d.ow * d.oc, 8);
+    Vec out(r.size());
+    // loss = sum(out * r), so dout = r.
+    auto loss = [&] {
+      Conv2DForwardReference(out.data(), in.data(), kernel.data(), bias.data(), d);
+      return Dot(out, r);
+    };
+    Vec din(in.size(), 0.0f), dk(kernel.size(), 0.0f), db(d.oc, 0.0f);
+    Conv2DBackwardReference(din.data(), dk.data(), db.data(), r.data(), in.data(), kernel.data(),
+                            d);
+    // The loss is linear in each argument: a large step has no truncation error.
+    CheckGradient(in, din, loss, 0.5, 1e-3, "conv din");
+    CheckGradient(kernel, dk, loss, 0.5, 1e-3, "conv dkernel");
+    CheckGradient(bias, db, loss, 0.5, 1e-3, "conv dbias");
+  }
+}
+
+// ---------------------------------------------------------------- depthwise
+
+TEST(DepthwiseConv2DTest, HandComputedDepthMultiplier) {
+  // 2x2 image, 2 channels: ch0 = 1,2,3,4 ; ch1 = 10,20,30,40. 2x2 kernel,
+  // M = 2: ch0 weights (1, 1, 1, 1) and (1, 0, 0, 0); ch1 (0, 0, 0, 1) and (1, 1, 1, 1).
+  Vec in = {1, 10, 2, 20, 3, 30, 4, 40};
+  // kernel [kh, kw, C, M]: per cell (c0m0, c0m1, c1m0, c1m1).
+  Vec kernel = {1, 1, 0, 1, /*(0,1)*/ 1, 0, 0, 1, /*(1,0)*/ 1, 0, 0, 1, /*(1,1)*/ 1, 0, 1, 1};
+  Vec bias = {0, 0, 0, 0.5f};
+  auto d = MakeDepthwiseConv2DDims(1, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, Padding::kValid);
+  ASSERT_TRUE(d.ok());
+  ThreadPool pool(2);
+  Vec out(4);
+  DepthwiseConv2DForward(out.data(), in.data(), kernel.data(), bias.data(), *d, pool);
+  EXPECT_EQ(out, (Vec{10, 1, 40, 100.5f}));
+}
+
+struct DwCase {
+  int64_t n, h, w, c, kh, kw, m, sh, sw, dh, dw;
+  Padding padding;
+};
+const DwCase kDwCases[] = {
+    {3, 6, 5, 4, 3, 3, 1, 1, 1, 1, 1, Padding::kSame},
+    {3, 7, 7, 3, 3, 3, 2, 2, 2, 1, 1, Padding::kSame},
+    {2, 8, 8, 2, 3, 3, 3, 1, 1, 2, 2, Padding::kValid},
+    {2, 9, 6, 5, 5, 5, 1, 2, 1, 1, 1, Padding::kSame},
+};
+
+TEST(DepthwiseConv2DTest, FastMatchesReferenceAndFiniteDifferences) {
+  ThreadPool pool(2);
+  for (const DwCase& k : kDwCases) {
+    auto dims = MakeDepthwiseConv2DDims(k.n, k.h, k.w, k.c, k.kh, k.kw, k.m, k.sh, k.sw, k.dh, k.dw,
+                                        k.padding);
+    ASSERT_TRUE(dims.ok());
+    const DepthwiseConv2DDims& d = *dims;
+    const int64_t oc = d.c * d.depth_multiplier;
+    Vec in = Random(d.n * d.h * d.w * d.c, 11), kernel = Random(d.kh * d.kw * oc, 12),
+        bias = Random(oc, 13), r = Random(d.n * d.oh * d.ow * oc, 14);
+    Vec out(r.size()), ref(r.size());
+    DepthwiseConv2DForward(out.data(), in.data(), kernel.data(), bias.data(), d, pool);
+    DepthwiseConv2DForwardReference(ref.data(), in.data(), kernel.data(), bias.data(), d);
+    ExpectNear(out, ref, 1e-5, "depthwise forward");
+
+    Vec scratch(DepthwiseConv2DScratchSize(d, 2), NAN);
+    Vec din(in.size(), 0.5f), dk(kernel.size(), 0.5f), db(oc, 0.5f);
+    Vec rdin = din, rdk = dk, rdb = db;
+    DepthwiseConv2DBackward(din.data(), dk.data(), db.data(), r.data(), in.data(), kernel.data(), d,
+                            scratch.data(), pool);
+    DepthwiseConv2DBackwardReference(rdin.data(), rdk.data(), rdb.data(), r.data(), in.data(),
+                                     kernel.data(), d);
+    ExpectNear(din, rdin, 1e-5, "depthwise din");
+    ExpectNear(dk, rdk, 1e-5, "depthwise dkernel");
+    ExpectNear(db, rdb, 1e-5, "depthwise dbias");
+
+    auto loss = [&] {
+      DepthwiseConv2DForwardReference(out.data(), in.data(), kernel.data(), bias.data(), d);
+      return Dot(out, r);
+    };
+    Vec gin(in.size(), 0.0f), gk(kernel.size(), 0.0f), gb(oc, 0.0f);
+    DepthwiseConv2DBackwardReference(gin.data(), gk.data(), gb.data(), r.data(), in.data(),
+                                     kernel.data(), d);
+    CheckGradient(in, gin, loss, 0.5, 1e-3, "depthwise din");
+    CheckGradient(kernel, gk, loss, 0.5, 1e-3, "depthwise dkernel");
+    CheckGradient(bias, gb, loss, 0.5, 1e-3, "depthwise dbias");
+  }
+}
+
+// ---------------------------------------------------------------- pooling
+
+TEST(PoolingTest, HandComputedMaxAndAverageWithSamePadding) {
+  // 3x3 single channel 1..9, pool 2, stride 2, SAME: out 2x2, pad after only.
+  Vec in = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  auto d = MakePool2DDims(1, 3, 3, 1, 2, 2, 2, 2, Padding::kSame);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->oh, 2);
+  EXPECT_EQ(d->pad_top, 0);
+  ThreadPool pool(2);
+  Vec out(4);
+  std::vector<int32_t> argmax(4);
+  MaxPool2DForward(out.data(), argmax.data(), in.data(), *d, pool);
+  EXPECT_EQ(out, (Vec{5, 6, 8, 9}));
+  EXPECT_EQ(argmax, (std::vector<int32_t>{4, 5, 7, 8}));
+  // Average divides by the real cells only: (1+2+4+5)/4, (3+6)/2, (7+8)/2, 9.
+  AvgPool2DForward(out.data(), in.data(), *d, pool);
+  EXPECT_EQ(out, (Vec{3.0f, 4.5f, 7.5f, 9.0f}));
+  // Backward of average spreads each gradient over its real cells.
+  Vec din(9, 0.0f), dout = {4, 2, 2, 1};
+  AvgPool2DBackward(din.data(), dout.data(), *d, pool);
+  EXPECT_EQ(din, (Vec{1, 1, 1, 1, 1, 1, 1, 1, 1}));
+}
+
+TEST(PoolingTest, MaxTiesGoToFirstCellAndBackwardRoutesThere) {
+  Vec in = {7, 7, 7, 7};  // one 2x2 window, all equal
+  auto d = MakePool2DDims(1, 2, 2, 1, 2, 2, 2, 2, Padding::kValid);
+  ASSERT_TRUE(d.ok());
+  ThreadPool pool(1);
+  Vec out(1);
+  std::vector<int32_t> argmax(1);
+  MaxPool2DForward(out.data(), argmax.data(), in.data(), *d, pool);
+  EXPECT_EQ(argmax[0], 0);
+  Vec din(4, 0.0f), dout = {3.0f};
+  MaxPool2DBackward(din.data(), dout.data(), argmax.data(), *d, pool);
+  EXPECT_EQ(din, (Vec{3, 0, 0, 0}));
+}
+
+TEST(PoolingTest, FastMatchesReferenceAndFiniteDifferences) {
+  struct Case {
+    int64_t n, h, w, c, ph, pw, sh, sw;
+    Padding padding;
+  };
+  const Case cases[] = {
+      {3, 6, 6, 4, 2, 2, 2, 2, Padding::kValid}, {3, 7, 5, 3, 3, 3, 2, 2, Padding::kSame},
+      {2, 5, 5, 2, 3, 2, 1, 1, Padding::kSame},  {2, 26, 26, 3, 2, 2, 2, 2, Padding::kValid},
+      {2, 6, 7, 3, 3, 3, 3, 2, Padding::kValid},
+  };
+  ThreadPool pool(2);
+  for (const Case& k : cases) {
+    auto dims = MakePool2DDims(k.n, k.h, k.w, k.c, k.ph, k.pw, k.sh, k.sw, k.padding);
+    ASSERT_TRUE(dims.ok());
+    const Pool2DDims& d = *dims;
+    // Distinct values so max is differentiable at the test point.
+    Vec in(d.n * d.h * d.w * d.c);
+    for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<float>((i * 37) % in.size()) * 0.01f;
+    Vec r = Random(d.n * d.oh * d.ow * d.c, 21);
+    Vec out(r.size()), ref(r.size());
+    std::vector<int32_t> argmax(r.size());
+    MaxPool2DForward(out.data(), argmax.data(), in.data(), d, pool);
+    MaxPool2DForwardReference(ref.data(), in.data(), d);
+    EXPECT_EQ(out, ref);
+    Vec din(in.size(), 0.0f), rdin(in.size(), 0.0f);
+    MaxPool2DBackward(din.data(), r.data(), argmax.data(), d, pool);
+    MaxPool2DBackwardReference(rdin.data(), r.data(), in.data(), d);
+    ExpectNear(din, rdin, 1e-6, "max din");
+    auto max_loss = [&] {
+      MaxPool2DForwardReference(out.data(), in.data(), d);
+      return Dot(out, r);
+    };
+    CheckGradient(in, rdin, max_loss, 1e-3, 1e-2, "max pool din");
+
+    AvgPool2DForward(out.data(), in.data(), d, pool);
+    AvgPool2DForwardReference(ref.data(), in.data(), d);
+    ExpectNear(out, ref, 1e-6, "avg forward");
+    din.assign(in.size(), 0.0f);
+    rdin.assign(in.size(), 0.0f);
+    AvgPool2DBackward(din.data(), r.data(), d, pool);
+    AvgPool2DBackwardReference(rdin.data(), r.data(), d);
+    ExpectNear(din, rdin, 1e-6, "avg din");
+    auto avg_loss = [&] {
+      AvgPool2DForwardReference(out.data(), in.data(), d);
+      return Dot(out, r);
+    };
+    CheckGradient(in, rdin, avg_loss, 0.5, 1e-3, "avg pool din");
+  }
+}
+
+TEST(PoolingTest, GlobalAveragePool) {
+  // 1 image, 2x2, 2 channels.
+  Vec in = {1, 10, 2, 20, 3, 30, 6, 40};
+  Vec out(2);
+  GlobalAvgPool2DForward(out.data(), in.data(), 1, 2, 2, 2);
+  EXPECT_EQ(out, (Vec{3, 25}));
+  Vec din(8, 1.0f), dout = {4, 8};
+  GlobalAvgPool2DBackward(din.data(), dout.data(), 1, 2, 2, 2);
+  EXPECT_EQ(din, (Vec{2, 3, 2, 3, 2, 3, 2, 3}));
+}
+
+// ---------------------------------------------------------------- batch norm
+
+TEST(BatchNormTest, HandComputedTrainingAndInference) {
+  // One channel, values 1..4: mean 2.5, biased variance 1.25.
+  Vec in = {1, 2, 3, 4}, out(4);
+  float mean, inv_std, moving_mean = 0.0f, moving_var = 1.0f;
+  const float gamma = 2.0f, beta = 1.0f;
+  BatchNormTrainingForward(out.data(), &mean, &inv_std, &moving_mean, &moving_var, in.data(),
+                           &gamma, &beta, 4, 1, kBatchNormMomentum, kBatchNormEpsilon);
+  EXPECT_FLOAT_EQ(mean, 2.5f);
+  EXPECT_FLOAT_EQ(inv_std, 1.0f / std::sqrt(1.251f));
+  EXPECT_NEAR(moving_mean, 0.025f, 1e-7);
+  EXPECT_NEAR(moving_var, 0.99f + 0.0125f, 1e-6);
+  EXPECT_NEAR(out[0], 1.0f + 2.0f * (-1.5f) / std::sqrt(1.251f), 1e-6);
+  EXPECT_NEAR(out[3], 1.0f + 2.0f * 1.5f / std::sqrt(1.251f), 1e-6);
+
+  // Inference: (x - 0.025) / sqrt(1.0025 + 0.001) * 2 + 1.
+  BatchNormInferenceForward(out.data(), in.data(), &moving_mean, &moving_var, &gamma, &beta, 4, 1,
+                            kBatchNormEpsilon);
+  EXPECT_NEAR(out[1], (2.0f - 0.025f) / std::sqrt(1.0035f) * 2.0f + 1.0f, 1e-6);
+  // Null gamma/beta mean scale 1, shift 0.
+  BatchNormInferenceForward(out.data(), in.data(), &moving_mean, &moving_var, nullptr, nullptr, 4,
+                            1, kBatchNormEpsilon);
+  EXPECT_NEAR(out[1], (2.0f - 0.025f) / std::sqrt(1.0035f), 1e-6);
+}
+
+TEST(BatchNormTest, TrainingGradientsMatchFiniteDifferences) {
+  const int64_t m = 24, c = 5;
+  Vec in = Random(m * c, 31, -2.0f, 2.0f), gamma = Random(c, 32, 0.5f, 1.5f), beta = Random(c, 33),
+      r = Random(m * c, 34);
+  Vec out(m * c), mean(c), inv_std(c), mm(c, 0.0f), mv(c, 1.0f);
+  auto loss = [&] {
+    BatchNormTrainingForward(out.data(), mean.data(), inv_std.data(), mm.data(), mv.data(),
+                             in.data(), gamma.data(), beta.data(), m, c, 0.99f, 1e-3f);
+    return Dot(out, r);
+  };
+  loss();
+  Vec din(m * c, 0.0f), dgamma(c, 0.0f), dbeta(c, 0.0f);
+  BatchNormTrainingBackward(din.data(), dgamma.data(), dbeta.data(), r.data(), in.data(),
+                            mean.data(), inv_std.data(), gamma.data(), m, c);
+  CheckGradient(in, din, loss, 1e-2, 2e-3, "bn din");
+  CheckGradient(gamma, dgamma, loss, 1e-2, 2e-3, "bn dgamma");
+  CheckGradient(beta, dbeta, loss, 1e-2, 2e-3, "bn dbeta");
+  // The output of training mode is normalised per channel.
+  loss();
+  for (int64_t k = 0; k < c; ++k) {
+    double s = 0;
+    for (int64_t i = 0; i < m; ++i) s += (out[i * c + k] - beta[k]) / gamma[k];
+    EXPECT_NEAR(s / m, 0.0, 1e-5);
+  }
+}
+
+TEST(BatchNormTest, InferenceGradientsMatchFiniteDifferences) {
+  const int64_t m = 10, c = 3;
+  Vec in = Random(m * c, 41), gamma = Random(c, 42, 0.5f, 1.5f), beta = Random(c, 43),
+      mm = Random(c, 44), mv = Random(c, 45, 0.5f, 2.0f), r = Random(m * c, 46), out(m * c);
+  auto loss = [&] {
+    BatchNormInferenceForward(out.data(), in.data(), mm.data(), mv.data(), gamma.data(),
+                              beta.data(), m, c, 1e-3f);
+    return Dot(out, r);
+  };
+  Vec din(m * c, 0.0f), dgamma(c, 0.0f), dbeta(c, 0.0f);
+  BatchNormInferenceBackward(din.data(), dgamma.data(), dbeta.data(), r.data(), in.data(),
+                             mm.data(), mv.data(), gamma.data(), m, c, 1e-3f);
+  CheckGradient(in, din, loss, 1e-2, 2e-3, "bn inference din");
+  CheckGradient(gamma, dgamma, loss, 1e-2, 2e-3, "bn inference dgamma");
+  CheckGradient(beta, dbeta, loss, 1e-2, 2e-3, "bn inference dbeta");
+}
+
+// ---------------------------------------------------------------- activations
+
+TEST(ActivationsTest, HandComputedValues) {
+  Vec in = {-4.0f, -1.0f, 1.0f, 4.0f, 7.0f}, out(5);
+  ActivationForward(ActivationKind::kHardSwish, out.data(), in.data(), 1, 5);
+  EXPECT_NEAR(out[0], 0.0f, 1e-7);
+  EXPECT_NEAR(out[1], -1.0f * 2.0f / 6.0f, 1e-6);
+  EXPECT_NEAR(out[2], 4.0f / 6.0f, 1e-6);
+  EXPECT_NEAR(out[3], 4.0f, 1e-6);
+  ActivationForward(ActivationKind::kRelu6, out.data(), in.data(), 1, 5);
+  EXPECT_EQ(out, (Vec{0, 0, 1, 4, 6}));
+  Vec logits = {1.0f, 2.0f, 3.0f, 1000.0f, 1000.0f, 1000.0f};
+  Vec sm(6);
+  ActivationForward(ActivationKind::kSoftmax, sm.data(), logits.data(), 2, 3);
+  const double z = std::exp(-2.0) + std::exp(-1.0) + 1.0;
+  EXPECT_NEAR(sm[0], std::exp(-2.0) / z, 1e-6);
+  EXPECT_NEAR(sm[2], 1.0 / z, 1e-6);
+  EXPECT_NEAR(sm[4], 1.0f / 3.0f, 1e-6);  // max-subtracted: no overflow
+  EXPECT_EQ(*ParseActivationKind("hard_swish"), ActivationKind::kHardSwish);
+  EXPECT_STREQ(ActivationKindName(ActivationKind::kRelu6), "relu6");
+  EXPECT_FALSE(ParseActivationKind("swish").ok());
+}
+
+TEST(ActivationsTest, FastMatchesReferenceAndFiniteDifferences) {
+  const ActivationKind kinds[] = {ActivationKind::kLinear,   ActivationKind::kRelu,
+                                  ActivationKind::kRelu6,    ActivationKind::kSigmoid,
+                                  ActivationKind::kTanh,     ActivationKind::kSoftmax,
+                                  ActivationKind::kHardSwish};
+  const int64_t rows = 4, cols = 7;
+  // Values in (-8, 8) kept away from the kinks at -3, 0, 3 and 6.
+  Vec in = Random(rows * cols, 51, -8.0f, 8.0f);
+  for (float& x : in) {
+    for (float kink : {-3.0f, 0.0f, 3.0f, 6.0f}) {
+      if (std::fabs(x - kink) < 0.05f) x = kink + 0.1f;
+    }
+  }
+  Vec r = Random(rows * cols, 52);
+  for (ActivationKind kind : kinds) {
+    const std::string what = ActivationKindName(kind);
+    Vec out(in.size()), ref(in.size());
+    ActivationForward(kind, out.data(), in.data(), rows, cols);
+    ActivationForwardReference(kind, ref.data(), in.data(), rows, cols);
+    ExpectNear(out, ref, 1e-5, what + " forward");
+    Vec din(in.size(), 0.125f), rdin(in.size(), 0.125f);
+    ActivationBackward(kind, din.data(), r.data(), in.data(), out.data(), rows, cols);
+    ActivationBackwardReference(kind, rdin.data(), r.data(), in.data(), ref.data(), rows, cols);
+    ExpectNear(din, rdin, 1e-5, what + " backward");
+    Vec g(in.size(), 0.0f);
+    ActivationBackwardReference(kind, g.data(), r.data(), in.data(), ref.data(), rows, cols);
+    Vec x = in, y(in.size());
+    auto loss = [&] {
+      ActivationForward(kind, y.data(), x.data(), rows, cols);
+      return Dot(y, r);
+    };
+    CheckGradient(x, g, loss, 1e-3, 1e-2, what + " gradient");
+  }
+}
+
+// ---------------------------------------------------------------- elementwise
+
+TEST(ElementwiseTest, AddAndConcatenate) {
+  Vec a = {1, 2, 3}, b = {10, 20, 30}, out(3);
+  const float* ins[] = {a.data(), b.data()};
+  AddForward(out.data(), ins, 2, 3);
+  EXPECT_EQ(out, (Vec{11, 22, 33}));
+  Vec da(3, 1.0f), dout = {1, 2, 3};
+  float* dins[] = {da.data(), nullptr};
+  AddBackward(dins, dout.data(), 2, 3);
+  EXPECT_EQ(da, (Vec{2, 3, 4}));
+
+  // rows = 2: a is (2, 1), b is (2, 2) -> (2, 3).
+  Vec ca = {1, 2}, cb = {10, 11, 20, 21}, cat(6);
+  const float* cins[] = {ca.data(), cb.data()};
+  const int64_t widths[] = {1, 2};
+  ConcatenateForward(cat.data(), cins, widths, 2, 2);
+  EXPECT_EQ(cat, (Vec{1, 10, 11, 2, 20, 21}));
+  Vec dca(2, 0.0f), dcb(4, 0.0f), dcat = {1, 2, 3, 4, 5, 6};
+  float* cdins[] = {dca.data(), dcb.data()};
+  ConcatenateBackward(cdins, dcat.data(), widths, 2, 2);
+  EXPECT_EQ(dca, (Vec{1, 4}));
+  EXPECT_EQ(dcb, (Vec{2, 3, 5, 6}));
+}
+
+TEST(ElementwiseTest, ZeroPadding2D) {
+  ZeroPadding2DDims d{.n = 1, .h = 1, .w = 2, .c = 1, .top = 1, .bottom = 0, .left = 0, .right = 1};
+  Vec in = {5, 6}, out(d.oh() * d.ow(), -1.0f);
+  ZeroPadding2DForward(out.data(), in.data(), d);
+  EXPECT_EQ(out, (Vec{0, 0, 0, 5, 6, 0}));
+  Vec din(2, 1.0f), dout = {1, 2, 3, 4, 5, 6};
+  ZeroPadding2DBackward(din.data(), dout.data(), d);
+  EXPECT_EQ(din, (Vec{5, 6}));
+}
+
+TEST(ElementwiseTest, RescalingAndNormalization) {
+  Vec in = {0, 255}, out(2);
+  RescalingForward(out.data(), in.data(), 1.0f / 127.5f, -1.0f, 2);
+  EXPECT_NEAR(out[0], -1.0f, 1e-6);
+  EXPECT_NEAR(out[1], 1.0f, 1e-6);
+  Vec din(2, 0.0f), dout = {1, 2};
+  RescalingBackward(din.data(), dout.data(), 0.5f, 2);
+  EXPECT_EQ(din, (Vec{0.5f, 1.0f}));
+
+  // Keras docs: mean 3, variance 2 maps 1, 2, 3 to -1.4142135, -0.70710677, 0.
+  Vec x = {1, 2, 3}, y(3);
+  const float mean = 3.0f, var = 2.0f;
+  NormalizationForward(y.data(), x.data(), &mean, &var, 3, 1);
+  EXPECT_NEAR(y[0], -1.4142135f, 1e-6);
+  EXPECT_NEAR(y[1], -0.70710677f, 1e-6);
+  EXPECT_EQ(y[2], 0.0f);
+  Vec dx(3, 0.0f), dy = {1, 1, 1};
+  NormalizationBackward(dx.data(), dy.data(), &var, 3, 1);
+  EXPECT_NEAR(dx[0], 1.0f / std::sqrt(2.0f), 1e-6);
+  // Zero variance divides by epsilon, not by zero.
+  const float zero = 0.0f;
+  NormalizationForward(y.data(), x.data(), &mean, &zero, 1, 1);
+  EXPECT_NEAR(y[0], -2.0f / kNormalizationEpsilon, 1.0f);
+}
+
+TEST(ElementwiseTest, NormalizationAdaptMatchesKerasExampleAcrossBatches) {
+  // Keras docs: adapt on [[0,7,4],[2,9,6],[0,7,4],[2,9,6]], then [0,7,4] -> [-1,-1,-1].
+  Vec data = {0, 7, 4, 2, 9, 6, 0, 7, 4, 2, 9, 6};
+  std::vector<double> m(3, 0.0), m2(3, 0.0);
+  NormalizationStats stats{.count = 0, .mean = m.data(), .m2 = m2.data()};
+  NormalizationAdaptUpdate(stats, data.data(), 1, 3);      // first row alone
+  NormalizationAdaptUpdate(stats, data.data() + 3, 3, 3);  // then the rest
+  Vec mean(3), var(3);
+  NormalizationAdaptFinish(mean.data(), var.data(), stats, 3);
+  EXPECT_EQ(mean, (Vec{1, 8, 5}));
+  EXPECT_EQ(var, (Vec{1, 1, 1}));
+  Vec y(3);
+  NormalizationForward(y.data(), data.data(), mean.data(), var.data(), 1, 3);
+  EXPECT_EQ(y, (Vec{-1, -1, -1}));
+}
+
+}  // namespace
+}  // namespace edgepipe::nn::kernels
