@@ -1,26 +1,52 @@
-// Float32 TFLite converter: trained model -> .tflite flatbuffer bytes.
+// TFLite converter: trained model -> .tflite flatbuffer bytes, in float32 or
+// one of TF's post-training quantization modes.
 //
 // Two steps, so the part that knows the training library stays thin:
-//   1. InferenceGraphFromSequential(nn model) -> InferenceGraph, a small
-//      inference-only description (Dropout removed, ReLU layers fused into
-//      the Dense before them, kernels still in Keras [in, out] layout);
-//   2. ConvertToTFLite(graph) -> bytes, written the way TF's converter
-//      writes a Keras MLP:
-//        - one FULLY_CONNECTED per Dense: weights transposed to [out, in],
-//          keep_num_dims = false, fused RELU when the Dense has relu;
-//        - input "serving_default_<input_name>:0", shape [1, F],
-//          shape_signature [-1, F]; output "StatefulPartitionedCall:0";
-//        - SignatureDef "<signature_key>" with input key <input_name> and
-//          output key <output_name> ("output_0");
-//        - version 3, buffer 0 empty, one buffer per tensor, both
-//          deprecated_builtin_code (min(code, 127)) and builtin_code set,
-//          a "min_runtime_version" metadata entry.
+//   1. InferenceGraphFromSequential(nn model) (converter_nn.cc) ->
+//      InferenceGraph: an inference-only DAG of ops over named tensors, one op
+//      per Keras layer, weights still in Keras layout. The adapter translates
+//      layer by layer; it does no optimisation.
+//   2. ConvertToTFLite(graph, options) -> bytes. It lowers the graph the way
+//      TF's converter does (converter_graph.h: BatchNormalization folded into
+//      the convolution/Dense before it, RELU/RELU6 fused into the op before
+//      them, shapes inferred), then writes TFLite ops:
+//        Dense -> FULLY_CONNECTED (weights [out, in], keep_num_dims = false);
+//        Conv2D -> CONV_2D (weights [out, kh, kw, in]);
+//        DepthwiseConv2D -> DEPTHWISE_CONV_2D (weights [1, kh, kw, C*mult]);
+//        Pool2D -> MAX_POOL_2D / AVERAGE_POOL_2D; Mean -> MEAN;
+//        Reshape -> RESHAPE; Softmax -> SOFTMAX; Activation -> RELU, RELU6,
+//        LOGISTIC, TANH, HARD_SWISH; Binary -> ADD, SUB, MUL; Concat ->
+//        CONCATENATION; Pad -> PAD; an unfoldable BatchNorm -> MUL + ADD;
+//      inputs "serving_default_<input>:0" with shape [1, ...] and
+//      shape_signature [-1, ...]; outputs "StatefulPartitionedCall:<i>";
+//      one SignatureDef; version 3, buffer 0 empty, both builtin code fields,
+//      a "min_runtime_version" metadata entry.
 //
-// All functions are pure (thread-safe); errors are Status values naming the
-// layer and what is unsupported.
+// Quantization (ConverterOptions::quantization, TF's meanings):
+//   kDynamicRange  int8 weights, float activations (hybrid kernels): CONV_2D /
+//                  DEPTHWISE_CONV_2D per channel, FULLY_CONNECTED per tensor
+//                  (what TF 2.x's converter writes and what Arm NN 20.08 and
+//                  tfjs-tflite read), asymmetric_quantize_inputs = true.
+//                  Weights with fewer than `dynamic_range_min_elements`
+//                  elements stay float32 (TF's threshold, 1024).
+//   kFloat16       every float constant stored as FLOAT16, each followed by a
+//                  DEQUANTIZE op to float32.
+//   kFullInteger   int8 everywhere (quantizer.h has the parameter rules),
+//                  activation ranges calibrated on `representative_dataset`
+//                  (calibration.h). Model inputs/outputs are float32 wrapped in
+//                  QUANTIZE/DEQUANTIZE unless inference_input_type /
+//                  inference_output_type ask for int8 or uint8.
+//
+// All functions are pure apart from calling the representative dataset
+// (thread-safe if it is); errors are Status values naming the op and what is
+// unsupported or inconsistent.
 #ifndef EDGEPIPE_LITE_CONVERTER_H_
 #define EDGEPIPE_LITE_CONVERTER_H_
 
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -35,46 +61,184 @@ class Sequential;
 namespace edgepipe::lite {
 
 enum class FusedActivation { kNone, kRelu, kRelu6 };
+enum class Padding { kSame, kValid };
 
-// out = act(in · kernel + bias).
+// Every op reads the tensors named in its trailing `inputs` field: a graph
+// input's name or an earlier op's name (an op's output tensor is named after
+// the op, as a Keras layer's output is). Empty `inputs` = the previous op's
+// output (the single graph input for the first op), so a Sequential chain
+// needs no wiring. `inputs` is the LAST member of every op so that
+// aggregate initialisation by position ({"softmax", 1.0f}) keeps working.
+
+// out = act(in · kernel + bias); in: [B, in_features].
 struct DenseOp {
   std::string name;  // layer name, e.g. "dense_1"
   Tensor kernel;     // float32 [in, units] (Keras layout)
   Tensor bias;       // float32 [units]
   FusedActivation activation = FusedActivation::kNone;
+  std::vector<std::string> inputs = {};
+};
+
+// NHWC convolution; in: [B, H, W, in_channels].
+struct Conv2DOp {
+  std::string name;
+  Tensor kernel;  // float32 [kh, kw, in, out] (Keras layout)
+  Tensor bias;    // float32 [out]
+  int stride_h = 1, stride_w = 1;
+  Padding padding = Padding::kValid;
+  int dilation_h = 1, dilation_w = 1;
+  FusedActivation activation = FusedActivation::kNone;
+  std::vector<std::string> inputs = {};
+};
+
+struct DepthwiseConv2DOp {
+  std::string name;
+  Tensor kernel;  // float32 [kh, kw, C, multiplier] (Keras layout)
+  Tensor bias;    // float32 [C * multiplier]
+  int stride_h = 1, stride_w = 1;
+  Padding padding = Padding::kValid;
+  int dilation_h = 1, dilation_w = 1;
+  FusedActivation activation = FusedActivation::kNone;
+  std::vector<std::string> inputs = {};
+};
+
+// Inference BatchNormalization over the last axis:
+// out = gamma * (in - mean) / sqrt(variance + epsilon) + beta.
+struct BatchNormOp {
+  std::string name;
+  Tensor gamma, beta, mean, variance;  // float32 [C] each
+  float epsilon = 1e-3f;
+  std::vector<std::string> inputs = {};
+};
+
+enum class PoolKind { kMax, kAverage };
+struct Pool2DOp {
+  std::string name;
+  PoolKind kind = PoolKind::kMax;
+  int filter_h = 2, filter_w = 2;
+  int stride_h = 2, stride_w = 2;
+  Padding padding = Padding::kValid;
+  std::vector<std::string> inputs = {};
+};
+
+// Mean over `axes` (GlobalAveragePooling2D: {1, 2}, keep_dims false).
+struct MeanOp {
+  std::string name;
+  std::vector<int> axes = {1, 2};
+  bool keep_dims = false;
+  std::vector<std::string> inputs = {};
+};
+
+// Reshape to [B] + shape (Flatten: shape = {-1}); at most one -1.
+struct ReshapeOp {
+  std::string name;
+  Shape shape;  // without the batch dimension
+  std::vector<std::string> inputs = {};
 };
 
 // softmax(beta * x) over the last dim.
 struct SoftmaxOp {
   std::string name;
   float beta = 1.0f;
+  std::vector<std::string> inputs = {};
 };
 
-using InferenceOp = std::variant<DenseOp, SoftmaxOp>;
+enum class ActivationKind { kRelu, kRelu6, kLogistic, kTanh, kHardSwish };
+struct ActivationOp {
+  std::string name;
+  ActivationKind kind = ActivationKind::kRelu;
+  std::vector<std::string> inputs = {};
+};
 
-// A feed-forward chain: input -> ops[0] -> ... -> ops.back() -> output.
+// Element-wise in0 <op> in1 with numpy broadcasting. With a `constant` (any
+// float32 tensor broadcastable against the input, e.g. [] or [C]) the op has
+// one input and computes in0 <op> constant.
+enum class BinaryKind { kAdd, kSub, kMul };
+struct BinaryOp {
+  std::string name;
+  BinaryKind kind = BinaryKind::kAdd;
+  std::optional<Tensor> constant = std::nullopt;
+  FusedActivation activation = FusedActivation::kNone;
+  std::vector<std::string> inputs = {};
+};
+
+struct ConcatOp {
+  std::string name;
+  int axis = -1;  // over the full shape (batch is axis 0); negative counts from the end
+  std::vector<std::string> inputs = {};
+};
+
+// Zero padding; paddings[d] = {before, after} for every dim, batch included.
+struct PadOp {
+  std::string name;
+  std::vector<std::array<int64_t, 2>> paddings;
+  std::vector<std::string> inputs = {};
+};
+
+using InferenceOp =
+    std::variant<DenseOp, Conv2DOp, DepthwiseConv2DOp, BatchNormOp, Pool2DOp, MeanOp, ReshapeOp,
+                 SoftmaxOp, ActivationOp, BinaryOp, ConcatOp, PadOp>;
+
+// Name and Keras class-like kind ("Dense", "Conv2D", ...) of an op.
+const std::string& OpName(const InferenceOp& op);
+const char* OpKindName(const InferenceOp& op);
+const std::vector<std::string>& OpInputs(const InferenceOp& op);
+
+struct GraphInput {
+  std::string name;  // signature key and tensor name; e.g. "image_floats"
+  Shape shape;       // {-1, ...}: -1 = batch
+};
+
+struct GraphOutput {
+  std::string name;    // signature key, e.g. "output_0"
+  std::string tensor;  // the op (or graph input) whose output this is
+};
+
+// A DAG; ops are listed in a topological order (each op after its inputs).
 struct InferenceGraph {
   std::string model_name = "sequential";  // prefix of intermediate tensor names
-  std::string input_name;                 // signature input key, e.g. "image_floats"
-  Shape input_shape;                      // {-1, features}: -1 = batch
-  std::string output_name = "output_0";   // signature output key
+  // Single-input shorthand (Sequential models): used when `inputs` is empty.
+  std::string input_name;
+  Shape input_shape;
+  std::vector<GraphInput> inputs = {};
+  // Single-output shorthand: the last op's output under this key, used when
+  // `outputs` is empty.
+  std::string output_name = "output_0";
+  std::vector<GraphOutput> outputs = {};
   std::vector<InferenceOp> ops;
 };
 
+// Yields one sample (one float32 tensor per model input, batch dimension
+// included, usually 1) per call, nullopt at the end (TF's
+// representative_dataset generator). Called from the converting thread only.
+using RepresentativeDataset = std::function<StatusOr<std::optional<std::vector<Tensor>>>()>;
+
+enum class QuantizationMode { kNone, kDynamicRange, kFloat16, kFullInteger };
+const char* QuantizationModeName(QuantizationMode mode);  // "none", "dynamic_range", ...
+
 struct ConverterOptions {
   std::string signature_key = "serving_default";
-  // TF writes the oldest TFLite runtime that can run the model; our float
-  // FULLY_CONNECTED/SOFTMAX/RESHAPE graphs run on 1.5.0.
+  // TF writes the oldest TFLite runtime that can run the model.
   bool write_min_runtime_version = true;
+  QuantizationMode quantization = QuantizationMode::kNone;
+  // kDynamicRange: weights with fewer elements stay float (TF: 1024).
+  int64_t dynamic_range_min_elements = 1024;
+  // kFullInteger: required; read once, to the end (nullopt).
+  RepresentativeDataset representative_dataset = {};
+  // kFullInteger only: kFloat32 (default), kInt8 or kUInt8.
+  DType inference_input_type = DType::kFloat32;
+  DType inference_output_type = DType::kFloat32;
 };
 
-// Step 1. Supported layers: Dense (linear/relu), Dropout (dropped), ReLU
-// (fused into the preceding Dense). Anything else is Unimplemented naming
-// the layer and its class. The model must be built.
+// Step 1. Supported layers: Dense (linear/relu), Dropout (dropped), ReLU.
+// Anything else is Unimplemented naming the layer and its class. The model
+// must be built.
 StatusOr<InferenceGraph> InferenceGraphFromSequential(const nn::Sequential& model);
 
-// Step 2. InvalidArgument for inconsistent graphs (shapes that do not chain,
-// bad names), naming the op.
+// Step 2. InvalidArgument for inconsistent graphs or options (shapes that do
+// not chain, unknown or duplicate names, inference types without full
+// integer, ...), naming the op or option; errors of the representative
+// dataset are returned with context.
 StatusOr<std::string> ConvertToTFLite(const InferenceGraph& graph,
                                       const ConverterOptions& options = {});
 

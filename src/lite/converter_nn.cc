@@ -1,5 +1,7 @@
 // The nn-facing half of the converter (converter.h step 1): reads a trained
-// nn::Sequential through its introspection API.
+// nn::Sequential through its introspection API and translates it layer by
+// layer. No optimisation happens here (LowerGraph folds and fuses), so each
+// layer class is one small case.
 #include "src/lite/converter.h"
 #include "src/nn/model.h"
 
@@ -14,9 +16,6 @@ StatusOr<InferenceGraph> InferenceGraphFromSequential(const nn::Sequential& mode
   graph.input_name = model.input_name();
   graph.output_name = model.output_name();
   graph.input_shape = model.input_shape();
-  // Index in graph.ops of the last Dense whose output nothing has changed
-  // since (Dropout is the identity at inference), or -1.
-  int open_dense = -1;
   for (const auto& layer : model.layers()) {
     const std::string cls = layer->class_name();
     if (cls == "Dense") {
@@ -29,34 +28,28 @@ StatusOr<InferenceGraph> InferenceGraphFromSequential(const nn::Sequential& mode
       op.name = dense->name();
       op.kernel = dense->kernel();
       op.bias = dense->bias();
-      switch (dense->activation()) {
-        case nn::Activation::kLinear:
-          op.activation = FusedActivation::kNone;
-          break;
-        case nn::Activation::kRelu:
-          op.activation = FusedActivation::kRelu;
-          break;
+      // By Keras name, so this file reads any nn activation set.
+      const std::string act = nn::ActivationName(dense->activation());
+      if (act == "relu") {
+        op.activation = FusedActivation::kRelu;
+      } else if (act != "linear") {
+        return Status::Unimplemented("converter: layer '" + layer->name() +
+                                     "' (Dense) activation '" + act +
+                                     "' is not supported (linear, relu are)");
       }
       graph.ops.push_back(std::move(op));
-      open_dense = static_cast<int>(graph.ops.size()) - 1;
     } else if (cls == "Dropout") {
       continue;  // identity at inference, as TF's converter drops it
     } else if (cls == "ReLU") {
-      if (open_dense < 0) {
-        return Status::Unimplemented("converter: layer '" + layer->name() +
-                                     "' (ReLU) does not follow a Dense; a standalone RELU op is "
-                                     "not supported yet");
-      }
-      // relu(relu(x)) = relu(x): fusing into a relu Dense is also exact.
-      std::get<DenseOp>(graph.ops[static_cast<size_t>(open_dense)]).activation =
-          FusedActivation::kRelu;
+      graph.ops.push_back(ActivationOp{layer->name(), ActivationKind::kRelu});
     } else {
       return Status::Unimplemented("converter: layer '" + layer->name() + "' of class '" + cls +
                                    "' is not supported (Dense, Dropout, ReLU are)");
     }
   }
   if (graph.ops.empty()) {
-    return Status::InvalidArgument("converter: model '" + model.name() + "' has no Dense layer");
+    return Status::InvalidArgument("converter: model '" + model.name() +
+                                   "' has no layer to convert");
   }
   return graph;
 }

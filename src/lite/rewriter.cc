@@ -71,8 +71,7 @@ class TFLiteRewriter : public BaseRewriter {
                               options_.signature_key + "' not in " + original.path +
                               " (available: 'serving_default')");
     }
-    ConverterOptions converter_options;
-    converter_options.signature_key = options_.signature_key;
+    ASSIGN_OR_RETURN(ConverterOptions converter_options, ConverterOptionsFor(options_));
     StatusOr<std::string> bytes = ConvertSequential(*model, converter_options);
     if (!bytes.ok()) return bytes.status().WithContext(original.path);
     RETURN_IF_ERROR(CreateDirectories(rewritten.path));
@@ -83,19 +82,49 @@ class TFLiteRewriter : public BaseRewriter {
   TFLiteRewriterOptions options_;
 };
 
-Status ValidateOptions(const TFLiteRewriterOptions& o) {
+bool IsIoType(DType t) { return t == DType::kFloat32 || t == DType::kInt8 || t == DType::kUInt8; }
+
+}  // namespace
+
+StatusOr<ConverterOptions> ConverterOptionsFor(const TFLiteRewriterOptions& o) {
   if (o.filename.empty() || o.filename.find('/') != std::string::npos || o.filename == "." ||
       o.filename == "..") {
     return OptionError(false, "filename", "'" + o.filename + "' is not a plain file name");
   }
   if (o.signature_key.empty()) return OptionError(false, "signature_key", "must not be empty");
   const bool optimize = !o.quantization_optimizations.empty();
+  const bool full = o.quantization_enable_full_integer;
+  bool want_f16 = false, want_int8 = false;
+  for (DType t : o.quantization_supported_types) {
+    if (t == DType::kFloat16) {
+      want_f16 = true;
+    } else if (t == DType::kInt8) {
+      want_int8 = true;
+    } else {
+      return OptionError(
+          false, "quantization_supported_types",
+          std::string("type ") + DTypeName(t) + " is not a quantization target (float16, int8)");
+    }
+  }
+  for (const auto& [key, type] : {std::pair{"inference_input_type", o.inference_input_type},
+                                  std::pair{"inference_output_type", o.inference_output_type}}) {
+    if (!IsIoType(type)) {
+      return OptionError(false, key,
+                         std::string(DTypeName(type)) + " is not one of float32, int8, uint8");
+    }
+    if (type != DType::kFloat32 && !full) {
+      return OptionError(false, key,
+                         std::string(DTypeName(type)) +
+                             " model I/O needs quantization_enable_full_integer (without it the "
+                             "model keeps float32 I/O)");
+    }
+  }
   // Contradictions first: TF silently ignores these combinations.
   if (!optimize && !o.quantization_supported_types.empty()) {
     return OptionError(false, "quantization_supported_types",
                        "given without quantization_optimizations (it would be ignored)");
   }
-  if (!optimize && o.quantization_enable_full_integer) {
+  if (!optimize && full) {
     return OptionError(false, "quantization_enable_full_integer",
                        "set without quantization_optimizations (it would be ignored)");
   }
@@ -103,28 +132,45 @@ Status ValidateOptions(const TFLiteRewriterOptions& o) {
     return OptionError(false, "representative_dataset",
                        "given without quantization_optimizations (it would be ignored)");
   }
-  if (o.quantization_enable_full_integer && !o.representative_dataset) {
+  if (full && !o.representative_dataset) {
     return OptionError(false, "quantization_enable_full_integer",
                        "full-integer quantization needs a representative_dataset");
   }
-  for (DType t : o.quantization_supported_types) {
-    if (t != DType::kFloat16 && t != DType::kInt8) {
-      return OptionError(false, "quantization_supported_types",
-                         std::string("type ") + DTypeName(t) +
-                             " is not a quantization target "
-                             "(float16, int8)");
+  if (!full && o.representative_dataset) {
+    return OptionError(false, "representative_dataset",
+                       "given without quantization_enable_full_integer (it would be ignored)");
+  }
+  if (want_f16 && want_int8) {
+    return OptionError(false, "quantization_supported_types",
+                       "[float16, int8] asks for two different quantizations; pick one");
+  }
+  if (want_f16 && full) {
+    return OptionError(false, "quantization_enable_full_integer",
+                       "contradicts quantization_supported_types=[float16] (float16 weights "
+                       "keep float activations)");
+  }
+  if (want_int8 && !full) {
+    return OptionError(false, "quantization_supported_types",
+                       "[int8] means integer-only quantization: it needs "
+                       "quantization_enable_full_integer and a representative_dataset");
+  }
+  for (Optimize opt : o.quantization_optimizations) {
+    if (opt == Optimize::kExperimentalSparsity) {
+      return OptionError(true, "quantization_optimizations",
+                         "EXPERIMENTAL_SPARSITY is not supported (sparse weights are not written)");
     }
   }
-  if (optimize) {
-    return OptionError(true, "quantization_optimizations",
-                       std::string("[") + OptimizeName(o.quantization_optimizations[0]) +
-                           (o.quantization_optimizations.size() > 1 ? ", ..." : "") +
-                           "]: quantization is not supported yet (float32 conversion only)");
-  }
-  return Status::OK();
+  ConverterOptions c;
+  c.signature_key = o.signature_key;
+  c.quantization = !optimize  ? QuantizationMode::kNone
+                   : full     ? QuantizationMode::kFullInteger
+                   : want_f16 ? QuantizationMode::kFloat16
+                              : QuantizationMode::kDynamicRange;
+  if (full) c.representative_dataset = o.representative_dataset;
+  c.inference_input_type = o.inference_input_type;
+  c.inference_output_type = o.inference_output_type;
+  return c;
 }
-
-}  // namespace
 
 StatusOr<TFLiteRewriterOptions> ParseTFLiteRewriterOptions(std::string_view json_text) {
   nlohmann::json j;
@@ -178,6 +224,17 @@ StatusOr<TFLiteRewriterOptions> ParseTFLiteRewriterOptions(std::string_view json
         }
         if (!found) return bad(key, "dtype names (float16, int8), got " + v.dump());
       }
+    } else if (key == "inference_input_type" || key == "inference_output_type") {
+      DType* slot =
+          key == "inference_input_type" ? &o.inference_input_type : &o.inference_output_type;
+      bool found = false;
+      for (DType t : {DType::kFloat32, DType::kInt8, DType::kUInt8}) {
+        if (value.is_string() && value.get<std::string>() == DTypeName(t)) {
+          *slot = t;
+          found = true;
+        }
+      }
+      if (!found) return bad(key, "one of float32, int8, uint8, got " + value.dump());
     } else if (key == "representative_dataset") {
       return OptionError(false, key,
                          "cannot be given as JSON; pass a RepresentativeDataset in code");
@@ -186,7 +243,8 @@ StatusOr<TFLiteRewriterOptions> ParseTFLiteRewriterOptions(std::string_view json
                                      "' is unknown (known: name, filename, "
                                      "quantization_optimizations, quantization_supported_types, "
                                      "quantization_enable_full_integer, representative_dataset, "
-                                     "signature_key)");
+                                     "signature_key, inference_input_type, "
+                                     "inference_output_type)");
     }
   }
   return o;
@@ -199,7 +257,7 @@ StatusOr<std::unique_ptr<BaseRewriter>> CreateRewriter(RewriterType type,
     return Status::InvalidArgument("unknown rewriter type " +
                                    std::to_string(static_cast<int>(type)));
   }
-  RETURN_IF_ERROR(ValidateOptions(options));
+  RETURN_IF_ERROR(ConverterOptionsFor(options).status());
   return std::unique_ptr<BaseRewriter>(new TFLiteRewriter(std::move(options)));
 }
 }  // namespace rewriter_factory

@@ -11,6 +11,15 @@
 // contradictory option is an error naming it (CreateRewriter validates the
 // options up front; ParseTFLiteRewriterOptions also rejects unknown keys).
 //
+// Quantization modes (TF converter meanings; converter.h has the details):
+//   optimizations=[DEFAULT]                         -> dynamic range (int8 weights)
+//   + supported_types=[float16]                     -> float16 weights
+//   + enable_full_integer + representative_dataset  -> full integer int8
+//     (supported_types=[int8] may be added; inference_input_type /
+//     inference_output_type pick float32 (default), int8 or uint8 I/O).
+// OPTIMIZE_FOR_SIZE / OPTIMIZE_FOR_LATENCY are TF's deprecated aliases of
+// DEFAULT and mean the same; EXPERIMENTAL_SPARSITY is Unimplemented.
+//
 // Rewriters are immutable after creation and may be shared across threads;
 // PerformRewrite reads its source and writes its destination file atomically
 // (temp + rename), so a failed or killed rewrite leaves no partial file.
@@ -26,6 +35,7 @@
 
 #include "src/core/status.h"
 #include "src/core/tensor.h"
+#include "src/lite/converter.h"
 
 namespace edgepipe::lite {
 
@@ -39,9 +49,8 @@ const char* ModelTypeName(ModelType type);  // "SAVED_MODEL", "TFLITE_MODEL", ..
 enum class Optimize { kDefault, kOptimizeForSize, kOptimizeForLatency, kExperimentalSparsity };
 const char* OptimizeName(Optimize o);  // "DEFAULT", ...
 
-// Yields one sample (one tensor per model input) per call, nullopt at the end
-// (TF's representative_dataset generator).
-using RepresentativeDataset = std::function<StatusOr<std::optional<std::vector<Tensor>>>()>;
+// RepresentativeDataset (TF's representative_dataset generator) is declared in
+// converter.h; calibration.h builds one from training examples.
 
 struct TFLiteRewriterOptions {
   std::string name;                 // rewriter name (logs, errors)
@@ -53,12 +62,18 @@ struct TFLiteRewriterOptions {
   bool quantization_enable_full_integer = false;
   RepresentativeDataset representative_dataset = {};  // empty = none
   std::string signature_key = "serving_default";
+  // Not TFX rewriter fields (TFX passes them as converter attributes):
+  // full-integer model input/output type, float32 (QUANTIZE/DEQUANTIZE
+  // inside the model), int8 or uint8.
+  DType inference_input_type = DType::kFloat32;
+  DType inference_output_type = DType::kFloat32;
 };
 
 // Options from a JSON object with the field names above
 // ({"name": "x", "quantization_optimizations": ["DEFAULT"], ...}; types by
-// dtype name, e.g. "float16"). InvalidArgument names any unknown key or bad
-// value; representative_dataset cannot be given in JSON.
+// dtype name, e.g. "float16", also for inference_input_type /
+// inference_output_type). InvalidArgument names any unknown key or bad value;
+// representative_dataset cannot be given in JSON.
 StatusOr<TFLiteRewriterOptions> ParseTFLiteRewriterOptions(std::string_view json_text);
 
 // TFX ModelDescription: a model's type and its path (a directory).
@@ -76,11 +91,16 @@ class BaseRewriter {
                                 const ModelDescription& rewritten) const = 0;
 };
 
-namespace rewriter_factory {
+// The converter options the rewriter options mean (mode, dataset, I/O types).
 // InvalidArgument for contradictory options (e.g. full integer without a
-// representative dataset, supported types without optimizations, an empty or
-// path-like filename); Unimplemented for valid options edgepipe cannot honour
-// yet (every quantization option, for now). Each message names the option.
+// representative dataset, float16 with full integer, supported types without
+// optimizations, a dataset without full integer, int8 I/O without full
+// integer, an empty or path-like filename); Unimplemented for
+// EXPERIMENTAL_SPARSITY. Each message starts "TFLiteRewriter option '<name>'".
+StatusOr<ConverterOptions> ConverterOptionsFor(const TFLiteRewriterOptions& options);
+
+namespace rewriter_factory {
+// Validates `options` (ConverterOptionsFor) and makes the rewriter.
 StatusOr<std::unique_ptr<BaseRewriter>> CreateRewriter(RewriterType type,
                                                        TFLiteRewriterOptions options);
 }  // namespace rewriter_factory

@@ -29,12 +29,108 @@ TEST(RewriterOptionsTest, DefaultsAreAccepted) {
   EXPECT_EQ((*r)->name(), "tflite_rewriter");
 }
 
-TEST(RewriterOptionsTest, QuantizationIsUnimplementedAndNamed) {
-  Status s = CreateStatus({.name = "r", .quantization_optimizations = {Optimize::kDefault}});
-  EXPECT_EQ(s.code(), Status::Code::kUnimplemented);
-  EXPECT_EQ(s.message().rfind("TFLiteRewriter option 'quantization_optimizations': [DEFAULT]", 0),
-            0u)
-      << s.message();
+RepresentativeDataset OneSample() {
+  return []() -> StatusOr<std::optional<std::vector<Tensor>>> {
+    return std::optional<std::vector<Tensor>>();
+  };
+}
+
+TEST(RewriterOptionsTest, ModesMapToConverterOptions) {
+  auto mode = [](TFLiteRewriterOptions o) {
+    StatusOr<ConverterOptions> c = ConverterOptionsFor(o);
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    return c.ok() ? c->quantization : QuantizationMode::kNone;
+  };
+  EXPECT_EQ(mode({.name = "r"}), QuantizationMode::kNone);
+  EXPECT_EQ(mode({.name = "r", .quantization_optimizations = {Optimize::kDefault}}),
+            QuantizationMode::kDynamicRange);
+  EXPECT_EQ(mode({.name = "r", .quantization_optimizations = {Optimize::kOptimizeForSize}}),
+            QuantizationMode::kDynamicRange);
+  EXPECT_EQ(mode({.name = "r",
+                  .quantization_optimizations = {Optimize::kDefault},
+                  .quantization_supported_types = {DType::kFloat16}}),
+            QuantizationMode::kFloat16);
+  EXPECT_EQ(mode({.name = "r",
+                  .quantization_optimizations = {Optimize::kDefault},
+                  .quantization_supported_types = {DType::kInt8},
+                  .quantization_enable_full_integer = true,
+                  .representative_dataset = OneSample(),
+                  .inference_input_type = DType::kUInt8}),
+            QuantizationMode::kFullInteger);
+}
+
+// One test per contradictory or unsupported combination; each names the option.
+TEST(RewriterOptionsTest, ContradictionsAreNamed) {
+  struct Case {
+    TFLiteRewriterOptions options;
+    Status::Code code;
+    std::string message_start;
+  };
+  const std::vector<Optimize> kDefault = {Optimize::kDefault};
+  std::vector<Case> cases;
+  cases.push_back({{.name = "r",
+                    .quantization_optimizations = kDefault,
+                    .quantization_supported_types = {DType::kFloat16},
+                    .quantization_enable_full_integer = true,
+                    .representative_dataset = OneSample()},
+                   Status::Code::kInvalidArgument,
+                   "TFLiteRewriter option 'quantization_enable_full_integer': contradicts "
+                   "quantization_supported_types=[float16]"});
+  cases.push_back({{.name = "r",
+                    .quantization_optimizations = kDefault,
+                    .quantization_supported_types = {DType::kInt8}},
+                   Status::Code::kInvalidArgument,
+                   "TFLiteRewriter option 'quantization_supported_types': [int8] means "
+                   "integer-only"});
+  cases.push_back({{.name = "r",
+                    .quantization_optimizations = kDefault,
+                    .quantization_supported_types = {DType::kFloat16, DType::kInt8}},
+                   Status::Code::kInvalidArgument,
+                   "TFLiteRewriter option 'quantization_supported_types': [float16, int8]"});
+  cases.push_back({{.name = "r",
+                    .quantization_optimizations = kDefault,
+                    .quantization_supported_types = {DType::kInt32}},
+                   Status::Code::kInvalidArgument,
+                   "TFLiteRewriter option 'quantization_supported_types': type int32"});
+  cases.push_back(
+      {{.name = "r", .quantization_optimizations = kDefault, .representative_dataset = OneSample()},
+       Status::Code::kInvalidArgument,
+       "TFLiteRewriter option 'representative_dataset': given without "
+       "quantization_enable_full_integer"});
+  cases.push_back(
+      {{.name = "r", .quantization_optimizations = kDefault, .inference_input_type = DType::kInt8},
+       Status::Code::kInvalidArgument,
+       "TFLiteRewriter option 'inference_input_type': int8 model I/O needs "
+       "quantization_enable_full_integer"});
+  cases.push_back({{.name = "r",
+                    .quantization_optimizations = kDefault,
+                    .quantization_enable_full_integer = true,
+                    .representative_dataset = OneSample(),
+                    .inference_output_type = DType::kInt64},
+                   Status::Code::kInvalidArgument,
+                   "TFLiteRewriter option 'inference_output_type': int64 is not one of"});
+  cases.push_back({{.name = "r", .quantization_optimizations = {Optimize::kExperimentalSparsity}},
+                   Status::Code::kUnimplemented,
+                   "TFLiteRewriter option 'quantization_optimizations': EXPERIMENTAL_SPARSITY"});
+  cases.push_back({{.name = "r", .quantization_enable_full_integer = true},
+                   Status::Code::kInvalidArgument,
+                   "TFLiteRewriter option 'quantization_enable_full_integer': set without "
+                   "quantization_optimizations"});
+  for (size_t i = 0; i < cases.size(); ++i) {
+    Status s = CreateStatus(cases[i].options);
+    EXPECT_EQ(s.code(), cases[i].code) << i << ": " << s.ToString();
+    EXPECT_EQ(s.message().rfind(cases[i].message_start, 0), 0u) << i << ": " << s.message();
+  }
+}
+
+TEST(RewriterOptionsTest, InferenceTypesParseFromJson) {
+  auto o = ParseTFLiteRewriterOptions(
+      R"({"inference_input_type": "uint8", "inference_output_type": "int8"})");
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->inference_input_type, DType::kUInt8);
+  EXPECT_EQ(o->inference_output_type, DType::kInt8);
+  auto bad = ParseTFLiteRewriterOptions(R"({"inference_input_type": "float16"})");
+  EXPECT_NE(bad.status().message().find("'inference_input_type'"), std::string::npos);
 }
 
 TEST(RewriterOptionsTest, FullIntegerWithoutDatasetIsContradictory) {
@@ -204,14 +300,21 @@ TEST_F(RewriteSavedModelTest, ErrorsNameTheProblem) {
   EXPECT_NE(key.message().find("'classify'"), std::string::npos);
 }
 
-TEST(ConverterNnTest, StandaloneReluWithoutDenseIsUnimplemented) {
+TEST(ConverterNnTest, StandaloneReluBecomesReluOrFuses) {
   nn::Sequential model("m");
   ASSERT_TRUE(model.Add(std::make_unique<nn::ReLU>()).ok());
   ASSERT_TRUE(model.Add(std::make_unique<nn::Dense>(3)).ok());
+  ASSERT_TRUE(model.Add(std::make_unique<nn::ReLU>()).ok());
   ASSERT_TRUE(model.Build(4, 1).ok());
-  auto g = InferenceGraphFromSequential(model);
-  EXPECT_EQ(g.status().code(), Status::Code::kUnimplemented);
-  EXPECT_NE(g.status().message().find("(ReLU) does not follow a Dense"), std::string::npos);
+  auto bytes = ConvertSequential(model);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  const schema::Model* m = schema::GetModel(bytes->data());
+  const auto* ops = m->subgraphs()->Get(0)->operators();
+  ASSERT_EQ(ops->size(), 2u);  // RELU, then FULLY_CONNECTED with the second ReLU fused
+  EXPECT_EQ(m->operator_codes()->Get(ops->Get(0)->opcode_index())->builtin_code(),
+            schema::BuiltinOperator_RELU);
+  EXPECT_EQ(ops->Get(1)->builtin_options_as_FullyConnectedOptions()->fused_activation_function(),
+            schema::ActivationFunctionType_RELU);
 }
 
 }  // namespace
