@@ -1,6 +1,7 @@
 #include "src/components/trainer.h"
 
 #include "src/core/files.h"
+#include "src/core/prefixed_log.h"
 
 namespace edgepipe::components {
 
@@ -32,6 +33,9 @@ Status Train(pipeline::ExecutionContext& ctx, const TrainerOptions& options) {
   RETURN_IF_ERROR(CreateDirectories(args.model_run_dir));
   RETURN_IF_ERROR(CreateDirectories(args.temp_dir));
 
+  // Parallel nodes share stderr: prefix this run_fn's lines with the node id.
+  PrefixedLog log(stderr, "[" + ctx.node_id + "] ");
+  args.log = log.file();
   Status trained = options.module.run_fn(args);
   Status cleaned = RemoveAll(args.temp_dir);
   RETURN_IF_ERROR(

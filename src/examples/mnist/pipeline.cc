@@ -14,7 +14,7 @@ namespace edgepipe::examples::mnist {
 
 std::string MnistEvalConfig(double accuracy_threshold, const std::string& model_type) {
   char threshold[32];
-  std::snprintf(threshold, sizeof(threshold), "%.17g", accuracy_threshold);
+  std::snprintf(threshold, sizeof(threshold), "%.15g", accuracy_threshold);
   std::string spec = "model_specs { label_key: \"image_class\"";
   if (!model_type.empty()) spec += " model_type: \"" + model_type + "\"";
   spec += " }\n";
@@ -135,6 +135,24 @@ StatusOr<MnistRunSummary> RunMnistPipeline(const MnistPipelineOptions& options, 
     ASSIGN_OR_RETURN(double count, OverallMetric(result, "example_count"));
     row.example_count = static_cast<int64_t>(count);
     ASSIGN_OR_RETURN(row.accuracy, OverallMetric(result, "sparse_categorical_accuracy"));
+    auto rate = evaluation->custom_properties.find("examples_per_second");
+    if (rate != evaluation->custom_properties.end() &&
+        std::holds_alternative<double>(rate->second)) {
+      row.eval_examples_per_second = std::get<double>(rate->second);
+    }
+    const pipeline::NodeResult* trainer = run.node("Trainer." + name);
+    const pipeline::Artifact* model_run =
+        trainer != nullptr ? FirstOutput(*trainer, "model_run") : nullptr;
+    if (model_run != nullptr) {
+      auto text = ReadFile(JoinPath(model_run->uri, "training.json"));
+      if (text.ok()) {
+        nlohmann::json training = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+        if (training.is_object()) {
+          row.train_steps_per_second = training.value("steps_per_second", 0.0);
+          row.train_seconds = training.value("seconds", 0.0);
+        }
+      }
+    }
     row.blessed = PathExists(JoinPath(blessing->uri, "BLESSED"));
     auto it = pushed->custom_properties.find("pushed");
     row.pushed = it != pushed->custom_properties.end() &&
@@ -161,13 +179,14 @@ std::string FormatMnistSummary(const MnistRunSummary& summary) {
   std::snprintf(line, sizeof(line), "run %s: %d nodes executed, %d cached, %.2f s\n\n",
                 summary.run.run_id.c_str(), executed, cached, summary.run.seconds);
   out += line;
-  std::snprintf(line, sizeof(line), "%-11s %9s %9s %-11s %s\n", "model", "examples", "accuracy",
-                "blessing", "pushed to");
+  std::snprintf(line, sizeof(line), "%-11s %9s %9s %-11s %12s %12s  %s\n", "model", "examples",
+                "accuracy", "blessing", "train step/s", "eval ex/s", "pushed to");
   out += line;
   for (const MnistModelSummary& row : summary.models) {
-    std::snprintf(line, sizeof(line), "%-11s %9lld %9.4f %-11s %s\n", row.model.c_str(),
-                  static_cast<long long>(row.example_count), row.accuracy,
-                  row.blessed ? "BLESSED" : "NOT_BLESSED",
+    std::snprintf(line, sizeof(line), "%-11s %9lld %9.4f %-11s %12.0f %12.0f  %s\n",
+                  row.model.c_str(), static_cast<long long>(row.example_count), row.accuracy,
+                  row.blessed ? "BLESSED" : "NOT_BLESSED", row.train_steps_per_second,
+                  row.eval_examples_per_second,
                   row.pushed ? row.pushed_destination.c_str() : "(not pushed)");
     out += line;
   }

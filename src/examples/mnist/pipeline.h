@@ -52,6 +52,10 @@ struct MnistModelSummary {
   std::string pushed_destination;
   std::string evaluation_uri;
   bool cached = false;  // the evaluation was reused from an earlier run
+  // Throughput of the execution that made the artifacts (an earlier one if cached).
+  double train_steps_per_second = 0;  // from <model_run>/training.json
+  double train_seconds = 0;
+  double eval_examples_per_second = 0;  // evaluation custom property
 };
 
 struct MnistRunSummary {
