@@ -212,6 +212,37 @@ Status Interpreter::Load() {
       return Error(C::kCorruption, label + ": shape " + DimsToString(t.dims) + " is too large");
     }
     t.bytes = static_cast<size_t>(elements) * elem;
+    if (const schema::QuantizationParameters* q = ft->quantization()) {
+      const size_t n_scale = q->scale() ? q->scale()->size() : 0;
+      const size_t n_zp = q->zero_point() ? q->zero_point()->size() : 0;
+      if (n_scale != n_zp && n_zp != 0) {
+        return Error(C::kCorruption, label + ": quantization has " + std::to_string(n_scale) +
+                                         " scales but " + std::to_string(n_zp) + " zero points");
+      }
+      if (n_scale > 1) {
+        const int qd = q->quantized_dimension();
+        if (qd < 0 || qd >= static_cast<int>(t.dims.size()) ||
+            static_cast<size_t>(t.dims[static_cast<size_t>(qd)]) != n_scale) {
+          return Error(C::kCorruption, label + ": " + std::to_string(n_scale) +
+                                           " per-axis scales do not match quantized_dimension " +
+                                           std::to_string(qd) + " of shape " +
+                                           DimsToString(t.dims));
+        }
+        t.quantized_dimension = qd;
+      }
+      if (n_scale > 0) {
+        t.scales.assign(q->scale()->begin(), q->scale()->end());
+        for (size_t k = 0; k < n_scale; ++k) {
+          const int64_t zp = n_zp ? q->zero_point()->Get(static_cast<uint32_t>(k)) : 0;
+          if (zp < std::numeric_limits<int32_t>::min() ||
+              zp > std::numeric_limits<int32_t>::max()) {
+            return Error(C::kCorruption,
+                         label + ": zero point " + std::to_string(zp) + " out of int32 range");
+          }
+          t.zero_points.push_back(static_cast<int32_t>(zp));
+        }
+      }
+    }
     if (ft->is_variable()) {
       return Error(C::kUnimplemented, label + ": variable tensors are not supported");
     }

@@ -1,5 +1,7 @@
-// Interpreter: runs a .tflite model (float32 FULLY_CONNECTED / RESHAPE /
-// SOFTMAX for now) on the CPU.
+// Interpreter: runs a .tflite model on the CPU: float32, int8 (TFLite's
+// fixed-point requantization, bit-exact with its reference kernels) and
+// hybrid (dynamic-range int8 weights) operators; the list is in
+// kernels/op_resolver.h.
 //
 //   ASSIGN_OR_RETURN(auto interp, lite::Interpreter::FromFile(path));
 //   ASSIGN_OR_RETURN(int in, interp->GetInputIndex("serving_default", "image_floats"));

@@ -273,16 +273,19 @@ TEST(InterpreterErrorTest, BufferSizeMismatch) {
 TEST(InterpreterErrorTest, UnsupportedOpNamesOpAndIndex) {
   const std::string bytes = EditModel(MlpBytes({4, 3, 2}, 1), [](schema::ModelT& m) {
     auto c = std::make_unique<schema::OperatorCodeT>();
-    c->builtin_code = schema::BuiltinOperator_CONV_2D;
-    c->deprecated_builtin_code = 3;
+    c->builtin_code = schema::BuiltinOperator_LSTM;
+    c->deprecated_builtin_code = 16;
     m.operator_codes.push_back(std::move(c));
     m.subgraphs[0]->operators[1]->opcode_index = 1;
   });
   Status s = LoadStatus(bytes);
   EXPECT_EQ(s.code(), Status::Code::kUnimplemented);
-  EXPECT_EQ(s.message(),
-            "bad.tflite: operator 1: CONV_2D (builtin code 3) is not supported (supported: "
-            "FULLY_CONNECTED, RESHAPE, SOFTMAX)");
+  EXPECT_EQ(
+      s.message(),
+      "bad.tflite: operator 1: LSTM (builtin code 16) is not supported (supported: "
+      "ADD, AVERAGE_POOL_2D, CONCATENATION, CONV_2D, DEPTHWISE_CONV_2D, DEQUANTIZE, "
+      "FULLY_CONNECTED, LOGISTIC, MAX_POOL_2D, MUL, RELU, RELU6, RESHAPE, SOFTMAX, TANH, PAD, "
+      "MEAN, SUB, QUANTIZE, HARD_SWISH)");
 }
 
 TEST(InterpreterErrorTest, UnknownBuiltinCode) {
@@ -347,7 +350,9 @@ TEST(InterpreterErrorTest, WeightsTypeRejectedInPrepare) {
   });
   Status s = LoadStatus(bytes);
   EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
-  EXPECT_NE(s.message().find("operator 0 (FULLY_CONNECTED): weights"), std::string::npos)
+  EXPECT_NE(s.message().find("operator 0 (FULLY_CONNECTED): input 'serving_default_image_floats:0' "
+                             "is float32 and weights 'sequential/dense/MatMul' are int32"),
+            std::string::npos)
       << s.message();
 }
 

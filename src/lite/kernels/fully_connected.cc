@@ -1,7 +1,14 @@
-// FULLY_CONNECTED, float32: out = act(in · weightsᵀ + bias).
+// FULLY_CONNECTED: out = act(in · weightsᵀ + bias).
 // Inputs: 0 input (any rank, flattened to [B, C]), 1 weights [U, C],
 // 2 bias [U] (optional, -1 = absent). Output: [B, U], or the input's dims with
 // the last one replaced by U when keep_num_dims is set.
+// Modes, chosen in Prepare from the tensor types:
+//   float32  input/weights/bias/output float32;
+//   int8     input/weights/output int8, bias int32 (TFLite's requantization,
+//            per-tensor or per-channel weight scales);
+//   hybrid   float32 input/bias/output, int8 weights (dynamic range): each
+//            input row is quantized at run time (symmetric, or asymmetric when
+//            asymmetric_quantize_inputs is set) into scratch memory.
 #include "src/lite/kernels/reference/fully_connected.h"
 
 #include <string>
@@ -9,25 +16,51 @@
 #include "src/lite/kernels/kernel.h"
 #include "src/lite/kernels/op_resolver.h"
 #include "src/lite/kernels/optimized/fully_connected_dnnl.h"
+#include "src/lite/kernels/optimized/int8_gemm.h"
+#include "src/lite/quantization_util.h"
 #include "src/lite/schema_util.h"
 
 namespace edgepipe::lite {
 namespace {
 
+enum class Mode : int32_t { kFloat, kInt8, kHybrid };
+
 struct FullyConnectedData {
   int64_t batch;
   int64_t in_features;
   int64_t units;
+  Mode mode;
   float act_min;
   float act_max;
+  int32_t q_act_min;
+  int32_t q_act_max;
+  int32_t input_offset;
+  int32_t output_offset;
   bool use_dnnl;
+  bool per_channel;
+  bool asymmetric_inputs;
 };
 
 Status Prepare(KernelContext& ctx, Node& node) {
   const KernelTensor& input = ctx.input(node, 0);
   const KernelTensor& weights = ctx.input(node, 1);
-  RETURN_IF_ERROR(ExpectType(input, schema::TensorType_FLOAT32, "input"));
-  RETURN_IF_ERROR(ExpectType(weights, schema::TensorType_FLOAT32, "weights"));
+  const KernelTensor& output = ctx.output(node, 0);
+  const KernelTensor* bias = ctx.has_input(node, 2) ? &ctx.input(node, 2) : nullptr;
+  auto& data = node.op_data<FullyConnectedData>();
+  data = {};
+  if (input.type == schema::TensorType_FLOAT32 && weights.type == schema::TensorType_FLOAT32) {
+    data.mode = Mode::kFloat;
+  } else if (input.type == schema::TensorType_INT8 && weights.type == schema::TensorType_INT8) {
+    data.mode = Mode::kInt8;
+  } else if (input.type == schema::TensorType_FLOAT32 && weights.type == schema::TensorType_INT8) {
+    data.mode = Mode::kHybrid;
+  } else {
+    return Status::InvalidArgument(
+        "input '" + input.name + "' is " + TensorTypeName(input.type) + " and weights '" +
+        weights.name + "' are " + TensorTypeName(weights.type) +
+        "; supported: float32/float32, int8/int8, float32/int8 (hybrid)");
+  }
+  RETURN_IF_ERROR(ExpectType(output, input.type, "output"));
   RETURN_IF_ERROR(ExpectRank(weights, 2, "weights"));
   const int64_t units = weights.dims[0];
   const int64_t in_features = weights.dims[1];
@@ -35,16 +68,16 @@ Status Prepare(KernelContext& ctx, Node& node) {
     return Status::InvalidArgument("weights '" + weights.name + "' has empty shape " +
                                    DimsToString(weights.dims));
   }
-  if (ctx.has_input(node, 2)) {
-    const KernelTensor& bias = ctx.input(node, 2);
-    RETURN_IF_ERROR(ExpectType(bias, schema::TensorType_FLOAT32, "bias"));
-    if (bias.dims.size() != 1 || bias.dims[0] != units) {
-      return Status::InvalidArgument("bias '" + bias.name + "' has shape " +
-                                     DimsToString(bias.dims) + ", expected [" +
+  if (bias != nullptr) {
+    RETURN_IF_ERROR(ExpectType(
+        *bias, data.mode == Mode::kInt8 ? schema::TensorType_INT32 : schema::TensorType_FLOAT32,
+        "bias"));
+    if (bias->dims.size() != 1 || bias->dims[0] != units) {
+      return Status::InvalidArgument("bias '" + bias->name + "' has shape " +
+                                     DimsToString(bias->dims) + ", expected [" +
                                      std::to_string(units) + "]");
     }
   }
-  RETURN_IF_ERROR(ExpectType(ctx.output(node, 0), schema::TensorType_FLOAT32, "output"));
 
   auto fused = schema::ActivationFunctionType_NONE;
   bool keep_num_dims = false;
@@ -56,8 +89,8 @@ Status Prepare(KernelContext& ctx, Node& node) {
     }
     fused = opts->fused_activation_function();
     keep_num_dims = opts->keep_num_dims();
+    data.asymmetric_inputs = opts->asymmetric_quantize_inputs();
   }
-  auto& data = node.op_data<FullyConnectedData>();
   RETURN_IF_ERROR(ActivationRange(fused, &data.act_min, &data.act_max));
 
   const int64_t elements = input.num_elements();
@@ -83,22 +116,97 @@ Status Prepare(KernelContext& ctx, Node& node) {
   data.units = units;
   const int64_t min_batch = ctx.options().dnnl_min_batch;
   data.use_dnnl = min_batch > 0 && data.batch >= min_batch;
+
+  if (data.mode == Mode::kInt8) {
+    RETURN_IF_ERROR(
+        ComputeChannelMultipliers(input, weights, bias, output, static_cast<int>(units), node));
+    data.per_channel = weights.scales.size() > 1;
+    data.input_offset = -input.zero_point();
+    data.output_offset = output.zero_point();
+    RETURN_IF_ERROR(QuantizedActivationRange(
+        fused, output.type, output.scale(), output.zero_point(), &data.q_act_min, &data.q_act_max));
+    // Packed weights + row sums for the AVX2 path (input_offset folded in).
+    RETURN_IF_ERROR(optimized::PackInt8Weights(weights.data_as<const int8_t>(), units, in_features,
+                                               &node.params_i16));
+  } else if (data.mode == Mode::kHybrid) {
+    const size_t n_scales = weights.scales.size();
+    if (n_scales != 1 && n_scales != static_cast<size_t>(units)) {
+      return Status::InvalidArgument("weights '" + weights.name + "' (int8, hybrid) have " +
+                                     std::to_string(n_scales) + " scales, expected 1 or " +
+                                     std::to_string(units));
+    }
+    for (size_t k = 0; k < n_scales; ++k) {
+      if (!(weights.scales[k] > 0.0f) || weights.zero_points[k] != 0) {
+        return Status::InvalidArgument("weights '" + weights.name +
+                                       "' need scales > 0 and zero points 0 (symmetric)");
+      }
+    }
+    data.per_channel = n_scales > 1;
+    node.params_f32.assign(weights.scales.begin(), weights.scales.end());
+    RETURN_IF_ERROR(optimized::PackInt8Weights(weights.data_as<const int8_t>(), units, in_features,
+                                               &node.params_i16));
+    // Scratch 0: quantized input rows; 1: per-row scale; 2: per-row offset.
+    RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(elements)));
+    RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(data.batch) * sizeof(float)));
+    RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(data.batch) * sizeof(int32_t)));
+  }
   return ctx.SetOutputDims(node, 0, std::move(out_dims));
 }
 
 Status Eval(KernelContext& ctx, const Node& node) {
   const auto& d = node.op_data<FullyConnectedData>();
-  const float* in = ctx.input(node, 0).data_as<const float>();
-  const float* w = ctx.input(node, 1).data_as<const float>();
-  const float* bias = ctx.has_input(node, 2) ? ctx.input(node, 2).data_as<const float>() : nullptr;
-  float* out = ctx.output(node, 0).data_as<float>();
   if (d.batch == 0) return Status::OK();
-  if (d.use_dnnl) {
-    return optimized::FullyConnectedFloatDnnl(out, in, w, bias, d.batch, d.in_features, d.units,
-                                              d.act_min, d.act_max);
+  const KernelTensor& input = ctx.input(node, 0);
+  const KernelTensor& weights = ctx.input(node, 1);
+  const bool has_bias = ctx.has_input(node, 2);
+  KernelTensor& output = ctx.output(node, 0);
+  switch (d.mode) {
+    case Mode::kFloat: {
+      const float* bias = has_bias ? ctx.input(node, 2).data_as<const float>() : nullptr;
+      if (d.use_dnnl) {
+        return optimized::FullyConnectedFloatDnnl(
+            output.data_as<float>(), input.data_as<const float>(), weights.data_as<const float>(),
+            bias, d.batch, d.in_features, d.units, d.act_min, d.act_max);
+      }
+      reference::FullyConnectedFloat(output.data_as<float>(), input.data_as<const float>(),
+                                     weights.data_as<const float>(), bias, d.batch, d.in_features,
+                                     d.units, d.act_min, d.act_max);
+      return Status::OK();
+    }
+    case Mode::kInt8: {
+      const int32_t* bias = has_bias ? ctx.input(node, 2).data_as<const int32_t>() : nullptr;
+      const int32_t* mult = node.params_i32.data();
+      const int32_t* shift = mult + d.units;
+      optimized::Int8GemmRequantParams p{d.input_offset, d.output_offset, mult,       shift,
+                                         d.per_channel,  d.q_act_min,     d.q_act_max};
+      optimized::FullyConnectedInt8Packed(output.data_as<int8_t>(), input.data_as<const int8_t>(),
+                                          node.params_i16.data(), bias, d.batch, d.in_features,
+                                          d.units, p);
+      return Status::OK();
+    }
+    case Mode::kHybrid: {
+      auto* in_q = static_cast<int8_t*>(ctx.scratch(node.scratch[0]));
+      auto* scales = static_cast<float*>(ctx.scratch(node.scratch[1]));
+      auto* offsets = static_cast<int32_t*>(ctx.scratch(node.scratch[2]));
+      const float* in = input.data_as<const float>();
+      for (int64_t b = 0; b < d.batch; ++b) {
+        if (d.asymmetric_inputs) {
+          AsymmetricQuantizeFloats(in_q + b * d.in_features, in + b * d.in_features, d.in_features,
+                                   &scales[b], &offsets[b]);
+        } else {
+          SymmetricQuantizeFloats(in_q + b * d.in_features, in + b * d.in_features, d.in_features,
+                                  &scales[b]);
+          offsets[b] = 0;
+        }
+      }
+      const float* bias = has_bias ? ctx.input(node, 2).data_as<const float>() : nullptr;
+      optimized::FullyConnectedHybridPacked(output.data_as<float>(), in_q, scales, offsets,
+                                            node.params_i16.data(), node.params_f32.data(),
+                                            d.per_channel, bias, d.batch, d.in_features, d.units,
+                                            d.act_min, d.act_max);
+      return Status::OK();
+    }
   }
-  reference::FullyConnectedFloat(out, in, w, bias, d.batch, d.in_features, d.units, d.act_min,
-                                 d.act_max);
   return Status::OK();
 }
 

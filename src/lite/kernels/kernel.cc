@@ -1,7 +1,10 @@
 #include "src/lite/kernels/kernel.h"
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 
+#include "src/lite/quantization_util.h"
 #include "src/lite/schema_util.h"
 
 namespace edgepipe::lite {
@@ -41,6 +44,117 @@ Status ActivationRange(schema::ActivationFunctionType act, float* min, float* ma
       return Status::Unimplemented("fused activation " + std::to_string(static_cast<int>(act)) +
                                    " is not supported (NONE, RELU, RELU_N1_TO_1, RELU6 are)");
   }
+}
+
+Status ExpectPerTensorQuantized(const KernelTensor& t, const char* role) {
+  if (t.scales.size() != 1 || t.zero_points.size() != 1) {
+    return Status::InvalidArgument(std::string(role) + " '" + t.name + "' (" +
+                                   TensorTypeName(t.type) + ") needs per-tensor quantization (" +
+                                   "1 scale and 1 zero point), has " +
+                                   std::to_string(t.scales.size()) + " scales");
+  }
+  const float s = t.scales[0];
+  if (!(s > 0.0f) || !std::isfinite(s)) {
+    return Status::InvalidArgument(std::string(role) + " '" + t.name + "' has scale " +
+                                   std::to_string(s) + ", expected a finite value > 0");
+  }
+  int32_t lo = 0, hi = 0;
+  if (t.type == schema::TensorType_INT8) {
+    lo = -128;
+    hi = 127;
+  } else if (t.type == schema::TensorType_UINT8) {
+    lo = 0;
+    hi = 255;
+  } else if (t.type == schema::TensorType_INT16 || t.type == schema::TensorType_INT32) {
+    lo = hi = 0;  // symmetric types
+  }
+  if (t.zero_points[0] < lo || t.zero_points[0] > hi) {
+    return Status::InvalidArgument(std::string(role) + " '" + t.name + "' has zero point " +
+                                   std::to_string(t.zero_points[0]) + ", expected [" +
+                                   std::to_string(lo) + ", " + std::to_string(hi) + "] for " +
+                                   TensorTypeName(t.type));
+  }
+  return Status::OK();
+}
+
+Status ExpectSameQuantization(const KernelTensor& a, const KernelTensor& b, const char* role_a,
+                              const char* role_b) {
+  RETURN_IF_ERROR(ExpectPerTensorQuantized(a, role_a));
+  RETURN_IF_ERROR(ExpectPerTensorQuantized(b, role_b));
+  if (a.scale() != b.scale() || a.zero_point() != b.zero_point()) {
+    return Status::InvalidArgument(
+        std::string(role_a) + " '" + a.name + "' (scale " + std::to_string(a.scale()) +
+        ", zero point " + std::to_string(a.zero_point()) + ") and " + role_b + " '" + b.name +
+        "' (scale " + std::to_string(b.scale()) + ", zero point " + std::to_string(b.zero_point()) +
+        ") must have the same quantization");
+  }
+  return Status::OK();
+}
+
+Status ComputeChannelMultipliers(const KernelTensor& input, const KernelTensor& filter,
+                                 const KernelTensor* bias, const KernelTensor& output, int channels,
+                                 Node& node) {
+  RETURN_IF_ERROR(ExpectPerTensorQuantized(input, "input"));
+  RETURN_IF_ERROR(ExpectPerTensorQuantized(output, "output"));
+  const size_t n_scales = filter.scales.size();
+  if (n_scales != 1 && n_scales != static_cast<size_t>(channels)) {
+    return Status::InvalidArgument("filter '" + filter.name + "' has " + std::to_string(n_scales) +
+                                   " scales, expected 1 or " + std::to_string(channels) +
+                                   " (one per output channel)");
+  }
+  for (size_t k = 0; k < n_scales; ++k) {
+    if (!(filter.scales[k] > 0.0f) || !std::isfinite(filter.scales[k]) ||
+        filter.zero_points[k] != 0) {
+      return Status::InvalidArgument("filter '" + filter.name + "' channel " + std::to_string(k) +
+                                     ": scale " + std::to_string(filter.scales[k]) +
+                                     ", zero point " + std::to_string(filter.zero_points[k]) +
+                                     "; expected scale > 0 and zero point 0 (symmetric)");
+    }
+  }
+  if (bias != nullptr) {
+    RETURN_IF_ERROR(ExpectType(*bias, schema::TensorType_INT32, "bias"));
+    if (bias->num_elements() != channels) {
+      return Status::InvalidArgument("bias '" + bias->name + "' has shape " +
+                                     DimsToString(bias->dims) + ", expected [" +
+                                     std::to_string(channels) + "]");
+    }
+  }
+  node.params_i32.assign(2 * static_cast<size_t>(channels), 0);
+  for (int c = 0; c < channels; ++c) {
+    const double filter_scale = filter.scales[n_scales == 1 ? 0 : static_cast<size_t>(c)];
+    const double real =
+        static_cast<double>(input.scale()) * filter_scale / static_cast<double>(output.scale());
+    int shift = 0;
+    QuantizeMultiplier(real, &node.params_i32[static_cast<size_t>(c)], &shift);
+    node.params_i32[static_cast<size_t>(channels + c)] = shift;
+  }
+  return Status::OK();
+}
+
+Status ComputeSpatialPadding(schema::Padding padding, int in_size, int filter_size, int stride,
+                             int dilation, const char* what, SpatialPadding* out) {
+  if (stride < 1 || dilation < 1 || filter_size < 1) {
+    return Status::InvalidArgument(std::string(what) + ": stride " + std::to_string(stride) +
+                                   ", dilation " + std::to_string(dilation) + ", filter " +
+                                   std::to_string(filter_size) + " must all be >= 1");
+  }
+  const int64_t effective = static_cast<int64_t>(filter_size - 1) * dilation + 1;
+  int64_t out_size;
+  if (padding == schema::Padding_SAME) {
+    out_size = (static_cast<int64_t>(in_size) + stride - 1) / stride;
+  } else if (padding == schema::Padding_VALID) {
+    out_size = (static_cast<int64_t>(in_size) - effective + stride) / stride;
+  } else {
+    return Status::InvalidArgument(std::string(what) + ": padding " +
+                                   std::to_string(static_cast<int>(padding)) +
+                                   " is not SAME (0) or VALID (1)");
+  }
+  if (out_size < 0) out_size = 0;
+  // TFLite: total padding split in two, the odd row/col going after.
+  const int64_t total = std::max<int64_t>(0, (out_size - 1) * stride + effective - in_size);
+  out->out_size = static_cast<int>(out_size);
+  out->pad_before = static_cast<int>(total / 2);
+  return Status::OK();
 }
 
 }  // namespace edgepipe::lite

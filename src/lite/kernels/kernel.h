@@ -38,6 +38,16 @@ struct KernelTensor {
   uint8_t* data = nullptr;    // constant buffer or arena slice; valid after planning
   size_t bytes = 0;           // elements x element size for `dims`
   bool is_constant = false;   // backed by a model buffer (weights); never written
+  // Affine quantization (real = scale * (q - zero_point)); empty when the
+  // file gives none. Per-axis when size() > 1 (one per index of
+  // quantized_dimension). The interpreter checks the lengths at load.
+  std::vector<float> scales;
+  std::vector<int32_t> zero_points;
+  int quantized_dimension = 0;
+
+  bool is_quantized() const { return !scales.empty(); }
+  float scale() const { return scales.empty() ? 0.0f : scales[0]; }
+  int32_t zero_point() const { return zero_points.empty() ? 0 : zero_points[0]; }
 
   int64_t num_elements() const {
     int64_t n = 1;
@@ -52,7 +62,7 @@ struct KernelTensor {
 
 // One operator instance of the graph.
 struct Node {
-  static constexpr size_t kOpDataBytes = 128;
+  static constexpr size_t kOpDataBytes = 256;
 
   int index = 0;                         // position in the subgraph's operator list
   int32_t builtin_code = 0;              // schema::BuiltinOperator value
@@ -74,6 +84,13 @@ struct Node {
     return *reinterpret_cast<const T*>(op_data_storage.data());
   }
   alignas(16) std::array<unsigned char, kOpDataBytes> op_data_storage{};
+
+  // Per-node parameters too large for op_data (per-channel multipliers,
+  // lookup tables, repacked weights), sized by Prepare and only read by Eval.
+  std::vector<int32_t> params_i32;
+  std::vector<float> params_f32;
+  std::vector<int8_t> params_i8;
+  std::vector<int16_t> params_i16;
 };
 
 // Interpreter-wide knobs kernels read in Prepare.
@@ -125,6 +142,32 @@ Status ExpectRank(const KernelTensor& t, int rank, const char* role);
 
 // Activation clamp bounds of a fused activation; Unimplemented for TANH and SIGN_BIT.
 Status ActivationRange(schema::ActivationFunctionType act, float* min, float* max);
+
+// Prepare checks for quantized tensors: `t` carries exactly one scale > 0
+// (finite) and one zero point within the range of its type.
+Status ExpectPerTensorQuantized(const KernelTensor& t, const char* role);
+// `a` and `b` have the same (per-tensor) scale and zero point: ops that move
+// int8 values without rescaling (reshape, pooling, pad, concatenation).
+Status ExpectSameQuantization(const KernelTensor& a, const KernelTensor& b, const char* role_a,
+                              const char* role_b);
+// int8 FC/CONV/DEPTHWISE: multiplier input_scale · filter_scale[c] /
+// output_scale per output channel (`channels` entries; a per-tensor filter
+// repeats its one scale), as (multiplier, shift) pairs appended to
+// node.params_i32: [m_0..m_{n-1}, s_0..s_{n-1}]. Also checks the filter
+// is symmetric (zero points 0) and the bias, if any, is int32 with scale
+// input_scale · filter_scale (within 1e-6 relative, as TFLite warns).
+Status ComputeChannelMultipliers(const KernelTensor& input, const KernelTensor& filter,
+                                 const KernelTensor* bias, const KernelTensor& output, int channels,
+                                 Node& node);
+
+// Shared checks of a rank-4 NHWC conv-like op: the padding of one spatial dim
+// (TFLite's ComputePaddingHeightWidth). out_size is computed from padding.
+struct SpatialPadding {
+  int out_size = 0;
+  int pad_before = 0;  // rows/cols of implicit zeros before the input
+};
+Status ComputeSpatialPadding(schema::Padding padding, int in_size, int filter_size, int stride,
+                             int dilation, const char* what, SpatialPadding* out);
 
 }  // namespace edgepipe::lite
 

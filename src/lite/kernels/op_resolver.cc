@@ -37,8 +37,26 @@ std::string OpResolver::SupportedOpsString() const {
 const OpResolver& BuiltinOpResolver() {
   static const OpResolver* resolver = [] {
     auto* r = new OpResolver();
-    for (const OpRegistration* reg :
-         {RegisterFullyConnected(), RegisterReshape(), RegisterSoftmax()}) {
+    for (const OpRegistration* reg : {RegisterFullyConnected(),
+                                      RegisterReshape(),
+                                      RegisterSoftmax(),
+                                      RegisterConv2D(),
+                                      RegisterDepthwiseConv2D(),
+                                      RegisterMaxPool2D(),
+                                      RegisterAveragePool2D(),
+                                      RegisterMean(),
+                                      RegisterRelu(),
+                                      RegisterRelu6(),
+                                      RegisterLogistic(),
+                                      RegisterTanh(),
+                                      RegisterHardSwish(),
+                                      RegisterAdd(),
+                                      RegisterSub(),
+                                      RegisterMul(),
+                                      RegisterConcatenation(),
+                                      RegisterPad(),
+                                      RegisterQuantize(),
+                                      RegisterDequantize()}) {
       // A duplicate here is a programming error in this list, caught by
       // lite_test (OpResolverTest) before it can ship.
       if (!r->Add(reg).ok()) std::abort();

@@ -36,6 +36,23 @@ const OpResolver& BuiltinOpResolver();
 const OpRegistration* RegisterFullyConnected();
 const OpRegistration* RegisterReshape();
 const OpRegistration* RegisterSoftmax();
+const OpRegistration* RegisterConv2D();
+const OpRegistration* RegisterDepthwiseConv2D();
+const OpRegistration* RegisterMaxPool2D();
+const OpRegistration* RegisterAveragePool2D();
+const OpRegistration* RegisterMean();
+const OpRegistration* RegisterRelu();
+const OpRegistration* RegisterRelu6();
+const OpRegistration* RegisterLogistic();
+const OpRegistration* RegisterTanh();
+const OpRegistration* RegisterHardSwish();
+const OpRegistration* RegisterAdd();
+const OpRegistration* RegisterSub();
+const OpRegistration* RegisterMul();
+const OpRegistration* RegisterConcatenation();
+const OpRegistration* RegisterPad();
+const OpRegistration* RegisterQuantize();
+const OpRegistration* RegisterDequantize();
 
 }  // namespace edgepipe::lite
 

@@ -19,6 +19,10 @@ Status Prepare(KernelContext& ctx, Node& node) {
                                    TensorTypeName(output.type) + " but input '" + input.name +
                                    "' is " + TensorTypeName(input.type));
   }
+  if (input.is_quantized() || output.is_quantized()) {
+    // Moving int8 values unchanged is only right when the scales agree.
+    RETURN_IF_ERROR(ExpectSameQuantization(input, output, "input", "output"));
+  }
   std::vector<int32_t> shape;
   if (ctx.has_input(node, 1)) {
     const KernelTensor& spec = ctx.input(node, 1);

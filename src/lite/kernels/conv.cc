@@ -1,0 +1,211 @@
+// CONV_2D (NHWC): inputs 0 input [N, H, W, IC], 1 filter [OC, KH, KW, IC],
+// 2 bias [OC] (optional). Output [N, OH, OW, OC].
+// Modes: float32; int8 (per-channel or per-tensor symmetric filter, int32
+// bias, TFLite's requantization); hybrid (float input/output, int8 filter:
+// each image quantized at run time — asymmetric for per-channel filters,
+// symmetric for per-tensor ones, as TFLite's EvalHybridPerChannel/EvalHybrid).
+// float32 and int8 run as im2col + GEMM (oneDNN sgemm / the exact int8 GEMM).
+#include "src/lite/kernels/reference/conv.h"
+
+#include <string>
+
+#include "src/lite/kernels/conv_common.h"
+#include "src/lite/kernels/kernel.h"
+#include "src/lite/kernels/op_resolver.h"
+#include "src/lite/kernels/optimized/fully_connected_dnnl.h"
+#include "src/lite/kernels/optimized/im2col.h"
+#include "src/lite/kernels/optimized/int8_gemm.h"
+#include "src/lite/quantization_util.h"
+#include "src/lite/schema_util.h"
+
+namespace edgepipe::lite {
+namespace {
+
+enum class Mode : int32_t { kFloat, kInt8, kHybrid };
+
+struct ConvData {
+  reference::ConvGeometry g;
+  Mode mode;
+  float act_min, act_max;
+  int32_t q_act_min, q_act_max;
+  int32_t input_offset, output_offset;
+  bool pointwise;
+  bool per_channel;
+  bool use_reference;
+};
+
+Status Prepare(KernelContext& ctx, Node& node) {
+  const KernelTensor& input = ctx.input(node, 0);
+  const KernelTensor& filter = ctx.input(node, 1);
+  const KernelTensor& output = ctx.output(node, 0);
+  const KernelTensor* bias = ctx.has_input(node, 2) ? &ctx.input(node, 2) : nullptr;
+  auto& d = node.op_data<ConvData>();
+  d = {};
+  if (input.type == schema::TensorType_FLOAT32 && filter.type == schema::TensorType_FLOAT32) {
+    d.mode = Mode::kFloat;
+  } else if (input.type == schema::TensorType_INT8 && filter.type == schema::TensorType_INT8) {
+    d.mode = Mode::kInt8;
+  } else if (input.type == schema::TensorType_FLOAT32 && filter.type == schema::TensorType_INT8) {
+    d.mode = Mode::kHybrid;
+  } else {
+    return Status::InvalidArgument(
+        "input '" + input.name + "' is " + TensorTypeName(input.type) + " and filter '" +
+        filter.name + "' is " + TensorTypeName(filter.type) +
+        "; supported: float32/float32, int8/int8, float32/int8 (hybrid)");
+  }
+  RETURN_IF_ERROR(ExpectType(output, input.type, "output"));
+  RETURN_IF_ERROR(ExpectRank(filter, 4, "filter"));
+  RETURN_IF_ERROR(ExpectRank(input, 4, "input"));
+  if (filter.dims[3] != input.dims[3]) {
+    return Status::InvalidArgument("filter '" + filter.name + "' has shape " +
+                                   DimsToString(filter.dims) + ", expected in_channels " +
+                                   std::to_string(input.dims[3]) + " (input " +
+                                   DimsToString(input.dims) + ")");
+  }
+  const auto* opts = node.op->builtin_options_as_Conv2DOptions();
+  if (opts == nullptr) return Status::InvalidArgument("missing Conv2DOptions");
+  RETURN_IF_ERROR(FillConvGeometry(input, filter.dims[1], filter.dims[2], opts->stride_h(),
+                                   opts->stride_w(), opts->dilation_h_factor(),
+                                   opts->dilation_w_factor(), opts->padding(), &d.g));
+  d.g.out_c = filter.dims[0];
+  if (d.g.out_c <= 0) return Status::InvalidArgument("filter has no output channels");
+  RETURN_IF_ERROR(ActivationRange(opts->fused_activation_function(), &d.act_min, &d.act_max));
+  if (bias != nullptr && d.mode != Mode::kInt8) {
+    RETURN_IF_ERROR(ExpectType(*bias, schema::TensorType_FLOAT32, "bias"));
+    if (bias->num_elements() != d.g.out_c) {
+      return Status::InvalidArgument("bias '" + bias->name + "' has shape " +
+                                     DimsToString(bias->dims) + ", expected [" +
+                                     std::to_string(d.g.out_c) + "]");
+    }
+  }
+  d.pointwise = optimized::IsPointwise(d.g);
+  d.use_reference = ctx.options().dnnl_min_batch <= 0;
+  const int64_t pixels = static_cast<int64_t>(d.g.out_h) * d.g.out_w;
+  const int64_t k = static_cast<int64_t>(d.g.filter_h) * d.g.filter_w * d.g.in_c;
+  if (d.mode == Mode::kInt8) {
+    RETURN_IF_ERROR(ComputeChannelMultipliers(input, filter, bias, output, d.g.out_c, node));
+    d.per_channel = filter.scales.size() > 1;
+    d.input_offset = -input.zero_point();
+    d.output_offset = output.zero_point();
+    RETURN_IF_ERROR(QuantizedActivationRange(opts->fused_activation_function(), output.type,
+                                             output.scale(), output.zero_point(), &d.q_act_min,
+                                             &d.q_act_max));
+    RETURN_IF_ERROR(
+        optimized::PackInt8Weights(filter.data_as<const int8_t>(), d.g.out_c, k, &node.params_i16));
+    if (!d.pointwise) RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(pixels * k)));
+  } else if (d.mode == Mode::kFloat) {
+    if (!d.pointwise) {
+      RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(pixels * k) * sizeof(float)));
+    }
+  } else {
+    const size_t n_scales = filter.scales.size();
+    if (n_scales != 1 && n_scales != static_cast<size_t>(d.g.out_c)) {
+      return Status::InvalidArgument("filter '" + filter.name + "' (int8, hybrid) has " +
+                                     std::to_string(n_scales) + " scales, expected 1 or " +
+                                     std::to_string(d.g.out_c));
+    }
+    for (size_t i = 0; i < n_scales; ++i) {
+      if (!(filter.scales[i] > 0.0f) || filter.zero_points[i] != 0) {
+        return Status::InvalidArgument("filter '" + filter.name +
+                                       "' needs scales > 0 and zero points 0 (symmetric)");
+      }
+    }
+    d.per_channel = n_scales > 1;
+    node.params_f32.assign(static_cast<size_t>(d.g.out_c), filter.scales[0]);
+    if (d.per_channel) node.params_f32.assign(filter.scales.begin(), filter.scales.end());
+    RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(input.num_elements())));
+    RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(d.g.batch) * sizeof(float)));
+    RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(d.g.batch) * sizeof(int32_t)));
+  }
+  return ctx.SetOutputDims(node, 0, {d.g.batch, d.g.out_h, d.g.out_w, d.g.out_c});
+}
+
+Status Eval(KernelContext& ctx, const Node& node) {
+  const auto& d = node.op_data<ConvData>();
+  const reference::ConvGeometry& g = d.g;
+  const KernelTensor& input = ctx.input(node, 0);
+  const KernelTensor& filter = ctx.input(node, 1);
+  const bool has_bias = ctx.has_input(node, 2);
+  KernelTensor& output = ctx.output(node, 0);
+  const int64_t pixels = static_cast<int64_t>(g.out_h) * g.out_w;
+  const int64_t k = static_cast<int64_t>(g.filter_h) * g.filter_w * g.in_c;
+  const int64_t in_image = static_cast<int64_t>(g.in_h) * g.in_w * g.in_c;
+  switch (d.mode) {
+    case Mode::kFloat: {
+      const float* bias = has_bias ? ctx.input(node, 2).data_as<const float>() : nullptr;
+      if (d.use_reference) {
+        reference::ConvFloat(output.data_as<float>(), input.data_as<const float>(),
+                             filter.data_as<const float>(), bias, g, d.act_min, d.act_max);
+        return Status::OK();
+      }
+      for (int b = 0; b < g.batch; ++b) {
+        const float* cols = input.data_as<const float>() + b * in_image;
+        if (!d.pointwise) {
+          auto* scratch = static_cast<float*>(ctx.scratch(node.scratch[0]));
+          optimized::Im2Col(scratch, input.data_as<const float>(), g, b, 0.0f);
+          cols = scratch;
+        }
+        RETURN_IF_ERROR(optimized::FullyConnectedFloatDnnl(
+            output.data_as<float>() + b * pixels * g.out_c, cols, filter.data_as<const float>(),
+            bias, pixels, k, g.out_c, d.act_min, d.act_max));
+      }
+      return Status::OK();
+    }
+    case Mode::kInt8: {
+      const int32_t* bias = has_bias ? ctx.input(node, 2).data_as<const int32_t>() : nullptr;
+      const int32_t* mult = node.params_i32.data();
+      const int32_t* shift = mult + g.out_c;
+      const optimized::Int8GemmRequantParams p{d.input_offset, d.output_offset, mult,       shift,
+                                               d.per_channel,  d.q_act_min,     d.q_act_max};
+      for (int b = 0; b < g.batch; ++b) {
+        const int8_t* cols = input.data_as<const int8_t>() + b * in_image;
+        if (!d.pointwise) {
+          auto* scratch = static_cast<int8_t*>(ctx.scratch(node.scratch[0]));
+          optimized::Im2Col(scratch, input.data_as<const int8_t>(), g, b,
+                            static_cast<int8_t>(-d.input_offset));
+          cols = scratch;
+        }
+        optimized::FullyConnectedInt8Packed(output.data_as<int8_t>() + b * pixels * g.out_c, cols,
+                                            node.params_i16.data(), bias, pixels, k, g.out_c, p);
+      }
+      return Status::OK();
+    }
+    case Mode::kHybrid: {
+      auto* in_q = static_cast<int8_t*>(ctx.scratch(node.scratch[0]));
+      auto* scales = static_cast<float*>(ctx.scratch(node.scratch[1]));
+      auto* offsets = static_cast<int32_t*>(ctx.scratch(node.scratch[2]));
+      const float* in = input.data_as<const float>();
+      for (int b = 0; b < g.batch; ++b) {
+        if (d.per_channel) {
+          AsymmetricQuantizeFloats(in_q + b * in_image, in + b * in_image, in_image, &scales[b],
+                                   &offsets[b]);
+        } else {
+          SymmetricQuantizeFloats(in_q + b * in_image, in + b * in_image, in_image, &scales[b]);
+          offsets[b] = 0;
+        }
+      }
+      const float* bias = has_bias ? ctx.input(node, 2).data_as<const float>() : nullptr;
+      const reference::HybridConvParams p{scales, offsets, node.params_f32.data(), d.act_min,
+                                          d.act_max};
+      reference::ConvHybrid(output.data_as<float>(), in_q, filter.data_as<const int8_t>(), bias, g,
+                            p);
+      return Status::OK();
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+const OpRegistration* RegisterConv2D() {
+  static const OpRegistration reg{schema::BuiltinOperator_CONV_2D,
+                                  "CONV_2D",
+                                  /*min_inputs=*/2,
+                                  /*max_inputs=*/3,
+                                  /*num_outputs=*/1,
+                                  Prepare,
+                                  Eval};
+  return &reg;
+}
+
+}  // namespace edgepipe::lite

@@ -1,0 +1,176 @@
+// DEPTHWISE_CONV_2D (NHWC): inputs 0 input [N, H, W, IC], 1 filter
+// [1, KH, KW, OC] with OC = IC · depth_multiplier, 2 bias [OC] (optional).
+// Output [N, OH, OW, OC]. Modes as CONV_2D: float32, int8 (per-channel
+// requantization), hybrid (per-image asymmetric input quantization, as
+// TFLite's EvalHybridPerChannel). depth_multiplier 1 (the MobileNet case)
+// runs the channel-vectorised loops in optimized/depthwise.cc.
+#include <string>
+
+#include "src/lite/kernels/conv_common.h"
+#include "src/lite/kernels/kernel.h"
+#include "src/lite/kernels/op_resolver.h"
+#include "src/lite/kernels/optimized/depthwise.h"
+#include "src/lite/kernels/reference/conv.h"
+#include "src/lite/quantization_util.h"
+#include "src/lite/schema_util.h"
+
+namespace edgepipe::lite {
+namespace {
+
+enum class Mode : int32_t { kFloat, kInt8, kHybrid };
+
+struct DepthwiseData {
+  reference::ConvGeometry g;
+  Mode mode;
+  float act_min, act_max;
+  int32_t q_act_min, q_act_max;
+  int32_t input_offset, output_offset;
+  bool fast;
+};
+
+Status Prepare(KernelContext& ctx, Node& node) {
+  const KernelTensor& input = ctx.input(node, 0);
+  const KernelTensor& filter = ctx.input(node, 1);
+  const KernelTensor& output = ctx.output(node, 0);
+  const KernelTensor* bias = ctx.has_input(node, 2) ? &ctx.input(node, 2) : nullptr;
+  auto& d = node.op_data<DepthwiseData>();
+  d = {};
+  if (input.type == schema::TensorType_FLOAT32 && filter.type == schema::TensorType_FLOAT32) {
+    d.mode = Mode::kFloat;
+  } else if (input.type == schema::TensorType_INT8 && filter.type == schema::TensorType_INT8) {
+    d.mode = Mode::kInt8;
+  } else if (input.type == schema::TensorType_FLOAT32 && filter.type == schema::TensorType_INT8) {
+    d.mode = Mode::kHybrid;
+  } else {
+    return Status::InvalidArgument(
+        "input '" + input.name + "' is " + TensorTypeName(input.type) + " and filter '" +
+        filter.name + "' is " + TensorTypeName(filter.type) +
+        "; supported: float32/float32, int8/int8, float32/int8 (hybrid)");
+  }
+  RETURN_IF_ERROR(ExpectType(output, input.type, "output"));
+  RETURN_IF_ERROR(ExpectRank(filter, 4, "filter"));
+  RETURN_IF_ERROR(ExpectRank(input, 4, "input"));
+  const int in_c = input.dims[3];
+  const int out_c = filter.dims[3];
+  if (filter.dims[0] != 1 || in_c <= 0 || out_c % in_c != 0) {
+    return Status::InvalidArgument(
+        "filter '" + filter.name + "' has shape " + DimsToString(filter.dims) +
+        ", expected [1, KH, KW, a multiple of the " + std::to_string(in_c) + " input channels]");
+  }
+  const auto* opts = node.op->builtin_options_as_DepthwiseConv2DOptions();
+  if (opts == nullptr) return Status::InvalidArgument("missing DepthwiseConv2DOptions");
+  RETURN_IF_ERROR(FillConvGeometry(input, filter.dims[1], filter.dims[2], opts->stride_h(),
+                                   opts->stride_w(), opts->dilation_h_factor(),
+                                   opts->dilation_w_factor(), opts->padding(), &d.g));
+  d.g.out_c = out_c;
+  d.g.depth_multiplier = out_c / in_c;
+  RETURN_IF_ERROR(ActivationRange(opts->fused_activation_function(), &d.act_min, &d.act_max));
+  if (bias != nullptr && d.mode != Mode::kInt8) {
+    RETURN_IF_ERROR(ExpectType(*bias, schema::TensorType_FLOAT32, "bias"));
+    if (bias->num_elements() != out_c) {
+      return Status::InvalidArgument("bias '" + bias->name + "' has shape " +
+                                     DimsToString(bias->dims) + ", expected [" +
+                                     std::to_string(out_c) + "]");
+    }
+  }
+  d.fast = d.g.depth_multiplier == 1 && ctx.options().dnnl_min_batch > 0;
+  if (d.mode == Mode::kInt8) {
+    RETURN_IF_ERROR(ComputeChannelMultipliers(input, filter, bias, output, out_c, node));
+    d.input_offset = -input.zero_point();
+    d.output_offset = output.zero_point();
+    RETURN_IF_ERROR(QuantizedActivationRange(opts->fused_activation_function(), output.type,
+                                             output.scale(), output.zero_point(), &d.q_act_min,
+                                             &d.q_act_max));
+    if (d.fast) RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(out_c) * 4));
+  } else if (d.mode == Mode::kHybrid) {
+    const size_t n_scales = filter.scales.size();
+    if (n_scales != 1 && n_scales != static_cast<size_t>(out_c)) {
+      return Status::InvalidArgument("filter '" + filter.name + "' (int8, hybrid) has " +
+                                     std::to_string(n_scales) + " scales, expected 1 or " +
+                                     std::to_string(out_c));
+    }
+    for (size_t i = 0; i < n_scales; ++i) {
+      if (!(filter.scales[i] > 0.0f) || filter.zero_points[i] != 0) {
+        return Status::InvalidArgument("filter '" + filter.name +
+                                       "' needs scales > 0 and zero points 0 (symmetric)");
+      }
+    }
+    node.params_f32.assign(static_cast<size_t>(out_c), filter.scales[0]);
+    if (n_scales > 1) node.params_f32.assign(filter.scales.begin(), filter.scales.end());
+    RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(input.num_elements())));
+    RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(d.g.batch) * sizeof(float)));
+    RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(d.g.batch) * sizeof(int32_t)));
+  }
+  return ctx.SetOutputDims(node, 0, {d.g.batch, d.g.out_h, d.g.out_w, d.g.out_c});
+}
+
+Status Eval(KernelContext& ctx, const Node& node) {
+  const auto& d = node.op_data<DepthwiseData>();
+  const reference::ConvGeometry& g = d.g;
+  const KernelTensor& input = ctx.input(node, 0);
+  const KernelTensor& filter = ctx.input(node, 1);
+  const bool has_bias = ctx.has_input(node, 2);
+  KernelTensor& output = ctx.output(node, 0);
+  switch (d.mode) {
+    case Mode::kFloat: {
+      const float* bias = has_bias ? ctx.input(node, 2).data_as<const float>() : nullptr;
+      if (d.fast) {
+        optimized::DepthwiseConvFloatM1(output.data_as<float>(), input.data_as<const float>(),
+                                        filter.data_as<const float>(), bias, g, d.act_min,
+                                        d.act_max);
+      } else {
+        reference::DepthwiseConvFloat(output.data_as<float>(), input.data_as<const float>(),
+                                      filter.data_as<const float>(), bias, g, d.act_min, d.act_max);
+      }
+      return Status::OK();
+    }
+    case Mode::kInt8: {
+      const int32_t* bias = has_bias ? ctx.input(node, 2).data_as<const int32_t>() : nullptr;
+      const reference::Int8ConvParams p{
+          d.input_offset, d.output_offset, node.params_i32.data(), node.params_i32.data() + g.out_c,
+          d.q_act_min,    d.q_act_max};
+      if (d.fast) {
+        optimized::DepthwiseConvInt8M1(output.data_as<int8_t>(), input.data_as<const int8_t>(),
+                                       filter.data_as<const int8_t>(), bias, g, p,
+                                       static_cast<int32_t*>(ctx.scratch(node.scratch[0])));
+      } else {
+        reference::DepthwiseConvInt8(output.data_as<int8_t>(), input.data_as<const int8_t>(),
+                                     filter.data_as<const int8_t>(), bias, g, p);
+      }
+      return Status::OK();
+    }
+    case Mode::kHybrid: {
+      auto* in_q = static_cast<int8_t*>(ctx.scratch(node.scratch[0]));
+      auto* scales = static_cast<float*>(ctx.scratch(node.scratch[1]));
+      auto* offsets = static_cast<int32_t*>(ctx.scratch(node.scratch[2]));
+      const int64_t in_image = static_cast<int64_t>(g.in_h) * g.in_w * g.in_c;
+      const float* in = input.data_as<const float>();
+      for (int b = 0; b < g.batch; ++b) {
+        AsymmetricQuantizeFloats(in_q + b * in_image, in + b * in_image, in_image, &scales[b],
+                                 &offsets[b]);
+      }
+      const float* bias = has_bias ? ctx.input(node, 2).data_as<const float>() : nullptr;
+      const reference::HybridConvParams p{scales, offsets, node.params_f32.data(), d.act_min,
+                                          d.act_max};
+      reference::DepthwiseConvHybrid(output.data_as<float>(), in_q, filter.data_as<const int8_t>(),
+                                     bias, g, p);
+      return Status::OK();
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+const OpRegistration* RegisterDepthwiseConv2D() {
+  static const OpRegistration reg{schema::BuiltinOperator_DEPTHWISE_CONV_2D,
+                                  "DEPTHWISE_CONV_2D",
+                                  /*min_inputs=*/2,
+                                  /*max_inputs=*/3,
+                                  /*num_outputs=*/1,
+                                  Prepare,
+                                  Eval};
+  return &reg;
+}
+
+}  // namespace edgepipe::lite

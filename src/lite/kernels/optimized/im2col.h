@@ -1,0 +1,25 @@
+// im2col for NHWC convolutions: turns CONV_2D into one GEMM per image
+// (rows = output pixels, cols = filter_h·filter_w·in_c in the filter's
+// [out_c, h, w, in_c] order). Window points in the padding get `pad`
+// (0.0f for float; the input zero point for int8, which contributes
+// w·(zp - zp) = 0, exactly TFLite's "skip outside the image").
+// No allocation; thread-compatible.
+#ifndef EDGEPIPE_LITE_KERNELS_OPTIMIZED_IM2COL_H_
+#define EDGEPIPE_LITE_KERNELS_OPTIMIZED_IM2COL_H_
+
+#include <cstdint>
+
+#include "src/lite/kernels/reference/conv.h"
+
+namespace edgepipe::lite::optimized {
+
+// cols: (out_h·out_w, filter_h·filter_w·in_c) for image `b` of `in`.
+template <typename T>
+void Im2Col(T* cols, const T* in, const reference::ConvGeometry& g, int b, T pad);
+
+// True when the input already is the column matrix (1x1, stride 1, no pad).
+bool IsPointwise(const reference::ConvGeometry& g);
+
+}  // namespace edgepipe::lite::optimized
+
+#endif  // EDGEPIPE_LITE_KERNELS_OPTIMIZED_IM2COL_H_

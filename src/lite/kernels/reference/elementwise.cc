@@ -1,0 +1,177 @@
+#include "src/lite/kernels/reference/elementwise.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "src/lite/quantization_util.h"
+
+namespace edgepipe::lite::reference {
+namespace {
+
+// Calls f(out_index, a_index, b_index) for every output element.
+template <typename F>
+void ForEachBroadcast(const BroadcastShape& s, F&& f) {
+  if (s.same_shape) {
+    for (int64_t i = 0; i < s.num_elements; ++i) f(i, i, i);
+    return;
+  }
+  const auto& d = s.out_dims;
+  int64_t o = 0;
+  for (int32_t i0 = 0; i0 < d[0]; ++i0)
+    for (int32_t i1 = 0; i1 < d[1]; ++i1)
+      for (int32_t i2 = 0; i2 < d[2]; ++i2)
+        for (int32_t i3 = 0; i3 < d[3]; ++i3)
+          for (int32_t i4 = 0; i4 < d[4]; ++i4) {
+            const int64_t a_base = i0 * s.a_strides[0] + i1 * s.a_strides[1] + i2 * s.a_strides[2] +
+                                   i3 * s.a_strides[3] + i4 * s.a_strides[4];
+            const int64_t b_base = i0 * s.b_strides[0] + i1 * s.b_strides[1] + i2 * s.b_strides[2] +
+                                   i3 * s.b_strides[3] + i4 * s.b_strides[4];
+            for (int32_t i5 = 0; i5 < d[5]; ++i5, ++o) {
+              f(o, a_base + i5 * s.a_strides[5], b_base + i5 * s.b_strides[5]);
+            }
+          }
+}
+
+int8_t ClampInt8(int32_t v, int32_t lo, int32_t hi) {
+  return static_cast<int8_t>(std::min(std::max(v, lo), hi));
+}
+
+}  // namespace
+
+void BinaryFloat(BinaryOp op, float* out, const float* a, const float* b, const BroadcastShape& s,
+                 float act_min, float act_max) {
+  ForEachBroadcast(s, [&](int64_t o, int64_t ia, int64_t ib) {
+    float v;
+    switch (op) {
+      case BinaryOp::kAdd:
+        v = a[ia] + b[ib];
+        break;
+      case BinaryOp::kSub:
+        v = a[ia] - b[ib];
+        break;
+      default:
+        v = a[ia] * b[ib];
+        break;
+    }
+    out[o] = std::min(std::max(v, act_min), act_max);
+  });
+}
+
+void AddSubInt8(bool subtract, int8_t* out, const int8_t* a, const int8_t* b,
+                const BroadcastShape& s, const AddInt8Params& p) {
+  ForEachBroadcast(s, [&](int64_t o, int64_t ia, int64_t ib) {
+    const int32_t av = (p.a_offset + a[ia]) * (1 << p.left_shift);
+    const int32_t bv = (p.b_offset + b[ib]) * (1 << p.left_shift);
+    const int32_t sa =
+        MultiplyByQuantizedMultiplierSmallerThanOneExp(av, p.a_multiplier, p.a_shift);
+    const int32_t sb =
+        MultiplyByQuantizedMultiplierSmallerThanOneExp(bv, p.b_multiplier, p.b_shift);
+    const int32_t raw = subtract ? sa - sb : sa + sb;
+    const int32_t v =
+        MultiplyByQuantizedMultiplierSmallerThanOneExp(raw, p.output_multiplier, p.output_shift) +
+        p.output_offset;
+    out[o] = ClampInt8(v, p.act_min, p.act_max);
+  });
+}
+
+void MulInt8(int8_t* out, const int8_t* a, const int8_t* b, const BroadcastShape& s,
+             const MulInt8Params& p) {
+  ForEachBroadcast(s, [&](int64_t o, int64_t ia, int64_t ib) {
+    const int32_t prod = (p.a_offset + a[ia]) * (p.b_offset + b[ib]);
+    const int32_t v =
+        MultiplyByQuantizedMultiplier(prod, p.output_multiplier, p.output_shift) + p.output_offset;
+    out[o] = ClampInt8(v, p.act_min, p.act_max);
+  });
+}
+
+void ClampFloat(float* out, const float* in, int64_t n, float lo, float hi) {
+  for (int64_t i = 0; i < n; ++i) out[i] = std::min(std::max(in[i], lo), hi);
+}
+
+float LogisticOfFloat(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+float TanhOfFloat(float x) { return std::tanh(x); }
+
+void LogisticFloat(float* out, const float* in, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = LogisticOfFloat(in[i]);
+}
+void TanhFloat(float* out, const float* in, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = TanhOfFloat(in[i]);
+}
+void HardSwishFloat(float* out, const float* in, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float x = in[i];
+    out[i] = x * std::min(6.0f, std::max(0.0f, x + 3.0f)) / 6.0f;
+  }
+}
+
+void LookupInt8(int8_t* out, const int8_t* in, int64_t n, const int8_t* table) {
+  for (int64_t i = 0; i < n; ++i) out[i] = table[in[i] + 128];
+}
+
+void PopulateInt8Table(int8_t* table, float input_scale, int32_t input_zp, float output_scale,
+                       int32_t output_zp, float (*f)(float)) {
+  const float inverse_scale = 1.0f / output_scale;
+  for (int32_t q = -128; q <= 127; ++q) {
+    const float x = input_scale * static_cast<float>(q - input_zp);
+    const float rescaled = RoundHalfAway(f(x) * inverse_scale);
+    const auto v = static_cast<int32_t>(rescaled + static_cast<float>(output_zp));
+    table[q + 128] = ClampInt8(v, -128, 127);
+  }
+}
+
+void ReluInt8(int8_t* out, const int8_t* in, int64_t n, int32_t input_zp, int32_t output_zp,
+              int32_t multiplier, int shift, int32_t act_min, int32_t act_max) {
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t v =
+        output_zp + MultiplyByQuantizedMultiplier(in[i] - input_zp, multiplier, shift);
+    out[i] = ClampInt8(v, act_min, act_max);
+  }
+}
+
+namespace {
+
+int16_t SaturatingLeftShift16(int16_t value, int amount) {
+  int64_t r = static_cast<int64_t>(value) * (int64_t{1} << amount);
+  r = std::min<int64_t>(r, std::numeric_limits<int16_t>::max());
+  r = std::max<int64_t>(r, std::numeric_limits<int16_t>::min());
+  return static_cast<int16_t>(r);
+}
+
+// ARM SQDMULH: doubling high half, rounding toward zero (HARD_SWISH cancels
+// the bias of the rounding multiply with it).
+int16_t SaturatingDoublingHighMul16(int16_t a, int16_t b) {
+  if (a == b && a == std::numeric_limits<int16_t>::min()) {
+    return std::numeric_limits<int16_t>::max();
+  }
+  const int32_t ab = static_cast<int32_t>(a) * b;
+  return static_cast<int16_t>(ab / (1 << 15));
+}
+
+}  // namespace
+
+void HardSwishInt8(int8_t* out, const int8_t* in, int64_t n, const HardSwishInt8Params& p) {
+  for (int64_t i = 0; i < n; ++i) {
+    const auto x = static_cast<int16_t>(in[i] - p.input_zero_point);
+    const auto hires = static_cast<int16_t>(x * (1 << 7));
+    const int16_t preshift_out =
+        SaturatingRoundingDoublingHighMul16(hires, p.output_multiplier_fixedpoint_int16);
+    int16_t reluish = hires;
+    if (p.reluish_multiplier_exponent > 0) {
+      reluish = SaturatingLeftShift16(reluish, p.reluish_multiplier_exponent - 1);
+    }
+    reluish = SaturatingRoundingDoublingHighMul16(reluish, p.reluish_multiplier_fixedpoint_int16);
+    if (p.reluish_multiplier_exponent > 0) reluish = SaturatingLeftShift16(reluish, 1);
+    if (p.reluish_multiplier_exponent < 0) {
+      reluish = RoundingDivideByPOT16(reluish, -p.reluish_multiplier_exponent);
+    }
+    // [-1, 1] -> [0, 1] in Q15.
+    reluish = static_cast<int16_t>((static_cast<int32_t>(reluish) + (1 << 15)) >> 1);
+    const int16_t pre = SaturatingDoublingHighMul16(reluish, preshift_out);
+    int32_t v = RoundingDivideByPOT16(pre, -p.output_multiplier_exponent);
+    v += p.output_zero_point;
+    out[i] = ClampInt8(v, -128, 127);
+  }
+}
+
+}  // namespace edgepipe::lite::reference

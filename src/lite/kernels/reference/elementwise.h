@@ -1,0 +1,82 @@
+// Reference elementwise math: ADD/SUB/MUL with NumPy broadcasting (float and
+// TFLite's int8 fixed-point schemes), activations (RELU, RELU6, LOGISTIC,
+// TANH, HARD_SWISH) and 256-entry int8 lookup tables. Plain loops; no
+// interpreter types, no allocation.
+#ifndef EDGEPIPE_LITE_KERNELS_REFERENCE_ELEMENTWISE_H_
+#define EDGEPIPE_LITE_KERNELS_REFERENCE_ELEMENTWISE_H_
+
+#include <array>
+#include <cstdint>
+
+namespace edgepipe::lite::reference {
+
+// Broadcast of two inputs to one output, all padded on the left to
+// kMaxBroadcastRank dims; a stride of 0 repeats an input along that dim.
+inline constexpr int kMaxBroadcastRank = 6;
+struct BroadcastShape {
+  std::array<int32_t, kMaxBroadcastRank> out_dims{};
+  std::array<int64_t, kMaxBroadcastRank> a_strides{};
+  std::array<int64_t, kMaxBroadcastRank> b_strides{};
+  bool same_shape = false;  // no broadcasting: flat loop over num_elements
+  int64_t num_elements = 0;
+};
+
+enum class BinaryOp { kAdd, kSub, kMul };
+
+void BinaryFloat(BinaryOp op, float* out, const float* a, const float* b, const BroadcastShape& s,
+                 float act_min, float act_max);
+
+// TFLite's int8 ADD/SUB: both inputs shifted left by left_shift (20), each
+// rescaled to the common scale 2·max(scale_a, scale_b), summed (or
+// subtracted), rescaled to the output. Multipliers have shift <= 0.
+struct AddInt8Params {
+  int32_t a_offset, b_offset, output_offset;  // -zp_a, -zp_b, +zp_out
+  int left_shift;
+  int32_t a_multiplier, b_multiplier, output_multiplier;
+  int a_shift, b_shift, output_shift;
+  int32_t act_min, act_max;
+};
+void AddSubInt8(bool subtract, int8_t* out, const int8_t* a, const int8_t* b,
+                const BroadcastShape& s, const AddInt8Params& p);
+
+// TFLite's int8 MUL: (qa - zpa)(qb - zpb) · (sa·sb/so) + zp_out.
+struct MulInt8Params {
+  int32_t a_offset, b_offset, output_offset;
+  int32_t output_multiplier;
+  int output_shift;
+  int32_t act_min, act_max;
+};
+void MulInt8(int8_t* out, const int8_t* a, const int8_t* b, const BroadcastShape& s,
+             const MulInt8Params& p);
+
+void ClampFloat(float* out, const float* in, int64_t n, float lo, float hi);
+void LogisticFloat(float* out, const float* in, int64_t n);
+void TanhFloat(float* out, const float* in, int64_t n);
+void HardSwishFloat(float* out, const float* in, int64_t n);
+
+// out[i] = table[in[i] + 128].
+void LookupInt8(int8_t* out, const int8_t* in, int64_t n, const int8_t* table);
+// Fills table (256 entries, index q + 128) with TFLite's LUT of f: dequantize,
+// f in float, round(f / output_scale) + output_zp, clamp to int8.
+void PopulateInt8Table(int8_t* table, float input_scale, int32_t input_zp, float output_scale,
+                       int32_t output_zp, float (*f)(float));
+float LogisticOfFloat(float x);
+float TanhOfFloat(float x);
+
+// TFLite's int8 RELU/RELU6: requantize (q - zp_in) by in/out scales, clamp.
+void ReluInt8(int8_t* out, const int8_t* in, int64_t n, int32_t input_zp, int32_t output_zp,
+              int32_t multiplier, int shift, int32_t act_min, int32_t act_max);
+
+// TFLite's int8 HARD_SWISH (16-bit fixed point, reference_ops::HardSwish).
+struct HardSwishInt8Params {
+  int16_t input_zero_point, output_zero_point;
+  int16_t reluish_multiplier_fixedpoint_int16;
+  int reluish_multiplier_exponent;
+  int16_t output_multiplier_fixedpoint_int16;
+  int output_multiplier_exponent;
+};
+void HardSwishInt8(int8_t* out, const int8_t* in, int64_t n, const HardSwishInt8Params& p);
+
+}  // namespace edgepipe::lite::reference
+
+#endif  // EDGEPIPE_LITE_KERNELS_REFERENCE_ELEMENTWISE_H_

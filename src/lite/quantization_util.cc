@@ -1,0 +1,179 @@
+#include "src/lite/quantization_util.h"
+
+#include <gemmlowp/fixedpoint/fixedpoint.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+
+namespace edgepipe::lite {
+
+void QuantizeMultiplier(double real_multiplier, int32_t* quantized_multiplier, int* shift) {
+  if (real_multiplier == 0.0) {
+    *quantized_multiplier = 0;
+    *shift = 0;
+    return;
+  }
+  const double q = std::frexp(real_multiplier, shift);  // q in [0.5, 1)
+  auto q_fixed = static_cast<int64_t>(std::round(q * static_cast<double>(int64_t{1} << 31)));
+  // Rounding can carry q up to exactly 1.0: renormalise.
+  if (q_fixed == (int64_t{1} << 31)) {
+    q_fixed /= 2;
+    ++*shift;
+  }
+  // Below 2^-32 the product would shift out entirely: TFLite flushes to zero.
+  if (*shift < -31) {
+    *shift = 0;
+    q_fixed = 0;
+  }
+  *quantized_multiplier = static_cast<int32_t>(q_fixed);
+}
+
+Status QuantizeMultiplierSmallerThanOne(double real_multiplier, int32_t* quantized_multiplier,
+                                        int* shift) {
+  if (!(real_multiplier >= 0.0 && real_multiplier < 1.0)) {
+    return Status::InvalidArgument("rescale multiplier " + std::to_string(real_multiplier) +
+                                   " is not in [0, 1)");
+  }
+  QuantizeMultiplier(real_multiplier, quantized_multiplier, shift);
+  return Status::OK();
+}
+
+int16_t DownScaleInt32ToInt16Multiplier(int32_t multiplier) {
+  constexpr int32_t kRoundingOffset = 1 << 15;
+  if (multiplier >= std::numeric_limits<int32_t>::max() - kRoundingOffset) {
+    return std::numeric_limits<int16_t>::max();
+  }
+  return static_cast<int16_t>((multiplier + kRoundingOffset) >> 16);
+}
+
+int32_t SaturatingRoundingDoublingHighMul(int32_t a, int32_t b) {
+  return gemmlowp::SaturatingRoundingDoublingHighMul(a, b);
+}
+int16_t SaturatingRoundingDoublingHighMul16(int16_t a, int16_t b) {
+  return gemmlowp::SaturatingRoundingDoublingHighMul(a, b);
+}
+int32_t RoundingDivideByPOT(int32_t x, int exponent) {
+  return gemmlowp::RoundingDivideByPOT(x, exponent);
+}
+int16_t RoundingDivideByPOT16(int16_t x, int exponent) {
+  return gemmlowp::RoundingDivideByPOT(x, exponent);
+}
+
+float RoundHalfAway(float x) { return std::round(x); }
+
+Status QuantizedActivationRange(schema::ActivationFunctionType act, schema::TensorType type,
+                                float scale, int32_t zero_point, int32_t* act_min,
+                                int32_t* act_max) {
+  int32_t qmin = 0, qmax = 0;
+  switch (type) {
+    case schema::TensorType_INT8:
+      qmin = -128;
+      qmax = 127;
+      break;
+    case schema::TensorType_UINT8:
+      qmin = 0;
+      qmax = 255;
+      break;
+    case schema::TensorType_INT16:
+      qmin = -32768;
+      qmax = 32767;
+      break;
+    default:
+      return Status::InvalidArgument("quantized activation range: type " +
+                                     std::to_string(static_cast<int>(type)) +
+                                     " is not a quantized type");
+  }
+  auto quantize = [&](float f) {
+    return zero_point + static_cast<int32_t>(RoundHalfAway(f / scale));
+  };
+  switch (act) {
+    case schema::ActivationFunctionType_NONE:
+      *act_min = qmin;
+      *act_max = qmax;
+      return Status::OK();
+    case schema::ActivationFunctionType_RELU:
+      *act_min = std::max(qmin, quantize(0.0f));
+      *act_max = qmax;
+      return Status::OK();
+    case schema::ActivationFunctionType_RELU6:
+      *act_min = std::max(qmin, quantize(0.0f));
+      *act_max = std::min(qmax, quantize(6.0f));
+      return Status::OK();
+    case schema::ActivationFunctionType_RELU_N1_TO_1:
+      *act_min = std::max(qmin, quantize(-1.0f));
+      *act_max = std::min(qmax, quantize(1.0f));
+      return Status::OK();
+    default:
+      return Status::Unimplemented("fused activation " + std::to_string(static_cast<int>(act)) +
+                                   " is not supported on quantized outputs");
+  }
+}
+
+void SymmetricQuantizeFloats(int8_t* out, const float* values, int64_t n, float* scale) {
+  constexpr int32_t kScale = 127;
+  float lo = 0.0f, hi = 0.0f;
+  if (n > 0) {
+    auto [mn, mx] = std::minmax_element(values, values + n);
+    lo = *mn;
+    hi = *mx;
+  }
+  const float range = std::max(std::abs(lo), std::abs(hi));
+  if (range == 0.0f) {
+    std::memset(out, 0, static_cast<size_t>(n));
+    *scale = 1.0f;
+    return;
+  }
+  *scale = range / kScale;
+  const float inv = kScale / range;
+  for (int64_t i = 0; i < n; ++i) {
+    const auto q = static_cast<int32_t>(RoundHalfAway(values[i] * inv));
+    out[i] = static_cast<int8_t>(std::min(kScale, std::max(-kScale, q)));
+  }
+}
+
+void AsymmetricQuantizeFloats(int8_t* out, const float* values, int64_t n, float* scale,
+                              int32_t* offset) {
+  constexpr int32_t kMin = -128, kMax = 127;
+  constexpr double kMinD = kMin, kMaxD = kMax;
+  float lo = 0.0f, hi = 0.0f;
+  if (n > 0) {
+    auto [mn, mx] = std::minmax_element(values, values + n);
+    lo = *mn;
+    hi = *mx;
+  }
+  const double rmin = std::min(0.0f, lo);
+  const double rmax = std::max(0.0f, hi);
+  if (rmin == rmax) {
+    std::memset(out, 0, static_cast<size_t>(n));
+    *scale = 1.0f;
+    *offset = 0;
+    return;
+  }
+  const double s = (rmax - rmin) / (kMaxD - kMinD);
+  const double zp_from_min = kMinD - rmin / s;
+  const double zp_from_max = kMaxD - rmax / s;
+  const double zp_from_min_error = std::abs(kMinD) + std::abs(rmin / s);
+  const double zp_from_max_error = std::abs(kMaxD) + std::abs(rmax / s);
+  const double zp = zp_from_min_error < zp_from_max_error ? zp_from_min : zp_from_max;
+  int32_t nudged;
+  if (zp <= kMinD) {
+    nudged = kMin;
+  } else if (zp >= kMaxD) {
+    nudged = kMax;
+  } else {
+    nudged = static_cast<int32_t>(std::round(zp));
+  }
+  *scale = static_cast<float>(s);
+  *offset = nudged;
+  const float inv = 1.0f / static_cast<float>(s);
+  for (int64_t i = 0; i < n; ++i) {
+    const auto q =
+        static_cast<int32_t>(RoundHalfAway(static_cast<float>(nudged) + values[i] * inv));
+    out[i] = static_cast<int8_t>(std::min(kMax, std::max(kMin, q)));
+  }
+}
+
+}  // namespace edgepipe::lite
