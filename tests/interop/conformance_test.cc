@@ -1,0 +1,511 @@
+// Conformance of edgepipe's TFLite interpreter against the real runtimes:
+// for every operator and mode, a small single-op model with seeded random
+// inputs and weights runs in our interpreter and in LiteRT.js, tfjs-tflite
+// and Arm NN (tests/support/tflite_runtimes.h), and the outputs must agree:
+//   float32  |ours - theirs| <= 1e-5·|theirs| + 1e-5;
+//   int8     within ±1 quantization step of the output. tfjs-tflite and Arm
+//            NN take the int8 model as is; LiteRT.js refuses int8 inputs,
+//            so it runs the same op wrapped as float -> QUANTIZE -> op ->
+//            DEQUANTIZE -> float (we run that wrapped model too);
+//   hybrid   float I/O with int8 weights (dynamic range): within 1% of the
+//            output's largest magnitude, since runtimes may quantize the
+//            activations differently (XNNPACK) — the reported max error
+//            is printed.
+// One parametrized test per (op, mode, runtime), so a failure names all three.
+// Arm NN 20.08 lacks some ops/modes; those cases are skipped with the reason.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <random>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "src/core/files.h"
+#include "src/lite/interpreter.h"
+#include "src/lite/testing/model_builder.h"
+#include "tests/support/tflite_runtimes.h"
+
+namespace edgepipe::testing {
+namespace {
+
+namespace schema = lite::schema;
+using lite::testing::ModelBuilder;
+using lite::testing::PerTensor;
+using lite::testing::Quant;
+
+enum class Mode { kFloat, kInt8, kHybrid };
+
+const char* ModeName(Mode m) {
+  switch (m) {
+    case Mode::kFloat:
+      return "float32";
+    case Mode::kInt8:
+      return "int8";
+    default:
+      return "hybrid";
+  }
+}
+
+struct IoDesc {
+  std::vector<int32_t> shape;
+  Quant q;  // used in int8 mode
+  float lo = -3.0f, hi = 3.0f;
+};
+
+// Adds the op's constants and the op itself reading `ins`, writing `out`.
+using AddOpFn = std::function<void(ModelBuilder&, std::mt19937&, const std::vector<int>&, int)>;
+
+struct OpDef {
+  std::vector<IoDesc> inputs;
+  IoDesc output;
+  AddOpFn add;
+};
+
+// ---- weights -------------------------------------------------------------
+
+std::vector<float> RandomFloats(size_t n, std::mt19937& rng, float lo, float hi) {
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+// Symmetric int8 weights, per channel along `axis_size` outer (axis 0) or
+// inner (last axis) channels, as the converter writes them.
+struct QuantWeights {
+  std::vector<int8_t> q;
+  std::vector<float> scales;
+};
+QuantWeights QuantizeWeights(const std::vector<float>& w, int channels, bool channel_last) {
+  QuantWeights out;
+  out.scales.assign(static_cast<size_t>(channels), 0.0f);
+  const size_t n = w.size();
+  auto channel_of = [&](size_t i) {
+    return channel_last ? static_cast<int>(i % static_cast<size_t>(channels))
+                        : static_cast<int>(i / (n / static_cast<size_t>(channels)));
+  };
+  for (size_t i = 0; i < n; ++i) {
+    auto& s = out.scales[static_cast<size_t>(channel_of(i))];
+    s = std::max(s, std::abs(w[i]));
+  }
+  for (auto& s : out.scales) s = s > 0 ? s / 127.0f : 1.0f;
+  out.q.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const float v = std::round(w[i] / out.scales[static_cast<size_t>(channel_of(i))]);
+    out.q[i] = static_cast<int8_t>(std::min(127.0f, std::max(-127.0f, v)));
+  }
+  return out;
+}
+
+Quant PerChannel(const std::vector<float>& scales, int dim) {
+  return {scales, std::vector<int64_t>(scales.size(), 0), dim};
+}
+
+// Adds float or int8 (per-channel or per-tensor) weights and bias for mode.
+// Returns {weights, bias} tensor indices.
+std::pair<int, int> AddWeightsAndBias(ModelBuilder& b, std::mt19937& rng, Mode mode,
+                                      std::vector<int32_t> w_shape, int channels, bool channel_last,
+                                      bool per_channel, float input_scale) {
+  size_t n = 1;
+  for (int32_t d : w_shape) n *= static_cast<size_t>(d);
+  const auto w = RandomFloats(n, rng, -0.5f, 0.5f);
+  const auto bias = RandomFloats(static_cast<size_t>(channels), rng, -0.3f, 0.3f);
+  const int q_dim = channel_last ? static_cast<int>(w_shape.size()) - 1 : 0;
+  if (mode == Mode::kFloat) {
+    return {b.AddConstant("weights", schema::TensorType_FLOAT32, w_shape, w),
+            b.AddConstant("bias", schema::TensorType_FLOAT32, {channels}, bias)};
+  }
+  QuantWeights qw = QuantizeWeights(w, per_channel ? channels : 1, channel_last);
+  const Quant wq = per_channel ? PerChannel(qw.scales, q_dim) : PerTensor(qw.scales[0], 0);
+  const int wi = b.AddConstant("weights", schema::TensorType_INT8, w_shape, qw.q, wq);
+  if (mode == Mode::kHybrid) {
+    return {wi, b.AddConstant("bias", schema::TensorType_FLOAT32, {channels}, bias)};
+  }
+  std::vector<int32_t> qb(static_cast<size_t>(channels));
+  std::vector<float> b_scales(static_cast<size_t>(channels));
+  for (int c = 0; c < channels; ++c) {
+    const float s = input_scale * qw.scales[per_channel ? static_cast<size_t>(c) : 0];
+    b_scales[static_cast<size_t>(c)] = s;
+    qb[static_cast<size_t>(c)] = static_cast<int32_t>(std::round(bias[static_cast<size_t>(c)] / s));
+  }
+  const Quant bq = per_channel ? PerChannel(b_scales, 0) : PerTensor(b_scales[0], 0);
+  return {wi, b.AddConstant("bias", schema::TensorType_INT32, {channels}, qb, bq)};
+}
+
+// ---- op definitions ------------------------------------------------------
+
+schema::BuiltinOptionsUnion Options(auto&& table) {
+  schema::BuiltinOptionsUnion u;
+  u.Set(std::forward<decltype(table)>(table));
+  return u;
+}
+
+OpDef MakeOp(const std::string& op, Mode mode) {
+  const Quant in_q = PerTensor(0.03f, 5);  // covers about [-3.99, 3.66]
+  OpDef d;
+  if (op == "FULLY_CONNECTED") {
+    d.inputs = {{{2, 16}, in_q}};
+    d.output = {{2, 8}, PerTensor(0.02f, -20)};
+    d.add = [mode](ModelBuilder& b, std::mt19937& rng, const std::vector<int>& in, int out) {
+      auto [w, bias] = AddWeightsAndBias(b, rng, mode, {8, 16}, 8, false, false, 0.03f);
+      schema::FullyConnectedOptionsT o;
+      o.fused_activation_function = schema::ActivationFunctionType_RELU;
+      b.AddOperator(schema::BuiltinOperator_FULLY_CONNECTED, {in[0], w, bias}, {out}, Options(o));
+    };
+  } else if (op == "CONV_2D") {
+    d.inputs = {{{1, 7, 7, 3}, in_q}};
+    d.output = {{1, 4, 4, 4}, PerTensor(0.025f, -60)};
+    d.add = [mode](ModelBuilder& b, std::mt19937& rng, const std::vector<int>& in, int out) {
+      auto [w, bias] = AddWeightsAndBias(b, rng, mode, {4, 3, 3, 3}, 4, false, true, 0.03f);
+      schema::Conv2DOptionsT o;
+      o.padding = schema::Padding_SAME;
+      o.stride_h = o.stride_w = 2;
+      o.fused_activation_function = schema::ActivationFunctionType_RELU6;
+      b.AddOperator(schema::BuiltinOperator_CONV_2D, {in[0], w, bias}, {out}, Options(o));
+    };
+  } else if (op == "DEPTHWISE_CONV_2D") {
+    d.inputs = {{{1, 6, 6, 4}, in_q}};
+    d.output = {{1, 6, 6, 4}, PerTensor(0.02f, 3)};
+    d.add = [mode](ModelBuilder& b, std::mt19937& rng, const std::vector<int>& in, int out) {
+      auto [w, bias] = AddWeightsAndBias(b, rng, mode, {1, 3, 3, 4}, 4, true, true, 0.03f);
+      schema::DepthwiseConv2DOptionsT o;
+      o.padding = schema::Padding_SAME;
+      o.stride_h = o.stride_w = 1;
+      o.depth_multiplier = 1;
+      b.AddOperator(schema::BuiltinOperator_DEPTHWISE_CONV_2D, {in[0], w, bias}, {out}, Options(o));
+    };
+  } else if (op == "MAX_POOL_2D" || op == "AVERAGE_POOL_2D") {
+    const bool max = op == "MAX_POOL_2D";
+    d.inputs = {{{1, 5, 5, 3}, in_q}};
+    d.output = {{1, 3, 3, 3}, in_q};
+    d.add = [max](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
+      schema::Pool2DOptionsT o;
+      o.padding = schema::Padding_SAME;
+      o.stride_h = o.stride_w = 2;
+      o.filter_height = o.filter_width = 3;
+      b.AddOperator(
+          max ? schema::BuiltinOperator_MAX_POOL_2D : schema::BuiltinOperator_AVERAGE_POOL_2D,
+          {in[0]}, {out}, Options(o));
+    };
+  } else if (op == "MEAN") {
+    d.inputs = {{{1, 4, 4, 5}, in_q}};
+    d.output = {{1, 1, 1, 5}, PerTensor(0.01f, -2)};
+    d.add = [](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
+      const int axes =
+          b.AddConstant("axes", schema::TensorType_INT32, {2}, std::vector<int32_t>{1, 2});
+      schema::ReducerOptionsT o;
+      o.keep_dims = true;
+      b.AddOperator(schema::BuiltinOperator_MEAN, {in[0], axes}, {out}, Options(o));
+    };
+  } else if (op == "RESHAPE") {
+    d.inputs = {{{2, 12}, in_q}};
+    d.output = {{2, 3, 4}, in_q};
+    d.add = [](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
+      const int shape =
+          b.AddConstant("shape", schema::TensorType_INT32, {3}, std::vector<int32_t>{2, 3, 4});
+      schema::ReshapeOptionsT o;
+      o.new_shape = {2, 3, 4};
+      b.AddOperator(schema::BuiltinOperator_RESHAPE, {in[0], shape}, {out}, Options(o));
+    };
+  } else if (op == "SOFTMAX" || op == "LOGISTIC" || op == "TANH" || op == "RELU" || op == "RELU6" ||
+             op == "HARD_SWISH") {
+    d.inputs = {{{2, 16}, in_q, -5.0f, 5.0f}};
+    d.inputs[0].q = PerTensor(0.04f, 3);
+    Quant out_q = PerTensor(0.03f, -100);
+    schema::BuiltinOperator code = schema::BuiltinOperator_RELU;
+    schema::BuiltinOptionsUnion opts;
+    if (op == "SOFTMAX") {
+      code = schema::BuiltinOperator_SOFTMAX;
+      out_q = PerTensor(1.0f / 256, -128);
+      schema::SoftmaxOptionsT o;
+      o.beta = 1.0f;
+      opts = Options(o);
+    } else if (op == "LOGISTIC") {
+      code = schema::BuiltinOperator_LOGISTIC;
+      out_q = PerTensor(1.0f / 256, -128);
+    } else if (op == "TANH") {
+      code = schema::BuiltinOperator_TANH;
+      out_q = PerTensor(1.0f / 128, 0);
+    } else if (op == "RELU6") {
+      code = schema::BuiltinOperator_RELU6;
+      out_q = PerTensor(6.0f / 255, -128);
+    } else if (op == "HARD_SWISH") {
+      code = schema::BuiltinOperator_HARD_SWISH;
+      out_q = PerTensor(0.025f, -110);
+    } else {
+      out_q = PerTensor(0.02f, -128);
+    }
+    d.output = {{2, 16}, out_q};
+    d.add = [code, opts](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
+      b.AddOperator(code, {in[0]}, {out}, opts);
+    };
+  } else if (op == "ADD" || op == "SUB" || op == "MUL") {
+    d.inputs = {{{1, 3, 3, 4}, in_q}, {{1, 1, 1, 4}, PerTensor(0.02f, -10), -2.0f, 2.0f}};
+    d.output = {{1, 3, 3, 4}, PerTensor(op == "MUL" ? 0.05f : 0.04f, 2)};
+    d.add = [op](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
+      if (op == "ADD") {
+        schema::AddOptionsT o;
+        b.AddOperator(schema::BuiltinOperator_ADD, {in[0], in[1]}, {out}, Options(o));
+      } else if (op == "SUB") {
+        schema::SubOptionsT o;
+        b.AddOperator(schema::BuiltinOperator_SUB, {in[0], in[1]}, {out}, Options(o));
+      } else {
+        schema::MulOptionsT o;
+        b.AddOperator(schema::BuiltinOperator_MUL, {in[0], in[1]}, {out}, Options(o));
+      }
+    };
+  } else if (op == "CONCATENATION") {
+    d.inputs = {{{1, 2, 2, 3}, in_q}, {{1, 2, 2, 5}, in_q}};
+    d.output = {{1, 2, 2, 8}, in_q};
+    d.add = [](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
+      schema::ConcatenationOptionsT o;
+      o.axis = 3;
+      b.AddOperator(schema::BuiltinOperator_CONCATENATION, {in[0], in[1]}, {out}, Options(o));
+    };
+  } else if (op == "PAD") {
+    d.inputs = {{{1, 3, 3, 2}, in_q}};
+    d.output = {{1, 6, 6, 2}, in_q};
+    d.add = [](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
+      const int pads = b.AddConstant("paddings", schema::TensorType_INT32, {4, 2},
+                                     std::vector<int32_t>{0, 0, 1, 2, 2, 1, 0, 0});
+      schema::PadOptionsT o;
+      b.AddOperator(schema::BuiltinOperator_PAD, {in[0], pads}, {out}, Options(o));
+    };
+  } else if (op == "QUANTIZE") {  // int8 -> int8 requantization (int8 mode only)
+    d.inputs = {{{2, 10}, in_q}};
+    d.output = {{2, 10}, PerTensor(0.045f, -7)};
+    d.add = [](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
+      b.AddOperator(schema::BuiltinOperator_QUANTIZE, {in[0]}, {out});
+    };
+  } else if (op == "DEQUANTIZE") {  // float16 constant -> float32, added to the input
+    d.inputs = {{{2, 8}, in_q}};
+    d.output = {{2, 8}, in_q};
+    d.add = [](ModelBuilder& b, std::mt19937& rng, const std::vector<int>& in, int out) {
+      const auto w = RandomFloats(8, rng, -2.0f, 2.0f);
+      std::vector<uint16_t> half(8);
+      for (size_t i = 0; i < 8; ++i) {
+        // Exact float -> half for values with <= 10 mantissa bits.
+        const float v = std::round(w[i] * 256.0f) / 256.0f;
+        uint32_t bits;
+        std::memcpy(&bits, &v, 4);
+        const uint32_t sign = (bits >> 16) & 0x8000;
+        const int exp = static_cast<int>((bits >> 23) & 0xff) - 127 + 15;
+        half[i] = v == 0.0f ? static_cast<uint16_t>(sign)
+                            : static_cast<uint16_t>(sign | (exp << 10) | ((bits >> 13) & 0x3ff));
+      }
+      const int h = b.AddConstant("w_half", schema::TensorType_FLOAT16, {8}, half);
+      const int f = b.AddTensor("w_float", schema::TensorType_FLOAT32, {8});
+      b.AddOperator(schema::BuiltinOperator_DEQUANTIZE, {h}, {f});
+      schema::AddOptionsT o;
+      b.AddOperator(schema::BuiltinOperator_ADD, {in[0], f}, {out}, Options(o));
+    };
+  }
+  return d;
+}
+
+// ---- model assembly ------------------------------------------------------
+
+struct BuiltCase {
+  std::string bytes;
+  std::vector<Tensor> inputs;
+  float out_scale = 0.0f;  // int8 cases: one output step, in the model's output units
+  bool int8_io = false;
+};
+
+float Quantized(float x, const Quant& q) {
+  const float v = std::round(x / q.scales[0]) + static_cast<float>(q.zero_points[0]);
+  return std::min(127.0f, std::max(-128.0f, v));
+}
+
+// wrap: int8 op between float QUANTIZE/DEQUANTIZE (for LiteRT.js).
+BuiltCase Build(const std::string& op, Mode mode, bool wrap, uint32_t seed) {
+  std::mt19937 rng(seed);
+  OpDef d = MakeOp(op, mode);
+  ModelBuilder b;
+  BuiltCase out;
+  std::vector<int> ins;
+  const bool int8 = mode == Mode::kInt8;
+  for (size_t i = 0; i < d.inputs.size(); ++i) {
+    const IoDesc& io = d.inputs[i];
+    const std::string name = "x" + std::to_string(i);
+    size_t n = 1;
+    for (int32_t s : io.shape) n *= static_cast<size_t>(s);
+    const auto values = RandomFloats(n, rng, io.lo, io.hi);
+    if (!int8) {
+      ins.push_back(b.AddInput(name, schema::TensorType_FLOAT32, io.shape));
+      Tensor t(DType::kFloat32, Shape(io.shape.begin(), io.shape.end()));
+      std::copy(values.begin(), values.end(), t.data<float>());
+      out.inputs.push_back(std::move(t));
+    } else if (wrap) {
+      const int x = b.AddInput(name, schema::TensorType_FLOAT32, io.shape);
+      const int q = b.AddTensor(name + "_q", schema::TensorType_INT8, io.shape, io.q);
+      b.AddOperator(schema::BuiltinOperator_QUANTIZE, {x}, {q});
+      ins.push_back(q);
+      Tensor t(DType::kFloat32, Shape(io.shape.begin(), io.shape.end()));
+      std::copy(values.begin(), values.end(), t.data<float>());
+      out.inputs.push_back(std::move(t));
+    } else {
+      ins.push_back(b.AddInput(name, schema::TensorType_INT8, io.shape, io.q));
+      Tensor t(DType::kInt8, Shape(io.shape.begin(), io.shape.end()));
+      for (size_t k = 0; k < n; ++k) {
+        t.data<int8_t>()[k] = static_cast<int8_t>(Quantized(values[k], io.q));
+      }
+      out.inputs.push_back(std::move(t));
+    }
+  }
+  if (!int8) {
+    d.add(b, rng, ins, b.AddOutput("y", schema::TensorType_FLOAT32, d.output.shape));
+  } else if (wrap) {
+    const int yq = b.AddTensor("y_q", schema::TensorType_INT8, d.output.shape, d.output.q);
+    d.add(b, rng, ins, yq);
+    const int y = b.AddOutput("y", schema::TensorType_FLOAT32, d.output.shape);
+    b.AddOperator(schema::BuiltinOperator_DEQUANTIZE, {yq}, {y});
+    out.out_scale = d.output.q.scales[0];
+  } else {
+    d.add(b, rng, ins, b.AddOutput("y", schema::TensorType_INT8, d.output.shape, d.output.q));
+    out.out_scale = 1.0f;
+    out.int8_io = true;
+  }
+  out.bytes = b.Finish();
+  return out;
+}
+
+StatusOr<std::vector<float>> RunOurs(const BuiltCase& c) {
+  ASSIGN_OR_RETURN(auto interp, lite::Interpreter::FromBuffer(c.bytes, "conformance.tflite"));
+  for (size_t i = 0; i < c.inputs.size(); ++i) {
+    RETURN_IF_ERROR(interp->SetInput(static_cast<int>(i), c.inputs[i]));
+  }
+  RETURN_IF_ERROR(interp->Invoke());
+  lite::TensorView v = interp->output(0);
+  std::vector<float> out;
+  if (v.type == schema::TensorType_INT8) {
+    for (int8_t q : v.values<int8_t>()) out.push_back(q);
+  } else {
+    for (float f : v.values<float>()) out.push_back(f);
+  }
+  return out;
+}
+
+// ---- the parametrized test -----------------------------------------------
+
+using Param = std::tuple<std::string, Mode, TfliteRuntime>;
+
+// Arm NN 20.08 (TfLiteParser + CpuRef) cases it cannot run, with the reason
+// observed (see the test log of the commit that added each line).
+const std::map<std::pair<std::string, Mode>, std::string>& ArmNNSkips() {
+  static const auto* skips = new std::map<std::pair<std::string, Mode>, std::string>{
+      {{"DEQUANTIZE", Mode::kFloat},
+       "Arm NN 20.08 TfLiteParser: 'Unsupported data type = FLOAT16' (no float16 tensors)"},
+      {{"PAD", Mode::kInt8},
+       "Arm NN 20.08 pads int8 with 0 instead of the output zero point (TFLite, LiteRT.js "
+       "and tfjs-tflite pad with the zero point, as we do)"},
+  };
+  return *skips;
+}
+
+class ConformanceTest : public ::testing::TestWithParam<Param> {};
+
+TEST_P(ConformanceTest, MatchesRuntime) {
+  const auto& [op, mode, runtime] = GetParam();
+  if (mode == Mode::kHybrid && runtime == TfliteRuntime::kArmNN) {
+    GTEST_SKIP() << "Arm NN 20.08 has no dynamic-range (hybrid) kernels";
+  }
+  if (runtime == TfliteRuntime::kArmNN) {
+    auto it = ArmNNSkips().find({op, mode});
+    if (it != ArmNNSkips().end()) GTEST_SKIP() << it->second;
+  }
+  const bool wrap = mode == Mode::kInt8 && runtime == TfliteRuntime::kLiteRtJs;
+  const BuiltCase c = Build(op, mode, wrap, 1234);
+  char tmpl[] = "/tmp/edgepipe_conformance_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string path = std::string(tmpl) + "/model.tflite";
+  ASSERT_TRUE(WriteFileAtomic(path, c.bytes).ok());
+
+  StatusOr<std::vector<float>> ours = RunOurs(c);
+  ASSERT_TRUE(ours.ok()) << ours.status().message();
+  RuntimeRunOptions options;
+  options.rows_per_invocation = 0;
+  auto theirs = RunInTfliteRuntime(runtime, path, c.inputs, options);
+  (void)RemoveAll(tmpl);
+  ASSERT_TRUE(theirs.ok()) << theirs.status().message();
+  ASSERT_EQ(theirs->size(), 1u);
+  const std::vector<float>& ref = (*theirs)[0].values;
+  ASSERT_EQ(ref.size(), ours->size());
+
+  float max_abs = 0.0f, max_err = 0.0f;
+  for (float v : ref) max_abs = std::max(max_abs, std::abs(v));
+  int bad = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    const float err = std::abs((*ours)[i] - ref[i]);
+    max_err = std::max(max_err, err);
+    float tol;
+    if (mode == Mode::kFloat) {
+      tol = 1e-5f * std::abs(ref[i]) + 1e-5f;
+    } else if (mode == Mode::kInt8) {
+      tol = c.out_scale * 1.0001f + 1e-6f;  // ±1 step
+    } else {
+      tol = 0.01f * max_abs + 1e-5f;
+    }
+    if (err > tol && bad++ < 5) {
+      ADD_FAILURE() << "element " << i << ": ours " << (*ours)[i] << ", "
+                    << TfliteRuntimeName(runtime) << " " << ref[i] << " (tolerance " << tol << ")";
+    }
+  }
+  EXPECT_EQ(bad, 0) << bad << " of " << ref.size() << " elements differ";
+  RecordProperty("max_abs_error", std::to_string(max_err));
+  std::printf("[ conformance ] %s %s %s: max |error| %g (%s)\n", op.c_str(), ModeName(mode),
+              TfliteRuntimeName(runtime), max_err,
+              mode == Mode::kInt8 ? (c.int8_io ? "int8 units" : "float units") : "float units");
+}
+
+std::vector<Param> AllParams() {
+  const std::vector<std::pair<std::string, std::vector<Mode>>> ops = {
+      {"FULLY_CONNECTED", {Mode::kFloat, Mode::kInt8, Mode::kHybrid}},
+      {"CONV_2D", {Mode::kFloat, Mode::kInt8, Mode::kHybrid}},
+      {"DEPTHWISE_CONV_2D", {Mode::kFloat, Mode::kInt8, Mode::kHybrid}},
+      {"MAX_POOL_2D", {Mode::kFloat, Mode::kInt8}},
+      {"AVERAGE_POOL_2D", {Mode::kFloat, Mode::kInt8}},
+      {"MEAN", {Mode::kFloat, Mode::kInt8}},
+      {"RESHAPE", {Mode::kFloat, Mode::kInt8}},
+      {"SOFTMAX", {Mode::kFloat, Mode::kInt8}},
+      {"LOGISTIC", {Mode::kFloat, Mode::kInt8}},
+      {"TANH", {Mode::kFloat, Mode::kInt8}},
+      {"RELU", {Mode::kFloat, Mode::kInt8}},
+      {"RELU6", {Mode::kFloat, Mode::kInt8}},
+      {"HARD_SWISH", {Mode::kFloat, Mode::kInt8}},
+      {"ADD", {Mode::kFloat, Mode::kInt8}},
+      {"SUB", {Mode::kFloat, Mode::kInt8}},
+      {"MUL", {Mode::kFloat, Mode::kInt8}},
+      {"CONCATENATION", {Mode::kFloat, Mode::kInt8}},
+      {"PAD", {Mode::kFloat, Mode::kInt8}},
+      {"QUANTIZE", {Mode::kInt8}},
+      {"DEQUANTIZE", {Mode::kFloat}},
+  };
+  std::vector<Param> out;
+  for (const auto& [op, modes] : ops) {
+    for (Mode m : modes) {
+      for (TfliteRuntime r :
+           {TfliteRuntime::kLiteRtJs, TfliteRuntime::kTfjsTflite, TfliteRuntime::kArmNN}) {
+        out.emplace_back(op, m, r);
+      }
+    }
+  }
+  return out;
+}
+
+std::string ParamName(const ::testing::TestParamInfo<Param>& info) {
+  std::string runtime = TfliteRuntimeName(std::get<2>(info.param));
+  std::string name = std::get<0>(info.param) + "_" + ModeName(std::get<1>(info.param)) + "_";
+  for (char ch : runtime) name += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Ops, ConformanceTest, ::testing::ValuesIn(AllParams()), ParamName);
+
+}  // namespace
+}  // namespace edgepipe::testing
