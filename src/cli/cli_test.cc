@@ -3,10 +3,19 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "src/core/files.h"
+#include "src/core/tensor.h"
+#include "src/io/example.h"
+#include "src/io/idx.h"
 #include "src/io/tfrecord.h"
+#include "src/lite/interpreter.h"
 #include "tests/support/subprocess.h"
 
 namespace edgepipe {
@@ -55,7 +64,11 @@ std::string WriteTruncatedTfRecord(const std::string& dir) {
 }
 
 TEST(CliTest, HelpWorksOnEveryVerb) {
-  for (const char* verb : {"--help", "run --help", "run mnist --help", "examples show --help"}) {
+  for (const char* verb :
+       {"--help", "run --help", "run mnist --help", "examples --help", "examples show --help",
+        "runs --help", "executions --help", "artifacts --help", "lineage --help", "eval --help",
+        "eval show --help", "lite --help", "lite inspect --help", "lite predict --help",
+        "lite convert --help", "lite bench --help"}) {
     CliResult r = RunCli(verb);
     EXPECT_EQ(r.exit_code, 0) << verb << ": " << r.err;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << verb;
@@ -101,6 +114,379 @@ TEST(CliTest, CorruptedTfliteIsOneErrorLine) {
           .ok());
   CliResult r = RunCli("lite inspect " + path);
   ExpectOneLineError(r, path + ": ");
+}
+
+// ---- verbs on a real pipeline run -------------------------------------------
+
+// Small MNIST-shaped IDX files: label k lights rows 2k..2k+2 of the image,
+// with deterministic noise elsewhere, so the files look like MNIST's.
+void WriteTinyMnist(const std::string& dir, int n) {
+  Tensor images(DType::kUInt8, {n, 28, 28});
+  Tensor labels(DType::kUInt8, {n});
+  uint32_t state = 12345;
+  for (int i = 0; i < n; ++i) {
+    const int label = i % 10;
+    labels.data<uint8_t>()[i] = static_cast<uint8_t>(label);
+    for (int p = 0; p < 28 * 28; ++p) {
+      state = state * 1664525u + 1013904223u;
+      const int row = p / 28;
+      const bool lit = row >= 2 * label && row < 2 * label + 3;
+      images.data<uint8_t>()[i * 784 + p] =
+          static_cast<uint8_t>(lit ? 200 + (state >> 28) : (state >> 29));
+    }
+  }
+  ASSERT_TRUE(io::WriteIdx(JoinPath(dir, "images-idx3-ubyte.gz"), images, true).ok());
+  ASSERT_TRUE(io::WriteIdx(JoinPath(dir, "labels-idx1-ubyte.gz"), labels, true).ok());
+}
+
+std::vector<nlohmann::json> JsonLines(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  }
+  return out;
+}
+
+// One pipeline run shared by the tests below (training dominates the time).
+class CliPipelineTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(TempDir("pipeline"));
+    ASSERT_TRUE(CreateDirectories(*dir_ + "/data").ok());
+    WriteTinyMnist(*dir_ + "/data", 300);
+    db_ = new std::string(*dir_ + "/metadata.sqlite");
+    // Threshold 0: every model is blessed and pushed, whatever 50 steps learn.
+    CliResult r = RunCli("run mnist --data " + *dir_ + "/data --pipeline-root " + *dir_ +
+                         "/root --metadata " + *db_ + " --serving-dir " + *dir_ +
+                         "/serving --train-steps 50 --eval-steps 5 --accuracy-threshold 0 --json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    run_ = new nlohmann::json(nlohmann::json::parse(r.out));
+  }
+  static void TearDownTestSuite() {
+    RemoveAll(*dir_).ok();
+    delete dir_;
+    delete db_;
+    delete run_;
+  }
+
+  static std::string Meta() { return " --metadata " + *db_; }
+
+  // `artifacts --json` entries, optionally of one type.
+  static std::vector<nlohmann::json> Artifacts(const std::string& type) {
+    CliResult r = RunCli("artifacts --json" + Meta() + (type.empty() ? "" : " --type " + type));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out).get<std::vector<nlohmann::json>>();
+  }
+  static nlohmann::json ArtifactOf(const std::string& type, const std::string& producer) {
+    for (const auto& a : Artifacts(type)) {
+      if (a["producer_node"] == producer) return a;
+    }
+    ADD_FAILURE() << "no " << type << " artifact from " << producer;
+    return nlohmann::json::object();
+  }
+  static std::string LiteModelPath() {
+    return ArtifactOf("Model", "Trainer.mnist_lite")["uri"].get<std::string>() +
+           "/Format-Serving/tflite";
+  }
+  static std::string EvalExamplesPath() {
+    return ArtifactOf("Examples", "ImportExampleGen")["uri"].get<std::string>() +
+           "/Split-eval/data_tfrecord-00000-of-00001.gz";
+  }
+
+  static std::string* dir_;
+  static std::string* db_;
+  static nlohmann::json* run_;
+};
+std::string* CliPipelineTest::dir_ = nullptr;
+std::string* CliPipelineTest::db_ = nullptr;
+nlohmann::json* CliPipelineTest::run_ = nullptr;
+
+TEST_F(CliPipelineTest, RunsListsTheRun) {
+  CliResult r = RunCli("runs" + Meta());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string run_id = (*run_)["run_id"];
+  EXPECT_TRUE(r.out.starts_with("RUN_ID")) << r.out;
+  EXPECT_NE(r.out.find(run_id), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("mnist_native_keras"), std::string::npos) << r.out;
+
+  CliResult j = RunCli("runs --json" + Meta());
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  auto runs = nlohmann::json::parse(j.out);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0]["run_id"], run_id);
+  // ExampleGen, 2 Trainers, 2 Evaluators, 2 Pushers.
+  EXPECT_EQ(runs[0]["num_executions"], 7);
+}
+
+TEST_F(CliPipelineTest, ExecutionsListsEveryNodeOfTheRun) {
+  const std::string run_id = (*run_)["run_id"];
+  CliResult j = RunCli("executions --json --run " + run_id + Meta());
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  std::vector<std::string> nodes;
+  for (const auto& e : nlohmann::json::parse(j.out)) {
+    nodes.push_back(e["node_id"]);
+    EXPECT_EQ(e["state"], "COMPLETE") << e.dump();
+    EXPECT_EQ(e["run_id"], run_id);
+  }
+  std::sort(nodes.begin(), nodes.end());
+  EXPECT_EQ(nodes,
+            (std::vector<std::string>{"Evaluator.mnist", "Evaluator.mnist_lite", "ImportExampleGen",
+                                      "Pusher.mnist", "Pusher.mnist_lite", "Trainer.mnist",
+                                      "Trainer.mnist_lite"}));
+
+  CliResult r = RunCli("executions" + Meta());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("ID")) << r.out;
+  EXPECT_NE(r.out.find("Trainer.mnist_lite"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("COMPLETE"), std::string::npos) << r.out;
+
+  CliResult unknown = RunCli("executions --run no_such_run" + Meta());
+  ExpectOneLineError(unknown, *db_ + ": ");
+}
+
+TEST_F(CliPipelineTest, ArtifactsFiltersByType) {
+  std::vector<nlohmann::json> models = Artifacts("Model");
+  ASSERT_EQ(models.size(), 2u);
+  for (const auto& m : models) EXPECT_EQ(m["type"], "Model");
+
+  CliResult r = RunCli("artifacts --type Model" + Meta());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Header + one row per model.
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3) << r.out;
+  EXPECT_NE(r.out.find(models[0]["uri"].get<std::string>()), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("PushedModel"), std::string::npos) << r.out;
+
+  // The text table carries the key properties.
+  CliResult all = RunCli("artifacts" + Meta());
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_NE(all.out.find("blessed=1"), std::string::npos) << all.out;
+  EXPECT_NE(all.out.find("pushed=1"), std::string::npos) << all.out;
+}
+
+TEST_F(CliPipelineTest, LineageOfThePushedModelReachesTheExamples) {
+  nlohmann::json pushed = ArtifactOf("PushedModel", "Pusher.mnist_lite");
+  nlohmann::json examples = ArtifactOf("Examples", "ImportExampleGen");
+  const std::string id = std::to_string(pushed["id"].get<int64_t>());
+
+  CliResult j = RunCli("lineage --json " + id + Meta());
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  auto graph = nlohmann::json::parse(j.out);
+  EXPECT_EQ(graph["root_artifact_id"], pushed["id"]);
+  bool has_examples = false;
+  for (const auto& a : graph["artifacts"]) has_examples |= a["id"] == examples["id"];
+  EXPECT_TRUE(has_examples) << j.out;
+
+  CliResult r = RunCli("lineage " + id + Meta());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("artifact " + id + " PushedModel")) << r.out;
+  EXPECT_NE(r.out.find("Pusher.mnist_lite"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Trainer.mnist_lite"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(examples["uri"].get<std::string>()), std::string::npos) << r.out;
+
+  // Downstream from the examples: both trainers consumed them.
+  CliResult down =
+      RunCli("lineage --downstream " + std::to_string(examples["id"].get<int64_t>()) + Meta());
+  ASSERT_EQ(down.exit_code, 0) << down.err;
+  EXPECT_NE(down.out.find("Trainer.mnist "), std::string::npos) << down.out;
+  EXPECT_NE(down.out.find("Trainer.mnist_lite"), std::string::npos) << down.out;
+  EXPECT_NE(down.out.find(pushed["uri"].get<std::string>()), std::string::npos) << down.out;
+
+  CliResult unknown = RunCli("lineage 99999" + Meta());
+  ExpectOneLineError(unknown, *db_ + ": artifact 99999");
+}
+
+TEST_F(CliPipelineTest, EvalShowPrintsTheMetrics) {
+  nlohmann::json evaluation = ArtifactOf("ModelEvaluation", "Evaluator.mnist_lite");
+  const std::string uri = evaluation["uri"];
+  CliResult r = RunCli("eval show " + uri);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("sparse_categorical_accuracy"), std::string::npos) << r.out;
+
+  CliResult j = RunCli("eval show --json " + uri);
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  auto out = nlohmann::json::parse(j.out);
+  ASSERT_FALSE(out["metrics"].empty()) << j.out;
+  EXPECT_NE(out["metrics"][0].dump().find("sparse_categorical_accuracy"), std::string::npos)
+      << j.out;
+  // The same accuracy `run mnist` reported.
+  double run_accuracy = -1;
+  for (const auto& m : (*run_)["models"]) {
+    if (m["model"] == "mnist_lite") run_accuracy = m["sparse_categorical_accuracy"];
+  }
+  double shown_accuracy = -2;
+  for (const auto& kv : out["metrics"][0]["metricKeysAndValues"]) {
+    if (kv["key"]["name"] == "sparse_categorical_accuracy") {
+      shown_accuracy = kv["value"]["doubleValue"];
+    }
+  }
+  EXPECT_DOUBLE_EQ(shown_accuracy, run_accuracy) << j.out;
+}
+
+TEST_F(CliPipelineTest, LiteInspectShowsTheMnistModel) {
+  CliResult r = RunCli("lite inspect " + LiteModelPath());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("FULLY_CONNECTED"), std::string::npos) << r.out;
+  // 784*64+64 + 64*64+64 + 64*10+10.
+  EXPECT_NE(r.out.find("55050"), std::string::npos) << r.out;
+
+  CliResult j = RunCli("lite inspect --json " + LiteModelPath());
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  auto s = nlohmann::json::parse(j.out);
+  EXPECT_EQ(s["num_parameters"], 55050);
+  EXPECT_EQ(s["operators"][0]["op"], "FULLY_CONNECTED");
+}
+
+TEST_F(CliPipelineTest, LitePredictMatchesTheInterpreter) {
+  const std::string model = LiteModelPath();
+  const std::string examples = EvalExamplesPath();
+  CliResult r = RunCli("lite predict " + model + " --examples " + examples + " --limit 3");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<nlohmann::json> lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 3u) << r.out;
+
+  auto interp = lite::Interpreter::FromFile(model);
+  ASSERT_TRUE(interp.ok()) << interp.status().message();
+  auto reader = io::TFRecordReader::Open(examples);
+  ASSERT_TRUE(reader.ok());
+  for (int i = 0; i < 3; ++i) {
+    std::string record;
+    ASSERT_TRUE(*(*reader)->ReadRecord(&record));
+    auto example = io::ParseExample(record, "test");
+    ASSERT_TRUE(example.ok());
+    const auto& v = example->features().feature().at("image_floats").float_list().value();
+    auto out = (*interp)->Run(Tensor::FromVector<float>({1, 784}, {v.begin(), v.end()}));
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    const float* logits = out->data<float>();
+    int argmax = 0;
+    for (int k = 1; k < 10; ++k) {
+      if (logits[k] > logits[argmax]) argmax = k;
+    }
+    EXPECT_EQ(lines[i]["index"], i);
+    EXPECT_EQ(lines[i]["argmax"], argmax) << lines[i].dump();
+    const auto& printed = lines[i]["outputs"].begin().value();
+    ASSERT_EQ(printed.size(), 10u);
+    for (int k = 0; k < 10; ++k) EXPECT_FLOAT_EQ(printed[k].get<float>(), logits[k]);
+  }
+
+  // --input: the first example again, as JSON.
+  auto first =
+      JsonLines(RunCli("examples show " + examples + " --limit 1").out)[0]["image_floats"].dump();
+  CliResult j = RunCli("lite predict " + model + " --input '" + first + "'");
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  std::vector<nlohmann::json> one = JsonLines(j.out);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0]["outputs"], lines[0]["outputs"]);
+}
+
+TEST_F(CliPipelineTest, LitePredictErrorsAreOneLine) {
+  const std::string model = LiteModelPath();
+  const std::string examples = EvalExamplesPath();
+  ExpectOneLineError(RunCli("lite predict " + model), model + ": ");
+  ExpectOneLineError(
+      RunCli("lite predict " + model + " --examples " + examples + " --feature nope"),
+      examples + ": offset 0: no feature 'nope'");
+  ExpectOneLineError(RunCli("lite predict " + model + " --input '[1, 2]'"),
+                     "--input: input 'image_floats' example 0: expected 784 values, got 2");
+}
+
+TEST_F(CliPipelineTest, LiteConvertWritesAModelInspectReads) {
+  nlohmann::json native = ArtifactOf("Model", "Trainer.mnist");
+  std::string out = *dir_ + "/converted/m.tflite";
+  CliResult r = RunCli("lite convert " + native["uri"].get<std::string>() + " " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(PathExists(out));
+  CliResult inspect = RunCli("lite inspect --json " + out);
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_EQ(nlohmann::json::parse(inspect.out)["num_parameters"], 55050);
+
+  // The native model converted here predicts what the native Evaluator's
+  // model would: compare with the Trainer's own tflite on one example only
+  // for shape, since the two trainers train different models.
+  CliResult p = RunCli("lite predict " + out + " --examples " + EvalExamplesPath() + " --limit 1");
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_EQ(JsonLines(p.out).size(), 1u);
+
+  // A folder without a saved model: one error line naming it.
+  std::string empty = TempDir("convert_empty");
+  ExpectOneLineError(RunCli("lite convert " + empty + " " + *dir_ + "/x.tflite"), empty);
+  EXPECT_FALSE(PathExists(*dir_ + "/x.tflite"));
+}
+
+TEST_F(CliPipelineTest, LiteConvertQuantizes) {
+  const std::string model = ArtifactOf("Model", "Trainer.mnist")["uri"];
+  const std::string dir = *dir_ + "/quantized";
+  auto convert = [&](const std::string& mode, const std::string& extra) -> int64_t {
+    std::string out = dir + "/" + mode + ".tflite";
+    CliResult r = RunCli("lite convert " + model + " " + out + " --quantize " + mode + extra);
+    EXPECT_EQ(r.exit_code, 0) << mode << ": " << r.err;
+    auto bytes = ReadFile(out);
+    return bytes.ok() ? static_cast<int64_t>(bytes->size()) : -1;
+  };
+  const int64_t float32 = convert("none", "");
+  // 55050 weights: 4 bytes each as float32, 2 as float16, 1 as int8.
+  ASSERT_GT(float32, 55050 * 4);
+  const int64_t float16 = convert("float16", "");
+  EXPECT_GT(float16, 55050 * 2);
+  EXPECT_LT(float16, float32 * 6 / 10);
+  const int64_t dynamic = convert("dynamic", "");
+  EXPECT_GT(dynamic, 55050);
+  EXPECT_LT(dynamic, float32 * 35 / 100);
+  const int64_t int8 = convert(
+      "int8", " --representative-examples " + EvalExamplesPath() + " --representative-count 20");
+  EXPECT_GT(int8, 55050);
+  EXPECT_LT(int8, float32 * 35 / 100);
+
+  // Full integer needs a representative dataset: the library says which option.
+  ExpectOneLineError(RunCli("lite convert " + model + " " + dir + "/bad.tflite --quantize int8"),
+                     "TFLiteRewriter option 'quantization_enable_full_integer'");
+  EXPECT_FALSE(PathExists(dir + "/bad.tflite"));
+  ExpectOneLineError(RunCli("lite convert " + model + " " + dir + "/bad.tflite --quantize int8 " +
+                            "--representative-examples " + EvalExamplesPath() + " --feature nope"),
+                     EvalExamplesPath() + ": offset 0: no float feature 'nope'");
+}
+
+TEST_F(CliPipelineTest, LiteBenchPrintsLatency) {
+  CliResult r = RunCli("lite bench " + LiteModelPath() + " --runs 5");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("latency (us): mean "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("examples/s"), std::string::npos) << r.out;
+
+  CliResult j = RunCli("lite bench --json --runs 5 --batch 4 " + LiteModelPath());
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  auto out = nlohmann::json::parse(j.out);
+  EXPECT_EQ(out["runs"], 5);
+  EXPECT_EQ(out["batch"], 4);
+  EXPECT_EQ(out["latencies_us"].size(), 5u);
+  EXPECT_GT(out["mean_us"].get<double>(), 0);
+  EXPECT_LE(out["min_us"].get<double>(), out["median_us"].get<double>());
+  EXPECT_LE(out["median_us"].get<double>(), out["p90_us"].get<double>());
+  EXPECT_LE(out["p90_us"].get<double>(), out["max_us"].get<double>());
+}
+
+// ---- error paths without a pipeline -----------------------------------------
+
+TEST(CliTest, MissingMetadataIsOneErrorLineAndNotCreated) {
+  std::string dir = TempDir("missing_db");
+  std::string db = dir + "/none.sqlite";
+  for (const std::string verb : {"runs", "executions", "artifacts", "lineage 1"}) {
+    CliResult r = RunCli(verb + " --metadata " + db);
+    ExpectOneLineError(r, db + ": ");
+    EXPECT_FALSE(PathExists(db)) << verb;
+  }
+}
+
+TEST(CliTest, MissingEvalDirIsOneErrorLine) {
+  std::string dir = TempDir("missing_eval") + "/no_such_eval";
+  ExpectOneLineError(RunCli("eval show " + dir), dir);
+}
+
+TEST(CliTest, MissingTfliteIsOneErrorLineForEveryLiteVerb) {
+  std::string path = TempDir("missing_tflite") + "/none.tflite";
+  for (const std::string verb : {"inspect", "bench", "predict --input '[1]'"}) {
+    ExpectOneLineError(RunCli("lite " + verb + " " + path), path);
+  }
 }
 
 }  // namespace

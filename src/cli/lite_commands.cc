@@ -1,0 +1,564 @@
+// `edgepipe lite inspect | predict | convert | bench`: the TFLite layer
+// (lite/inspect.h, lite/interpreter.h, lite/rewriter.h, lite/bench.h) from the
+// command line.
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "src/cli/command_registry.h"
+#include "src/core/files.h"
+#include "src/core/tensor.h"
+#include "src/data/examples.h"
+#include "src/io/example.h"
+#include "src/io/tfrecord.h"
+#include "src/lite/bench.h"
+#include "src/lite/calibration.h"
+#include "src/lite/inspect.h"
+#include "src/lite/interpreter.h"
+#include "src/lite/rewriter.h"
+
+namespace edgepipe::cli {
+
+namespace {
+
+constexpr char kDefaultSignatureKey[] = "serving_default";
+constexpr char kDefaultFeature[] = "image_floats";  // TFX MNIST's input feature
+
+// ---- inspect ------------------------------------------------------------------
+
+nlohmann::json SummaryJson(const lite::ModelSummary& s) {
+  nlohmann::json tensors = nlohmann::json::array();
+  for (const auto& t : s.tensors) {
+    tensors.push_back({{"index", t.index},
+                       {"name", t.name},
+                       {"shape", t.shape},
+                       {"shape_signature", t.shape_signature},
+                       {"type", t.type},
+                       {"bytes", t.bytes},
+                       {"constant", t.constant}});
+  }
+  nlohmann::json ops = nlohmann::json::array();
+  for (const auto& o : s.operators) {
+    ops.push_back({{"index", o.index},
+                   {"op", o.op},
+                   {"version", o.version},
+                   {"inputs", o.inputs},
+                   {"outputs", o.outputs},
+                   {"options", o.options},
+                   {"macs", o.macs}});
+  }
+  nlohmann::json metadata = nlohmann::json::object();
+  for (const auto& [k, v] : s.metadata) metadata[k] = v;
+  return {{"name", s.name},
+          {"schema_version", s.schema_version},
+          {"file_bytes", s.file_bytes},
+          {"description", s.description},
+          {"signature_keys", s.signature_keys},
+          {"inputs", s.inputs},
+          {"outputs", s.outputs},
+          {"num_parameters", s.num_parameters},
+          {"parameter_bytes", s.parameter_bytes},
+          {"macs", s.macs},
+          {"arena_bytes", s.arena_bytes},
+          {"tensors", tensors},
+          {"operators", ops},
+          {"metadata", metadata}};
+}
+
+Status Inspect(const std::string& path, bool json) {
+  ASSIGN_OR_RETURN(lite::ModelSummary summary, lite::InspectFile(path));
+  if (json) {
+    std::printf("%s\n", SummaryJson(summary).dump(2).c_str());
+  } else {
+    std::printf("%s", lite::FormatSummary(summary).c_str());
+  }
+  return Status::OK();
+}
+
+// ---- predict ------------------------------------------------------------------
+
+struct PredictFlags {
+  std::string model;
+  std::string examples;
+  std::string input_json;
+  int64_t limit = -1;
+  std::string feature = kDefaultFeature;
+  std::string signature_key = kDefaultSignatureKey;
+};
+
+// A model input or output: its name (the signature's key, or the tensor's
+// name without signatures) and its position among the interpreter's inputs
+// or outputs.
+struct NamedTensor {
+  std::string name;
+  int position = 0;
+};
+
+struct ModelIo {
+  std::vector<NamedTensor> inputs;
+  std::vector<NamedTensor> outputs;
+  std::vector<int64_t> input_elements;  // per example (dims after the batch)
+};
+
+StatusOr<ModelIo> ResolveIo(const lite::Interpreter& interp, const std::string& signature_key) {
+  ModelIo io;
+  const auto* defs = interp.model().signature_defs();
+  if (defs != nullptr && defs->size() > 0) {
+    const lite::schema::SignatureDef* def = nullptr;
+    for (const auto* d : *defs) {
+      if (d->signature_key() != nullptr && d->signature_key()->str() == signature_key) def = d;
+    }
+    // GetInputIndex names the missing key and the available ones.
+    if (def == nullptr) return interp.GetInputIndex(signature_key, "").status();
+    for (const auto* m : *def->inputs()) {
+      ASSIGN_OR_RETURN(int pos, interp.GetInputIndex(signature_key, m->name()->str()));
+      io.inputs.push_back({m->name()->str(), pos});
+    }
+    for (const auto* m : *def->outputs()) {
+      ASSIGN_OR_RETURN(int pos, interp.GetOutputIndex(signature_key, m->name()->str()));
+      io.outputs.push_back({m->name()->str(), pos});
+    }
+  } else {
+    for (int i = 0; i < interp.num_inputs(); ++i)
+      io.inputs.push_back({interp.input_info(i).name, i});
+    for (int i = 0; i < interp.num_outputs(); ++i) {
+      io.outputs.push_back({interp.output_info(i).name, i});
+    }
+  }
+  for (const auto& in : io.inputs) {
+    lite::TensorInfo info = interp.input_info(in.position);
+    if (info.type != lite::schema::TensorType_FLOAT32) {
+      return Status::Unimplemented(interp.name() + ": input '" + in.name + "' is " +
+                                   lite::schema::EnumNameTensorType(info.type) +
+                                   "; lite predict feeds float32 inputs only");
+    }
+    int64_t n = 1;
+    for (size_t d = 1; d < info.shape.size(); ++d) n *= info.shape[d];
+    io.input_elements.push_back(n);
+  }
+  return io;
+}
+
+// The double whose shortest decimal form is the float's shortest round-trip
+// form, so JSON shows 0.1 rather than the 0.10000000149011612 it widens to.
+double ShortestDouble(float v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  if (ec != std::errc()) return v;
+  *end = '\0';
+  return std::strtod(buf, nullptr);
+}
+
+// One example's output line: {"index": i, "outputs": {name: [...]}, "argmax": k}
+// with argmax over the first output's values.
+StatusOr<nlohmann::json> OutputLine(const lite::Interpreter& interp, const ModelIo& io) {
+  nlohmann::json outputs = nlohmann::json::object();
+  int64_t argmax = -1;
+  for (size_t o = 0; o < io.outputs.size(); ++o) {
+    lite::TensorView view = interp.output(io.outputs[o].position);
+    std::vector<double> values;
+    switch (view.type) {
+      case lite::schema::TensorType_FLOAT32:
+        for (float v : view.values<float>()) values.push_back(v);
+        break;
+      case lite::schema::TensorType_INT8:
+        for (int8_t v : view.values<int8_t>()) values.push_back(v);
+        break;
+      case lite::schema::TensorType_UINT8:
+        for (uint8_t v : view.values<uint8_t>()) values.push_back(v);
+        break;
+      case lite::schema::TensorType_INT32:
+        for (int32_t v : view.values<int32_t>()) values.push_back(v);
+        break;
+      case lite::schema::TensorType_INT64:
+        for (int64_t v : view.values<int64_t>()) values.push_back(static_cast<double>(v));
+        break;
+      default:
+        return Status::Unimplemented(interp.name() + ": output '" + io.outputs[o].name +
+                                     "' has type " + lite::schema::EnumNameTensorType(view.type) +
+                                     ", which lite predict cannot print");
+    }
+    if (o == 0 && !values.empty()) {
+      argmax = 0;
+      for (size_t i = 1; i < values.size(); ++i) {
+        if (values[i] > values[argmax]) argmax = static_cast<int64_t>(i);
+      }
+    }
+    if (view.type == lite::schema::TensorType_FLOAT32) {
+      // Print as float (shortest round-trip of the float), not as the
+      // double it widens to.
+      nlohmann::json arr = nlohmann::json::array();
+      for (float v : view.values<float>()) arr.push_back(ShortestDouble(v));
+      outputs[io.outputs[o].name] = std::move(arr);
+    } else {
+      outputs[io.outputs[o].name] = values;
+    }
+  }
+  return nlohmann::json{{"outputs", outputs}, {"argmax", argmax}};
+}
+
+// Sets input values (one example per input, already sized) and invokes.
+Status RunOne(lite::Interpreter& interp, const ModelIo& io,
+              const std::vector<std::vector<float>>& inputs) {
+  for (size_t i = 0; i < io.inputs.size(); ++i) {
+    RETURN_IF_ERROR(
+        interp.SetInput(io.inputs[i].position, inputs[i].data(), inputs[i].size() * sizeof(float)));
+  }
+  return interp.Invoke();
+}
+
+StatusOr<std::vector<float>> FeatureValues(const tensorflow::Example& example,
+                                           const std::string& feature, int64_t expected,
+                                           const std::string& where) {
+  const auto& features = example.features().feature();
+  auto it = features.find(feature);
+  if (it == features.end()) {
+    std::string names;
+    for (const auto& [name, f] : features) names += (names.empty() ? "" : ", ") + name;
+    return Status::InvalidArgument(where + ": no feature '" + feature + "' (features: " + names +
+                                   ")");
+  }
+  std::vector<float> values;
+  if (it->second.has_float_list()) {
+    values.assign(it->second.float_list().value().begin(), it->second.float_list().value().end());
+  } else if (it->second.has_int64_list()) {
+    for (int64_t v : it->second.int64_list().value()) values.push_back(static_cast<float>(v));
+  } else {
+    return Status::InvalidArgument(where + ": feature '" + feature +
+                                   "' is not a float_list or int64_list");
+  }
+  if (static_cast<int64_t>(values.size()) != expected) {
+    return Status::InvalidArgument(where + ": feature '" + feature + "': expected " +
+                                   std::to_string(expected) + " values, got " +
+                                   std::to_string(values.size()));
+  }
+  return values;
+}
+
+Status PredictExamples(lite::Interpreter& interp, const ModelIo& io, const PredictFlags& flags) {
+  // A single-input model reads --feature; a multi-input one reads each input
+  // from the feature of the same name.
+  std::vector<std::string> features;
+  for (const auto& in : io.inputs)
+    features.push_back(io.inputs.size() == 1 ? flags.feature : in.name);
+  ASSIGN_OR_RETURN(auto reader, io::TFRecordReader::Open(flags.examples));
+  std::string record;
+  for (int64_t i = 0; flags.limit < 0 || i < flags.limit; ++i) {
+    uint64_t offset = reader->offset();
+    ASSIGN_OR_RETURN(bool more, reader->ReadRecord(&record));
+    if (!more) break;
+    std::string where = flags.examples + ": offset " + std::to_string(offset);
+    ASSIGN_OR_RETURN(tensorflow::Example example, io::ParseExample(record, where));
+    std::vector<std::vector<float>> inputs;
+    for (size_t k = 0; k < io.inputs.size(); ++k) {
+      ASSIGN_OR_RETURN(auto values,
+                       FeatureValues(example, features[k], io.input_elements[k], where));
+      inputs.push_back(std::move(values));
+    }
+    RETURN_IF_ERROR(RunOne(interp, io, inputs));
+    ASSIGN_OR_RETURN(nlohmann::json line, OutputLine(interp, io));
+    line["index"] = i;
+    std::printf("%s\n", line.dump().c_str());
+  }
+  return Status::OK();
+}
+
+// --input: [v, ...] (one example), [[v, ...], ...] (several), or
+// {"<input name>": either of those} for models with several inputs.
+StatusOr<std::vector<std::vector<std::vector<float>>>> ParseJsonInput(const std::string& text,
+                                                                      const ModelIo& io) {
+  constexpr char kWhere[] = "--input";
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return Status::InvalidArgument(std::string(kWhere) + ": not valid JSON");
+  auto rows_of = [&](const nlohmann::json& v,
+                     const std::string& name) -> StatusOr<std::vector<std::vector<float>>> {
+    std::vector<std::vector<float>> rows;
+    if (!v.is_array() || v.empty()) {
+      return Status::InvalidArgument(std::string(kWhere) + ": input '" + name +
+                                     "': expected a non-empty array of numbers or of arrays");
+    }
+    const bool nested = v[0].is_array();
+    for (size_t r = 0; r < (nested ? v.size() : 1); ++r) {
+      const nlohmann::json& row = nested ? v[r] : v;
+      std::vector<float> values;
+      for (size_t c = 0; c < (row.is_array() ? row.size() : 0); ++c) {
+        if (!row[c].is_number()) {
+          return Status::InvalidArgument(std::string(kWhere) + ": input '" + name + "' row " +
+                                         std::to_string(r) + " element " + std::to_string(c) +
+                                         ": expected a number");
+        }
+        values.push_back(row[c].get<float>());
+      }
+      if (!row.is_array()) {
+        return Status::InvalidArgument(std::string(kWhere) + ": input '" + name + "' row " +
+                                       std::to_string(r) + ": expected an array");
+      }
+      rows.push_back(std::move(values));
+    }
+    return rows;
+  };
+  std::vector<std::vector<std::vector<float>>> per_input;  // [input][example][value]
+  if (doc.is_object()) {
+    for (const auto& in : io.inputs) {
+      if (!doc.contains(in.name)) {
+        return Status::InvalidArgument(std::string(kWhere) + ": no value for input '" + in.name +
+                                       "'");
+      }
+      ASSIGN_OR_RETURN(auto rows, rows_of(doc[in.name], in.name));
+      per_input.push_back(std::move(rows));
+    }
+  } else {
+    if (io.inputs.size() != 1) {
+      return Status::InvalidArgument(std::string(kWhere) + ": the model has " +
+                                     std::to_string(io.inputs.size()) +
+                                     " inputs; give an object {\"<input name>\": [...]}");
+    }
+    ASSIGN_OR_RETURN(auto rows, rows_of(doc, io.inputs[0].name));
+    per_input.push_back(std::move(rows));
+  }
+  const size_t n = per_input[0].size();
+  std::vector<std::vector<std::vector<float>>> examples(n);  // [example][input][value]
+  for (size_t k = 0; k < per_input.size(); ++k) {
+    if (per_input[k].size() != n) {
+      return Status::InvalidArgument(std::string(kWhere) + ": input '" + io.inputs[k].name +
+                                     "' has " + std::to_string(per_input[k].size()) +
+                                     " examples, input '" + io.inputs[0].name + "' has " +
+                                     std::to_string(n));
+    }
+    for (size_t e = 0; e < n; ++e) {
+      if (static_cast<int64_t>(per_input[k][e].size()) != io.input_elements[k]) {
+        return Status::InvalidArgument(std::string(kWhere) + ": input '" + io.inputs[k].name +
+                                       "' example " + std::to_string(e) + ": expected " +
+                                       std::to_string(io.input_elements[k]) + " values, got " +
+                                       std::to_string(per_input[k][e].size()));
+      }
+      examples[e].push_back(std::move(per_input[k][e]));
+    }
+  }
+  return examples;
+}
+
+Status Predict(const PredictFlags& flags) {
+  if (flags.examples.empty() == flags.input_json.empty()) {
+    return Status::InvalidArgument(flags.model +
+                                   ": lite predict needs exactly one of --examples or --input");
+  }
+  ASSIGN_OR_RETURN(auto interp, lite::Interpreter::FromFile(flags.model));
+  RETURN_IF_ERROR(interp->ResizeInputBatch(1));
+  ASSIGN_OR_RETURN(ModelIo io, ResolveIo(*interp, flags.signature_key));
+  if (!flags.examples.empty()) return PredictExamples(*interp, io, flags);
+  ASSIGN_OR_RETURN(auto examples, ParseJsonInput(flags.input_json, io));
+  for (size_t e = 0; e < examples.size(); ++e) {
+    RETURN_IF_ERROR(RunOne(*interp, io, examples[e]));
+    ASSIGN_OR_RETURN(nlohmann::json line, OutputLine(*interp, io));
+    line["index"] = e;
+    std::printf("%s\n", line.dump().c_str());
+  }
+  return Status::OK();
+}
+
+// ---- convert ------------------------------------------------------------------
+
+struct ConvertFlags {
+  std::string model_dir;
+  std::string out;
+  std::string quantize = "none";
+  std::string representative_examples;
+  std::string feature = kDefaultFeature;
+  int64_t representative_count = 100;
+  std::string signature_key = kDefaultSignatureKey;
+};
+
+// TF's representative_dataset over a TFRecord of tf.Examples: the first
+// `count` values of the float feature `feature`, one [1, n] sample each. n is
+// the feature's length in the first record (ReadExamples then requires it of
+// every record).
+StatusOr<lite::RepresentativeDataset> ExamplesDataset(const std::string& path,
+                                                      const std::string& feature, int64_t count) {
+  ASSIGN_OR_RETURN(auto reader, io::TFRecordReader::Open(path));
+  std::string record;
+  ASSIGN_OR_RETURN(bool any, reader->ReadRecord(&record));
+  if (!any) return Status::InvalidArgument(path + ": no examples for the representative dataset");
+  ASSIGN_OR_RETURN(tensorflow::Example first, io::ParseExample(record, path + ": offset 0"));
+  auto it = first.features().feature().find(feature);
+  if (it == first.features().feature().end() || !it->second.has_float_list()) {
+    return Status::InvalidArgument(path + ": offset 0: no float feature '" + feature + "'");
+  }
+  const int64_t length = it->second.float_list().value_size();
+  ASSIGN_OR_RETURN(data::ExampleTable table,
+                   data::ReadExamples({path}, {{.name = feature, .length = length}}));
+  return lite::RepresentativeDatasetFromTable(table, feature, std::min(count, table.num_examples));
+}
+
+Status Convert(const ConvertFlags& flags) {
+  namespace fs = std::filesystem;
+  // The Trainer's Model artifact keeps the saved model in Format-Serving/;
+  // accept the artifact's uri as well as that folder.
+  std::string src = flags.model_dir;
+  if (IsDirectory(JoinPath(src, "Format-Serving"))) src = JoinPath(src, "Format-Serving");
+  fs::path out(flags.out);
+  std::string dst = out.parent_path().empty() ? "." : out.parent_path().string();
+
+  lite::TFLiteRewriterOptions options{.name = "edgepipe lite convert",
+                                      .filename = out.filename().string(),
+                                      .signature_key = flags.signature_key};
+  if (flags.quantize == "float16") {
+    options.quantization_optimizations = {lite::Optimize::kDefault};
+    options.quantization_supported_types = {DType::kFloat16};
+  } else if (flags.quantize == "dynamic") {
+    options.quantization_optimizations = {lite::Optimize::kDefault};
+  } else if (flags.quantize == "int8") {
+    options.quantization_optimizations = {lite::Optimize::kDefault};
+    options.quantization_enable_full_integer = true;
+  }
+  if (!flags.representative_examples.empty()) {
+    ASSIGN_OR_RETURN(
+        options.representative_dataset,
+        ExamplesDataset(flags.representative_examples, flags.feature, flags.representative_count));
+  }
+  ASSIGN_OR_RETURN(auto rewriter, lite::rewriter_factory::CreateRewriter(
+                                      lite::RewriterType::kTFLiteRewriter, std::move(options)));
+  RETURN_IF_ERROR(
+      lite::converters::RewriteSavedModel(src, dst, *rewriter, lite::ModelType::kTFLiteModel));
+  // Only the size: the interpreter need not run every quantized op to
+  // convert (`lite inspect` does that).
+  std::string written = JoinPath(dst, out.filename().string());
+  std::error_code ec;
+  const uintmax_t bytes = fs::file_size(written, ec);
+  std::printf("%s: %ju bytes, quantize %s\n", written.c_str(), ec ? uintmax_t{0} : bytes,
+              flags.quantize.c_str());
+  return Status::OK();
+}
+
+// ---- bench --------------------------------------------------------------------
+
+struct BenchFlags {
+  std::string model;
+  int runs = 100;
+  int warmup = 10;
+  int threads = 1;
+  int64_t batch = 1;
+  bool json = false;
+};
+
+Status Bench(const BenchFlags& flags) {
+  lite::InterpreterOptions options;
+  options.num_threads = flags.threads;
+  ASSIGN_OR_RETURN(auto interp, lite::Interpreter::FromFile(flags.model, options));
+  ASSIGN_OR_RETURN(lite::BenchResult r, lite::BenchmarkInvoke(*interp, {.runs = flags.runs,
+                                                                        .warmup_runs = flags.warmup,
+                                                                        .batch = flags.batch}));
+  if (flags.json) {
+    nlohmann::json out = {{"model", flags.model},
+                          {"batch", r.batch},
+                          {"runs", r.runs},
+                          {"warmup_runs", flags.warmup},
+                          {"threads", flags.threads},
+                          {"mean_us", r.mean_us},
+                          {"median_us", r.median_us},
+                          {"p90_us", r.p90_us},
+                          {"min_us", r.min_us},
+                          {"max_us", r.max_us},
+                          {"examples_per_second", r.examples_per_second},
+                          {"latencies_us", r.latencies_us}};
+    std::printf("%s\n", out.dump(2).c_str());
+    return Status::OK();
+  }
+  std::printf("%s: batch %lld, %d runs after %d warm-up, %d thread%s\n", flags.model.c_str(),
+              static_cast<long long>(r.batch), r.runs, flags.warmup, flags.threads,
+              flags.threads == 1 ? "" : "s");
+  std::printf("latency (us): mean %.1f  median %.1f  p90 %.1f  min %.1f  max %.1f\n", r.mean_us,
+              r.median_us, r.p90_us, r.min_us, r.max_us);
+  std::printf("throughput: %.0f examples/s\n", r.examples_per_second);
+  return Status::OK();
+}
+
+}  // namespace
+
+void RegisterLiteCommands(CLI::App& app) {
+  CLI::App* lite = app.add_subcommand("lite", "TensorFlow Lite models: inspect, run, convert");
+  lite->require_subcommand(1);
+  {
+    CLI::App* cmd = lite->add_subcommand(
+        "inspect", "Tensors, operators, parameters, bytes, MACs and arena of a .tflite model");
+    auto path = std::make_shared<std::string>();
+    auto json = std::make_shared<bool>(false);
+    cmd->add_option("MODEL", *path, "A .tflite file")->required();
+    cmd->add_flag("--json", *json, "Print JSON instead of text");
+    cmd->callback([path, json] { SetCommandStatus(Inspect(*path, *json)); });
+  }
+  {
+    CLI::App* cmd = lite->add_subcommand(
+        "predict", "Run a .tflite model; one JSON line per example (outputs, argmax)");
+    auto flags = std::make_shared<PredictFlags>();
+    cmd->add_option("MODEL", flags->model, "A .tflite file")->required();
+    auto* examples =
+        cmd->add_option("--examples", flags->examples, "TFRecord[.gz] of tf.Example to predict");
+    auto* input = cmd->add_option(
+        "--input", flags->input_json,
+        "JSON input: [v,...], [[v,...],...] or {\"<input name>\": ...} for several inputs");
+    examples->excludes(input);
+    cmd->add_option("--limit", flags->limit, "How many examples (-1: all)")->capture_default_str();
+    cmd->add_option("--feature", flags->feature,
+                    "Feature fed to a single-input model (several inputs: the feature named "
+                    "like each input)")
+        ->capture_default_str();
+    cmd->add_option("--signature-key", flags->signature_key, "Signature to run")
+        ->capture_default_str();
+    cmd->callback([flags] { SetCommandStatus(Predict(*flags)); });
+  }
+  {
+    CLI::App* cmd = lite->add_subcommand(
+        "convert", "Convert a saved model (model.json + weights.bin) to .tflite (TFX rewriter)");
+    auto flags = std::make_shared<ConvertFlags>();
+    cmd->add_option("MODEL_DIR", flags->model_dir,
+                    "Saved model folder, or a Model artifact holding Format-Serving/")
+        ->required();
+    cmd->add_option("OUT", flags->out, "The .tflite file to write")->required();
+    cmd->add_option("--quantize", flags->quantize,
+                    "none | float16 (DEFAULT + float16 types) | dynamic (DEFAULT) | int8 "
+                    "(DEFAULT + full integer, needs --representative-examples)")
+        ->check(CLI::IsMember({"none", "float16", "dynamic", "int8"}))
+        ->capture_default_str();
+    cmd->add_option("--representative-examples", flags->representative_examples,
+                    "TFRecord[.gz] of tf.Example: the representative dataset");
+    cmd->add_option("--feature", flags->feature, "Feature read from the representative examples")
+        ->capture_default_str();
+    cmd->add_option("--representative-count", flags->representative_count,
+                    "Representative examples used at most")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--signature-key", flags->signature_key, "Signature key written")
+        ->capture_default_str();
+    cmd->callback([flags] { SetCommandStatus(Convert(*flags)); });
+  }
+  {
+    CLI::App* cmd =
+        lite->add_subcommand("bench", "Time Invoke: mean/median/p90 latency (us) and examples/s");
+    auto flags = std::make_shared<BenchFlags>();
+    cmd->add_option("MODEL", flags->model, "A .tflite file")->required();
+    cmd->add_option("--runs", flags->runs, "Timed runs")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--warmup", flags->warmup, "Untimed runs first")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    cmd->add_option("--threads", flags->threads, "oneDNN threads during Invoke")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--batch", flags->batch, "Examples per Invoke")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_flag("--json", flags->json, "Print JSON instead of text");
+    cmd->callback([flags] { SetCommandStatus(Bench(*flags)); });
+  }
+}
+
+}  // namespace edgepipe::cli

@@ -1,0 +1,88 @@
+#include "src/lite/bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <random>
+#include <string>
+#include <utility>
+
+namespace edgepipe::lite {
+
+namespace {
+
+// Fills `bytes` of an input of `type` with values a real input could hold:
+// floats in [-0.5, 0.5] (MNIST's range), integers of the type's range.
+std::vector<uint8_t> RandomInput(schema::TensorType type, size_t bytes, std::mt19937& rng) {
+  std::vector<uint8_t> out(bytes);
+  if (type == schema::TensorType_FLOAT32) {
+    std::uniform_real_distribution<float> dist(-0.5f, 0.5f);
+    for (size_t i = 0; i + sizeof(float) <= bytes; i += sizeof(float)) {
+      float v = dist(rng);
+      std::memcpy(out.data() + i, &v, sizeof(v));
+    }
+  } else if (type == schema::TensorType_INT8 || type == schema::TensorType_UINT8) {
+    std::uniform_int_distribution<int> dist(0, 255);
+    for (auto& b : out) b = static_cast<uint8_t>(dist(rng));
+  }
+  // Other types (int32 indices, shapes...) stay zero: always in range.
+  return out;
+}
+
+}  // namespace
+
+BenchResult SummarizeLatencies(std::vector<double> latencies_us, int64_t batch) {
+  BenchResult r;
+  r.runs = static_cast<int>(latencies_us.size());
+  r.batch = batch;
+  if (latencies_us.empty()) return r;
+  std::vector<double> sorted = latencies_us;
+  std::sort(sorted.begin(), sorted.end());
+  const size_t n = sorted.size();
+  r.mean_us = std::accumulate(sorted.begin(), sorted.end(), 0.0) / static_cast<double>(n);
+  r.median_us = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
+  // Nearest rank: the smallest value with at least 90% of the runs at or below it.
+  size_t rank = static_cast<size_t>(std::ceil(0.9 * static_cast<double>(n)));
+  r.p90_us = sorted[std::max<size_t>(rank, 1) - 1];
+  r.min_us = sorted.front();
+  r.max_us = sorted.back();
+  r.examples_per_second = r.mean_us > 0 ? static_cast<double>(batch) * 1e6 / r.mean_us : 0;
+  r.latencies_us = std::move(latencies_us);
+  return r;
+}
+
+StatusOr<BenchResult> BenchmarkInvoke(Interpreter& interpreter, const BenchOptions& options) {
+  if (options.runs < 1) {
+    return Status::InvalidArgument(interpreter.name() + ": bench runs must be >= 1, got " +
+                                   std::to_string(options.runs));
+  }
+  if (options.warmup_runs < 0) {
+    return Status::InvalidArgument(interpreter.name() + ": bench warm-up runs must be >= 0, got " +
+                                   std::to_string(options.warmup_runs));
+  }
+  if (options.batch < 1) {
+    return Status::InvalidArgument(interpreter.name() + ": bench batch must be >= 1, got " +
+                                   std::to_string(options.batch));
+  }
+  RETURN_IF_ERROR(interpreter.ResizeInputBatch(options.batch));
+  std::mt19937 rng(0x5eed);
+  for (int i = 0; i < interpreter.num_inputs(); ++i) {
+    TensorView view = interpreter.input(i);
+    std::vector<uint8_t> data = RandomInput(view.type, view.bytes, rng);
+    RETURN_IF_ERROR(interpreter.SetInput(i, data.data(), data.size()));
+  }
+  for (int i = 0; i < options.warmup_runs; ++i) RETURN_IF_ERROR(interpreter.Invoke());
+  std::vector<double> latencies;
+  latencies.reserve(options.runs);
+  for (int i = 0; i < options.runs; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    RETURN_IF_ERROR(interpreter.Invoke());
+    auto end = std::chrono::steady_clock::now();
+    latencies.push_back(std::chrono::duration<double, std::micro>(end - start).count());
+  }
+  return SummarizeLatencies(std::move(latencies), options.batch);
+}
+
+}  // namespace edgepipe::lite

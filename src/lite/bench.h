@@ -1,0 +1,51 @@
+// Latency of Interpreter::Invoke, for `edgepipe lite bench`.
+//
+//   ASSIGN_OR_RETURN(auto interp, lite::Interpreter::FromFile(path, {.num_threads = 1}));
+//   ASSIGN_OR_RETURN(lite::BenchResult r, lite::BenchmarkInvoke(*interp, {.runs = 100}));
+//
+// Resizes every input's batch dimension to `batch`, fills the inputs with
+// fixed pseudo-random values (the same on every call), runs `warmup_runs`
+// untimed invocations (first-touch of the arena, oneDNN primitive creation),
+// then times each of `runs` invocations with a steady clock.
+//
+// The interpreter is borrowed for the call and left resized to `batch`.
+// Not thread-safe (as the Interpreter). Failure: InvalidArgument for runs < 1,
+// warmup_runs < 0 or batch < 1; the interpreter's errors otherwise.
+#ifndef EDGEPIPE_LITE_BENCH_H_
+#define EDGEPIPE_LITE_BENCH_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "src/core/status.h"
+#include "src/lite/interpreter.h"
+
+namespace edgepipe::lite {
+
+struct BenchOptions {
+  int runs = 100;
+  int warmup_runs = 10;
+  int64_t batch = 1;
+};
+
+struct BenchResult {
+  int runs = 0;
+  int64_t batch = 1;
+  std::vector<double> latencies_us;  // per run, in run order
+  double mean_us = 0;
+  double median_us = 0;
+  double p90_us = 0;  // nearest-rank 90th percentile
+  double min_us = 0;
+  double max_us = 0;
+  double examples_per_second = 0;  // batch / mean latency
+};
+
+StatusOr<BenchResult> BenchmarkInvoke(Interpreter& interpreter, const BenchOptions& options);
+
+// Mean, median (average of the middle two for an even count), nearest-rank
+// p90, min, max and examples/s of `latencies_us` (non-empty) at `batch`.
+BenchResult SummarizeLatencies(std::vector<double> latencies_us, int64_t batch);
+
+}  // namespace edgepipe::lite
+
+#endif  // EDGEPIPE_LITE_BENCH_H_
