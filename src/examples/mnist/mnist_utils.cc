@@ -8,6 +8,7 @@
 
 #include "src/core/files.h"
 #include "src/core/sha256.h"
+#include "src/lite/calibration.h"
 #include "src/lite/rewriter.h"
 #include "src/nn/saving.h"
 
@@ -18,6 +19,7 @@ namespace {
 struct TrainedModel {
   std::unique_ptr<nn::Sequential> model;
   nn::History history;
+  data::ExampleTable train;  // kept for the int8 rewriter's representative dataset
 };
 
 // Reads the splits, trains for fn_args.train_steps and validates on
@@ -57,6 +59,7 @@ StatusOr<TrainedModel> TrainModel(const components::FnArgs& fn_args) {
   fit.validation_x = eval_rows > 0 ? &val_x : nullptr;
   fit.validation_y = eval_rows > 0 ? &val_y : nullptr;
   ASSIGN_OR_RETURN(out.history, out.model->Fit(*train_x, *train_y, fit));
+  out.train = std::move(train);
 
   // Keras' CSVLogger-style history in model_run_dir, plus the throughput.
   std::string csv = "epoch";
@@ -84,6 +87,27 @@ StatusOr<TrainedModel> TrainModel(const components::FnArgs& fn_args) {
   RETURN_IF_ERROR(
       WriteFileAtomic(JoinPath(fn_args.model_run_dir, "training.json"), summary.dump(2) + "\n"));
   return out;
+}
+
+// The converter options of TFX's rewriter for each --quantization choice.
+Status SetQuantization(const std::string& quantization, const data::ExampleTable& train,
+                       lite::TFLiteRewriterOptions* options) {
+  if (quantization == "none") return Status::OK();
+  options->quantization_optimizations = {lite::Optimize::kDefault};
+  if (quantization == "dynamic") return Status::OK();
+  if (quantization == "float16") {
+    options->quantization_supported_types = {DType::kFloat16};
+    return Status::OK();
+  }
+  if (quantization == "int8") {
+    options->quantization_enable_full_integer = true;
+    ASSIGN_OR_RETURN(
+        options->representative_dataset,
+        lite::RepresentativeDatasetFromTable(train, kImageKey, kRepresentativeExamples));
+    return Status::OK();
+  }
+  return Status::InvalidArgument("custom_config.quantization: '" + quantization +
+                                 "' (expected none, float16, dynamic or int8)");
 }
 
 std::string ExecutableFingerprint() {
@@ -126,6 +150,8 @@ Status RunFnLite(const components::FnArgs& fn_args) {
   lite::TFLiteRewriterOptions options;
   options.name = "tflite_rewriter";
   options.filename = "tflite";
+  const std::string quantization = fn_args.custom_config.value("quantization", "none");
+  RETURN_IF_ERROR(SetQuantization(quantization, trained.train, &options));
   ASSIGN_OR_RETURN(auto rewriter, lite::rewriter_factory::CreateRewriter(
                                       lite::RewriterType::kTFLiteRewriter, options));
   RETURN_IF_ERROR(lite::converters::RewriteSavedModel(

@@ -10,8 +10,11 @@
 // format). RunFnLite trains the same model (same seed: the same weights),
 // saves it to `<serving_model_dir>/temp`, rewrites it with the TFLite rewriter
 // into `<serving_model_dir>/tflite`, and removes the temporary folder — the
-// steps of TFX's guide. custom_config may set "seed" (default 0) and
-// "batch_size" (default 40).
+// steps of TFX's guide. custom_config may set "seed" (default 0),
+// "batch_size" (default 40) and, for RunFnLite, "quantization": "none"
+// (float32), "float16" (float16 weights), "dynamic" (int8 weights, float
+// activations) or "int8" (full integer, calibrated on training examples,
+// float input/output) — the TF converter's modes, through TFX's rewriter options.
 #ifndef EDGEPIPE_EXAMPLES_MNIST_MNIST_UTILS_H_
 #define EDGEPIPE_EXAMPLES_MNIST_MNIST_UTILS_H_
 
@@ -28,6 +31,8 @@ inline constexpr char kImageKey[] = "image_floats";
 inline constexpr char kLabelKey[] = "image_class";
 inline constexpr int64_t kImagePixels = 784;
 inline constexpr int64_t kTrainBatchSize = 40;
+// Training examples the int8 rewriter calibrates activation ranges on.
+inline constexpr int64_t kRepresentativeExamples = 200;
 
 // The compiled, built Keras-like model of the TFX example.
 StatusOr<std::unique_ptr<nn::Sequential>> BuildKerasModel(uint64_t seed);

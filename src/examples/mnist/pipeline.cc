@@ -1,6 +1,7 @@
 #include "src/examples/mnist/pipeline.h"
 
 #include <cstdio>
+#include <filesystem>
 
 #include "src/components/evaluator.h"
 #include "src/components/example_gen.h"
@@ -47,21 +48,24 @@ StatusOr<pipeline::Pipeline> CreateMnistPipeline(const MnistPipelineOptions& opt
   if (!options.eval_config_path.empty()) {
     ASSIGN_OR_RETURN(eval_config_text, ReadFile(options.eval_config_path));
   }
-  const nlohmann::json custom_config = {{"seed", options.seed}};
   struct Variant {
     std::string name;
     components::UserModule module;
     std::string model_type;
+    nlohmann::json custom_config;
   };
-  const Variant variants[] = {{"mnist", NativeKerasModule(), ""},
-                              {"mnist_lite", NativeKerasLiteModule(), "tf_lite"}};
+  const Variant variants[] = {{"mnist", NativeKerasModule(), "", {{"seed", options.seed}}},
+                              {"mnist_lite",
+                               NativeKerasLiteModule(),
+                               "tf_lite",
+                               {{"seed", options.seed}, {"quantization", options.quantization}}}};
   for (const Variant& v : variants) {
     pipeline::Component trainer = components::Trainer({.id = "Trainer." + v.name,
                                                        .examples = examples,
                                                        .module = v.module,
                                                        .train_steps = options.train_steps,
                                                        .eval_steps = options.eval_steps,
-                                                       .custom_config = custom_config});
+                                                       .custom_config = v.custom_config});
     pipeline::Channel model = trainer.output("model");
     ASSIGN_OR_RETURN(
         pipeline::Component evaluator,
@@ -153,6 +157,17 @@ StatusOr<MnistRunSummary> RunMnistPipeline(const MnistPipelineOptions& options, 
         }
       }
     }
+    row.format = name == "mnist_lite" ? "tflite/" + options.quantization : "tfjs-layers";
+    const pipeline::Artifact* model = trainer != nullptr ? FirstOutput(*trainer, "model") : nullptr;
+    if (model != nullptr) {
+      auto files = ListFilesRecursively(JoinPath(model->uri, "Format-Serving"));
+      if (files.ok()) {
+        for (const std::string& file : *files) {
+          std::error_code ec;
+          row.model_bytes += static_cast<int64_t>(std::filesystem::file_size(file, ec));
+        }
+      }
+    }
     row.blessed = PathExists(JoinPath(blessing->uri, "BLESSED"));
     auto it = pushed->custom_properties.find("pushed");
     row.pushed = it != pushed->custom_properties.end() &&
@@ -179,12 +194,14 @@ std::string FormatMnistSummary(const MnistRunSummary& summary) {
   std::snprintf(line, sizeof(line), "run %s: %d nodes executed, %d cached, %.2f s\n\n",
                 summary.run.run_id.c_str(), executed, cached, summary.run.seconds);
   out += line;
-  std::snprintf(line, sizeof(line), "%-11s %9s %9s %-11s %12s %12s  %s\n", "model", "examples",
-                "accuracy", "blessing", "train step/s", "eval ex/s", "pushed to");
+  std::snprintf(line, sizeof(line), "%-11s %-16s %9s %9s %9s %-11s %12s %10s  %s\n", "model",
+                "format", "bytes", "examples", "accuracy", "blessing", "train step/s", "eval ex/s",
+                "pushed to");
   out += line;
   for (const MnistModelSummary& row : summary.models) {
-    std::snprintf(line, sizeof(line), "%-11s %9lld %9.4f %-11s %12.0f %12.0f  %s\n",
-                  row.model.c_str(), static_cast<long long>(row.example_count), row.accuracy,
+    std::snprintf(line, sizeof(line), "%-11s %-16s %9lld %9lld %9.4f %-11s %12.0f %10.0f  %s\n",
+                  row.model.c_str(), row.format.c_str(), static_cast<long long>(row.model_bytes),
+                  static_cast<long long>(row.example_count), row.accuracy,
                   row.blessed ? "BLESSED" : "NOT_BLESSED", row.train_steps_per_second,
                   row.eval_examples_per_second,
                   row.pushed ? row.pushed_destination.c_str() : "(not pushed)");

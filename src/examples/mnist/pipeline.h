@@ -34,6 +34,8 @@ struct MnistPipelineOptions {
   // the built-in one; the lite Evaluator's model_type is set to "tf_lite".
   std::string eval_config_path;
   uint64_t seed = 0;
+  // Trainer.mnist_lite's TFLite mode: none, float16, dynamic or int8.
+  std::string quantization = "none";
   bool enable_cache = true;
 };
 
@@ -44,7 +46,9 @@ StatusOr<pipeline::Pipeline> CreateMnistPipeline(const MnistPipelineOptions& opt
 
 // One row of the final table: a model's evaluation and where it was pushed.
 struct MnistModelSummary {
-  std::string model;  // "mnist" or "mnist_lite"
+  std::string model;        // "mnist" or "mnist_lite"
+  std::string format;       // "tfjs-layers" or "tflite/<quantization>"
+  int64_t model_bytes = 0;  // size of the pushed (or evaluated) model files
   int64_t example_count = 0;
   double accuracy = 0;
   bool blessed = false;
