@@ -39,6 +39,12 @@ void RegisterRunCommand(CLI::App& app) {
   mnist->add_option("--eval-config", options->eval_config_path,
                     "TFMA EvalConfig file (text proto or JSON) for both Evaluators");
   mnist->add_option("--seed", options->seed, "Training seed")->capture_default_str();
+  mnist
+      ->add_option("--quantization", options->quantization,
+                   "TFLite mode of Trainer.mnist_lite: none (float32), float16, dynamic "
+                   "(int8 weights) or int8 (full integer, calibrated on training examples)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "float16", "dynamic", "int8"}));
   mnist->add_flag("!--no-cache", options->enable_cache, "Execute every node again");
   auto json = std::make_shared<bool>(false);
   mnist->add_flag("--json", *json, "Print the summary as JSON");
@@ -52,6 +58,10 @@ void RegisterRunCommand(CLI::App& app) {
       nlohmann::json out = {{"run_id", summary->run.run_id}, {"seconds", summary->run.seconds}};
       for (const auto& row : summary->models) {
         out["models"].push_back({{"model", row.model},
+                                 {"format", row.format},
+                                 {"model_bytes", row.model_bytes},
+                                 {"train_steps_per_second", row.train_steps_per_second},
+                                 {"eval_examples_per_second", row.eval_examples_per_second},
                                  {"example_count", row.example_count},
                                  {"sparse_categorical_accuracy", row.accuracy},
                                  {"blessed", row.blessed},
