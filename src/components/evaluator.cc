@@ -13,16 +13,6 @@ namespace {
 
 namespace tfma = ::tensorflow_model_analysis;
 
-StatusOr<const pipeline::Artifact*> SingleInput(const pipeline::ExecutionContext& ctx,
-                                                const std::string& key) {
-  auto it = ctx.inputs->find(key);
-  if (it == ctx.inputs->end() || it->second.size() != 1) {
-    return Status::InvalidArgument(ctx.node_id + ": input '" + key +
-                                   "': expected exactly one artifact");
-  }
-  return &it->second.front();
-}
-
 StatusOr<tfma::EvalConfig> ParseConfig(const std::string& text, const std::string& where) {
   size_t first = text.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && text[first] == '{') {
@@ -40,10 +30,12 @@ const tfma::ModelSpec* CandidateSpec(const tfma::EvalConfig& config) {
 
 Status Evaluate(pipeline::ExecutionContext& ctx, const tfma::EvalConfig& config,
                 const std::string& split) {
-  ASSIGN_OR_RETURN(const pipeline::Artifact* examples, SingleInput(ctx, "examples"));
-  ASSIGN_OR_RETURN(const pipeline::Artifact* model, SingleInput(ctx, "model"));
-  pipeline::Artifact& evaluation = ctx.outputs->at("evaluation").front();
-  pipeline::Artifact& blessing = ctx.outputs->at("blessing").front();
+  ASSIGN_OR_RETURN(const pipeline::Artifact* examples, ctx.SingleInput("examples"));
+  ASSIGN_OR_RETURN(const pipeline::Artifact* model, ctx.SingleInput("model"));
+  ASSIGN_OR_RETURN(pipeline::Artifact * evaluation_ptr, ctx.SingleOutput("evaluation"));
+  ASSIGN_OR_RETURN(pipeline::Artifact * blessing_ptr, ctx.SingleOutput("blessing"));
+  pipeline::Artifact& evaluation = *evaluation_ptr;
+  pipeline::Artifact& blessing = *blessing_ptr;
 
   const tfma::ModelSpec* spec = CandidateSpec(config);
   if (spec == nullptr) return Status::InvalidArgument(ctx.node_id + ": no candidate model_spec");

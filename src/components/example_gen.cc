@@ -168,7 +168,8 @@ Status ImportTFRecord(const std::string& path, SplitWriter* out) {
 
 Status Generate(pipeline::ExecutionContext& ctx, const ImportExampleGenOptions& options) {
   ASSIGN_OR_RETURN(InputFiles inputs, FindInputs(options.input_base));
-  pipeline::Artifact& examples = ctx.outputs->at("examples").front();
+  ASSIGN_OR_RETURN(pipeline::Artifact * examples_ptr, ctx.SingleOutput("examples"));
+  pipeline::Artifact& examples = *examples_ptr;
   ASSIGN_OR_RETURN(SplitWriter writer, SplitWriter::Open(examples.uri, options.splits));
   for (const auto& [images, labels] : inputs.idx_pairs) {
     RETURN_IF_ERROR(ImportIdx(images, labels, &writer));

@@ -8,18 +8,6 @@ namespace edgepipe::components {
 
 namespace {
 
-// The one artifact of an input key; the runner guarantees the key exists, but
-// an empty list is still reported rather than indexed.
-StatusOr<const pipeline::Artifact*> SingleInput(const pipeline::ExecutionContext& ctx,
-                                                const std::string& key) {
-  auto it = ctx.inputs->find(key);
-  if (it == ctx.inputs->end() || it->second.size() != 1) {
-    return Status::InvalidArgument(ctx.node_id + ": input '" + key +
-                                   "': expected exactly one artifact");
-  }
-  return &it->second.front();
-}
-
 bool IsBlessed(const pipeline::Artifact& blessing) {
   auto it = blessing.custom_properties.find("blessed");
   if (it != blessing.custom_properties.end() && std::holds_alternative<int64_t>(it->second)) {
@@ -30,9 +18,10 @@ bool IsBlessed(const pipeline::Artifact& blessing) {
 }
 
 Status Push(pipeline::ExecutionContext& ctx, const std::string& base_directory) {
-  ASSIGN_OR_RETURN(const pipeline::Artifact* model, SingleInput(ctx, "model"));
-  ASSIGN_OR_RETURN(const pipeline::Artifact* blessing, SingleInput(ctx, "model_blessing"));
-  pipeline::Artifact& pushed = ctx.outputs->at("pushed_model").front();
+  ASSIGN_OR_RETURN(const pipeline::Artifact* model, ctx.SingleInput("model"));
+  ASSIGN_OR_RETURN(const pipeline::Artifact* blessing, ctx.SingleInput("model_blessing"));
+  ASSIGN_OR_RETURN(pipeline::Artifact * pushed_ptr, ctx.SingleOutput("pushed_model"));
+  pipeline::Artifact& pushed = *pushed_ptr;
   if (!IsBlessed(*blessing)) {
     pushed.custom_properties["pushed"] = int64_t{0};
     return Status::OK();

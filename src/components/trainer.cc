@@ -8,13 +8,12 @@ namespace edgepipe::components {
 namespace {
 
 Status Train(pipeline::ExecutionContext& ctx, const TrainerOptions& options) {
-  auto examples_it = ctx.inputs->find("examples");
-  if (examples_it == ctx.inputs->end() || examples_it->second.size() != 1) {
-    return Status::InvalidArgument(ctx.node_id + ": input 'examples': expected one artifact");
-  }
-  const pipeline::Artifact& examples = examples_it->second.front();
-  pipeline::Artifact& model = ctx.outputs->at("model").front();
-  pipeline::Artifact& model_run = ctx.outputs->at("model_run").front();
+  ASSIGN_OR_RETURN(const pipeline::Artifact* examples_ptr, ctx.SingleInput("examples"));
+  ASSIGN_OR_RETURN(pipeline::Artifact * model_ptr, ctx.SingleOutput("model"));
+  ASSIGN_OR_RETURN(pipeline::Artifact * model_run_ptr, ctx.SingleOutput("model_run"));
+  const pipeline::Artifact& examples = *examples_ptr;
+  pipeline::Artifact& model = *model_ptr;
+  pipeline::Artifact& model_run = *model_run_ptr;
 
   FnArgs args;
   ASSIGN_OR_RETURN(args.train_files, data::SplitFiles(examples.uri, "train"));

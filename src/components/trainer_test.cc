@@ -94,3 +94,20 @@ TEST(TrainerTest, MissingSplitIsNotFound) {
 
 }  // namespace
 }  // namespace edgepipe::components
+
+namespace edgepipe::components {
+namespace {
+
+TEST(TrainerTest, MissingInputArtifactIsAnErrorNamingNodeAndKey) {
+  std::string root = FreshTempDir("trainer_noinput");
+  UserModule module{"m", "fp", [](const FnArgs&) { return Status::OK(); }};
+  pipeline::Component trainer = Trainer(
+      {.id = "Trainer.x", .examples = {"ExampleGen", "examples", "Examples"}, .module = module});
+  ExecutorHarness harness(trainer, root);  // no inputs at all
+  Status s = harness.Run(trainer);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(s.message(), "Trainer.x: input 'examples': expected exactly one artifact, got 0");
+}
+
+}  // namespace
+}  // namespace edgepipe::components

@@ -21,6 +21,26 @@ bool IsSafeName(const std::string& s) {
 
 }  // namespace
 
+StatusOr<const Artifact*> ExecutionContext::SingleInput(const std::string& key) const {
+  auto it = inputs->find(key);
+  if (it == inputs->end() || it->second.size() != 1) {
+    return Status::InvalidArgument(node_id + ": input '" + key +
+                                   "': expected exactly one artifact, got " +
+                                   std::to_string(it == inputs->end() ? 0 : it->second.size()));
+  }
+  return &it->second.front();
+}
+
+StatusOr<Artifact*> ExecutionContext::SingleOutput(const std::string& key) const {
+  auto it = outputs->find(key);
+  if (it == outputs->end() || it->second.size() != 1) {
+    return Status::InvalidArgument(node_id + ": output '" + key +
+                                   "': expected exactly one artifact, got " +
+                                   std::to_string(it == outputs->end() ? 0 : it->second.size()));
+  }
+  return &it->second.front();
+}
+
 Channel Component::output(const std::string& key) const {
   auto it = outputs.find(key);
   return Channel{id, key, it == outputs.end() ? std::string() : it->second};

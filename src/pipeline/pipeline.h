@@ -64,6 +64,12 @@ struct ExecutionContext {
   std::string pipeline_root, pipeline_name, node_id, run_id;
   int64_t execution_id;
   std::string tmp_dir;  // scratch folder, removed after the execution
+
+  // The one artifact of input `key`, or InvalidArgument naming the node and
+  // key when there is none or several. The pointer lives as long as *inputs.
+  StatusOr<const Artifact*> SingleInput(const std::string& key) const;
+  // The one artifact of output `key` (the runner stages exactly one per key).
+  StatusOr<Artifact*> SingleOutput(const std::string& key) const;
 };
 
 // Returns OK on success. A non-OK Status (or a thrown exception, which the
