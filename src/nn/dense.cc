@@ -8,24 +8,17 @@
 
 namespace edgepipe::nn {
 
-const char* ActivationName(Activation activation) {
-  return activation == Activation::kRelu ? "relu" : "linear";
-}
-
-StatusOr<Activation> ParseActivation(std::string_view name) {
-  if (name == "linear") return Activation::kLinear;
-  if (name == "relu") return Activation::kRelu;
-  return Status::InvalidArgument("unsupported activation '" + std::string(name) +
-                                 "' (expected \"linear\" or \"relu\")");
-}
-
 void DenseForward(float* out, const float* in, const float* weight, const float* bias, int64_t B,
                   int64_t C, int64_t OC, Activation activation) {
   // out: (B, OC) = in: (B, C) · weight: (C, OC)
   Sgemm(false, false, B, OC, C, 1.0f, in, C, weight, OC, 0.0f, out, OC);
   for (int64_t b = 0; b < B; ++b) {
     float* row = out + b * OC;  // (OC)
-    if (activation == Activation::kRelu) {
+    if (bias == nullptr) {
+      if (activation == Activation::kRelu) {
+        for (int64_t o = 0; o < OC; ++o) row[o] = std::max(row[o], 0.0f);
+      }
+    } else if (activation == Activation::kRelu) {
       for (int64_t o = 0; o < OC; ++o) row[o] = std::max(row[o] + bias[o], 0.0f);
     } else {
       for (int64_t o = 0; o < OC; ++o) row[o] += bias[o];
@@ -42,63 +35,83 @@ void DenseBackward(float* din, float* dweight, float* dbias, float* dout, const 
     for (int64_t i = 0; i < B * OC; ++i) dout[i] = out[i] > 0.0f ? dout[i] : 0.0f;
   }
   // dbias: (OC) += sum over rows of dout
-  for (int64_t b = 0; b < B; ++b) {
+  for (int64_t b = 0; b < B && dbias != nullptr; ++b) {
     const float* row = dout + b * OC;
     for (int64_t o = 0; o < OC; ++o) dbias[o] += row[o];
   }
   // dweight: (C, OC) += in^T: (C, B) · dout: (B, OC)
   Sgemm(true, false, C, OC, B, 1.0f, in, C, dout, OC, 1.0f, dweight, OC);
   // din: (B, C) = dout: (B, OC) · weight^T: (OC, C)
-  if (din != nullptr) Sgemm(false, true, B, C, OC, 1.0f, dout, OC, weight, OC, 0.0f, din, C);
+  if (din != nullptr) Sgemm(false, true, B, C, OC, 1.0f, dout, OC, weight, OC, 1.0f, din, C);
 }
 
 Dense::Dense(int64_t units, Activation activation, std::string name)
-    : Layer(std::move(name)), units_(units), activation_(activation) {}
+    : Dense(DenseOptions{.units = units, .activation = activation}, std::move(name)) {}
 
-int64_t Dense::NumParams(int64_t in_features) const { return in_features * units_ + units_; }
+Dense::Dense(DenseOptions options, std::string name) : Layer(std::move(name)), o_(options) {}
 
-void Dense::BindParams(float* params, float* grads, int64_t in_features) {
-  in_features_ = in_features;
-  weight_ = params;
-  bias_ = params + in_features * units_;
-  dweight_ = grads;
-  dbias_ = grads + in_features * units_;
+StatusOr<Shape> Dense::ComputeOutputShape(const std::vector<Shape>& in) {
+  if (o_.units <= 0) {
+    return Status::InvalidArgument(Where() + "units must be positive, got " +
+                                   std::to_string(o_.units));
+  }
+  Shape out = in[0];
+  rows_per_example_ = NumElements(in[0]) / in[0].back();
+  out.back() = o_.units;
+  return out;
 }
 
-void Dense::InitializeParams(Rng& rng) {
-  // glorot_uniform: U(-limit, limit), limit = sqrt(6 / (fan_in + fan_out)).
-  const float limit = std::sqrt(6.0f / static_cast<float>(in_features_ + units_));
-  for (int64_t i = 0; i < in_features_ * units_; ++i) {
-    weight_[i] = (2.0f * rng.UniformFloat() - 1.0f) * limit;
-  }
-  std::memset(bias_, 0, static_cast<size_t>(units_) * sizeof(float));
+std::vector<Layer::WeightSpec> Dense::WeightSpecs() const {
+  std::vector<WeightSpec> specs = {
+      {"kernel", {input_shape().back(), o_.units}, true, o_.kernel_initializer}};
+  if (o_.use_bias) specs.push_back({"bias", {o_.units}, true, o_.bias_initializer});
+  return specs;
+}
+
+int64_t Dense::CacheFloats(int64_t batch, bool training) const {
+  return training && o_.activation == Activation::kHardSwish ? Rows(batch) * o_.units : 0;
+}
+
+int64_t Dense::ScratchFloats(int64_t batch, bool /*training*/, int /*num_threads*/) const {
+  return NeedsActivationScratch(o_.activation) ? Rows(batch) * o_.units : 0;
 }
 
 Tensor Dense::kernel() const {
-  Tensor t(DType::kFloat32, {in_features_, units_});
-  if (weight_ != nullptr) std::memcpy(t.raw_data(), weight_, t.num_bytes());
+  Tensor t(DType::kFloat32, {in_features(), o_.units});
+  if (weight(0) != nullptr) std::memcpy(t.raw_data(), weight(0), t.num_bytes());
   return t;
 }
 
 Tensor Dense::bias() const {
-  Tensor t(DType::kFloat32, {units_});
-  if (bias_ != nullptr) std::memcpy(t.raw_data(), bias_, t.num_bytes());
+  Tensor t(DType::kFloat32, {o_.units});
+  if (bias_data() != nullptr) {
+    std::memcpy(t.raw_data(), bias_data(), t.num_bytes());
+  } else {
+    std::memset(t.raw_data(), 0, t.num_bytes());
+  }
   return t;
 }
 
-std::vector<Layer::WeightRef> Dense::Weights() const {
-  return {{"kernel", {in_features_, units_}, weight_}, {"bias", {units_}, bias_}};
+void Dense::Forward(float* out, std::span<const float* const> in, const LayerContext& ctx) {
+  const int64_t rows = Rows(ctx.batch), c = in_features(), oc = o_.units;
+  const bool fused = !NeedsActivationScratch(o_.activation);
+  DenseForward(out, in[0], weight(0), bias_data(), rows, c, oc,
+               fused ? o_.activation : Activation::kLinear);
+  if (!fused) {
+    FusedActivationForward(o_.activation, out, rows, oc, ctx.training ? ctx.cache : ctx.scratch);
+  }
 }
 
-void Dense::Forward(float* out, const float* in, int64_t batch, int64_t in_features,
-                    bool /*training*/, Rng& /*rng*/) {
-  DenseForward(out, in, weight_, bias_, batch, in_features, units_, activation_);
-}
-
-void Dense::Backward(float* din, float* dout, const float* in, const float* out, int64_t batch,
-                     int64_t in_features) {
-  DenseBackward(din, dweight_, dbias_, dout, in, out, weight_, batch, in_features, units_,
-                activation_);
+void Dense::Backward(std::span<float* const> din, float* dout, std::span<const float* const> in,
+                     const float* out, const LayerContext& ctx) {
+  const int64_t rows = Rows(ctx.batch), c = in_features(), oc = o_.units;
+  Activation act = o_.activation;
+  if (NeedsActivationScratch(act)) {
+    FusedActivationBackward(act, dout, ctx.cache, out, rows, oc, ctx.scratch);
+    act = Activation::kLinear;
+  }
+  DenseBackward(din[0], weight_grad(0), o_.use_bias ? weight_grad(1) : nullptr, dout, in[0], out,
+                weight(0), rows, c, oc, act);
 }
 
 }  // namespace edgepipe::nn

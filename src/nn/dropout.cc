@@ -36,31 +36,36 @@ void DropoutForward(float* out, float* mask, const float* in, int64_t N, float r
 }
 
 void DropoutBackward(float* din, const float* dout, const float* mask, int64_t N) {
-  for (int64_t i = 0; i < N; ++i) din[i] = dout[i] * mask[i];
+  for (int64_t i = 0; i < N; ++i) din[i] += dout[i] * mask[i];
 }
 
 Dropout::Dropout(float rate, std::string name) : Layer(std::move(name)), rate_(rate) {}
 
-void Dropout::ReserveCache(int64_t max_batch, int64_t in_features) {
-  const size_t n = static_cast<size_t>(max_batch * in_features);
-  if (mask_.size() < n) mask_.resize(n);
+StatusOr<Shape> Dropout::ComputeOutputShape(const std::vector<Shape>& in) {
+  if (!(rate_ >= 0.0f && rate_ < 1.0f)) {
+    return Status::InvalidArgument(Where() + "rate must be in [0, 1), got " +
+                                   std::to_string(rate_));
+  }
+  return in[0];
 }
 
-void Dropout::Forward(float* out, const float* in, int64_t batch, int64_t in_features,
-                      bool training, Rng& rng) {
-  const int64_t n = batch * in_features;
-  if (!training) {  // inference: identity
-    std::memcpy(out, in, static_cast<size_t>(n) * sizeof(float));
+int64_t Dropout::CacheFloats(int64_t batch, bool training) const {
+  return training ? batch * NumElements(input_shape()) : 0;
+}
+
+void Dropout::Forward(float* out, std::span<const float* const> in, const LayerContext& ctx) {
+  const int64_t n = ctx.batch * NumElements(input_shape());
+  if (!ctx.training) {  // inference: identity
+    std::memcpy(out, in[0], static_cast<size_t>(n) * sizeof(float));
     return;
   }
-  ReserveCache(batch, in_features);  // no-op when the model reserved already
-  DropoutForward(out, mask_.data(), in, n, rate_, rng);
+  DropoutForward(out, ctx.cache, in[0], n, rate_, *ctx.rng);
 }
 
-void Dropout::Backward(float* din, float* dout, const float* /*in*/, const float* /*out*/,
-                       int64_t batch, int64_t in_features) {
-  if (din == nullptr) return;
-  DropoutBackward(din, dout, mask_.data(), batch * in_features);
+void Dropout::Backward(std::span<float* const> din, float* dout, std::span<const float* const>,
+                       const float*, const LayerContext& ctx) {
+  if (din[0] == nullptr) return;
+  DropoutBackward(din[0], dout, ctx.cache, ctx.batch * NumElements(input_shape()));
 }
 
 }  // namespace edgepipe::nn

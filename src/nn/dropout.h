@@ -16,27 +16,28 @@ namespace edgepipe::nn {
 // out, mask: (N); in: (N). mask[i] is 0 or 1/(1-rate): the factor applied,
 // cached for the backward pass. rate in [0, 1).
 void DropoutForward(float* out, float* mask, const float* in, int64_t N, float rate, Rng& rng);
-// din: (N) = dout (N) * mask (N).
+// din: (N) += dout (N) * mask (N).
 void DropoutBackward(float* din, const float* dout, const float* mask, int64_t N);
 
 class Dropout : public Layer {
  public:
-  // `rate` must be in [0, 1); Sequential::Add rejects anything else.
+  // `rate` must be in [0, 1); Build rejects anything else.
   explicit Dropout(float rate, std::string name = "");
 
   std::string class_name() const override { return "Dropout"; }
   std::string default_name_prefix() const override { return "dropout"; }
   float rate() const { return rate_; }
 
-  void ReserveCache(int64_t max_batch, int64_t in_features) override;
-  void Forward(float* out, const float* in, int64_t batch, int64_t in_features, bool training,
-               Rng& rng) override;
-  void Backward(float* din, float* dout, const float* in, const float* out, int64_t batch,
-                int64_t in_features) override;
+  int64_t CacheFloats(int64_t batch, bool training) const override;
+  void Forward(float* out, std::span<const float* const> in, const LayerContext& ctx) override;
+  void Backward(std::span<float* const> din, float* dout, std::span<const float* const> in,
+                const float* out, const LayerContext& ctx) override;
+
+ protected:
+  StatusOr<Shape> ComputeOutputShape(const std::vector<Shape>& input_shapes) override;
 
  private:
   float rate_;
-  std::vector<float> mask_;  // (B, C) of the last training Forward
 };
 
 }  // namespace edgepipe::nn

@@ -1,44 +1,65 @@
-// Layer: one step of a Sequential model (Dense, Dropout, ReLU).
+// Layer: one node of a model graph (Dense, Conv2D, BatchNormalization, Add, ...).
 //
-// A layer is a small object around two free functions, `XxxForward` and
-// `XxxBackward`, that sit side by side in the layer's .cc file (llm.c style:
-// outputs first, then inputs, then dimensions; raw float pointers with shape
-// comments). The layer object only knows its configuration and where its
-// parameters live; it owns no parameter memory. Parameters, gradients and
-// optimizer state of a whole model live in one arena owned by the Sequential
-// model, which hands each layer its slice through BindParams().
+// A layer is a small object around free functions (its own `XxxForward` /
+// `XxxBackward`, or the math kernels of src/nn/kernels/) that sit side by side
+// in the layer's .cc file (llm.c style: outputs first, then inputs, then
+// dimensions; raw float pointers with shape comments). The layer object knows
+// its configuration, its input/output shapes and where its weights live; it
+// owns no weight or activation memory. Weights, gradients and optimizer state
+// of a whole model live in one arena owned by the Model, which binds each
+// weight of each layer to its slice (BindWeight).
 //
-// Activations are row-major (batch, features). The model owns the activation
-// buffers: Forward writes `out`, Backward reads the same `in`/`out` again, so
-// a layer caches only what Backward needs and cannot get from them (Dropout's
-// mask).
+// Shapes exclude the batch dimension: a Conv2D on 28x28 gray images has the
+// input shape {28, 28, 1} (NHWC, as Keras and TF.js). Activations are dense
+// row-major (B, ...shape) buffers owned by the model: Forward writes `out`,
+// Backward reads the same `in`/`out` again, so a layer caches only what
+// Backward needs and cannot get from them (Dropout's mask, BN's batch
+// statistics) in the per-layer `cache` the model planned for it.
+//
+// Life cycle: construct (configuration) → Build(input shapes) once, when the
+// model applies the layer (shape inference and validation) → BindWeight for
+// each WeightSpecs() entry (again whenever the arena moves) → Forward/Backward.
 //
 // Thread-safety: a layer is used by one thread at a time (the model's).
 #ifndef EDGEPIPE_NN_LAYER_H_
 #define EDGEPIPE_NN_LAYER_H_
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "src/core/parallel.h"
 #include "src/core/status.h"
 #include "src/core/tensor.h"
+#include "src/nn/initializers.h"
 #include "src/nn/random.h"
 
 namespace edgepipe::nn {
 
-// Element-wise activation fused into a Dense layer (Keras `activation=`).
-enum class Activation { kLinear, kRelu };
-// "linear" / "relu" (the Keras names).
+// Element-wise activation (Keras `activation=` on Dense/Conv2D/DepthwiseConv2D
+// and the standalone Activation layer).
+enum class Activation { kLinear, kRelu, kRelu6, kSigmoid, kTanh, kSoftmax, kHardSwish };
+// "linear" / "relu" / "relu6" / "sigmoid" / "tanh" / "softmax" / "hard_swish".
 const char* ActivationName(Activation activation);
-// InvalidArgument for anything but "linear" and "relu".
+// InvalidArgument naming the supported names for anything else.
 StatusOr<Activation> ParseActivation(std::string_view name);
+
+// What the model passes to every Forward/Backward of one batch.
+struct LayerContext {
+  int64_t batch = 0;           // B, rows of this call (<= the planned batch)
+  bool training = false;       // Dropout active, BN uses batch statistics
+  Rng* rng = nullptr;          // the model's training stream (read only when training)
+  float* cache = nullptr;      // CacheFloats(planned B) floats kept from Forward to Backward
+  float* scratch = nullptr;    // ScratchFloats(planned B) floats, shared, not kept between calls
+  ThreadPool* pool = nullptr;  // the model's compute pool (never null inside a model)
+};
 
 class Layer {
  public:
-  // `name` may be empty: Sequential::Add then gives a Keras-style name
-  // ("dense", "dense_1", "dropout", "re_lu", ...).
+  // `name` may be empty: the model then gives a Keras-style name ("dense",
+  // "dense_1", "conv2d", "re_lu", ...).
   explicit Layer(std::string name) : name_(std::move(name)) {}
   virtual ~Layer() = default;
   Layer(const Layer&) = delete;
@@ -46,53 +67,106 @@ class Layer {
 
   const std::string& name() const { return name_; }
   void set_name(std::string name) { name_ = std::move(name); }
-  // Keras class name: "Dense", "Dropout", "ReLU".
+  // Keras class name: "Dense", "Conv2D", "ReLU", ...
   virtual std::string class_name() const = 0;
-  // Keras base name for automatic naming: "dense", "dropout", "re_lu".
+  // Keras base name for automatic naming: "dense", "conv2d", "re_lu", ...
   virtual std::string default_name_prefix() const = 0;
 
-  // Width of the output rows for `in_features`-wide input rows.
-  virtual int64_t OutputFeatures(int64_t in_features) const { return in_features; }
+  // Number of inputs: 1, or kVariadic (>= 2: Add, Concatenate).
+  static constexpr int kVariadic = -1;
+  virtual int num_inputs() const { return 1; }
 
-  // ---- Parameters (owned by the model's arena) -------------------------
-  // Number of trainable floats for `in_features`-wide inputs.
-  virtual int64_t NumParams(int64_t /*in_features*/) const { return 0; }
-  // Points the layer at its parameter and gradient slices (each NumParams
-  // floats, 64-byte aligned). Called again whenever the arena moves.
-  virtual void BindParams(float* /*params*/, float* /*grads*/, int64_t /*in_features*/) {}
-  // Fills freshly bound parameters (Keras initializers), drawing from `rng`.
-  virtual void InitializeParams(Rng& /*rng*/) {}
+  // Shape inference, once: validates the input shapes (without batch) and
+  // fixes the output shape. InvalidArgument naming the layer on a mismatch;
+  // FailedPrecondition if already built.
+  Status Build(const std::vector<Shape>& input_shapes);
+  bool built() const { return built_; }
+  const std::vector<Shape>& input_shapes() const { return input_shapes_; }
+  const Shape& input_shape() const { return input_shapes_.front(); }
+  const Shape& output_shape() const { return output_shape_; }
 
-  // Named weights in Keras order, e.g. {"kernel", [784, 64], ptr}, {"bias", [64], ptr}.
-  // Pointers are into the model's arena (valid until the arena moves).
+  // ---- Weights (memory owned by the model's arena) ---------------------
+  struct WeightSpec {
+    std::string suffix;  // "kernel" | "bias" | "gamma" | "beta" | "moving_mean" | ...
+    Shape shape;
+    bool trainable = true;  // false: BN moving statistics (saved, not optimised)
+    Initializer initializer;
+  };
+  // Valid after Build(), in Keras's save order.
+  virtual std::vector<WeightSpec> WeightSpecs() const { return {}; }
+  // Points weight `i` at `value` (and `grad`, null for non-trainable weights).
+  void BindWeight(size_t i, float* value, float* grad);
+
+  // Called by the model once after the initializers filled the weights
+  // (layers whose initial values come from their configuration).
+  virtual void OnWeightsInitialized() {}
+
+  // Named weights with their current storage (into the model's arena: valid
+  // until the arena moves, i.e. until the next Compile()).
   struct WeightRef {
-    std::string suffix;  // "kernel" | "bias"
+    std::string suffix;
     Shape shape;
     float* data;
+    bool trainable = true;
   };
-  virtual std::vector<WeightRef> Weights() const { return {}; }
+  std::vector<WeightRef> Weights() const;
 
-  // ---- Compute --------------------------------------------------------
-  // Makes room for the per-batch cache Backward needs, for up to `max_batch`
-  // rows. Called by the model before a fit; never inside a step.
-  virtual void ReserveCache(int64_t /*max_batch*/, int64_t /*in_features*/) {}
+  // ---- Compute ---------------------------------------------------------
+  // Floats the layer keeps from Forward to Backward for `batch` rows, and
+  // floats of scratch it needs during either call.
+  virtual int64_t CacheFloats(int64_t /*batch*/, bool /*training*/) const { return 0; }
+  // `num_threads`: the model's compute pool size (kernels keep per-thread sums).
+  virtual int64_t ScratchFloats(int64_t /*batch*/, bool /*training*/, int /*num_threads*/) const {
+    return 0;
+  }
 
-  // out: (B, OutputFeatures(C)); in: (B, C). `training` enables Dropout;
-  // `rng` is the model's training stream (only read when training).
-  virtual void Forward(float* out, const float* in, int64_t batch, int64_t in_features,
-                       bool training, Rng& rng) = 0;
+  // out: (B, output_shape); in[k]: (B, input_shapes[k]).
+  virtual void Forward(float* out, std::span<const float* const> in, const LayerContext& ctx) = 0;
 
-  // Backward of the last training Forward.
-  // din: (B, C), written (not accumulated), may be null when the gradient of
-  // the input is not needed (first layer). dout: (B, OC), consumed (the layer
-  // may overwrite it). in/out: the same buffers the Forward read and wrote.
-  // Parameter gradients are accumulated into the bound gradient slice.
-  virtual void Backward(float* din, float* dout, const float* in, const float* out, int64_t batch,
-                        int64_t in_features) = 0;
+  // Backward of the last training Forward of the same batch.
+  // din[k]: (B, input_shapes[k]), ACCUMULATED (the model zeroes it first, so
+  // a tensor read by two layers gets both contributions, as the kernels of
+  // src/nn/kernels/ do); an entry may be null when that input needs no
+  // gradient (a model input). dout: (B,
+  // output_shape), consumed (the layer may overwrite it). in/out: the buffers
+  // the Forward read and wrote. Weight gradients are ACCUMULATED into the
+  // bound gradient slices (the model zeroes them before each step).
+  virtual void Backward(std::span<float* const> din, float* dout, std::span<const float* const> in,
+                        const float* out, const LayerContext& ctx) = 0;
+
+ protected:
+  // Subclass part of Build(): check shapes, remember dimensions, return the
+  // output shape.
+  virtual StatusOr<Shape> ComputeOutputShape(const std::vector<Shape>& input_shapes) = 0;
+  // Bound storage of weight `i` (null before binding / for non-trainable grads).
+  float* weight(size_t i) const { return i < values_.size() ? values_[i] : nullptr; }
+  float* weight_grad(size_t i) const { return i < grads_.size() ? grads_[i] : nullptr; }
+  // "<class_name> '<name>': " for error messages.
+  std::string Where() const { return class_name() + " '" + name_ + "': "; }
 
  private:
   std::string name_;
+  bool built_ = false;
+  std::vector<Shape> input_shapes_;
+  Shape output_shape_;
+  std::vector<float*> values_;
+  std::vector<float*> grads_;
 };
+
+// Product of the dimensions (1 for a scalar shape {}).
+int64_t NumElements(const Shape& shape);
+
+// Fused `activation=` of Dense / Conv2D / DepthwiseConv2D over the kernels of
+// src/nn/kernels/activations.h. Forward: out (rows, cols) is the
+// pre-activation on entry and the activation on return; hard_swish keeps the
+// pre-activation in z_store (rows*cols floats; the layer cache in training).
+// Backward: dout turns from d/d(activation) into d/d(pre-activation); scratch
+// holds rows*cols floats (unused for linear and relu, which is in place).
+bool NeedsActivationScratch(Activation activation);
+void FusedActivationForward(Activation activation, float* out, int64_t rows, int64_t cols,
+                            float* z_store);
+void FusedActivationBackward(Activation activation, float* dout, const float* z, const float* out,
+                             int64_t rows, int64_t cols, float* scratch);
 
 }  // namespace edgepipe::nn
 

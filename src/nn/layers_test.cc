@@ -115,44 +115,6 @@ TEST(DenseTest, BackwardAccumulatesParameterGradients) {
   for (float v : db) EXPECT_FLOAT_EQ(v, 2.0f * B);
 }
 
-TEST(DenseTest, GlorotUniformWithinLimitAndZeroBias) {
-  Dense dense(64, Activation::kRelu, "dense");
-  std::vector<float> params(dense.NumParams(784), 99.0f), grads(params.size());
-  dense.BindParams(params.data(), grads.data(), 784);
-  Rng rng(5);
-  dense.InitializeParams(rng);
-  const float limit = std::sqrt(6.0f / (784 + 64));
-  double sum_sq = 0;
-  for (int64_t i = 0; i < 784 * 64; ++i) {
-    ASSERT_LE(std::fabs(params[i]), limit);
-    sum_sq += double{params[i]} * params[i];
-  }
-  // Variance of U(-l, l) is l^2 / 3.
-  EXPECT_NEAR(sum_sq / (784 * 64), limit * limit / 3.0, 0.05 * limit * limit / 3.0);
-  for (int64_t i = 784 * 64; i < 784 * 64 + 64; ++i) EXPECT_EQ(params[i], 0.0f);
-  EXPECT_EQ(dense.kernel().shape(), (Shape{784, 64}));
-  EXPECT_EQ(dense.bias().shape(), (Shape{64}));
-  EXPECT_EQ(dense.kernel().data<float>()[5], params[5]);
-}
-
-TEST(ReluTest, GradientMatchesFiniteDifferences) {
-  Rng rng(11);
-  const int64_t N = 40;
-  std::vector<float> in = RandomVector(N, rng), r = RandomVector(N, rng), out(N), din(N);
-  ReluForward(out.data(), in.data(), N);
-  const std::vector<float> base = out;
-  ReluBackward(din.data(), r.data(), out.data(), N);
-  auto objective = [&](bool* valid) {
-    std::vector<float> o(N);
-    ReluForward(o.data(), in.data(), N);
-    for (int64_t i = 0; i < N; ++i) {
-      if ((o[i] > 0) != (base[i] > 0)) *valid = false;
-    }
-    return Dot(o, r);
-  };
-  EXPECT_GE(CheckGradient(in, din, objective, "din"), N * 8 / 10);
-}
-
 TEST(SoftmaxCrossEntropyTest, LossAndGradientMatchDefinitions) {
   const int64_t B = 4, V = 10;
   Rng rng(13);
@@ -227,15 +189,6 @@ TEST(DropoutTest, GradientMatchesFiniteDifferencesWithTheSameMask) {
     return Dot(o, r);
   };
   EXPECT_EQ(CheckGradient(in, din, objective, "din"), N);
-}
-
-TEST(DropoutTest, LayerIsIdentityAtInference) {
-  Dropout dropout(0.5f, "dropout");
-  Rng rng(1);
-  const std::vector<float> in = {1, -2, 3, 4};
-  std::vector<float> out(4);
-  dropout.Forward(out.data(), in.data(), 2, 2, /*training=*/false, rng);
-  EXPECT_EQ(out, in);
 }
 
 }  // namespace

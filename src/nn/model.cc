@@ -6,6 +6,7 @@
 #include <cstring>
 #include <map>
 #include <numeric>
+#include <set>
 
 #include "src/core/cpu.h"
 #include "src/nn/gemm.h"
@@ -28,123 +29,273 @@ struct ComputeScope {
   ScopedGemmThreads gemm_threads{1};
 };
 
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
 }  // namespace
 
-void Sequential::AlignedFree::operator()(float* p) const { std::free(p); }
+void Model::AlignedFree::operator()(float* p) const { std::free(p); }
 
-Sequential::AlignedFloats Sequential::AllocateFloats(int64_t n) {
+Model::AlignedFloats Model::AllocateFloats(int64_t n) {
   const size_t bytes = static_cast<size_t>(PadFloats(std::max<int64_t>(n, 1))) * sizeof(float);
   auto* p = static_cast<float*>(std::aligned_alloc(64, bytes));
   if (p != nullptr) std::memset(p, 0, bytes);
   return AlignedFloats(p);
 }
 
-Sequential::Sequential(std::string name) : name_(std::move(name)) {}
-Sequential::~Sequential() = default;
+Model::Model(std::string name) : name_(std::move(name)) {
+  metrics_.push_back(MakeMetric("sparse_categorical_accuracy", loss_).value());
+}
+Model::~Model() = default;
 
-Status Sequential::Add(std::unique_ptr<Layer> layer) {
-  if (layer == nullptr) return Status::InvalidArgument("Sequential::Add: null layer");
-  if (built_) {
-    return Status::FailedPrecondition("Sequential::Add: model '" + name_ +
-                                      "' is already built; add layers before Build()");
-  }
-  if (const auto* dense = dynamic_cast<const Dense*>(layer.get())) {
-    if (dense->units() <= 0) {
-      return Status::InvalidArgument("Dense: units must be positive, got " +
-                                     std::to_string(dense->units()));
-    }
-  }
-  if (const auto* dropout = dynamic_cast<const Dropout*>(layer.get())) {
-    if (!(dropout->rate() >= 0.0f && dropout->rate() < 1.0f)) {
-      return Status::InvalidArgument("Dropout: rate must be in [0, 1), got " +
-                                     std::to_string(dropout->rate()));
-    }
-  }
+// ---- Construction ----------------------------------------------------------
+
+Status Model::NameLayer(Layer& layer) const {
   auto taken = [&](const std::string& n) {
-    return std::any_of(layers_.begin(), layers_.end(),
-                       [&](const auto& l) { return l->name() == n; });
+    if (std::any_of(layers_.begin(), layers_.end(), [&](const auto& l) { return l->name() == n; }))
+      return true;
+    return std::any_of(tensors_.begin(), tensors_.end(),
+                       [&](const TensorNode& t) { return t.producer < 0 && t.input_name == n; });
   };
-  if (layer->name().empty()) {
+  if (layer.name().empty()) {
     // Keras: first "dense", then "dense_1", "dense_2", ...
-    const std::string prefix = layer->default_name_prefix();
+    const std::string prefix = layer.default_name_prefix();
     std::string candidate = prefix;
     for (int i = 1; taken(candidate); ++i) candidate = prefix + "_" + std::to_string(i);
-    layer->set_name(candidate);
-  } else if (taken(layer->name())) {
-    return Status::InvalidArgument("Sequential::Add: duplicate layer name '" + layer->name() + "'");
+    layer.set_name(candidate);
+  } else if (taken(layer.name())) {
+    return Status::InvalidArgument("model '" + name_ + "': duplicate layer name '" + layer.name() +
+                                   "'");
   }
-  layers_.push_back(std::move(layer));
   return Status::OK();
 }
 
-Status Sequential::Build(int64_t input_features, uint64_t seed) {
-  if (built_) return Status::FailedPrecondition("Sequential::Build: model already built");
-  if (layers_.empty()) return Status::FailedPrecondition("Sequential::Build: model has no layers");
-  if (input_features <= 0) {
-    return Status::InvalidArgument("Sequential::Build: input_features must be positive, got " +
-                                   std::to_string(input_features));
+StatusOr<SymbolicTensor> Model::Input(Shape shape, std::string name) {
+  if (built_) return Status::FailedPrecondition("Input: model '" + name_ + "' is already built");
+  if (shape.empty() || std::any_of(shape.begin(), shape.end(), [](int64_t d) { return d <= 0; })) {
+    return Status::InvalidArgument("Input: shape must have positive dimensions, got " +
+                                   ShapeToString(shape));
   }
-  input_features_ = input_features;
-  widths_.assign(1, input_features);
-  offsets_.clear();
+  const bool first = std::none_of(tensors_.begin(), tensors_.end(),
+                                  [](const TensorNode& t) { return t.producer < 0; });
+  if (name.empty() && first && !pending_input_name_.empty()) name = pending_input_name_;
+  auto taken = [&](const std::string& n) {
+    return std::any_of(tensors_.begin(), tensors_.end(),
+                       [&](const TensorNode& t) { return t.producer < 0 && t.input_name == n; }) ||
+           std::any_of(layers_.begin(), layers_.end(),
+                       [&](const auto& l) { return l->name() == n; });
+  };
+  if (name.empty()) {
+    for (int i = 1; name.empty() || taken(name); ++i) name = "input_" + std::to_string(i);
+  } else if (taken(name)) {
+    return Status::InvalidArgument("Input: duplicate name '" + name + "'");
+  }
+  tensors_.push_back({std::move(shape), -1, std::move(name), 0});
+  return SymbolicTensor{static_cast<int>(tensors_.size()) - 1};
+}
+
+StatusOr<SymbolicTensor> Model::Call(std::unique_ptr<Layer> layer,
+                                     std::vector<SymbolicTensor> inputs) {
+  if (layer == nullptr) return Status::InvalidArgument("Call: null layer");
+  if (built_) return Status::FailedPrecondition("Call: model '" + name_ + "' is already built");
+  RETURN_IF_ERROR(NameLayer(*layer));
+  const std::string where = layer->class_name() + " '" + layer->name() + "': ";
+  if (layer->built()) return Status::InvalidArgument(where + "layer already used in a model");
+  const int want = layer->num_inputs();
+  if (want == Layer::kVariadic ? inputs.size() < 2 : inputs.size() != static_cast<size_t>(want)) {
+    return Status::InvalidArgument(
+        where + "expects " +
+        (want == Layer::kVariadic ? std::string("at least 2") : std::to_string(want)) +
+        " input(s), got " + std::to_string(inputs.size()));
+  }
+  std::vector<Shape> shapes;
+  for (const SymbolicTensor& t : inputs) {
+    if (t.id < 0 || static_cast<size_t>(t.id) >= tensors_.size()) {
+      return Status::InvalidArgument(where + "input is not a tensor of model '" + name_ + "'");
+    }
+    shapes.push_back(tensors_[static_cast<size_t>(t.id)].shape);
+  }
+  RETURN_IF_ERROR(layer->Build(shapes));
+  Node node;
+  for (const SymbolicTensor& t : inputs) {
+    node.inputs.push_back(t.id);
+    ++tensors_[static_cast<size_t>(t.id)].consumers;
+  }
+  node.in_ptrs.assign(inputs.size(), nullptr);
+  node.din_ptrs.assign(inputs.size(), nullptr);
+  node.output = static_cast<int>(tensors_.size());
+  tensors_.push_back({layer->output_shape(), static_cast<int>(layers_.size()), "", 0});
+  nodes_.push_back(std::move(node));
+  layers_.push_back(std::move(layer));
+  return SymbolicTensor{nodes_.back().output};
+}
+
+Status Model::Build(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> outputs,
+                    uint64_t seed) {
+  if (built_) return Status::FailedPrecondition("Build: model '" + name_ + "' already built");
+  if (layers_.empty()) return Status::FailedPrecondition("Build: model has no layers");
+  if (outputs.size() != 1) {
+    return Status::Unimplemented("Build: exactly one output is supported, got " +
+                                 std::to_string(outputs.size()));
+  }
+  auto valid = [&](SymbolicTensor t) {
+    return t.id >= 0 && static_cast<size_t>(t.id) < tensors_.size();
+  };
+  std::set<int> given;
+  for (SymbolicTensor t : inputs) {
+    if (!valid(t) || tensors_[static_cast<size_t>(t.id)].producer >= 0 ||
+        !given.insert(t.id).second) {
+      return Status::InvalidArgument("Build: inputs must be distinct Input() tensors of the model");
+    }
+  }
+  for (size_t id = 0; id < tensors_.size(); ++id) {
+    if (tensors_[id].producer < 0 && given.count(static_cast<int>(id)) == 0) {
+      return Status::InvalidArgument("Build: Input '" + tensors_[id].input_name +
+                                     "' is not among the model inputs");
+    }
+  }
+  if (!valid(outputs[0]) || tensors_[static_cast<size_t>(outputs[0].id)].producer < 0) {
+    return Status::InvalidArgument("Build: the output must be a layer's output");
+  }
+  output_ = outputs[0].id;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    if (nodes_[i].output != output_ &&
+        tensors_[static_cast<size_t>(nodes_[i].output)].consumers == 0) {
+      return Status::InvalidArgument("Build: layer '" + layers_[i]->name() +
+                                     "' does not lead to the output");
+    }
+  }
+  for (SymbolicTensor t : inputs) inputs_.push_back(t.id);
+
+  // Arena layout: trainable weights, then non-trainable ones.
+  weights_.clear();
+  grad_segments_.clear();
   int64_t offset = 0;
-  for (const auto& layer : layers_) {
-    offsets_.push_back(offset);
-    offset += PadFloats(layer->NumParams(widths_.back()));
-    widths_.push_back(layer->OutputFeatures(widths_.back()));
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t l = 0; l < layers_.size(); ++l) {
+      const auto specs = layers_[l]->WeightSpecs();
+      for (size_t w = 0; w < specs.size(); ++w) {
+        if (specs[w].trainable != (pass == 0)) continue;
+        const int64_t size = NumElements(specs[w].shape);
+        weights_.push_back({l, w, offset, size, specs[w].trainable});
+        if (pass == 0) grad_segments_.emplace_back(offset, size);
+        offset += PadFloats(size);
+      }
+    }
+    if (pass == 0) padded_trainable_ = offset;
   }
-  padded_params_ = offset;
+  padded_all_ = offset;
   AllocateArena(0);
+  // Initialise in layer order, then weight order (independent of the layout).
+  std::sort(weights_.begin(), weights_.end(), [](const WeightSlot& a, const WeightSlot& b) {
+    return a.layer != b.layer ? a.layer < b.layer : a.index < b.index;
+  });
   Rng rng(seed);
-  for (const auto& layer : layers_) layer->InitializeParams(rng);
+  for (const WeightSlot& w : weights_) {
+    const auto spec = layers_[w.layer]->WeightSpecs()[w.index];
+    Initialize(params() + w.offset, spec.shape, spec.initializer, rng);
+  }
+  for (const auto& layer : layers_) layer->OnWeightsInitialized();
   built_ = true;
   return Status::OK();
 }
 
-void Sequential::AllocateArena(int num_slots) {
-  AlignedFloats arena = AllocateFloats(padded_params_ * (2 + num_slots));
+void Model::AllocateArena(int num_slots) {
+  AlignedFloats arena = AllocateFloats(padded_all_ + padded_trainable_ * (1 + num_slots));
   if (arena_ != nullptr) {
-    std::memcpy(arena.get(), arena_.get(), static_cast<size_t>(padded_params_) * sizeof(float));
+    std::memcpy(arena.get(), arena_.get(), static_cast<size_t>(padded_all_) * sizeof(float));
   }
   arena_ = std::move(arena);
   num_slots_ = num_slots;
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    layers_[i]->BindParams(params() + offsets_[i], grads() + offsets_[i], widths_[i]);
+  for (const WeightSlot& w : weights_) {
+    layers_[w.layer]->BindWeight(w.index, params() + w.offset,
+                                 w.trainable ? grads() + w.offset : nullptr);
   }
 }
 
-Status Sequential::Compile(CompileOptions options) {
-  if (!built_) return Status::FailedPrecondition("Sequential::Compile: call Build() first");
-  if (options.optimizer == nullptr) {
-    return Status::InvalidArgument("Sequential::Compile: no optimizer given");
-  }
-  RETURN_IF_ERROR(options.optimizer->Validate());
-  if (!options.loss.from_logits) {
-    return Status::Unimplemented(
-        "SparseCategoricalCrossentropy: from_logits=false is not supported (the model outputs "
-        "logits)");
-  }
-  for (const std::string& metric : options.metrics) {
-    if (metric != "sparse_categorical_accuracy" && metric != "accuracy") {
-      return Status::Unimplemented("Sequential::Compile: unsupported metric '" + metric +
-                                   "' (supported: sparse_categorical_accuracy)");
-    }
+Status Model::Compile(CompileOptions options) {
+  if (!built_) return Status::FailedPrecondition("Compile: call Build() first");
+  if (options.optimizer == nullptr) return Status::InvalidArgument("Compile: no optimizer given");
+  RETURN_IF_ERROR(options.optimizer->ValidateAll());
+  RETURN_IF_ERROR(options.loss.Validate());
+  std::vector<std::unique_ptr<Metric>> metrics;
+  for (const std::string& name : options.metrics) {
+    ASSIGN_OR_RETURN(std::unique_ptr<Metric> m, MakeMetric(name, options.loss));
+    metrics.push_back(std::move(m));
   }
   optimizer_ = std::move(options.optimizer);
   loss_ = options.loss;
+  metrics_ = std::move(metrics);
   AllocateArena(optimizer_->num_slots());
   return Status::OK();
 }
 
-int64_t Sequential::output_features() const { return built_ ? widths_.back() : 0; }
+void Model::set_num_threads(int n) {
+  act_capacity_ = 0;  // scratch sizes depend on the thread count: plan again
+  act_training_ = false;
+  own_pool_ = n > 0 ? std::make_unique<ThreadPool>(n) : nullptr;
+}
 
-int64_t Sequential::num_params() const {
+ThreadPool& Model::pool() { return own_pool_ != nullptr ? *own_pool_ : DefaultThreadPool(); }
+
+// ---- Introspection ---------------------------------------------------------
+
+const Layer* Model::GetLayer(const std::string& name) const {
+  for (const auto& l : layers_) {
+    if (l->name() == name) return l.get();
+  }
+  return nullptr;
+}
+
+int64_t Model::input_features() const {
+  return inputs_.empty() ? 0 : NumElements(tensors_[static_cast<size_t>(inputs_[0])].shape);
+}
+int64_t Model::output_features() const {
+  return built_ ? NumElements(tensors_[static_cast<size_t>(output_)].shape) : 0;
+}
+Shape Model::input_shape() const {
+  Shape s = {-1};
+  if (!inputs_.empty()) {
+    const Shape& in = tensors_[static_cast<size_t>(inputs_[0])].shape;
+    s.insert(s.end(), in.begin(), in.end());
+  }
+  return s;
+}
+Shape Model::output_shape() const {
+  Shape s = {-1};
+  if (built_) {
+    const Shape& out = tensors_[static_cast<size_t>(output_)].shape;
+    s.insert(s.end(), out.begin(), out.end());
+  }
+  return s;
+}
+
+const std::string& Model::input_name() const {
+  static const std::string kDefault = "input_1";
+  for (const TensorNode& t : tensors_) {
+    if (t.producer < 0) return t.input_name;
+  }
+  return pending_input_name_.empty() ? kDefault : pending_input_name_;
+}
+
+void Model::set_input_name(std::string name) {
+  for (TensorNode& t : tensors_) {
+    if (t.producer < 0) {
+      t.input_name = std::move(name);
+      return;
+    }
+  }
+  pending_input_name_ = std::move(name);
+}
+
+int64_t Model::num_params() const {
   int64_t n = 0;
-  for (size_t i = 0; i < layers_.size(); ++i) n += layers_[i]->NumParams(widths_[i]);
+  for (const WeightSlot& w : weights_) n += w.trainable ? w.size : 0;
   return n;
 }
 
-std::vector<std::pair<std::string, Tensor>> Sequential::GetWeights() const {
+std::vector<std::pair<std::string, Tensor>> Model::GetWeights() const {
   std::vector<std::pair<std::string, Tensor>> out;
   if (!built_) return out;
   for (const auto& layer : layers_) {
@@ -157,8 +308,8 @@ std::vector<std::pair<std::string, Tensor>> Sequential::GetWeights() const {
   return out;
 }
 
-Status Sequential::SetWeights(const std::vector<std::pair<std::string, Tensor>>& weights) {
-  if (!built_) return Status::FailedPrecondition("Sequential::SetWeights: call Build() first");
+Status Model::SetWeights(const std::vector<std::pair<std::string, Tensor>>& weights) {
+  if (!built_) return Status::FailedPrecondition("SetWeights: call Build() first");
   std::map<std::string, const Tensor*> by_name;
   for (const auto& [name, tensor] : weights) by_name[name] = &tensor;
   // Check everything before writing anything: a failed call changes nothing.
@@ -185,110 +336,221 @@ Status Sequential::SetWeights(const std::vector<std::pair<std::string, Tensor>>&
   return Status::OK();
 }
 
-void Sequential::ReserveActivations(int64_t max_batch, bool training) {
+std::vector<float> Model::SnapshotWeights() const {
+  return std::vector<float>(params(), params() + padded_all_);
+}
+
+void Model::RestoreWeights(const std::vector<float>& snapshot) {
+  if (static_cast<int64_t>(snapshot.size()) != padded_all_) return;
+  std::memcpy(params(), snapshot.data(), snapshot.size() * sizeof(float));
+}
+
+// ---- Compute ---------------------------------------------------------------
+
+void Model::Plan(int64_t max_batch, bool training) {
   if (max_batch <= act_capacity_ && (!training || act_training_)) return;
   max_batch = std::max(max_batch, act_capacity_);
   training = training || act_training_;
+  const size_t nt = tensors_.size();
+  act_elems_.assign(nt, 0);
   int64_t total = 0;
-  for (size_t i = 1; i < widths_.size(); ++i) {
-    total += PadFloats(max_batch * widths_[i]) * (training ? 2 : 1);
+  for (size_t t = 0; t < nt; ++t) {
+    act_elems_[t] = NumElements(tensors_[t].shape);
+    const bool is_input = tensors_[t].producer < 0;
+    // Model inputs get a gather buffer only for training (inference reads
+    // the caller's rows in place).
+    if (!is_input || training) total += PadFloats(max_batch * act_elems_[t]);
+    if (!is_input && training) total += PadFloats(max_batch * act_elems_[t]);
   }
+  int64_t scratch = 0;
+  for (const auto& layer : layers_) {
+    total += PadFloats(layer->CacheFloats(max_batch, training));
+    scratch = std::max(scratch, layer->ScratchFloats(max_batch, training, pool().num_threads()));
+  }
+  total += PadFloats(scratch);
   act_storage_ = AllocateFloats(total);
-  acts_.assign(layers_.size(), nullptr);
-  dacts_.assign(layers_.size(), nullptr);
+  acts_.assign(nt, nullptr);
+  dacts_.assign(nt, nullptr);
   float* p = act_storage_.get();
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    acts_[i] = p;
-    p += PadFloats(max_batch * widths_[i + 1]);
-    if (training) {
-      dacts_[i] = p;
-      p += PadFloats(max_batch * widths_[i + 1]);
+  for (size_t t = 0; t < nt; ++t) {
+    const bool is_input = tensors_[t].producer < 0;
+    if (!is_input || training) {
+      acts_[t] = p;
+      p += PadFloats(max_batch * act_elems_[t]);
+    }
+    if (!is_input && training) {
+      dacts_[t] = p;
+      p += PadFloats(max_batch * act_elems_[t]);
     }
   }
-  const int64_t classes = widths_.back();
-  if (training) {
-    batch_x_ = AllocateFloats(max_batch * input_features_);
-    batch_y_.resize(static_cast<size_t>(max_batch));
-    for (size_t i = 0; i < layers_.size(); ++i) layers_[i]->ReserveCache(max_batch, widths_[i]);
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    nodes_[l].cache = p;
+    p += PadFloats(layers_[l]->CacheFloats(max_batch, training));
   }
-  probs_.resize(static_cast<size_t>(max_batch * classes));
+  scratch_ = p;
+  const int64_t out_elems = act_elems_[static_cast<size_t>(output_)];
+  if (training) {
+    batch_labels_.resize(static_cast<size_t>(max_batch));
+    if (!loss_.sparse()) batch_targets_.resize(static_cast<size_t>(max_batch * out_elems));
+  }
+  probs_.resize(static_cast<size_t>(max_batch * out_elems));
   losses_.resize(static_cast<size_t>(max_batch));
+  input_ptrs_.resize(inputs_.size());
   act_capacity_ = max_batch;
   act_training_ = training;
 }
 
-const float* Sequential::ForwardBatch(const float* in, int64_t batch, bool training) {
-  const float* cur = in;  // (B, widths_[i])
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    layers_[i]->Forward(acts_[i], cur, batch, widths_[i], training, train_rng_);
-    cur = acts_[i];
+const float* Model::ForwardBatch(const float* const* inputs, int64_t batch, bool training) {
+  LayerContext ctx{.batch = batch,
+                   .training = training,
+                   .rng = &train_rng_,
+                   .scratch = scratch_,
+                   .pool = &pool()};
+  for (size_t k = 0; k < inputs_.size(); ++k) {
+    // Model inputs are read in place; acts_ of an input is its gather buffer.
+    input_ptrs_[k] = inputs[k];
   }
-  return cur;
+  auto tensor_data = [&](int id) -> const float* {
+    if (tensors_[static_cast<size_t>(id)].producer >= 0) return acts_[static_cast<size_t>(id)];
+    for (size_t k = 0; k < inputs_.size(); ++k) {
+      if (inputs_[k] == id) return input_ptrs_[k];
+    }
+    return nullptr;
+  };
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    Node& node = nodes_[l];
+    for (size_t k = 0; k < node.inputs.size(); ++k) node.in_ptrs[k] = tensor_data(node.inputs[k]);
+    ctx.cache = node.cache;
+    layers_[l]->Forward(acts_[static_cast<size_t>(node.output)], node.in_ptrs, ctx);
+  }
+  return acts_[static_cast<size_t>(output_)];
 }
 
-void Sequential::BackwardBatch(const float* in, int64_t batch) {
-  for (size_t i = layers_.size(); i-- > 0;) {
-    float* din = i > 0 ? dacts_[i - 1] : nullptr;  // the input needs no gradient
-    const float* layer_in = i > 0 ? acts_[i - 1] : in;
-    layers_[i]->Backward(din, dacts_[i], layer_in, acts_[i], batch, widths_[i]);
+void Model::BackwardBatch(int64_t batch) {
+  // Every tensor gradient but the output's (written by the loss) is
+  // accumulated by its consumers: zero them first.
+  for (size_t t = 0; t < tensors_.size(); ++t) {
+    if (dacts_[t] != nullptr && static_cast<int>(t) != output_) {
+      std::memset(dacts_[t], 0, static_cast<size_t>(batch * act_elems_[t]) * sizeof(float));
+    }
+  }
+  LayerContext ctx{
+      .batch = batch, .training = true, .rng = &train_rng_, .scratch = scratch_, .pool = &pool()};
+  for (size_t l = layers_.size(); l-- > 0;) {
+    Node& node = nodes_[l];
+    for (size_t k = 0; k < node.inputs.size(); ++k) {
+      node.din_ptrs[k] = dacts_[static_cast<size_t>(node.inputs[k])];  // null for model inputs
+    }
+    ctx.cache = node.cache;
+    layers_[l]->Backward(node.din_ptrs, dacts_[static_cast<size_t>(node.output)], node.in_ptrs,
+                         acts_[static_cast<size_t>(node.output)], ctx);
   }
 }
 
-double Sequential::TrainStep(int64_t batch, int64_t* correct) {
-  const int64_t classes = widths_.back();
-  const float* logits = ForwardBatch(batch_x_.get(), batch, /*training=*/true);
-  const double loss_sum = SoftmaxCrossEntropyForward(losses_.data(), probs_.data(), logits,
-                                                     batch_y_.data(), batch, classes);
-  *correct += CountCorrect(logits, batch_y_.data(), batch, classes);
-  std::memset(grads(), 0, static_cast<size_t>(padded_params_) * sizeof(float));
-  SoftmaxCrossEntropyBackward(dacts_.back(), probs_.data(), batch_y_.data(), batch, classes,
-                              1.0f / static_cast<float>(batch));
-  BackwardBatch(batch_x_.get(), batch);
-  // Padding floats have zero parameters and gradients, so they stay zero.
-  optimizer_->Apply(params(), grads(), slots(), padded_params_, padded_params_);
+double Model::TrainStep(int64_t batch) {
+  const int64_t out_elems = act_elems_[static_cast<size_t>(output_)];
+  // The gather buffers are acts_ of the model inputs.
+  const float* in_ptrs[16];
+  for (size_t k = 0; k < inputs_.size() && k < 16; ++k) {
+    in_ptrs[k] = acts_[static_cast<size_t>(inputs_[k])];
+  }
+  const float* out = ForwardBatch(in_ptrs, batch, /*training=*/true);
+  const int64_t* labels = loss_.sparse() ? batch_labels_.data() : nullptr;
+  const float* targets = loss_.sparse() ? nullptr : batch_targets_.data();
+  const double loss_sum =
+      LossForward(loss_, losses_.data(), probs_.data(), out, labels, targets, batch, out_elems);
+  for (auto& m : metrics_) m->Update(out, labels, targets, batch, out_elems);
+  std::memset(grads(), 0, static_cast<size_t>(padded_trainable_) * sizeof(float));
+  LossBackward(loss_, dacts_[static_cast<size_t>(output_)], probs_.data(), out, labels, targets,
+               batch, out_elems, 1.0f / static_cast<float>(batch));
+  BackwardBatch(batch);
+  const GradientClipping& c = optimizer_->clipping();
+  if (c.clipnorm > 0 || c.clipvalue > 0 || c.global_clipnorm > 0) {
+    optimizer_->ClipGradients(grads(), grad_segments_);
+  }
+  // Padding floats have zero weights and gradients, so they stay zero
+  // (AdamW's decay of a zero is zero).
+  optimizer_->Apply(params(), grads(), slots(), padded_trainable_, padded_trainable_);
   return loss_sum;
 }
 
-Status Sequential::CheckFeatures(const Tensor& x, const char* what) const {
+// ---- Data checks -----------------------------------------------------------
+
+Status Model::CheckInputs(const std::vector<const Tensor*>& xs, const char* what) const {
   if (!built_) return Status::FailedPrecondition(std::string(what) + ": call Build() first");
-  if (x.dtype() != DType::kFloat32 || x.rank() != 2 || x.dim(1) != input_features_) {
-    return Status::InvalidArgument(std::string(what) + ": features must be float32 [N, " +
-                                   std::to_string(input_features_) + "], got " +
-                                   DTypeName(x.dtype()) + " " + ShapeToString(x.shape()));
+  if (xs.size() != inputs_.size()) {
+    return Status::InvalidArgument(std::string(what) + ": model has " +
+                                   std::to_string(inputs_.size()) + " input(s), got " +
+                                   std::to_string(xs.size()));
+  }
+  if (inputs_.size() > 16) return Status::Unimplemented("more than 16 model inputs");
+  for (size_t k = 0; k < xs.size(); ++k) {
+    const Tensor& x = *xs[k];
+    const TensorNode& t = tensors_[static_cast<size_t>(inputs_[k])];
+    Shape want = {x.rank() > 0 ? x.dim(0) : 0};
+    want.insert(want.end(), t.shape.begin(), t.shape.end());
+    const bool ok = x.dtype() == DType::kFloat32 && x.rank() >= 1 && x.dim(0) == xs[0]->dim(0) &&
+                    (x.shape() == want || (x.rank() == 2 && x.dim(1) == NumElements(t.shape)));
+    if (!ok) {
+      Shape expected = {-1};
+      expected.insert(expected.end(), t.shape.begin(), t.shape.end());
+      return Status::InvalidArgument(std::string(what) + ": input '" + t.input_name +
+                                     "' must be float32 " + ShapeToString(expected) +
+                                     " with the same N as the first, got " + DTypeName(x.dtype()) +
+                                     " " + ShapeToString(x.shape()));
+    }
   }
   return Status::OK();
 }
 
-Status Sequential::ConvertLabels(const Tensor& y, int64_t n, const char* what,
-                                 std::vector<int64_t>* labels) const {
-  const bool shape_ok =
-      (y.rank() == 1 && y.dim(0) == n) || (y.rank() == 2 && y.dim(0) == n && y.dim(1) == 1);
-  if (!shape_ok || (y.dtype() != DType::kInt64 && y.dtype() != DType::kInt32)) {
-    return Status::InvalidArgument(std::string(what) + ": labels must be int64 or int32 [" +
-                                   std::to_string(n) + "] or [" + std::to_string(n) + ", 1], got " +
+Status Model::ConvertTargets(const Tensor& y, int64_t n, const char* what,
+                             std::vector<int64_t>* labels, std::vector<float>* targets) const {
+  const int64_t d = output_features();
+  if (loss_.sparse()) {
+    const bool shape_ok =
+        (y.rank() == 1 && y.dim(0) == n) || (y.rank() == 2 && y.dim(0) == n && y.dim(1) == 1);
+    if (!shape_ok || (y.dtype() != DType::kInt64 && y.dtype() != DType::kInt32)) {
+      return Status::InvalidArgument(
+          std::string(what) + ": labels must be int64 or int32 [" + std::to_string(n) + "] or [" +
+          std::to_string(n) + ", 1], got " + DTypeName(y.dtype()) + " " + ShapeToString(y.shape()));
+    }
+    labels->resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t v = y.dtype() == DType::kInt64 ? y.data<int64_t>()[i] : y.data<int32_t>()[i];
+      if (v < 0 || v >= d) {
+        return Status::InvalidArgument(std::string(what) + ": label " + std::to_string(v) +
+                                       " at row " + std::to_string(i) + " is outside [0, " +
+                                       std::to_string(d) + ")");
+      }
+      (*labels)[static_cast<size_t>(i)] = v;
+    }
+    return Status::OK();
+  }
+  if (y.dtype() != DType::kFloat32 || y.rank() < 1 || y.dim(0) != n || y.num_elements() != n * d) {
+    return Status::InvalidArgument(std::string(what) + ": " + loss_.name() +
+                                   " targets must be float32 with " + std::to_string(d) +
+                                   " value(s) per row for " + std::to_string(n) + " rows, got " +
                                    DTypeName(y.dtype()) + " " + ShapeToString(y.shape()));
   }
-  labels->resize(static_cast<size_t>(n));
-  const int64_t classes = widths_.back();
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t v = y.dtype() == DType::kInt64 ? y.data<int64_t>()[i] : y.data<int32_t>()[i];
-    if (v < 0 || v >= classes) {
-      return Status::InvalidArgument(std::string(what) + ": label " + std::to_string(v) +
-                                     " at row " + std::to_string(i) + " is outside [0, " +
-                                     std::to_string(classes) + ")");
-    }
-    (*labels)[static_cast<size_t>(i)] = v;
-  }
+  targets->assign(y.data<float>(), y.data<float>() + n * d);
   return Status::OK();
 }
 
-StatusOr<History> Sequential::Fit(const Tensor& x, const Tensor& y, const FitOptions& options) {
-  RETURN_IF_ERROR(CheckFeatures(x, "fit"));
+// ---- Fit / Evaluate / Predict ---------------------------------------------
+
+StatusOr<History> Model::Fit(const Tensor& x, const Tensor& y, const FitOptions& options) {
+  return Fit(std::vector<const Tensor*>{&x}, y, options);
+}
+
+StatusOr<History> Model::Fit(const std::vector<const Tensor*>& xs, const Tensor& y,
+                             const FitOptions& options) {
+  RETURN_IF_ERROR(CheckInputs(xs, "fit"));
   if (optimizer_ == nullptr) return Status::FailedPrecondition("fit: call Compile() first");
-  const int64_t n = x.dim(0);
+  const int64_t n = xs[0]->dim(0);
   if (n == 0) return Status::InvalidArgument("fit: no examples");
   std::vector<int64_t> labels;
-  RETURN_IF_ERROR(ConvertLabels(y, n, "fit", &labels));
+  std::vector<float> targets;
+  RETURN_IF_ERROR(ConvertTargets(y, n, "fit", &labels, &targets));
   if (options.batch_size <= 0) {
     return Status::InvalidArgument("fit: batch_size must be positive, got " +
                                    std::to_string(options.batch_size));
@@ -297,15 +559,18 @@ StatusOr<History> Sequential::Fit(const Tensor& x, const Tensor& y, const FitOpt
       (options.steps == 0 && options.epochs <= 0)) {
     return Status::InvalidArgument("fit: steps, steps_per_epoch must be >= 0 and epochs > 0");
   }
-  const bool has_validation = options.validation_x != nullptr;
+  std::vector<const Tensor*> val_xs = options.validation_inputs;
+  if (options.validation_x != nullptr) val_xs.insert(val_xs.begin(), options.validation_x);
+  const bool has_validation = !val_xs.empty();
   if (has_validation != (options.validation_y != nullptr)) {
-    return Status::InvalidArgument("fit: validation_x and validation_y go together");
+    return Status::InvalidArgument("fit: validation inputs and validation_y go together");
   }
   std::vector<int64_t> val_labels;
+  std::vector<float> val_targets;
   if (has_validation) {
-    RETURN_IF_ERROR(CheckFeatures(*options.validation_x, "fit: validation data"));
-    RETURN_IF_ERROR(ConvertLabels(*options.validation_y, options.validation_x->dim(0),
-                                  "fit: validation data", &val_labels));
+    RETURN_IF_ERROR(CheckInputs(val_xs, "fit: validation data"));
+    RETURN_IF_ERROR(ConvertTargets(*options.validation_y, val_xs[0]->dim(0), "fit: validation data",
+                                   &val_labels, &val_targets));
   }
 
   // Schedule. Steps mode: full batches from an endless reshuffled stream
@@ -323,7 +588,7 @@ StatusOr<History> Sequential::Fit(const Tensor& x, const Tensor& y, const FitOpt
   }
 
   ComputeScope scope;
-  ReserveActivations(batch_size, /*training=*/true);
+  Plan(batch_size, /*training=*/true);
   Rng shuffle_rng(options.seed);
   train_rng_.Seed(options.seed ^ kDropoutStream);
   std::vector<int64_t> order(static_cast<size_t>(n));
@@ -337,29 +602,30 @@ StatusOr<History> Sequential::Fit(const Tensor& x, const Tensor& y, const FitOpt
   };
   reshuffle();
   int64_t cursor = 0;  // next position in `order`
-  const size_t row_bytes = static_cast<size_t>(input_features_) * sizeof(float);
-  const float* xs = x.data<float>();
+  const int64_t out_elems = output_features();
 
+  stop_training_ = false;
+  for (Callback* cb : options.callbacks) RETURN_IF_ERROR(cb->OnTrainBegin(*this));
   Progress progress(options.progress, options.verbose, options.force_terminal, options.callback);
   History history;
   int64_t steps_left = steps_mode ? options.steps : steps_per_epoch * epochs;
   const auto fit_start = std::chrono::steady_clock::now();
   double val_seconds = 0;
-  for (int64_t epoch = 0; epoch < epochs; ++epoch) {
+  for (int64_t epoch = 0; epoch < epochs && !stop_training_; ++epoch) {
     const int64_t epoch_steps = std::min(steps_per_epoch, steps_left);
     if (!steps_mode && epoch > 0) {
       reshuffle();
       cursor = 0;
     }
     progress.BeginEpoch(epoch, epochs, epoch_steps);
+    for (auto& m : metrics_) m->Reset();
     const auto epoch_start = std::chrono::steady_clock::now();
     double loss_sum = 0;
-    int64_t correct = 0, seen = 0;
+    int64_t seen = 0;
     auto metrics = [&] {
-      return std::vector<std::pair<std::string, double>>{
-          {"loss", loss_sum / static_cast<double>(seen)},
-          {"sparse_categorical_accuracy",
-           static_cast<double>(correct) / static_cast<double>(seen)}};
+      EpochLogs logs = {{"loss", loss_sum / static_cast<double>(std::max<int64_t>(seen, 1))}};
+      for (const auto& m : metrics_) logs.emplace_back(m->name(), m->Result());
+      return logs;
     };
     auto event = [&](int64_t step, bool end) {
       ProgressEvent e;
@@ -367,8 +633,7 @@ StatusOr<History> Sequential::Fit(const Tensor& x, const Tensor& y, const FitOpt
       e.epochs = epochs;
       e.step = step;
       e.steps = epoch_steps;
-      e.seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+      e.seconds = Seconds(epoch_start);
       e.epoch_end = end;
       e.metrics = metrics();
       return e;
@@ -383,83 +648,191 @@ StatusOr<History> Sequential::Fit(const Tensor& x, const Tensor& y, const FitOpt
           cursor = 0;
         }
         const int64_t row = order[static_cast<size_t>(cursor++)];
-        std::memcpy(batch_x_.get() + b * input_features_, xs + row * input_features_, row_bytes);
-        batch_y_[static_cast<size_t>(b)] = labels[static_cast<size_t>(row)];
+        for (size_t k = 0; k < inputs_.size(); ++k) {
+          const int64_t e = act_elems_[static_cast<size_t>(inputs_[k])];
+          std::memcpy(acts_[static_cast<size_t>(inputs_[k])] + b * e,
+                      xs[k]->data<float>() + row * e, static_cast<size_t>(e) * sizeof(float));
+        }
+        if (loss_.sparse()) {
+          batch_labels_[static_cast<size_t>(b)] = labels[static_cast<size_t>(row)];
+        } else {
+          std::memcpy(batch_targets_.data() + b * out_elems, targets.data() + row * out_elems,
+                      static_cast<size_t>(out_elems) * sizeof(float));
+        }
         ++b;
       }
-      loss_sum += TrainStep(b, &correct);
+      loss_sum += TrainStep(b);
       seen += b;
       if (progress.Due(step + 1)) progress.Update(event(step + 1, false));
     }
     steps_left -= epoch_steps;
     history.steps += epoch_steps;
     ProgressEvent end = event(epoch_steps, true);
-    for (const auto& [name, value] : end.metrics) history.history[name].push_back(value);
     if (has_validation) {
       const auto val_start = std::chrono::steady_clock::now();
-      ASSIGN_OR_RETURN(EvaluateResult val, Evaluate(*options.validation_x, *options.validation_y));
-      val_seconds +=
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - val_start).count();
+      ASSIGN_OR_RETURN(EvaluateResult val, EvaluateInternal(val_xs, val_labels, val_targets, 256));
+      val_seconds += Seconds(val_start);
       end.metrics.emplace_back("val_loss", val.loss);
-      end.metrics.emplace_back("val_sparse_categorical_accuracy", val.sparse_categorical_accuracy);
-      history.history["val_loss"].push_back(val.loss);
-      history.history["val_sparse_categorical_accuracy"].push_back(val.sparse_categorical_accuracy);
+      for (const auto& m : metrics_)
+        end.metrics.emplace_back("val_" + m->name(), val.metrics[m->name()]);
+      Plan(batch_size, /*training=*/true);  // no-op unless validation grew the plan
     }
+    for (const auto& [name, value] : end.metrics) history.history[name].push_back(value);
     progress.EndEpoch(end);
+    for (Callback* cb : options.callbacks)
+      RETURN_IF_ERROR(cb->OnEpochEnd(*this, epoch, end.metrics));
   }
-  history.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - fit_start).count() -
-      val_seconds;
+  history.seconds = Seconds(fit_start) - val_seconds;
+  for (Callback* cb : options.callbacks) RETURN_IF_ERROR(cb->OnTrainEnd(*this));
   return history;
 }
 
-StatusOr<EvaluateResult> Sequential::Evaluate(const Tensor& x, const Tensor& y,
-                                              int64_t batch_size) {
-  RETURN_IF_ERROR(CheckFeatures(x, "evaluate"));
-  const int64_t n = x.dim(0);
-  std::vector<int64_t> labels;
-  RETURN_IF_ERROR(ConvertLabels(y, n, "evaluate", &labels));
+StatusOr<EvaluateResult> Model::Evaluate(const Tensor& x, const Tensor& y, int64_t batch_size) {
+  return Evaluate(std::vector<const Tensor*>{&x}, y, batch_size);
+}
+
+StatusOr<EvaluateResult> Model::Evaluate(const std::vector<const Tensor*>& xs, const Tensor& y,
+                                         int64_t batch_size) {
+  RETURN_IF_ERROR(CheckInputs(xs, "evaluate"));
   if (batch_size <= 0) return Status::InvalidArgument("evaluate: batch_size must be positive");
+  std::vector<int64_t> labels;
+  std::vector<float> targets;
+  RETURN_IF_ERROR(ConvertTargets(y, xs[0]->dim(0), "evaluate", &labels, &targets));
   ComputeScope scope;
+  return EvaluateInternal(xs, labels, targets, batch_size);
+}
+
+StatusOr<EvaluateResult> Model::EvaluateInternal(const std::vector<const Tensor*>& xs,
+                                                 const std::vector<int64_t>& labels,
+                                                 const std::vector<float>& targets,
+                                                 int64_t batch_size) {
+  const int64_t n = xs[0]->dim(0);
   batch_size = std::min(batch_size, std::max<int64_t>(n, 1));
-  ReserveActivations(batch_size, /*training=*/false);
-  const int64_t classes = widths_.back();
+  Plan(batch_size, /*training=*/false);
+  const int64_t d = output_features();
   double loss_sum = 0;
-  int64_t correct = 0;
+  for (auto& m : metrics_) m->Reset();
+  const float* in[16];
   for (int64_t start = 0; start < n; start += batch_size) {
     const int64_t b = std::min(batch_size, n - start);
-    const float* logits = ForwardBatch(x.data<float>() + start * input_features_, b, false);
-    loss_sum += SoftmaxCrossEntropyForward(losses_.data(), probs_.data(), logits,
-                                           labels.data() + start, b, classes);
-    correct += CountCorrect(logits, labels.data() + start, b, classes);
+    for (size_t k = 0; k < xs.size(); ++k) {
+      in[k] = xs[k]->data<float>() + start * act_elems_[static_cast<size_t>(inputs_[k])];
+    }
+    const float* out = ForwardBatch(in, b, false);
+    const int64_t* lab = loss_.sparse() ? labels.data() + start : nullptr;
+    const float* tgt = loss_.sparse() ? nullptr : targets.data() + start * d;
+    loss_sum += LossForward(loss_, losses_.data(), probs_.data(), out, lab, tgt, b, d);
+    for (auto& m : metrics_) m->Update(out, lab, tgt, b, d);
   }
   EvaluateResult result;
   result.num_examples = n;
-  if (n > 0) {
-    result.loss = loss_sum / static_cast<double>(n);
-    result.sparse_categorical_accuracy = static_cast<double>(correct) / static_cast<double>(n);
+  if (n > 0) result.loss = loss_sum / static_cast<double>(n);
+  for (const auto& m : metrics_) {
+    result.metrics[m->name()] = m->Result();
+    if (m->name() == "sparse_categorical_accuracy" || (loss_.sparse() && m->name() == "accuracy")) {
+      result.sparse_categorical_accuracy = m->Result();
+    }
   }
   return result;
 }
 
-StatusOr<Tensor> Sequential::Predict(const Tensor& x, int64_t batch_size) {
-  RETURN_IF_ERROR(CheckFeatures(x, "predict"));
+StatusOr<Tensor> Model::Predict(const Tensor& x, int64_t batch_size) {
+  return Predict(std::vector<const Tensor*>{&x}, batch_size);
+}
+
+StatusOr<Tensor> Model::Predict(const std::vector<const Tensor*>& xs, int64_t batch_size) {
+  RETURN_IF_ERROR(CheckInputs(xs, "predict"));
   if (batch_size <= 0) return Status::InvalidArgument("predict: batch_size must be positive");
-  Tensor out(DType::kFloat32, {x.dim(0), widths_.back()});
-  PredictInto(out.data<float>(), x.data<float>(), x.dim(0), batch_size);
+  const int64_t n = xs[0]->dim(0);
+  Shape shape = output_shape();
+  shape[0] = n;
+  Tensor out(DType::kFloat32, shape);
+  ComputeScope scope;
+  batch_size = std::min(batch_size, std::max<int64_t>(n, 1));
+  Plan(batch_size, /*training=*/false);
+  const int64_t d = output_features();
+  const float* in[16];
+  for (int64_t start = 0; start < n; start += batch_size) {
+    const int64_t b = std::min(batch_size, n - start);
+    for (size_t k = 0; k < xs.size(); ++k) {
+      in[k] = xs[k]->data<float>() + start * act_elems_[static_cast<size_t>(inputs_[k])];
+    }
+    const float* y = ForwardBatch(in, b, false);
+    std::memcpy(out.data<float>() + start * d, y, static_cast<size_t>(b * d) * sizeof(float));
+  }
   return out;
 }
 
-void Sequential::PredictInto(float* out, const float* in, int64_t n, int64_t batch_size) {
+void Model::PredictInto(float* out, const float* in, int64_t n, int64_t batch_size) {
   ComputeScope scope;
   batch_size = std::min(batch_size, std::max<int64_t>(n, 1));
-  ReserveActivations(batch_size, /*training=*/false);
-  const int64_t classes = widths_.back();
+  Plan(batch_size, /*training=*/false);
+  const int64_t d = output_features(), e = input_features();
   for (int64_t start = 0; start < n; start += batch_size) {
     const int64_t b = std::min(batch_size, n - start);
-    const float* logits = ForwardBatch(in + start * input_features_, b, false);
-    std::memcpy(out + start * classes, logits, static_cast<size_t>(b * classes) * sizeof(float));
+    const float* x = in + start * e;
+    const float* y = ForwardBatch(&x, b, false);
+    std::memcpy(out + start * d, y, static_cast<size_t>(b * d) * sizeof(float));
   }
+}
+
+// ---- Sequential ------------------------------------------------------------
+
+Sequential::Sequential(std::string name) : Model(std::move(name)) {}
+
+Status Sequential::Add(std::unique_ptr<Layer> layer) {
+  if (layer == nullptr) return Status::InvalidArgument("Sequential::Add: null layer");
+  if (built()) {
+    return Status::FailedPrecondition("Sequential::Add: model '" + name() +
+                                      "' is already built; add layers before Build()");
+  }
+  if (const auto* dense = dynamic_cast<const Dense*>(layer.get())) {
+    if (dense->units() <= 0) {
+      return Status::InvalidArgument("Dense: units must be positive, got " +
+                                     std::to_string(dense->units()));
+    }
+  }
+  if (const auto* dropout = dynamic_cast<const Dropout*>(layer.get())) {
+    if (!(dropout->rate() >= 0.0f && dropout->rate() < 1.0f)) {
+      return Status::InvalidArgument("Dropout: rate must be in [0, 1), got " +
+                                     std::to_string(dropout->rate()));
+    }
+  }
+  if (layer->num_inputs() != 1) {
+    return Status::InvalidArgument("Sequential::Add: " + layer->class_name() +
+                                   " takes several inputs; use the functional Model");
+  }
+  auto taken = [&](const std::string& n) {
+    return std::any_of(pending_.begin(), pending_.end(),
+                       [&](const auto& l) { return l->name() == n; });
+  };
+  if (layer->name().empty()) {
+    const std::string prefix = layer->default_name_prefix();
+    std::string candidate = prefix;
+    for (int i = 1; taken(candidate); ++i) candidate = prefix + "_" + std::to_string(i);
+    layer->set_name(candidate);
+  } else if (taken(layer->name())) {
+    return Status::InvalidArgument("Sequential::Add: duplicate layer name '" + layer->name() + "'");
+  }
+  pending_.push_back(std::move(layer));
+  return Status::OK();
+}
+
+Status Sequential::Build(Shape input_shape, uint64_t seed) {
+  if (built()) return Status::FailedPrecondition("Sequential::Build: model already built");
+  if (pending_.empty()) return Status::FailedPrecondition("Sequential::Build: model has no layers");
+  if (input_shape.empty() ||
+      std::any_of(input_shape.begin(), input_shape.end(), [](int64_t d) { return d <= 0; })) {
+    return Status::InvalidArgument("Sequential::Build: input shape must be positive, got " +
+                                   ShapeToString(input_shape));
+  }
+  ASSIGN_OR_RETURN(SymbolicTensor x, Input(std::move(input_shape)));
+  const SymbolicTensor in = x;
+  for (auto& layer : pending_) {
+    ASSIGN_OR_RETURN(x, Call(std::move(layer), x));
+  }
+  pending_.clear();
+  return Model::Build({in}, {x}, seed);
 }
 
 }  // namespace edgepipe::nn

@@ -1,5 +1,19 @@
-// Sequential: the Keras-like model of edgepipe (build, compile, fit, evaluate,
-// predict, save/load in the TF.js layers format).
+// Model (Keras functional API) and Sequential: the Keras-like models of
+// edgepipe (build, compile, fit, evaluate, predict, save/load in the TF.js
+// layers format). Sequential is a Model whose graph is a chain; both share
+// the one Fit/Evaluate/Predict implementation.
+//
+// Functional use (a residual block with two inputs):
+//
+//   nn::Model model("net");
+//   ASSIGN_OR_RETURN(nn::SymbolicTensor image, model.Input({28, 28, 1}, "image"));
+//   ASSIGN_OR_RETURN(auto x, model.Call(std::make_unique<nn::Conv2D>(nn::Conv2DOptions{
+//                                           .filters = 8, .kernel_size = {3, 3},
+//                                           .padding = "same"}), image));
+//   ASSIGN_OR_RETURN(auto y, model.Call(std::make_unique<nn::Activation>("relu"), x));
+//   ASSIGN_OR_RETURN(auto sum, model.Call(std::make_unique<nn::Add>(), {x, y}));
+//   ...
+//   RETURN_IF_ERROR(model.Build({image}, {logits}, /*seed=*/1));
 //
 // Typical use (the TFX MNIST model):
 //
@@ -15,22 +29,28 @@
 //   ASSIGN_OR_RETURN(nn::History h, model.Fit(x, y, {.batch_size = 40, .steps = 5000}));
 //   RETURN_IF_ERROR(nn::SaveModel(model, dir));        // src/nn/saving.h
 //
-// Memory: parameters, gradients and optimizer slots live in ONE 64-byte
-// aligned arena owned by the model: [params | grads | slot 0 | slot 1 ...],
-// each layer's slice padded to 16 floats. Activation buffers are kept between
-// calls and only grow; nothing is allocated inside a training step.
+// Memory: weights, gradients and optimizer slots live in ONE 64-byte aligned
+// arena owned by the model: [trainable | non-trainable | grads | slot 0 ...],
+// each weight padded to 16 floats. Activations (one buffer per graph tensor,
+// plus its gradient when training), per-layer caches and the shared scratch
+// are planned once per batch size and only grow; nothing is allocated inside
+// a training step.
 //
 // Introspection (for src/lite's converter and anything else that reads a
-// trained model): layers() in order (no InputLayer object: the input is
-// described by input_name()/input_shape()); downcast a layer with
+// trained model): layers() in order (no InputLayer object: the inputs are
+// described by input_names()/input_shapes(); node_inputs(i) gives layer i's
+// input tensors); downcast a layer with
 // `dynamic_cast<const nn::Dense*>` or by class_name() == "Dense" and read
 // units(), activation(), in_features(), kernel() (in, out) and bias() (out).
 // Dropout and ReLU have no weights; Dropout is the identity at inference.
 //
 // Numerics: compute threads run with flush-to-zero + denormals-are-zero, and
 // oneDNN's GEMM is limited to the calling thread during Fit/Evaluate/Predict
-// (at these sizes one core is fastest and a second pool would fight ours).
-// Same seeds → bit-identical weights.
+// (at these sizes one core is fastest and a second pool would fight ours);
+// convolution kernels parallelise over the batch on the model's ThreadPool
+// (DefaultThreadPool() unless set_num_threads()). Same seeds and the same
+// thread count → bit-identical weights (per-thread partial sums are reduced
+// in a fixed order).
 //
 // Thread-safety: a model is used by one thread at a time. Errors are returned
 // as Status (bad shapes, labels out of range, calling Fit before Compile);
@@ -46,12 +66,15 @@
 #include <string>
 #include <vector>
 
+#include "src/core/parallel.h"
 #include "src/core/status.h"
 #include "src/core/tensor.h"
+#include "src/nn/callbacks.h"
 #include "src/nn/dense.h"
 #include "src/nn/dropout.h"
 #include "src/nn/layer.h"
 #include "src/nn/loss.h"
+#include "src/nn/metrics.h"
 #include "src/nn/optimizer.h"
 #include "src/nn/progress.h"
 #include "src/nn/relu.h"
@@ -60,9 +83,9 @@ namespace edgepipe::nn {
 
 // Keras `model.compile(optimizer, loss, metrics)`.
 struct CompileOptions {
-  std::unique_ptr<Optimizer> optimizer;  // required (RMSprop(), Adam())
-  SparseCategoricalCrossentropy loss{};  // from_logits = true
-  // Only "sparse_categorical_accuracy" (alias "accuracy") is supported.
+  std::unique_ptr<Optimizer> optimizer;  // required (SGD(), Adam(), AdamW(), RMSprop())
+  Loss loss = SparseCategoricalCrossentropy(/*from_logits=*/true);
+  // Keras names (metrics.h); History keys use the name as given.
   std::vector<std::string> metrics = {"sparse_categorical_accuracy"};
 };
 
@@ -82,10 +105,13 @@ struct FitOptions {
   std::FILE* progress = nullptr;  // borrowed; null = no printed progress
   int force_terminal = -1;        // -1 isatty(progress), 0/1 force (tests)
   ProgressCallback callback{};    // optional, called at the same moments as printing
-  // Optional validation data (borrowed for the call), evaluated after each epoch
-  // into "val_loss" / "val_sparse_categorical_accuracy".
+  // Optional validation data (borrowed for the call), evaluated after each
+  // epoch into "val_loss" / "val_<metric>". validation_x for a one-input
+  // model, validation_inputs (one per model input) otherwise.
   const Tensor* validation_x = nullptr;
+  std::vector<const Tensor*> validation_inputs;
   const Tensor* validation_y = nullptr;
+  std::vector<Callback*> callbacks;  // borrowed for the call
 };
 
 // Keras `History.history`: metric name → one value per epoch.
@@ -96,56 +122,102 @@ struct History {
 };
 
 struct EvaluateResult {
-  double loss = 0;                         // mean per-example cross-entropy
-  double sparse_categorical_accuracy = 0;  // fraction correct
+  double loss = 0;                         // mean per-example loss
+  double sparse_categorical_accuracy = 0;  // fraction correct (when that metric is compiled)
+  std::map<std::string, double> metrics;   // every compiled metric by name
   int64_t num_examples = 0;
 };
 
-class Sequential {
+// A tensor of a model under construction: an Input() or a layer's output.
+struct SymbolicTensor {
+  int id = -1;
+};
+
+class Model {
  public:
-  explicit Sequential(std::string name = "sequential");
-  ~Sequential();
-  Sequential(const Sequential&) = delete;
-  Sequential& operator=(const Sequential&) = delete;
+  explicit Model(std::string name = "model");
+  virtual ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
 
   const std::string& name() const { return name_; }
 
-  // Appends a layer (the model owns it). Unnamed layers get Keras names in
-  // order of their class: dense, dense_1, ...; a duplicate explicit name, a
-  // Dense with units <= 0 or a Dropout rate outside [0, 1) is InvalidArgument.
-  // FailedPrecondition after Build().
-  Status Add(std::unique_ptr<Layer> layer);
-
-  // Fixes the input width, allocates the arena and initialises the weights
-  // (glorot_uniform kernels, zero biases) from `seed`.
-  Status Build(int64_t input_features, uint64_t seed = 0);
+  // ---- Functional construction ----------------------------------------
+  // A model input of `shape` (without batch, e.g. {28, 28, 1}); empty name →
+  // "input_1", "input_2", ... InvalidArgument for a non-positive dimension.
+  StatusOr<SymbolicTensor> Input(Shape shape, std::string name = "");
+  // Applies `layer` (the model owns it) to `inputs`: names it if unnamed,
+  // infers its output shape. InvalidArgument on shape mismatch, a duplicate
+  // name, a foreign tensor or a wrong number of inputs.
+  StatusOr<SymbolicTensor> Call(std::unique_ptr<Layer> layer, std::vector<SymbolicTensor> inputs);
+  StatusOr<SymbolicTensor> Call(std::unique_ptr<Layer> layer, SymbolicTensor input) {
+    return Call(std::move(layer), std::vector<SymbolicTensor>{input});
+  }
+  // Keras `Model(inputs, outputs)`: fixes the inputs (in this order) and the
+  // one output, checks every layer is reached, allocates the arena and
+  // initialises the weights from `seed`.
+  Status Build(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> outputs,
+               uint64_t seed = 0);
   bool built() const { return built_; }
+  // True for a Sequential (saved as "Sequential").
+  virtual bool is_sequential() const { return false; }
 
   // Sets optimizer, loss and metrics; allocates the optimizer slots (the
   // arena moves: weight pointers taken before are invalid). Requires Build().
   Status Compile(CompileOptions options);
   bool compiled() const { return optimizer_ != nullptr; }
   const Optimizer* optimizer() const { return optimizer_.get(); }
+  Optimizer* mutable_optimizer() { return optimizer_.get(); }
+  const Loss& loss() const { return loss_; }
 
-  // x: float32 (N, input_features); y: int64 or int32 (N) or (N, 1), values in [0, classes).
+  // x: float32 (N, ...input shape) or (N, input_features); y: int64/int32
+  // (N) or (N, 1) class ids for the sparse loss, else float32 with the
+  // output's elements per row.
   StatusOr<History> Fit(const Tensor& x, const Tensor& y, const FitOptions& options);
+  StatusOr<History> Fit(const std::vector<const Tensor*>& inputs, const Tensor& y,
+                        const FitOptions& options);
   StatusOr<EvaluateResult> Evaluate(const Tensor& x, const Tensor& y, int64_t batch_size = 256);
-  // Logits (N, output_features). Batched internally; buffers are reused.
+  StatusOr<EvaluateResult> Evaluate(const std::vector<const Tensor*>& inputs, const Tensor& y,
+                                    int64_t batch_size = 256);
+  // Outputs (N, ...output shape). Batched internally; buffers are reused.
   StatusOr<Tensor> Predict(const Tensor& x, int64_t batch_size = 256);
-  // Same, into caller memory: out (N, output_features), in (N, input_features).
-  // Requires Build(). Never fails on valid pointers.
+  StatusOr<Tensor> Predict(const std::vector<const Tensor*>& inputs, int64_t batch_size = 256);
+  // One-input model, into caller memory: out (N, output_features), in (N,
+  // input_features). Requires Build(). Never fails on valid pointers.
   void PredictInto(float* out, const float* in, int64_t n, int64_t batch_size = 256);
 
+  // Asks a running Fit to stop after the current epoch (callbacks).
+  void StopTraining() { stop_training_ = true; }
+  // Compute threads: 0 = DefaultThreadPool(); n > 0 = a pool of n owned by the model.
+  void set_num_threads(int n);
+
   // ---- Introspection ---------------------------------------------------
+  // Layers in call order (a topological order of the graph).
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
-  int64_t input_features() const { return input_features_; }
+  const Layer* GetLayer(const std::string& name) const;
+  // Tensor ids: node_inputs(i) are the tensors layer i reads, node_output(i)
+  // the one it writes. Model inputs are tensors 0.. of input_tensors().
+  const std::vector<int>& node_inputs(size_t layer) const { return nodes_[layer].inputs; }
+  int node_output(size_t layer) const { return nodes_[layer].output; }
+  const std::vector<int>& input_tensors() const { return inputs_; }
+  int output_tensor() const { return output_; }
+  // Producer layer of tensor `id` (-1 for a model input) and its shape.
+  int tensor_producer(int id) const { return tensors_[static_cast<size_t>(id)].producer; }
+  const Shape& tensor_shape(int id) const { return tensors_[static_cast<size_t>(id)].shape; }
+  // Input name of tensor `id` (model inputs only).
+  const std::string& tensor_input_name(int id) const {
+    return tensors_[static_cast<size_t>(id)].input_name;
+  }
+
+  size_t num_inputs() const { return inputs_.size(); }
+  // First input, flattened width (the MLP path) and {-1, ...shape}.
+  int64_t input_features() const;
   int64_t output_features() const;
-  // {-1, input_features} / {-1, output_features}: -1 is the batch dimension.
-  Shape input_shape() const { return {-1, input_features_}; }
-  Shape output_shape() const { return {-1, output_features()}; }
+  Shape input_shape() const;   // {-1, ...first input's shape}
+  Shape output_shape() const;  // {-1, ...output shape}
   // Serving signature names (saved in model.json's userDefinedMetadata).
-  const std::string& input_name() const { return input_name_; }  // default "input_1"
-  void set_input_name(std::string name) { input_name_ = std::move(name); }
+  const std::string& input_name() const;  // first input; default "input_1"
+  void set_input_name(std::string name);
   const std::string& output_name() const { return output_name_; }  // default "output_0"
   void set_output_name(std::string name) { output_name_ = std::move(name); }
   // Free-form JSON object saved under userDefinedMetadata.user (e.g. label key,
@@ -154,10 +226,18 @@ class Sequential {
   const nlohmann::json& user_metadata() const { return user_metadata_; }
 
   int64_t num_params() const;  // trainable floats (unpadded)
-  // Copies of all weights in save order: "dense/kernel", "dense/bias", ...
+  // Copies of all weights (trainable and not) in save order: "dense/kernel", ...
   std::vector<std::pair<std::string, Tensor>> GetWeights() const;
-  // Sets weights by name; shapes must match exactly (InvalidArgument naming the weight).
+  // Sets weights by name; every weight must be given with its exact shape
+  // (InvalidArgument naming the weight). A failed call changes nothing.
   Status SetWeights(const std::vector<std::pair<std::string, Tensor>>& weights);
+  // Raw copies of all weights (EarlyStopping's best weights).
+  std::vector<float> SnapshotWeights() const;
+  void RestoreWeights(const std::vector<float>& snapshot);
+
+ protected:
+  // Names an unnamed layer Keras-style; InvalidArgument on a duplicate.
+  Status NameLayer(Layer& layer) const;
 
  private:
   struct AlignedFree {
@@ -166,57 +246,115 @@ class Sequential {
   using AlignedFloats = std::unique_ptr<float, AlignedFree>;
   static AlignedFloats AllocateFloats(int64_t n);  // zeroed, 64-byte aligned
 
+  struct TensorNode {
+    Shape shape;
+    int producer = -1;       // layer index, -1 for a model input
+    std::string input_name;  // model inputs only
+    int consumers = 0;
+  };
+  struct Node {
+    std::vector<int> inputs;
+    int output = -1;
+    // Per-batch pointer tables (filled before each pass; never reallocated).
+    std::vector<const float*> in_ptrs;
+    std::vector<float*> din_ptrs;
+    float* cache = nullptr;
+  };
+  struct WeightSlot {
+    size_t layer, index;
+    int64_t offset;  // into the arena
+    int64_t size;
+    bool trainable;
+  };
+
   // (Re)allocates the arena with `num_slots` optimizer slots, keeping the
-  // parameters, and rebinds every layer.
+  // weights, and rebinds every layer.
   void AllocateArena(int num_slots);
-  // Makes activation buffers (and, for training, gradients and layer
-  // caches) hold `max_batch` rows. Only grows.
-  void ReserveActivations(int64_t max_batch, bool training);
-  // Forward of `batch` rows of `in` (B, input_features); returns the logits (B, V).
-  const float* ForwardBatch(const float* in, int64_t batch, bool training);
-  // Backward from dacts_.back() (dlogits) down to the first layer.
-  void BackwardBatch(const float* in, int64_t batch);
-  // One optimizer step on rows batch_x_/batch_y_; returns the loss sum and
-  // adds the number of correct predictions to *correct.
-  double TrainStep(int64_t batch, int64_t* correct);
-  Status CheckFeatures(const Tensor& x, const char* what) const;
-  // Validates labels (shape, dtype, range) and converts them to int64.
-  Status ConvertLabels(const Tensor& y, int64_t n, const char* what,
-                       std::vector<int64_t>* labels) const;
+  // Makes activation buffers (and, for training, gradients) hold `max_batch`
+  // rows. Only grows.
+  void Plan(int64_t max_batch, bool training);
+  ThreadPool& pool();
+  // Forward of `batch` rows whose model inputs are at `inputs` (one per model
+  // input); returns the output (B, output elements).
+  const float* ForwardBatch(const float* const* inputs, int64_t batch, bool training);
+  void BackwardBatch(int64_t batch);
+  // One optimizer step on the gathered batch; returns the loss sum.
+  double TrainStep(int64_t batch);
+  Status CheckInputs(const std::vector<const Tensor*>& xs, const char* what) const;
+  // Validates targets (shape, dtype, range): int64 labels for the sparse
+  // loss, float targets otherwise.
+  Status ConvertTargets(const Tensor& y, int64_t n, const char* what, std::vector<int64_t>* labels,
+                        std::vector<float>* targets) const;
+  StatusOr<EvaluateResult> EvaluateInternal(const std::vector<const Tensor*>& xs,
+                                            const std::vector<int64_t>& labels,
+                                            const std::vector<float>& targets, int64_t batch_size);
   float* params() const { return arena_.get(); }
-  float* grads() const { return arena_.get() + padded_params_; }
-  float* slots() const { return arena_.get() + 2 * padded_params_; }
+  float* grads() const { return arena_.get() + padded_all_; }
+  float* slots() const { return arena_.get() + padded_all_ + padded_trainable_; }
 
   std::string name_;
   std::vector<std::unique_ptr<Layer>> layers_;
-  std::vector<int64_t> widths_;   // widths_[i] = input width of layer i; back() = output width
-  std::vector<int64_t> offsets_;  // offsets_[i] = parameter offset of layer i in the arena
-  int64_t input_features_ = 0;
+  std::vector<Node> nodes_;
+  std::vector<TensorNode> tensors_;
+  std::vector<int> inputs_;
+  int output_ = -1;
   bool built_ = false;
-  std::string input_name_ = "input_1";
   std::string output_name_ = "output_0";
+  std::string pending_input_name_;  // set_input_name() before the first Input()
   nlohmann::json user_metadata_ = nlohmann::json::object();
+  bool stop_training_ = false;
 
-  // Arena: [params | grads | slot 0 | slot 1 ...], each padded_params_ floats.
+  // Arena: [trainable | non-trainable | grads (trainable) | slots ...].
+  std::vector<WeightSlot> weights_;
+  std::vector<GradientSegment> grad_segments_;
   AlignedFloats arena_;
-  int64_t padded_params_ = 0;
+  int64_t padded_trainable_ = 0;
+  int64_t padded_all_ = 0;
   int num_slots_ = 0;
 
   std::unique_ptr<Optimizer> optimizer_;
-  SparseCategoricalCrossentropy loss_;
+  Loss loss_ = SparseCategoricalCrossentropy(true);
+  std::vector<std::unique_ptr<Metric>> metrics_;
+  std::unique_ptr<ThreadPool> own_pool_;
 
-  // Workspace, grown and never shrunk: acts_[i] = output of layer i
-  // (B, widths_[i+1]), dacts_[i] its gradient (training only).
+  // Workspace, grown and never shrunk.
   int64_t act_capacity_ = 0;
   bool act_training_ = false;
   AlignedFloats act_storage_;
-  std::vector<float*> acts_;
-  std::vector<float*> dacts_;
-  AlignedFloats batch_x_;         // (B, input_features) gathered training rows
-  std::vector<int64_t> batch_y_;  // (B)
-  std::vector<float> probs_;      // (B, V)
-  std::vector<float> losses_;     // (B)
-  Rng train_rng_;                 // dropout stream of the current Fit
+  std::vector<float*> acts_;   // per tensor: (B, elems); model inputs: gathered batch
+  std::vector<float*> dacts_;  // per tensor gradient (training; null for model inputs)
+  std::vector<int64_t> act_elems_;
+  float* scratch_ = nullptr;
+  std::vector<const float*> input_ptrs_;  // per model input, this batch
+  std::vector<int64_t> batch_labels_;     // (B)
+  std::vector<float> batch_targets_;      // (B, output elems)
+  std::vector<float> probs_;              // (B, output elems)
+  std::vector<float> losses_;             // (B)
+  Rng train_rng_;                         // dropout stream of the current Fit
+};
+
+// Keras Sequential: a chain of layers over one input.
+class Sequential : public Model {
+ public:
+  explicit Sequential(std::string name = "sequential");
+
+  // Appends a layer (the model owns it). Unnamed layers get Keras names in
+  // order of their class: dense, dense_1, ...; a duplicate explicit name, a
+  // Dense with units <= 0 or a Dropout rate outside [0, 1) is InvalidArgument.
+  // FailedPrecondition after Build().
+  Status Add(std::unique_ptr<Layer> layer);
+
+  // Fixes the input shape (a width, or a full shape such as {28, 28, 1}),
+  // infers every layer's shapes, allocates the arena and initialises the
+  // weights (each layer's Keras initializers) from `seed`.
+  Status Build(int64_t input_features, uint64_t seed = 0) {
+    return Build(Shape{input_features}, seed);
+  }
+  Status Build(Shape input_shape, uint64_t seed = 0);
+  bool is_sequential() const override { return true; }
+
+ private:
+  std::vector<std::unique_ptr<Layer>> pending_;
 };
 
 }  // namespace edgepipe::nn

@@ -1,5 +1,7 @@
-// ReLU (Keras `ReLU()` layer, max_value None, negative_slope 0, threshold 0).
-// Dense(activation=relu) fuses the same math; this is the standalone layer.
+// ReLU (Keras `ReLU(max_value=None|6)` layer, negative_slope 0, threshold 0)
+// and Activation (Keras `Activation("relu6" | "sigmoid" | ...)` layer), over
+// the activation kernels of src/nn/kernels/activations.h. Dense/Conv2D's
+// `activation=` fuses the same math.
 #ifndef EDGEPIPE_NN_RELU_H_
 #define EDGEPIPE_NN_RELU_H_
 
@@ -9,22 +11,49 @@
 
 namespace edgepipe::nn {
 
-// out: (N) = max(in (N), 0).
-void ReluForward(float* out, const float* in, int64_t N);
-// din: (N) = dout (N) where out (N) > 0, else 0. din may alias dout.
-void ReluBackward(float* din, const float* dout, const float* out, int64_t N);
-
-class ReLU : public Layer {
+// Element-wise activation layer. The C++ class is ActivationLayer because
+// `Activation` names the enum; its Keras class name is "Activation".
+class ActivationLayer : public Layer {
  public:
-  explicit ReLU(std::string name = "") : Layer(std::move(name)) {}
+  explicit ActivationLayer(Activation activation, std::string name = "")
+      : Layer(std::move(name)), activation_(activation) {}
+
+  std::string class_name() const override { return "Activation"; }
+  std::string default_name_prefix() const override { return "activation"; }
+  Activation activation() const { return activation_; }
+
+  int64_t CacheFloats(int64_t batch, bool training) const override;
+  void Forward(float* out, std::span<const float* const> in, const LayerContext& ctx) override;
+  void Backward(std::span<float* const> din, float* dout, std::span<const float* const> in,
+                const float* out, const LayerContext& ctx) override;
+
+ protected:
+  StatusOr<Shape> ComputeOutputShape(const std::vector<Shape>& input_shapes) override;
+
+ private:
+  Activation activation_;
+};
+
+class ReLU : public ActivationLayer {
+ public:
+  explicit ReLU(std::string name = "") : ActivationLayer(Activation::kRelu, std::move(name)) {}
+  // max_value 6 is relu6 (MobileNet's ReLU(6.0)); InvalidArgument at Build for
+  // any other value.
+  explicit ReLU(float max_value, std::string name = "")
+      : ActivationLayer(max_value == 6.0f ? Activation::kRelu6 : Activation::kRelu,
+                        std::move(name)),
+        max_value_(max_value) {}
 
   std::string class_name() const override { return "ReLU"; }
   std::string default_name_prefix() const override { return "re_lu"; }
+  // 0 = none (Keras max_value=None).
+  float max_value() const { return max_value_; }
 
-  void Forward(float* out, const float* in, int64_t batch, int64_t in_features, bool training,
-               Rng& rng) override;
-  void Backward(float* din, float* dout, const float* in, const float* out, int64_t batch,
-                int64_t in_features) override;
+ protected:
+  StatusOr<Shape> ComputeOutputShape(const std::vector<Shape>& input_shapes) override;
+
+ private:
+  float max_value_ = 0.0f;
 };
 
 }  // namespace edgepipe::nn

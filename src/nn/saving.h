@@ -1,11 +1,15 @@
-// Save/load a Sequential model in the TF.js layers format (the project's
+// Save/load a model (Sequential or functional) in the TF.js layers format (the project's
 // "full-precision model"): a directory with
 //   model.json   {"format": "layers-model", "generatedBy", "convertedBy": null,
-//                 "modelTopology": <Keras 2 Sequential JSON>,
+//                 "modelTopology": <Keras 2 JSON: "Sequential", or "Functional"
+//                                  with input_layers / output_layers and each
+//                                  layer's name and inbound_nodes
+//                                  [[["conv2d", 0, 0, {}]]]>,
 //                 "weightsManifest": [{"paths": ["weights.bin"], "weights": [...]}],
 //                 "userDefinedMetadata": {"signature": ..., "user": ...}}
 //   weights.bin  float32 little-endian weights in manifest order
-//                ("dense/kernel" (784, 64), "dense/bias" (64), ...).
+//                ("dense/kernel" (784, 64), "dense/bias" (64), ...,
+//                "batch_normalization/moving_mean", ...).
 // `@tensorflow/tfjs` loads it with tf.loadLayersModel (tests/js/tfjs_predict.js).
 //
 // Both functions are thread-safe with respect to each other on different
@@ -26,7 +30,7 @@ inline constexpr char kWeightsBinName[] = "weights.bin";
 
 // Creates `dir` if needed and writes weights.bin then model.json, each
 // atomically (a reader never sees a half-written file). Requires Build().
-Status SaveModel(const Sequential& model, const std::string& dir);
+Status SaveModel(const Model& model, const std::string& dir);
 
 // Reads and validates everything: JSON syntax, format, class names, layer
 // configs, the manifest against the topology, weights.bin's size. Errors name
@@ -35,7 +39,11 @@ Status SaveModel(const Sequential& model, const std::string& dir);
 //    expected a positive integer".
 // The returned model is built (not compiled): Predict works at once; call
 // Compile() to continue training.
+// LoadModel reads a "Sequential" topology (Unimplemented for a functional
+// one: the existing callers read Sequential's layer chain); LoadAnyModel
+// reads both ("Sequential", "Functional", "Model").
 StatusOr<std::unique_ptr<Sequential>> LoadModel(const std::string& dir);
+StatusOr<std::unique_ptr<Model>> LoadAnyModel(const std::string& dir);
 
 }  // namespace edgepipe::nn
 

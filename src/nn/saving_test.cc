@@ -153,13 +153,13 @@ TEST_F(LoadErrorTest, WeightsBinSizeMismatch) {
 }
 
 TEST_F(LoadErrorTest, UnknownLayerClass) {
-  json_["modelTopology"]["config"]["layers"][2]["class_name"] = "Conv2D";
+  json_["modelTopology"]["config"]["layers"][2]["class_name"] = "Conv3D";
   Rewrite();
   Status s = Load();
   EXPECT_EQ(s.code(), Status::Code::kUnimplemented);
   EXPECT_NE(
       s.message().find(dir_ + "/model.json: field 'modelTopology.config.layers[2].class_name': "
-                              "unknown layer class \"Conv2D\""),
+                              "unknown layer class \"Conv3D\""),
       std::string::npos)
       << s.message();
 }
@@ -206,7 +206,7 @@ TEST_F(LoadErrorTest, MissingInputShape) {
 }
 
 TEST_F(LoadErrorTest, UnsupportedActivation) {
-  json_["modelTopology"]["config"]["layers"][0]["config"]["activation"] = "tanh";
+  json_["modelTopology"]["config"]["layers"][0]["config"]["activation"] = "gelu_approx";
   Rewrite();
   Status s = Load();
   EXPECT_EQ(s.code(), Status::Code::kUnimplemented);
