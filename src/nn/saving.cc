@@ -131,7 +131,10 @@ ordered_json LayerConfig(const Layer& layer) {
     }
   } else if (const auto* reshape = dynamic_cast<const Reshape*>(&layer)) {
     ordered_json t = ordered_json::array();
-    for (int64_t d : reshape->target_shape()) t.push_back(d);
+    // The resolved shape (no -1): tfjs 4.22 does not infer it from the input.
+    for (int64_t d : reshape->built() ? reshape->output_shape() : reshape->target_shape()) {
+      t.push_back(d);
+    }
     config["target_shape"] = std::move(t);
   } else if (dynamic_cast<const Flatten*>(&layer) != nullptr) {
     config["data_format"] = "channels_last";

@@ -2,8 +2,11 @@
 // @tensorflow/tfjs (pure JS CPU backend) and prints its predictions.
 //
 //   node tfjs_predict.js MODEL_DIR INPUT.bin N FEATURES
+//   node tfjs_predict.js MODEL_DIR --inputs A.bin[,B.bin...] N
 //
-// INPUT.bin holds N*FEATURES little-endian float32 values (row-major).
+// INPUT.bin holds N*FEATURES little-endian float32 values (row-major). With
+// --inputs, file k holds input k of the model (in model.inputs order) as
+// N x (its shape without the batch) float32 values, NHWC for images.
 // Prints one JSON object on stdout:
 //   {"input_shape": [...], "output_shape": [N, C], "values": [...], "layers": [...],
 //    "userDefinedMetadata": {...}}
@@ -41,12 +44,23 @@ function fileHandler(dir) {
 
 async function main() {
   const [dir, inputPath, nArg, featuresArg] = process.argv.slice(2);
-  const n = Number(nArg);
-  const features = Number(featuresArg);
   await tf.setBackend('cpu');
   const model = await tf.loadLayersModel(fileHandler(dir));
-  const raw = fs.readFileSync(inputPath);
-  const x = tf.tensor2d(new Float32Array(exactArrayBuffer(raw)), [n, features]);
+  let x;
+  if (inputPath === '--inputs') {
+    const paths = nArg.split(',');
+    const count = Number(featuresArg);
+    x = paths.map((p, k) => {
+      const shape = [count, ...model.inputs[k].shape.slice(1)];
+      return tf.tensor(new Float32Array(exactArrayBuffer(fs.readFileSync(p))), shape);
+    });
+    if (x.length === 1) x = x[0];
+  } else {
+    const n = Number(nArg);
+    const features = Number(featuresArg);
+    const raw = fs.readFileSync(inputPath);
+    x = tf.tensor2d(new Float32Array(exactArrayBuffer(raw)), [n, features]);
+  }
   const y = model.predict(x);
   writeOut(JSON.stringify({
     input_shape: model.inputs[0].shape,
