@@ -1,0 +1,133 @@
+// nn_epoch_bench: seconds per epoch of edgepipe's nn on the issue-3 models,
+// the "ours" side of bench/run_training_bench.sh (the peer is
+// torch_train_bench, with the same flags, data and output lines).
+//
+//   nn_epoch_bench --model mlp|cnn --train-images P --train-labels P
+//                  [--test-images P --test-labels P | --holdout K] [--epochs 5]
+//
+//   (a) mlp: Dense(128, relu) → Dense(10), Adam(1e-3), batch 32
+//   (b) cnn: Conv2D(32, 3x3, relu) → MaxPooling2D(2) → Conv2D(64, 3x3, relu)
+//            → MaxPooling2D(2) → Flatten → Dense(10), Adam(1e-3), batch 64
+//
+// Flags and output lines: bench/training_bench_common.h. Each epoch is one
+// Fit(epochs = 1) call (with its own shuffle seed) so each can be timed with
+// wall and CPU time; the test accuracy is Evaluate() after it, not timed.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench/training_bench_common.h"
+#include "src/nn/model.h"
+#if __has_include("src/nn/conv.h")
+#include "src/nn/conv.h"
+#include "src/nn/pooling.h"
+#include "src/nn/reshaping.h"
+#define EDGEPIPE_BENCH_HAVE_CONV 1
+#endif
+
+namespace {
+
+namespace bench = edgepipe::bench;
+namespace nn = edgepipe::nn;
+using edgepipe::DType;
+using edgepipe::Status;
+using edgepipe::Tensor;
+
+// Features as the model's input: (N, 784) for the MLP, NHWC (N, 28, 28, 1)
+// for the CNN (the same floats: one channel).
+Tensor Features(const bench::ImageSet& s, bool cnn) {
+  const edgepipe::Shape shape =
+      cnn ? edgepipe::Shape{s.n, s.height, s.width, 1} : edgepipe::Shape{s.n, s.pixels};
+  Tensor t(DType::kFloat32, shape);
+  std::copy(s.x.begin(), s.x.end(), t.data<float>());
+  return t;
+}
+
+Tensor Labels(const bench::ImageSet& s) {
+  Tensor t(DType::kInt64, {s.n});
+  std::copy(s.y.begin(), s.y.end(), t.data<int64_t>());
+  return t;
+}
+
+Status BuildModel(const bench::TrainingBenchArgs& a, nn::Sequential* model) {
+  if (a.model == "mlp") {
+    RETURN_IF_ERROR(model->Add(std::make_unique<nn::Dense>(128, nn::Activation::kRelu)));
+    RETURN_IF_ERROR(model->Add(std::make_unique<nn::Dense>(10)));
+    RETURN_IF_ERROR(model->Build(784, a.seed));
+  } else {
+#ifdef EDGEPIPE_BENCH_HAVE_CONV
+    RETURN_IF_ERROR(model->Add(std::make_unique<nn::Conv2D>(nn::Conv2DOptions{
+        .filters = 32, .kernel_size = {3, 3}, .activation = nn::Activation::kRelu})));
+    RETURN_IF_ERROR(model->Add(std::make_unique<nn::MaxPooling2D>()));
+    RETURN_IF_ERROR(model->Add(std::make_unique<nn::Conv2D>(nn::Conv2DOptions{
+        .filters = 64, .kernel_size = {3, 3}, .activation = nn::Activation::kRelu})));
+    RETURN_IF_ERROR(model->Add(std::make_unique<nn::MaxPooling2D>()));
+    RETURN_IF_ERROR(model->Add(std::make_unique<nn::Flatten>()));
+    RETURN_IF_ERROR(model->Add(std::make_unique<nn::Dense>(10)));
+    RETURN_IF_ERROR(model->Build(edgepipe::Shape{28, 28, 1}, a.seed));
+#else
+    return Status::Unimplemented("not available yet: src/nn has no Conv2D");
+#endif
+  }
+  return model->Compile({.optimizer = nn::Adam({.learning_rate = 1e-3f})});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto args = bench::ParseTrainingBenchArgs(argc, argv);
+  if (!args.ok()) {
+    std::fprintf(stderr, "nn_epoch_bench: %s\n", args.status().message().c_str());
+    return 2;
+  }
+  const bench::TrainingBenchArgs& a = *args;
+  bench::ImageSet train, test;
+  if (Status s = bench::LoadTrainTest(a, &train, &test); !s.ok()) {
+    std::fprintf(stderr, "nn_epoch_bench: %s\n", s.message().c_str());
+    return 1;
+  }
+  nn::Sequential model(a.model);
+  model.set_num_threads(a.threads);
+  if (Status s = BuildModel(a, &model); !s.ok()) {
+    std::fprintf(stderr, "nn_epoch_bench: %s\n", s.message().c_str());
+    std::printf("RESULT impl=ours model=%s unavailable=1\n", a.model.c_str());
+    return s.code() == Status::Code::kUnimplemented ? 3 : 1;
+  }
+  const bool cnn = a.model == "cnn";
+  const Tensor x = Features(train, cnn), y = Labels(train);
+  const Tensor tx = Features(test, cnn), ty = Labels(test);
+  std::fprintf(stderr, "nn_epoch_bench: %lld train / %lld test\n", static_cast<long long>(train.n),
+               static_cast<long long>(test.n));
+
+  std::vector<bench::EpochFigures> epochs;
+  for (int64_t epoch = 1; epoch <= a.epochs; ++epoch) {
+    const double cpu0 = bench::CpuSeconds();
+    const double wall0 = bench::WallSeconds();
+    auto h = model.Fit(x, y,
+                       {.batch_size = a.batch,
+                        .epochs = 1,
+                        .seed = a.seed * 1000 + static_cast<uint64_t>(epoch),
+                        .verbose = 0});
+    bench::EpochFigures e;
+    e.wall_s = bench::WallSeconds() - wall0;
+    e.cpu_s = bench::CpuSeconds() - cpu0;
+    if (!h.ok()) {
+      std::fprintf(stderr, "nn_epoch_bench: %s\n", h.status().message().c_str());
+      return 1;
+    }
+    e.loss = h->history.at("loss").back();
+    e.acc = h->history.at("sparse_categorical_accuracy").back();
+    auto ev = model.Evaluate(tx, ty);
+    if (!ev.ok()) {
+      std::fprintf(stderr, "nn_epoch_bench: %s\n", ev.status().message().c_str());
+      return 1;
+    }
+    e.test_acc = ev->sparse_categorical_accuracy;
+    e.load = bench::LoadAverage();
+    bench::PrintEpoch("ours", a, epoch, e);
+    epochs.push_back(e);
+  }
+  bench::PrintResult("ours", a, train.n, epochs);
+  return 0;
+}
