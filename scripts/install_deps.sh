@@ -16,6 +16,7 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22
+  dataset-fashion-mnist
   nodejs npm
 )
 missing=()
