@@ -1,8 +1,9 @@
 // fashion_mnist_train: issue 3's end-to-end example. Trains on Fashion-MNIST
 // (Debian package dataset-fashion-mnist, IDX files read with io::ReadIdx)
 // either
-//   cnn:       Conv2D(32, 3x3, relu) → MaxPooling2D(2) → Conv2D(64, 3x3, relu)
-//              → MaxPooling2D(2) → Flatten → Dense(10)       (functional API)
+//   cnn:       [Conv2D(3x3, no bias) → BatchNormalization → ReLU →
+//              MaxPooling2D(2)] with 32 then 64 filters → Flatten →
+//              Dropout(0.3) → Dense(10)                       (functional API)
 //   mobilenet: a depthwise-separable MobileNet-style model:
 //              Conv2D(16, 3x3, s2) → BN → ReLU6, then two blocks of
 //              DepthwiseConv2D(3x3) → BN → ReLU6 → Conv2D 1x1 → BN → ReLU6,
@@ -74,15 +75,17 @@ StatusOr<Split> ReadSplit(const std::string& dir, const std::string& prefix, int
 StatusOr<std::unique_ptr<nn::Model>> BuildCnn(uint64_t seed) {
   auto m = std::make_unique<nn::Model>("fashion_cnn");
   ASSIGN_OR_RETURN(nn::SymbolicTensor image, m->Input({28, 28, 1}, "image"));
-  ASSIGN_OR_RETURN(auto x, m->Call(std::make_unique<nn::Conv2D>(nn::Conv2DOptions{
-                                       .filters = 32, .activation = nn::Activation::kRelu}),
-                                   image));
-  ASSIGN_OR_RETURN(x, m->Call(std::make_unique<nn::MaxPooling2D>(), x));
-  ASSIGN_OR_RETURN(x, m->Call(std::make_unique<nn::Conv2D>(nn::Conv2DOptions{
-                                  .filters = 64, .activation = nn::Activation::kRelu}),
-                              x));
-  ASSIGN_OR_RETURN(x, m->Call(std::make_unique<nn::MaxPooling2D>(), x));
+  nn::SymbolicTensor x = image;
+  for (int64_t filters : {32, 64}) {
+    ASSIGN_OR_RETURN(x, m->Call(std::make_unique<nn::Conv2D>(
+                                    nn::Conv2DOptions{.filters = filters, .use_bias = false}),
+                                x));
+    ASSIGN_OR_RETURN(x, m->Call(std::make_unique<nn::BatchNormalization>(), x));
+    ASSIGN_OR_RETURN(x, m->Call(std::make_unique<nn::ReLU>(), x));
+    ASSIGN_OR_RETURN(x, m->Call(std::make_unique<nn::MaxPooling2D>(), x));
+  }
   ASSIGN_OR_RETURN(x, m->Call(std::make_unique<nn::Flatten>(), x));
+  ASSIGN_OR_RETURN(x, m->Call(std::make_unique<nn::Dropout>(0.3f), x));
   ASSIGN_OR_RETURN(auto logits, m->Call(std::make_unique<nn::Dense>(10), x));
   RETURN_IF_ERROR(m->Build({image}, {logits}, seed));
   return m;
