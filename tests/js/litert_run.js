@@ -17,15 +17,12 @@
 // Output (stdout): {"runtime": "litert.js", "runs": [{"outputs": [{"name",
 // "shape", "dtype", "values"}]}]}; non-finite floats are the strings "NaN",
 // "Infinity", "-Infinity". Errors: a message on stderr and exit code 1.
-//
-// Why the shim: loadLiteRt() loads the emscripten glue with importScripts(),
-// which only browsers' workers have. In Node we evaluate the glue as CommonJS
-// and hand its factory over through self.ModuleFactory, as a worker would.
+// Loading LiteRT.js in Node: litert_loader.js.
 'use strict';
 
 const fs = require('fs');
 const path = require('path');
-const {pathToFileURL} = require('url');
+const {loadLiteRt, compileModel} = require('./litert_loader');
 
 const TYPED_ARRAYS = {
   float32: Float32Array,
@@ -36,17 +33,6 @@ const TYPED_ARRAYS = {
 function fail(message) {
   process.stderr.write(`litert_run.js: ${message}\n`);
   process.exit(1);
-}
-
-function installImportScriptsShim() {
-  globalThis.self = globalThis;
-  globalThis.importScripts = (file) => {
-    const source = fs.readFileSync(file, 'utf8');
-    const module = {exports: {}};
-    const load = new Function('module', 'exports', 'require', '__filename', '__dirname', source);
-    load(module, module.exports, require, file, path.dirname(file));
-    globalThis.ModuleFactory = module.exports;
-  };
 }
 
 function numbersToJson(values) {
@@ -114,26 +100,12 @@ async function main() {
   if (!modelPath || inputArgs.length === 0) {
     fail('usage: litert_run.js MODEL.tflite SPEC.json | IN0.bin [IN1.bin ...]');
   }
-  installImportScriptsShim();
-  const packageMain = require.resolve('@litertjs/core');
-  const litert = await import(pathToFileURL(packageMain).href);
-  const wasmDir = path.join(path.dirname(packageMain), '..', 'wasm') + '/';
-  // Node has no WebGPU: LiteRT.js warns once while probing for it; that
-  // warning is expected here and only clutters the test log.
-  const warn = console.warn;
-  console.warn = (...a) => {
-    if (!String(a[0]).startsWith('Failed to create default WebGPU device')) warn(...a);
-  };
-  try {
-    await litert.loadLiteRt(wasmDir);
-  } finally {
-    console.warn = warn;
-  }
+  const litert = await loadLiteRt();
 
   const modelBytes = new Uint8Array(fs.readFileSync(modelPath));
   let model;
   try {
-    model = await litert.loadAndCompile(modelBytes, {accelerator: 'wasm'});
+    model = await compileModel(litert, modelBytes);
   } catch (e) {
     fail(`${modelPath}: LiteRT.js refused the model: ${e && e.message ? e.message : e}`);
   }
