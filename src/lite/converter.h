@@ -2,7 +2,7 @@
 // one of TF's post-training quantization modes.
 //
 // Two steps, so the part that knows the training library stays thin:
-//   1. InferenceGraphFromSequential(nn model) (converter_nn.cc) ->
+//   1. InferenceGraphFromModel(nn model) (converter_nn.cc) ->
 //      InferenceGraph: an inference-only DAG of ops over named tensors, one op
 //      per Keras layer, weights still in Keras layout. The adapter translates
 //      layer by layer; it does no optimisation.
@@ -55,8 +55,9 @@
 #include "src/core/tensor.h"
 
 namespace edgepipe::nn {
+class Model;
 class Sequential;
-}
+}  // namespace edgepipe::nn
 
 namespace edgepipe::lite {
 
@@ -230,9 +231,28 @@ struct ConverterOptions {
   DType inference_output_type = DType::kFloat32;
 };
 
-// Step 1. Supported layers: Dense (linear/relu), Dropout (dropped), ReLU.
-// Anything else is Unimplemented naming the layer and its class. The model
-// must be built.
+// Step 1: a built nn::Model (Sequential or functional, one or more inputs)
+// -> InferenceGraph, reading the weights as they are now (BatchNormalization
+// in inference mode: moving statistics). Layer -> op:
+//   Dense -> DenseOp (rank-1 input; higher ranks: a 1x1 Conv2DOp, reshaped
+//     around it when the input is not (H, W, C)); Conv2D -> Conv2DOp;
+//   DepthwiseConv2D -> DepthwiseConv2DOp (no bias: zeros, as TF writes);
+//   BatchNormalization -> BatchNormOp; MaxPooling2D / AveragePooling2D ->
+//   Pool2DOp; GlobalAveragePooling2D -> MeanOp {1, 2}; Flatten / Reshape ->
+//   ReshapeOp (static shape); ZeroPadding2D -> PadOp; Rescaling -> MUL(scale)
+//   + ADD(offset) (a *1 or +0 left out); Normalization -> SUB(mean) +
+//   MUL(1 / max(sqrt(variance), 1e-7)); Add -> BinaryOp ADD (pairwise for 3+
+//   inputs); Concatenate -> ConcatOp (last axis); ReLU / Activation ->
+//   ActivationOp (RELU, RELU6, LOGISTIC, TANH, HARD_SWISH) or SoftmaxOp,
+//   linear dropped; Dropout dropped. A Dense/Conv `activation=` relu/relu6
+//   is fused into the op; any other is a separate op after it.
+// The op writing a layer's output is named after the layer (extra ops
+// "<layer>/..."); graph inputs are the model's input names, the output is
+// model.output_name(). Errors: FailedPrecondition for an unbuilt model;
+// Unimplemented naming the layer and its class for a layer or configuration
+// without a TFLite equivalent here (e.g. ReLU max_value other than 6).
+StatusOr<InferenceGraph> InferenceGraphFromModel(const nn::Model& model);
+// Same as InferenceGraphFromModel (kept for existing callers).
 StatusOr<InferenceGraph> InferenceGraphFromSequential(const nn::Sequential& model);
 
 // Step 2. InvalidArgument for inconsistent graphs or options (shapes that do
@@ -243,6 +263,7 @@ StatusOr<std::string> ConvertToTFLite(const InferenceGraph& graph,
                                       const ConverterOptions& options = {});
 
 // Steps 1 + 2.
+StatusOr<std::string> ConvertModel(const nn::Model& model, const ConverterOptions& options = {});
 StatusOr<std::string> ConvertSequential(const nn::Sequential& model,
                                         const ConverterOptions& options = {});
 

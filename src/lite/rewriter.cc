@@ -64,7 +64,8 @@ class TFLiteRewriter : public BaseRewriter {
       return Status::InvalidArgument(who + ": rewritten model type must be TFLITE_MODEL, got " +
                                      ModelTypeName(rewritten.model_type));
     }
-    ASSIGN_OR_RETURN(std::unique_ptr<nn::Sequential> model, nn::LoadModel(original.path));
+    // Sequential and functional saved models alike.
+    ASSIGN_OR_RETURN(std::unique_ptr<nn::Model> model, nn::LoadAnyModel(original.path));
     // edgepipe saved models carry exactly one signature, serving_default.
     if (options_.signature_key != "serving_default") {
       return Status::NotFound(std::string(kOptionPrefix) + "signature_key': signature '" +
@@ -72,7 +73,7 @@ class TFLiteRewriter : public BaseRewriter {
                               " (available: 'serving_default')");
     }
     ASSIGN_OR_RETURN(ConverterOptions converter_options, ConverterOptionsFor(options_));
-    StatusOr<std::string> bytes = ConvertSequential(*model, converter_options);
+    StatusOr<std::string> bytes = ConvertModel(*model, converter_options);
     if (!bytes.ok()) return bytes.status().WithContext(original.path);
     RETURN_IF_ERROR(CreateDirectories(rewritten.path));
     return WriteFileAtomic(JoinPath(rewritten.path, options_.filename), *bytes);
