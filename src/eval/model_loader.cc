@@ -8,10 +8,11 @@
 namespace edgepipe::eval {
 namespace {
 
-// The full-precision model (TF.js layers format) through nn::Sequential.
+// The full-precision model (TF.js layers format, Sequential or functional)
+// through nn::Model; its one input is fed flat, (B, input_features).
 class NnEvalModel final : public EvalModel {
  public:
-  explicit NnEvalModel(std::unique_ptr<nn::Sequential> model) : model_(std::move(model)) {}
+  explicit NnEvalModel(std::unique_ptr<nn::Model> model) : model_(std::move(model)) {}
   const std::string& input_feature() const override { return model_->input_name(); }
   int64_t input_dim() const override { return model_->input_features(); }
   StatusOr<Tensor> Predict(const Tensor& features) override {
@@ -24,7 +25,7 @@ class NnEvalModel final : public EvalModel {
   }
 
  private:
-  std::unique_ptr<nn::Sequential> model_;
+  std::unique_ptr<nn::Model> model_;
 };
 
 // A .tflite flatbuffer through lite::Interpreter and one signature.
@@ -127,7 +128,11 @@ StatusOr<std::unique_ptr<EvalModel>> LoadEvalModel(const std::string& model_uri,
                             "\" expects the full model in TF.js layers format there; set "
                             "model_type: \"tf_lite\" for a TFLite model)");
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<nn::Sequential> model, nn::LoadModel(dir));
+  ASSIGN_OR_RETURN(std::unique_ptr<nn::Model> model, nn::LoadAnyModel(dir));
+  if (model->num_inputs() != 1) {
+    return Status::Unimplemented(dir + ": model has " + std::to_string(model->num_inputs()) +
+                                 " inputs; the evaluator feeds one dense feature");
+  }
   return std::unique_ptr<EvalModel>(std::make_unique<NnEvalModel>(std::move(model)));
 }
 

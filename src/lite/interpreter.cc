@@ -595,45 +595,65 @@ StatusOr<int> Interpreter::GetOutputIndex(std::string_view signature_key,
 }
 
 Status Interpreter::ResizeInput(int i, const std::vector<int32_t>& dims) {
+  return ResizeInputs({{i, dims}});
+}
+
+Status Interpreter::ResizeInputs(const std::vector<std::pair<int, std::vector<int32_t>>>& changes) {
   using C = Status::Code;
-  if (i < 0 || i >= num_inputs()) {
-    return Error(C::kInvalidArgument, "input " + std::to_string(i) + " out of range (" +
-                                          std::to_string(num_inputs()) + " inputs)");
-  }
-  const TensorInfo info = input_info(i);
-  const std::string label = "input " + std::to_string(i) + " '" + info.name + "'";
-  const std::vector<int32_t>& sig = info.shape_signature.empty()
-                                        ? declared_dims_[static_cast<size_t>(info.tensor_index)]
-                                        : info.shape_signature;
-  const bool has_signature = !info.shape_signature.empty();
-  if (dims.size() != sig.size()) {
-    return Error(C::kInvalidArgument, label + ": cannot resize " + DimsToString(info.shape) +
-                                          " to " + DimsToString(dims) + " (rank " +
-                                          std::to_string(sig.size()) + " expected)");
-  }
-  for (size_t d = 0; d < dims.size(); ++d) {
-    if (dims[d] < 0 || (has_signature && sig[d] != -1 && dims[d] != sig[d])) {
-      return Error(C::kInvalidArgument, label + ": cannot resize to " + DimsToString(dims) +
-                                            ": dim " + std::to_string(d) +
-                                            " is fixed by shape_signature " + DimsToString(sig));
+  // Validate every change first, then apply them all and plan once: a model
+  // whose inputs meet (e.g. CONCATENATION of two inputs) must never be
+  // prepared with half of its inputs resized.
+  struct Applied {
+    KernelTensor* tensor;
+    std::vector<int32_t> old_dims;
+    size_t old_bytes;
+  };
+  std::vector<Applied> applied;
+  for (const auto& [i, dims] : changes) {
+    if (i < 0 || i >= num_inputs()) {
+      return Error(C::kInvalidArgument, "input " + std::to_string(i) + " out of range (" +
+                                            std::to_string(num_inputs()) + " inputs)");
+    }
+    const TensorInfo info = input_info(i);
+    const std::string label = "input " + std::to_string(i) + " '" + info.name + "'";
+    const std::vector<int32_t>& sig = info.shape_signature.empty()
+                                          ? declared_dims_[static_cast<size_t>(info.tensor_index)]
+                                          : info.shape_signature;
+    const bool has_signature = !info.shape_signature.empty();
+    if (dims.size() != sig.size()) {
+      return Error(C::kInvalidArgument, label + ": cannot resize " + DimsToString(info.shape) +
+                                            " to " + DimsToString(dims) + " (rank " +
+                                            std::to_string(sig.size()) + " expected)");
+    }
+    for (size_t d = 0; d < dims.size(); ++d) {
+      if (dims[d] < 0 || (has_signature && sig[d] != -1 && dims[d] != sig[d])) {
+        return Error(C::kInvalidArgument, label + ": cannot resize to " + DimsToString(dims) +
+                                              ": dim " + std::to_string(d) +
+                                              " is fixed by shape_signature " + DimsToString(sig));
+      }
+    }
+    KernelTensor& t = tensors_[static_cast<size_t>(info.tensor_index)];
+    const int64_t elements = CheckedElements(dims);
+    const size_t elem = TensorTypeSize(t.type);
+    if (elements < 0 || elements > kMaxTensorBytes / static_cast<int64_t>(elem)) {
+      return Error(C::kInvalidArgument, label + ": shape " + DimsToString(dims) + " is too large");
     }
   }
-  KernelTensor& t = tensors_[static_cast<size_t>(info.tensor_index)];
-  if (t.dims == dims) return Status::OK();
-  const int64_t elements = CheckedElements(dims);
-  const size_t elem = TensorTypeSize(t.type);
-  if (elements < 0 || elements > kMaxTensorBytes / static_cast<int64_t>(elem)) {
-    return Error(C::kInvalidArgument, label + ": shape " + DimsToString(dims) + " is too large");
+  for (const auto& [i, dims] : changes) {
+    KernelTensor& t = tensors_[static_cast<size_t>(input_info(i).tensor_index)];
+    if (t.dims == dims) continue;
+    applied.push_back({&t, t.dims, t.bytes});
+    t.dims = dims;
+    t.bytes = static_cast<size_t>(CheckedElements(dims)) * TensorTypeSize(t.type);
   }
-  const std::vector<int32_t> old_dims = t.dims;
-  const size_t old_bytes = t.bytes;
-  t.dims = dims;
-  t.bytes = static_cast<size_t>(elements) * elem;
+  if (applied.empty()) return Status::OK();
   Status st = Prepare(/*check_declared_shapes=*/false);
   if (!st.ok()) {
-    // Roll back so the interpreter stays usable at its previous shape.
-    t.dims = old_dims;
-    t.bytes = old_bytes;
+    // Roll back so the interpreter stays usable at its previous shapes.
+    for (const Applied& a : applied) {
+      a.tensor->dims = a.old_dims;
+      a.tensor->bytes = a.old_bytes;
+    }
     Status restored = Prepare(false);
     (void)restored;
   }
@@ -645,6 +665,7 @@ Status Interpreter::ResizeInputBatch(int64_t batch) {
   if (batch < 1 || batch > std::numeric_limits<int32_t>::max()) {
     return Error(C::kInvalidArgument, "batch " + std::to_string(batch) + " out of range");
   }
+  std::vector<std::pair<int, std::vector<int32_t>>> changes;
   for (int i = 0; i < num_inputs(); ++i) {
     std::vector<int32_t> dims = tensors_[static_cast<size_t>(inputs_[static_cast<size_t>(i)])].dims;
     if (dims.empty()) {
@@ -652,9 +673,9 @@ Status Interpreter::ResizeInputBatch(int64_t batch) {
                    "input " + std::to_string(i) + " is a scalar: no batch dim");
     }
     dims[0] = static_cast<int32_t>(batch);
-    RETURN_IF_ERROR(ResizeInput(i, dims));
+    changes.emplace_back(i, std::move(dims));
   }
-  return Status::OK();
+  return ResizeInputs(changes);
 }
 
 Status Interpreter::SetInput(int i, const Tensor& value) {

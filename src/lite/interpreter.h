@@ -34,6 +34,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "src/core/status.h"
@@ -114,6 +115,8 @@ class Interpreter {
   // Sets the shape of input i (dims fixed in its shape_signature must keep
   // their value) and re-plans memory.
   Status ResizeInput(int i, const std::vector<int32_t>& dims);
+  // Several inputs at once, planned once: all or none of the changes apply.
+  Status ResizeInputs(const std::vector<std::pair<int, std::vector<int32_t>>>& changes);
 
   // Copies `value` into input i. dtype and shape must equal the input's
   // current ones (resize first), else InvalidArgument naming both.

@@ -8,6 +8,7 @@
 #include "src/core/files.h"
 #include "src/lite/schema_util.h"
 #include "src/lite/test_models.h"
+#include "src/lite/testing/model_builder.h"
 
 namespace edgepipe::lite {
 namespace {
@@ -405,6 +406,46 @@ TEST(InterpreterErrorTest, FixedBatchCannotResize) {
   EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
   EXPECT_NE(s.message().find("dim 0 is fixed by shape_signature [1,4]"), std::string::npos)
       << s.message();
+}
+
+}  // namespace
+}  // namespace edgepipe::lite
+
+namespace edgepipe::lite {
+namespace {
+
+// Two inputs meeting in one op: resizing the batch must resize both before
+// planning, or the CONCATENATION's Prepare sees batches 4 and 1.
+TEST(InterpreterResizeTest, BatchResizeOfTwoInputsThatMeetPlansOnce) {
+  lite::testing::ModelBuilder b;
+  const int x = b.AddInput("x", schema::TensorType_FLOAT32, {1, 3});
+  const int y = b.AddInput("y", schema::TensorType_FLOAT32, {1, 2});
+  const int out = b.AddOutput("out", schema::TensorType_FLOAT32, {1, 5});
+  schema::ConcatenationOptionsT options;
+  options.axis = 1;
+  schema::BuiltinOptionsUnion u;
+  u.Set(options);
+  b.AddOperator(schema::BuiltinOperator_CONCATENATION, {x, y}, {out}, std::move(u));
+  auto interp = Interpreter::FromBuffer(b.Finish(), "concat.tflite");
+  ASSERT_TRUE(interp.ok()) << interp.status().message();
+  Status s = (*interp)->ResizeInputBatch(4);
+  ASSERT_TRUE(s.ok()) << s.message();
+  std::vector<float> xs(12), ys(8);
+  for (int i = 0; i < 12; ++i) xs[i] = static_cast<float>(i);
+  for (int i = 0; i < 8; ++i) ys[i] = 100.0f + static_cast<float>(i);
+  ASSERT_TRUE((*interp)->SetInput(0, Tensor::FromVector<float>({4, 3}, xs)).ok());
+  ASSERT_TRUE((*interp)->SetInput(1, Tensor::FromVector<float>({4, 2}, ys)).ok());
+  ASSERT_TRUE((*interp)->Invoke().ok());
+  auto result = (*interp)->CopyOutput(0);
+  ASSERT_TRUE(result.ok());
+  ASSERT_EQ(result->shape(), (Shape{4, 5}));
+  const float* o = result->data<float>();
+  for (int r = 0; r < 4; ++r) {
+    EXPECT_EQ(o[r * 5 + 0], xs[r * 3 + 0]);
+    EXPECT_EQ(o[r * 5 + 2], xs[r * 3 + 2]);
+    EXPECT_EQ(o[r * 5 + 3], ys[r * 2 + 0]);
+    EXPECT_EQ(o[r * 5 + 4], ys[r * 2 + 1]);
+  }
 }
 
 }  // namespace
