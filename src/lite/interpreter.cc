@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -28,15 +29,20 @@ uint8_t* AlignedAlloc(size_t bytes) {
   return static_cast<uint8_t*>(std::aligned_alloc(kArenaAlignment, rounded));
 }
 
-// Element count of `dims`, or -1 if it exceeds kMaxTensorBytes elements.
+// Element count of `dims`, or -1 if a dim is negative or the count exceeds
+// kMaxTensorBytes elements. Checked before each multiply: the product of a few
+// int32 dims overflows int64 long before a loop could notice afterwards.
 int64_t CheckedElements(std::span<const int32_t> dims) {
-  int64_t n = 1;
+  for (int32_t d : dims) {
+    if (d < 0) return -1;
+  }
   for (int32_t d : dims) {
     if (d == 0) return 0;
   }
+  int64_t n = 1;
   for (int32_t d : dims) {
+    if (n > kMaxTensorBytes / d) return -1;
     n *= d;
-    if (n > kMaxTensorBytes) return -1;
   }
   return n;
 }
@@ -233,7 +239,19 @@ Status Interpreter::Load() {
       if (n_scale > 0) {
         t.scales.assign(q->scale()->begin(), q->scale()->end());
         for (size_t k = 0; k < n_scale; ++k) {
-          const int64_t zp = n_zp ? q->zero_point()->Get(static_cast<uint32_t>(k)) : 0;
+          // The int64 vector may sit at a 4-byte offset in the file (other
+          // writers, or a crafted one): read its bytes, never an int64 lvalue.
+          int64_t zp = 0;
+          if (n_zp) {
+            std::memcpy(&zp, q->zero_point()->Data() + k * sizeof(int64_t), sizeof(zp));
+            zp = flatbuffers::EndianScalar(zp);
+          }
+          const float scale = t.scales[k];
+          if (!std::isfinite(scale) || scale <= 0.0f) {
+            return Error(C::kCorruption, label + ": quantization scale " + std::to_string(k) +
+                                             " is " + std::to_string(scale) +
+                                             ", expected a finite value > 0");
+          }
           if (zp < std::numeric_limits<int32_t>::min() ||
               zp > std::numeric_limits<int32_t>::max()) {
             return Error(C::kCorruption,
@@ -479,6 +497,12 @@ Status Interpreter::Prepare(bool check_declared_shapes) {
     requests.push_back({scratch_bytes_[s], scratch_node_[s], scratch_node_[s]});
   }
   MemoryPlan plan = PlanMemory(requests);
+  if (plan.arena_bytes > options_.max_arena_bytes) {
+    return Error(C::kInvalidArgument, "memory plan needs an arena of " +
+                                          std::to_string(plan.arena_bytes) +
+                                          " bytes, more than max_arena_bytes (" +
+                                          std::to_string(options_.max_arena_bytes) + ")");
+  }
   if (plan.arena_bytes > arena_capacity_) {
     arena_.reset(AlignedAlloc(plan.arena_bytes));
     if (arena_ == nullptr) {

@@ -50,6 +50,10 @@ struct InterpreterOptions {
   // thread only and restored afterwards). 1 is fastest for MLPs of MNIST size
   // on a shared machine: a pool's spin-up costs more than the GEMM.
   int num_threads = 1;
+  // Prepare (at load and on every resize) refuses a memory plan whose arena
+  // would exceed this many bytes (InvalidArgument naming the size), so a
+  // hostile or mistaken model cannot make us allocate without bound.
+  size_t max_arena_bytes = size_t{1} << 30;
 };
 
 // Description of a model input or output.

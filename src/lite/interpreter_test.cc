@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <limits>
 #include <random>
 
 #include "src/core/files.h"
@@ -446,6 +448,135 @@ TEST(InterpreterResizeTest, BatchResizeOfTwoInputsThatMeetPlansOnce) {
     EXPECT_EQ(o[r * 5 + 3], ys[r * 2 + 0]);
     EXPECT_EQ(o[r * 5 + 4], ys[r * 2 + 1]);
   }
+}
+
+// ---- fuzz regressions (fuzz/regressions/*.tflite, found by
+// fuzz/tflite_loader_fuzzer.cc; scripts/fuzz.sh replays them under
+// ASan/UBSan). Each is either refused with one Status that starts with the
+// name given to FromBuffer, or — where TFLite accepts the model, e.g. a
+// rescale of 2^30 or more that QuantizeMultiplier saturates — loads and runs
+// with defined behaviour. ----
+
+struct Reproducer {
+  const char* name;
+  const char* error;  // expected message after "fuzz.tflite: ", or nullptr if it loads
+};
+
+class FuzzRegressionTest : public ::testing::TestWithParam<Reproducer> {};
+
+TEST_P(FuzzRegressionTest, RejectedWithNamePrefixOrRunsDefined) {
+  const Reproducer& r = GetParam();
+  const std::string path =
+      JoinPath(EDGEPIPE_SOURCE_DIR, std::string("fuzz/regressions/") + r.name + ".tflite");
+  StatusOr<std::string> bytes = ReadFile(path);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  auto interp = Interpreter::FromBuffer(*bytes, "fuzz.tflite");
+  if (r.error == nullptr) {
+    ASSERT_TRUE(interp.ok()) << interp.status().ToString();
+    // Inputs are zero-filled by the arena: Invoke must be defined behaviour.
+    Status s = (*interp)->Invoke();
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return;
+  }
+  ASSERT_FALSE(interp.ok());
+  EXPECT_EQ(interp.status().message().rfind(std::string("fuzz.tflite: ") + r.error, 0), 0u)
+      << interp.status().message();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Reproducers, FuzzRegressionTest,
+    ::testing::Values(
+        Reproducer{"arena_oversized_allocation",
+                   "memory plan needs an arena of 1409286272 bytes, more than max_arena_bytes "
+                   "(1073741824)"},
+        Reproducer{"checked_elements_overflow",
+                   "tensor 8 'sequential/dense_1/BiasAdd/ReadVariableOp': shape "
+                   "[8,36,1970365811,1769238117] is too large"},
+        Reproducer{"fully_connected_int8_shift_out_of_range", nullptr},
+        Reproducer{"hybrid_quantize_nan_to_int", nullptr},
+        Reproducer{"mul_int8_shift_out_of_range", nullptr},
+        Reproducer{"pad_output_dim_overflow",
+                   "operator 0 (PAD): padded dim 2 (6 + 1130319949 + 1096766800) exceeds int32"},
+        // The depthwise output's scale is tiny (its activation range is now
+        // clamped, not overflowed); the next op then refuses the mismatch.
+        Reproducer{"quantized_activation_range_overflow", "operator 3 (MAX_POOL_2D): input "},
+        Reproducer{"reshape_element_count_overflow",
+                   "operator 0 (RESHAPE): new shape [201326594,537069585,98] has too many "
+                   "elements"},
+        // Its int64 zero points are read bytewise (no misaligned load) before
+        // the buffer-size check refuses the file.
+        Reproducer{"zero_point_misaligned_int64",
+                   "tensor 1: buffer 2 holds 256 bytes, shape [8,16] int8 needs 128"}),
+    [](const ::testing::TestParamInfo<Reproducer>& info) { return std::string(info.param.name); });
+
+TEST(InterpreterFuzzTest, ShapeWhoseElementCountOverflowsInt64IsRejected) {
+  const std::string bytes = EditModel(MlpBytes({4, 3}, 1), [](schema::ModelT& m) {
+    m.subgraphs[0]->tensors[0]->shape = {2147483647, 2147483647, 2147483647};
+  });
+  Status s = LoadStatus(bytes);
+  EXPECT_EQ(s.code(), Status::Code::kCorruption);
+  EXPECT_EQ(s.message().rfind("bad.tflite: tensor 0", 0), 0u) << s.message();
+  EXPECT_NE(s.message().find("[2147483647,2147483647,2147483647] is too large"), std::string::npos)
+      << s.message();
+}
+
+TEST(InterpreterFuzzTest, NonFiniteOrNonPositiveQuantizationScaleIsRejected) {
+  for (float bad : {std::numeric_limits<float>::quiet_NaN(), 0.0f, -1.0f,
+                    std::numeric_limits<float>::infinity()}) {
+    lite::testing::ModelBuilder b;
+    const int in =
+        b.AddInput("x", schema::TensorType_INT8, {1, 4}, lite::testing::PerTensor(bad, 0));
+    const int out =
+        b.AddOutput("y", schema::TensorType_INT8, {1, 4}, lite::testing::PerTensor(0.5f, 0));
+    b.AddOperator(schema::BuiltinOperator_RELU, {in}, {out});
+    Status s = LoadStatus(b.Finish());
+    EXPECT_EQ(s.code(), Status::Code::kCorruption) << bad;
+    EXPECT_EQ(s.message().rfind("bad.tflite: tensor 0 'x': quantization scale 0 is ", 0), 0u)
+        << s.message();
+  }
+}
+
+TEST(InterpreterFuzzTest, PadWhoseOutputDimOverflowsInt32IsRejected) {
+  lite::testing::ModelBuilder b;
+  const int in = b.AddInput("x", schema::TensorType_FLOAT32, {2147483000});
+  const int pads =
+      b.AddConstant<int32_t>("p", schema::TensorType_INT32, {1, 2}, {1000, 2147483000});
+  const int out = b.AddOutput("y", schema::TensorType_FLOAT32, {1});
+  b.AddOperator(schema::BuiltinOperator_PAD, {in, pads}, {out});
+  Status s = LoadStatus(b.Finish());
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "bad.tflite: operator 0 (PAD): padded dim 0 (2147483000 + 1000 + 2147483000) exceeds "
+            "int32");
+}
+
+TEST(InterpreterFuzzTest, ReshapeWhoseElementCountOverflowsInt64IsRejected) {
+  lite::testing::ModelBuilder b;
+  const int in = b.AddInput("x", schema::TensorType_FLOAT32, {4});
+  const int out = b.AddOutput("y", schema::TensorType_FLOAT32, {4});
+  schema::BuiltinOptionsUnion opts;
+  schema::ReshapeOptionsT r;
+  r.new_shape = {2147483647, 2147483647, 2147483647, 4};
+  opts.Set(std::move(r));
+  b.AddOperator(schema::BuiltinOperator_RESHAPE, {in}, {out}, std::move(opts));
+  Status s = LoadStatus(b.Finish());
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(s.message().rfind("bad.tflite: operator 0 (RESHAPE): new shape ", 0), 0u)
+      << s.message();
+  EXPECT_NE(s.message().find("has too many elements"), std::string::npos) << s.message();
+}
+
+TEST(InterpreterFuzzTest, ArenaLargerThanMaxArenaBytesIsRejected) {
+  InterpreterOptions options;
+  options.max_arena_bytes = 64;
+  auto interp = Interpreter::FromBuffer(MlpBytes({784, 64, 10}, 1), "mlp.tflite", options);
+  ASSERT_FALSE(interp.ok());
+  EXPECT_EQ(interp.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(interp.status().message().rfind("mlp.tflite: memory plan needs an arena of ", 0), 0u)
+      << interp.status().message();
+  EXPECT_NE(interp.status().message().find("more than max_arena_bytes (64)"), std::string::npos);
+  // The default (1 GiB) loads the same model.
+  EXPECT_TRUE(Interpreter::FromBuffer(MlpBytes({784, 64, 10}, 1), "mlp.tflite").ok());
 }
 
 }  // namespace

@@ -11,9 +11,16 @@
 namespace edgepipe::lite {
 
 void QuantizeMultiplier(double real_multiplier, int32_t* quantized_multiplier, int* shift) {
-  if (real_multiplier == 0.0) {
+  // NaN has no meaning as a multiplier: flush (Prepare rejects it first).
+  if (real_multiplier == 0.0 || std::isnan(real_multiplier)) {
     *quantized_multiplier = 0;
     *shift = 0;
+    return;
+  }
+  if (std::isinf(real_multiplier)) {
+    *quantized_multiplier = real_multiplier > 0 ? std::numeric_limits<int32_t>::max()
+                                                : -std::numeric_limits<int32_t>::max();
+    *shift = 30;
     return;
   }
   const double q = std::frexp(real_multiplier, shift);  // q in [0.5, 1)
@@ -28,7 +35,24 @@ void QuantizeMultiplier(double real_multiplier, int32_t* quantized_multiplier, i
     *shift = 0;
     q_fixed = 0;
   }
+  // Above 2^30 TFLite saturates: MultiplyByQuantizedMultiplier must never
+  // shift an int32 left by 31 or more.
+  if (*shift > 30) {
+    *shift = 30;
+    q_fixed =
+        q_fixed < 0 ? -std::numeric_limits<int32_t>::max() : std::numeric_limits<int32_t>::max();
+  }
   *quantized_multiplier = static_cast<int32_t>(q_fixed);
+}
+
+Status QuantizePositiveMultiplier(double real_multiplier, int32_t* quantized_multiplier,
+                                  int* shift) {
+  if (!std::isfinite(real_multiplier) || real_multiplier <= 0.0) {
+    return Status::InvalidArgument("rescale multiplier " + std::to_string(real_multiplier) +
+                                   " (from the tensors' scales) is not a finite value > 0");
+  }
+  QuantizeMultiplier(real_multiplier, quantized_multiplier, shift);
+  return Status::OK();
 }
 
 Status QuantizeMultiplierSmallerThanOne(double real_multiplier, int32_t* quantized_multiplier,
@@ -86,8 +110,17 @@ Status QuantizedActivationRange(schema::ActivationFunctionType act, schema::Tens
                                      std::to_string(static_cast<int>(type)) +
                                      " is not a quantized type");
   }
+  if (!std::isfinite(scale) || scale <= 0.0f) {
+    return Status::InvalidArgument("output scale " + std::to_string(scale) +
+                                   " is not a finite value > 0");
+  }
+  // The quotient is TFLite's (float, rounded half away), but a tiny scale
+  // makes it huge or inf: add and clamp in double, so the int conversion is
+  // always in range. Results inside [qmin, qmax] are unchanged.
   auto quantize = [&](float f) {
-    return zero_point + static_cast<int32_t>(RoundHalfAway(f / scale));
+    const double q = static_cast<double>(zero_point) + RoundHalfAway(f / scale);
+    return static_cast<int32_t>(
+        std::clamp(q, static_cast<double>(qmin) - 1.0, static_cast<double>(qmax) + 1.0));
   };
   switch (act) {
     case schema::ActivationFunctionType_NONE:
@@ -112,6 +145,17 @@ Status QuantizedActivationRange(schema::ActivationFunctionType act, schema::Tens
   }
 }
 
+namespace {
+
+// Float -> int in [lo, hi] with NaN -> 0, clamped as float first so the
+// conversion is always defined (NaN/inf reach here from hybrid inputs).
+int32_t ClampToInt(float x, int32_t lo, int32_t hi) {
+  if (std::isnan(x)) return 0;
+  return static_cast<int32_t>(std::clamp(x, static_cast<float>(lo), static_cast<float>(hi)));
+}
+
+}  // namespace
+
 void SymmetricQuantizeFloats(int8_t* out, const float* values, int64_t n, float* scale) {
   constexpr int32_t kScale = 127;
   float lo = 0.0f, hi = 0.0f;
@@ -129,8 +173,7 @@ void SymmetricQuantizeFloats(int8_t* out, const float* values, int64_t n, float*
   *scale = range / kScale;
   const float inv = kScale / range;
   for (int64_t i = 0; i < n; ++i) {
-    const auto q = static_cast<int32_t>(RoundHalfAway(values[i] * inv));
-    out[i] = static_cast<int8_t>(std::min(kScale, std::max(-kScale, q)));
+    out[i] = static_cast<int8_t>(ClampToInt(RoundHalfAway(values[i] * inv), -kScale, kScale));
   }
 }
 
@@ -163,6 +206,8 @@ void AsymmetricQuantizeFloats(int8_t* out, const float* values, int64_t n, float
     nudged = kMin;
   } else if (zp >= kMaxD) {
     nudged = kMax;
+  } else if (std::isnan(zp)) {  // inf/NaN inputs: no meaningful range
+    nudged = 0;
   } else {
     nudged = static_cast<int32_t>(std::round(zp));
   }
@@ -170,9 +215,8 @@ void AsymmetricQuantizeFloats(int8_t* out, const float* values, int64_t n, float
   *offset = nudged;
   const float inv = 1.0f / static_cast<float>(s);
   for (int64_t i = 0; i < n; ++i) {
-    const auto q =
-        static_cast<int32_t>(RoundHalfAway(static_cast<float>(nudged) + values[i] * inv));
-    out[i] = static_cast<int8_t>(std::min(kMax, std::max(kMin, q)));
+    out[i] = static_cast<int8_t>(
+        ClampToInt(RoundHalfAway(static_cast<float>(nudged) + values[i] * inv), kMin, kMax));
   }
 }
 

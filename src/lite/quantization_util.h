@@ -15,6 +15,7 @@
 #ifndef EDGEPIPE_LITE_QUANTIZATION_UTIL_H_
 #define EDGEPIPE_LITE_QUANTIZATION_UTIL_H_
 
+#include <cassert>
 #include <cstdint>
 
 #include "src/core/status.h"
@@ -23,10 +24,17 @@
 namespace edgepipe::lite {
 
 // real_multiplier -> (quantized_multiplier in [2^30, 2^31) or 0, shift) with
-// real ≈ quantized_multiplier · 2^(shift-31). 0 maps to (0, 0); values below
-// 2^-32 flush to (0, 0) as in TFLite. real_multiplier must be >= 0 and finite
-// (kernels check scales in Prepare).
+// real ≈ quantized_multiplier · 2^(shift-31). 0 maps to (0, 0); as in TFLite,
+// values below 2^-32 flush to (0, 0) and values of 2^30 or more saturate to
+// (INT32_MAX, 30), so shift is always in [-31, 30]. NaN maps to (0, 0), inf
+// saturates; kernels reject both in Prepare (QuantizePositiveMultiplier).
 void QuantizeMultiplier(double real_multiplier, int32_t* quantized_multiplier, int* shift);
+
+// QuantizeMultiplier for a multiplier TFLite requires to be > 0 (every
+// kernel's input/output rescale): InvalidArgument if real_multiplier is not
+// finite or is <= 0, so Prepare rejects such scales instead of computing.
+Status QuantizePositiveMultiplier(double real_multiplier, int32_t* quantized_multiplier,
+                                  int* shift);
 
 // As QuantizeMultiplier for a multiplier known to be < 1 (shift <= 0);
 // InvalidArgument otherwise (a Prepare-time check on model scales).
@@ -46,7 +54,9 @@ int32_t RoundingDivideByPOT(int32_t x, int exponent);
 int16_t RoundingDivideByPOT16(int16_t x, int exponent);
 
 // x · real_multiplier in TFLite's double-rounding fixed point.
+// shift must be in [-31, 30], as QuantizeMultiplier guarantees.
 inline int32_t MultiplyByQuantizedMultiplier(int32_t x, int32_t quantized_multiplier, int shift) {
+  assert(shift >= -31 && shift <= 30);
   const int left_shift = shift > 0 ? shift : 0;
   const int right_shift = shift > 0 ? 0 : -shift;
   return RoundingDivideByPOT(

@@ -174,5 +174,83 @@ TEST(QuantizationUtilTest, AsymmetricQuantize) {
   EXPECT_EQ(q[2], 127);
 }
 
+TEST(QuantizationUtilTest, QuantizeMultiplierSaturatesAboveTwoToThe30) {
+  int32_t m;
+  int s;
+  // 2^30 has shift 31: TFLite clamps to (INT32_MAX, 30).
+  QuantizeMultiplier(std::ldexp(1.0, 30), &m, &s);
+  EXPECT_EQ(m, std::numeric_limits<int32_t>::max());
+  EXPECT_EQ(s, 30);
+  QuantizeMultiplier(1e300, &m, &s);
+  EXPECT_EQ(m, std::numeric_limits<int32_t>::max());
+  EXPECT_EQ(s, 30);
+  // Just below the clamp: shift 30 stays exact.
+  QuantizeMultiplier(std::ldexp(1.0, 29), &m, &s);
+  EXPECT_EQ(m, 1 << 30);
+  EXPECT_EQ(s, 30);
+  // The saturated pair is usable: 1 · (2^31-1) · 2^(30-31) = 2^30 after rounding.
+  EXPECT_EQ(MultiplyByQuantizedMultiplier(1, std::numeric_limits<int32_t>::max(), 30), 1 << 30);
+}
+
+TEST(QuantizationUtilTest, QuantizePositiveMultiplierRejectsNonFiniteAndNonPositive) {
+  int32_t m = 7;
+  int s = 7;
+  for (double bad : {0.0, -0.5, std::numeric_limits<double>::quiet_NaN(),
+                     std::numeric_limits<double>::infinity()}) {
+    Status st = QuantizePositiveMultiplier(bad, &m, &s);
+    EXPECT_EQ(st.code(), Status::Code::kInvalidArgument) << bad;
+    EXPECT_NE(st.message().find("is not a finite value > 0"), std::string::npos) << st.message();
+  }
+  ASSERT_TRUE(QuantizePositiveMultiplier(0.25, &m, &s).ok());
+  EXPECT_EQ(m, 1 << 30);
+  EXPECT_EQ(s, -1);
+}
+
+TEST(QuantizationUtilTest, ActivationRangeWithTinyScaleClampsInsteadOfOverflowing) {
+  int32_t lo = 0, hi = 0;
+  // 6 / 1e-30 is far beyond int32: the bounds saturate to the type's range.
+  ASSERT_TRUE(QuantizedActivationRange(schema::ActivationFunctionType_RELU6,
+                                       schema::TensorType_INT8, 1e-30f, -5, &lo, &hi)
+                  .ok());
+  EXPECT_EQ(lo, -5);
+  EXPECT_EQ(hi, 127);
+  ASSERT_TRUE(QuantizedActivationRange(schema::ActivationFunctionType_RELU_N1_TO_1,
+                                       schema::TensorType_UINT8, 1e-38f, 0, &lo, &hi)
+                  .ok());
+  EXPECT_EQ(lo, 0);
+  EXPECT_EQ(hi, 255);
+  Status st = QuantizedActivationRange(schema::ActivationFunctionType_RELU, schema::TensorType_INT8,
+                                       0.0f, 0, &lo, &hi);
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
+}
+
+TEST(QuantizationUtilTest, QuantizeFloatsMapNaNAndInfWithoutUndefinedCasts) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  // An inf in the row makes the range inf: finite values quantize to 0 and
+  // the inf itself (inf · 0 = NaN) to 0 as well.
+  const float row[3] = {inf, 1.0f, -2.0f};
+  int8_t q[3] = {9, 9, 9};
+  float scale = 0;
+  SymmetricQuantizeFloats(q, row, 3, &scale);
+  EXPECT_EQ(q[0], 0);
+  EXPECT_EQ(q[1], 0);
+  EXPECT_EQ(q[2], 0);
+  // A NaN among finite values: the NaN maps to 0, the others stay in range.
+  const float row2[3] = {2.0f, nan, -1.0f};
+  int32_t offset = 0;
+  int8_t q2[3] = {9, 9, 9};
+  AsymmetricQuantizeFloats(q2, row2, 3, &scale, &offset);
+  EXPECT_EQ(q2[1], 0);
+  // An all-NaN row has the empty range [0, 0]: zeros, offset 0.
+  int8_t q3[2] = {9, 9};
+  const float row3[2] = {nan, nan};
+  offset = 5;
+  AsymmetricQuantizeFloats(q3, row3, 2, &scale, &offset);
+  EXPECT_EQ(q3[0], 0);
+  EXPECT_EQ(q3[1], 0);
+  EXPECT_EQ(offset, 0);
+}
+
 }  // namespace
 }  // namespace edgepipe::lite

@@ -75,8 +75,8 @@ Status Prepare(KernelContext& ctx, Node& node) {
     switch (d.kind) {
       case Kind::kRelu:
       case Kind::kRelu6: {
-        QuantizeMultiplier(static_cast<double>(input.scale()) / output.scale(), &d.multiplier,
-                           &d.shift);
+        RETURN_IF_ERROR(QuantizePositiveMultiplier(
+            static_cast<double>(input.scale()) / output.scale(), &d.multiplier, &d.shift));
         RETURN_IF_ERROR(QuantizedActivationRange(
             d.kind == Kind::kRelu ? schema::ActivationFunctionType_RELU
                                   : schema::ActivationFunctionType_RELU6,
@@ -103,14 +103,16 @@ Status Prepare(KernelContext& ctx, Node& node) {
         const float hires_input_scale = (1.0f / 128.0f) * input.scale();
         const float reluish_scale = 3.0f / 32768.0f;
         int32_t m32 = 0;
-        QuantizeMultiplier(hires_input_scale / output.scale(), &m32, &p.output_multiplier_exponent);
+        RETURN_IF_ERROR(QuantizePositiveMultiplier(hires_input_scale / output.scale(), &m32,
+                                                   &p.output_multiplier_exponent));
         p.output_multiplier_fixedpoint_int16 = DownScaleInt32ToInt16Multiplier(m32);
         if (p.output_multiplier_exponent > 0) {
           return Status::InvalidArgument(
               "HARD_SWISH: input scale / output scale too large (output multiplier exponent " +
               std::to_string(p.output_multiplier_exponent) + " > 0)");
         }
-        QuantizeMultiplier(hires_input_scale / reluish_scale, &m32, &p.reluish_multiplier_exponent);
+        RETURN_IF_ERROR(QuantizePositiveMultiplier(hires_input_scale / reluish_scale, &m32,
+                                                   &p.reluish_multiplier_exponent));
         p.reluish_multiplier_fixedpoint_int16 = DownScaleInt32ToInt16Multiplier(m32);
         break;
       }

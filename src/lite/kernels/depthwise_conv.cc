@@ -41,6 +41,7 @@ Status Prepare(KernelContext& ctx, Node& node) {
     d.mode = Mode::kInt8;
   } else if (input.type == schema::TensorType_FLOAT32 && filter.type == schema::TensorType_INT8) {
     d.mode = Mode::kHybrid;
+    RETURN_IF_ERROR(ExpectFiniteIfConstant(input, "input"));
   } else {
     return Status::InvalidArgument(
         "input '" + input.name + "' is " + TensorTypeName(input.type) + " and filter '" +

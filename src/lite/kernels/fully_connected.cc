@@ -54,6 +54,7 @@ Status Prepare(KernelContext& ctx, Node& node) {
     data.mode = Mode::kInt8;
   } else if (input.type == schema::TensorType_FLOAT32 && weights.type == schema::TensorType_INT8) {
     data.mode = Mode::kHybrid;
+    RETURN_IF_ERROR(ExpectFiniteIfConstant(input, "input"));
   } else {
     return Status::InvalidArgument(
         "input '" + input.name + "' is " + TensorTypeName(input.type) + " and weights '" +

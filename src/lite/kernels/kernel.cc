@@ -91,6 +91,22 @@ Status ExpectSameQuantization(const KernelTensor& a, const KernelTensor& b, cons
   return Status::OK();
 }
 
+Status ExpectFiniteIfConstant(const KernelTensor& t, const char* role) {
+  if (!t.is_constant || t.type != schema::TensorType_FLOAT32 || t.data == nullptr) {
+    return Status::OK();
+  }
+  const auto* v = t.data_as<const float>();
+  const int64_t n = t.num_elements();
+  for (int64_t i = 0; i < n; ++i) {
+    if (!std::isfinite(v[i])) {
+      return Status::InvalidArgument(std::string(role) + " '" + t.name + "' (constant) element " +
+                                     std::to_string(i) + " is " + std::to_string(v[i]) +
+                                     ", expected a finite value to quantize");
+    }
+  }
+  return Status::OK();
+}
+
 Status ComputeChannelMultipliers(const KernelTensor& input, const KernelTensor& filter,
                                  const KernelTensor* bias, const KernelTensor& output, int channels,
                                  Node& node) {
@@ -125,7 +141,8 @@ Status ComputeChannelMultipliers(const KernelTensor& input, const KernelTensor& 
     const double real =
         static_cast<double>(input.scale()) * filter_scale / static_cast<double>(output.scale());
     int shift = 0;
-    QuantizeMultiplier(real, &node.params_i32[static_cast<size_t>(c)], &shift);
+    RETURN_IF_ERROR(
+        QuantizePositiveMultiplier(real, &node.params_i32[static_cast<size_t>(c)], &shift));
     node.params_i32[static_cast<size_t>(channels + c)] = shift;
   }
   return Status::OK();

@@ -140,6 +140,12 @@ struct OpRegistration {
 Status ExpectType(const KernelTensor& t, schema::TensorType type, const char* role);
 Status ExpectRank(const KernelTensor& t, int rank, const char* role);
 
+// If `t` is a float32 constant, every value is finite; else InvalidArgument
+// naming the first bad element. For constants that a kernel converts to int
+// (hybrid inputs, QUANTIZE): NaN/inf have no integer image. Non-constant
+// tensors pass (their values are checked where converted).
+Status ExpectFiniteIfConstant(const KernelTensor& t, const char* role);
+
 // Activation clamp bounds of a fused activation; Unimplemented for TANH and SIGN_BIT.
 Status ActivationRange(schema::ActivationFunctionType act, float* min, float* max);
 

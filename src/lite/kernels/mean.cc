@@ -58,8 +58,9 @@ Status Prepare(KernelContext& ctx, Node& node) {
     RETURN_IF_ERROR(ExpectPerTensorQuantized(output, "output"));
     d.input_zp = input.zero_point();
     d.output_zp = output.zero_point();
-    QuantizeMultiplier(static_cast<double>(input.scale()) / static_cast<double>(output.scale()),
-                       &d.multiplier, &d.shift);
+    RETURN_IF_ERROR(QuantizePositiveMultiplier(
+        static_cast<double>(input.scale()) / static_cast<double>(output.scale()), &d.multiplier,
+        &d.shift));
   }
   if (keep_dims) return ctx.SetOutputDims(node, 0, {d.batch, 1, 1, d.c});
   return ctx.SetOutputDims(node, 0, {d.batch, d.c});

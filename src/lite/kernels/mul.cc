@@ -44,8 +44,9 @@ Status Prepare(KernelContext& ctx, Node& node) {
     d.q.a_offset = -a.zero_point();
     d.q.b_offset = -b.zero_point();
     d.q.output_offset = output.zero_point();
-    QuantizeMultiplier(static_cast<double>(a.scale()) * b.scale() / output.scale(),
-                       &d.q.output_multiplier, &d.q.output_shift);
+    RETURN_IF_ERROR(
+        QuantizePositiveMultiplier(static_cast<double>(a.scale()) * b.scale() / output.scale(),
+                                   &d.q.output_multiplier, &d.q.output_shift));
     RETURN_IF_ERROR(QuantizedActivationRange(act, output.type, output.scale(), output.zero_point(),
                                              &d.q.act_min, &d.q.act_max));
   }

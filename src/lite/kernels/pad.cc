@@ -2,6 +2,7 @@
 // (before, after per dim, >= 0). Padded values are 0.0f for float32 and the
 // output zero point for int8 (input and output share quantization).
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "src/lite/kernels/kernel.h"
@@ -52,7 +53,14 @@ Status Prepare(KernelContext& ctx, Node& node) {
     d.in_dims[i] = input.dims[static_cast<size_t>(i)];
     d.before[i] = p[2 * i];
     d.after[i] = p[2 * i + 1];
-    out_dims.push_back(d.in_dims[i] + d.before[i] + d.after[i]);
+    // In int64: three int32 terms can exceed int32 (UB in int arithmetic).
+    const int64_t padded = int64_t{d.in_dims[i]} + d.before[i] + d.after[i];
+    if (padded > std::numeric_limits<int32_t>::max()) {
+      return Status::InvalidArgument(
+          "padded dim " + std::to_string(i) + " (" + std::to_string(d.in_dims[i]) + " + " +
+          std::to_string(d.before[i]) + " + " + std::to_string(d.after[i]) + ") exceeds int32");
+    }
+    out_dims.push_back(static_cast<int32_t>(padded));
   }
   d.elem = TensorTypeSize(input.type);
   if (input.type == schema::TensorType_INT8) {

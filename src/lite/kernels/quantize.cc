@@ -41,12 +41,13 @@ Status PrepareQuantize(KernelContext& ctx, Node& node) {
   RETURN_IF_ERROR(ExpectPerTensorQuantized(output, "output"));
   d.output_zp = output.zero_point();
   if (input.type == schema::TensorType_FLOAT32) {
+    RETURN_IF_ERROR(ExpectFiniteIfConstant(input, "input"));
     d.scale = output.scale();
   } else if (IsInt8Or8(input.type)) {
     RETURN_IF_ERROR(ExpectPerTensorQuantized(input, "input"));
     d.input_zp = input.zero_point();
-    QuantizeMultiplier(static_cast<double>(input.scale()) / output.scale(), &d.multiplier,
-                       &d.shift);
+    RETURN_IF_ERROR(QuantizePositiveMultiplier(static_cast<double>(input.scale()) / output.scale(),
+                                               &d.multiplier, &d.shift));
   } else {
     return Status::InvalidArgument("input '" + input.name + "' is " + TensorTypeName(input.type) +
                                    ", expected float32, int8 or uint8");

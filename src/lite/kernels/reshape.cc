@@ -2,6 +2,7 @@
 // constant int32 vector, as the TF converter writes it) or, failing that,
 // from ReshapeOptions.new_shape. One dim may be -1 (inferred).
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "src/lite/kernels/kernel.h"
@@ -56,6 +57,12 @@ Status Prepare(KernelContext& ctx, Node& node) {
     } else if (shape[i] < 0) {
       return Status::InvalidArgument("new shape " + DimsToString(shape) + " has a negative dim");
     } else {
+      // Checked: a handful of large int32 dims overflows int64. Anything
+      // above the input's element count can never match it anyway.
+      if (shape[i] != 0 && known > std::numeric_limits<int64_t>::max() / shape[i]) {
+        return Status::InvalidArgument("new shape " + DimsToString(shape) +
+                                       " has too many elements");
+      }
       known *= shape[i];
     }
   }

@@ -15,8 +15,12 @@ void QuantizeImpl(Out* out, const float* in, int64_t n, float scale, int32_t zer
   constexpr int32_t kMin = std::numeric_limits<Out>::min();
   constexpr int32_t kMax = std::numeric_limits<Out>::max();
   for (int64_t i = 0; i < n; ++i) {
-    const int32_t v = static_cast<int32_t>(RoundHalfAway(in[i] / scale)) + zero_point;
-    out[i] = static_cast<Out>(std::min(std::max(v, kMin), kMax));
+    // Clamped in double before the conversion: x / scale may be far outside
+    // int32 (or NaN, mapped to the zero point). In-range results are TFLite's.
+    const float r = RoundHalfAway(in[i] / scale);
+    const double v =
+        std::isnan(r) ? static_cast<double>(zero_point) : static_cast<double>(r) + zero_point;
+    out[i] = static_cast<Out>(static_cast<int32_t>(std::clamp<double>(v, kMin, kMax)));
   }
 }
 
