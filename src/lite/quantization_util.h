@@ -15,8 +15,10 @@
 #ifndef EDGEPIPE_LITE_QUANTIZATION_UTIL_H_
 #define EDGEPIPE_LITE_QUANTIZATION_UTIL_H_
 
+#include <algorithm>
 #include <cassert>
 #include <cstdint>
+#include <limits>
 
 #include "src/core/status.h"
 #include "src/lite/schema/schema_generated.h"
@@ -63,6 +65,15 @@ inline int32_t MultiplyByQuantizedMultiplier(int32_t x, int32_t quantized_multip
       SaturatingRoundingDoublingHighMul(
           static_cast<int32_t>(static_cast<uint32_t>(x) << left_shift), quantized_multiplier),
       right_shift);
+}
+
+// v + zero_point saturated to int32: a rescale that saturates near INT32_MIN/
+// MAX plus a zero point must not overflow (signed overflow is UB). Kernels
+// clamp to the activation range next, so in-range results equal TFLite's.
+inline int32_t AddZeroPoint(int32_t v, int32_t zero_point) {
+  const int64_t s = int64_t{v} + zero_point;
+  return static_cast<int32_t>(std::clamp<int64_t>(s, std::numeric_limits<int32_t>::min(),
+                                                  std::numeric_limits<int32_t>::max()));
 }
 
 // For shift <= 0 (ADD/SUB's input and output rescales).

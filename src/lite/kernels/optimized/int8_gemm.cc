@@ -93,7 +93,8 @@ void FullyConnectedInt8Packed(int8_t* out, const int8_t* in, const int16_t* pack
         int32_t acc = dots[r] + p.input_offset * RowSum(packed, U, Cp, uu);
         if (bias != nullptr) acc += bias[uu];
         const int64_t k = p.per_channel ? uu : 0;
-        acc = MultiplyByQuantizedMultiplier(acc, p.multiplier[k], p.shift[k]) + p.output_offset;
+        acc = AddZeroPoint(MultiplyByQuantizedMultiplier(acc, p.multiplier[k], p.shift[k]),
+                           p.output_offset);
         out[b * U + uu] = static_cast<int8_t>(std::min(std::max(acc, p.act_min), p.act_max));
       }
     }

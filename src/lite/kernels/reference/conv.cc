@@ -60,8 +60,8 @@ void ConvInt8Impl(int8_t* out, const int8_t* in, const int8_t* filter, const int
             acc += static_cast<int32_t>(filter[f]) * (in[i] + p.input_offset);
           });
           if (bias != nullptr) acc += bias[oc];
-          acc = MultiplyByQuantizedMultiplier(acc, p.multiplier[oc], p.shift[oc]);
-          acc += p.output_offset;
+          acc = AddZeroPoint(MultiplyByQuantizedMultiplier(acc, p.multiplier[oc], p.shift[oc]),
+                             p.output_offset);
           *out++ = static_cast<int8_t>(std::min(std::max(acc, p.act_min), p.act_max));
         }
 }

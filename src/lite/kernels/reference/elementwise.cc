@@ -79,8 +79,8 @@ void MulInt8(int8_t* out, const int8_t* a, const int8_t* b, const BroadcastShape
              const MulInt8Params& p) {
   ForEachBroadcast(s, [&](int64_t o, int64_t ia, int64_t ib) {
     const int32_t prod = (p.a_offset + a[ia]) * (p.b_offset + b[ib]);
-    const int32_t v =
-        MultiplyByQuantizedMultiplier(prod, p.output_multiplier, p.output_shift) + p.output_offset;
+    const int32_t v = AddZeroPoint(
+        MultiplyByQuantizedMultiplier(prod, p.output_multiplier, p.output_shift), p.output_offset);
     out[o] = ClampInt8(v, p.act_min, p.act_max);
   });
 }
@@ -124,7 +124,7 @@ void ReluInt8(int8_t* out, const int8_t* in, int64_t n, int32_t input_zp, int32_
               int32_t multiplier, int shift, int32_t act_min, int32_t act_max) {
   for (int64_t i = 0; i < n; ++i) {
     const int32_t v =
-        output_zp + MultiplyByQuantizedMultiplier(in[i] - input_zp, multiplier, shift);
+        AddZeroPoint(MultiplyByQuantizedMultiplier(in[i] - input_zp, multiplier, shift), output_zp);
     out[i] = ClampInt8(v, act_min, act_max);
   }
 }

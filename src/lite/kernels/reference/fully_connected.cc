@@ -30,7 +30,8 @@ void FullyConnectedInt8(int8_t* out, const int8_t* in, const int8_t* weights, co
       for (int64_t c = 0; c < C; ++c) acc += static_cast<int32_t>(w[c]) * (x[c] + p.input_offset);
       if (bias != nullptr) acc += bias[u];
       const int64_t k = p.per_channel ? u : 0;
-      acc = MultiplyByQuantizedMultiplier(acc, p.multiplier[k], p.shift[k]) + p.output_offset;
+      acc = AddZeroPoint(MultiplyByQuantizedMultiplier(acc, p.multiplier[k], p.shift[k]),
+                         p.output_offset);
       out[b * U + u] = static_cast<int8_t>(std::min(std::max(acc, p.act_min), p.act_max));
     }
   }

@@ -39,9 +39,9 @@ void Requantize(Out* out, const In* in, int64_t n, int32_t input_zp, int32_t out
   constexpr int32_t kMin = std::numeric_limits<Out>::min();
   constexpr int32_t kMax = std::numeric_limits<Out>::max();
   for (int64_t i = 0; i < n; ++i) {
-    const int32_t v =
-        MultiplyByQuantizedMultiplier(static_cast<int32_t>(in[i]) - input_zp, multiplier, shift) +
-        output_zp;
+    const int32_t v = AddZeroPoint(
+        MultiplyByQuantizedMultiplier(static_cast<int32_t>(in[i]) - input_zp, multiplier, shift),
+        output_zp);
     out[i] = static_cast<Out>(std::min(std::max(v, kMin), kMax));
   }
 }
