@@ -70,6 +70,13 @@ inline int32_t MultiplyByQuantizedMultiplier(int32_t x, int32_t quantized_multip
 // v + zero_point saturated to int32: a rescale that saturates near INT32_MIN/
 // MAX plus a zero point must not overflow (signed overflow is UB). Kernels
 // clamp to the activation range next, so in-range results equal TFLite's.
+// acc + bias of an int8 kernel, wrapping modulo 2^32 like the int32 adds of
+// TFLite's kernels in practice, instead of signed overflow (undefined
+// behaviour) on hostile biases. Valid models never get near the limits.
+inline int32_t AddBias(int32_t acc, int32_t bias) {
+  return static_cast<int32_t>(static_cast<uint32_t>(acc) + static_cast<uint32_t>(bias));
+}
+
 inline int32_t AddZeroPoint(int32_t v, int32_t zero_point) {
   const int64_t s = int64_t{v} + zero_point;
   return static_cast<int32_t>(std::clamp<int64_t>(s, std::numeric_limits<int32_t>::min(),

@@ -58,7 +58,7 @@ void DepthwiseConvInt8M1(int8_t* out, const int8_t* in, const int8_t* filter, co
         }
         int8_t* o = out + ((static_cast<int64_t>(b) * g.out_h + oy) * g.out_w + ox) * C;
         for (int c = 0; c < C; ++c) {
-          int32_t v = a[c] + (bias != nullptr ? bias[c] : 0);
+          int32_t v = AddBias(a[c], bias != nullptr ? bias[c] : 0);
           v = AddZeroPoint(MultiplyByQuantizedMultiplier(v, p.multiplier[c], p.shift[c]),
                            p.output_offset);
           o[c] = static_cast<int8_t>(std::min(std::max(v, p.act_min), p.act_max));

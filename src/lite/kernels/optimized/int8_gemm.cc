@@ -91,7 +91,7 @@ void FullyConnectedInt8Packed(int8_t* out, const int8_t* in, const int16_t* pack
         const int64_t uu = u + r;
         // Σ w·(x + off) = Σ w·x + off·Σ w: the same int32 value, exactly.
         int32_t acc = dots[r] + p.input_offset * RowSum(packed, U, Cp, uu);
-        if (bias != nullptr) acc += bias[uu];
+        if (bias != nullptr) acc = AddBias(acc, bias[uu]);
         const int64_t k = p.per_channel ? uu : 0;
         acc = AddZeroPoint(MultiplyByQuantizedMultiplier(acc, p.multiplier[k], p.shift[k]),
                            p.output_offset);

@@ -59,7 +59,7 @@ void ConvInt8Impl(int8_t* out, const int8_t* in, const int8_t* filter, const int
           ForEachConvTap(g, b, oy, ox, oc, kDepthwise, [&](int64_t i, int64_t f) {
             acc += static_cast<int32_t>(filter[f]) * (in[i] + p.input_offset);
           });
-          if (bias != nullptr) acc += bias[oc];
+          if (bias != nullptr) acc = AddBias(acc, bias[oc]);
           acc = AddZeroPoint(MultiplyByQuantizedMultiplier(acc, p.multiplier[oc], p.shift[oc]),
                              p.output_offset);
           *out++ = static_cast<int8_t>(std::min(std::max(acc, p.act_min), p.act_max));

@@ -28,7 +28,7 @@ void FullyConnectedInt8(int8_t* out, const int8_t* in, const int8_t* weights, co
       const int8_t* w = weights + u * C;
       int32_t acc = 0;
       for (int64_t c = 0; c < C; ++c) acc += static_cast<int32_t>(w[c]) * (x[c] + p.input_offset);
-      if (bias != nullptr) acc += bias[u];
+      if (bias != nullptr) acc = AddBias(acc, bias[u]);
       const int64_t k = p.per_channel ? u : 0;
       acc = AddZeroPoint(MultiplyByQuantizedMultiplier(acc, p.multiplier[k], p.shift[k]),
                          p.output_offset);
