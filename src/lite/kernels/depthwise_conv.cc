@@ -17,7 +17,7 @@
 namespace edgepipe::lite {
 namespace {
 
-enum class Mode : int32_t { kFloat, kInt8, kHybrid };
+using Mode = WeightedMode;
 
 struct DepthwiseData {
   reference::ConvGeometry g;
@@ -35,19 +35,7 @@ Status Prepare(KernelContext& ctx, Node& node) {
   const KernelTensor* bias = ctx.has_input(node, 2) ? &ctx.input(node, 2) : nullptr;
   auto& d = node.op_data<DepthwiseData>();
   d = {};
-  if (input.type == schema::TensorType_FLOAT32 && filter.type == schema::TensorType_FLOAT32) {
-    d.mode = Mode::kFloat;
-  } else if (input.type == schema::TensorType_INT8 && filter.type == schema::TensorType_INT8) {
-    d.mode = Mode::kInt8;
-  } else if (input.type == schema::TensorType_FLOAT32 && filter.type == schema::TensorType_INT8) {
-    d.mode = Mode::kHybrid;
-    RETURN_IF_ERROR(ExpectFiniteIfConstant(input, "input"));
-  } else {
-    return Status::InvalidArgument(
-        "input '" + input.name + "' is " + TensorTypeName(input.type) + " and filter '" +
-        filter.name + "' is " + TensorTypeName(filter.type) +
-        "; supported: float32/float32, int8/int8, float32/int8 (hybrid)");
-  }
+  ASSIGN_OR_RETURN(d.mode, SelectWeightedMode(input, filter, "filter"));
   RETURN_IF_ERROR(ExpectType(output, input.type, "output"));
   RETURN_IF_ERROR(ExpectRank(filter, 4, "filter"));
   RETURN_IF_ERROR(ExpectRank(input, 4, "input"));

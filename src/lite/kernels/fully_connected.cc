@@ -23,7 +23,7 @@
 namespace edgepipe::lite {
 namespace {
 
-enum class Mode : int32_t { kFloat, kInt8, kHybrid };
+using Mode = WeightedMode;
 
 struct FullyConnectedData {
   int64_t batch;
@@ -48,19 +48,7 @@ Status Prepare(KernelContext& ctx, Node& node) {
   const KernelTensor* bias = ctx.has_input(node, 2) ? &ctx.input(node, 2) : nullptr;
   auto& data = node.op_data<FullyConnectedData>();
   data = {};
-  if (input.type == schema::TensorType_FLOAT32 && weights.type == schema::TensorType_FLOAT32) {
-    data.mode = Mode::kFloat;
-  } else if (input.type == schema::TensorType_INT8 && weights.type == schema::TensorType_INT8) {
-    data.mode = Mode::kInt8;
-  } else if (input.type == schema::TensorType_FLOAT32 && weights.type == schema::TensorType_INT8) {
-    data.mode = Mode::kHybrid;
-    RETURN_IF_ERROR(ExpectFiniteIfConstant(input, "input"));
-  } else {
-    return Status::InvalidArgument(
-        "input '" + input.name + "' is " + TensorTypeName(input.type) + " and weights '" +
-        weights.name + "' are " + TensorTypeName(weights.type) +
-        "; supported: float32/float32, int8/int8, float32/int8 (hybrid)");
-  }
+  ASSIGN_OR_RETURN(data.mode, SelectWeightedMode(input, weights, "weights"));
   RETURN_IF_ERROR(ExpectType(output, input.type, "output"));
   RETURN_IF_ERROR(ExpectRank(weights, 2, "weights"));
   const int64_t units = weights.dims[0];

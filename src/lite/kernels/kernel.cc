@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string_view>
 
 #include "src/lite/quantization_util.h"
 #include "src/lite/schema_util.h"
@@ -13,6 +14,25 @@ Status ExpectType(const KernelTensor& t, schema::TensorType type, const char* ro
   if (t.type == type) return Status::OK();
   return Status::InvalidArgument(std::string(role) + " '" + t.name + "' is " +
                                  TensorTypeName(t.type) + ", expected " + TensorTypeName(type));
+}
+
+StatusOr<WeightedMode> SelectWeightedMode(const KernelTensor& input, const KernelTensor& weights,
+                                          const char* weights_role) {
+  using schema::TensorType_FLOAT32;
+  using schema::TensorType_INT8;
+  if (input.type == TensorType_FLOAT32 && weights.type == TensorType_FLOAT32) {
+    return WeightedMode::kFloat;
+  }
+  if (input.type == TensorType_INT8 && weights.type == TensorType_INT8) return WeightedMode::kInt8;
+  if (input.type == TensorType_FLOAT32 && weights.type == TensorType_INT8) {
+    RETURN_IF_ERROR(ExpectFiniteIfConstant(input, "input"));
+    return WeightedMode::kHybrid;
+  }
+  const bool plural = std::string_view(weights_role) == "weights";
+  return Status::InvalidArgument("input '" + input.name + "' is " + TensorTypeName(input.type) +
+                                 " and " + weights_role + " '" + weights.name + "' " +
+                                 (plural ? "are " : "is ") + TensorTypeName(weights.type) +
+                                 "; supported: float32/float32, int8/int8, float32/int8 (hybrid)");
 }
 
 Status ExpectRank(const KernelTensor& t, int rank, const char* role) {

@@ -146,6 +146,17 @@ Status ExpectRank(const KernelTensor& t, int rank, const char* role);
 // tensors pass (their values are checked where converted).
 Status ExpectFiniteIfConstant(const KernelTensor& t, const char* role);
 
+// How a weighted op (FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D) computes,
+// from its input and weight types: float32/float32, int8/int8, or hybrid
+// (float32 input, int8 weights: dynamic-range quantization).
+enum class WeightedMode : int32_t { kFloat, kInt8, kHybrid };
+
+// Picks the mode, or InvalidArgument naming both tensors; `weights_role` is
+// how the op calls its weights in the message ("filter", "weights"). A
+// hybrid op's constant input must be finite (it is quantized at Eval).
+StatusOr<WeightedMode> SelectWeightedMode(const KernelTensor& input, const KernelTensor& weights,
+                                          const char* weights_role);
+
 // Activation clamp bounds of a fused activation; Unimplemented for TANH and SIGN_BIT.
 Status ActivationRange(schema::ActivationFunctionType act, float* min, float* max);
 
