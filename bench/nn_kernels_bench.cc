@@ -62,19 +62,21 @@ Timing BenchConv(const Conv2DDims& d, bool need_din, ThreadPool& pool, int iters
   std::vector<float> out(dout.size()), din(in.size()), dk(kernel.size()), db(d.oc);
   std::vector<float> scratch(Conv2DScratchSize(d, pool.num_threads()));
   for (int warm = 0; warm < 3; ++warm) {
-    Conv2DForward(out.data(), in.data(), kernel.data(), bias.data(), d, scratch.data(), pool);
-    Conv2DBackward(need_din ? din.data() : nullptr, dk.data(), db.data(), dout.data(), in.data(),
-                   kernel.data(), d, scratch.data(), pool);
+    Conv2DForward(out.data(), in.data(), kernel.data(), bias.data(), ConvActivation::kRelu, d,
+                  scratch.data(), pool);
+    Conv2DBackward(need_din ? din.data() : nullptr, dk.data(), db.data(), dout.data(), out.data(),
+                   in.data(), kernel.data(), ConvActivation::kRelu, d, scratch.data(), pool);
   }
   double fwd = 0, bwd = 0, fwd_cpu = 0, bwd_cpu = 0;
   for (int i = 0; i < iters; ++i) {
     const double c0 = CpuMs(), t0 = NowMs();
-    Conv2DForward(out.data(), in.data(), kernel.data(), bias.data(), d, scratch.data(), pool);
+    Conv2DForward(out.data(), in.data(), kernel.data(), bias.data(), ConvActivation::kRelu, d,
+                  scratch.data(), pool);
     const double c1 = CpuMs(), t1 = NowMs();
     // The layer zeroes its gradients before Backward (they accumulate).
     std::fill(din.begin(), din.end(), 0.0f);
-    Conv2DBackward(need_din ? din.data() : nullptr, dk.data(), db.data(), dout.data(), in.data(),
-                   kernel.data(), d, scratch.data(), pool);
+    Conv2DBackward(need_din ? din.data() : nullptr, dk.data(), db.data(), dout.data(), out.data(),
+                   in.data(), kernel.data(), ConvActivation::kRelu, d, scratch.data(), pool);
     const double c2 = CpuMs(), t2 = NowMs();
     fwd += t1 - t0;
     bwd += t2 - t1;

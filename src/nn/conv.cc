@@ -12,6 +12,24 @@ Status CheckRank3(const std::string& where, const Shape& s) {
   return Status::OK();
 }
 
+// The activation the Conv2D kernels fuse (kLinear for the others, which then
+// run as a separate FusedActivation pass).
+kernels::ConvActivation KernelActivation(Activation a) {
+  switch (a) {
+    case Activation::kRelu:
+      return kernels::ConvActivation::kRelu;
+    case Activation::kRelu6:
+      return kernels::ConvActivation::kRelu6;
+    default:
+      return kernels::ConvActivation::kLinear;
+  }
+}
+
+// The part of the activation left to FusedActivationForward/Backward.
+Activation ResidualActivation(Activation a) {
+  return KernelActivation(a) == kernels::ConvActivation::kLinear ? a : Activation::kLinear;
+}
+
 }  // namespace
 
 // ---- Conv2D ------------------------------------------------------------------
@@ -42,24 +60,26 @@ int64_t Conv2D::CacheFloats(int64_t batch, bool training) const {
 }
 
 int64_t Conv2D::ScratchFloats(int64_t batch, bool /*training*/, int num_threads) const {
-  const int64_t act =
-      NeedsActivationScratch(o_.activation) ? batch * NumElements(output_shape()) : 0;
+  const int64_t act = NeedsActivationScratch(ResidualActivation(o_.activation))
+                          ? batch * NumElements(output_shape())
+                          : 0;
   return std::max(act, kernels::Conv2DScratchSize(Dims(batch), num_threads));
 }
 
 void Conv2D::Forward(float* out, std::span<const float* const> in, const LayerContext& ctx) {
-  kernels::Conv2DForward(out, in[0], weight(0), o_.use_bias ? weight(1) : nullptr, Dims(ctx.batch),
-                         ctx.scratch, *ctx.pool);
-  FusedActivationForward(o_.activation, out, ctx.batch * dims_.oh * dims_.ow, dims_.oc,
-                         ctx.training ? ctx.cache : ctx.scratch);
+  kernels::Conv2DForward(out, in[0], weight(0), o_.use_bias ? weight(1) : nullptr,
+                         KernelActivation(o_.activation), Dims(ctx.batch), ctx.scratch, *ctx.pool);
+  FusedActivationForward(ResidualActivation(o_.activation), out, ctx.batch * dims_.oh * dims_.ow,
+                         dims_.oc, ctx.training ? ctx.cache : ctx.scratch);
 }
 
 void Conv2D::Backward(std::span<float* const> din, float* dout, std::span<const float* const> in,
                       const float* out, const LayerContext& ctx) {
-  FusedActivationBackward(o_.activation, dout, ctx.cache, out, ctx.batch * dims_.oh * dims_.ow,
-                          dims_.oc, ctx.scratch);
-  kernels::Conv2DBackward(din[0], weight_grad(0), o_.use_bias ? weight_grad(1) : nullptr, dout,
-                          in[0], weight(0), Dims(ctx.batch), ctx.scratch, *ctx.pool);
+  FusedActivationBackward(ResidualActivation(o_.activation), dout, ctx.cache, out,
+                          ctx.batch * dims_.oh * dims_.ow, dims_.oc, ctx.scratch);
+  kernels::Conv2DBackward(din[0], weight_grad(0), o_.use_bias ? weight_grad(1) : nullptr, dout, out,
+                          in[0], weight(0), KernelActivation(o_.activation), Dims(ctx.batch),
+                          ctx.scratch, *ctx.pool);
 }
 
 // ---- DepthwiseConv2D -----------------------------------------------------------

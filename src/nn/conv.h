@@ -4,7 +4,9 @@
 // Weights: Conv2D kernel (kh, kw, in, filters), bias (filters);
 // DepthwiseConv2D depthwise_kernel (kh, kw, C, depth_multiplier), bias
 // (C * depth_multiplier) — the Keras / TF.js layouts. "same" padding is TF's
-// lopsided rule. `activation=` is fused (FusedActivationForward).
+// lopsided rule. `activation=` is fused: relu and relu6 into the Conv2D
+// kernels (one pass over the output, in parallel), the others through
+// FusedActivationForward.
 #ifndef EDGEPIPE_NN_CONV_H_
 #define EDGEPIPE_NN_CONV_H_
 

@@ -111,7 +111,8 @@ TEST(Conv2DTest, HandComputedValidAndSameStride2) {
   auto valid = MakeConv2DDims(1, 4, 4, 1, 3, 3, 1, 1, 1, 1, 1, Padding::kValid);
   ASSERT_TRUE(valid.ok());
   Vec out(4), scratch(Conv2DScratchSize(*valid, 2));
-  Conv2DForward(out.data(), in.data(), kernel.data(), bias.data(), *valid, scratch.data(), pool);
+  Conv2DForward(out.data(), in.data(), kernel.data(), bias.data(), ConvActivation::kLinear, *valid,
+                scratch.data(), pool);
   EXPECT_EQ(out, (Vec{54.5f, 63.5f, 90.5f, 99.5f}));
 
   // SAME, stride 2: out 2x2, padding 0 before and 1 after on each axis.
@@ -120,10 +121,12 @@ TEST(Conv2DTest, HandComputedValidAndSameStride2) {
   EXPECT_EQ(same->pad_top, 0);
   EXPECT_EQ(same->oh, 2);
   scratch.assign(Conv2DScratchSize(*same, 2), 0.0f);
-  Conv2DForward(out.data(), in.data(), kernel.data(), nullptr, *same, scratch.data(), pool);
+  Conv2DForward(out.data(), in.data(), kernel.data(), nullptr, ConvActivation::kLinear, *same,
+                scratch.data(), pool);
   EXPECT_EQ(out, (Vec{54.0f, 45.0f, 72.0f, 54.0f}));
   Vec ref(4);
-  Conv2DForwardReference(ref.data(), in.data(), kernel.data(), nullptr, *same);
+  Conv2DForwardReference(ref.data(), in.data(), kernel.data(), nullptr, ConvActivation::kLinear,
+                         *same);
   EXPECT_EQ(ref, out);
 }
 
@@ -136,8 +139,40 @@ TEST(Conv2DTest, HandComputedKernelLayoutIsKhKwInOut) {
   ASSERT_TRUE(d.ok());
   ThreadPool pool(1);
   Vec out(2), scratch(Conv2DScratchSize(*d, 1));
-  Conv2DForward(out.data(), in.data(), kernel.data(), nullptr, *d, scratch.data(), pool);
+  Conv2DForward(out.data(), in.data(), kernel.data(), nullptr, ConvActivation::kLinear, *d,
+                scratch.data(), pool);
   EXPECT_EQ(out, (Vec{3.0f + 500.0f, 30.0f + 5000.0f}));
+}
+
+// The fused activations on hand-computed sums: 1x1 kernel, one channel in,
+// three out with weights 1, -1 and 10, on inputs 0.5 and -2.
+TEST(Conv2DTest, HandComputedFusedReluAndRelu6) {
+  Vec in = {0.5f, -2.0f};  // 1x2 image
+  Vec kernel = {1.0f, -1.0f, 10.0f};
+  auto d = MakeConv2DDims(1, 1, 2, 1, 1, 1, 3, 1, 1, 1, 1, Padding::kValid);
+  ASSERT_TRUE(d.ok());
+  ThreadPool pool(1);
+  Vec out(6), scratch(Conv2DScratchSize(*d, 1));
+  Conv2DForward(out.data(), in.data(), kernel.data(), nullptr, ConvActivation::kRelu, *d,
+                scratch.data(), pool);
+  EXPECT_EQ(out, (Vec{0.5f, 0.0f, 5.0f, 0.0f, 2.0f, 0.0f}));
+  Conv2DForward(out.data(), in.data(), kernel.data(), nullptr, ConvActivation::kRelu6, *d,
+                scratch.data(), pool);
+  EXPECT_EQ(out, (Vec{0.5f, 0.0f, 5.0f, 0.0f, 2.0f, 0.0f}));
+  in = {0.7f, 1.0f};  // 10 * 0.7 = 7 and 10 * 1 = 10 clamp to 6
+  Conv2DForward(out.data(), in.data(), kernel.data(), nullptr, ConvActivation::kRelu6, *d,
+                scratch.data(), pool);
+  EXPECT_EQ(out, (Vec{0.7f, 0.0f, 6.0f, 1.0f, 0.0f, 6.0f}));
+  // Backward: only the unclamped positive outputs pass their gradient, and
+  // dout is left holding the pre-activation gradient.
+  Vec dout(6, 1.0f), dk(3, 0.0f), db(3, 0.0f);
+  Conv2DBackward(nullptr, dk.data(), db.data(), dout.data(), out.data(), in.data(), kernel.data(),
+                 ConvActivation::kRelu6, *d, scratch.data(), pool);
+  EXPECT_EQ(dout, (Vec{1.0f, 0.0f, 0.0f, 1.0f, 0.0f, 0.0f}));
+  EXPECT_FLOAT_EQ(dk[0], 0.7f + 1.0f);
+  EXPECT_EQ(dk[1], 0.0f);
+  EXPECT_EQ(dk[2], 0.0f);
+  EXPECT_EQ(db, (Vec{2.0f, 0.0f, 0.0f}));
 }
 
 struct ConvCase {
@@ -154,44 +189,96 @@ const ConvCase kConvCases[] = {
     {3, 9, 9, 1, 3, 3, 8, 1, 1, 1, 1, Padding::kValid},  // C = 1 like MNIST
     {2, 6, 6, 4, 1, 1, 3, 2, 2, 1, 1, Padding::kSame},   // strided 1x1
     {2, 5, 4, 2, 5, 4, 2, 3, 1, 1, 1, Padding::kSame},
+    // Direct path (K = KH * KW * C <= 16, OC % 8 == 0): 32- and 8-wide output
+    // blocks, padding, strides, dilation, K = 8, 12 (8 + 4) and 16 (8 + 8).
+    {3, 9, 8, 1, 3, 3, 40, 2, 1, 1, 1, Padding::kSame},
+    {2, 8, 8, 1, 3, 3, 16, 1, 1, 2, 2, Padding::kSame},
+    {2, 7, 7, 2, 2, 2, 16, 1, 1, 1, 1, Padding::kSame},
+    {2, 5, 6, 3, 2, 2, 8, 1, 2, 1, 1, Padding::kValid},
+    {2, 6, 6, 1, 4, 4, 8, 1, 1, 1, 1, Padding::kValid},
 };
 
 TEST(Conv2DTest, FastMatchesReferenceForwardAndBackward) {
   for (int threads : {1, 2, 3}) {
     ThreadPool pool(threads);
     for (const ConvCase& k : kConvCases) {
-      auto dims =
-          MakeConv2DDims(k.n, k.h, k.w, k.c, k.kh, k.kw, k.oc, k.sh, k.sw, k.dh, k.dw, k.padding);
-      ASSERT_TRUE(dims.ok()) << dims.status().message();
-      const Conv2DDims& d = *dims;
-      const std::string what = "conv n" + std::to_string(k.n) + " k" + std::to_string(k.kh) + " s" +
-                               std::to_string(k.sh) + " d" + std::to_string(k.dh) + " " +
-                               PaddingName(k.padding) + " t" + std::to_string(threads);
-      Vec in = Random(d.n * d.h * d.w * d.c, 1), kernel = Random(d.kh * d.kw * d.c * d.oc, 2),
-          bias = Random(d.oc, 3), dout = Random(d.n * d.oh * d.ow * d.oc, 4);
-      Vec scratch(Conv2DScratchSize(d, threads), NAN);  // NaN: scratch must not be read uninit
-      Vec out(dout.size()), ref(dout.size());
-      Conv2DForward(out.data(), in.data(), kernel.data(), bias.data(), d, scratch.data(), pool);
-      Conv2DForwardReference(ref.data(), in.data(), kernel.data(), bias.data(), d);
-      ExpectNear(out, ref, 1e-5, what + " forward");
+      for (ConvActivation act :
+           {ConvActivation::kLinear, ConvActivation::kRelu, ConvActivation::kRelu6}) {
+        auto dims =
+            MakeConv2DDims(k.n, k.h, k.w, k.c, k.kh, k.kw, k.oc, k.sh, k.sw, k.dh, k.dw, k.padding);
+        ASSERT_TRUE(dims.ok()) << dims.status().message();
+        const Conv2DDims& d = *dims;
+        const std::string what = "conv n" + std::to_string(k.n) + " c" + std::to_string(k.c) +
+                                 " k" + std::to_string(k.kh) + " oc" + std::to_string(k.oc) + " s" +
+                                 std::to_string(k.sh) + " d" + std::to_string(k.dh) + " " +
+                                 PaddingName(k.padding) + " t" + std::to_string(threads) + " act" +
+                                 std::to_string(static_cast<int>(act));
+        // Inputs up to +-4 so relu6 sees outputs on both sides of 6.
+        Vec in = Random(d.n * d.h * d.w * d.c, 1, -4.0f, 4.0f),
+            kernel = Random(d.kh * d.kw * d.c * d.oc, 2), bias = Random(d.oc, 3),
+            dout = Random(d.n * d.oh * d.ow * d.oc, 4);
+        Vec scratch(Conv2DScratchSize(d, threads), NAN);  // NaN: scratch must not be read uninit
+        Vec out(dout.size()), ref(dout.size());
+        Conv2DForward(out.data(), in.data(), kernel.data(), bias.data(), act, d, scratch.data(),
+                      pool);
+        Conv2DForwardReference(ref.data(), in.data(), kernel.data(), bias.data(), act, d);
+        ExpectNear(out, ref, 1e-5, what + " forward");
 
-      // Backward adds: start from a non-zero gradient to check accumulation.
-      Vec din(in.size(), 0.25f), dk(kernel.size(), 0.25f), db(d.oc, 0.25f);
-      Vec rdin = din, rdk = dk, rdb = db;
-      Conv2DBackward(din.data(), dk.data(), db.data(), dout.data(), in.data(), kernel.data(), d,
-                     scratch.data(), pool);
-      Conv2DBackwardReference(rdin.data(), rdk.data(), rdb.data(), dout.data(), in.data(),
-                              kernel.data(), d);
-      ExpectNear(din, rdin, 1e-5, what + " din");
-      ExpectNear(dk, rdk, 1e-5, what + " dkernel");
-      ExpectNear(db, rdb, 1e-5, what + " dbias");
+        // Backward adds: start from a non-zero gradient to check accumulation.
+        // The fast path overwrites its dout, so each call gets a copy.
+        Vec din(in.size(), 0.25f), dk(kernel.size(), 0.25f), db(d.oc, 0.25f);
+        Vec rdin = din, rdk = dk, rdb = db, g = dout;
+        Conv2DBackward(din.data(), dk.data(), db.data(), g.data(), ref.data(), in.data(),
+                       kernel.data(), act, d, scratch.data(), pool);
+        Conv2DBackwardReference(rdin.data(), rdk.data(), rdb.data(), dout.data(), ref.data(),
+                                in.data(), kernel.data(), act, d);
+        ExpectNear(din, rdin, 1e-5, what + " din");
+        ExpectNear(dk, rdk, 1e-5, what + " dkernel");
+        ExpectNear(db, rdb, 1e-5, what + " dbias");
 
-      // Null gradients are skipped (first layer: no din).
-      Vec dk2(kernel.size(), 0.25f);
-      Conv2DBackward(nullptr, dk2.data(), nullptr, dout.data(), in.data(), kernel.data(), d,
-                     scratch.data(), pool);
-      ExpectNear(dk2, rdk, 1e-5, what + " dkernel only");
+        // Null gradients are skipped (first layer: no din).
+        Vec dk2(kernel.size(), 0.25f);
+        g = dout;
+        Conv2DBackward(nullptr, dk2.data(), nullptr, g.data(), ref.data(), in.data(), kernel.data(),
+                       act, d, scratch.data(), pool);
+        ExpectNear(dk2, rdk, 1e-5, what + " dkernel only");
+      }
     }
+  }
+}
+
+// The reference's fused backward is the linear backward of dout masked by the
+// activation's derivative (the linear one is checked by finite differences).
+TEST(Conv2DTest, ReferenceActivationBackwardMasksDout) {
+  auto dims = MakeConv2DDims(2, 6, 5, 2, 3, 3, 4, 1, 1, 1, 1, Padding::kSame);
+  ASSERT_TRUE(dims.ok());
+  const Conv2DDims& d = *dims;
+  Vec in = Random(d.n * d.h * d.w * d.c, 11, -4.0f, 4.0f),
+      kernel = Random(d.kh * d.kw * d.c * d.oc, 12), bias = Random(d.oc, 13),
+      dout = Random(d.n * d.oh * d.ow * d.oc, 14);
+  for (ConvActivation act : {ConvActivation::kRelu, ConvActivation::kRelu6}) {
+    Vec out(dout.size());
+    Conv2DForwardReference(out.data(), in.data(), kernel.data(), bias.data(), act, d);
+    Vec masked = dout;
+    int passed = 0;
+    for (size_t i = 0; i < out.size(); ++i) {
+      const bool inside =
+          act == ConvActivation::kRelu ? out[i] > 0.0f : out[i] > 0.0f && out[i] < 6.0f;
+      if (!inside) masked[i] = 0.0f;
+      passed += inside ? 1 : 0;
+    }
+    // Both branches of the mask are exercised.
+    EXPECT_GT(passed, 0);
+    EXPECT_LT(passed, static_cast<int>(out.size()));
+    Vec din(in.size(), 0.0f), dk(kernel.size(), 0.0f), db(d.oc, 0.0f);
+    Vec ldin = din, ldk = dk, ldb = db;
+    Conv2DBackwardReference(din.data(), dk.data(), db.data(), dout.data(), out.data(), in.data(),
+                            kernel.data(), act, d);
+    Conv2DBackwardReference(ldin.data(), ldk.data(), ldb.data(), masked.data(), nullptr, in.data(),
+                            kernel.data(), ConvActivation::kLinear, d);
+    EXPECT_EQ(din, ldin);
+    EXPECT_EQ(dk, ldk);
+    EXPECT_EQ(db, ldb);
   }
 }
 
@@ -206,12 +293,13 @@ TEST(Conv2DTest, GradientsMatchFiniteDifferences) {
     Vec out(r.size());
     // loss = sum(out * r), so dout = r.
     auto loss = [&] {
-      Conv2DForwardReference(out.data(), in.data(), kernel.data(), bias.data(), d);
+      Conv2DForwardReference(out.data(), in.data(), kernel.data(), bias.data(),
+                             ConvActivation::kLinear, d);
       return Dot(out, r);
     };
     Vec din(in.size(), 0.0f), dk(kernel.size(), 0.0f), db(d.oc, 0.0f);
-    Conv2DBackwardReference(din.data(), dk.data(), db.data(), r.data(), in.data(), kernel.data(),
-                            d);
+    Conv2DBackwardReference(din.data(), dk.data(), db.data(), r.data(), nullptr, in.data(),
+                            kernel.data(), ConvActivation::kLinear, d);
     // The loss is linear in each argument: a large step has no truncation error.
     CheckGradient(in, din, loss, 0.5, 1e-3, "conv din");
     CheckGradient(kernel, dk, loss, 0.5, 1e-3, "conv dkernel");
