@@ -410,6 +410,13 @@ TEST(PoolingTest, MaxTiesGoToFirstCellAndBackwardRoutesThere) {
   Vec din(4, 0.0f), dout = {3.0f};
   MaxPool2DBackward(din.data(), dout.data(), argmax.data(), *d, pool);
   EXPECT_EQ(din, (Vec{3, 0, 0, 0}));
+  // A later tie keeps the earlier maximum too: {1, 7, 7, 7} picks cell 1.
+  in = {1, 7, 7, 7};
+  MaxPool2DForward(out.data(), argmax.data(), in.data(), *d, pool);
+  EXPECT_EQ(argmax[0], 1);
+  din.assign(4, 0.0f);
+  MaxPool2DBackward(din.data(), dout.data(), argmax.data(), *d, pool);
+  EXPECT_EQ(din, (Vec{0, 3, 0, 0}));
 }
 
 TEST(PoolingTest, FastMatchesReferenceAndFiniteDifferences) {
@@ -418,9 +425,14 @@ TEST(PoolingTest, FastMatchesReferenceAndFiniteDifferences) {
     Padding padding;
   };
   const Case cases[] = {
-      {3, 6, 6, 4, 2, 2, 2, 2, Padding::kValid}, {3, 7, 5, 3, 3, 3, 2, 2, Padding::kSame},
-      {2, 5, 5, 2, 3, 2, 1, 1, Padding::kSame},  {2, 26, 26, 3, 2, 2, 2, 2, Padding::kValid},
+      {3, 6, 6, 4, 2, 2, 2, 2, Padding::kValid},
+      {3, 7, 5, 3, 3, 3, 2, 2, Padding::kSame},
+      {2, 5, 5, 2, 3, 2, 1, 1, Padding::kSame},
+      {2, 26, 26, 3, 2, 2, 2, 2, Padding::kValid},
       {2, 6, 7, 3, 3, 3, 3, 2, Padding::kValid},
+      // 2x2 stride-2 fast path: odd sizes (last row/column unused), even "same".
+      {2, 7, 5, 3, 2, 2, 2, 2, Padding::kValid},
+      {2, 6, 4, 5, 2, 2, 2, 2, Padding::kSame},
   };
   ThreadPool pool(2);
   for (const Case& k : cases) {

@@ -16,6 +16,84 @@ Window WindowAt(const Pool2DDims& d, int64_t oy, int64_t ox) {
           std::min(xs + d.pool_w, d.w)};
 }
 
+// A 2x2, stride-2 pool whose windows all lie inside the input (Keras'
+// MaxPooling2D() on "valid", or "same" on even sizes). Profiled on the
+// Fashion-MNIST CNN, the generic loops below (window bounds per output, a
+// read-modify-write of out and argmax per cell, a scattered backward) were a
+// tenth of a training step; this case gets straight-line selects over the
+// channels, which the compiler vectorises, and a backward that writes the four
+// cells of each window contiguously instead of scattering.
+bool IsPlain2x2(const Pool2DDims& d) {
+  return d.pool_h == 2 && d.pool_w == 2 && d.stride_h == 2 && d.stride_w == 2 && d.pad_top == 0 &&
+         d.pad_left == 0 && 2 * d.oh <= d.h && 2 * d.ow <= d.w;
+}
+
+// out, argmax: images [begin, end) of (N, OH, OW, C). in: (N, H, W, C).
+void MaxPool2x2Forward(float* out, int32_t* argmax, const float* in, const Pool2DDims& d,
+                       int64_t begin, int64_t end) {
+  const int64_t C = d.c, W = d.w;
+  for (int64_t b = begin; b < end; ++b) {
+    const float* img = in + b * d.h * W * C;
+    for (int64_t oy = 0; oy < d.oh; ++oy) {
+      for (int64_t ox = 0; ox < d.ow; ++ox) {
+        const int64_t o_off = ((b * d.oh + oy) * d.ow + ox) * C;
+        float* o = out + o_off;
+        int32_t* a = argmax + o_off;
+        const int32_t cell = static_cast<int32_t>(2 * oy * W + 2 * ox);
+        const float* r0 = img + cell * C;  // (2, C): the window's top row
+        const float* r1 = r0 + W * C;      // (2, C): its bottom row
+        // Window order, strictly greater replaces: ties keep the first, as TF.
+        for (int64_t c = 0; c < C; ++c) {
+          float m = r0[c];
+          int32_t k = cell;
+          const float v1 = r0[C + c], v2 = r1[c], v3 = r1[C + c];
+          k = v1 > m ? cell + 1 : k;
+          m = v1 > m ? v1 : m;
+          k = v2 > m ? cell + static_cast<int32_t>(W) : k;
+          m = v2 > m ? v2 : m;
+          k = v3 > m ? cell + static_cast<int32_t>(W) + 1 : k;
+          m = v3 > m ? v3 : m;
+          o[c] = m;
+          a[c] = k;
+        }
+      }
+    }
+  }
+}
+
+// din: images [begin, end) of (N, H, W, C) += . dout, argmax: (N, OH, OW, C).
+void MaxPool2x2Backward(float* din, const float* dout, const int32_t* argmax, const Pool2DDims& d,
+                        int64_t begin, int64_t end) {
+  const int64_t C = d.c, W = d.w;
+  for (int64_t b = begin; b < end; ++b) {
+    float* img = din + b * d.h * W * C;
+    for (int64_t oy = 0; oy < d.oh; ++oy) {
+      for (int64_t ox = 0; ox < d.ow; ++ox) {
+        const int64_t o_off = ((b * d.oh + oy) * d.ow + ox) * C;
+        const float* g = dout + o_off;
+        const int32_t* a = argmax + o_off;
+        const int32_t cell = static_cast<int32_t>(2 * oy * W + 2 * ox);
+        float* r0 = img + cell * C;
+        float* r1 = r0 + W * C;
+        const int32_t w = static_cast<int32_t>(W);
+        // All four selects before any store: interleaved with the stores
+        // (which might alias a and g as far as GCC knows) the loop did not
+        // vectorise.
+        for (int64_t c = 0; c < C; ++c) {
+          const float gc = g[c];
+          const int32_t k = a[c] - cell;  // 0, 1, W or W + 1
+          const float g0 = k == 0 ? gc : 0.0f, g1 = k == 1 ? gc : 0.0f;
+          const float g2 = k == w ? gc : 0.0f, g3 = k == w + 1 ? gc : 0.0f;
+          r0[c] += g0;
+          r0[C + c] += g1;
+          r1[c] += g2;
+          r1[C + c] += g3;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 StatusOr<Pool2DDims> MakePool2DDims(int64_t n, int64_t h, int64_t w, int64_t c, int64_t pool_h,
@@ -44,7 +122,12 @@ StatusOr<Pool2DDims> MakePool2DDims(int64_t n, int64_t h, int64_t w, int64_t c, 
 void MaxPool2DForward(float* out, int32_t* argmax, const float* in, const Pool2DDims& d,
                       ThreadPool& pool) {
   const int64_t C = d.c;
+  const bool plain = IsPlain2x2(d);
   pool.ParallelFor(d.n, [&](int64_t begin, int64_t end, int) {
+    if (plain) {
+      MaxPool2x2Forward(out, argmax, in, d, begin, end);
+      return;
+    }
     for (int64_t b = begin; b < end; ++b) {
       const float* img = in + b * d.h * d.w * C;
       for (int64_t oy = 0; oy < d.oh; ++oy) {
@@ -83,7 +166,12 @@ void MaxPool2DForward(float* out, int32_t* argmax, const float* in, const Pool2D
 void MaxPool2DBackward(float* din, const float* dout, const int32_t* argmax, const Pool2DDims& d,
                        ThreadPool& pool) {
   const int64_t C = d.c;
+  const bool plain = IsPlain2x2(d);
   pool.ParallelFor(d.n, [&](int64_t begin, int64_t end, int) {
+    if (plain) {
+      MaxPool2x2Backward(din, dout, argmax, d, begin, end);
+      return;
+    }
     for (int64_t b = begin; b < end; ++b) {
       float* img = din + b * d.h * d.w * C;
       const int64_t o0 = b * d.oh * d.ow * C;
