@@ -1,6 +1,7 @@
 #include "src/core/parallel.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "src/core/cpu.h"
 
@@ -86,6 +87,19 @@ void ThreadPool::ParallelFor(int64_t n, const RangeFn& fn) {
   std::unique_lock<std::mutex> lock(mu_);
   done_cv_.wait(lock, [&] { return pending_ == 0; });
   fn_ = nullptr;
+}
+
+void ThreadPool::ParallelForEachChunk(int64_t chunks, const ChunkFn& fn) {
+  if (chunks <= 0) return;
+  // One ParallelFor item per thread; each thread then claims chunks from a
+  // shared counter until none are left.
+  std::atomic<int64_t> next{0};
+  ParallelFor(std::min<int64_t>(chunks, num_threads_), [&](int64_t, int64_t, int thread) {
+    for (int64_t c = next.fetch_add(1, std::memory_order_relaxed); c < chunks;
+         c = next.fetch_add(1, std::memory_order_relaxed)) {
+      fn(c, thread);
+    }
+  });
 }
 
 ThreadPool& DefaultThreadPool() {

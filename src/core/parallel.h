@@ -52,6 +52,20 @@ class ThreadPool {
   // The range ParallelFor gives thread `index` of `threads` for n items.
   static void SplitRange(int64_t n, int threads, int index, int64_t* begin, int64_t* end);
 
+  // fn(chunk, thread_index): chunk in [0, chunks), thread_index in
+  // [0, num_threads()) names the thread (for per-thread scratch).
+  using ChunkFn = std::function<void(int64_t chunk, int thread_index)>;
+
+  // Runs fn once for every chunk in [0, chunks), handing the chunks out in
+  // increasing order to whichever thread is free (the calling thread too), and
+  // returns when all have finished. Unlike ParallelFor's static split, a
+  // thread slowed down by another process on the machine takes fewer chunks
+  // instead of holding everyone back. Which thread runs which chunk is not
+  // fixed, so results that must be reproducible are kept per chunk and
+  // combined in chunk order by the caller. chunks <= 0 does nothing; fn must
+  // not throw. Nested calls run inline, like ParallelFor.
+  void ParallelForEachChunk(int64_t chunks, const ChunkFn& fn);
+
  private:
   void WorkerLoop(int index);
 

@@ -246,24 +246,63 @@ void Col2ImAdd(float* din, const float* dcol, const Conv2DDims& d) {
   }
 }
 
-// Per-thread scratch layout: [col | dcol | dkernel partial | dbias partial].
-struct ThreadScratch {
-  float* col;
-  float* dcol;
-  float* dkernel;
-  float* dbias;
-};
-int64_t ThreadScratchFloats(const Conv2DDims& d) {
-  const int64_t col = ImagesPerGroup(d) * ImageColFloats(d);
-  // Rounded to 16 floats so every part stays 64-byte aligned.
-  auto round = [](int64_t x) { return (x + 15) / 16 * 16; };
-  return 2 * round(col) + round(PatchSize(d) * d.oc) + round(d.oc);
+// Work is handed out in chunks of whole images (ParallelForEachChunk), so a
+// thread slowed down by another process on the machine takes fewer chunks
+// instead of holding the step back; the weight-gradient partial sums are kept
+// per chunk and added in chunk order, so results do not depend on which
+// thread ran which chunk. Up to kMaxChunks chunks (a few per thread; 8, 16
+// and 4 measured the same on the CNN within the noise), fewer if
+// their partials would pass kPartialBudgetFloats, but never fewer than the
+// threads (then, for very large kernels only, the sums depend on the pool size).
+constexpr int64_t kMaxChunks = 8;
+constexpr int64_t kPartialBudgetFloats = int64_t{1} << 22;  // 16 MiB
+
+int64_t RoundUp16(int64_t x) { return (x + 15) / 16 * 16; }  // keeps parts 64-byte aligned
+
+int64_t ChunkPartialFloats(const Conv2DDims& d) {
+  return RoundUp16(PatchSize(d) * d.oc) + RoundUp16(d.oc);
 }
+
+int64_t NumChunks(const Conv2DDims& d, int threads) {
+  const int64_t by_memory =
+      std::max<int64_t>(kPartialBudgetFloats / ChunkPartialFloats(d), std::max(threads, 1));
+  return std::min({d.n, kMaxChunks, by_memory});
+}
+
+// Scratch layout: per thread [col | dcol], then per chunk [dkernel | dbias]
+// partial sums.
+int64_t ThreadScratchFloats(const Conv2DDims& d) {
+  return 2 * RoundUp16(ImagesPerGroup(d) * ImageColFloats(d));
+}
+struct ThreadScratch {
+  float* col;   // (images per group * OH * OW, K)
+  float* dcol;  // same
+};
 ThreadScratch GetThreadScratch(float* scratch, const Conv2DDims& d, int thread) {
-  auto round = [](int64_t x) { return (x + 15) / 16 * 16; };
-  const int64_t col = round(ImagesPerGroup(d) * ImageColFloats(d));
   float* base = scratch + thread * ThreadScratchFloats(d);
-  return {base, base + col, base + 2 * col, base + 2 * col + round(PatchSize(d) * d.oc)};
+  return {base, base + ThreadScratchFloats(d) / 2};
+}
+struct ChunkPartial {
+  float* dkernel;  // (K, OC)
+  float* dbias;    // (OC)
+};
+ChunkPartial GetChunkPartial(float* scratch, const Conv2DDims& d, int threads, int64_t chunk) {
+  float* base =
+      scratch + std::max(threads, 1) * ThreadScratchFloats(d) + chunk * ChunkPartialFloats(d);
+  return {base, base + RoundUp16(PatchSize(d) * d.oc)};
+}
+
+// Images per GEMM group within a chunk of `images`: at most ImagesPerGroup,
+// split evenly (8 images with a limit of 7 run as 4 + 4, not 7 + 1).
+int64_t GroupSize(const Conv2DDims& d, int64_t images) {
+  const int64_t limit = ImagesPerGroup(d);
+  const int64_t groups = (images + limit - 1) / limit;
+  return std::max<int64_t>((images + groups - 1) / std::max<int64_t>(groups, 1), 1);
+}
+
+// The images of chunk `chunk` of `chunks`.
+void ChunkRange(const Conv2DDims& d, int64_t chunks, int64_t chunk, int64_t* begin, int64_t* end) {
+  ThreadPool::SplitRange(d.n, static_cast<int>(chunks), static_cast<int>(chunk), begin, end);
 }
 
 }  // namespace
@@ -296,23 +335,27 @@ StatusOr<Conv2DDims> MakeConv2DDims(int64_t n, int64_t h, int64_t w, int64_t c, 
 }
 
 int64_t Conv2DScratchSize(const Conv2DDims& d, int num_threads) {
-  return std::max(num_threads, 1) * ThreadScratchFloats(d);
+  return std::max(num_threads, 1) * ThreadScratchFloats(d) +
+         NumChunks(d, num_threads) * ChunkPartialFloats(d);
 }
 
 void Conv2DForward(float* out, const float* in, const float* kernel, const float* bias,
                    ConvActivation act, const Conv2DDims& d, float* scratch, ThreadPool& pool) {
   const int64_t K = PatchSize(d);
   const int64_t pixels = d.oh * d.ow;
-  const int64_t group = ImagesPerGroup(d);
   const bool pointwise = IsPointwise(d);
   const bool direct = UsesDirectPath(d);
-  pool.ParallelFor(d.n, [&](int64_t begin, int64_t end, int thread) {
+  const int64_t chunks = NumChunks(d, pool.num_threads());
+  pool.ParallelForEachChunk(chunks, [&](int64_t chunk, int thread) {
+    int64_t begin, end;
+    ChunkRange(d, chunks, chunk, &begin, &end);
     if (direct) {
       DirectForward(out, in, kernel, bias, act, d, begin, end);
       return;
     }
     ScopedGemmThreads one_thread(1);
     ThreadScratch s = GetThreadScratch(scratch, d, thread);
+    const int64_t group = GroupSize(d, end - begin);
     for (int64_t b0 = begin; b0 < end; b0 += group) {
       const int64_t g = std::min(group, end - b0);
       const float* col = in + b0 * d.h * d.w * d.c;
@@ -341,17 +384,21 @@ void Conv2DBackward(float* din, float* dkernel, float* dbias, float* dout, const
   const int64_t K = PatchSize(d);
   const int64_t pixels = d.oh * d.ow;
   const int64_t in_floats = d.h * d.w * d.c;  // one image
-  // The direct path walks one image at a time, so its columns and gradient
-  // rows stay in L1/L2 across the passes of DirectWeightGrad.
-  const int64_t group = UsesDirectPath(d) ? 1 : ImagesPerGroup(d);
   const bool pointwise = IsPointwise(d);
   const bool direct = UsesDirectPath(d);
-  const int threads = static_cast<int>(std::min<int64_t>(pool.num_threads(), d.n));
-  pool.ParallelFor(d.n, [&](int64_t begin, int64_t end, int thread) {
+  const int threads = pool.num_threads();
+  const int64_t chunks = NumChunks(d, threads);
+  pool.ParallelForEachChunk(chunks, [&](int64_t chunk, int thread) {
+    int64_t begin, end;
+    ChunkRange(d, chunks, chunk, &begin, &end);
     ScopedGemmThreads one_thread(1);
     ThreadScratch s = GetThreadScratch(scratch, d, thread);
-    if (dkernel != nullptr) std::fill(s.dkernel, s.dkernel + K * d.oc, 0.0f);
-    if (dbias != nullptr) std::fill(s.dbias, s.dbias + d.oc, 0.0f);
+    ChunkPartial part = GetChunkPartial(scratch, d, threads, chunk);
+    if (dkernel != nullptr) std::fill(part.dkernel, part.dkernel + K * d.oc, 0.0f);
+    if (dbias != nullptr) std::fill(part.dbias, part.dbias + d.oc, 0.0f);
+    // The direct path walks one image at a time, so its columns and gradient
+    // rows stay in L1/L2 across the passes of DirectWeightGrad.
+    const int64_t group = direct ? 1 : GroupSize(d, end - begin);
     for (int64_t b0 = begin; b0 < end; b0 += group) {
       const int64_t g = std::min(group, end - b0);
       const int64_t M = g * pixels;
@@ -359,10 +406,10 @@ void Conv2DBackward(float* din, float* dkernel, float* dbias, float* dout, const
       if (act != ConvActivation::kLinear) MaskGradient(dg, out + b0 * pixels * d.oc, M * d.oc, act);
       if (direct) {
         if (dkernel != nullptr) Im2Col(s.col, in + b0 * in_floats, d);
-        DirectWeightGrad(dkernel != nullptr ? s.dkernel : nullptr,
-                         dbias != nullptr ? s.dbias : nullptr, s.col, dg, M, K, d.oc);
+        DirectWeightGrad(dkernel != nullptr ? part.dkernel : nullptr,
+                         dbias != nullptr ? part.dbias : nullptr, s.col, dg, M, K, d.oc);
       } else {
-        if (dbias != nullptr) AddColumnSums(s.dbias, dg, M, d.oc);
+        if (dbias != nullptr) AddColumnSums(part.dbias, dg, M, d.oc);
         if (dkernel != nullptr) {
           const float* col = in + b0 * in_floats;
           if (!pointwise) {
@@ -372,7 +419,7 @@ void Conv2DBackward(float* din, float* dkernel, float* dbias, float* dout, const
             col = s.col;
           }
           // dkernel: (K, OC) += col^T: (K, M) · dout: (M, OC)
-          Sgemm(true, false, K, d.oc, M, 1.0f, col, K, dg, d.oc, 1.0f, s.dkernel, d.oc);
+          Sgemm(true, false, K, d.oc, M, 1.0f, col, K, dg, d.oc, 1.0f, part.dkernel, d.oc);
         }
       }
       if (din != nullptr) {
@@ -390,14 +437,14 @@ void Conv2DBackward(float* din, float* dkernel, float* dbias, float* dout, const
       }
     }
   });
-  // Reduce the per-thread partial sums in thread order (reproducible).
-  for (int t = 0; t < threads; ++t) {
-    ThreadScratch s = GetThreadScratch(scratch, d, t);
+  // Add the per-chunk partial sums in chunk order (reproducible).
+  for (int64_t c = 0; c < chunks; ++c) {
+    ChunkPartial part = GetChunkPartial(scratch, d, threads, c);
     if (dkernel != nullptr) {
-      for (int64_t i = 0; i < K * d.oc; ++i) dkernel[i] += s.dkernel[i];
+      for (int64_t i = 0; i < K * d.oc; ++i) dkernel[i] += part.dkernel[i];
     }
     if (dbias != nullptr) {
-      for (int64_t o = 0; o < d.oc; ++o) dbias[o] += s.dbias[o];
+      for (int64_t o = 0; o < d.oc; ++o) dbias[o] += part.dbias[o];
     }
   }
 }

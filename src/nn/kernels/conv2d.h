@@ -4,8 +4,9 @@
 //   act(bias[o] + sum_{i,j,c} in[n, y*sh + i*dh - pad_top, x*sw + j*dw - pad_left, c]
 //                             * kernel[i, j, c, o])   (cells outside the input are 0).
 //
-// Two fast paths, both parallelised over the batch with the pool (each task
-// keeps oneDNN at one thread):
+// Two fast paths, both parallelised over the batch in chunks of images that
+// the pool hands to whichever thread is free (each task keeps oneDNN at one
+// thread):
 //  - im2col into caller-provided scratch, then oneDNN sgemm (nn::Sgemm); a
 //    1x1, stride-1, unpadded convolution skips im2col;
 //  - small patches (KH * KW * C <= kConv2DDirectMaxPatch, OC a multiple of 8,
@@ -16,8 +17,10 @@
 // The activation (ConvActivation) is fused: Forward applies it to each tile of
 // outputs while it is in cache, Backward masks dout the same way, so the big
 // activation tensor is not traversed again by a separate serial pass.
-// The weight gradient is summed per thread and reduced in thread order, so
-// results are reproducible for a given pool size. The *Reference functions
+// The weight gradient is summed per chunk and the chunks are added in order,
+// so results do not depend on which thread ran which chunk (the chunking
+// depends only on the batch, except for kernels too large for per-chunk
+// partial sums, where it also depends on the pool size). The *Reference functions
 // beside them are plain loops, used by the tests.
 //
 // Gradients: every Backward ADDS into din / dkernel / dbias, which the

@@ -99,6 +99,36 @@ TEST(WindowTest, ParsesKerasPaddingNames) {
   EXPECT_STREQ(PaddingName(Padding::kSame), "same");
 }
 
+// ---------------------------------------------------------------- pool
+
+// ThreadPool::ParallelForEachChunk, which the kernels below rely on (here
+// rather than in src/core/parallel_test.cc only because of file ownership
+// during the issue-3 work).
+TEST(ThreadPoolChunksTest, RunsEveryChunkOnceOnValidThreads) {
+  ThreadPool pool(3);
+  for (int64_t chunks : {0, 1, 2, 3, 16, 100}) {
+    std::vector<int> hits(static_cast<size_t>(chunks), 0);
+    std::vector<int> bad_thread(static_cast<size_t>(chunks), 0);
+    pool.ParallelForEachChunk(chunks, [&](int64_t c, int t) {
+      hits[static_cast<size_t>(c)]++;  // each chunk is run by exactly one thread
+      if (t < 0 || t >= pool.num_threads()) bad_thread[static_cast<size_t>(c)] = 1;
+    });
+    for (int64_t c = 0; c < chunks; ++c) {
+      EXPECT_EQ(hits[static_cast<size_t>(c)], 1) << "chunks=" << chunks << " c=" << c;
+      EXPECT_EQ(bad_thread[static_cast<size_t>(c)], 0) << "chunks=" << chunks << " c=" << c;
+    }
+  }
+}
+
+TEST(ThreadPoolChunksTest, NestedCallRunsInlineInChunkOrder) {
+  ThreadPool pool(2);
+  std::vector<int64_t> inner;
+  pool.ParallelForEachChunk(1, [&](int64_t, int) {
+    pool.ParallelForEachChunk(4, [&](int64_t c, int) { inner.push_back(c); });
+  });
+  EXPECT_EQ(inner, (std::vector<int64_t>{0, 1, 2, 3}));
+}
+
 // ---------------------------------------------------------------- conv2d
 
 // 4x4 input 1..16, 3x3 kernel of ones: each output is a window sum.
@@ -244,6 +274,36 @@ TEST(Conv2DTest, FastMatchesReferenceForwardAndBackward) {
         ExpectNear(dk2, rdk, 1e-5, what + " dkernel only");
       }
     }
+  }
+}
+
+// Chunks, not threads, own the partial sums: the fast path gives bit-identical
+// results with 1, 2 and 3 threads.
+TEST(Conv2DTest, FastPathIsBitIdenticalAcrossThreadCounts) {
+  for (const ConvCase& k : {kConvCases[0], kConvCases[6], kConvCases[9]}) {
+    auto dims =
+        MakeConv2DDims(7, k.h, k.w, k.c, k.kh, k.kw, k.oc, k.sh, k.sw, k.dh, k.dw, k.padding);
+    ASSERT_TRUE(dims.ok());
+    const Conv2DDims& d = *dims;
+    Vec in = Random(d.n * d.h * d.w * d.c, 31), kernel = Random(d.kh * d.kw * d.c * d.oc, 32),
+        bias = Random(d.oc, 33), dout = Random(d.n * d.oh * d.ow * d.oc, 34);
+    std::vector<Vec> results;
+    for (int threads : {1, 2, 3}) {
+      ThreadPool pool(threads);
+      Vec scratch(Conv2DScratchSize(d, threads)), out(dout.size()), g = dout;
+      Vec din(in.size(), 0.0f), dk(kernel.size(), 0.0f), db(d.oc, 0.0f);
+      Conv2DForward(out.data(), in.data(), kernel.data(), bias.data(), ConvActivation::kRelu, d,
+                    scratch.data(), pool);
+      Conv2DBackward(din.data(), dk.data(), db.data(), g.data(), out.data(), in.data(),
+                     kernel.data(), ConvActivation::kRelu, d, scratch.data(), pool);
+      Vec all = out;
+      all.insert(all.end(), din.begin(), din.end());
+      all.insert(all.end(), dk.begin(), dk.end());
+      all.insert(all.end(), db.begin(), db.end());
+      results.push_back(all);
+    }
+    EXPECT_EQ(results[0], results[1]);
+    EXPECT_EQ(results[0], results[2]);
   }
 }
 

@@ -1,6 +1,7 @@
 #include "src/nn/kernels/pooling.h"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 
 namespace edgepipe::nn::kernels {
@@ -94,6 +95,20 @@ void MaxPool2x2Backward(float* din, const float* dout, const int32_t* argmax, co
   }
 }
 
+// Runs fn(begin, end) over chunks of whole images handed to whichever thread
+// is free (no reductions here, so any split gives the same result), so a
+// thread slowed by another process does not hold the others back.
+void ForEachImageChunk(ThreadPool& pool, int64_t n,
+                       const std::function<void(int64_t begin, int64_t end)>& fn) {
+  constexpr int64_t kMaxChunks = 16;
+  const int64_t chunks = std::min(n, kMaxChunks);
+  pool.ParallelForEachChunk(chunks, [&](int64_t chunk, int) {
+    int64_t begin, end;
+    ThreadPool::SplitRange(n, static_cast<int>(chunks), static_cast<int>(chunk), &begin, &end);
+    fn(begin, end);
+  });
+}
+
 }  // namespace
 
 StatusOr<Pool2DDims> MakePool2DDims(int64_t n, int64_t h, int64_t w, int64_t c, int64_t pool_h,
@@ -123,7 +138,7 @@ void MaxPool2DForward(float* out, int32_t* argmax, const float* in, const Pool2D
                       ThreadPool& pool) {
   const int64_t C = d.c;
   const bool plain = IsPlain2x2(d);
-  pool.ParallelFor(d.n, [&](int64_t begin, int64_t end, int) {
+  ForEachImageChunk(pool, d.n, [&](int64_t begin, int64_t end) {
     if (plain) {
       MaxPool2x2Forward(out, argmax, in, d, begin, end);
       return;
@@ -167,7 +182,7 @@ void MaxPool2DBackward(float* din, const float* dout, const int32_t* argmax, con
                        ThreadPool& pool) {
   const int64_t C = d.c;
   const bool plain = IsPlain2x2(d);
-  pool.ParallelFor(d.n, [&](int64_t begin, int64_t end, int) {
+  ForEachImageChunk(pool, d.n, [&](int64_t begin, int64_t end) {
     if (plain) {
       MaxPool2x2Backward(din, dout, argmax, d, begin, end);
       return;
@@ -186,7 +201,7 @@ void MaxPool2DBackward(float* din, const float* dout, const int32_t* argmax, con
 
 void AvgPool2DForward(float* out, const float* in, const Pool2DDims& d, ThreadPool& pool) {
   const int64_t C = d.c;
-  pool.ParallelFor(d.n, [&](int64_t begin, int64_t end, int) {
+  ForEachImageChunk(pool, d.n, [&](int64_t begin, int64_t end) {
     for (int64_t b = begin; b < end; ++b) {
       const float* img = in + b * d.h * d.w * C;
       for (int64_t oy = 0; oy < d.oh; ++oy) {
@@ -210,7 +225,7 @@ void AvgPool2DForward(float* out, const float* in, const Pool2DDims& d, ThreadPo
 
 void AvgPool2DBackward(float* din, const float* dout, const Pool2DDims& d, ThreadPool& pool) {
   const int64_t C = d.c;
-  pool.ParallelFor(d.n, [&](int64_t begin, int64_t end, int) {
+  ForEachImageChunk(pool, d.n, [&](int64_t begin, int64_t end) {
     for (int64_t b = begin; b < end; ++b) {
       float* img = din + b * d.h * d.w * C;
       for (int64_t oy = 0; oy < d.oh; ++oy) {

@@ -8,7 +8,8 @@
 // MaxPool2DForward records, per output, which input cell won (argmax), so
 // Backward routes the gradient without searching again. Every Backward ADDS
 // into din (caller zeroes it first). Loops are parallelised over the batch
-// with the pool; no allocation. Dimensions are trusted (MakePool2DDims
+// with the pool, in chunks of images handed to whichever thread is free; no
+// allocation. Dimensions are trusted (MakePool2DDims
 // validates them).
 #ifndef EDGEPIPE_NN_KERNELS_POOLING_H_
 #define EDGEPIPE_NN_KERNELS_POOLING_H_
