@@ -7,6 +7,7 @@
 #include <set>
 
 #include "src/core/files.h"
+#include "src/nn/augmentation.h"
 #include "src/nn/conv.h"
 #include "src/nn/normalization.h"
 #include "src/nn/pooling.h"
@@ -155,6 +156,12 @@ ordered_json LayerConfig(const Layer& layer) {
   }
   return config;
 }
+
+// Layers that act only in training (RandomTranslation) have no TF.js
+// layers-format class (tfjs would refuse the model) and are the identity at
+// inference, so SaveModel leaves them out, as TF's converters drop them: the
+// saved model is the inference model.
+bool TrainingOnly(const Layer& layer) { return dynamic_cast<const RandomTranslation*>(&layer); }
 
 ordered_json BatchShapeJson(const Shape& shape) {
   ordered_json j = ordered_json::array({nullptr});
@@ -328,8 +335,9 @@ Status SaveModel(const Model& model, const std::string& dir) {
   if (model.is_sequential()) {
     ordered_json layers = ordered_json::array();
     for (size_t i = 0; i < model.layers().size(); ++i) {
+      if (TrainingOnly(*model.layers()[i])) continue;
       ordered_json config = LayerConfig(*model.layers()[i]);
-      if (i == 0) {
+      if (layers.empty()) {
         // batch_input_shape goes right after the name, as Keras writes it.
         ordered_json with_shape;
         for (auto it = config.begin(); it != config.end(); ++it) {
@@ -344,13 +352,23 @@ Status SaveModel(const Model& model, const std::string& dir) {
       layers.push_back(
           {{"class_name", model.layers()[i]->class_name()}, {"config", std::move(config)}});
     }
+    if (layers.empty()) {
+      return Status::InvalidArgument("SaveModel: model '" + model.name() +
+                                     "' has no layer left at inference (training-only "
+                                     "layers such as RandomTranslation are not saved)");
+    }
     topology["class_name"] = "Sequential";
     topology["config"] = {{"name", model.name()}, {"layers", std::move(layers)}};
   } else {
     // Keras 2 functional form; every layer carries a layer-level "name"
     // (tfjs needs it) and its inbound nodes [[[layer, 0, 0, {}], ...]].
     auto tensor_layer_name = [&](int id) -> std::string {
-      const int producer = model.tensor_producer(id);
+      int producer = model.tensor_producer(id);
+      // A training-only layer is not saved: its consumers read its input.
+      while (producer >= 0 && TrainingOnly(*model.layers()[static_cast<size_t>(producer)])) {
+        id = model.node_inputs(static_cast<size_t>(producer))[0];
+        producer = model.tensor_producer(id);
+      }
       return producer < 0 ? model.tensor_input_name(id)
                           : model.layers()[static_cast<size_t>(producer)]->name();
     };
@@ -372,6 +390,7 @@ Status SaveModel(const Model& model, const std::string& dir) {
     }
     for (size_t i = 0; i < model.layers().size(); ++i) {
       const Layer& layer = *model.layers()[i];
+      if (TrainingOnly(layer)) continue;
       ordered_json node = ordered_json::array();
       for (int id : model.node_inputs(i)) {
         node.push_back(ordered_json::array({tensor_layer_name(id), 0, 0, ordered_json::object()}));
