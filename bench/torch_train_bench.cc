@@ -9,8 +9,11 @@
 //
 // Fairness: both implementations run on 2 threads with flush-to-zero +
 // denormals-are-zero, Keras's initialisers (glorot_uniform kernels, zero
-// biases) and Keras's Adam (lr 1e-3, betas 0.9/0.999, eps 1e-7), reshuffle
-// every epoch, keep the last partial batch, and compute the training loss and
+// biases) and Keras's Adam (betas 0.9/0.999, eps 1e-7) with the same
+// learning rate and schedule (training_bench_common.h: LearningRateSchedule),
+// train on the same standardised and, for the MLP, randomly translated images
+// (EpochTrainingSet: shared code, the same bytes for both), reshuffle every
+// epoch, keep the last partial batch, and compute the training loss and
 // accuracy of every step (what Keras' fit reports). libtorch should be linked
 // with libopenblas0-pthread installed, else Debian's reference BLAS makes it
 // several times slower than it really is.
@@ -20,6 +23,7 @@
 #include <xmmintrin.h>
 
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -134,13 +138,20 @@ template <typename Net>
 int Train(Net net, const bench::TrainingBenchArgs& a, const bench::ImageSet& train,
           const bench::ImageSet& test) {
   const bool cnn = a.model == "cnn";
-  const torch::Tensor x = Images(train, cnn), y = Labels(train);
+  const torch::Tensor y = Labels(train);
   const torch::Tensor tx = Images(test, cnn), ty = Labels(test);
   torch::optim::Adam adam(net->parameters(),
-                          torch::optim::AdamOptions(1e-3).betas({0.9, 0.999}).eps(1e-7));
+                          torch::optim::AdamOptions(a.learning_rate).betas({0.9, 0.999}).eps(1e-7));
+  const std::optional<edgepipe::nn::LearningRateSchedule> schedule =
+      bench::LearningRateSchedule(a, train.n);
+  int64_t step = 0;
   const int64_t n = train.n;
+  bench::ImageSet augmented;
   std::vector<bench::EpochFigures> epochs;
   for (int64_t epoch = 1; epoch <= a.epochs; ++epoch) {
+    // This epoch's (augmented) images, the same bytes nn_epoch_bench trains
+    // on; prepared before the clock starts, as there.
+    const torch::Tensor x = Images(bench::EpochTrainingSet(a, train, epoch, &augmented), cnn);
     const double wall0 = bench::WallSeconds(), cpu0 = bench::CpuSeconds();
     const torch::Tensor order = torch::randperm(n, torch::kInt64);
     torch::Tensor loss_sum = torch::zeros({}, torch::kFloat64);
@@ -148,6 +159,12 @@ int Train(Net net, const bench::TrainingBenchArgs& a, const bench::ImageSet& tra
     for (int64_t i = 0; i < n; i += a.batch) {
       const torch::Tensor idx = order.slice(0, i, std::min(i + a.batch, n));
       const torch::Tensor bx = x.index_select(0, idx), by = y.index_select(0, idx);
+      if (schedule) {
+        // Keras semantics: the update numbered `step` (from 0) uses schedule(step).
+        static_cast<torch::optim::AdamOptions&>(adam.param_groups()[0].options())
+            .lr((*schedule)(step));
+      }
+      ++step;
       adam.zero_grad();
       const torch::Tensor logits = net->forward(bx);
       const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, by);
