@@ -38,17 +38,35 @@ void ThreadPool::WorkerLoop(int index) {
   t_in_task = true;  // everything a worker runs is a task
   uint64_t seen = 0;
   for (;;) {
-    const RangeFn* fn;
-    int64_t n;
-    int active;
+    bool chunked;
+    const RangeFn* fn = nullptr;
+    const ChunkFn* chunk_fn = nullptr;
+    int64_t n = 0;
+    int active = 0;
     {
       std::unique_lock<std::mutex> lock(mu_);
       work_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
       if (stop_) return;
       seen = generation_;
-      fn = fn_;
-      n = n_;
-      active = active_;
+      chunked = chunked_;
+      if (chunked) {
+        if (!open_) continue;  // woke too late: the caller ran every chunk
+        ++joined_;
+        chunk_fn = chunk_fn_;
+        n = chunks_;
+      } else {
+        fn = fn_;
+        n = n_;
+        active = active_;
+      }
+    }
+    if (chunked) {
+      for (int64_t c = next_chunk_.fetch_add(1); c < n; c = next_chunk_.fetch_add(1)) {
+        (*chunk_fn)(c, index);
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      if (--joined_ == 0) done_cv_.notify_one();
+      continue;
     }
     if (index < active) {
       int64_t begin, end;
@@ -72,6 +90,7 @@ void ThreadPool::ParallelFor(int64_t n, const RangeFn& fn) {
   std::lock_guard<std::mutex> call_lock(call_mu_);
   {
     std::lock_guard<std::mutex> lock(mu_);
+    chunked_ = false;
     fn_ = &fn;
     n_ = n;
     active_ = active;
@@ -91,15 +110,30 @@ void ThreadPool::ParallelFor(int64_t n, const RangeFn& fn) {
 
 void ThreadPool::ParallelForEachChunk(int64_t chunks, const ChunkFn& fn) {
   if (chunks <= 0) return;
-  // One ParallelFor item per thread; each thread then claims chunks from a
-  // shared counter until none are left.
-  std::atomic<int64_t> next{0};
-  ParallelFor(std::min<int64_t>(chunks, num_threads_), [&](int64_t, int64_t, int thread) {
-    for (int64_t c = next.fetch_add(1, std::memory_order_relaxed); c < chunks;
-         c = next.fetch_add(1, std::memory_order_relaxed)) {
-      fn(c, thread);
-    }
-  });
+  if (num_threads_ == 1 || chunks == 1 || t_in_task) {
+    for (int64_t c = 0; c < chunks; ++c) fn(c, 0);
+    return;
+  }
+  std::lock_guard<std::mutex> call_lock(call_mu_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    chunked_ = true;
+    chunk_fn_ = &fn;
+    chunks_ = chunks;
+    next_chunk_.store(0);
+    open_ = true;
+    ++generation_;
+  }
+  work_cv_.notify_all();
+  t_in_task = true;
+  for (int64_t c = next_chunk_.fetch_add(1); c < chunks; c = next_chunk_.fetch_add(1)) fn(c, 0);
+  t_in_task = false;
+  // Every chunk is claimed. Close the call (a worker waking from now on
+  // leaves it alone) and wait for the workers still running theirs.
+  std::unique_lock<std::mutex> lock(mu_);
+  open_ = false;
+  done_cv_.wait(lock, [&] { return joined_ == 0; });
+  chunk_fn_ = nullptr;
 }
 
 ThreadPool& DefaultThreadPool() {

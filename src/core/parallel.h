@@ -1,5 +1,5 @@
 // The one compute thread pool of edgepipe: a small persistent pool with a
-// static ParallelFor.
+// static ParallelFor and a dynamic ParallelForEachChunk.
 //
 // Why hand-written: the kernels need a fixed, deterministic split of work
 // (per-thread partial sums reduced in a fixed order give bit-identical results
@@ -12,13 +12,14 @@
 // denormals-are-zero once at start (src/core/cpu.h); the calling thread keeps
 // its own mode (compute callers hold a ScopedFlushDenormals).
 //
-// Thread-safety: ParallelFor may be called from any thread; calls from
-// different threads are serialised; a nested call (from inside a task) runs
-// its whole range inline on the calling worker. The pool must outlive every
+// Thread-safety: ParallelFor / ParallelForEachChunk may be called from any
+// thread; calls from different threads are serialised; a nested call (from
+// inside a task) runs its whole range inline on the calling worker. The pool must outlive every
 // call; the destructor joins the workers.
 #ifndef EDGEPIPE_CORE_PARALLEL_H_
 #define EDGEPIPE_CORE_PARALLEL_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -60,10 +61,12 @@ class ThreadPool {
   // increasing order to whichever thread is free (the calling thread too), and
   // returns when all have finished. Unlike ParallelFor's static split, a
   // thread slowed down by another process on the machine takes fewer chunks
-  // instead of holding everyone back. Which thread runs which chunk is not
-  // fixed, so results that must be reproducible are kept per chunk and
-  // combined in chunk order by the caller. chunks <= 0 does nothing; fn must
-  // not throw. Nested calls run inline, like ParallelFor.
+  // instead of holding everyone back, and the caller never waits for a worker
+  // that has not started yet (it runs the remaining chunks itself). Which
+  // thread runs which chunk is not fixed, so results that must be reproducible
+  // are kept per chunk and combined in chunk order by the caller (and the
+  // caller should flush denormals as the workers do). chunks <= 0 does
+  // nothing; fn must not throw. Nested calls run inline, like ParallelFor.
   void ParallelForEachChunk(int64_t chunks, const ChunkFn& fn);
 
  private:
@@ -71,17 +74,29 @@ class ThreadPool {
 
   const int num_threads_;
   std::vector<std::thread> workers_;
-  std::mutex call_mu_;  // serialises ParallelFor callers
+  std::mutex call_mu_;  // serialises callers
 
   std::mutex mu_;
   std::condition_variable work_cv_;
   std::condition_variable done_cv_;
   uint64_t generation_ = 0;  // bumped per dispatched call
-  int pending_ = 0;          // workers still running the current call
   bool stop_ = false;
+  bool chunked_ = false;  // the current call is ParallelForEachChunk's
+
+  // ParallelFor: every worker runs its own range and checks in.
   const RangeFn* fn_ = nullptr;
   int64_t n_ = 0;
-  int active_ = 0;  // ranges in the current call
+  int active_ = 0;   // ranges in the current call
+  int pending_ = 0;  // workers still running the current call
+
+  // ParallelForEachChunk: workers that wake while the call is open join in
+  // and claim chunks from next_chunk_; the caller closes the call once it
+  // finds no chunk left, and waits only for the workers that joined.
+  const ChunkFn* chunk_fn_ = nullptr;
+  int64_t chunks_ = 0;
+  std::atomic<int64_t> next_chunk_{0};
+  bool open_ = false;
+  int joined_ = 0;  // workers inside the current chunked call
 };
 
 // The process-wide compute pool, one thread per hardware thread
