@@ -428,12 +428,19 @@ const float* Model::ForwardBatch(const float* const* inputs, int64_t batch, bool
 
 void Model::BackwardBatch(int64_t batch) {
   // Every tensor gradient but the output's (written by the loss) is
-  // accumulated by its consumers: zero them first.
-  for (size_t t = 0; t < tensors_.size(); ++t) {
-    if (dacts_[t] != nullptr && static_cast<int>(t) != output_) {
-      std::memset(dacts_[t], 0, static_cast<size_t>(batch * act_elems_[t]) * sizeof(float));
+  // accumulated by its consumers: zero them first. That is a pass over every
+  // activation of the batch (profiled: ~4% of a CNN step, single-threaded),
+  // so each tensor is split into slices zeroed on the pool.
+  constexpr int64_t kZeroSlices = 8;
+  pool().ParallelForEachChunk(kZeroSlices, [&](int64_t slice, int) {
+    for (size_t t = 0; t < tensors_.size(); ++t) {
+      if (dacts_[t] == nullptr || static_cast<int>(t) == output_) continue;
+      int64_t begin, end;
+      ThreadPool::SplitRange(batch * act_elems_[t], kZeroSlices, static_cast<int>(slice), &begin,
+                             &end);
+      std::memset(dacts_[t] + begin, 0, static_cast<size_t>(end - begin) * sizeof(float));
     }
-  }
+  });
   LayerContext ctx{
       .batch = batch, .training = true, .rng = &train_rng_, .scratch = scratch_, .pool = &pool()};
   for (size_t l = layers_.size(); l-- > 0;) {
