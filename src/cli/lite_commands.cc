@@ -550,7 +550,8 @@ void RegisterLiteCommands(CLI::App& app) {
     cmd->add_option("--warmup", flags->warmup, "Untimed runs first")
         ->check(CLI::NonNegativeNumber)
         ->capture_default_str();
-    cmd->add_option("--threads", flags->threads, "oneDNN threads during Invoke")
+    cmd->add_option("--threads", flags->threads,
+                    "Compute threads during Invoke (oneDNN float GEMMs, int8 GEMM rows)")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     cmd->add_option("--batch", flags->batch, "Examples per Invoke")

@@ -37,6 +37,30 @@ std::string Printable(const flatbuffers::Vector<uint8_t>* data) {
   return out;
 }
 
+// Multiply-accumulates per Invoke of the weighted ops (the interpreter has
+// verified their shapes): output elements times the weights each one reads —
+// FULLY_CONNECTED [units, in] reads `in`, CONV_2D [oc, kh, kw, ic] kh·kw·ic,
+// DEPTHWISE_CONV_2D [1, kh, kw, oc] kh·kw. Other ops count 0.
+int64_t MultiplyAccumulates(int32_t builtin, const OperatorSummary& op,
+                            const std::vector<TensorSummary>& tensors) {
+  if (op.inputs.size() < 2 || op.outputs.empty() || op.inputs[1] < 0 || op.outputs[0] < 0) {
+    return 0;
+  }
+  const std::vector<int32_t>& w = tensors[static_cast<size_t>(op.inputs[1])].shape;
+  int64_t per_output = 0;
+  if (builtin == schema::BuiltinOperator_FULLY_CONNECTED && w.size() == 2) {
+    per_output = w[1];
+  } else if (builtin == schema::BuiltinOperator_CONV_2D && w.size() == 4) {
+    per_output = int64_t{w[1]} * w[2] * w[3];
+  } else if (builtin == schema::BuiltinOperator_DEPTHWISE_CONV_2D && w.size() == 4) {
+    per_output = int64_t{w[1]} * w[2];
+  }
+  if (per_output == 0) return 0;
+  int64_t out_elements = 1;
+  for (int32_t d : tensors[static_cast<size_t>(op.outputs[0])].shape) out_elements *= d;
+  return out_elements * per_output;
+}
+
 }  // namespace
 
 StatusOr<ModelSummary> InspectModel(std::string_view bytes, const std::string& name_for_errors) {
@@ -87,15 +111,7 @@ StatusOr<ModelSummary> InspectModel(std::string_view bytes, const std::string& n
     if (op->inputs()) os.inputs.assign(op->inputs()->begin(), op->inputs()->end());
     if (op->outputs()) os.outputs.assign(op->outputs()->begin(), op->outputs()->end());
     os.options = OptionsString(*op);
-    if (builtin == schema::BuiltinOperator_FULLY_CONNECTED && os.inputs.size() >= 2 &&
-        !os.outputs.empty()) {
-      // MACs = output elements x input features (the interpreter verified the shapes).
-      const TensorSummary& w = s.tensors[static_cast<size_t>(os.inputs[1])];
-      const TensorSummary& out = s.tensors[static_cast<size_t>(os.outputs[0])];
-      int64_t out_elements = 1;
-      for (int32_t d : out.shape) out_elements *= d;
-      os.macs = out_elements * (w.shape.size() == 2 ? w.shape[1] : 0);
-    }
+    os.macs = MultiplyAccumulates(builtin, os, s.tensors);
     s.macs += os.macs;
     s.operators.push_back(std::move(os));
   }

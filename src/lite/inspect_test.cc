@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "src/lite/test_models.h"
+#include "src/lite/testing/model_builder.h"
 
 namespace edgepipe::lite {
 namespace {
@@ -32,6 +33,39 @@ TEST(InspectTest, MlpSummary) {
   EXPECT_NE(text.find("serving_default_image_floats:0  float32[1,784] (signature [-1,784])"),
             std::string::npos)
       << text;
+}
+
+// CONV_2D counts out·kh·kw·ic, DEPTHWISE_CONV_2D out·kh·kw, other ops 0.
+TEST(InspectTest, CountsConvolutionMacs) {
+  testing::ModelBuilder b;
+  const auto f32 = schema::TensorType_FLOAT32;
+  const int x = b.AddInput("x", f32, {1, 8, 8, 3});
+  const int w = b.AddConstant<float>("w", f32, {4, 3, 3, 3}, std::vector<float>(108, 0.1f));
+  const int conv = b.AddTensor("conv", f32, {1, 6, 6, 4});
+  const int dw_w = b.AddConstant<float>("dw", f32, {1, 3, 3, 4}, std::vector<float>(36, 0.1f));
+  const int dw = b.AddTensor("dw_out", f32, {1, 6, 6, 4});
+  const int y = b.AddOutput("y", f32, {1, 6, 6, 4});
+  schema::BuiltinOptionsUnion conv_opts;
+  schema::Conv2DOptionsT c;
+  c.padding = schema::Padding_VALID;
+  c.stride_h = c.stride_w = 1;
+  conv_opts.Set(c);
+  b.AddOperator(schema::BuiltinOperator_CONV_2D, {x, w, -1}, {conv}, conv_opts);
+  schema::BuiltinOptionsUnion dw_opts;
+  schema::DepthwiseConv2DOptionsT d;
+  d.padding = schema::Padding_SAME;
+  d.stride_h = d.stride_w = 1;
+  d.depth_multiplier = 1;
+  dw_opts.Set(d);
+  b.AddOperator(schema::BuiltinOperator_DEPTHWISE_CONV_2D, {conv, dw_w, -1}, {dw}, dw_opts);
+  b.AddOperator(schema::BuiltinOperator_RELU, {dw}, {y});
+  auto s = InspectModel(b.Finish(), "cnn.tflite");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_EQ(s->operators.size(), 3u);
+  EXPECT_EQ(s->operators[0].macs, 6 * 6 * 4 * 3 * 3 * 3);
+  EXPECT_EQ(s->operators[1].macs, 6 * 6 * 4 * 3 * 3);
+  EXPECT_EQ(s->operators[2].macs, 0);
+  EXPECT_EQ(s->macs, 6 * 6 * 4 * 27 + 6 * 6 * 4 * 9);
 }
 
 TEST(InspectTest, BadFileIsAnError) {

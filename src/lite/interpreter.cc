@@ -11,6 +11,7 @@
 
 #include "flatbuffers/flatbuffers.h"
 #include "src/core/files.h"
+#include "src/core/parallel.h"
 #include "src/lite/kernels/op_resolver.h"
 #include "src/lite/memory_planner.h"
 #include "src/lite/schema_util.h"
@@ -102,6 +103,7 @@ class Interpreter::Context : public KernelContext {
     return Status::OK();
   }
   void* scratch(int id) override { return interp_->scratch_data_[static_cast<size_t>(id)]; }
+  ThreadPool* thread_pool() override { return interp_->pool_.get(); }
 
  private:
   Interpreter* interp_;
@@ -142,6 +144,7 @@ StatusOr<std::unique_ptr<Interpreter>> Interpreter::FromBuffer(std::string_view 
   std::unique_ptr<Interpreter> interp(new Interpreter());
   interp->name_ = std::move(name_for_errors);
   interp->options_ = options;
+  if (options.num_threads > 1) interp->pool_ = std::make_unique<ThreadPool>(options.num_threads);
   interp->model_size_ = bytes.size();
   // An aligned private copy: constant data (force_align 16 in the schema) is
   // then aligned in memory too, and the caller's buffer can go away.
@@ -256,6 +259,15 @@ Status Interpreter::Load() {
               zp > std::numeric_limits<int32_t>::max()) {
             return Error(C::kCorruption,
                          label + ": zero point " + std::to_string(zp) + " out of int32 range");
+          }
+          // A zero point is a value of the tensor's own type (TFLite's
+          // quantization spec); the int8 kernels rely on x - zero point
+          // fitting in [-255, 255].
+          if ((t.type == schema::TensorType_INT8 && (zp < -128 || zp > 127)) ||
+              (t.type == schema::TensorType_UINT8 && (zp < 0 || zp > 255))) {
+            return Error(C::kCorruption, label + ": zero point " + std::to_string(zp) +
+                                             " is outside the range of " +
+                                             schema::EnumNameTensorType(t.type));
           }
           t.zero_points.push_back(static_cast<int32_t>(zp));
         }

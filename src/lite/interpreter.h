@@ -46,9 +46,10 @@ namespace edgepipe::lite {
 
 struct InterpreterOptions {
   KernelOptions kernels;
-  // Threads oneDNN may use during Invoke (OpenMP, limited for the calling
-  // thread only and restored afterwards). 1 is fastest for MLPs of MNIST size
-  // on a shared machine: a pool's spin-up costs more than the GEMM.
+  // Compute threads during Invoke: oneDNN's (float GEMMs; OpenMP, limited
+  // for the calling thread only and restored afterwards) and, above 1, a
+  // ThreadPool the int8 kernels split large GEMMs over. 1 is fastest for
+  // MLPs of MNIST size at batch 1: a hand-off costs more than the GEMM.
   int num_threads = 1;
   // Prepare (at load and on every resize) refuses a memory plan whose arena
   // would exceed this many bytes (InvalidArgument naming the size), so a
@@ -175,6 +176,7 @@ class Interpreter {
   size_t arena_capacity_ = 0;
   size_t arena_bytes_ = 0;
   std::unique_ptr<Context> context_;
+  std::unique_ptr<ThreadPool> pool_;  // num_threads > 1 only
 };
 
 }  // namespace edgepipe::lite

@@ -486,9 +486,11 @@ TEST_P(FuzzRegressionTest, RejectedWithNamePrefixOrRunsDefined) {
 INSTANTIATE_TEST_SUITE_P(
     Reproducers, FuzzRegressionTest,
     ::testing::Values(
+        // Its int8 zero points are out of range, refused at load since the
+        // zero-point check; the arena limit it first hit keeps its own test
+        // (InterpreterTest with max_arena_bytes = 64).
         Reproducer{"arena_oversized_allocation",
-                   "memory plan needs an arena of 1409286272 bytes, more than max_arena_bytes "
-                   "(1073741824)"},
+                   "tensor 1 'x1': zero point -589834 is outside the range of INT8"},
         Reproducer{"checked_elements_overflow",
                    "tensor 8 'sequential/dense_1/BiasAdd/ReadVariableOp': shape "
                    "[8,36,1970365811,1769238117] is too large"},
@@ -497,9 +499,12 @@ INSTANTIATE_TEST_SUITE_P(
         Reproducer{"mul_int8_shift_out_of_range", nullptr},
         Reproducer{"pad_output_dim_overflow",
                    "operator 0 (PAD): padded dim 2 (6 + 1130319949 + 1096766800) exceeds int32"},
-        // The depthwise output's scale is tiny (its activation range is now
-        // clamped, not overflowed); the next op then refuses the mismatch.
-        Reproducer{"quantized_activation_range_overflow", "operator 3 (MAX_POOL_2D): input "},
+        // Refused at load for its output's int8 zero point; the tiny-scale
+        // activation range it first overflowed is clamped now and tested in
+        // QuantizationUtilTest.ActivationRangeWithTinyScaleClampsInsteadOfOverflowing.
+        Reproducer{"quantized_activation_range_overflow",
+                   "tensor 25 'StatefulPartitionedCall:0': zero point 33554304 is outside the "
+                   "range of INT8"},
         Reproducer{"reshape_element_count_overflow",
                    "operator 0 (RESHAPE): new shape [201326594,537069585,98] has too many "
                    "elements"},
@@ -534,6 +539,44 @@ TEST(InterpreterFuzzTest, NonFiniteOrNonPositiveQuantizationScaleIsRejected) {
     EXPECT_EQ(s.message().rfind("bad.tflite: tensor 0 'x': quantization scale 0 is ", 0), 0u)
         << s.message();
   }
+}
+
+// TFLite's quantization spec: a zero point is a value of the tensor's type.
+// The int8 kernels widen x - zero point to int16, so this is checked at load.
+TEST(InterpreterFuzzTest, ZeroPointOutsideTheTensorTypeIsRejected) {
+  struct Case {
+    schema::TensorType type;
+    int64_t zero_point;
+    const char* expected;
+  };
+  for (const Case& c : {Case{schema::TensorType_INT8, 128,
+                             "zero point 128 is outside the range "
+                             "of INT8"},
+                        Case{schema::TensorType_INT8, -129,
+                             "zero point -129 is outside the "
+                             "range of INT8"},
+                        Case{schema::TensorType_UINT8, 256,
+                             "zero point 256 is outside the "
+                             "range of UINT8"},
+                        Case{schema::TensorType_UINT8, -1,
+                             "zero point -1 is outside the range "
+                             "of UINT8"}}) {
+    lite::testing::ModelBuilder b;
+    const int in = b.AddInput("x", c.type, {1, 4}, lite::testing::PerTensor(0.5f, c.zero_point));
+    const int out = b.AddOutput("y", c.type, {1, 4}, lite::testing::PerTensor(0.5f, 0));
+    b.AddOperator(schema::BuiltinOperator_RELU, {in}, {out});
+    Status s = LoadStatus(b.Finish());
+    EXPECT_EQ(s.code(), Status::Code::kCorruption);
+    EXPECT_EQ(s.message(), std::string("bad.tflite: tensor 0 'x': ") + c.expected);
+  }
+  // The edges of the ranges load.
+  lite::testing::ModelBuilder b;
+  const int in =
+      b.AddInput("x", schema::TensorType_INT8, {1, 4}, lite::testing::PerTensor(0.5f, -128));
+  const int out =
+      b.AddOutput("y", schema::TensorType_INT8, {1, 4}, lite::testing::PerTensor(0.5f, 127));
+  b.AddOperator(schema::BuiltinOperator_RELU, {in}, {out});
+  EXPECT_TRUE(LoadStatus(b.Finish()).ok());
 }
 
 TEST(InterpreterFuzzTest, PadWhoseOutputDimOverflowsInt32IsRejected) {

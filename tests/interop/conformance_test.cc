@@ -158,10 +158,12 @@ OpDef MakeOp(const std::string& op, Mode mode) {
       b.AddOperator(schema::BuiltinOperator_FULLY_CONNECTED, {in[0], w, bias}, {out}, Options(o));
     };
   } else if (op == "CONV_2D") {
+    // 20 output channels: one full 16-channel panel of the int8 GEMM (its
+    // vector output stage) and a partial one (the scalar stage).
     d.inputs = {{{1, 7, 7, 3}, in_q}};
-    d.output = {{1, 4, 4, 4}, PerTensor(0.025f, -60)};
+    d.output = {{1, 4, 4, 20}, PerTensor(0.025f, -60)};
     d.add = [mode](ModelBuilder& b, std::mt19937& rng, const std::vector<int>& in, int out) {
-      auto [w, bias] = AddWeightsAndBias(b, rng, mode, {4, 3, 3, 3}, 4, false, true, 0.03f);
+      auto [w, bias] = AddWeightsAndBias(b, rng, mode, {20, 3, 3, 3}, 20, false, true, 0.03f);
       schema::Conv2DOptionsT o;
       o.padding = schema::Padding_SAME;
       o.stride_h = o.stride_w = 2;
@@ -169,10 +171,11 @@ OpDef MakeOp(const std::string& op, Mode mode) {
       b.AddOperator(schema::BuiltinOperator_CONV_2D, {in[0], w, bias}, {out}, Options(o));
     };
   } else if (op == "DEPTHWISE_CONV_2D") {
-    d.inputs = {{{1, 6, 6, 4}, in_q}};
-    d.output = {{1, 6, 6, 4}, PerTensor(0.02f, 3)};
+    // 20 channels: one 16-channel vector block and a scalar tail.
+    d.inputs = {{{1, 6, 6, 20}, in_q}};
+    d.output = {{1, 6, 6, 20}, PerTensor(0.02f, 3)};
     d.add = [mode](ModelBuilder& b, std::mt19937& rng, const std::vector<int>& in, int out) {
-      auto [w, bias] = AddWeightsAndBias(b, rng, mode, {1, 3, 3, 4}, 4, true, true, 0.03f);
+      auto [w, bias] = AddWeightsAndBias(b, rng, mode, {1, 3, 3, 20}, 20, true, true, 0.03f);
       schema::DepthwiseConv2DOptionsT o;
       o.padding = schema::Padding_SAME;
       o.stride_h = o.stride_w = 1;
@@ -181,8 +184,9 @@ OpDef MakeOp(const std::string& op, Mode mode) {
     };
   } else if (op == "MAX_POOL_2D" || op == "AVERAGE_POOL_2D") {
     const bool max = op == "MAX_POOL_2D";
-    d.inputs = {{{1, 5, 5, 3}, in_q}};
-    d.output = {{1, 3, 3, 3}, in_q};
+    // 35 channels: a 32-lane int8 block (8-lane float blocks) and a tail.
+    d.inputs = {{{1, 5, 5, 35}, in_q}};
+    d.output = {{1, 3, 3, 35}, in_q};
     d.add = [max](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
       schema::Pool2DOptionsT o;
       o.padding = schema::Padding_SAME;

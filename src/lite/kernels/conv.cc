@@ -81,7 +81,9 @@ Status Prepare(KernelContext& ctx, Node& node) {
                                              &d.q_act_max));
     RETURN_IF_ERROR(
         optimized::PackInt8Weights(filter.data_as<const int8_t>(), d.g.out_c, k, &node.params_i16));
-    if (!d.pointwise) RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(pixels * k)));
+    // The int16 left-hand side of one image (x - zero point; see int8_gemm.h).
+    RETURN_IF_ERROR(ctx.RequestScratch(
+        node, static_cast<size_t>(pixels * optimized::Int8GemmRowStride(k)) * sizeof(int16_t)));
   } else if (d.mode == Mode::kFloat) {
     if (!d.pointwise) {
       RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(pixels * k) * sizeof(float)));
@@ -144,18 +146,18 @@ Status Eval(KernelContext& ctx, const Node& node) {
       const int32_t* bias = has_bias ? ctx.input(node, 2).data_as<const int32_t>() : nullptr;
       const int32_t* mult = node.params_i32.data();
       const int32_t* shift = mult + g.out_c;
-      const optimized::Int8GemmRequantParams p{d.input_offset, d.output_offset, mult,       shift,
-                                               d.per_channel,  d.q_act_min,     d.q_act_max};
+      const optimized::Int8GemmRequantParams p{d.output_offset, mult,        shift,
+                                               d.per_channel,   d.q_act_min, d.q_act_max};
+      auto* lhs = static_cast<int16_t*>(ctx.scratch(node.scratch[0]));
       for (int b = 0; b < g.batch; ++b) {
-        const int8_t* cols = input.data_as<const int8_t>() + b * in_image;
-        if (!d.pointwise) {
-          auto* scratch = static_cast<int8_t*>(ctx.scratch(node.scratch[0]));
-          optimized::Im2Col(scratch, input.data_as<const int8_t>(), g, b,
-                            static_cast<int8_t>(-d.input_offset));
-          cols = scratch;
+        if (d.pointwise) {
+          optimized::WidenRows(lhs, input.data_as<const int8_t>() + b * in_image, pixels, k,
+                               d.input_offset);
+        } else {
+          optimized::Im2ColWidened(lhs, input.data_as<const int8_t>(), g, b, d.input_offset);
         }
-        optimized::FullyConnectedInt8Packed(output.data_as<int8_t>() + b * pixels * g.out_c, cols,
-                                            node.params_i16.data(), bias, pixels, k, g.out_c, p);
+        optimized::GemmInt8(output.data_as<int8_t>() + b * pixels * g.out_c, lhs,
+                            node.params_i16.data(), bias, pixels, k, g.out_c, p, ctx.thread_pool());
       }
       return Status::OK();
     }

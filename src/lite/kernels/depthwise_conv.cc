@@ -70,7 +70,12 @@ Status Prepare(KernelContext& ctx, Node& node) {
     RETURN_IF_ERROR(QuantizedActivationRange(opts->fused_activation_function(), output.type,
                                              output.scale(), output.zero_point(), &d.q_act_min,
                                              &d.q_act_max));
-    if (d.fast) RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(out_c) * 4));
+    if (d.fast) {
+      const int taps = d.g.filter_h * d.g.filter_w;
+      optimized::PackDepthwiseInt8Filter(filter.data_as<const int8_t>(), taps, out_c,
+                                         &node.params_i16);
+      RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(taps) * sizeof(int64_t)));
+    }
   } else if (d.mode == Mode::kHybrid) {
     const size_t n_scales = filter.scales.size();
     if (n_scales != 1 && n_scales != static_cast<size_t>(out_c)) {
@@ -120,8 +125,8 @@ Status Eval(KernelContext& ctx, const Node& node) {
           d.q_act_min,    d.q_act_max};
       if (d.fast) {
         optimized::DepthwiseConvInt8M1(output.data_as<int8_t>(), input.data_as<const int8_t>(),
-                                       filter.data_as<const int8_t>(), bias, g, p,
-                                       static_cast<int32_t*>(ctx.scratch(node.scratch[0])));
+                                       filter.data_as<const int8_t>(), node.params_i16.data(), bias,
+                                       g, p, static_cast<int64_t*>(ctx.scratch(node.scratch[0])));
       } else {
         reference::DepthwiseConvInt8(output.data_as<int8_t>(), input.data_as<const int8_t>(),
                                      filter.data_as<const int8_t>(), bias, g, p);

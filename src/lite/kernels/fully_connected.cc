@@ -114,9 +114,12 @@ Status Prepare(KernelContext& ctx, Node& node) {
     data.output_offset = output.zero_point();
     RETURN_IF_ERROR(QuantizedActivationRange(
         fused, output.type, output.scale(), output.zero_point(), &data.q_act_min, &data.q_act_max));
-    // Packed weights + row sums for the AVX2 path (input_offset folded in).
     RETURN_IF_ERROR(optimized::PackInt8Weights(weights.data_as<const int8_t>(), units, in_features,
                                                &node.params_i16));
+    // Scratch 0: the int16 left-hand side (x - zero point; see int8_gemm.h).
+    RETURN_IF_ERROR(ctx.RequestScratch(
+        node, static_cast<size_t>(data.batch * optimized::Int8GemmRowStride(in_features)) *
+                  sizeof(int16_t)));
   } else if (data.mode == Mode::kHybrid) {
     const size_t n_scales = weights.scales.size();
     if (n_scales != 1 && n_scales != static_cast<size_t>(units)) {
@@ -134,10 +137,14 @@ Status Prepare(KernelContext& ctx, Node& node) {
     node.params_f32.assign(weights.scales.begin(), weights.scales.end());
     RETURN_IF_ERROR(optimized::PackInt8Weights(weights.data_as<const int8_t>(), units, in_features,
                                                &node.params_i16));
-    // Scratch 0: quantized input rows; 1: per-row scale; 2: per-row offset.
+    // Scratch 0: quantized input rows; 1: per-row scale; 2: per-row offset;
+    // 3: the int16 left-hand side (q - offset).
     RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(elements)));
     RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(data.batch) * sizeof(float)));
     RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(data.batch) * sizeof(int32_t)));
+    RETURN_IF_ERROR(ctx.RequestScratch(
+        node, static_cast<size_t>(data.batch * optimized::Int8GemmRowStride(in_features)) *
+                  sizeof(int16_t)));
   }
   return ctx.SetOutputDims(node, 0, std::move(out_dims));
 }
@@ -166,11 +173,13 @@ Status Eval(KernelContext& ctx, const Node& node) {
       const int32_t* bias = has_bias ? ctx.input(node, 2).data_as<const int32_t>() : nullptr;
       const int32_t* mult = node.params_i32.data();
       const int32_t* shift = mult + d.units;
-      optimized::Int8GemmRequantParams p{d.input_offset, d.output_offset, mult,       shift,
-                                         d.per_channel,  d.q_act_min,     d.q_act_max};
-      optimized::FullyConnectedInt8Packed(output.data_as<int8_t>(), input.data_as<const int8_t>(),
-                                          node.params_i16.data(), bias, d.batch, d.in_features,
-                                          d.units, p);
+      const optimized::Int8GemmRequantParams p{d.output_offset, mult,        shift,
+                                               d.per_channel,   d.q_act_min, d.q_act_max};
+      auto* lhs = static_cast<int16_t*>(ctx.scratch(node.scratch[0]));
+      optimized::WidenRows(lhs, input.data_as<const int8_t>(), d.batch, d.in_features,
+                           d.input_offset);
+      optimized::GemmInt8(output.data_as<int8_t>(), lhs, node.params_i16.data(), bias, d.batch,
+                          d.in_features, d.units, p, ctx.thread_pool());
       return Status::OK();
     }
     case Mode::kHybrid: {
@@ -189,10 +198,16 @@ Status Eval(KernelContext& ctx, const Node& node) {
         }
       }
       const float* bias = has_bias ? ctx.input(node, 2).data_as<const float>() : nullptr;
-      optimized::FullyConnectedHybridPacked(output.data_as<float>(), in_q, scales, offsets,
-                                            node.params_i16.data(), node.params_f32.data(),
-                                            d.per_channel, bias, d.batch, d.in_features, d.units,
-                                            d.act_min, d.act_max);
+      auto* lhs = static_cast<int16_t*>(ctx.scratch(node.scratch[3]));
+      const int64_t stride = optimized::Int8GemmRowStride(d.in_features);
+      for (int64_t b = 0; b < d.batch; ++b) {
+        optimized::WidenRows(lhs + b * stride, in_q + b * d.in_features, 1, d.in_features,
+                             -offsets[b]);
+      }
+      optimized::GemmHybrid(
+          output.data_as<float>(), lhs, node.params_i16.data(), d.batch, d.in_features, d.units,
+          {scales, node.params_f32.data(), d.per_channel, bias, d.act_min, d.act_max},
+          ctx.thread_pool());
       return Status::OK();
     }
   }

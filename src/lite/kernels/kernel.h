@@ -26,6 +26,10 @@
 #include <vector>
 
 #include "src/core/status.h"
+
+namespace edgepipe {
+class ThreadPool;
+}
 #include "src/lite/schema/schema_generated.h"
 
 namespace edgepipe::lite {
@@ -124,6 +128,11 @@ class KernelContext {
   virtual Status RequestScratch(Node& node, size_t bytes) = 0;
   // Eval only: the memory of scratch id `id` (64-byte aligned).
   virtual void* scratch(int id) = 0;
+  // Eval only: the interpreter's compute pool when it runs with more than
+  // one thread (InterpreterOptions::num_threads), else nullptr. Kernels
+  // split work over it only where the work is large enough to pay for the
+  // hand-off, and so that results do not depend on the thread count.
+  virtual ThreadPool* thread_pool() { return nullptr; }
 };
 
 struct OpRegistration {

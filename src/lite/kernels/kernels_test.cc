@@ -2,12 +2,18 @@
 // hand-computed values for the rounding rules of the reference itself.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
+#include <limits>
 #include <random>
 #include <vector>
 
+#include "src/core/parallel.h"
 #include "src/lite/kernels/optimized/depthwise.h"
 #include "src/lite/kernels/optimized/im2col.h"
 #include "src/lite/kernels/optimized/int8_gemm.h"
+#include "src/lite/kernels/optimized/pooling.h"
+#include "src/lite/kernels/optimized/requant_avx2.h"
 #include "src/lite/kernels/reference/conv.h"
 #include "src/lite/kernels/reference/elementwise.h"
 #include "src/lite/kernels/reference/fully_connected.h"
@@ -26,29 +32,75 @@ std::vector<int8_t> RandomInt8(size_t n, std::mt19937& rng) {
   return v;
 }
 
+// Every tile shape of the micro-kernel (rows 1..6 and their remainders, full
+// and partial 16-channel panels, odd and even depths) against the reference.
 TEST(Int8GemmTest, MatchesReferenceBitForBit) {
   std::mt19937 rng(5);
   for (int64_t C : {1, 15, 16, 17, 100}) {
-    const int64_t B = 3, U = 7;
-    auto x = RandomInt8(static_cast<size_t>(B * C), rng);
-    auto w = RandomInt8(static_cast<size_t>(U * C), rng);
-    std::vector<int32_t> bias(static_cast<size_t>(U)), mult(static_cast<size_t>(U)),
-        shift(static_cast<size_t>(U));
-    std::uniform_int_distribution<int32_t> bd(-5000, 5000);
-    std::uniform_real_distribution<double> md(1e-4, 1e-2);
-    for (int64_t u = 0; u < U; ++u) {
-      bias[static_cast<size_t>(u)] = bd(rng);
-      QuantizeMultiplier(md(rng), &mult[static_cast<size_t>(u)], &shift[static_cast<size_t>(u)]);
+    for (int64_t B : {1, 5, 6, 13}) {
+      for (int64_t U : {7, 16, 33}) {
+        auto x = RandomInt8(static_cast<size_t>(B * C), rng);
+        auto w = RandomInt8(static_cast<size_t>(U * C), rng);
+        std::vector<int32_t> bias(static_cast<size_t>(U)), mult(static_cast<size_t>(U)),
+            shift(static_cast<size_t>(U));
+        std::uniform_int_distribution<int32_t> bd(-5000, 5000);
+        std::uniform_real_distribution<double> md(1e-4, 1e-2);
+        for (int64_t u = 0; u < U; ++u) {
+          bias[static_cast<size_t>(u)] = bd(rng);
+          QuantizeMultiplier(md(rng), &mult[static_cast<size_t>(u)],
+                             &shift[static_cast<size_t>(u)]);
+        }
+        std::vector<int16_t> packed;
+        ASSERT_TRUE(optimized::PackInt8Weights(w.data(), U, C, &packed).ok());
+        std::vector<int16_t> lhs(static_cast<size_t>(B * optimized::Int8GemmRowStride(C)));
+        optimized::WidenRows(lhs.data(), x.data(), B, C, 13);
+        for (bool per_channel : {true, false}) {
+          std::vector<int8_t> ref(static_cast<size_t>(B * U)), opt(static_cast<size_t>(B * U));
+          reference::FullyConnectedInt8(ref.data(), x.data(), w.data(), bias.data(), B, C, U,
+                                        {13, -4, mult.data(), shift.data(), per_channel, -100, 90});
+          optimized::GemmInt8(opt.data(), lhs.data(), packed.data(), bias.data(), B, C, U,
+                              {-4, mult.data(), shift.data(), per_channel, -100, 90});
+          EXPECT_EQ(ref, opt) << "B=" << B << " C=" << C << " U=" << U
+                              << " per_channel=" << per_channel;
+        }
+      }
     }
-    std::vector<int16_t> packed;
-    ASSERT_TRUE(optimized::PackInt8Weights(w.data(), U, C, &packed).ok());
-    std::vector<int8_t> ref(static_cast<size_t>(B * U)), opt(static_cast<size_t>(B * U));
-    reference::FullyConnectedInt8(ref.data(), x.data(), w.data(), bias.data(), B, C, U,
-                                  {13, -4, mult.data(), shift.data(), true, -128, 127});
-    optimized::FullyConnectedInt8Packed(opt.data(), x.data(), packed.data(), bias.data(), B, C, U,
-                                        {13, -4, mult.data(), shift.data(), true, -128, 127});
-    EXPECT_EQ(ref, opt) << "C=" << C;
   }
+}
+
+// Rows split over two threads (in whole tiles) give the same bytes as one
+// thread, for both output stages.
+TEST(Int8GemmTest, ThreadPoolSplitGivesTheSameResults) {
+  std::mt19937 rng(13);
+  const int64_t M = 101, K = 300, N = 40;  // above kInt8GemmParallelMacs
+  ASSERT_GE(M * N * K, optimized::kInt8GemmParallelMacs);
+  auto x = RandomInt8(static_cast<size_t>(M * K), rng);
+  auto w = RandomInt8(static_cast<size_t>(N * K), rng);
+  std::vector<int32_t> bias(static_cast<size_t>(N), 77), mult(1), shift(1);
+  QuantizeMultiplier(3e-4, &mult[0], &shift[0]);
+  std::vector<int16_t> packed, lhs(static_cast<size_t>(M * optimized::Int8GemmRowStride(K)));
+  ASSERT_TRUE(optimized::PackInt8Weights(w.data(), N, K, &packed).ok());
+  optimized::WidenRows(lhs.data(), x.data(), M, K, -3);
+  const optimized::Int8GemmRequantParams p{5, mult.data(), shift.data(), false, -128, 127};
+  ThreadPool pool(2);
+  std::vector<int8_t> one(static_cast<size_t>(M * N)), two(one.size());
+  optimized::GemmInt8(one.data(), lhs.data(), packed.data(), bias.data(), M, K, N, p);
+  optimized::GemmInt8(two.data(), lhs.data(), packed.data(), bias.data(), M, K, N, p, &pool);
+  EXPECT_EQ(one, two);
+  std::vector<float> row_scale(static_cast<size_t>(M), 0.01f), w_scale(1, 0.02f);
+  const optimized::HybridGemmParams h{row_scale.data(), w_scale.data(), false,
+                                      nullptr,          -1e30f,         1e30f};
+  std::vector<float> f_one(one.size()), f_two(one.size());
+  optimized::GemmHybrid(f_one.data(), lhs.data(), packed.data(), M, K, N, h);
+  optimized::GemmHybrid(f_two.data(), lhs.data(), packed.data(), M, K, N, h, &pool);
+  EXPECT_EQ(f_one, f_two);
+}
+
+TEST(Int8GemmTest, RejectsEmptyWeights) {
+  std::vector<int16_t> packed;
+  const int8_t w[1] = {1};
+  EXPECT_FALSE(optimized::PackInt8Weights(w, 0, 1, &packed).ok());
+  EXPECT_FALSE(optimized::PackInt8Weights(w, 1, 0, &packed).ok());
 }
 
 TEST(Int8GemmTest, HybridMatchesReference) {
@@ -62,13 +114,62 @@ TEST(Int8GemmTest, HybridMatchesReference) {
   const float bias[5] = {1, 2, 3, 4, 5};
   std::vector<int16_t> packed;
   ASSERT_TRUE(optimized::PackInt8Weights(w.data(), U, C, &packed).ok());
+  const int64_t stride = optimized::Int8GemmRowStride(C);
+  std::vector<int16_t> lhs(static_cast<size_t>(B * stride));
+  for (int64_t b = 0; b < B; ++b) {
+    optimized::WidenRows(lhs.data() + b * stride, x.data() + b * C, 1, C, -in_off[b]);
+  }
   std::vector<float> ref(static_cast<size_t>(B * U)), opt(static_cast<size_t>(B * U));
   reference::FullyConnectedHybrid(ref.data(), x.data(), in_scale, in_off, w.data(), w_scale, true,
                                   bias, B, C, U, -1e30f, 1e30f);
-  optimized::FullyConnectedHybridPacked(opt.data(), x.data(), in_scale, in_off, packed.data(),
-                                        w_scale, true, bias, B, C, U, -1e30f, 1e30f);
+  optimized::GemmHybrid(opt.data(), lhs.data(), packed.data(), B, C, U,
+                        {in_scale, w_scale, true, bias, -1e30f, 1e30f});
   EXPECT_EQ(ref, opt);
 }
+
+#if defined(__AVX2__)
+// The vector output stage lane by lane against the scalar one, over every
+// shift TFLite's multipliers can have and accumulators up to the int32 limits
+// (where the left shift wraps and the doubling multiply saturates).
+TEST(RequantAvx2Test, MatchesScalarOnEveryShiftAndEdgeValues) {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int32_t> any(std::numeric_limits<int32_t>::min(),
+                                             std::numeric_limits<int32_t>::max());
+  std::uniform_int_distribution<int32_t> small(-70000, 70000);
+  const int32_t edges[] = {0,
+                           1,
+                           -1,
+                           std::numeric_limits<int32_t>::min(),
+                           std::numeric_limits<int32_t>::max(),
+                           1 << 30,
+                           -(1 << 30),
+                           12345};
+  for (int32_t shift0 = -31; shift0 <= 30; ++shift0) {
+    alignas(32) int32_t mult[8], shift[8], acc[8], got[8];
+    for (int i = 0; i < 8; ++i) {
+      shift[i] = std::clamp(shift0 + i % 3 - 1, -31, 30);
+      mult[i] = i == 0 ? std::numeric_limits<int32_t>::max()
+                       : (1 << 30) + static_cast<int32_t>(rng() % (1u << 30));
+    }
+    for (int round = 0; round < 40; ++round) {
+      for (int i = 0; i < 8; ++i) {
+        acc[i] = round < 8 ? edges[(round + i) % 8] : (round % 2 ? any(rng) : small(rng));
+      }
+      const optimized::RequantLanes lanes =
+          optimized::LoadRequantLanes(mult, shift, true, -7, -128, 127);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(got),
+                         optimized::RequantizeLanes(
+                             _mm256_load_si256(reinterpret_cast<const __m256i*>(acc)), lanes));
+      for (int i = 0; i < 8; ++i) {
+        const int32_t want = std::clamp(
+            AddZeroPoint(MultiplyByQuantizedMultiplier(acc[i], mult[i], shift[i]), -7), -128, 127);
+        ASSERT_EQ(got[i], want) << "acc " << acc[i] << " multiplier " << mult[i] << " shift "
+                                << shift[i];
+      }
+    }
+  }
+}
+#endif
 
 reference::ConvGeometry SmallGeometry() {
   reference::ConvGeometry g;
@@ -102,37 +203,107 @@ TEST(ConvTest, Im2ColGemmInt8MatchesReference) {
   reference::ConvInt8(ref.data(), in.data(), f.data(), bias.data(), g, p);
   std::vector<int16_t> packed;
   ASSERT_TRUE(optimized::PackInt8Weights(f.data(), g.out_c, k, &packed).ok());
-  std::vector<int8_t> cols(static_cast<size_t>(pixels * k)), opt(ref.size());
+  std::vector<int16_t> cols(static_cast<size_t>(pixels * optimized::Int8GemmRowStride(k)));
+  std::vector<int8_t> opt(ref.size());
   for (int b = 0; b < g.batch; ++b) {
-    optimized::Im2Col(cols.data(), in.data(), g, b, static_cast<int8_t>(input_zp));
-    optimized::FullyConnectedInt8Packed(
-        opt.data() + b * pixels * g.out_c, cols.data(), packed.data(), bias.data(), pixels, k,
-        g.out_c, {-input_zp, -3, mult.data(), shift.data(), true, -128, 127});
+    optimized::Im2ColWidened(cols.data(), in.data(), g, b, -input_zp);
+    optimized::GemmInt8(opt.data() + b * pixels * g.out_c, cols.data(), packed.data(), bias.data(),
+                        pixels, k, g.out_c, {-3, mult.data(), shift.data(), true, -128, 127});
   }
   EXPECT_EQ(ref, opt);
 }
 
+// Channel counts below, at and past the 16-channel blocks (vector + scalar
+// tail), odd and even tap counts, strides, padding and dilation.
 TEST(ConvTest, DepthwiseM1MatchesReference) {
   std::mt19937 rng(9);
-  auto g = SmallGeometry();
-  g.out_c = g.in_c;
-  auto in = RandomInt8(static_cast<size_t>(g.batch * 5 * 6 * 3), rng);
-  auto f = RandomInt8(static_cast<size_t>(9 * g.out_c), rng);
-  std::vector<int32_t> bias = {10, -20, 30}, mult(3), shift(3);
-  for (int c = 0; c < 3; ++c) QuantizeMultiplier(0.003 * (c + 1), &mult[c], &shift[c]);
-  reference::Int8ConvParams p{-2, 1, mult.data(), shift.data(), -128, 127};
-  const size_t n_out = static_cast<size_t>(g.batch * g.out_h * g.out_w * g.out_c);
-  std::vector<int8_t> ref(n_out), opt(n_out);
-  std::vector<int32_t> acc(3);
-  reference::DepthwiseConvInt8(ref.data(), in.data(), f.data(), bias.data(), g, p);
-  optimized::DepthwiseConvInt8M1(opt.data(), in.data(), f.data(), bias.data(), g, p, acc.data());
-  EXPECT_EQ(ref, opt);
+  struct Case {
+    int channels, kh, kw, stride, pad, dilation;
+  };
+  for (const Case& k :
+       {Case{3, 3, 3, 1, 1, 1}, Case{16, 3, 3, 2, 1, 1}, Case{35, 3, 3, 1, 1, 1},
+        Case{32, 2, 2, 1, 0, 1}, Case{17, 5, 5, 1, 2, 1}, Case{48, 3, 3, 1, 2, 2}}) {
+    reference::ConvGeometry g;
+    g.batch = 2;
+    g.in_h = 7;
+    g.in_w = 6;
+    g.in_c = g.out_c = k.channels;
+    g.filter_h = k.kh;
+    g.filter_w = k.kw;
+    g.stride_h = g.stride_w = k.stride;
+    g.pad_h = g.pad_w = k.pad;
+    g.dilation_h = g.dilation_w = k.dilation;
+    g.out_h = (g.in_h + 2 * k.pad - k.dilation * (k.kh - 1) - 1) / k.stride + 1;
+    g.out_w = (g.in_w + 2 * k.pad - k.dilation * (k.kw - 1) - 1) / k.stride + 1;
+    const int C = k.channels, taps = k.kh * k.kw;
+    auto in = RandomInt8(static_cast<size_t>(g.batch * g.in_h * g.in_w * C), rng);
+    auto f = RandomInt8(static_cast<size_t>(taps * C), rng);
+    std::vector<int32_t> bias(static_cast<size_t>(C)), mult(static_cast<size_t>(C)),
+        shift(static_cast<size_t>(C));
+    for (int c = 0; c < C; ++c) {
+      bias[static_cast<size_t>(c)] = 37 * c - 500;
+      QuantizeMultiplier(0.0005 * (c + 1), &mult[static_cast<size_t>(c)],
+                         &shift[static_cast<size_t>(c)]);
+    }
+    const reference::Int8ConvParams p{-2, 1, mult.data(), shift.data(), -120, 127};
+    const size_t n_out = static_cast<size_t>(g.batch * g.out_h * g.out_w * C);
+    std::vector<int8_t> ref(n_out), opt(n_out);
+    std::vector<int16_t> packed;
+    optimized::PackDepthwiseInt8Filter(f.data(), taps, C, &packed);
+    std::vector<int64_t> tap_offsets(static_cast<size_t>(taps));
+    reference::DepthwiseConvInt8(ref.data(), in.data(), f.data(), bias.data(), g, p);
+    optimized::DepthwiseConvInt8M1(opt.data(), in.data(), f.data(), packed.data(), bias.data(), g,
+                                   p, tap_offsets.data());
+    EXPECT_EQ(ref, opt) << "channels " << C << " filter " << k.kh << "x" << k.kw;
 
-  std::vector<float> fin(in.begin(), in.end()), ff(f.begin(), f.end()), fb = {0.5f, -1.0f, 2.0f};
-  std::vector<float> fref(n_out), fopt(n_out);
-  reference::DepthwiseConvFloat(fref.data(), fin.data(), ff.data(), fb.data(), g, -1e30f, 1e30f);
-  optimized::DepthwiseConvFloatM1(fopt.data(), fin.data(), ff.data(), fb.data(), g, -1e30f, 1e30f);
-  EXPECT_EQ(fref, fopt);
+    std::vector<float> fin(in.begin(), in.end()), ff(f.begin(), f.end());
+    std::vector<float> fb(bias.begin(), bias.end());
+    std::vector<float> fref(n_out), fopt(n_out);
+    reference::DepthwiseConvFloat(fref.data(), fin.data(), ff.data(), fb.data(), g, -1e30f, 1e30f);
+    optimized::DepthwiseConvFloatM1(fopt.data(), fin.data(), ff.data(), fb.data(), g, -1e30f,
+                                    1e30f);
+    EXPECT_EQ(fref, fopt) << "channels " << C;
+  }
+}
+
+// Channel counts around the 32-lane (int8) and 8-lane (float) blocks, SAME
+// padding (clipped windows), NaN and signed zeros in the float input.
+TEST(PoolingTest, OptimizedMaxPoolMatchesReference) {
+  std::mt19937 rng(12);
+  for (int C : {1, 8, 31, 32, 33, 70}) {
+    reference::ConvGeometry g;
+    g.batch = 2;
+    g.in_h = 7;
+    g.in_w = 6;
+    g.in_c = g.out_c = C;
+    g.filter_h = g.filter_w = 3;
+    g.stride_h = g.stride_w = 2;
+    g.pad_h = g.pad_w = 1;
+    g.out_h = 4;
+    g.out_w = 3;
+    const size_t n_in = static_cast<size_t>(g.batch * g.in_h * g.in_w * C);
+    const size_t n_out = static_cast<size_t>(g.batch * g.out_h * g.out_w * C);
+    auto in8 = RandomInt8(n_in, rng);
+    std::vector<int8_t> ref8(n_out), opt8(n_out);
+    reference::MaxPoolInt8(ref8.data(), in8.data(), g, -100, 120);
+    optimized::MaxPoolInt8(opt8.data(), in8.data(), g, -100, 120);
+    EXPECT_EQ(ref8, opt8) << "C=" << C;
+
+    std::uniform_real_distribution<float> d(-3.0f, 3.0f);
+    std::vector<float> inf(n_in);
+    for (auto& v : inf) v = d(rng);
+    inf[3] = std::numeric_limits<float>::quiet_NaN();
+    inf[n_in / 2] = -0.0f;
+    inf[n_in / 2 + 1] = 0.0f;
+    std::vector<float> reff(n_out), optf(n_out);
+    reference::MaxPoolFloat(reff.data(), inf.data(), g, -2.0f, 2.5f);
+    optimized::MaxPoolFloat(optf.data(), inf.data(), g, -2.0f, 2.5f);
+    for (size_t i = 0; i < n_out; ++i) {
+      // Bitwise: NaN and -0.0f must match too.
+      ASSERT_EQ(std::bit_cast<uint32_t>(reff[i]), std::bit_cast<uint32_t>(optf[i]))
+          << "C=" << C << " i=" << i;
+    }
+  }
 }
 
 TEST(PoolingTest, AverageInt8RoundsHalfAwayFromZero) {

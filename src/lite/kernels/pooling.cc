@@ -1,6 +1,7 @@
 // MAX_POOL_2D and AVERAGE_POOL_2D (NHWC), float32 and int8. Pool2DOptions give
 // the window, strides, padding and fused activation. int8 input and output
 // must share scale and zero point (TFLite's rule), so values are pooled raw.
+// MAX runs the AVX2 channel-vectorised loops of optimized/pooling.h.
 #include "src/lite/kernels/reference/pooling.h"
 
 #include <string>
@@ -8,6 +9,7 @@
 #include "src/lite/kernels/conv_common.h"
 #include "src/lite/kernels/kernel.h"
 #include "src/lite/kernels/op_resolver.h"
+#include "src/lite/kernels/optimized/pooling.h"
 #include "src/lite/quantization_util.h"
 #include "src/lite/schema_util.h"
 
@@ -51,11 +53,11 @@ Status Prepare(KernelContext& ctx, Node& node) {
 Status EvalMax(KernelContext& ctx, const Node& node) {
   const auto& d = node.op_data<PoolData>();
   if (d.is_int8) {
-    reference::MaxPoolInt8(ctx.output(node, 0).data_as<int8_t>(),
+    optimized::MaxPoolInt8(ctx.output(node, 0).data_as<int8_t>(),
                            ctx.input(node, 0).data_as<const int8_t>(), d.g, d.q_act_min,
                            d.q_act_max);
   } else {
-    reference::MaxPoolFloat(ctx.output(node, 0).data_as<float>(),
+    optimized::MaxPoolFloat(ctx.output(node, 0).data_as<float>(),
                             ctx.input(node, 0).data_as<const float>(), d.g, d.act_min, d.act_max);
   }
   return Status::OK();

@@ -2,6 +2,12 @@
 
 #include <algorithm>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+
+#include "src/lite/kernels/optimized/requant_avx2.h"
+#endif
+
 #include "src/lite/quantization_util.h"
 
 namespace edgepipe::lite::optimized {
@@ -33,35 +39,130 @@ void DepthwiseConvFloatM1(float* out, const float* in, const float* filter, cons
       }
 }
 
-void DepthwiseConvInt8M1(int8_t* out, const int8_t* in, const int8_t* filter, const int32_t* bias,
-                         const reference::ConvGeometry& g, const reference::Int8ConvParams& p,
-                         int32_t* acc) {
+namespace {
+
+constexpr int kBlock = 16;  // channels per vector block
+
+int64_t TapPairs(int taps) { return (taps + 1) / 2; }
+
+// Position of channel c of a 16-channel block, interleaved with its partner
+// tap, in the two vectors vpunpcklwd/vpunpckhwd make of (tap a, tap b): the
+// unpacks work per 128-bit half, so vector 0 holds channels 0-3 and 8-11,
+// vector 1 channels 4-7 and 12-15, each as (a, b) pairs.
+int InterleavedIndex(int c, int which_tap) {
+  const int half = c / 8, within = c % 8;
+  const int vector = within / 4;
+  return vector * 16 + half * 8 + (within % 4) * 2 + which_tap;
+}
+
+// For output pixel (b, oy, ox): where each tap reads in `in` (element offset
+// of channel 0), or -1 outside the image.
+void TapOffsets(const reference::ConvGeometry& g, int b, int oy, int ox, int64_t* offsets) {
+  for (int ky = 0; ky < g.filter_h; ++ky) {
+    const int iy = oy * g.stride_h - g.pad_h + ky * g.dilation_h;
+    for (int kx = 0; kx < g.filter_w; ++kx) {
+      const int ix = ox * g.stride_w - g.pad_w + kx * g.dilation_w;
+      offsets[ky * g.filter_w + kx] =
+          iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w
+              ? -1
+              : ((static_cast<int64_t>(b) * g.in_h + iy) * g.in_w + ix) * g.out_c;
+    }
+  }
+}
+
+int8_t RequantizeScalar(int32_t acc, int c, const int32_t* bias,
+                        const reference::Int8ConvParams& p) {
+  int32_t v = AddBias(acc, bias != nullptr ? bias[c] : 0);
+  v = AddZeroPoint(MultiplyByQuantizedMultiplier(v, p.multiplier[c], p.shift[c]), p.output_offset);
+  return static_cast<int8_t>(std::min(std::max(v, p.act_min), p.act_max));
+}
+
+}  // namespace
+
+void PackDepthwiseInt8Filter(const int8_t* filter, int taps, int channels,
+                             std::vector<int16_t>* packed) {
+  const int blocks = channels / kBlock;
+  const int64_t pairs = TapPairs(taps);
+  packed->assign(static_cast<size_t>(blocks * pairs * 2 * kBlock), 0);
+  for (int blk = 0; blk < blocks; ++blk)
+    for (int64_t pair = 0; pair < pairs; ++pair) {
+      int16_t* dst = packed->data() + (blk * pairs + pair) * 2 * kBlock;
+      for (int which = 0; which < 2; ++which) {
+        const int64_t tap = 2 * pair + which;
+        if (tap >= taps) continue;  // odd tap count: the partner weight stays 0
+        for (int c = 0; c < kBlock; ++c) {
+          dst[InterleavedIndex(c, which)] = filter[tap * channels + blk * kBlock + c];
+        }
+      }
+    }
+}
+
+void DepthwiseConvInt8M1(int8_t* out, const int8_t* in, const int8_t* filter, const int16_t* packed,
+                         const int32_t* bias, const reference::ConvGeometry& g,
+                         const reference::Int8ConvParams& p, int64_t* tap_offsets) {
   const int C = g.out_c;
-  int32_t* __restrict a = acc;
+  const int taps = g.filter_h * g.filter_w;
+  const int64_t pairs = TapPairs(taps);
+  const int vector_channels = kBlock * (C / kBlock);
   for (int b = 0; b < g.batch; ++b)
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox) {
-        for (int c = 0; c < C; ++c) a[c] = 0;
-        for (int ky = 0; ky < g.filter_h; ++ky) {
-          const int iy = oy * g.stride_h - g.pad_h + ky * g.dilation_h;
-          if (iy < 0 || iy >= g.in_h) continue;
-          for (int kx = 0; kx < g.filter_w; ++kx) {
-            const int ix = ox * g.stride_w - g.pad_w + kx * g.dilation_w;
-            if (ix < 0 || ix >= g.in_w) continue;
-            const int8_t* __restrict x =
-                in + ((static_cast<int64_t>(b) * g.in_h + iy) * g.in_w + ix) * C;
-            const int8_t* __restrict f = filter + (static_cast<int64_t>(ky) * g.filter_w + kx) * C;
-            for (int c = 0; c < C; ++c) {
-              a[c] += static_cast<int32_t>(f[c]) * (static_cast<int32_t>(x[c]) + p.input_offset);
-            }
-          }
-        }
+        TapOffsets(g, b, oy, ox, tap_offsets);
         int8_t* o = out + ((static_cast<int64_t>(b) * g.out_h + oy) * g.out_w + ox) * C;
-        for (int c = 0; c < C; ++c) {
-          int32_t v = AddBias(a[c], bias != nullptr ? bias[c] : 0);
-          v = AddZeroPoint(MultiplyByQuantizedMultiplier(v, p.multiplier[c], p.shift[c]),
-                           p.output_offset);
-          o[c] = static_cast<int8_t>(std::min(std::max(v, p.act_min), p.act_max));
+        int c = 0;
+#if defined(__AVX2__)
+        const __m256i offset = _mm256_set1_epi16(static_cast<int16_t>(p.input_offset));
+        // x + offset of 16 channels at one tap; 0 outside the image (TFLite
+        // skips those points) or past the last tap.
+        const auto widened = [&](int64_t tap, int ch) {
+          if (tap >= taps || tap_offsets[tap] < 0) return _mm256_setzero_si256();
+          const __m128i x =
+              _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + tap_offsets[tap] + ch));
+          return _mm256_add_epi16(_mm256_cvtepi8_epi16(x), offset);
+        };
+        for (; c < vector_channels; c += kBlock) {
+          const int16_t* w = packed + (c / kBlock) * pairs * 2 * kBlock;
+          __m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
+          for (int64_t pair = 0; pair < pairs; ++pair) {
+            const __m256i xa = widened(2 * pair, c), xb = widened(2 * pair + 1, c);
+            const __m256i* wp = reinterpret_cast<const __m256i*>(w + pair * 2 * kBlock);
+            acc0 = _mm256_add_epi32(
+                acc0, _mm256_madd_epi16(_mm256_unpacklo_epi16(xa, xb), _mm256_loadu_si256(wp)));
+            acc1 = _mm256_add_epi32(
+                acc1, _mm256_madd_epi16(_mm256_unpackhi_epi16(xa, xb), _mm256_loadu_si256(wp + 1)));
+          }
+          // acc0 = channels 0-3, 8-11; acc1 = 4-7, 12-15: back to order.
+          __m256i lo = _mm256_permute2x128_si256(acc0, acc1, 0x20);
+          __m256i hi = _mm256_permute2x128_si256(acc0, acc1, 0x31);
+          if (bias != nullptr) {
+            lo = _mm256_add_epi32(lo,
+                                  _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + c)));
+            hi = _mm256_add_epi32(
+                hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + c + 8)));
+          }
+          const RequantLanes q_lo = LoadRequantLanes(p.multiplier + c, p.shift + c, true,
+                                                     p.output_offset, p.act_min, p.act_max);
+          const RequantLanes q_hi = LoadRequantLanes(p.multiplier + c + 8, p.shift + c + 8, true,
+                                                     p.output_offset, p.act_min, p.act_max);
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(o + c),
+                           NarrowToInt8(RequantizeLanes(lo, q_lo), RequantizeLanes(hi, q_hi)));
+        }
+#else
+        (void)packed;
+        (void)vector_channels;
+        (void)pairs;
+#endif
+        for (; c < C; ++c) {
+          // uint32: wraps like the vector adds (and TFLite's int32 adds in
+          // practice) on absurdly large filters instead of overflowing.
+          uint32_t acc = 0;
+          for (int tap = 0; tap < taps; ++tap) {
+            if (tap_offsets[tap] < 0) continue;
+            acc += static_cast<uint32_t>(
+                static_cast<int32_t>(filter[static_cast<int64_t>(tap) * C + c]) *
+                (static_cast<int32_t>(in[tap_offsets[tap] + c]) + p.input_offset));
+          }
+          o[c] = RequantizeScalar(static_cast<int32_t>(acc), c, bias, p);
         }
       }
 }

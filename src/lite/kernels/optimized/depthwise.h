@@ -2,11 +2,12 @@
 // per output pixel, each window tap adds in[c]·filter[tap, c] for all c at
 // once (the compiler vectorises the contiguous channel loop). Same results as
 // reference::DepthwiseConv* (int8 bit-exact; float sums taps in the same
-// order). acc: scratch of out_c int32 (int8 only). No allocation.
+// order). No allocation.
 #ifndef EDGEPIPE_LITE_KERNELS_OPTIMIZED_DEPTHWISE_H_
 #define EDGEPIPE_LITE_KERNELS_OPTIMIZED_DEPTHWISE_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "src/lite/kernels/reference/conv.h"
 
@@ -14,9 +15,16 @@ namespace edgepipe::lite::optimized {
 
 void DepthwiseConvFloatM1(float* out, const float* in, const float* filter, const float* bias,
                           const reference::ConvGeometry& g, float act_min, float act_max);
-void DepthwiseConvInt8M1(int8_t* out, const int8_t* in, const int8_t* filter, const int32_t* bias,
-                         const reference::ConvGeometry& g, const reference::Int8ConvParams& p,
-                         int32_t* acc);
+// int8: channels in blocks of 16 as int16 (x - zero point, weight) pairs of
+// two window taps, so one vpmaddwd does 16 multiply-adds exactly; the
+// filter is repacked once by PackDepthwiseInt8Filter. Channels past the
+// last full block run as plain loops. tap_offsets: scratch of
+// filter_h·filter_w int64 (where each tap of the current pixel reads).
+void PackDepthwiseInt8Filter(const int8_t* filter, int taps, int channels,
+                             std::vector<int16_t>* packed);
+void DepthwiseConvInt8M1(int8_t* out, const int8_t* in, const int8_t* filter, const int16_t* packed,
+                         const int32_t* bias, const reference::ConvGeometry& g,
+                         const reference::Int8ConvParams& p, int64_t* tap_offsets);
 
 }  // namespace edgepipe::lite::optimized
 

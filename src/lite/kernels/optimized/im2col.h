@@ -17,6 +17,13 @@ namespace edgepipe::lite::optimized {
 template <typename T>
 void Im2Col(T* cols, const T* in, const reference::ConvGeometry& g, int b, T pad);
 
+// int8 input -> the int16 left-hand side of GemmInt8: each value x + offset
+// (offset = -input zero point); window points in the padding get 0, which is
+// TFLite's "skip outside the image" exactly. Rows have
+// Int8GemmRowStride(filter_h·filter_w·in_c) elements, the pad element 0.
+void Im2ColWidened(int16_t* cols, const int8_t* in, const reference::ConvGeometry& g, int b,
+                   int32_t offset);
+
 // True when the input already is the column matrix (1x1, stride 1, no pad).
 bool IsPointwise(const reference::ConvGeometry& g);
 

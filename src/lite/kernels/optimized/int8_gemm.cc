@@ -5,122 +5,225 @@
 
 #if defined(__AVX2__)
 #include <immintrin.h>
+
+#include "src/lite/kernels/optimized/requant_avx2.h"
 #endif
 
+#include "src/core/parallel.h"
 #include "src/lite/quantization_util.h"
 
 namespace edgepipe::lite::optimized {
 namespace {
 
-int64_t PaddedC(int64_t C) { return (C + 15) / 16 * 16; }
+constexpr int64_t kPanel = 16;  // output channels per weight panel
+constexpr int kMaxRows = 6;     // rows of the register tile
 
-int32_t RowSum(const int16_t* packed, int64_t U, int64_t Cp, int64_t u) {
-  const int16_t* s = packed + U * Cp + 2 * u;
-  return static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint16_t>(s[0])) |
-                              (static_cast<uint32_t>(static_cast<uint16_t>(s[1])) << 16));
-}
+int64_t NumPanels(int64_t n) { return (n + kPanel - 1) / kPanel; }
 
-// dots[r] = Σ_c w_r[c] · x[c] for 4 weight rows (rows beyond `rows` unused).
-inline void Dot4(const int8_t* x, int64_t C, const int16_t* w0, int64_t Cp, int rows,
-                 int32_t* dots) {
+// The int32 tile of `rows` x 16 channels for one panel: acc[r * 16 + j].
+// Σ over k pairs of lhs[r, 2i..2i+1] · panel[i][j][0..1].
+template <int kRows>
+void TileDot(const int16_t* lhs, int64_t stride, const int16_t* panel, int64_t pairs,
+             int32_t* acc) {
 #if defined(__AVX2__)
-  __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
-                    _mm256_setzero_si256()};
-  int64_t c = 0;
-  for (; c + 16 <= C; c += 16) {
-    const __m256i xv =
-        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + c)));
-    for (int r = 0; r < rows; ++r) {
-      const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w0 + r * Cp + c));
-      acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(wv, xv));
+  __m256i lo[kRows], hi[kRows];
+  for (int r = 0; r < kRows; ++r) lo[r] = hi[r] = _mm256_setzero_si256();
+  for (int64_t i = 0; i < pairs; ++i) {
+    const __m256i w_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel + i * 32));
+    const __m256i w_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel + i * 32 + 16));
+    for (int r = 0; r < kRows; ++r) {
+      int32_t pair;
+      std::memcpy(&pair, lhs + r * stride + 2 * i, sizeof(pair));
+      const __m256i x = _mm256_set1_epi32(pair);
+      lo[r] = _mm256_add_epi32(lo[r], _mm256_madd_epi16(x, w_lo));
+      hi[r] = _mm256_add_epi32(hi[r], _mm256_madd_epi16(x, w_hi));
     }
   }
-  if (c < C) {
-    alignas(16) int8_t tail[16] = {};
-    std::memcpy(tail, x + c, static_cast<size_t>(C - c));
-    const __m256i xv = _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(tail)));
-    for (int r = 0; r < rows; ++r) {
-      const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w0 + r * Cp + c));
-      acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(wv, xv));
-    }
-  }
-  for (int r = 0; r < rows; ++r) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc[r]), _mm256_extracti128_si256(acc[r], 1));
-    s = _mm_hadd_epi32(s, s);
-    s = _mm_hadd_epi32(s, s);
-    dots[r] = _mm_cvtsi128_si32(s);
+  for (int r = 0; r < kRows; ++r) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + r * kPanel), lo[r]);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + r * kPanel + 8), hi[r]);
   }
 #else
-  for (int r = 0; r < rows; ++r) {
-    int32_t acc = 0;
-    for (int64_t c = 0; c < C; ++c) acc += static_cast<int32_t>(w0[r * Cp + c]) * x[c];
-    dots[r] = acc;
+  for (int r = 0; r < kRows; ++r) {
+    for (int64_t j = 0; j < kPanel; ++j) {
+      // uint32 sums: the wrap-around of the SIMD adds, without signed overflow.
+      uint32_t sum = 0;
+      for (int64_t i = 0; i < pairs; ++i) {
+        const int16_t* w = panel + i * 32 + 2 * j;
+        const int16_t* x = lhs + r * stride + 2 * i;
+        sum += static_cast<uint32_t>(int32_t{x[0]} * w[0] + int32_t{x[1]} * w[1]);
+      }
+      acc[r * kPanel + j] = static_cast<int32_t>(sum);
+    }
   }
 #endif
 }
 
+// Drives the tiles over rows [row_begin, row_end) and all panels;
+// `stage(acc, rows, row0, col0, cols)` turns each finished tile into output
+// values.
+template <typename OutputStage>
+void RunTiles(const int16_t* lhs, const int16_t* packed, int64_t row_begin, int64_t row_end,
+              int64_t k, int64_t n, const OutputStage& stage) {
+  const int64_t stride = Int8GemmRowStride(k);
+  const int64_t pairs = stride / 2;
+  alignas(32) int32_t acc[kMaxRows * kPanel];
+  for (int64_t p = 0; p < NumPanels(n); ++p) {
+    const int16_t* panel = packed + p * pairs * 2 * kPanel;
+    const int64_t col0 = p * kPanel;
+    const int cols = static_cast<int>(std::min(kPanel, n - col0));
+    int64_t row0 = row_begin;
+    for (; row0 + kMaxRows <= row_end; row0 += kMaxRows) {
+      TileDot<kMaxRows>(lhs + row0 * stride, stride, panel, pairs, acc);
+      stage(acc, kMaxRows, row0, col0, cols);
+    }
+    const int rest = static_cast<int>(row_end - row0);
+    const int16_t* x = lhs + row0 * stride;
+    switch (rest) {
+      case 5:
+        TileDot<5>(x, stride, panel, pairs, acc);
+        break;
+      case 4:
+        TileDot<4>(x, stride, panel, pairs, acc);
+        break;
+      case 3:
+        TileDot<3>(x, stride, panel, pairs, acc);
+        break;
+      case 2:
+        TileDot<2>(x, stride, panel, pairs, acc);
+        break;
+      case 1:
+        TileDot<1>(x, stride, panel, pairs, acc);
+        break;
+      default:
+        break;
+    }
+    if (rest > 0) stage(acc, rest, row0, col0, cols);
+  }
+}
+
+// RunTiles over all m rows, split in whole row tiles over `pool` when the
+// product is large enough (see kInt8GemmParallelMacs).
+template <typename OutputStage>
+void RunGemm(const int16_t* lhs, const int16_t* packed, int64_t m, int64_t k, int64_t n,
+             ThreadPool* pool, const OutputStage& stage) {
+  const int64_t tiles = (m + kMaxRows - 1) / kMaxRows;
+  if (pool == nullptr || pool->num_threads() < 2 || tiles < 2 ||
+      m * n * k < kInt8GemmParallelMacs) {
+    RunTiles(lhs, packed, 0, m, k, n, stage);
+    return;
+  }
+  pool->ParallelFor(tiles, [&](int64_t begin, int64_t end, int /*thread*/) {
+    RunTiles(lhs, packed, begin * kMaxRows, std::min(end * kMaxRows, m), k, n, stage);
+  });
+}
+
+int32_t RequantizeOne(int32_t acc, int64_t col, const Int8GemmRequantParams& p) {
+  const int64_t q = p.per_channel ? col : 0;
+  const int32_t v = AddZeroPoint(MultiplyByQuantizedMultiplier(acc, p.multiplier[q], p.shift[q]),
+                                 p.output_offset);
+  return std::min(std::max(v, p.act_min), p.act_max);
+}
+
 }  // namespace
 
-Status PackInt8Weights(const int8_t* weights, int64_t U, int64_t C, std::vector<int16_t>* packed) {
-  const int64_t Cp = PaddedC(C);
-  packed->assign(static_cast<size_t>(U * Cp + 2 * U), 0);
-  for (int64_t u = 0; u < U; ++u) {
-    int32_t sum = 0;
-    for (int64_t c = 0; c < C; ++c) {
-      (*packed)[static_cast<size_t>(u * Cp + c)] = weights[u * C + c];
-      sum += weights[u * C + c];
-    }
-    const auto bits = static_cast<uint32_t>(sum);
-    (*packed)[static_cast<size_t>(U * Cp + 2 * u)] = static_cast<int16_t>(bits & 0xffff);
-    (*packed)[static_cast<size_t>(U * Cp + 2 * u + 1)] = static_cast<int16_t>(bits >> 16);
+Status PackInt8Weights(const int8_t* weights, int64_t n, int64_t k, std::vector<int16_t>* packed) {
+  if (n <= 0 || k <= 0) {
+    return Status::InvalidArgument("int8 GEMM weights need positive sizes, got [" +
+                                   std::to_string(n) + ", " + std::to_string(k) + "]");
+  }
+  const int64_t pairs = Int8GemmRowStride(k) / 2;
+  packed->assign(static_cast<size_t>(NumPanels(n) * pairs * 2 * kPanel), 0);
+  int16_t* base = packed->data();
+  for (int64_t row = 0; row < n; ++row) {
+    int16_t* panel = base + (row / kPanel) * pairs * 2 * kPanel;
+    const int64_t j = row % kPanel;
+    for (int64_t c = 0; c < k; ++c) panel[(c / 2) * 32 + 2 * j + c % 2] = weights[row * k + c];
   }
   return Status::OK();
 }
 
-void FullyConnectedInt8Packed(int8_t* out, const int8_t* in, const int16_t* packed,
-                              const int32_t* bias, int64_t B, int64_t C, int64_t U,
-                              const Int8GemmRequantParams& p) {
-  const int64_t Cp = PaddedC(C);
-  for (int64_t b = 0; b < B; ++b) {
-    const int8_t* x = in + b * C;
-    for (int64_t u = 0; u < U; u += 4) {
-      const int rows = static_cast<int>(std::min<int64_t>(4, U - u));
-      int32_t dots[4];
-      Dot4(x, C, packed + u * Cp, Cp, rows, dots);
-      for (int r = 0; r < rows; ++r) {
-        const int64_t uu = u + r;
-        // Σ w·(x + off) = Σ w·x + off·Σ w: the same int32 value, exactly.
-        int32_t acc = dots[r] + p.input_offset * RowSum(packed, U, Cp, uu);
-        if (bias != nullptr) acc = AddBias(acc, bias[uu]);
-        const int64_t k = p.per_channel ? uu : 0;
-        acc = AddZeroPoint(MultiplyByQuantizedMultiplier(acc, p.multiplier[k], p.shift[k]),
-                           p.output_offset);
-        out[b * U + uu] = static_cast<int8_t>(std::min(std::max(acc, p.act_min), p.act_max));
-      }
-    }
+void WidenInt8(int16_t* dst, const int8_t* src, int64_t count, int32_t offset) {
+  int64_t i = 0;
+#if defined(__AVX2__)
+  const __m256i off = _mm256_set1_epi16(static_cast<int16_t>(offset));
+  for (; i + 16 <= count; i += 16) {
+    const __m256i v =
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), _mm256_add_epi16(v, off));
+  }
+#endif
+  for (; i < count; ++i) dst[i] = static_cast<int16_t>(src[i] + offset);
+}
+
+void WidenRows(int16_t* dst, const int8_t* src, int64_t rows, int64_t k, int32_t offset) {
+  const int64_t stride = Int8GemmRowStride(k);
+  for (int64_t r = 0; r < rows; ++r) {
+    WidenInt8(dst + r * stride, src + r * k, k, offset);
+    if (stride > k) dst[r * stride + k] = 0;
   }
 }
 
-void FullyConnectedHybridPacked(float* out, const int8_t* in_q, const float* input_scale,
-                                const int32_t* input_offset, const int16_t* packed,
-                                const float* weight_scale, bool per_channel, const float* bias,
-                                int64_t B, int64_t C, int64_t U, float act_min, float act_max) {
-  const int64_t Cp = PaddedC(C);
-  for (int64_t b = 0; b < B; ++b) {
-    const int8_t* x = in_q + b * C;
-    for (int64_t u = 0; u < U; u += 4) {
-      const int rows = static_cast<int>(std::min<int64_t>(4, U - u));
-      int32_t dots[4];
-      Dot4(x, C, packed + u * Cp, Cp, rows, dots);
-      for (int r = 0; r < rows; ++r) {
-        const int64_t uu = u + r;
-        const int32_t dot = dots[r] - RowSum(packed, U, Cp, uu) * input_offset[b];
-        const float scale = input_scale[b] * weight_scale[per_channel ? uu : 0];
-        const float v = (bias != nullptr ? bias[uu] : 0.0f) + static_cast<float>(dot) * scale;
-        out[b * U + uu] = std::min(std::max(v, act_min), act_max);
-      }
-    }
-  }
+void GemmInt8(int8_t* out, const int16_t* lhs, const int16_t* packed, const int32_t* bias,
+              int64_t m, int64_t k, int64_t n, const Int8GemmRequantParams& p, ThreadPool* pool) {
+  RunGemm(lhs, packed, m, k, n, pool,
+          [&](const int32_t* acc, int rows, int64_t row0, int64_t col0, int cols) {
+#if defined(__AVX2__)
+            if (cols == kPanel) {
+              // Bias and requantization parameters of the panel's 16 channels.
+              const RequantLanes q_lo = LoadRequantLanes(
+                  p.multiplier + (p.per_channel ? col0 : 0), p.shift + (p.per_channel ? col0 : 0),
+                  p.per_channel, p.output_offset, p.act_min, p.act_max);
+              const RequantLanes q_hi =
+                  LoadRequantLanes(p.multiplier + (p.per_channel ? col0 + 8 : 0),
+                                   p.shift + (p.per_channel ? col0 + 8 : 0), p.per_channel,
+                                   p.output_offset, p.act_min, p.act_max);
+              const __m256i b_lo =
+                  bias ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + col0))
+                       : _mm256_setzero_si256();
+              const __m256i b_hi =
+                  bias ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + col0 + 8))
+                       : _mm256_setzero_si256();
+              for (int r = 0; r < rows; ++r) {
+                const __m256i a_lo = _mm256_add_epi32(
+                    _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + r * kPanel)), b_lo);
+                const __m256i a_hi = _mm256_add_epi32(
+                    _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + r * kPanel + 8)),
+                    b_hi);
+                _mm_storeu_si128(
+                    reinterpret_cast<__m128i*>(out + (row0 + r) * n + col0),
+                    NarrowToInt8(RequantizeLanes(a_lo, q_lo), RequantizeLanes(a_hi, q_hi)));
+              }
+              return;
+            }
+#endif
+            for (int r = 0; r < rows; ++r) {
+              for (int j = 0; j < cols; ++j) {
+                const int64_t col = col0 + j;
+                const int32_t a = AddBias(acc[r * kPanel + j], bias ? bias[col] : 0);
+                out[(row0 + r) * n + col] = static_cast<int8_t>(RequantizeOne(a, col, p));
+              }
+            }
+          });
+}
+
+void GemmHybrid(float* out, const int16_t* lhs, const int16_t* packed, int64_t m, int64_t k,
+                int64_t n, const HybridGemmParams& p, ThreadPool* pool) {
+  // Scalar output stage: hybrid layers are small (dynamic-range models keep
+  // activations float; the GEMM dominates), and the expression order
+  // (bias + dot · (row_scale · weight_scale)) is TFLite's.
+  RunGemm(lhs, packed, m, k, n, pool,
+          [&](const int32_t* acc, int rows, int64_t row0, int64_t col0, int cols) {
+            for (int r = 0; r < rows; ++r) {
+              for (int j = 0; j < cols; ++j) {
+                const int64_t col = col0 + j;
+                const float scale = p.row_scale[row0 + r] * p.weight_scale[p.per_channel ? col : 0];
+                const float v =
+                    (p.bias ? p.bias[col] : 0.0f) + static_cast<float>(acc[r * kPanel + j]) * scale;
+                out[(row0 + r) * n + col] = std::min(std::max(v, p.act_min), p.act_max);
+              }
+            }
+          });
 }
 
 }  // namespace edgepipe::lite::optimized

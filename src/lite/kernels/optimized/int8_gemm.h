@@ -1,15 +1,29 @@
 // int8 GEMM for FULLY_CONNECTED and im2col'd CONV_2D (int8 and hybrid), with
 // TFLite's exact requantization: results are bit-identical to
-// reference::FullyConnectedInt8 / FullyConnectedHybrid (tested).
+// reference::FullyConnectedInt8 / FullyConnectedHybrid / ConvInt8 (tested).
+//
+//   out[m, n] = output_stage( Σ_k lhs[m, k] · w[n, k] )
 //
 // Why hand-written: no AVX-512-VNNI here, and oneDNN's u8s8 GEMM on AVX2 uses
 // vpmaddubsw, whose int16 pair sums can saturate; exactness needs int16 x
-// int16 -> int32 products (vpmaddwd). Weights are widened to int16 once in
-// Prepare (PackInt8Weights), so the inner loop is load, madd, add.
-// Dispatch: AVX2 when the compiler targets it (-march=native), else plain
-// loops with the same results.
+// int16 -> int32 products (vpmaddwd). So both operands are int16:
+//  - the left-hand side holds x + input_offset (x - zero point, in
+//    [-255, 255]), written once per call by WidenRows / Im2ColWidened, so the
+//    sum is TFLite's Σ (x + offset)·w itself, with no row-sum correction;
+//    rows are padded with zeros to an even length (Int8GemmRowStride);
+//  - the weights are widened once in Prepare (PackInt8Weights) into panels of
+//    16 output channels with k in pairs, the order vpmaddwd consumes.
+// The micro-kernel keeps a 6-row x 16-channel int32 tile in 12 AVX2
+// registers: per pair of k, 2 weight loads and 6 broadcasts feed 12 vpmaddwd
+// (192 multiply-adds); the output stage (requantization or hybrid float
+// scaling) runs on the tile in registers. Dispatch: AVX2 when the compiler
+// targets it (-march=native), else plain loops with the same results.
 //
-// No allocation in the compute functions; thread-compatible.
+// Threads: given a pool, GemmInt8/GemmHybrid split the rows (in whole tiles)
+// over it when the product has at least kInt8GemmParallelMacs multiply-adds;
+// every output is computed by one thread the same way, so results do not
+// depend on the thread count. No allocation in the compute functions;
+// thread-compatible.
 #ifndef EDGEPIPE_LITE_KERNELS_OPTIMIZED_INT8_GEMM_H_
 #define EDGEPIPE_LITE_KERNELS_OPTIMIZED_INT8_GEMM_H_
 
@@ -18,32 +32,56 @@
 
 #include "src/core/status.h"
 
+namespace edgepipe {
+class ThreadPool;
+}
+
 namespace edgepipe::lite::optimized {
 
-// packed = weights [U, C] widened to int16, each row padded with zeros to a
-// multiple of 16, followed by the U row sums (as two int16 halves of an
-// int32 each, low then high).
-Status PackInt8Weights(const int8_t* weights, int64_t U, int64_t C, std::vector<int16_t>* packed);
+// Below this many multiply-adds a GEMM stays on the calling thread: waking a
+// worker and joining it costs about as much as ~2^17 int8 MACs here.
+inline constexpr int64_t kInt8GemmParallelMacs = int64_t{1} << 17;
+
+// int16 elements per left-hand-side row of depth k (k rounded up to even).
+inline int64_t Int8GemmRowStride(int64_t k) { return (k + 1) / 2 * 2; }
+
+// weights [n, k] int8 -> packed panels (see above); InvalidArgument when the
+// sizes are not positive.
+Status PackInt8Weights(const int8_t* weights, int64_t n, int64_t k, std::vector<int16_t>* packed);
+
+// dst[i] = src[i] + offset for i < count (int8 -> int16).
+void WidenInt8(int16_t* dst, const int8_t* src, int64_t count, int32_t offset);
+
+// dst[r, 0..k) = src[r, 0..k) + offset, the pad element zero; dst rows have
+// Int8GemmRowStride(k) elements. offset in [-255, 255] keeps every value in
+// int16 and every pair product sum in int32.
+void WidenRows(int16_t* dst, const int8_t* src, int64_t rows, int64_t k, int32_t offset);
 
 struct Int8GemmRequantParams {
-  int32_t input_offset;   // -input zero point
-  int32_t output_offset;  // output zero point
-  const int32_t* multiplier;
+  int32_t output_offset;      // output zero point
+  const int32_t* multiplier;  // [n] when per_channel, else [1]
   const int32_t* shift;
   bool per_channel;
   int32_t act_min, act_max;
 };
 
-// out (B, U) int8 = requant(Σ w·(x + input_offset) + bias).
-void FullyConnectedInt8Packed(int8_t* out, const int8_t* in, const int16_t* packed,
-                              const int32_t* bias, int64_t B, int64_t C, int64_t U,
-                              const Int8GemmRequantParams& p);
+// out (m, n) int8 = requant(Σ lhs·w + bias); bias [n] int32 or null.
+void GemmInt8(int8_t* out, const int16_t* lhs, const int16_t* packed, const int32_t* bias,
+              int64_t m, int64_t k, int64_t n, const Int8GemmRequantParams& p,
+              ThreadPool* pool = nullptr);
 
-// out (B, U) float = clamp(bias + Σ w·(q - offset[b]) · scale[b] · wscale[u or 0]).
-void FullyConnectedHybridPacked(float* out, const int8_t* in_q, const float* input_scale,
-                                const int32_t* input_offset, const int16_t* packed,
-                                const float* weight_scale, bool per_channel, const float* bias,
-                                int64_t B, int64_t C, int64_t U, float act_min, float act_max);
+struct HybridGemmParams {
+  const float* row_scale;     // [m]: each left-hand row's input scale
+  const float* weight_scale;  // [n] when per_channel, else [1]
+  bool per_channel;
+  const float* bias;  // [n] or null
+  float act_min, act_max;
+};
+
+// out (m, n) float = clamp(bias + Σ lhs·w · (row_scale · weight_scale)),
+// TFLite's hybrid FULLY_CONNECTED output stage.
+void GemmHybrid(float* out, const int16_t* lhs, const int16_t* packed, int64_t m, int64_t k,
+                int64_t n, const HybridGemmParams& p, ThreadPool* pool = nullptr);
 
 }  // namespace edgepipe::lite::optimized
 
