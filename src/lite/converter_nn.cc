@@ -178,7 +178,9 @@ class Translator {
   StatusOr<std::string> Translate(const nn::Layer& layer, const std::vector<std::string>& in) {
     const std::string cls = layer.class_name();
     const std::string& name = layer.name();
-    if (cls == "Dropout") return in[0];  // identity at inference; TF's converter drops it
+    // Identity at inference; TF's converter drops them (Keras preprocessing
+    // layers such as RandomTranslation are inactive outside training).
+    if (cls == "Dropout" || cls == "RandomTranslation") return in[0];
     if (cls == "Dense") return TranslateDense(layer, in[0]);
     if (cls == "Conv2D") {
       ASSIGN_OR_RETURN(const nn::Conv2D* c, As<nn::Conv2D>(layer));
@@ -329,7 +331,7 @@ class Translator {
                                  "BatchNormalization, MaxPooling2D, AveragePooling2D, "
                                  "GlobalAveragePooling2D, Flatten, Reshape, ZeroPadding2D, "
                                  "Rescaling, Normalization, ReLU, Activation, Add, Concatenate, "
-                                 "Dropout are)");
+                                 "Dropout, RandomTranslation are)");
   }
 
   // Dense reads the last axis of an input of any rank. Rank 1 (per example)

@@ -21,6 +21,7 @@
 #include "src/lite/interpreter.h"
 #include "src/lite/rewriter.h"
 #include "src/lite/schema/schema_generated.h"
+#include "src/nn/augmentation.h"
 #include "src/nn/conv.h"
 #include "src/nn/model.h"
 #include "src/nn/normalization.h"
@@ -418,6 +419,17 @@ TEST(NnAdapterTest, DropoutAndLinearActivationAreDropped) {
   const std::string bytes = ExpectMatchesPredict(*model);
   EXPECT_EQ(OpCodes(bytes), (std::vector{schema::BuiltinOperator_FULLY_CONNECTED,
                                          schema::BuiltinOperator_FULLY_CONNECTED}));
+}
+
+TEST(NnAdapterTest, RandomTranslationIsDropped) {
+  auto model =
+      Seq({6, 6, 1}, Layers(std::make_unique<nn::RandomTranslation>(0.1f, 0.1f),
+                            Conv({.filters = 2, .kernel_size = {3, 3}}),
+                            std::make_unique<nn::Flatten>(), std::make_unique<nn::Dense>(3)));
+  const std::string bytes = ExpectMatchesPredict(*model);
+  EXPECT_EQ(OpCodes(bytes),
+            (std::vector{schema::BuiltinOperator_CONV_2D, schema::BuiltinOperator_RESHAPE,
+                         schema::BuiltinOperator_FULLY_CONNECTED}));
 }
 
 // ---- Functional models ----------------------------------------------------

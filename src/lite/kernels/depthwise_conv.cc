@@ -63,6 +63,11 @@ Status Prepare(KernelContext& ctx, Node& node) {
     }
   }
   d.fast = d.g.depth_multiplier == 1 && ctx.options().dnnl_min_batch > 0;
+  const int taps = d.g.filter_h * d.g.filter_w;
+  if (d.fast && d.mode != Mode::kHybrid) {
+    // Scratch 0: where each tap of the current output pixel reads.
+    RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(taps) * sizeof(int64_t)));
+  }
   if (d.mode == Mode::kInt8) {
     RETURN_IF_ERROR(ComputeChannelMultipliers(input, filter, bias, output, out_c, node));
     d.input_offset = -input.zero_point();
@@ -71,10 +76,8 @@ Status Prepare(KernelContext& ctx, Node& node) {
                                              output.scale(), output.zero_point(), &d.q_act_min,
                                              &d.q_act_max));
     if (d.fast) {
-      const int taps = d.g.filter_h * d.g.filter_w;
       optimized::PackDepthwiseInt8Filter(filter.data_as<const int8_t>(), taps, out_c,
                                          &node.params_i16);
-      RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(taps) * sizeof(int64_t)));
     }
   } else if (d.mode == Mode::kHybrid) {
     const size_t n_scales = filter.scales.size();
@@ -109,9 +112,9 @@ Status Eval(KernelContext& ctx, const Node& node) {
     case Mode::kFloat: {
       const float* bias = has_bias ? ctx.input(node, 2).data_as<const float>() : nullptr;
       if (d.fast) {
-        optimized::DepthwiseConvFloatM1(output.data_as<float>(), input.data_as<const float>(),
-                                        filter.data_as<const float>(), bias, g, d.act_min,
-                                        d.act_max);
+        optimized::DepthwiseConvFloatM1(
+            output.data_as<float>(), input.data_as<const float>(), filter.data_as<const float>(),
+            bias, g, d.act_min, d.act_max, static_cast<int64_t*>(ctx.scratch(node.scratch[0])));
       } else {
         reference::DepthwiseConvFloat(output.data_as<float>(), input.data_as<const float>(),
                                       filter.data_as<const float>(), bias, g, d.act_min, d.act_max);

@@ -260,8 +260,8 @@ TEST(ConvTest, DepthwiseM1MatchesReference) {
     std::vector<float> fb(bias.begin(), bias.end());
     std::vector<float> fref(n_out), fopt(n_out);
     reference::DepthwiseConvFloat(fref.data(), fin.data(), ff.data(), fb.data(), g, -1e30f, 1e30f);
-    optimized::DepthwiseConvFloatM1(fopt.data(), fin.data(), ff.data(), fb.data(), g, -1e30f,
-                                    1e30f);
+    optimized::DepthwiseConvFloatM1(fopt.data(), fin.data(), ff.data(), fb.data(), g, -1e30f, 1e30f,
+                                    tap_offsets.data());
     EXPECT_EQ(fref, fopt) << "channels " << C;
   }
 }

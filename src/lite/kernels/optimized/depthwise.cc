@@ -12,33 +12,6 @@
 
 namespace edgepipe::lite::optimized {
 
-void DepthwiseConvFloatM1(float* out, const float* in, const float* filter, const float* bias,
-                          const reference::ConvGeometry& g, float act_min, float act_max) {
-  const int C = g.out_c;
-  for (int b = 0; b < g.batch; ++b)
-    for (int oy = 0; oy < g.out_h; ++oy)
-      for (int ox = 0; ox < g.out_w; ++ox) {
-        float* __restrict o = out + ((static_cast<int64_t>(b) * g.out_h + oy) * g.out_w + ox) * C;
-        for (int c = 0; c < C; ++c) o[c] = 0.0f;
-        for (int ky = 0; ky < g.filter_h; ++ky) {
-          const int iy = oy * g.stride_h - g.pad_h + ky * g.dilation_h;
-          if (iy < 0 || iy >= g.in_h) continue;
-          for (int kx = 0; kx < g.filter_w; ++kx) {
-            const int ix = ox * g.stride_w - g.pad_w + kx * g.dilation_w;
-            if (ix < 0 || ix >= g.in_w) continue;
-            const float* __restrict x =
-                in + ((static_cast<int64_t>(b) * g.in_h + iy) * g.in_w + ix) * C;
-            const float* __restrict f = filter + (static_cast<int64_t>(ky) * g.filter_w + kx) * C;
-            for (int c = 0; c < C; ++c) o[c] += x[c] * f[c];
-          }
-        }
-        for (int c = 0; c < C; ++c) {
-          const float v = bias != nullptr ? o[c] + bias[c] : o[c];
-          o[c] = std::min(std::max(v, act_min), act_max);
-        }
-      }
-}
-
 namespace {
 
 constexpr int kBlock = 16;  // channels per vector block
@@ -163,6 +136,44 @@ void DepthwiseConvInt8M1(int8_t* out, const int8_t* in, const int8_t* filter, co
                 (static_cast<int32_t>(in[tap_offsets[tap] + c]) + p.input_offset));
           }
           o[c] = RequantizeScalar(static_cast<int32_t>(acc), c, bias, p);
+        }
+      }
+}
+
+void DepthwiseConvFloatM1(float* out, const float* in, const float* filter, const float* bias,
+                          const reference::ConvGeometry& g, float act_min, float act_max,
+                          int64_t* tap_offsets) {
+  const int C = g.out_c;
+  const int taps = g.filter_h * g.filter_w;
+  for (int b = 0; b < g.batch; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy)
+      for (int ox = 0; ox < g.out_w; ++ox) {
+        TapOffsets(g, b, oy, ox, tap_offsets);
+        float* o = out + ((static_cast<int64_t>(b) * g.out_h + oy) * g.out_w + ox) * C;
+        int c = 0;
+#if defined(__AVX2__)
+        // Separate multiply and add, taps in order: the reference's rounding.
+        const __m256 lo = _mm256_set1_ps(act_min), hi = _mm256_set1_ps(act_max);
+        for (; c + 8 <= C; c += 8) {
+          __m256 acc = _mm256_setzero_ps();
+          for (int tap = 0; tap < taps; ++tap) {
+            if (tap_offsets[tap] < 0) continue;
+            acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(in + tap_offsets[tap] + c),
+                                                   _mm256_loadu_ps(filter + tap * C + c)));
+          }
+          if (bias != nullptr) acc = _mm256_add_ps(acc, _mm256_loadu_ps(bias + c));
+          // std::min(std::max(v, lo), hi) with its NaN rule (see pooling.cc).
+          _mm256_storeu_ps(o + c, _mm256_min_ps(hi, _mm256_max_ps(lo, acc)));
+        }
+#endif
+        for (; c < C; ++c) {
+          float acc = 0.0f;
+          for (int tap = 0; tap < taps; ++tap) {
+            if (tap_offsets[tap] < 0) continue;
+            acc += in[tap_offsets[tap] + c] * filter[static_cast<int64_t>(tap) * C + c];
+          }
+          const float v = bias != nullptr ? acc + bias[c] : acc;
+          o[c] = std::min(std::max(v, act_min), act_max);
         }
       }
 }

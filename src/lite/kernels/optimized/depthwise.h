@@ -1,6 +1,7 @@
 // Depthwise convolution with depth_multiplier 1, vectorised over channels:
-// per output pixel, each window tap adds in[c]·filter[tap, c] for all c at
-// once (the compiler vectorises the contiguous channel loop). Same results as
+// per output pixel, each window tap adds in[c]·filter[tap, c] for a vector
+// of channels at once (AVX2 intrinsics: GCC 12 at -O2 does not vectorise
+// these loops). Same results as
 // reference::DepthwiseConv* (int8 bit-exact; float sums taps in the same
 // order). No allocation.
 #ifndef EDGEPIPE_LITE_KERNELS_OPTIMIZED_DEPTHWISE_H_
@@ -13,8 +14,12 @@
 
 namespace edgepipe::lite::optimized {
 
+// float: 8 channels per vector. tap_offsets: scratch of filter_h·filter_w
+// int64 (where each tap of the current pixel reads), as for int8.
 void DepthwiseConvFloatM1(float* out, const float* in, const float* filter, const float* bias,
-                          const reference::ConvGeometry& g, float act_min, float act_max);
+                          const reference::ConvGeometry& g, float act_min, float act_max,
+                          int64_t* tap_offsets);
+
 // int8: channels in blocks of 16 as int16 (x - zero point, weight) pairs of
 // two window taps, so one vpmaddwd does 16 multiply-adds exactly; the
 // filter is repacked once by PackDepthwiseInt8Filter. Channels past the
