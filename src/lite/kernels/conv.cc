@@ -89,24 +89,10 @@ Status Prepare(KernelContext& ctx, Node& node) {
       RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(pixels * k) * sizeof(float)));
     }
   } else {
-    const size_t n_scales = filter.scales.size();
-    if (n_scales != 1 && n_scales != static_cast<size_t>(d.g.out_c)) {
-      return Status::InvalidArgument("filter '" + filter.name + "' (int8, hybrid) has " +
-                                     std::to_string(n_scales) + " scales, expected 1 or " +
-                                     std::to_string(d.g.out_c));
-    }
-    for (size_t i = 0; i < n_scales; ++i) {
-      if (!(filter.scales[i] > 0.0f) || filter.zero_points[i] != 0) {
-        return Status::InvalidArgument("filter '" + filter.name +
-                                       "' needs scales > 0 and zero points 0 (symmetric)");
-      }
-    }
-    d.per_channel = n_scales > 1;
-    node.params_f32.assign(static_cast<size_t>(d.g.out_c), filter.scales[0]);
-    if (d.per_channel) node.params_f32.assign(filter.scales.begin(), filter.scales.end());
-    RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(input.num_elements())));
-    RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(d.g.batch) * sizeof(float)));
-    RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(d.g.batch) * sizeof(int32_t)));
+    RETURN_IF_ERROR(
+        HybridWeightScales(filter, "filter", d.g.out_c, &node.params_f32, &d.per_channel));
+    RETURN_IF_ERROR(RequestHybridInputScratch(
+        ctx, node, d.g.batch, static_cast<int64_t>(d.g.in_h) * d.g.in_w * d.g.in_c));
   }
   return ctx.SetOutputDims(node, 0, {d.g.batch, d.g.out_h, d.g.out_w, d.g.out_c});
 }
@@ -162,23 +148,12 @@ Status Eval(KernelContext& ctx, const Node& node) {
       return Status::OK();
     }
     case Mode::kHybrid: {
-      auto* in_q = static_cast<int8_t*>(ctx.scratch(node.scratch[0]));
-      auto* scales = static_cast<float*>(ctx.scratch(node.scratch[1]));
-      auto* offsets = static_cast<int32_t*>(ctx.scratch(node.scratch[2]));
-      const float* in = input.data_as<const float>();
-      for (int b = 0; b < g.batch; ++b) {
-        if (d.per_channel) {
-          AsymmetricQuantizeFloats(in_q + b * in_image, in + b * in_image, in_image, &scales[b],
-                                   &offsets[b]);
-        } else {
-          SymmetricQuantizeFloats(in_q + b * in_image, in + b * in_image, in_image, &scales[b]);
-          offsets[b] = 0;
-        }
-      }
+      const HybridInput h = QuantizeHybridInput(ctx, node, 0, input.data_as<const float>(), g.batch,
+                                                in_image, /*asymmetric=*/d.per_channel);
       const float* bias = has_bias ? ctx.input(node, 2).data_as<const float>() : nullptr;
-      const reference::HybridConvParams p{scales, offsets, node.params_f32.data(), d.act_min,
+      const reference::HybridConvParams p{h.scales, h.offsets, node.params_f32.data(), d.act_min,
                                           d.act_max};
-      reference::ConvHybrid(output.data_as<float>(), in_q, filter.data_as<const int8_t>(), bias, g,
+      reference::ConvHybrid(output.data_as<float>(), h.q, filter.data_as<const int8_t>(), bias, g,
                             p);
       return Status::OK();
     }

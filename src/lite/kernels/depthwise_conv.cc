@@ -80,23 +80,10 @@ Status Prepare(KernelContext& ctx, Node& node) {
                                          &node.params_i16);
     }
   } else if (d.mode == Mode::kHybrid) {
-    const size_t n_scales = filter.scales.size();
-    if (n_scales != 1 && n_scales != static_cast<size_t>(out_c)) {
-      return Status::InvalidArgument("filter '" + filter.name + "' (int8, hybrid) has " +
-                                     std::to_string(n_scales) + " scales, expected 1 or " +
-                                     std::to_string(out_c));
-    }
-    for (size_t i = 0; i < n_scales; ++i) {
-      if (!(filter.scales[i] > 0.0f) || filter.zero_points[i] != 0) {
-        return Status::InvalidArgument("filter '" + filter.name +
-                                       "' needs scales > 0 and zero points 0 (symmetric)");
-      }
-    }
-    node.params_f32.assign(static_cast<size_t>(out_c), filter.scales[0]);
-    if (n_scales > 1) node.params_f32.assign(filter.scales.begin(), filter.scales.end());
-    RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(input.num_elements())));
-    RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(d.g.batch) * sizeof(float)));
-    RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(d.g.batch) * sizeof(int32_t)));
+    bool per_channel = false;
+    RETURN_IF_ERROR(HybridWeightScales(filter, "filter", out_c, &node.params_f32, &per_channel));
+    RETURN_IF_ERROR(RequestHybridInputScratch(
+        ctx, node, d.g.batch, static_cast<int64_t>(d.g.in_h) * d.g.in_w * d.g.in_c));
   }
   return ctx.SetOutputDims(node, 0, {d.g.batch, d.g.out_h, d.g.out_w, d.g.out_c});
 }
@@ -137,19 +124,14 @@ Status Eval(KernelContext& ctx, const Node& node) {
       return Status::OK();
     }
     case Mode::kHybrid: {
-      auto* in_q = static_cast<int8_t*>(ctx.scratch(node.scratch[0]));
-      auto* scales = static_cast<float*>(ctx.scratch(node.scratch[1]));
-      auto* offsets = static_cast<int32_t*>(ctx.scratch(node.scratch[2]));
-      const int64_t in_image = static_cast<int64_t>(g.in_h) * g.in_w * g.in_c;
-      const float* in = input.data_as<const float>();
-      for (int b = 0; b < g.batch; ++b) {
-        AsymmetricQuantizeFloats(in_q + b * in_image, in + b * in_image, in_image, &scales[b],
-                                 &offsets[b]);
-      }
+      // TFLite's depthwise hybrid kernel quantizes asymmetrically always.
+      const HybridInput h =
+          QuantizeHybridInput(ctx, node, 0, input.data_as<const float>(), g.batch,
+                              static_cast<int64_t>(g.in_h) * g.in_w * g.in_c, /*asymmetric=*/true);
       const float* bias = has_bias ? ctx.input(node, 2).data_as<const float>() : nullptr;
-      const reference::HybridConvParams p{scales, offsets, node.params_f32.data(), d.act_min,
+      const reference::HybridConvParams p{h.scales, h.offsets, node.params_f32.data(), d.act_min,
                                           d.act_max};
-      reference::DepthwiseConvHybrid(output.data_as<float>(), in_q, filter.data_as<const int8_t>(),
+      reference::DepthwiseConvHybrid(output.data_as<float>(), h.q, filter.data_as<const int8_t>(),
                                      bias, g, p);
       return Status::OK();
     }

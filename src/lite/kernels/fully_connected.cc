@@ -121,27 +121,13 @@ Status Prepare(KernelContext& ctx, Node& node) {
         node, static_cast<size_t>(data.batch * optimized::Int8GemmRowStride(in_features)) *
                   sizeof(int16_t)));
   } else if (data.mode == Mode::kHybrid) {
-    const size_t n_scales = weights.scales.size();
-    if (n_scales != 1 && n_scales != static_cast<size_t>(units)) {
-      return Status::InvalidArgument("weights '" + weights.name + "' (int8, hybrid) have " +
-                                     std::to_string(n_scales) + " scales, expected 1 or " +
-                                     std::to_string(units));
-    }
-    for (size_t k = 0; k < n_scales; ++k) {
-      if (!(weights.scales[k] > 0.0f) || weights.zero_points[k] != 0) {
-        return Status::InvalidArgument("weights '" + weights.name +
-                                       "' need scales > 0 and zero points 0 (symmetric)");
-      }
-    }
-    data.per_channel = n_scales > 1;
-    node.params_f32.assign(weights.scales.begin(), weights.scales.end());
+    RETURN_IF_ERROR(
+        HybridWeightScales(weights, "weights", units, &node.params_f32, &data.per_channel));
     RETURN_IF_ERROR(optimized::PackInt8Weights(weights.data_as<const int8_t>(), units, in_features,
                                                &node.params_i16));
     // Scratch 0: quantized input rows; 1: per-row scale; 2: per-row offset;
     // 3: the int16 left-hand side (q - offset).
-    RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(elements)));
-    RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(data.batch) * sizeof(float)));
-    RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(data.batch) * sizeof(int32_t)));
+    RETURN_IF_ERROR(RequestHybridInputScratch(ctx, node, data.batch, in_features));
     RETURN_IF_ERROR(ctx.RequestScratch(
         node, static_cast<size_t>(data.batch * optimized::Int8GemmRowStride(in_features)) *
                   sizeof(int16_t)));
@@ -183,30 +169,18 @@ Status Eval(KernelContext& ctx, const Node& node) {
       return Status::OK();
     }
     case Mode::kHybrid: {
-      auto* in_q = static_cast<int8_t*>(ctx.scratch(node.scratch[0]));
-      auto* scales = static_cast<float*>(ctx.scratch(node.scratch[1]));
-      auto* offsets = static_cast<int32_t*>(ctx.scratch(node.scratch[2]));
-      const float* in = input.data_as<const float>();
-      for (int64_t b = 0; b < d.batch; ++b) {
-        if (d.asymmetric_inputs) {
-          AsymmetricQuantizeFloats(in_q + b * d.in_features, in + b * d.in_features, d.in_features,
-                                   &scales[b], &offsets[b]);
-        } else {
-          SymmetricQuantizeFloats(in_q + b * d.in_features, in + b * d.in_features, d.in_features,
-                                  &scales[b]);
-          offsets[b] = 0;
-        }
-      }
+      const HybridInput h = QuantizeHybridInput(ctx, node, 0, input.data_as<const float>(), d.batch,
+                                                d.in_features, d.asymmetric_inputs);
       const float* bias = has_bias ? ctx.input(node, 2).data_as<const float>() : nullptr;
       auto* lhs = static_cast<int16_t*>(ctx.scratch(node.scratch[3]));
       const int64_t stride = optimized::Int8GemmRowStride(d.in_features);
       for (int64_t b = 0; b < d.batch; ++b) {
-        optimized::WidenRows(lhs + b * stride, in_q + b * d.in_features, 1, d.in_features,
-                             -offsets[b]);
+        optimized::WidenRows(lhs + b * stride, h.q + b * d.in_features, 1, d.in_features,
+                             -h.offsets[b]);
       }
       optimized::GemmHybrid(
           output.data_as<float>(), lhs, node.params_i16.data(), d.batch, d.in_features, d.units,
-          {scales, node.params_f32.data(), d.per_channel, bias, d.act_min, d.act_max},
+          {h.scales, node.params_f32.data(), d.per_channel, bias, d.act_min, d.act_max},
           ctx.thread_pool());
       return Status::OK();
     }

@@ -35,6 +35,56 @@ StatusOr<WeightedMode> SelectWeightedMode(const KernelTensor& input, const Kerne
                                  "; supported: float32/float32, int8/int8, float32/int8 (hybrid)");
 }
 
+Status HybridWeightScales(const KernelTensor& weights, const char* weights_role, int64_t channels,
+                          std::vector<float>* scales, bool* per_channel) {
+  const size_t n = weights.scales.size();
+  const bool plural = std::string_view(weights_role) == "weights";
+  const std::string what = std::string(weights_role) + " '" + weights.name + "' (int8, hybrid)";
+  if (n != 1 && n != static_cast<size_t>(channels)) {
+    return Status::InvalidArgument(what + (plural ? " have " : " has ") + std::to_string(n) +
+                                   " scales, expected 1 or " + std::to_string(channels));
+  }
+  for (size_t k = 0; k < n; ++k) {
+    if (!(weights.scales[k] > 0.0f) || weights.zero_points[k] != 0) {
+      return Status::InvalidArgument(what + (plural ? " need" : " needs") +
+                                     " scales > 0 and zero points 0 (symmetric)");
+    }
+  }
+  *per_channel = n > 1;
+  if (*per_channel) {
+    scales->assign(weights.scales.begin(), weights.scales.end());
+  } else {
+    scales->assign(static_cast<size_t>(channels), weights.scales[0]);
+  }
+  return Status::OK();
+}
+
+Status RequestHybridInputScratch(KernelContext& ctx, Node& node, int64_t rows,
+                                 int64_t row_elements) {
+  RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(rows * row_elements)));
+  RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(rows) * sizeof(float)));
+  return ctx.RequestScratch(node, static_cast<size_t>(rows) * sizeof(int32_t));
+}
+
+HybridInput QuantizeHybridInput(KernelContext& ctx, const Node& node, int first, const float* in,
+                                int64_t rows, int64_t row_elements, bool asymmetric) {
+  const auto id = [&](int i) { return node.scratch[static_cast<size_t>(first + i)]; };
+  const HybridInput h{static_cast<int8_t*>(ctx.scratch(id(0))),
+                      static_cast<float*>(ctx.scratch(id(1))),
+                      static_cast<int32_t*>(ctx.scratch(id(2)))};
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* x = in + r * row_elements;
+    int8_t* q = h.q + r * row_elements;
+    if (asymmetric) {
+      AsymmetricQuantizeFloats(q, x, row_elements, &h.scales[r], &h.offsets[r]);
+    } else {
+      SymmetricQuantizeFloats(q, x, row_elements, &h.scales[r]);
+      h.offsets[r] = 0;
+    }
+  }
+  return h;
+}
+
 Status ExpectRank(const KernelTensor& t, int rank, const char* role) {
   if (static_cast<int>(t.dims.size()) == rank) return Status::OK();
   return Status::InvalidArgument(std::string(role) + " '" + t.name + "' has shape " +

@@ -166,6 +166,30 @@ enum class WeightedMode : int32_t { kFloat, kInt8, kHybrid };
 StatusOr<WeightedMode> SelectWeightedMode(const KernelTensor& input, const KernelTensor& weights,
                                           const char* weights_role);
 
+// The symmetric int8 weight scales of a hybrid op, one per output channel
+// (`channels`; a per-tensor scale is repeated), into *scales. InvalidArgument
+// naming the tensor unless there are 1 or `channels` scales, each > 0 with
+// zero point 0. Sets *per_channel to whether the file had one per channel.
+Status HybridWeightScales(const KernelTensor& weights, const char* weights_role, int64_t channels,
+                          std::vector<float>* scales, bool* per_channel);
+
+// A hybrid op's float input, quantized at Eval one row (batch entry) at a
+// time: q = x / scale[r] + offset[r].
+struct HybridInput {
+  int8_t* q;         // [rows, row_elements]
+  float* scales;     // [rows]
+  int32_t* offsets;  // [rows]; 0 when symmetric
+};
+// Prepare: requests the three scratch buffers of HybridInput as the node's
+// next three scratch ids.
+Status RequestHybridInputScratch(KernelContext& ctx, Node& node, int64_t rows,
+                                 int64_t row_elements);
+// Eval: quantizes `in` into the buffers starting at node.scratch[first],
+// asymmetrically (TFLite's per-channel hybrid kernels and
+// asymmetric_quantize_inputs) or symmetrically (offset 0).
+HybridInput QuantizeHybridInput(KernelContext& ctx, const Node& node, int first, const float* in,
+                                int64_t rows, int64_t row_elements, bool asymmetric);
+
 // Activation clamp bounds of a fused activation; Unimplemented for TANH and SIGN_BIT.
 Status ActivationRange(schema::ActivationFunctionType act, float* min, float* max);
 
