@@ -8,9 +8,9 @@
 //   (a) mlp: Dense(128, relu) → Dense(10), Adam, batch 32
 //   (b) cnn: Conv2D(32, 3x3, relu) → MaxPooling2D(2) → Conv2D(64, 3x3, relu)
 //            → MaxPooling2D(2) → Flatten → Dense(10), Adam, batch 64
-//   with the recipe of training_bench_common.h (standardised inputs; the
-//   MLP's images randomly translated each epoch, Adam 3e-3 with cosine decay;
-//   the CNN's Adam 1e-3 constant).
+//   with the recipe of training_bench_common.h (standardised inputs; Adam
+//   3e-3 with cosine decay to 0 over the run; the MLP's images randomly
+//   translated each epoch).
 //
 // Flags and output lines: bench/training_bench_common.h. Each epoch is one
 // Fit(epochs = 1) call (with its own shuffle seed) so each can be timed with

@@ -19,7 +19,11 @@
 // 0.05 + cosine, 0.975 with lr 3e-3 as well, standardised or not; at 5 epochs
 // no setting reached 0.97 (best 0.961). CNN, last 10,000 Fashion training
 // images, 5 epochs: 0.896 plain, 0.887 cosine, 0.902-0.904 standardised
-// (constant or cosine).
+// (constant or cosine); standardised, seeds 1 / 2: Adam 1e-3 constant
+// 0.9046 / 0.9046, cosine from 1e-3 0.9016 (seed 1), from 2e-3 0.9126 /
+// 0.9118, from 3e-3 0.9153 / 0.9144, from 5e-3 0.9143 (seed 1) — the peak
+// rate, not the decay alone, buys the margin over issue 3's 0.90, and it
+// levels off past 3e-3, so both models share Adam 3e-3 with cosine decay.
 //   --standardize 0|1      (default 1) inputs as (pixel/255 - mean) / std with
 //                          the training images' mean and std: Keras's
 //                          Normalization layer adapted on the training set
@@ -29,10 +33,9 @@
 //                          with the background; applied by EpochTrainingSet
 //                          below to the data both engines train on, outside
 //                          the timed loop
-//   --lr F                 Adam's initial learning rate (default 3e-3 mlp, 1e-3 cnn)
+//   --lr F                 Adam's initial learning rate (default 3e-3)
 //   --lr-schedule S        constant | cosine: Keras CosineDecay from --lr to 0
-//                          over all the run's steps (default cosine mlp,
-//                          constant cnn)
+//                          over all the run's steps (default cosine)
 //
 // Output, one line per epoch and one summary line, key=value separated by
 // spaces (the driver greps "^RESULT"):
@@ -143,8 +146,8 @@ inline StatusOr<TrainingBenchArgs> ParseTrainingBenchArgs(int argc, char** argv)
   const bool mlp = a.model == "mlp";
   if (a.standardize < 0) a.standardize = 1;
   if (a.translate < 0) a.translate = mlp ? 0.05f : 0.0f;
-  if (a.learning_rate < 0) a.learning_rate = mlp ? 3e-3f : 1e-3f;
-  if (a.lr_schedule.empty()) a.lr_schedule = mlp ? "cosine" : "constant";
+  if (a.learning_rate < 0) a.learning_rate = 3e-3f;
+  if (a.lr_schedule.empty()) a.lr_schedule = "cosine";
   if (a.standardize > 1) return Status::InvalidArgument("--standardize: expected 0 or 1");
   if (!(a.translate < 1.0f))
     return Status::InvalidArgument("--translate: expected a fraction in [0, 1)");
