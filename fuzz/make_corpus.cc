@@ -3,11 +3,13 @@
 // committed): small MLPs and a small CNN-like DAG in float32, dynamic-range,
 // float16 and full-integer int8 (float and int8 I/O), plus hand-built
 // single-op models for the paths the converter never writes (a RESHAPE shape
-// tensor, int8 SOFTMAX, float16 DEQUANTIZE, two-input ADD).
+// tensor, int8 SOFTMAX, float16 DEQUANTIZE, two-input ADD) and ones wide
+// enough for the AVX2 kernels' vector blocks (VectorKernelModels).
 //
 // Models are kept small (a few KB): libFuzzer mutates faster, and every op
-// and quantization path is still present. Exit code 1 with a message on the
-// first failure.
+// and quantization path is still present. Every seed must load and run (a
+// refused seed would test only the loader). Exit code 1 with a message on
+// the first failure.
 #include <cstdint>
 #include <cstdio>
 #include <random>
@@ -18,6 +20,7 @@
 #include "src/core/status.h"
 #include "src/core/tensor.h"
 #include "src/lite/converter.h"
+#include "src/lite/interpreter.h"
 #include "src/lite/test_models.h"
 #include "src/lite/testing/model_builder.h"
 
@@ -94,6 +97,158 @@ schema::BuiltinOptionsUnion Options(auto table) {
   return u;
 }
 
+// Symmetric int8 values in [-127, 127] (weights; TFLite never uses -128).
+std::vector<int8_t> RandomInt8(size_t n, std::mt19937& rng) {
+  std::uniform_int_distribution<int> dist(-127, 127);
+  std::vector<int8_t> v(n);
+  for (auto& x : v) x = static_cast<int8_t>(dist(rng));
+  return v;
+}
+
+std::vector<int32_t> RandomBias(size_t n, std::mt19937& rng) {
+  std::uniform_int_distribution<int32_t> dist(-2000, 2000);
+  std::vector<int32_t> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+// Per-channel symmetric quantization along `dim`, scales around 0.01.
+testing::Quant PerChannel(int channels, int dim, std::mt19937& rng) {
+  std::uniform_real_distribution<float> dist(0.005f, 0.02f);
+  testing::Quant q;
+  for (int c = 0; c < channels; ++c) q.scales.push_back(dist(rng));
+  q.zero_points.assign(static_cast<size_t>(channels), 0);
+  q.quantized_dimension = dim;
+  return q;
+}
+
+// Single-op models sized for the AVX2 paths (optimized/int8_gemm.cc,
+// depthwise.cc, pooling.cc): the converter's small models have 4 channels and
+// batch 1, so they only reach the scalar tails. Each has a full vector block
+// plus a tail, and the GEMMs an odd depth (the pad element of a k pair) and
+// more rows than one 6-row tile.
+std::vector<std::pair<std::string, std::string>> VectorKernelModels() {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::mt19937 rng(11);
+  {
+    // CONV_2D int8, 20 output channels (16-channel panel + 4), k = 3·3·3 = 27,
+    // SAME padding (zero columns of Im2ColWidened), 4x4 = 16 pixel rows.
+    ModelBuilder b;
+    const int x = b.AddInput("x", schema::TensorType_INT8, {1, 7, 7, 3}, PerTensor(0.03f, 5));
+    const auto wq = PerChannel(20, 0, rng);
+    const int w =
+        b.AddConstant("w", schema::TensorType_INT8, {20, 3, 3, 3}, RandomInt8(20 * 27, rng), wq);
+    const int bias = b.AddConstant("b", schema::TensorType_INT32, {20}, RandomBias(20, rng),
+                                   PerChannel(20, 0, rng));
+    const int y = b.AddOutput("y", schema::TensorType_INT8, {1, 4, 4, 20}, PerTensor(0.025f, -60));
+    schema::Conv2DOptionsT o;
+    o.padding = schema::Padding_SAME;
+    o.stride_h = o.stride_w = 2;
+    o.fused_activation_function = schema::ActivationFunctionType_RELU6;
+    b.AddOperator(schema::BuiltinOperator_CONV_2D, {x, w, bias}, {y}, Options(o));
+    out.emplace_back("op_conv_int8_20ch", b.Finish());
+  }
+  {
+    // CONV_2D int8 1x1 (the pointwise WidenRows path), per-tensor filter,
+    // 33 channels (two full panels + 1), depth 5, no bias, 5x5 pixel rows.
+    ModelBuilder b;
+    const int x = b.AddInput("x", schema::TensorType_INT8, {1, 5, 5, 5}, PerTensor(0.05f, -3));
+    const int w = b.AddConstant("w", schema::TensorType_INT8, {33, 1, 1, 5},
+                                RandomInt8(33 * 5, rng), PerTensor(0.01f, 0));
+    const int y = b.AddOutput("y", schema::TensorType_INT8, {1, 5, 5, 33}, PerTensor(0.04f, 10));
+    schema::Conv2DOptionsT o;
+    o.padding = schema::Padding_VALID;
+    o.stride_h = o.stride_w = 1;
+    b.AddOperator(schema::BuiltinOperator_CONV_2D, {x, w}, {y}, Options(o));
+    out.emplace_back("op_conv_int8_pointwise_33ch", b.Finish());
+  }
+  {
+    // DEPTHWISE_CONV_2D int8, 20 channels (16-channel block + 4), 3x3 = 9
+    // taps (odd: the last tap pair has a zero partner), SAME, dilation 2.
+    ModelBuilder b;
+    const int x = b.AddInput("x", schema::TensorType_INT8, {1, 6, 6, 20}, PerTensor(0.03f, 5));
+    const int w = b.AddConstant("w", schema::TensorType_INT8, {1, 3, 3, 20},
+                                RandomInt8(9 * 20, rng), PerChannel(20, 3, rng));
+    const int bias = b.AddConstant("b", schema::TensorType_INT32, {20}, RandomBias(20, rng),
+                                   PerChannel(20, 0, rng));
+    const int y = b.AddOutput("y", schema::TensorType_INT8, {1, 6, 6, 20}, PerTensor(0.02f, 3));
+    schema::DepthwiseConv2DOptionsT o;
+    o.padding = schema::Padding_SAME;
+    o.stride_h = o.stride_w = 1;
+    o.dilation_h_factor = o.dilation_w_factor = 2;
+    o.depth_multiplier = 1;
+    o.fused_activation_function = schema::ActivationFunctionType_RELU;
+    b.AddOperator(schema::BuiltinOperator_DEPTHWISE_CONV_2D, {x, w, bias}, {y}, Options(o));
+    out.emplace_back("op_depthwise_int8_20ch", b.Finish());
+  }
+  {
+    // DEPTHWISE_CONV_2D float, 20 channels (8-lane vectors + 4).
+    ModelBuilder b;
+    const int x = b.AddInput("x", schema::TensorType_FLOAT32, {1, 5, 5, 20});
+    std::vector<float> wf(9 * 20), bf(20);
+    std::uniform_real_distribution<float> dist(-0.5f, 0.5f);
+    for (auto& v : wf) v = dist(rng);
+    for (auto& v : bf) v = dist(rng);
+    const int w = b.AddConstant("w", schema::TensorType_FLOAT32, {1, 3, 3, 20}, wf);
+    const int bias = b.AddConstant("b", schema::TensorType_FLOAT32, {20}, bf);
+    const int y = b.AddOutput("y", schema::TensorType_FLOAT32, {1, 3, 3, 20});
+    schema::DepthwiseConv2DOptionsT o;
+    o.padding = schema::Padding_SAME;
+    o.stride_h = o.stride_w = 2;
+    o.depth_multiplier = 1;
+    b.AddOperator(schema::BuiltinOperator_DEPTHWISE_CONV_2D, {x, w, bias}, {y}, Options(o));
+    out.emplace_back("op_depthwise_float_20ch", b.Finish());
+  }
+  for (const bool is_int8 : {true, false}) {
+    // MAX_POOL_2D, 35 channels: a 32-lane int8 block (8-lane float) + tail.
+    ModelBuilder b;
+    const auto type = is_int8 ? schema::TensorType_INT8 : schema::TensorType_FLOAT32;
+    const testing::Quant q = is_int8 ? PerTensor(0.03f, 5) : testing::Quant{};
+    const int x = b.AddInput("x", type, {1, 5, 5, 35}, q);
+    const int y = b.AddOutput("y", type, {1, 3, 3, 35}, q);
+    schema::Pool2DOptionsT o;
+    o.padding = schema::Padding_SAME;
+    o.stride_h = o.stride_w = 2;
+    o.filter_height = o.filter_width = 3;
+    o.fused_activation_function = schema::ActivationFunctionType_RELU6;
+    b.AddOperator(schema::BuiltinOperator_MAX_POOL_2D, {x}, {y}, Options(o));
+    out.emplace_back(is_int8 ? "op_max_pool_int8_35ch" : "op_max_pool_float_35ch", b.Finish());
+  }
+  {
+    // FULLY_CONNECTED int8, 8 rows (a 6-row tile + 2), 13 features (odd),
+    // 18 units (panel + 2), per-channel weights.
+    ModelBuilder b;
+    const int x = b.AddInput("x", schema::TensorType_INT8, {8, 13}, PerTensor(0.03f, -7));
+    const int w = b.AddConstant("w", schema::TensorType_INT8, {18, 13}, RandomInt8(18 * 13, rng),
+                                PerChannel(18, 0, rng));
+    const int bias = b.AddConstant("b", schema::TensorType_INT32, {18}, RandomBias(18, rng),
+                                   PerChannel(18, 0, rng));
+    const int y = b.AddOutput("y", schema::TensorType_INT8, {8, 18}, PerTensor(0.05f, 4));
+    schema::FullyConnectedOptionsT o;
+    o.fused_activation_function = schema::ActivationFunctionType_RELU;
+    b.AddOperator(schema::BuiltinOperator_FULLY_CONNECTED, {x, w, bias}, {y}, Options(o));
+    out.emplace_back("op_fully_connected_int8_8rows", b.Finish());
+  }
+  for (const bool asymmetric : {false, true}) {
+    // Hybrid FULLY_CONNECTED (float input, int8 weights), 7 rows, 11
+    // features, 17 units; symmetric and asymmetric input quantization.
+    ModelBuilder b;
+    const int x = b.AddInput("x", schema::TensorType_FLOAT32, {7, 11});
+    const int w = b.AddConstant("w", schema::TensorType_INT8, {17, 11}, RandomInt8(17 * 11, rng),
+                                asymmetric ? PerChannel(17, 0, rng) : PerTensor(0.01f, 0));
+    const int bias =
+        b.AddConstant("b", schema::TensorType_FLOAT32, {17}, std::vector<float>(17, 0.25f));
+    const int y = b.AddOutput("y", schema::TensorType_FLOAT32, {7, 17});
+    schema::FullyConnectedOptionsT o;
+    o.asymmetric_quantize_inputs = asymmetric;
+    b.AddOperator(schema::BuiltinOperator_FULLY_CONNECTED, {x, w, bias}, {y}, Options(o));
+    out.emplace_back(
+        asymmetric ? "op_fully_connected_hybrid_asymmetric" : "op_fully_connected_hybrid",
+        b.Finish());
+  }
+  return out;
+}
+
 // Hand-built single-op models (paths the converter does not write).
 std::vector<std::pair<std::string, std::string>> HandBuiltModels() {
   std::vector<std::pair<std::string, std::string>> out;
@@ -137,7 +292,19 @@ std::vector<std::pair<std::string, std::string>> HandBuiltModels() {
     b.AddOperator(schema::BuiltinOperator_ADD, {x0, x1}, {y}, Options(schema::AddOptionsT{}));
     out.emplace_back("op_add_int8_broadcast", b.Finish());
   }
+  for (auto& m : VectorKernelModels()) out.push_back(std::move(m));
   return out;
+}
+
+// Loads `bytes` and invokes it once on zeroed inputs.
+Status LoadsAndRuns(const std::string& name, const std::string& bytes) {
+  ASSIGN_OR_RETURN(auto interp, Interpreter::FromBuffer(bytes, name));
+  std::vector<uint8_t> zeros;
+  for (int i = 0; i < interp->num_inputs(); ++i) {
+    zeros.assign(interp->input(i).bytes, 0);
+    RETURN_IF_ERROR(interp->SetInput(i, zeros.data(), zeros.size()));
+  }
+  return interp->Invoke();
 }
 
 Status WriteCorpus(const std::string& dir) {
@@ -178,6 +345,9 @@ Status WriteCorpus(const std::string& dir) {
   }
   for (auto& m : HandBuiltModels()) models.push_back(std::move(m));
   for (const auto& [name, bytes] : models) {
+    // A seed the interpreter refuses would only cover the loader, not the
+    // kernel it was written for: every seed must load and run.
+    RETURN_IF_ERROR(LoadsAndRuns(name, bytes));
     const std::string path = JoinPath(dir, name + ".tflite");
     RETURN_IF_ERROR(WriteFileAtomic(path, bytes));
     std::printf("%s: %zu bytes\n", path.c_str(), bytes.size());
