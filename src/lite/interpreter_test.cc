@@ -494,6 +494,15 @@ INSTANTIATE_TEST_SUITE_P(
         Reproducer{"checked_elements_overflow",
                    "tensor 8 'sequential/dense_1/BiasAdd/ReadVariableOp': shape "
                    "[8,36,1970365811,1769238117] is too large"},
+        // The dilation reproducers were written by hand while fuzzing the
+        // AVX2 kernels (reviewing what reaches them); the fuzzer replays
+        // them like its own finds.
+        Reproducer{"conv_dilation_position_overflow",
+                   "operator 0 (CONV_2D): width: filter 3 with dilation 1073741831 and stride 1 "
+                   "reaches input position 2147483663, beyond int32"},
+        Reproducer{"depthwise_conv_dilation_position_overflow",
+                   "operator 0 (DEPTHWISE_CONV_2D): height: filter 3 with dilation 1073741831 and "
+                   "stride 1 reaches input position 2147483663, beyond int32"},
         Reproducer{"fully_connected_int8_shift_out_of_range", nullptr},
         Reproducer{"hybrid_quantize_nan_to_int", nullptr},
         Reproducer{"mul_int8_shift_out_of_range", nullptr},
@@ -607,6 +616,83 @@ TEST(InterpreterFuzzTest, ReshapeWhoseElementCountOverflowsInt64IsRejected) {
   EXPECT_EQ(s.message().rfind("bad.tflite: operator 0 (RESHAPE): new shape ", 0), 0u)
       << s.message();
   EXPECT_NE(s.message().find("has too many elements"), std::string::npos) << s.message();
+}
+
+// The kernels compute window positions (out · stride - pad + tap ·
+// dilation) in int, as TFLite does: a dilated window beyond int32 is refused
+// in Prepare; the largest one that fits loads and runs (its outer taps all
+// fall in the padding, so only the centre tap contributes).
+TEST(InterpreterFuzzTest, DilatedWindowBeyondInt32IsRejected) {
+  for (const bool depthwise : {false, true}) {
+    for (const int dilation : {1073741823, 1073741824}) {
+      lite::testing::ModelBuilder b;
+      const auto q = lite::testing::PerTensor(0.5f, 0);
+      const int x = b.AddInput("x", schema::TensorType_INT8, {1, 3, 3, 2}, q);
+      const int w =
+          b.AddConstant<int8_t>("w", schema::TensorType_INT8, {depthwise ? 1 : 2, 3, 3, 2},
+                                std::vector<int8_t>(depthwise ? 18 : 36, 1), q);
+      const int y = b.AddOutput("y", schema::TensorType_INT8, {1, 3, 3, 2}, q);
+      schema::BuiltinOptionsUnion opts;
+      if (depthwise) {
+        schema::DepthwiseConv2DOptionsT o;
+        o.padding = schema::Padding_SAME;
+        o.stride_h = o.stride_w = 1;
+        o.dilation_h_factor = dilation;
+        o.dilation_w_factor = 1;
+        o.depth_multiplier = 1;
+        opts.Set(std::move(o));
+      } else {
+        schema::Conv2DOptionsT o;
+        o.padding = schema::Padding_SAME;
+        o.stride_h = o.stride_w = 1;
+        o.dilation_h_factor = dilation;
+        o.dilation_w_factor = 1;
+        opts.Set(std::move(o));
+      }
+      b.AddOperator(
+          depthwise ? schema::BuiltinOperator_DEPTHWISE_CONV_2D : schema::BuiltinOperator_CONV_2D,
+          {x, w}, {y}, std::move(opts));
+      auto interp = Interpreter::FromBuffer(b.Finish(), "bad.tflite");
+      if (dilation == 1073741824) {
+        ASSERT_FALSE(interp.ok());
+        EXPECT_EQ(interp.status().code(), Status::Code::kInvalidArgument);
+        EXPECT_EQ(interp.status().message(),
+                  std::string("bad.tflite: operator 0 (") +
+                      (depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D") +
+                      "): height: filter 3 with dilation 1073741824 and stride 1 reaches input "
+                      "position 2147483649, beyond int32");
+        continue;
+      }
+      // (3 - 1) · (2^30 - 1) + 1 = 2^31 - 1 fits.
+      ASSERT_TRUE(interp.ok()) << interp.status().ToString();
+      std::vector<int8_t> in(18);
+      for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<int8_t>(i);
+      ASSERT_TRUE((*interp)->SetInput(0, in.data(), in.size()).ok());
+      ASSERT_TRUE((*interp)->Invoke().ok());
+      const auto out = (*interp)->output(0);
+      ASSERT_EQ(out.bytes, 18u);
+      const auto* o = static_cast<const int8_t*>(out.data);
+      for (int row = 0; row < 3; ++row) {
+        for (int col = 0; col < 3; ++col) {
+          for (int c = 0; c < 2; ++c) {
+            // Weights 1, scales 0.5 · 0.5 / 0.5: each output is half the sum
+            // of the centre row's taps (x, its width-neighbours) it sees.
+            int32_t sum = 0;
+            for (int dx = -1; dx <= 1; ++dx) {
+              if (col + dx < 0 || col + dx > 2) continue;
+              for (int ci = 0; ci < 2; ++ci) {
+                if (depthwise && ci != c) continue;
+                sum += in[static_cast<size_t>((row * 3 + col + dx) * 2 + ci)];
+              }
+            }
+            const int32_t expected = sum / 2 + ((sum % 2 != 0) ? 1 : 0);  // half away from zero
+            EXPECT_EQ(o[(row * 3 + col) * 2 + c], expected)
+                << (depthwise ? "depthwise" : "conv") << " at " << row << "," << col << "," << c;
+          }
+        }
+      }
+    }
+  }
 }
 
 TEST(InterpreterFuzzTest, ArenaLargerThanMaxArenaBytesIsRejected) {

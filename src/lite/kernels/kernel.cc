@@ -239,6 +239,18 @@ Status ComputeSpatialPadding(schema::Padding padding, int in_size, int filter_si
   if (out_size < 0) out_size = 0;
   // TFLite: total padding split in two, the odd row/col going after.
   const int64_t total = std::max<int64_t>(0, (out_size - 1) * stride + effective - in_size);
+  // The kernels compute window positions (out · stride - pad + tap ·
+  // dilation) in int, as TFLite does; a huge dilation or filter would
+  // overflow there (undefined behaviour), so such geometry is refused here.
+  constexpr int64_t kIntMax = std::numeric_limits<int>::max();
+  const int64_t last_end = std::max<int64_t>(out_size - 1, 0) * stride - total / 2 + effective;
+  if (effective > kIntMax || last_end > kIntMax) {
+    return Status::InvalidArgument(std::string(what) + ": filter " + std::to_string(filter_size) +
+                                   " with dilation " + std::to_string(dilation) + " and stride " +
+                                   std::to_string(stride) + " reaches input position " +
+                                   std::to_string(std::max(effective, last_end)) +
+                                   ", beyond int32");
+  }
   out->out_size = static_cast<int>(out_size);
   out->pad_before = static_cast<int>(total / 2);
   return Status::OK();
