@@ -494,15 +494,24 @@ INSTANTIATE_TEST_SUITE_P(
         Reproducer{"checked_elements_overflow",
                    "tensor 8 'sequential/dense_1/BiasAdd/ReadVariableOp': shape "
                    "[8,36,1970365811,1769238117] is too large"},
-        // The dilation reproducers were written by hand while fuzzing the
-        // AVX2 kernels (reviewing what reaches them); the fuzzer replays
-        // them like its own finds.
+        // The dilation and non-constant-weight reproducers were written by
+        // hand while fuzzing the AVX2 kernels (reviewing what reaches them);
+        // the fuzzer replays them like its own finds.
         Reproducer{"conv_dilation_position_overflow",
                    "operator 0 (CONV_2D): width: filter 3 with dilation 1073741831 and stride 1 "
                    "reaches input position 2147483663, beyond int32"},
+        Reproducer{"conv_int8_non_constant_filter",
+                   "operator 0 (CONV_2D): filter 'w' is int8 and must be a constant tensor "
+                   "(packed at load)"},
         Reproducer{"depthwise_conv_dilation_position_overflow",
                    "operator 0 (DEPTHWISE_CONV_2D): height: filter 3 with dilation 1073741831 and "
                    "stride 1 reaches input position 2147483663, beyond int32"},
+        Reproducer{"depthwise_conv_int8_non_constant_filter",
+                   "operator 0 (DEPTHWISE_CONV_2D): filter 'w' is int8 and must be a constant "
+                   "tensor (packed at load)"},
+        Reproducer{"fully_connected_int8_non_constant_weights",
+                   "operator 0 (FULLY_CONNECTED): weights 'w' is int8 and must be a constant "
+                   "tensor (packed at load)"},
         Reproducer{"fully_connected_int8_shift_out_of_range", nullptr},
         Reproducer{"hybrid_quantize_nan_to_int", nullptr},
         Reproducer{"mul_int8_shift_out_of_range", nullptr},
@@ -616,6 +625,71 @@ TEST(InterpreterFuzzTest, ReshapeWhoseElementCountOverflowsInt64IsRejected) {
   EXPECT_EQ(s.message().rfind("bad.tflite: operator 0 (RESHAPE): new shape ", 0), 0u)
       << s.message();
   EXPECT_NE(s.message().find("has too many elements"), std::string::npos) << s.message();
+}
+
+// Prepare packs int8 weights, so an int8 weight tensor without a model
+// buffer (a graph input here) is refused there, in every mode that packs.
+TEST(InterpreterFuzzTest, NonConstantInt8WeightsAreRejected) {
+  struct Case {
+    schema::BuiltinOperator op;
+    bool float_input;
+    std::vector<int32_t> in_shape, w_shape, out_shape;
+    const char* expected;
+  };
+  const auto q = lite::testing::PerTensor(0.5f, 0);
+  for (const Case& c :
+       {Case{schema::BuiltinOperator_FULLY_CONNECTED,
+             false,
+             {8, 4},
+             {3, 4},
+             {8, 3},
+             "operator 0 (FULLY_CONNECTED): weights 'w' is int8 and must be a constant tensor "
+             "(packed at load)"},
+        Case{schema::BuiltinOperator_FULLY_CONNECTED,
+             true,
+             {8, 4},
+             {3, 4},
+             {8, 3},
+             "operator 0 (FULLY_CONNECTED): weights 'w' is int8 and must be a constant tensor "
+             "(packed at load)"},
+        Case{schema::BuiltinOperator_CONV_2D,
+             false,
+             {1, 3, 3, 2},
+             {4, 1, 1, 2},
+             {1, 3, 3, 4},
+             "operator 0 (CONV_2D): filter 'w' is int8 and must be a constant tensor (packed at "
+             "load)"},
+        Case{schema::BuiltinOperator_DEPTHWISE_CONV_2D,
+             false,
+             {1, 3, 3, 16},
+             {1, 3, 3, 16},
+             {1, 3, 3, 16},
+             "operator 0 (DEPTHWISE_CONV_2D): filter 'w' is int8 and must be a constant tensor "
+             "(packed at load)"}}) {
+    lite::testing::ModelBuilder b;
+    const int x = c.float_input ? b.AddInput("x", schema::TensorType_FLOAT32, c.in_shape)
+                                : b.AddInput("x", schema::TensorType_INT8, c.in_shape, q);
+    const int w = b.AddInput("w", schema::TensorType_INT8, c.w_shape, q);
+    const int y = c.float_input ? b.AddOutput("y", schema::TensorType_FLOAT32, c.out_shape)
+                                : b.AddOutput("y", schema::TensorType_INT8, c.out_shape, q);
+    schema::BuiltinOptionsUnion opts;
+    if (c.op == schema::BuiltinOperator_CONV_2D) {
+      schema::Conv2DOptionsT o;
+      o.stride_h = o.stride_w = 1;
+      opts.Set(std::move(o));
+    } else if (c.op == schema::BuiltinOperator_DEPTHWISE_CONV_2D) {
+      schema::DepthwiseConv2DOptionsT o;
+      o.stride_h = o.stride_w = 1;
+      o.depth_multiplier = 1;
+      opts.Set(std::move(o));
+    } else {
+      opts.Set(schema::FullyConnectedOptionsT{});
+    }
+    b.AddOperator(c.op, {x, w}, {y}, std::move(opts));
+    Status s = LoadStatus(b.Finish());
+    EXPECT_EQ(s.code(), Status::Code::kUnimplemented) << s.ToString();
+    EXPECT_EQ(s.message(), std::string("bad.tflite: ") + c.expected);
+  }
 }
 
 // The kernels compute window positions (out · stride - pad + tap ·

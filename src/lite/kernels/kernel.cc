@@ -23,6 +23,14 @@ StatusOr<WeightedMode> SelectWeightedMode(const KernelTensor& input, const Kerne
   if (input.type == TensorType_FLOAT32 && weights.type == TensorType_FLOAT32) {
     return WeightedMode::kFloat;
   }
+  if (weights.type == TensorType_INT8 && !weights.is_constant &&
+      (input.type == TensorType_INT8 || input.type == TensorType_FLOAT32)) {
+    // Prepare packs int8 weights (PackInt8Weights, PackDepthwiseInt8Filter):
+    // an arena tensor has no data yet then, and could change after packing.
+    // TFLite can run some of these; not supported here (as PAD's paddings).
+    return Status::Unimplemented(std::string(weights_role) + " '" + weights.name +
+                                 "' is int8 and must be a constant tensor (packed at load)");
+  }
   if (input.type == TensorType_INT8 && weights.type == TensorType_INT8) return WeightedMode::kInt8;
   if (input.type == TensorType_FLOAT32 && weights.type == TensorType_INT8) {
     RETURN_IF_ERROR(ExpectFiniteIfConstant(input, "input"));

@@ -162,7 +162,8 @@ enum class WeightedMode : int32_t { kFloat, kInt8, kHybrid };
 
 // Picks the mode, or InvalidArgument naming both tensors; `weights_role` is
 // how the op calls its weights in the message ("filter", "weights"). A
-// hybrid op's constant input must be finite (it is quantized at Eval).
+// hybrid op's constant input must be finite (it is quantized at Eval). int8
+// weights must be constant (Prepare packs them): Unimplemented otherwise.
 StatusOr<WeightedMode> SelectWeightedMode(const KernelTensor& input, const KernelTensor& weights,
                                           const char* weights_role);
 
