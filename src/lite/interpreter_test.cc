@@ -494,9 +494,9 @@ INSTANTIATE_TEST_SUITE_P(
         Reproducer{"checked_elements_overflow",
                    "tensor 8 'sequential/dense_1/BiasAdd/ReadVariableOp': shape "
                    "[8,36,1970365811,1769238117] is too large"},
-        // The dilation and non-constant-weight reproducers were written by
-        // hand while fuzzing the AVX2 kernels (reviewing what reaches them);
-        // the fuzzer replays them like its own finds.
+        // The dilation, taps and non-constant-weight reproducers were written
+        // by hand while fuzzing the AVX2 kernels (reviewing what reaches
+        // them); the fuzzer replays them like its own finds.
         Reproducer{"conv_dilation_position_overflow",
                    "operator 0 (CONV_2D): width: filter 3 with dilation 1073741831 and stride 1 "
                    "reaches input position 2147483663, beyond int32"},
@@ -506,6 +506,9 @@ INSTANTIATE_TEST_SUITE_P(
         Reproducer{"depthwise_conv_dilation_position_overflow",
                    "operator 0 (DEPTHWISE_CONV_2D): height: filter 3 with dilation 1073741831 and "
                    "stride 1 reaches input position 2147483663, beyond int32"},
+        Reproducer{"depthwise_conv_filter_taps_overflow",
+                   "operator 0 (DEPTHWISE_CONV_2D): filter 'w' has shape [1,65536,32768,1]: "
+                   "2147483648 taps per window exceed int32"},
         Reproducer{"depthwise_conv_int8_non_constant_filter",
                    "operator 0 (DEPTHWISE_CONV_2D): filter 'w' is int8 and must be a constant "
                    "tensor (packed at load)"},

@@ -4,6 +4,7 @@
 // requantization), hybrid (per-image asymmetric input quantization, as
 // TFLite's EvalHybridPerChannel). depth_multiplier 1 (the MobileNet case)
 // runs the channel-vectorised loops in optimized/depthwise.cc.
+#include <limits>
 #include <string>
 
 #include "src/lite/kernels/conv_common.h"
@@ -63,7 +64,15 @@ Status Prepare(KernelContext& ctx, Node& node) {
     }
   }
   d.fast = d.g.depth_multiplier == 1 && ctx.options().dnnl_min_batch > 0;
-  const int taps = d.g.filter_h * d.g.filter_w;
+  // The kernels index window taps with int; only a non-constant (arena)
+  // filter can be this large, and Prepare runs before the arena limit.
+  const int64_t taps64 = int64_t{d.g.filter_h} * d.g.filter_w;
+  if (taps64 > std::numeric_limits<int>::max()) {
+    return Status::InvalidArgument("filter '" + filter.name + "' has shape " +
+                                   DimsToString(filter.dims) + ": " + std::to_string(taps64) +
+                                   " taps per window exceed int32");
+  }
+  const int taps = static_cast<int>(taps64);
   if (d.fast && d.mode != Mode::kHybrid) {
     // Scratch 0: where each tap of the current output pixel reads.
     RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(taps) * sizeof(int64_t)));
