@@ -531,6 +531,11 @@ INSTANTIATE_TEST_SUITE_P(
                    "elements"},
         // Its int64 zero points are read bytewise (no misaligned load) before
         // the buffer-size check refuses the file.
+        // A converted model whose SOFTMAX beta the fuzzer made -3.08e12: the
+        // int8 exp table overflowed to inf and Eval cast NaN to int.
+        Reproducer{"softmax_int8_beta_exp_overflow",
+                   "operator 14 (SOFTMAX): beta -3080315207680.000000 with input "
+                   "'sequential/tanh/Tanh' scale 0.007812 makes the int8 exp table non-finite"},
         Reproducer{"zero_point_misaligned_int64",
                    "tensor 1: buffer 2 holds 256 bytes, shape [8,16] int8 needs 128"}),
     [](const ::testing::TestParamInfo<Reproducer>& info) { return std::string(info.param.name); });
@@ -692,6 +697,35 @@ TEST(InterpreterFuzzTest, NonConstantInt8WeightsAreRejected) {
     Status s = LoadStatus(b.Finish());
     EXPECT_EQ(s.code(), Status::Code::kUnimplemented) << s.ToString();
     EXPECT_EQ(s.message(), std::string("bad.tflite: ") + c.expected);
+  }
+}
+
+// int8 SOFTMAX builds exp(-input_scale · beta · k) for k in [0, 255] in
+// Prepare: a beta that makes it non-finite is refused; a negative beta whose
+// table stays finite still runs.
+TEST(InterpreterFuzzTest, Int8SoftmaxWithNonFiniteExpTableIsRejected) {
+  for (const float beta : {-1.0f, -1e30f, std::numeric_limits<float>::quiet_NaN()}) {
+    lite::testing::ModelBuilder b;
+    const int x =
+        b.AddInput("x", schema::TensorType_INT8, {2, 16}, lite::testing::PerTensor(0.04f, 3));
+    const int y = b.AddOutput("y", schema::TensorType_INT8, {2, 16},
+                              lite::testing::PerTensor(1.0f / 256, -128));
+    schema::SoftmaxOptionsT o;
+    o.beta = beta;
+    schema::BuiltinOptionsUnion opts;
+    opts.Set(std::move(o));
+    b.AddOperator(schema::BuiltinOperator_SOFTMAX, {x}, {y}, std::move(opts));
+    auto interp = Interpreter::FromBuffer(b.Finish(), "bad.tflite");
+    if (beta == -1.0f) {
+      ASSERT_TRUE(interp.ok()) << interp.status().ToString();
+      EXPECT_TRUE((*interp)->Invoke().ok());
+      continue;
+    }
+    ASSERT_FALSE(interp.ok());
+    EXPECT_EQ(interp.status().code(), Status::Code::kInvalidArgument);
+    EXPECT_EQ(interp.status().message(),
+              "bad.tflite: operator 0 (SOFTMAX): beta " + std::to_string(beta) +
+                  " with input 'x' scale 0.040000 makes the int8 exp table non-finite");
   }
 }
 

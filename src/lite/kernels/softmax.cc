@@ -58,6 +58,16 @@ Status Prepare(KernelContext& ctx, Node& node) {
     data.output_zp = output.zero_point();
     node.params_f32.resize(256);
     reference::PopulateSoftmaxTable(node.params_f32.data(), input.scale(), data.beta);
+    // A NaN beta, or a negative one large enough that exp(-scale · beta · k)
+    // overflows, puts NaN/inf in the table and then NaN into Eval's
+    // float -> int conversion (undefined behaviour).
+    for (int k = 0; k < 256; ++k) {
+      if (!std::isfinite(node.params_f32[static_cast<size_t>(k)])) {
+        return Status::InvalidArgument("beta " + std::to_string(data.beta) + " with input '" +
+                                       input.name + "' scale " + std::to_string(input.scale()) +
+                                       " makes the int8 exp table non-finite");
+      }
+    }
   }
   return ctx.SetOutputDims(node, 0, input.dims);
 }
