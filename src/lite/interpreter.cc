@@ -104,6 +104,7 @@ class Interpreter::Context : public KernelContext {
   }
   void* scratch(int id) override { return interp_->scratch_data_[static_cast<size_t>(id)]; }
   ThreadPool* thread_pool() override { return interp_->pool_.get(); }
+  int num_threads() const override { return std::max(interp_->options_.num_threads, 1); }
 
  private:
   Interpreter* interp_;

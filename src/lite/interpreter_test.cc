@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -74,6 +75,49 @@ TEST(InterpreterTest, ReferenceAndDnnlPathsAgree) {
   ASSERT_TRUE(a.ok() && b.ok());
   std::vector<float> want(a->data<float>(), a->data<float>() + a->num_elements());
   ExpectClose({b->data<float>(), static_cast<size_t>(b->num_elements())}, want);
+}
+
+// num_threads 2 splits int8 CONV_2D by image and the GEMM by row tiles; the
+// bytes must be those of one thread.
+TEST(InterpreterTest, Int8ConvIsTheSameOnTwoThreads) {
+  std::mt19937 rng(3);
+  std::uniform_int_distribution<int> v(-128, 127);
+  lite::testing::ModelBuilder b;
+  const auto i8 = schema::TensorType_INT8;
+  const int x = b.AddInput("x", i8, {8, 16, 16, 32}, lite::testing::PerTensor(0.05f, -3));
+  std::vector<int8_t> w(32 * 3 * 3 * 32);
+  for (auto& e : w) e = static_cast<int8_t>(v(rng) / 2);
+  lite::testing::Quant wq;
+  for (int c = 0; c < 32; ++c) {
+    wq.scales.push_back(0.01f + 0.001f * static_cast<float>(c));
+    wq.zero_points.push_back(0);
+  }
+  const int f = b.AddConstant<int8_t>("w", i8, {32, 3, 3, 32}, w, wq);
+  const int y = b.AddOutput("y", i8, {8, 14, 14, 32}, lite::testing::PerTensor(0.5f, 4));
+  schema::BuiltinOptionsUnion opts;
+  schema::Conv2DOptionsT o;
+  o.padding = schema::Padding_VALID;
+  o.stride_h = o.stride_w = 1;
+  opts.Set(o);
+  b.AddOperator(schema::BuiltinOperator_CONV_2D, {x, f, -1}, {y}, opts);
+  const std::string bytes = b.Finish();
+  std::vector<int8_t> in(8 * 16 * 16 * 32);
+  for (auto& e : in) e = static_cast<int8_t>(v(rng));
+  std::vector<std::vector<int8_t>> outs;
+  for (int threads : {1, 2}) {
+    InterpreterOptions options;
+    options.num_threads = threads;
+    auto interp = Interpreter::FromBuffer(bytes, "conv.tflite", options);
+    ASSERT_TRUE(interp.ok()) << interp.status().ToString();
+    ASSERT_TRUE((*interp)->SetInput(0, in.data(), in.size()).ok());
+    ASSERT_TRUE((*interp)->Invoke().ok());
+    const TensorView out = (*interp)->output(0);
+    const auto* p = static_cast<const int8_t*>(out.data);
+    outs.emplace_back(p, p + out.bytes);
+  }
+  EXPECT_EQ(outs[0], outs[1]);
+  EXPECT_NE(std::count(outs[0].begin(), outs[0].end(), outs[0][0]),
+            static_cast<std::ptrdiff_t>(outs[0].size()));  // not a constant output
 }
 
 TEST(InterpreterTest, SoftmaxModel) {

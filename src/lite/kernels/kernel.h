@@ -128,6 +128,9 @@ class KernelContext {
   virtual Status RequestScratch(Node& node, size_t bytes) = 0;
   // Eval only: the memory of scratch id `id` (64-byte aligned).
   virtual void* scratch(int id) = 0;
+  // Compute threads of Invoke (InterpreterOptions::num_threads, >= 1); known
+  // in Prepare so kernels can plan one scratch slice per thread.
+  virtual int num_threads() const { return 1; }
   // Eval only: the interpreter's compute pool when it runs with more than
   // one thread (InterpreterOptions::num_threads), else nullptr. Kernels
   // split work over it only where the work is large enough to pay for the

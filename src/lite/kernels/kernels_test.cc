@@ -72,7 +72,7 @@ TEST(Int8GemmTest, MatchesReferenceBitForBit) {
 // thread, for both output stages.
 TEST(Int8GemmTest, ThreadPoolSplitGivesTheSameResults) {
   std::mt19937 rng(13);
-  const int64_t M = 101, K = 300, N = 40;  // above kInt8GemmParallelMacs
+  const int64_t M = 301, K = 300, N = 50;  // above kInt8GemmParallelMacs
   ASSERT_GE(M * N * K, optimized::kInt8GemmParallelMacs);
   auto x = RandomInt8(static_cast<size_t>(M * K), rng);
   auto w = RandomInt8(static_cast<size_t>(N * K), rng);
