@@ -4,6 +4,10 @@
 //   cnn:       [Conv2D(3x3, no bias) → BatchNormalization → ReLU →
 //              MaxPooling2D(2)] with 32 then 64 filters → Flatten →
 //              Dropout(0.3) → Dense(10)                       (functional API)
+//   keras_cnn: the Keras Fashion-MNIST tutorial CNN, the model
+//              bench/lite_vs_litert.sh times: Conv2D(32, 3x3, relu) →
+//              MaxPooling2D(2) → Conv2D(64, 3x3, relu) → MaxPooling2D(2) →
+//              Flatten → Dense(128, relu) → Dense(10)          (Sequential)
 //   mobilenet: a depthwise-separable MobileNet-style model:
 //              Conv2D(16, 3x3, s2) → BN → ReLU6, then two blocks of
 //              DepthwiseConv2D(3x3) → BN → ReLU6 → Conv2D 1x1 → BN → ReLU6,
@@ -18,7 +22,7 @@
 // of quantization on Fashion-MNIST (issue 4), with a verdict line against
 // its goal (int8 loses < 0.5 points and is >= 3.5x smaller than float).
 //
-//   fashion_mnist_train [--model cnn|mobilenet] [--epochs 5] [--batch 64]
+//   fashion_mnist_train [--model cnn|keras_cnn|mobilenet] [--epochs 5] [--batch 64]
 //                       [--data /usr/share/datasets/fashion-mnist] [--out DIR]
 //                       [--train-examples N] [--threads N] [--seed S]
 #include <algorithm>
@@ -100,6 +104,21 @@ StatusOr<std::unique_ptr<nn::Model>> BuildCnn(uint64_t seed) {
   ASSIGN_OR_RETURN(auto logits, m->Call(std::make_unique<nn::Dense>(10), x));
   RETURN_IF_ERROR(m->Build({image}, {logits}, seed));
   return m;
+}
+
+StatusOr<std::unique_ptr<nn::Model>> BuildKerasCnn(uint64_t seed) {
+  auto m = std::make_unique<nn::Sequential>("fashion_keras_cnn");
+  for (int64_t filters : {32, 64}) {
+    RETURN_IF_ERROR(m->Add(std::make_unique<nn::Conv2D>(
+        nn::Conv2DOptions{.filters = filters, .activation = nn::Activation::kRelu})));
+    RETURN_IF_ERROR(m->Add(std::make_unique<nn::MaxPooling2D>()));
+  }
+  RETURN_IF_ERROR(m->Add(std::make_unique<nn::Flatten>()));
+  RETURN_IF_ERROR(m->Add(std::make_unique<nn::Dense>(128, nn::Activation::kRelu)));
+  RETURN_IF_ERROR(m->Add(std::make_unique<nn::Dense>(10)));
+  RETURN_IF_ERROR(m->Build(edgepipe::Shape{28, 28, 1}, seed));
+  m->set_input_name("image");
+  return std::unique_ptr<nn::Model>(std::move(m));
 }
 
 StatusOr<std::unique_ptr<nn::Model>> BuildMobileNet(uint64_t seed) {
@@ -209,14 +228,16 @@ Status Run(int argc, char** argv) {
   const int64_t limit = std::atoll(Flag(argc, argv, "--train-examples", "0").c_str());
   const int threads = std::atoi(Flag(argc, argv, "--threads", "0").c_str());
   const uint64_t seed = std::strtoull(Flag(argc, argv, "--seed", "1").c_str(), nullptr, 10);
-  if (kind != "cnn" && kind != "mobilenet") {
-    return Status::InvalidArgument("--model must be cnn or mobilenet, got " + kind);
+  if (kind != "cnn" && kind != "keras_cnn" && kind != "mobilenet") {
+    return Status::InvalidArgument("--model must be cnn, keras_cnn or mobilenet, got " + kind);
   }
   ASSIGN_OR_RETURN(Split train, ReadSplit(data, "train", limit));
   ASSIGN_OR_RETURN(Split test, ReadSplit(data, "t10k", 0));
   std::unique_ptr<nn::Model> model;
   if (kind == "cnn") {
     ASSIGN_OR_RETURN(model, BuildCnn(seed));
+  } else if (kind == "keras_cnn") {
+    ASSIGN_OR_RETURN(model, BuildKerasCnn(seed));
   } else {
     ASSIGN_OR_RETURN(model, BuildMobileNet(seed));
   }
