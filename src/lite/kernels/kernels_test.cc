@@ -189,6 +189,31 @@ reference::ConvGeometry SmallGeometry() {
   return g;
 }
 
+// The float im2col (shared loop with the int8 one): columns times the filter
+// give the reference convolution (integer values: exact in any order).
+TEST(ConvTest, Im2ColFloatMatchesReference) {
+  std::mt19937 rng(7);
+  const auto g = SmallGeometry();
+  const int64_t k = 27, pixels = 18;
+  std::uniform_int_distribution<int> d(-5, 5);
+  std::vector<float> in(static_cast<size_t>(g.batch * 5 * 6 * 3)), f(static_cast<size_t>(4 * k));
+  for (auto& v : in) v = static_cast<float>(d(rng));
+  for (auto& v : f) v = static_cast<float>(d(rng));
+  std::vector<float> ref(static_cast<size_t>(g.batch * pixels * g.out_c)), opt(ref.size());
+  reference::ConvFloat(ref.data(), in.data(), f.data(), nullptr, g, -1e30f, 1e30f);
+  std::vector<float> cols(static_cast<size_t>(pixels * k));
+  for (int b = 0; b < g.batch; ++b) {
+    optimized::Im2Col(cols.data(), in.data(), g, b, 0.0f);
+    for (int64_t p = 0; p < pixels; ++p)
+      for (int64_t o = 0; o < g.out_c; ++o) {
+        float acc = 0.0f;
+        for (int64_t i = 0; i < k; ++i) acc += cols[p * k + i] * f[o * k + i];
+        opt[(b * pixels + p) * g.out_c + o] = acc;
+      }
+  }
+  EXPECT_EQ(ref, opt);
+}
+
 TEST(ConvTest, Im2ColGemmInt8MatchesReference) {
   std::mt19937 rng(8);
   const auto g = SmallGeometry();

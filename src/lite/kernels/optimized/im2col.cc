@@ -7,28 +7,59 @@
 
 namespace edgepipe::lite::optimized {
 
-template <typename T>
-void Im2Col(T* cols, const T* in, const reference::ConvGeometry& g, int b, T pad) {
-  const int64_t row_len = static_cast<int64_t>(g.filter_h) * g.filter_w * g.in_c;
-  const T* image = in + static_cast<int64_t>(b) * g.in_h * g.in_w * g.in_c;
+namespace {
+
+// The one im2col loop: rows of `row_stride` elements (>= the patch size k;
+// the tail, if any, gets `pad`), window points in the padding get `pad`, and
+// copy(dst, src, count) moves in-image spans (a memcpy, or the int8 -> int16
+// widening). A filter row inside the image is one contiguous span when
+// dilation_w is 1 and is copied in one call (a CNN's conv1 has in_c 1).
+template <typename Dst, typename Src, typename Copy>
+void Im2ColRows(Dst* cols, int64_t row_stride, const Src* in, const reference::ConvGeometry& g,
+                int b, Dst pad, const Copy& copy) {
+  const int64_t k = static_cast<int64_t>(g.filter_h) * g.filter_w * g.in_c;
+  const Src* image = in + static_cast<int64_t>(b) * g.in_h * g.in_w * g.in_c;
   for (int oy = 0; oy < g.out_h; ++oy) {
     for (int ox = 0; ox < g.out_w; ++ox) {
-      T* row = cols + (static_cast<int64_t>(oy) * g.out_w + ox) * row_len;
+      Dst* row = cols + (static_cast<int64_t>(oy) * g.out_w + ox) * row_stride;
+      const int ix0 = ox * g.stride_w - g.pad_w;
+      const bool whole_rows = g.dilation_w == 1 && ix0 >= 0 && ix0 + g.filter_w <= g.in_w;
       for (int ky = 0; ky < g.filter_h; ++ky) {
         const int iy = oy * g.stride_h - g.pad_h + ky * g.dilation_h;
+        Dst* dst_row = row + static_cast<int64_t>(ky) * g.filter_w * g.in_c;
+        if (iy < 0 || iy >= g.in_h) {
+          std::fill(dst_row, dst_row + static_cast<int64_t>(g.filter_w) * g.in_c, pad);
+          continue;
+        }
+        const Src* src_row = image + static_cast<int64_t>(iy) * g.in_w * g.in_c;
+        if (whole_rows) {
+          copy(dst_row, src_row + static_cast<int64_t>(ix0) * g.in_c,
+               static_cast<int64_t>(g.filter_w) * g.in_c);
+          continue;
+        }
         for (int kx = 0; kx < g.filter_w; ++kx) {
-          const int ix = ox * g.stride_w - g.pad_w + kx * g.dilation_w;
-          T* dst = row + (static_cast<int64_t>(ky) * g.filter_w + kx) * g.in_c;
-          if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) {
+          const int ix = ix0 + kx * g.dilation_w;
+          Dst* dst = dst_row + static_cast<int64_t>(kx) * g.in_c;
+          if (ix < 0 || ix >= g.in_w) {
             std::fill(dst, dst + g.in_c, pad);
           } else {
-            std::memcpy(dst, image + (static_cast<int64_t>(iy) * g.in_w + ix) * g.in_c,
-                        sizeof(T) * static_cast<size_t>(g.in_c));
+            copy(dst, src_row + static_cast<int64_t>(ix) * g.in_c, g.in_c);
           }
         }
       }
+      std::fill(row + k, row + row_stride, pad);
     }
   }
+}
+
+}  // namespace
+
+template <typename T>
+void Im2Col(T* cols, const T* in, const reference::ConvGeometry& g, int b, T pad) {
+  const int64_t k = static_cast<int64_t>(g.filter_h) * g.filter_w * g.in_c;
+  Im2ColRows(cols, k, in, g, b, pad, [](T* dst, const T* src, int64_t count) {
+    std::memcpy(dst, src, sizeof(T) * static_cast<size_t>(count));
+  });
 }
 
 template void Im2Col<float>(float*, const float*, const reference::ConvGeometry&, int, float);
@@ -36,41 +67,10 @@ template void Im2Col<float>(float*, const float*, const reference::ConvGeometry&
 void Im2ColWidened(int16_t* cols, const int8_t* in, const reference::ConvGeometry& g, int b,
                    int32_t offset) {
   const int64_t k = static_cast<int64_t>(g.filter_h) * g.filter_w * g.in_c;
-  const int64_t stride = Int8GemmRowStride(k);
-  const int8_t* image = in + static_cast<int64_t>(b) * g.in_h * g.in_w * g.in_c;
-  for (int oy = 0; oy < g.out_h; ++oy) {
-    for (int ox = 0; ox < g.out_w; ++ox) {
-      int16_t* row = cols + (static_cast<int64_t>(oy) * g.out_w + ox) * stride;
-      const int ix0 = ox * g.stride_w - g.pad_w;
-      // A filter row inside the image is one contiguous input span when
-      // dilation_w is 1: widen it in one call (conv1 of a CNN has in_c 1).
-      const bool whole_rows = g.dilation_w == 1 && ix0 >= 0 && ix0 + g.filter_w <= g.in_w;
-      for (int ky = 0; ky < g.filter_h; ++ky) {
-        const int iy = oy * g.stride_h - g.pad_h + ky * g.dilation_h;
-        int16_t* dst_row = row + static_cast<int64_t>(ky) * g.filter_w * g.in_c;
-        if (iy < 0 || iy >= g.in_h) {
-          std::fill(dst_row, dst_row + static_cast<int64_t>(g.filter_w) * g.in_c, int16_t{0});
-          continue;
-        }
-        const int8_t* src_row = image + static_cast<int64_t>(iy) * g.in_w * g.in_c;
-        if (whole_rows) {
-          WidenInt8(dst_row, src_row + static_cast<int64_t>(ix0) * g.in_c,
-                    static_cast<int64_t>(g.filter_w) * g.in_c, offset);
-          continue;
-        }
-        for (int kx = 0; kx < g.filter_w; ++kx) {
-          const int ix = ix0 + kx * g.dilation_w;
-          int16_t* dst = dst_row + static_cast<int64_t>(kx) * g.in_c;
-          if (ix < 0 || ix >= g.in_w) {
-            std::fill(dst, dst + g.in_c, int16_t{0});
-          } else {
-            WidenInt8(dst, src_row + static_cast<int64_t>(ix) * g.in_c, g.in_c, offset);
-          }
-        }
-      }
-      if (stride > k) row[k] = 0;
-    }
-  }
+  Im2ColRows(cols, Int8GemmRowStride(k), in, g, b, int16_t{0},
+             [offset](int16_t* dst, const int8_t* src, int64_t count) {
+               WidenInt8(dst, src, count, offset);
+             });
 }
 
 bool IsPointwise(const reference::ConvGeometry& g) {
