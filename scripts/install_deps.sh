@@ -12,7 +12,7 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler
   flatbuffers-compiler libflatbuffers-dev
   libsqlite3-dev sqlite3 zlib1g-dev libssl-dev
-  libdnnl-dev libgemmlowp-dev
+  libdnnl-dev ocl-icd-opencl-dev libgemmlowp-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22
