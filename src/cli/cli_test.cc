@@ -17,6 +17,7 @@
 #include "src/io/tfrecord.h"
 #include "src/lite/interpreter.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/tiny_mnist.h"
 
 namespace edgepipe {
 namespace {
@@ -118,27 +119,6 @@ TEST(CliTest, CorruptedTfliteIsOneErrorLine) {
 
 // ---- verbs on a real pipeline run -------------------------------------------
 
-// Small MNIST-shaped IDX files: label k lights rows 2k..2k+2 of the image,
-// with deterministic noise elsewhere, so the files look like MNIST's.
-void WriteTinyMnist(const std::string& dir, int n) {
-  Tensor images(DType::kUInt8, {n, 28, 28});
-  Tensor labels(DType::kUInt8, {n});
-  uint32_t state = 12345;
-  for (int i = 0; i < n; ++i) {
-    const int label = i % 10;
-    labels.data<uint8_t>()[i] = static_cast<uint8_t>(label);
-    for (int p = 0; p < 28 * 28; ++p) {
-      state = state * 1664525u + 1013904223u;
-      const int row = p / 28;
-      const bool lit = row >= 2 * label && row < 2 * label + 3;
-      images.data<uint8_t>()[i * 784 + p] =
-          static_cast<uint8_t>(lit ? 200 + (state >> 28) : (state >> 29));
-    }
-  }
-  ASSERT_TRUE(io::WriteIdx(JoinPath(dir, "images-idx3-ubyte.gz"), images, true).ok());
-  ASSERT_TRUE(io::WriteIdx(JoinPath(dir, "labels-idx1-ubyte.gz"), labels, true).ok());
-}
-
 std::vector<nlohmann::json> JsonLines(const std::string& text) {
   std::vector<nlohmann::json> out;
   std::istringstream in(text);
@@ -155,7 +135,7 @@ class CliPipelineTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new std::string(TempDir("pipeline"));
     ASSERT_TRUE(CreateDirectories(*dir_ + "/data").ok());
-    WriteTinyMnist(*dir_ + "/data", 300);
+    ASSERT_TRUE(testing::WriteTinyMnist(*dir_ + "/data", 300).ok());
     db_ = new std::string(*dir_ + "/metadata.sqlite");
     // Threshold 0: every model is blessed and pushed, whatever 50 steps learn.
     CliResult r = RunCli("run mnist --data " + *dir_ + "/data --pipeline-root " + *dir_ +

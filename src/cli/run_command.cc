@@ -46,6 +46,9 @@ void RegisterRunCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::IsMember({"none", "float16", "dynamic", "int8"}));
   mnist->add_flag("!--no-cache", options->enable_cache, "Execute every node again");
+  mnist->add_flag("!--no-wait", options->wait_for_lock,
+                  "Fail at once if another run holds the pipeline root or metadata store "
+                  "(default: wait for it)");
   auto json = std::make_shared<bool>(false);
   mnist->add_flag("--json", *json, "Print the summary as JSON");
   mnist->callback([options, json] {

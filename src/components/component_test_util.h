@@ -27,6 +27,7 @@ struct ExecutorHarness {
   pipeline::ArtifactMap outputs;
   nlohmann::json exec_properties;
   pipeline::ExecutionContext ctx;
+  std::vector<pipeline::ExternalPublish> external_publishes;
 
   // Stages one empty folder per output key of `component` under `root`.
   ExecutorHarness(const pipeline::Component& component, const std::string& root) {
@@ -50,9 +51,19 @@ struct ExecutorHarness {
     ctx.execution_id = 1;
     ctx.tmp_dir = JoinPath(root, component.id + "/.tmp");
     EXPECT_TRUE(CreateDirectories(ctx.tmp_dir).ok());
+    ctx.external_publishes = &external_publishes;
   }
 
-  Status Run(const pipeline::Component& component) { return component.executor(ctx); }
+  // Runs the executor, then publishes what it staged outside its outputs as
+  // the runner would (each Run is a new execution with its own id).
+  Status Run(const pipeline::Component& component) {
+    external_publishes.clear();
+    Status st = component.executor(ctx);
+    if (st.ok()) st = pipeline::ApplyExternalPublishes(external_publishes);
+    if (!st.ok()) (void)pipeline::RollBackExternalPublishes(external_publishes, false);
+    ++ctx.execution_id;
+    return st;
+  }
   pipeline::Artifact& output(const std::string& key) { return outputs.at(key).front(); }
 };
 

@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "src/core/crash_point.h"
 #include "src/core/files.h"
 
 namespace edgepipe::components {
@@ -39,10 +40,18 @@ Status Push(pipeline::ExecutionContext& ctx, const std::string& base_directory) 
     destination = JoinPath(base_directory, std::to_string(version));
     if (!PathExists(destination)) break;
   }
-  std::string staging = JoinPath(base_directory, "." + std::to_string(version) + ".incomplete");
+  // The version folder appears only when the runner publishes this execution
+  // (renamed from the staging folder in the same step as the PushedModel
+  // artifact), so the serving directory never holds a version that the
+  // metadata store does not record. The staging name carries the execution id:
+  // it is this execution's alone, and a dead run's is found from its record.
+  std::string staging = JoinPath(base_directory, "." + std::to_string(version) + ".incomplete-" +
+                                                     std::to_string(ctx.execution_id));
+  RETURN_IF_ERROR(ctx.PublishOnCommit(staging, destination));
+  CrashPoint("pusher.after_recording_publish");
   RETURN_IF_ERROR(RemoveAll(staging));
   RETURN_IF_ERROR(CopyRecursively(serving, staging));
-  RETURN_IF_ERROR(RenamePath(staging, destination));
+  CrashPoint("pusher.after_staging");
   // The PushedModel artifact keeps its own copy, as TFX's does.
   RETURN_IF_ERROR(CopyRecursively(serving, pushed.uri));
   pushed.custom_properties["pushed"] = int64_t{1};

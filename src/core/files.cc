@@ -1,6 +1,7 @@
 #include "src/core/files.h"
 
 #include <fcntl.h>
+#include <stdio.h>  // renameat2, RENAME_NOREPLACE (glibc >= 2.28)
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,6 +28,48 @@ Status FsError(const std::string& path, const char* what, const std::error_code&
   if (ec == std::errc::no_such_file_or_directory) return Status::NotFound(msg);
   return Status::IOError(msg);
 }
+// write(2) until all of `data` is written; the error names `path`.
+Status WriteAll(int fd, std::string_view data, const std::string& path) {
+  const char* p = data.data();
+  size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(path, "write failed");
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  return Status::OK();
+}
+
+// Copies one regular file's bytes with read/write. Not std::filesystem::
+// copy_file: libstdc++ 12 reports a full disk during its copy as "Input/output
+// error", and "No space left on device" is what the user must read.
+Status CopyFileBytes(const std::string& from, const std::string& to) {
+  int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) return ErrnoStatus(from, "cannot open for reading");
+  int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out < 0) {
+    Status s = ErrnoStatus(to, "cannot open for writing");
+    ::close(in);
+    return s;
+  }
+  Status st;
+  char buf[1 << 16];
+  while (st.ok()) {
+    ssize_t n = ::read(in, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) st = ErrnoStatus(from, "read failed");
+    if (n <= 0) break;
+    st = WriteAll(out, std::string_view(buf, static_cast<size_t>(n)), to);
+  }
+  ::close(in);
+  if (::close(out) != 0 && st.ok()) st = ErrnoStatus(to, "close failed");
+  return st;
+}
+
 }  // namespace
 
 StatusOr<std::string> ReadFile(const std::string& path) {
@@ -55,19 +98,10 @@ Status WriteFileAtomic(const std::string& path, std::string_view data) {
   std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus(tmp, "cannot open for writing");
-  const char* p = data.data();
-  size_t left = data.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      Status s = ErrnoStatus(tmp, "write failed");
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return s;
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
+  if (Status s = WriteAll(fd, data, tmp); !s.ok()) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return s;
   }
   if (::fsync(fd) != 0) {
     Status s = ErrnoStatus(tmp, "fsync failed");
@@ -118,10 +152,28 @@ Status RenamePath(const std::string& from, const std::string& to) {
   return Status::OK();
 }
 
+Status RenamePathNoReplace(const std::string& from, const std::string& to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
+    return Status::OK();
+  }
+  if (errno == EEXIST) {
+    return Status::FailedPrecondition(to + ": already exists (not replaced by " + from + ")");
+  }
+  return ErrnoStatus(from, ("cannot rename to " + to).c_str());
+}
+
 Status CopyRecursively(const std::string& from, const std::string& to) {
   std::error_code ec;
-  fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
-  if (ec) return FsError(from, ("cannot copy to " + to).c_str(), ec);
+  const bool is_dir = fs::is_directory(from, ec);
+  if (ec) return FsError(from, "cannot copy", ec);
+  if (!is_dir) return CopyFileBytes(from, to);
+  fs::create_directories(to, ec);
+  if (ec) return FsError(to, "cannot create directory", ec);
+  for (fs::directory_iterator it(from, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    RETURN_IF_ERROR(CopyRecursively(JoinPath(from, name), JoinPath(to, name)));
+  }
+  if (ec) return FsError(from, "cannot list directory", ec);
   return Status::OK();
 }
 

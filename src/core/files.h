@@ -33,6 +33,10 @@ Status CreateDirectories(const std::string& path);
 Status RemoveAll(const std::string& path);
 // rename(2): atomic within one filesystem. Fails if `to` is a non-empty directory.
 Status RenamePath(const std::string& from, const std::string& to);
+// rename(2) that never replaces: FailedPrecondition when `to` exists (even an
+// empty directory), decided atomically by the kernel (renameat2
+// RENAME_NOREPLACE), so two processes publishing the same name cannot both win.
+Status RenamePathNoReplace(const std::string& from, const std::string& to);
 // cp -r (files and directories).
 Status CopyRecursively(const std::string& from, const std::string& to);
 // Names (not paths) of the entries of a directory, sorted.

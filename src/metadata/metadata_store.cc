@@ -708,46 +708,64 @@ class MetadataStore::Impl {
     return out;
   }
 
-  // Reads and checks an existing database; creates the schema in an empty one.
-  static Status InitSchema(MetadataStore& s, bool read_only) {
-    // The first read tells an SQLite file from anything else.
-    auto prepared =
-        Stmt::Prepare(s.db_, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
-    if (!prepared.ok()) {
+  // The names of the tables in the database (sqlite_sequence left out);
+  // Corruption when the file is not an SQLite database at all.
+  static StatusOr<std::set<std::string>> ListTables(MetadataStore& s) {
+    auto not_sqlite = [&] {
       return Status::Corruption(std::string("not an SQLite database (") + sqlite3_errmsg(s.db_) +
                                 ")");
-    }
+    };
+    auto prepared =
+        Stmt::Prepare(s.db_, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+    if (!prepared.ok()) return not_sqlite();
     Stmt q = std::move(prepared).value();
     std::set<std::string> tables;
     while (true) {
       auto row = q.Step();
-      if (!row.ok()) {
-        return Status::Corruption(std::string("not an SQLite database (") + sqlite3_errmsg(s.db_) +
-                                  ")");
-      }
+      if (!row.ok()) return not_sqlite();
       if (!*row) break;
       std::string name = q.Text(0);
       if (name != "sqlite_sequence") tables.insert(name);
     }
-    if (tables.empty()) {
-      if (read_only) {
-        return Status::FailedPrecondition("empty database, not an ML Metadata store");
-      }
-      RETURN_IF_ERROR(Begin(s));
-      for (const char* sql : kCreateSchema) {
-        Status st = ExecSql(s.db_, sql);
-        if (!st.ok()) {
-          Rollback(s);
-          return st;
-        }
-      }
-      Status st = ExecSql(s.db_, "INSERT INTO `MLMDEnv`(schema_version) VALUES(" +
-                                     std::to_string(kSchemaVersion) + ")");
+    return tables;
+  }
+
+  // Creates the schema when the database is empty. The emptiness check and
+  // the creation are one IMMEDIATE transaction, so two processes opening a
+  // new store at once create it exactly once (the second waits for the
+  // first's write lock, then finds the tables).
+  static Status CreateSchemaIfEmpty(MetadataStore& s) {
+    // The first read tells an SQLite file from anything else before BEGIN
+    // (which would report a non-database as a generic I/O error).
+    RETURN_IF_ERROR(ListTables(s).status());
+    RETURN_IF_ERROR(Begin(s));
+    auto tables = ListTables(s);
+    if (!tables.ok() || !tables->empty()) {
+      Rollback(s);
+      return tables.status();
+    }
+    for (const char* sql : kCreateSchema) {
+      Status st = ExecSql(s.db_, sql);
       if (!st.ok()) {
         Rollback(s);
         return st;
       }
-      return Commit(s);
+    }
+    Status st = ExecSql(s.db_, "INSERT INTO `MLMDEnv`(schema_version) VALUES(" +
+                                   std::to_string(kSchemaVersion) + ")");
+    if (!st.ok()) {
+      Rollback(s);
+      return st;
+    }
+    return Commit(s);
+  }
+
+  // Checks an existing database; creates the schema in an empty one.
+  static Status InitSchema(MetadataStore& s, bool read_only) {
+    if (!read_only) RETURN_IF_ERROR(CreateSchemaIfEmpty(s));
+    ASSIGN_OR_RETURN(std::set<std::string> tables, ListTables(s));
+    if (tables.empty()) {
+      return Status::FailedPrecondition("empty database, not an ML Metadata store");
     }
     if (!tables.count("MLMDEnv")) {
       std::string list;
@@ -1014,6 +1032,10 @@ StatusOr<std::vector<Execution>> MetadataStore::GetExecutionsByID(const std::vec
 StatusOr<std::vector<Execution>> MetadataStore::GetExecutionsByType(const std::string& type_name) {
   EP_LOCKED_QUERY(
       Impl::QueryExecutions(*this, "WHERE T.name = ? AND T.type_kind = 0", {type_name}));
+}
+StatusOr<std::vector<Execution>> MetadataStore::GetExecutionsByState(Execution::State state) {
+  EP_LOCKED_QUERY(
+      Impl::QueryExecutions(*this, "WHERE E.last_known_state = ?", {static_cast<int64_t>(state)}));
 }
 StatusOr<std::vector<Execution>> MetadataStore::GetExecutionsByContext(int64_t context_id) {
   EP_LOCKED_QUERY(Impl::QueryExecutions(

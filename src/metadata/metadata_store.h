@@ -235,6 +235,8 @@ class MetadataStore {
   StatusOr<std::vector<Execution>> GetExecutionsByID(const std::vector<int64_t>& ids);
   StatusOr<std::vector<Execution>> GetExecutionsByType(const std::string& type_name);
   StatusOr<std::vector<Execution>> GetExecutionsByContext(int64_t context_id);
+  // E.g. the RUNNING executions a dead process left behind.
+  StatusOr<std::vector<Execution>> GetExecutionsByState(Execution::State state);
   StatusOr<std::vector<Context>> GetContexts();
   StatusOr<std::vector<Context>> GetContextsByID(const std::vector<int64_t>& ids);
   StatusOr<std::vector<Context>> GetContextsByType(const std::string& type_name);

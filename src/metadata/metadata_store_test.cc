@@ -1,7 +1,10 @@
 #include "src/metadata/metadata_store.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstdio>
 
 #include <thread>
 
@@ -61,6 +64,38 @@ TEST_F(MetadataStoreTest, NewStoreHasTheV10TablesSeenBySqliteCli) {
   EXPECT_EQ(Sql("SELECT group_concat(name, ',') FROM pragma_table_info('ArtifactProperty')"),
             "artifact_id,name,is_custom_property,int_value,double_value,string_value,"
             "byte_value,proto_value,bool_value");
+}
+
+TEST_F(MetadataStoreTest, ProcessesCreatingOneNewStoreAtOnceAllSucceed) {
+  // Each child blocks on the pipe until the parent closes it, so all of them
+  // open the missing store at the same moment; each exits 0 if Open worked.
+  constexpr int kProcesses = 6;
+  int gate[2];
+  ASSERT_EQ(::pipe(gate), 0);
+  std::vector<pid_t> children;
+  for (int i = 0; i < kProcesses; ++i) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      ::close(gate[1]);
+      char c;
+      (void)!::read(gate[0], &c, 1);
+      auto store = MetadataStore::Open(db_);
+      if (!store.ok()) std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
+      ::_exit(store.ok() && (*store)->PutArtifactType({0, "Model", {}}).ok() ? 0 : 1);
+    }
+    children.push_back(pid);
+  }
+  ::close(gate[0]);
+  ::close(gate[1]);
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  EXPECT_EQ(Sql("SELECT count(*) FROM MLMDEnv"), "1");
+  EXPECT_EQ(Sql("SELECT count(*) FROM Type WHERE name = 'Model'"), "1");
+  EXPECT_EQ(Sql("PRAGMA integrity_check"), "ok");
 }
 
 TEST_F(MetadataStoreTest, ReopenKeepsData) {

@@ -13,6 +13,8 @@
 #include <set>
 #include <thread>
 
+#include "src/core/crash_point.h"
+#include "src/core/file_lock.h"
 #include "src/core/files.h"
 #include "src/core/sha256.h"
 #include "src/metadata/lineage.h"
@@ -27,6 +29,8 @@ using Clock = std::chrono::steady_clock;
 constexpr char kCacheKeyProperty[] = "cache_key";
 constexpr char kErrorMessageProperty[] = "error_message";
 constexpr char kTempDir[] = ".temp";
+// In the pipeline root; the store's lock is "<metadata path>.lock".
+constexpr char kRootLockFile[] = ".edgepipe.lock";
 
 double SecondsSince(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -64,6 +68,32 @@ std::string StringProp(const md::PropertyMap& m, const std::string& k) {
   auto it = m.find(k);
   if (it == m.end() || !std::holds_alternative<std::string>(it->second)) return "";
   return std::get<std::string>(it->second);
+}
+
+std::string ExternalPublishesJson(const std::vector<ExternalPublish>& publishes) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const ExternalPublish& p : publishes) {
+    list.push_back({{"staged", p.staged}, {"destination", p.destination}});
+  }
+  return DumpJson(list);
+}
+
+// The publishes a (dead) execution recorded; entries that do not parse are
+// left out (the property is ours, so that only happens to a hand-edited store).
+std::vector<ExternalPublish> RecordedExternalPublishes(const md::Execution& e) {
+  std::vector<ExternalPublish> out;
+  nlohmann::json list =
+      nlohmann::json::parse(StringProp(e.custom_properties, kExternalPublishesProperty), nullptr,
+                            /*allow_exceptions=*/false);
+  if (!list.is_array()) return out;
+  for (const nlohmann::json& p : list) {
+    if (!p.is_object() || !p.contains("staged") || !p.contains("destination") ||
+        !p["staged"].is_string() || !p["destination"].is_string()) {
+      continue;
+    }
+    out.push_back({p["staged"].get<std::string>(), p["destination"].get<std::string>()});
+  }
+  return out;
 }
 
 md::PropertyType PropertyTypeOf(const PropertyValue& v) {
@@ -393,6 +423,7 @@ void ExecuteNode(RunState& rs, const Component& c, const ArtifactMap& inputs,
     return fail(eid, st);
   }
 
+  std::vector<ExternalPublish> external;
   ExecutionContext ctx{&inputs,
                        &outputs,
                        &c.exec_properties,
@@ -402,6 +433,20 @@ void ExecuteNode(RunState& rs, const Component& c, const ArtifactMap& inputs,
                        rs.run_id,
                        eid,
                        tmp_dir};
+  ctx.external_publishes = &external;
+  // Recorded in the RUNNING execution before the executor stages anything,
+  // so the next run on this store can roll back what a dead run left.
+  ctx.record_external_publishes = [&](const std::vector<ExternalPublish>& publishes) {
+    md::Execution update = running;
+    update.id = eid;
+    update.custom_properties[kExternalPublishesProperty] = ExternalPublishesJson(publishes);
+    RETURN_IF_ERROR(store.PutExecution(update).status());
+    running.custom_properties = update.custom_properties;
+    return Status::OK();
+  };
+  auto cleanup_external = [&](bool published) {
+    (void)RollBackExternalPublishes(external, published);
+  };
   Status st = CallExecutor(c, ctx);
   // The executor may only fill in files and properties.
   if (st.ok()) {
@@ -419,6 +464,7 @@ void ExecuteNode(RunState& rs, const Component& c, const ArtifactMap& inputs,
     }
   }
   if (!st.ok()) {
+    cleanup_external(false);
     cleanup_staging();
     return fail(eid, st);
   }
@@ -456,6 +502,13 @@ void ExecuteNode(RunState& rs, const Component& c, const ArtifactMap& inputs,
     ae.event->path = {{key}, {int64_t{0}}};
     published.push_back(std::move(ae));
   }
+  CrashPoint("runner.after_placing_outputs");
+  bool external_published = false;
+  if (st.ok()) {
+    st = ApplyExternalPublishes(external);
+    external_published = st.ok();
+    if (!external.empty()) CrashPoint("runner.after_external_publish");
+  }
   StatusOr<md::PutExecutionResult> done = Status::Internal("not published");
   if (st.ok()) {
     md::Execution complete;
@@ -467,10 +520,13 @@ void ExecuteNode(RunState& rs, const Component& c, const ArtifactMap& inputs,
     st = done.status();
   }
   if (!st.ok()) {
+    // Never FAILED with a published folder: undo everything made visible.
+    cleanup_external(external_published);
     for (const std::string& dir : placed) (void)RemoveAll(dir);
     cleanup_staging();
     return fail(eid, st);
   }
+  CrashPoint("runner.after_complete");
   cleanup_staging();
   size_t i = 0;
   for (auto& [key, arts] : outputs) arts[0].id = done->artifact_ids[i++];
@@ -591,6 +647,58 @@ void Schedule(RunState& rs, int max_parallel) {
   for (std::thread& t : pool) t.join();
 }
 
+// Executions a dead process left RUNNING. Every run holds the store's lock
+// while it writes, so a RUNNING execution seen by the holder belongs to a
+// process that died. Each is rolled back and marked FAILED (MLMD has no
+// "abandoned" state; FAILED with the reason in error_message is what TFX's
+// orchestrator records for an execution it gave up on):
+//   - what it recorded with PublishOnCommit is removed (staged and published
+//     folders: it never became COMPLETE, so no version of it may stay);
+//   - for this pipeline's own nodes, output folders it may have renamed into
+//     place before dying (<root>/<node>/<key>/<id>) are removed; another
+//     pipeline's root is not ours to touch (its .temp is cleaned by its next run).
+Status RecoverAbandonedExecutions(RunState& rs) {
+  md::MetadataStore& store = *rs.store;
+  ASSIGN_OR_RETURN(std::vector<md::Execution> abandoned,
+                   store.GetExecutionsByState(md::Execution::State::kRunning));
+  for (md::Execution& e : abandoned) {
+    std::vector<ExternalPublish> publishes = RecordedExternalPublishes(e);
+    RETURN_IF_ERROR(RollBackExternalPublishes(publishes, /*published=*/true)
+                        .WithContext("rolling back execution " + std::to_string(e.id)));
+    std::string node = StringProp(e.custom_properties, md::kComponentIdProperty);
+    auto index = rs.index.find(node);
+    if (StringProp(e.custom_properties, md::kPipelineNameProperty) == rs.pipeline->name &&
+        index != rs.index.end()) {
+      for (const auto& [key, type] : rs.pipeline->components[index->second].outputs) {
+        RETURN_IF_ERROR(
+            RemoveAll(JoinPath(JoinPath(NodeDir(rs, node), key), std::to_string(e.id))));
+      }
+    }
+    e.last_known_state = md::Execution::State::kFailed;
+    e.custom_properties[kErrorMessageProperty] =
+        "abandoned: the process running it died; found RUNNING by run " + rs.run_id +
+        (publishes.empty()
+             ? ""
+             : " (its " + std::to_string(publishes.size()) + " pending publish(es) rolled back)");
+    RETURN_IF_ERROR(store.PutExecution(e).status());
+    rs.log->Line("[{}] execution {} ({}) was left RUNNING by a process that died: marked FAILED{}",
+                 rs.pipeline->name, e.id, node.empty() ? e.type : node,
+                 publishes.empty() ? "" : ", its pending publish rolled back");
+  }
+  return Status::OK();
+}
+
+// Takes the lock at `path`, waiting (and saying so) or failing at once.
+StatusOr<std::unique_ptr<FileLock>> LockForRun(const std::string& path, const std::string& what,
+                                               const RunOptions& options, Log& log) {
+  return FileLock::Acquire(
+      path, options.wait_for_lock ? FileLock::Wait::kBlock : FileLock::Wait::kFail,
+      [&](const std::string& holder) {
+        log.Line("waiting for the run that holds {} {} ({}, lock {}) to finish", what,
+                 path.substr(0, path.rfind('/')), holder, path);
+      });
+}
+
 }  // namespace
 
 std::string ExecutionTypeName(const std::string& component_type) {
@@ -645,15 +753,27 @@ StatusOr<RunResult> LocalDagRunner::Run(const Pipeline& pipeline, const RunOptio
                        ? JoinPath(pipeline.pipeline_root, "metadata.sqlite")
                        : pipeline.metadata_path;
   Log log(options.log);
+  // One run at a time per pipeline root and per store: a second run waits (or
+  // fails with wait_for_lock false). The root is locked first, then the store,
+  // always in that order, so two runs never wait for each other in a cycle.
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<FileLock> root_lock,
+      LockForRun(JoinPath(pipeline.pipeline_root, kRootLockFile), "pipeline root", options, log));
   RunState rs;
   rs.pipeline = &pipeline;
   rs.log = &log;
   ASSIGN_OR_RETURN(rs.store, md::MetadataStore::Open(db));
-  RETURN_IF_ERROR(RegisterRun(rs, options));
+  ASSIGN_OR_RETURN(std::unique_ptr<FileLock> store_lock,
+                   LockForRun(db + ".lock", "metadata store", options, log));
   for (size_t i = 0; i < pipeline.components.size(); ++i) {
     rs.index[pipeline.components[i].id] = i;
-    // Leftovers of a killed run: never published, never trusted.
-    RETURN_IF_ERROR(RemoveAll(JoinPath(NodeDir(rs, pipeline.components[i].id), kTempDir)));
+  }
+  RETURN_IF_ERROR(RegisterRun(rs, options));
+  RETURN_IF_ERROR(RecoverAbandonedExecutions(rs));
+  for (const Component& c : pipeline.components) {
+    // Leftovers of a killed run (the root is locked: no live run owns them):
+    // never published, never trusted.
+    RETURN_IF_ERROR(RemoveAll(JoinPath(NodeDir(rs, c.id), kTempDir)));
   }
   rs.results.resize(pipeline.components.size());
   log.Line("[{}] run {} started ({} nodes, root {}, metadata {})", pipeline.name, rs.run_id,

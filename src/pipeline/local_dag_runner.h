@@ -25,11 +25,23 @@
 //     and the COMPLETE state. On failure the staging folder is removed, the
 //     execution is FAILED and every downstream node is skipped.
 // So a run killed at any point leaves no COMPLETE execution whose outputs are
-// not in place; a later run removes <root>/<node>/.temp leftovers first.
-// Only one run at a time may use a pipeline root.
+// not in place. Folders an executor publishes outside the root (the Pusher's
+// serving versions, ExecutionContext::PublishOnCommit) are recorded in the
+// RUNNING execution first and renamed into place just before the COMPLETE
+// transaction; if that fails they are removed, so no FAILED execution has a
+// published folder.
 //
-// Thread-safety: Run may be called from any thread; concurrent runs must use
-// different pipeline roots. Failure: a pipeline that does not validate, or a
+// One run at a time: Run holds an exclusive lock (flock, released by the
+// kernel when the process dies) on <root>/.edgepipe.lock and on
+// "<metadata path>.lock" for its whole length; a second run on either waits
+// or fails (RunOptions::wait_for_lock). Holding both, a starting run
+//   - marks FAILED every execution a dead process left RUNNING, removing what
+//     it published or staged outside the root and its unrecorded output
+//     folders (error_message says it was abandoned);
+//   - removes <root>/<node>/.temp leftovers (no live run owns them).
+//
+// Thread-safety: Run may be called from any thread; concurrent runs on one
+// root or store take turns. Failure: a pipeline that does not validate, or a
 // store or root that cannot be opened/created, is the returned Status; a node
 // failure is reported in its NodeResult and the Run itself returns OK.
 #ifndef EDGEPIPE_PIPELINE_LOCAL_DAG_RUNNER_H_
@@ -70,6 +82,10 @@ struct RunOptions {
   // Run id (the pipeline_run context name); empty: the current UTC time
   // (ISO 8601 with microseconds, as TFX), made unique in the store.
   std::string run_id;
+  // Another run holds the pipeline root or the metadata store: true waits for
+  // it (a line on `log` says so), false fails at once (FailedPrecondition
+  // naming the lock file and its holder).
+  bool wait_for_lock = true;
 };
 
 class LocalDagRunner {

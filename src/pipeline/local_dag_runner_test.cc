@@ -13,8 +13,10 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
+#include <thread>
 #include <tuple>
 
+#include "src/core/file_lock.h"
 #include "src/core/files.h"
 #include "src/metadata/lineage.h"
 #include "src/metadata/metadata_store.h"
@@ -501,6 +503,140 @@ TEST_F(RunnerTest, KilledRunLeavesNothingTrustedAndIsRecovered) {
   EXPECT_FALSE(PathExists(JoinPath(trainer_dir, ".temp")));
   EXPECT_TRUE(
       PathExists(JoinPath(r.node("Trainer.mnist")->outputs.at("model")[0].uri, "data.txt")));
+  // The dead run's execution no longer claims to be RUNNING.
+  auto store = Store(p);
+  auto execs = store->GetExecutionsByType("edgepipe.components.Trainer");
+  ASSERT_TRUE(execs.ok());
+  ASSERT_EQ(execs->size(), 2u);
+  EXPECT_EQ(execs->front().last_known_state, md::Execution::State::kFailed);
+  EXPECT_NE(std::get<std::string>(execs->front().custom_properties.at("error_message"))
+                .find("abandoned: the process running it died"),
+            std::string::npos);
+  EXPECT_EQ(execs->back().last_known_state, md::Execution::State::kComplete);
+}
+
+// A node that publishes a folder outside the root, as the Pusher does:
+// serving/<n> where n counts its executions.
+Component PublishingNode(const std::string& serving,
+                         std::function<void(const std::string&)> after_staging) {
+  Component c;
+  c.id = "Pusher";
+  c.type = "Pusher";
+  c.outputs = {{"pushed_model", "PushedModel"}};
+  c.executor = [serving, after_staging](ExecutionContext& ctx) -> Status {
+    RETURN_IF_ERROR(CreateDirectories(serving));
+    std::string destination = JoinPath(serving, "1");
+    std::string staged = JoinPath(serving, ".1.incomplete-" + std::to_string(ctx.execution_id));
+    RETURN_IF_ERROR(ctx.PublishOnCommit(staged, destination));
+    RETURN_IF_ERROR(CreateDirectories(staged));
+    RETURN_IF_ERROR(WriteFileAtomic(JoinPath(staged, "model"), "weights"));
+    if (after_staging) after_staging(destination);
+    return WriteFileAtomic(JoinPath(ctx.outputs->at("pushed_model")[0].uri, "model"), "weights");
+  };
+  return c;
+}
+
+TEST_F(RunnerTest, KilledPublishIsRolledBackAndTheRerunPublishesOnce) {
+  const std::string serving = JoinPath(dir_, "serving");
+  Pipeline p;
+  p.name = "push";
+  p.pipeline_root = root_;
+  p.metadata_path = JoinPath(dir_, "metadata.sqlite");
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    Pipeline killed = p;
+    killed.components = {PublishingNode(serving, [](const std::string&) { ::raise(SIGKILL); })};
+    (void)LocalDagRunner::Run(killed, {.log = nullptr});
+    ::_exit(0);
+  }
+  int wstatus = 0;
+  ASSERT_EQ(::waitpid(pid, &wstatus, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(wstatus));
+  auto left = ListDirectory(serving);
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 1u);  // the dead run's staging folder
+  EXPECT_TRUE(left->front().starts_with(".1.incomplete-"));
+
+  p.components = {PublishingNode(serving, nullptr)};
+  RunResult r = RunOk(p);
+  ASSERT_EQ(r.node("Pusher")->outcome, Outcome::kExecuted);
+  auto names = ListDirectory(serving);
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(*names, std::vector<std::string>{"1"});  // one version, no staging
+  auto store = Store(p);
+  auto execs = store->GetExecutionsByType("edgepipe.components.Pusher");
+  ASSERT_TRUE(execs.ok());
+  ASSERT_EQ(execs->size(), 2u);
+  EXPECT_EQ(execs->at(0).last_known_state, md::Execution::State::kFailed);
+  EXPECT_EQ(execs->at(1).last_known_state, md::Execution::State::kComplete);
+}
+
+TEST_F(RunnerTest, PublishThatCannotBeMadeFailsTheNodeAndLeavesNoStaging) {
+  const std::string serving = JoinPath(dir_, "serving");
+  Pipeline p;
+  p.name = "push";
+  p.pipeline_root = root_;
+  p.metadata_path = JoinPath(dir_, "metadata.sqlite");
+  // Someone else creates the version while the node stages it: the no-replace
+  // rename refuses, the node fails, and the other's folder is left alone.
+  p.components = {PublishingNode(serving, [](const std::string& destination) {
+    EXPECT_TRUE(CreateDirectories(destination).ok());
+    EXPECT_TRUE(WriteFileAtomic(JoinPath(destination, "theirs"), "x").ok());
+  })};
+  auto r = LocalDagRunner::Run(p, {.log = nullptr});
+  ASSERT_TRUE(r.ok());
+  const NodeResult* pusher = r->node("Pusher");
+  ASSERT_EQ(pusher->outcome, Outcome::kFailed);
+  EXPECT_NE(pusher->status.message().find("already exists"), std::string::npos)
+      << pusher->status.ToString();
+  auto names = ListDirectory(serving);
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(*names, std::vector<std::string>{"1"});
+  EXPECT_TRUE(PathExists(JoinPath(serving, "1/theirs")));
+  EXPECT_FALSE(PathExists(JoinPath(serving, "1/model")));
+}
+
+TEST_F(RunnerTest, SecondRunWithoutWaitingFailsWhileTheFirstHoldsTheRoot) {
+  Pipeline p = Diamond();
+  ASSERT_TRUE(CreateDirectories(root_).ok());
+  auto held = FileLock::Acquire(JoinPath(root_, ".edgepipe.lock"), FileLock::Wait::kFail);
+  ASSERT_TRUE(held.ok());
+  auto r = LocalDagRunner::Run(p, {.log = nullptr, .wait_for_lock = false});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find(JoinPath(root_, ".edgepipe.lock")), std::string::npos)
+      << r.status().ToString();
+  // Nothing was recorded or deleted by the refused run.
+  EXPECT_FALSE(PathExists(p.metadata_path));
+}
+
+TEST_F(RunnerTest, SecondRunOnTheSameStoreWaitsAndSaysSo) {
+  Pipeline p = Diamond();
+  ASSERT_TRUE(CreateDirectories(dir_).ok());
+  auto held = FileLock::Acquire(p.metadata_path + ".lock", FileLock::Wait::kFail);
+  ASSERT_TRUE(held.ok());
+  const std::string log_path = JoinPath(dir_, "log.txt");
+  FILE* log = std::fopen(log_path.c_str(), "w");
+  ASSERT_NE(log, nullptr);
+  std::atomic<bool> done{false};
+  StatusOr<RunResult> result = Status::Internal("not run");
+  std::thread second([&] {
+    result = LocalDagRunner::Run(p, {.log = log});
+    done = true;
+  });
+  auto said_waiting = [&] {
+    auto text = ReadFile(log_path);
+    return text.ok() &&
+           text->find("waiting for the run that holds metadata store") != std::string::npos;
+  };
+  while (!said_waiting()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  EXPECT_FALSE(done);
+  held->reset();
+  second.join();
+  std::fclose(log);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_TRUE(result->status().ok());
 }
 
 TEST_F(RunnerTest, LogLinesNameNodesAndExecutions) {

@@ -3,6 +3,7 @@
 #include <deque>
 #include <set>
 
+#include "src/core/files.h"
 #include "src/metadata/lineage.h"
 
 namespace edgepipe::pipeline {
@@ -41,6 +42,44 @@ StatusOr<Artifact*> ExecutionContext::SingleOutput(const std::string& key) const
   return &it->second.front();
 }
 
+Status ExecutionContext::PublishOnCommit(const std::string& staged,
+                                         const std::string& destination) {
+  if (external_publishes == nullptr) {
+    return Status::FailedPrecondition(node_id + ": no runner to publish " + destination);
+  }
+  external_publishes->push_back({staged, destination});
+  if (!record_external_publishes) return Status::OK();
+  Status st = record_external_publishes(*external_publishes);
+  if (!st.ok()) external_publishes->pop_back();
+  return st;
+}
+
+Status ApplyExternalPublishes(const std::vector<ExternalPublish>& publishes) {
+  for (size_t i = 0; i < publishes.size(); ++i) {
+    Status st = RenamePathNoReplace(publishes[i].staged, publishes[i].destination);
+    if (!st.ok()) {
+      // Put the earlier ones back where they were staged.
+      for (size_t j = 0; j < i; ++j) {
+        (void)RenamePath(publishes[j].destination, publishes[j].staged);
+      }
+      return st;
+    }
+  }
+  return Status::OK();
+}
+
+Status RollBackExternalPublishes(const std::vector<ExternalPublish>& publishes, bool published) {
+  Status first;
+  auto keep_first = [&first](Status st) {
+    if (first.ok() && !st.ok()) first = st;
+  };
+  for (const ExternalPublish& p : publishes) {
+    keep_first(RemoveAll(p.staged));
+    if (published) keep_first(RemoveAll(p.destination));
+  }
+  return first;
+}
+
 Channel Component::output(const std::string& key) const {
   auto it = outputs.find(key);
   return Channel{id, key, it == outputs.end() ? std::string() : it->second};
@@ -48,7 +87,8 @@ Channel Component::output(const std::string& key) const {
 
 bool IsReservedExecutionProperty(const std::string& name) {
   return name == metadata::kComponentIdProperty || name == metadata::kPipelineNameProperty ||
-         name == metadata::kRunIdProperty || name == "cache_key" || name == "error_message";
+         name == metadata::kRunIdProperty || name == "cache_key" || name == "error_message" ||
+         name == kExternalPublishesProperty;
 }
 
 Status ValidatePipeline(const Pipeline& p) {

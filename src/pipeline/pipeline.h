@@ -51,6 +51,23 @@ struct Channel {
   std::string type_name;
 };
 
+// A folder an executor staged outside its outputs (the Pusher's version
+// folder in a serving directory), to be renamed to `destination` when the
+// execution is published. Both paths must be on one filesystem.
+struct ExternalPublish {
+  std::string staged;
+  std::string destination;
+};
+
+// Renames each staged folder to its destination, never replacing anything
+// (RenamePathNoReplace). On failure, undoes the renames already made and
+// returns the error; the staged folders that remain are the caller's to remove.
+Status ApplyExternalPublishes(const std::vector<ExternalPublish>& publishes);
+// Removes each staged folder and, if `published`, each destination: the undo
+// of ApplyExternalPublishes, also used to roll back a dead execution's
+// publishes. Best effort; returns the first error.
+Status RollBackExternalPublishes(const std::vector<ExternalPublish>& publishes, bool published);
+
 // What an executor sees. All pointers are owned by the runner and valid for
 // the duration of the executor call only.
 struct ExecutionContext {
@@ -64,6 +81,21 @@ struct ExecutionContext {
   std::string pipeline_root, pipeline_name, node_id, run_id;
   int64_t execution_id;
   std::string tmp_dir;  // scratch folder, removed after the execution
+  // Where PublishOnCommit records its publishes (owned by the runner or a test
+  // harness); and, when set, how it makes them durable before returning (the
+  // runner writes them into the RUNNING execution in the metadata store).
+  std::vector<ExternalPublish>* external_publishes = nullptr;
+  std::function<Status(const std::vector<ExternalPublish>&)> record_external_publishes;
+
+  // Asks the runner to rename `staged` to `destination` when it publishes this
+  // execution, in the same step as its outputs, so that a published folder
+  // always has a COMPLETE execution in the store: the runner records both
+  // paths before this returns (a run that dies later is rolled back by the
+  // next run on the store), renames without replacing after the executor
+  // succeeds, and removes both if the execution fails at any later point.
+  // Call it BEFORE creating `staged`. Errors: no runner to publish, or the
+  // store write failed.
+  Status PublishOnCommit(const std::string& staged, const std::string& destination);
 
   // The one artifact of input `key`, or InvalidArgument naming the node and
   // key when there is none or several. The pointer lives as long as *inputs.
@@ -113,6 +145,10 @@ Status ValidatePipeline(const Pipeline& pipeline);
 // Indices into pipeline.components in dependency order (stable: ties keep the
 // components' order). Validates first.
 StatusOr<std::vector<size_t>> TopologicalOrder(const Pipeline& pipeline);
+
+// The execution custom property where the runner records an execution's
+// ExternalPublishes while it runs: a JSON list of {"staged", "destination"}.
+inline constexpr char kExternalPublishesProperty[] = "external_publishes";
 
 // Names of the execution custom properties the runner writes itself; an
 // exec_properties key may not use them.

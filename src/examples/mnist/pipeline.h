@@ -37,6 +37,9 @@ struct MnistPipelineOptions {
   // Trainer.mnist_lite's TFLite mode: none, float16, dynamic or int8.
   std::string quantization = "none";
   bool enable_cache = true;
+  // Another run holds the pipeline root or the metadata store: wait for it
+  // (true) or fail at once (false, `--no-wait`).
+  bool wait_for_lock = true;
 };
 
 // The EvalConfig text proto of one Evaluator (model_type "" or "tf_lite").
