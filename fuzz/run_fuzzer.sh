@@ -1,31 +1,60 @@
 #!/bin/sh
 # run_fuzzer.sh FUZZER CORPUS_TOOL WORK_DIR SECONDS
-#   Writes the seed corpus into WORK_DIR/corpus (tflite_fuzz_corpus), replays
-#   every fuzz/regressions/*.tflite once, then fuzzes for SECONDS with leak
-#   detection. New interesting inputs are added to WORK_DIR/corpus (kept
-#   between runs); a crash, leak, OOM or timeout is saved under
-#   WORK_DIR/artifacts/ and makes the exit code non-zero.
+#   For FUZZER = .../NAME_fuzzer: writes NAME's seeds into WORK_DIR/NAME/corpus
+#   (`CORPUS_TOOL NAME DIR`), replays fuzz/regressions/NAME/ once
+#   (run_regressions.sh), then fuzzes for SECONDS with leak detection. New
+#   interesting inputs are added to WORK_DIR/NAME/corpus (kept between runs);
+#   a crash, leak, OOM or timeout is saved under WORK_DIR/NAME/artifacts/.
+#   libFuzzer's output goes to WORK_DIR/NAME/fuzz.log; the last line printed
+#   is the summary
+#     fuzz-summary NAME execs=<n> seconds=<s> corpus=<files> new=<n> findings=<n>
+#   (the tail of the log is printed first when there is a finding). Exit code
+#   non-zero on a failed regression or any finding.
 # FUZZ_FLAGS (environment) adds libFuzzer flags, e.g. to keep fuzzing past
 # known findings: FUZZ_FLAGS="-fork=1 -ignore_crashes=1 -ignore_ooms=1".
-# Used by scripts/fuzz.sh and by the tflite_loader_fuzz ctest entry.
+# Used by scripts/fuzz.sh and by the NAME_fuzz ctest entries.
 set -eu
 if [ $# -ne 4 ]; then
   echo "usage: $0 FUZZER CORPUS_TOOL WORK_DIR SECONDS" >&2
   exit 2
 fi
-fuzzer=$1 corpus_tool=$2 work=$3 seconds=$4
+fuzzer=$1 corpus_tool=$2 seconds=$4
 here=$(cd "$(dirname "$0")" && pwd)
+name=$(basename "$fuzzer" _fuzzer)
+work="$3/$name"
 mkdir -p "$work/corpus" "$work/artifacts"
-"$corpus_tool" "$work/corpus" >/dev/null
+"$corpus_tool" "$name" "$work/corpus" >/dev/null
 # Leaks are findings; UBSan reports get a stack and stop the run. An
 # allocation no allocator can satisfy (100 GB) returns null, as glibc's does,
-# so the interpreter's own "cannot allocate" error is what gets checked;
-# anything that succeeds past -rss_limit_mb (2 GB) is still an OOM finding.
+# so a reader's own "cannot allocate" error is what gets checked; anything
+# that succeeds past -rss_limit_mb (2 GB), or one malloc above it, is still
+# an OOM finding.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 # Known reproducers first, but a still-open one must not stop a keep-going run.
+status=0
 if [ -z "${FUZZ_FLAGS:-}" ]; then
-  "$here/run_regressions.sh" "$fuzzer"
+  "$here/run_regressions.sh" "$fuzzer" || status=1
 fi
-exec "$fuzzer" -max_total_time="$seconds" -detect_leaks=1 -timeout=25 -rss_limit_mb=2048 \
-  -print_final_stats=1 -artifact_prefix="$work/artifacts/" ${FUZZ_FLAGS:-} "$work/corpus"
+stamp="$work/.started"
+: >"$stamp"
+log="$work/fuzz.log"
+start=$(date +%s)
+# shellcheck disable=SC2086  # FUZZ_FLAGS is a list of flags
+"$fuzzer" -max_total_time="$seconds" -detect_leaks=1 -timeout=25 -rss_limit_mb=2048 \
+  -print_final_stats=1 -artifact_prefix="$work/artifacts/" ${FUZZ_FLAGS:-} "$work/corpus" \
+  >"$log" 2>&1 || status=1
+elapsed=$(($(date +%s) - start))
+stat() { sed -n "s/^stat::$1: *//p" "$log" | tail -1; }
+execs=$(stat number_of_executed_units)
+added=$(stat new_units_added)
+corpus=$(find "$work/corpus" -type f | wc -l)
+findings=$(find "$work/artifacts" -type f -newer "$stamp" | wc -l)
+if [ "$status" != 0 ] || [ "$findings" != 0 ]; then
+  status=1
+  tail -40 "$log"
+  find "$work/artifacts" -type f -newer "$stamp" | sed 's/^/finding: /'
+fi
+echo "fuzz-summary $name execs=${execs:-?} seconds=$elapsed corpus=$corpus new=${added:-?}" \
+  "findings=$findings"
+exit "$status"

@@ -6,10 +6,10 @@
 // Invoke on zeroed inputs, at its declared shape and after ResizeInputBatch(2)
 // (which may itself be refused, with the same kind of message). Anything else
 // -- a crash, an ASan/UBSan report, a leak, or an unclear rejection (abort()
-// below) -- is a finding: libFuzzer saves the input as crash-<sha1>.
+// in fuzz_support.h) -- is a finding: libFuzzer saves the input as crash-<sha1>.
 //
 // Run through scripts/fuzz.sh (builds with clang, makes the seed corpus with
-// tflite_fuzz_corpus, bounds the time). Single-threaded, as libFuzzer calls it.
+// `fuzz_corpus tflite_loader`, bounds the time). Single-threaded, as libFuzzer calls it.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz/fuzz_support.h"
 #include "src/core/status.h"
 #include "src/lite/interpreter.h"
 
@@ -28,15 +29,8 @@ using edgepipe::lite::Interpreter;
 
 constexpr std::string_view kName = "fuzz.tflite";
 
-// Aborts unless `st` is OK or a clear error: non-empty and "<kName>: ...".
 void CheckClearError(const Status& st, const char* step) {
-  if (st.ok()) return;
-  const std::string prefix = std::string(kName) + ": ";
-  const std::string& m = st.message();
-  if (m.size() > prefix.size() && m.compare(0, prefix.size(), prefix) == 0) return;
-  std::fprintf(stderr, "tflite_loader_fuzzer: %s failed without a clear error: %s\n", step,
-               st.ToString().c_str());
-  std::abort();
+  edgepipe::fuzz::CheckClearError(st, std::string(kName) + ": ", step);
 }
 
 // Zeroes every input, invokes, and reads every output byte so that ASan sees

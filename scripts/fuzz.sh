@@ -1,17 +1,23 @@
 #!/bin/bash
-# scripts/fuzz.sh [SECONDS]: fuzzes the TFLite model loader for SECONDS
-# (default 60) with libFuzzer + ASan + UBSan + leak detection.
+# scripts/fuzz.sh [SECONDS [TARGET...]]: fuzzes every reader of untrusted
+# input (the targets of fuzz/CMakeLists.txt: tflite_loader, tfrecord,
+# example, idx, eval_config, model_json), each for SECONDS (default 60), with
+# libFuzzer + ASan + UBSan + leak detection. TARGETs restrict the run.
 #
 #   1. installs clang and libclang-rt-14-dev (libFuzzer/sanitizer runtimes)
 #      via apt if missing;
 #   2. configures build-fuzz/ with clang and EDGEPIPE_FUZZ=ON (every library
-#      instrumented), builds the fuzzer and the seed corpus generator;
-#   3. writes the seed corpus (our own models) to fuzz/corpus/, replays
-#      fuzz/regressions/*.tflite, fuzzes.
-# Exit code non-zero on any crash, sanitizer report, leak, OOM or timeout;
-# the reproducer is in fuzz/artifacts/.
+#      instrumented), builds the fuzzers and the seed corpus tool;
+#   3. per target (fuzz/run_fuzzer.sh): writes its seeds (our own writers) to
+#      fuzz/work/<target>/corpus/, replays fuzz/regressions/<target>/, fuzzes.
+#      Each target runs at most SECONDS plus a grace period, then is killed.
+# Prints one line per target (executions, corpus size, findings) and exits
+# non-zero on any crash, sanitizer report, leak, OOM or timeout; reproducers
+# are in fuzz/work/<target>/artifacts/, libFuzzer's output in
+# fuzz/work/<target>/fuzz.log.
 set -euo pipefail
 seconds=${1:-60}
+shift || true
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="$root/build-fuzz"
 
@@ -27,9 +33,30 @@ fi
 # cli_test lines for EDGEPIPE_BUILD_TESTS=OFF; no test target is built here.
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DEDGEPIPE_FUZZ=ON \
   -DEDGEPIPE_BUILD_BENCH=OFF >/dev/null
-cmake --build "$build" --target tflite_loader_fuzzer tflite_fuzz_corpus -j"${JOBS:-2}"
+cmake --build "$build" --target fuzzers -j"${JOBS:-2}"
 
-# The seeds and what libFuzzer adds go to fuzz/corpus/ (git-ignored, kept
-# between runs); crashes to fuzz/artifacts/.
-exec "$root/fuzz/run_fuzzer.sh" "$build/fuzz/tflite_loader_fuzzer" \
-  "$build/fuzz/tflite_fuzz_corpus" "$root/fuzz" "$seconds"
+if [ $# -gt 0 ]; then
+  targets=("$@")
+else
+  mapfile -t targets <"$build/fuzz/targets.txt"
+fi
+summaries=()
+failed=()
+for t in "${targets[@]}"; do
+  echo "=== $t: fuzzing for ${seconds}s"
+  # The grace period covers the seeds, the regressions and one -timeout.
+  out=$(timeout --kill-after=10 $((seconds + 120)) "$root/fuzz/run_fuzzer.sh" \
+    "$build/fuzz/${t}_fuzzer" "$build/fuzz/fuzz_corpus" "$root/fuzz/work" "$seconds" 2>&1) \
+    || failed+=("$t")
+  echo "$out" | grep -v '^fuzz-summary ' || true
+  line=$(echo "$out" | grep '^fuzz-summary ' || echo "fuzz-summary $t (no summary: killed or broken)")
+  summaries+=("$line")
+done
+
+echo "=== summary (${seconds}s per target)"
+printf '%s\n' "${summaries[@]}" | sed 's/^fuzz-summary /  /'
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz.sh: findings or failed regressions in: ${failed[*]}" >&2
+  exit 1
+fi
+echo "fuzz.sh: no findings"
