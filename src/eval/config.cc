@@ -1,10 +1,16 @@
 #include "src/eval/config.h"
 
+#include <google/protobuf/descriptor.h>
 #include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/message.h>
+#include <google/protobuf/struct.pb.h>
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <cstdint>
 #include <set>
+#include <string_view>
+#include <vector>
 
 #include "src/core/files.h"
 #include "src/eval/metrics.h"
@@ -35,6 +41,82 @@ class FirstErrorCollector : public google::protobuf::io::ErrorCollector {
 
 std::string Index(std::string_view field, int i) {
   return std::string(field) + "[" + std::to_string(i) + "]";
+}
+
+// Offset of the first byte of `s` that does not start a well-formed UTF-8
+// sequence (no overlong forms, no surrogates, at most U+10FFFF), or npos.
+size_t FirstInvalidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto lead = static_cast<unsigned char>(s[i]);
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    uint32_t cp, min;
+    if ((lead & 0xE0) == 0xC0) {
+      len = 2, cp = lead & 0x1F, min = 0x80;
+    } else if ((lead & 0xF0) == 0xE0) {
+      len = 3, cp = lead & 0x0F, min = 0x800;
+    } else if ((lead & 0xF8) == 0xF0) {
+      len = 4, cp = lead & 0x07, min = 0x10000;
+    } else {
+      return i;
+    }
+    if (s.size() - i < len) return i;
+    for (size_t k = 1; k < len; ++k) {
+      const auto cont = static_cast<unsigned char>(s[i + k]);
+      if ((cont & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (cont & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+// Every string field of `m` (at `path`, recursively) must be UTF-8, as
+// protobuf requires: the text parser lets other bytes through, and such a
+// config cannot be written back as eval_config.json.
+Status CheckUtf8Strings(const google::protobuf::Message& m, const std::string& path,
+                        const std::string& where) {
+  using google::protobuf::FieldDescriptor;
+  const google::protobuf::Reflection* refl = m.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  refl->ListFields(m, &fields);
+  for (const FieldDescriptor* f : fields) {
+    const std::string name = path.empty() ? f->name() : path + "." + f->name();
+    const int n = f->is_repeated() ? refl->FieldSize(m, f) : 1;
+    for (int i = 0; i < n; ++i) {
+      const std::string at = f->is_repeated() ? Index(name, i) : name;
+      if (f->type() == FieldDescriptor::TYPE_STRING) {
+        std::string scratch;
+        const std::string& value = f->is_repeated()
+                                       ? refl->GetRepeatedStringReference(m, f, i, &scratch)
+                                       : refl->GetStringReference(m, f, &scratch);
+        const size_t bad = FirstInvalidUtf8(value);
+        if (bad != std::string_view::npos) {
+          return Status::InvalidArgument(where + ": " + at + ": invalid UTF-8 at byte " +
+                                         std::to_string(bad) + " of the string (expected UTF-8)");
+        }
+      } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+        RETURN_IF_ERROR(CheckUtf8Strings(
+            f->is_repeated() ? refl->GetRepeatedMessage(m, f, i) : refl->GetMessage(m, f), at,
+            where));
+      }
+    }
+  }
+  return Status::OK();
+}
+
+// True if `json` is an object with an "evalConfig" (or "eval_config") member
+// at its top level, i.e. an EvalRun. Only the top level counts: the same
+// word as a value or deeper key (a label key "evalConfig") does not.
+bool IsEvalRunJson(std::string_view json) {
+  google::protobuf::Struct top;
+  if (!google::protobuf::util::JsonStringToMessage(std::string(json), &top).ok()) return false;
+  return top.fields().contains("evalConfig") || top.fields().contains("eval_config");
 }
 
 Status CheckValueThreshold(const tfma::GenericValueThreshold& t, const std::string& where) {
@@ -101,6 +183,7 @@ const std::vector<std::string_view>& KnownModelTypes() {
 
 Status ValidateEvalConfig(const tfma::EvalConfig& config, std::string_view where_view) {
   const std::string where(where_view);
+  RETURN_IF_ERROR(CheckUtf8Strings(config, "", where));
   if (config.model_specs_size() == 0) {
     return Status::InvalidArgument(where + ": model_specs: at least one model spec is required");
   }
@@ -250,8 +333,7 @@ StatusOr<tfma::EvalConfig> ParseEvalConfigJson(std::string_view json, std::strin
   options.ignore_unknown_fields = false;
   tfma::EvalConfig config;
   // eval_config.json holds an EvalRun; a bare EvalConfig is accepted too.
-  const bool is_run = json.find("\"evalConfig\"") != std::string_view::npos ||
-                      json.find("\"eval_config\"") != std::string_view::npos;
+  const bool is_run = IsEvalRunJson(json);
   google::protobuf::util::Status st;
   if (is_run) {
     tfma::EvalRun run;

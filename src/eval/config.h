@@ -40,7 +40,8 @@ StatusOr<tfma::EvalConfig> ParseEvalConfigJson(std::string_view json, std::strin
 // Reads `path`: JSON when the first non-blank character is '{', text otherwise.
 StatusOr<tfma::EvalConfig> ReadEvalConfig(const std::string& path);
 
-// The semantic checks the parsers run: at least one model spec, each with a
+// The semantic checks the parsers run: every string field UTF-8 (protobuf's
+// text parser lets other bytes through), at least one model spec, each with a
 // label_key and a known model_type, at most one baseline, known metric class
 // names with valid options, thresholds with at least one bound, no unsupported
 // feature (slice SQL, binarization, aggregation, confidence intervals, ...).

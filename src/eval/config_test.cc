@@ -90,6 +90,50 @@ TEST(EvalConfigTest, MalformedJsonNamesTheFile) {
       << config.status().message();
 }
 
+// fuzz/regressions/eval_config/text_invalid_utf8_string.pbtxt: protobuf's text
+// parser accepts these bytes, and the config then changed when written as
+// eval_config.json; now the field is named.
+TEST(EvalConfigTest, InvalidUtf8StringIsRefusedNamingTheField) {
+  for (const char* bad : {"\xff", "ba\xc3", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80"}) {
+    auto config =
+        ParseEvalConfigText(std::string("model_specs { label_key: \"y\" } model_specs { name: \"") +
+                                bad + "\" label_key: \"y\" is_baseline: true }",
+                            "c.pbtxt");
+    ASSERT_FALSE(config.ok()) << bad;
+    EXPECT_EQ(
+        config.status().message().rfind("c.pbtxt: model_specs[1].name: invalid UTF-8 at byte ", 0),
+        0u)
+        << config.status().message();
+  }
+  auto nested = ParseEvalConfigText(
+      "model_specs { label_key: \"y\" } slicing_specs { feature_values { key: \"k\" value: "
+      "\"\xfe\" } }",
+      "c.pbtxt");
+  ASSERT_FALSE(nested.ok());
+  EXPECT_EQ(nested.status().message(),
+            "c.pbtxt: slicing_specs[0].feature_values[0].value: invalid UTF-8 at byte 0 of the "
+            "string (expected UTF-8)");
+  // Multi-byte characters are fine.
+  auto good = ParseEvalConfigText(
+      "model_specs { label_key: \"\xc3\xa9t\xe2\x82\xac\xf0\x9f\x98\x80\" }", "c.pbtxt");
+  EXPECT_TRUE(good.ok()) << good.status().message();
+}
+
+// fuzz/regressions/eval_config/json_value_evalConfig.json: a JSON config
+// holding the string "evalConfig" (here a label key) was taken for an
+// EvalRun and refused; only a top-level member makes an EvalRun.
+TEST(EvalConfigTest, JsonEvalRunIsDetectedByItsTopLevelMemberOnly) {
+  auto config = ParseEvalConfigJson(
+      R"({"modelSpecs": [{"labelKey": "evalConfig"}], "slicingSpecs": [{"featureKeys": ["eval_config"]}]})",
+      "c.json");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_EQ(config->model_specs(0).label_key(), "evalConfig");
+  auto run = ParseEvalConfigJson(
+      R"({"version": "x", "evalConfig": {"modelSpecs": [{"labelKey": "y"}]}})", "eval_config.json");
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  EXPECT_EQ(run->model_specs(0).label_key(), "y");
+}
+
 TEST(EvalConfigTest, UnknownMetricNamesItAndListsKnownOnes) {
   auto config = ParseEvalConfigText(
       R"pb(model_specs { label_key: "y" }
