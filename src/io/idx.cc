@@ -124,21 +124,31 @@ StatusOr<Tensor> DecodeIdx(std::string_view bytes, std::string_view name) {
   Shape shape(ndims);
   const size_t data_bytes = bytes.size() - header;
   // Count elements with an overflow guard: any product beyond the bytes
-  // present is a mismatch anyway.
-  uint64_t count = 1;
-  bool overflow = false;
+  // present is a mismatch anyway. The bound covers the product of the
+  // non-zero dims, so that an empty tensor whose other dims multiply past
+  // int64 (which Tensor could not count) is refused too.
+  const uint64_t max_count = static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / type.size;
+  uint64_t nonzero = 1;
+  bool has_zero = false, overflow = false;
   for (size_t i = 0; i < ndims; ++i) {
     uint32_t d = GetBE32(bytes.data() + kFixedHeader + 4 * i);
     shape[i] = d;
-    if (d != 0 && count > std::numeric_limits<uint64_t>::max() / type.size / d) overflow = true;
-    if (!overflow) count *= d;
+    if (d == 0) {
+      has_zero = true;
+    } else if (nonzero > max_count / d) {
+      overflow = true;
+    } else {
+      nonzero *= d;
+    }
   }
+  const uint64_t count = has_zero ? 0 : nonzero;
   if (overflow || count * type.size != data_bytes) {
     return fail(header,
                 "IDX data size mismatch (dims " + ShapeToString(shape) + " of " +
                     DTypeName(type.dtype) + " need " +
-                    (overflow ? std::string("more than 2^64") : std::to_string(count * type.size)) +
-                    " bytes, got " + std::to_string(data_bytes) + ")");
+                    (overflow ? std::string("more than 2^63") : std::to_string(count * type.size)) +
+                    " bytes" + (overflow && has_zero ? " for their non-zero dims" : "") + ", got " +
+                    std::to_string(data_bytes) + ")");
   }
   Tensor t(type.dtype, shape);
   CopySwapped(static_cast<char*>(t.raw_data()), bytes.data() + header, t.num_elements(), type.size);

@@ -146,6 +146,30 @@ TEST(IdxErrorTest, DimsLargerThanData) {
       << t.status().message();
 }
 
+// fuzz/regressions/idx/zero_dim_with_huge_dims.idx: the zero dim made the
+// size check pass (0 bytes), then Tensor's element count overflowed int64 on
+// the dims before it.
+TEST(IdxErrorTest, ZeroDimAfterDimsBeyondInt64) {
+  const std::string b(
+      "\x00\x00\x08\x04"
+      "\xff\xff\xff\xff"
+      "\xff\xff\xff\x00"
+      "\x00\x00\x00\x00"
+      "\x00\x03\x04\x00",
+      20);
+  auto t = DecodeIdx(b, "m.idx");
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), Status::Code::kCorruption);
+  EXPECT_EQ(t.status().message(),
+            "m.idx: offset 20: IDX data size mismatch (dims [4294967295, 4294967040, 0, 197632] "
+            "of uint8 need more than 2^63 bytes for their non-zero dims, got 0)");
+  // Zero dims alone are a valid empty tensor.
+  auto empty =
+      DecodeIdx(std::string("\x00\x00\x08\x02\x00\x00\x00\x00\x00\x01\x00\x00", 12), "m.idx");
+  ASSERT_TRUE(empty.ok()) << empty.status().message();
+  EXPECT_EQ(empty->shape(), (Shape{0, 65536}));
+}
+
 TEST(IdxErrorTest, ExtraTrailingData) {
   auto t = DecodeIdx(kUInt8Bytes + "z", "m.idx");
   ASSERT_FALSE(t.ok());
