@@ -39,10 +39,13 @@ fi
 stamp="$work/.started"
 : >"$stamp"
 log="$work/fuzz.log"
+# fuzz/dicts/NAME.dict (optional): tokens libFuzzer splices into inputs.
+dict=""
+if [ -f "$here/dicts/$name.dict" ]; then dict="-dict=$here/dicts/$name.dict"; fi
 start=$(date +%s)
-# shellcheck disable=SC2086  # FUZZ_FLAGS is a list of flags
+# shellcheck disable=SC2086  # $dict and FUZZ_FLAGS are lists of flags
 "$fuzzer" -max_total_time="$seconds" -detect_leaks=1 -timeout=25 -rss_limit_mb=2048 \
-  -print_final_stats=1 -artifact_prefix="$work/artifacts/" ${FUZZ_FLAGS:-} "$work/corpus" \
+  -print_final_stats=1 -artifact_prefix="$work/artifacts/" $dict ${FUZZ_FLAGS:-} "$work/corpus" \
   >"$log" 2>&1 || status=1
 elapsed=$(($(date +%s) - start))
 stat() { sed -n "s/^stat::$1: *//p" "$log" | tail -1; }

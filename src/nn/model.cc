@@ -18,6 +18,22 @@ constexpr int64_t kAlignFloats = 16;  // 64 bytes
 
 int64_t PadFloats(int64_t n) { return (n + kAlignFloats - 1) / kAlignFloats * kAlignFloats; }
 
+// Elements of `shape`, or -1 if that is more than `limit` (computed without
+// overflow: the dimensions come from files).
+int64_t ElementsUpTo(const Shape& shape, int64_t limit) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0 || (d != 0 && n > limit / d)) return -1;
+    n *= d;
+  }
+  return n;
+}
+
+std::string TooManyElements(const Shape& shape) {
+  return "shape " + ShapeToString(shape) + " has more than " +
+         std::to_string(Model::kMaxTensorElements) + " elements";
+}
+
 // Distinct seeds for the two streams of a Fit, so shuffling and dropout do
 // not see correlated draws.
 constexpr uint64_t kDropoutStream = 0x5851f42d4c957f2dull;
@@ -77,6 +93,9 @@ StatusOr<SymbolicTensor> Model::Input(Shape shape, std::string name) {
     return Status::InvalidArgument("Input: shape must have positive dimensions, got " +
                                    ShapeToString(shape));
   }
+  if (ElementsUpTo(shape, kMaxTensorElements) < 0) {
+    return Status::InvalidArgument("Input: " + TooManyElements(shape));
+  }
   const bool first = std::none_of(tensors_.begin(), tensors_.end(),
                                   [](const TensorNode& t) { return t.producer < 0; });
   if (name.empty() && first && !pending_input_name_.empty()) name = pending_input_name_;
@@ -117,6 +136,9 @@ StatusOr<SymbolicTensor> Model::Call(std::unique_ptr<Layer> layer,
     shapes.push_back(tensors_[static_cast<size_t>(t.id)].shape);
   }
   RETURN_IF_ERROR(layer->Build(shapes));
+  if (ElementsUpTo(layer->output_shape(), kMaxTensorElements) < 0) {
+    return Status::InvalidArgument(where + "output " + TooManyElements(layer->output_shape()));
+  }
   Node node;
   for (const SymbolicTensor& t : inputs) {
     node.inputs.push_back(t.id);
@@ -158,6 +180,19 @@ Status Model::Build(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTens
   if (!valid(outputs[0]) || tensors_[static_cast<size_t>(outputs[0].id)].producer < 0) {
     return Status::InvalidArgument("Build: the output must be a layer's output");
   }
+  int64_t total = 0;
+  for (const auto& layer : layers_) {
+    for (const auto& spec : layer->WeightSpecs()) {
+      const int64_t size = ElementsUpTo(spec.shape, max_weights_);
+      if (size < 0 || size > max_weights_ - total) {
+        return Status::InvalidArgument("Build: model '" + name_ + "' has more than " +
+                                       std::to_string(max_weights_) + " weights (floats), " +
+                                       max_weights_why_ + " (layer '" + layer->name() +
+                                       "' goes past it)");
+      }
+      total += size;
+    }
+  }
   output_ = outputs[0].id;
   for (size_t i = 0; i < layers_.size(); ++i) {
     if (nodes_[i].output != output_ &&
@@ -186,7 +221,7 @@ Status Model::Build(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTens
     if (pass == 0) padded_trainable_ = offset;
   }
   padded_all_ = offset;
-  AllocateArena(0);
+  RETURN_IF_ERROR(AllocateArena(0));
   // Initialise in layer order, then weight order (independent of the layout).
   std::sort(weights_.begin(), weights_.end(), [](const WeightSlot& a, const WeightSlot& b) {
     return a.layer != b.layer ? a.layer < b.layer : a.index < b.index;
@@ -201,8 +236,13 @@ Status Model::Build(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTens
   return Status::OK();
 }
 
-void Model::AllocateArena(int num_slots) {
-  AlignedFloats arena = AllocateFloats(padded_all_ + padded_trainable_ * (1 + num_slots));
+Status Model::AllocateArena(int num_slots) {
+  const int64_t floats = padded_all_ + padded_trainable_ * (1 + num_slots);
+  AlignedFloats arena = AllocateFloats(floats);
+  if (arena == nullptr) {
+    return Status::Internal("model '" + name_ + "': cannot allocate " + std::to_string(floats) +
+                            " floats for weights, gradients and optimizer slots");
+  }
   if (arena_ != nullptr) {
     std::memcpy(arena.get(), arena_.get(), static_cast<size_t>(padded_all_) * sizeof(float));
   }
@@ -212,6 +252,7 @@ void Model::AllocateArena(int num_slots) {
     layers_[w.layer]->BindWeight(w.index, params() + w.offset,
                                  w.trainable ? grads() + w.offset : nullptr);
   }
+  return Status::OK();
 }
 
 Status Model::Compile(CompileOptions options) {
@@ -224,10 +265,10 @@ Status Model::Compile(CompileOptions options) {
     ASSIGN_OR_RETURN(std::unique_ptr<Metric> m, MakeMetric(name, options.loss));
     metrics.push_back(std::move(m));
   }
+  RETURN_IF_ERROR(AllocateArena(options.optimizer->num_slots()));
   optimizer_ = std::move(options.optimizer);
   loss_ = options.loss;
   metrics_ = std::move(metrics);
-  AllocateArena(optimizer_->num_slots());
   return Status::OK();
 }
 

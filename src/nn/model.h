@@ -155,9 +155,22 @@ class Model {
   }
   // Keras `Model(inputs, outputs)`: fixes the inputs (in this order) and the
   // one output, checks every layer is reached, allocates the arena and
-  // initialises the weights from `seed`.
+  // initialises the weights from `seed`. InvalidArgument, before allocating
+  // anything, for more weights than set_max_weights() allows; Internal if
+  // the arena cannot be allocated.
   Status Build(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> outputs,
                uint64_t seed = 0);
+  // Shapes come from outside (a loaded model.json): Input() and Call() refuse
+  // a tensor of more than kMaxTensorElements elements (per example), and
+  // Build() a model of more than `max_weights` weights (floats, trainable and
+  // not; default kMaxTensorElements), so that a size field can never make
+  // Build allocate what no file holds. `why` (e.g. "what the weight files
+  // hold") ends Build's error message.
+  static constexpr int64_t kMaxTensorElements = int64_t{1} << 31;
+  void set_max_weights(int64_t max_weights, std::string why) {
+    max_weights_ = max_weights;
+    max_weights_why_ = std::move(why);
+  }
   bool built() const { return built_; }
   // True for a Sequential (saved as "Sequential").
   virtual bool is_sequential() const { return false; }
@@ -269,7 +282,8 @@ class Model {
 
   // (Re)allocates the arena with `num_slots` optimizer slots, keeping the
   // weights, and rebinds every layer.
-  void AllocateArena(int num_slots);
+  // Internal if the allocation fails (nothing changes then).
+  Status AllocateArena(int num_slots);
   // Makes activation buffers (and, for training, gradients) hold `max_batch`
   // rows. Only grows.
   void Plan(int64_t max_batch, bool training);
@@ -309,6 +323,8 @@ class Model {
   std::vector<GradientSegment> grad_segments_;
   AlignedFloats arena_;
   int64_t padded_trainable_ = 0;
+  int64_t max_weights_ = kMaxTensorElements;
+  std::string max_weights_why_ = "the most a model may have";
   int64_t padded_all_ = 0;
   int num_slots_ = 0;
 

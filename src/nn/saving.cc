@@ -1,5 +1,6 @@
 #include "src/nn/saving.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <map>
@@ -562,17 +563,31 @@ StatusOr<std::unique_ptr<Layer>> ParseLayer(const Reader& r, const std::string& 
   if (cls == "Reshape") {
     ASSIGN_OR_RETURN(const json* t, r.Array(cfg, cfg_path, "target_shape"));
     Shape target;
+    // The known dimensions' product is bounded like any tensor's, so that
+    // Reshape's own arithmetic cannot overflow.
+    int64_t known = 1;
     for (const json& d : *t) {
       if (!d.is_number_integer() || (d.get<int64_t>() <= 0 && d.get<int64_t>() != -1)) {
         return r.Error(cfg_path + ".target_shape", "positive integers (one may be -1)");
       }
-      target.push_back(d.get<int64_t>());
+      const int64_t v = d.get<int64_t>();
+      if (v > 0 && known > Model::kMaxTensorElements / v) {
+        return r.Error(cfg_path + ".target_shape",
+                       "at most " + std::to_string(Model::kMaxTensorElements) +
+                           " elements, got a product of dimensions beyond that");
+      }
+      if (v > 0) known *= v;
+      target.push_back(v);
     }
     return std::unique_ptr<Layer>(new Reshape(target, name));
   }
   if (cls == "ZeroPadding2D") {
     ASSIGN_OR_RETURN(const json* p, r.Member(cfg, cfg_path, "padding"));
-    auto nonneg = [](const json& v) { return v.is_number_integer() && v.get<int64_t>() >= 0; };
+    // Bounded like every other size (2^31), so that padded sizes cannot overflow.
+    auto nonneg = [](const json& v) {
+      return v.is_number_integer() && v.get<int64_t>() >= 0 &&
+             v.get<int64_t>() <= (int64_t{1} << 31);
+    };
     std::array<int64_t, 4> pad;
     if (nonneg(*p)) {
       pad.fill(p->get<int64_t>());
@@ -585,7 +600,8 @@ StatusOr<std::unique_ptr<Layer>> ParseLayer(const Reader& r, const std::string& 
       pad = {(*p)[0][0].get<int64_t>(), (*p)[0][1].get<int64_t>(), (*p)[1][0].get<int64_t>(),
              (*p)[1][1].get<int64_t>()};
     } else {
-      return r.Error(cfg_path + ".padding", "an int, [h, w] or [[top, bottom], [left, right]]");
+      return r.Error(cfg_path + ".padding",
+                     "an int, [h, w] or [[top, bottom], [left, right]] (each 0..2^31)");
     }
     return std::unique_ptr<Layer>(new ZeroPadding2D(pad, name));
   }
@@ -647,10 +663,49 @@ StatusOr<std::unique_ptr<Model>> LoadModelUnchecked(const std::string& dir, bool
   ASSIGN_OR_RETURN(const json* layers, r.Array(*config, "modelTopology.config", "layers"));
   if (layers->empty()) return r.Error("modelTopology.config.layers", "at least one layer");
 
+  // The weight files are read before the topology is built: what they hold
+  // bounds what Build may allocate, so no size field of the topology alone
+  // makes it allocate more. Each file is read once.
+  ASSIGN_OR_RETURN(const json* manifest, r.Array(root, "", "weightsManifest"));
+  std::vector<std::pair<std::string, std::string>> group_data;  // bytes, "<file>+<file>"
+  std::set<std::string> weight_files;
+  int64_t stored_floats = 0;
+  for (size_t g = 0; g < manifest->size(); ++g) {
+    const std::string gpath = Index("weightsManifest", g);
+    ASSIGN_OR_RETURN(const json* paths, r.Array((*manifest)[g], gpath, "paths"));
+    // A group's files are one byte stream (TF.js shards big groups).
+    std::string bytes, files;
+    for (size_t p = 0; p < paths->size(); ++p) {
+      const json& pj = (*paths)[p];
+      if (!pj.is_string() || !SafeRelativePath(pj.get<std::string>())) {
+        return r.Error(Index(gpath + ".paths", p),
+                       "a relative file name inside the model directory");
+      }
+      if (!weight_files.insert(pj.get<std::string>()).second) {
+        return r.Error(Index(gpath + ".paths", p),
+                       "a file not listed before in weightsManifest, got \"" +
+                           pj.get<std::string>() + "\" again");
+      }
+      const std::string file = JoinPath(dir, pj.get<std::string>());
+      ASSIGN_OR_RETURN(std::string data, ReadFile(file));
+      bytes += data;
+      files += (files.empty() ? "" : "+") + file;
+    }
+    stored_floats += static_cast<int64_t>(bytes.size() / sizeof(float));
+    group_data.emplace_back(std::move(bytes), std::move(files));
+  }
+  // Slack (twice, at least 1M) so a topology merely disagreeing with its
+  // files still gets the exact size-mismatch error further down.
+  const int64_t max_weights =
+      std::min(std::max(2 * stored_floats, int64_t{1} << 20), Model::kMaxTensorElements);
+  const std::string max_weights_why =
+      "the limit its weight files set (they hold " + std::to_string(stored_floats) + " floats)";
+
   std::unique_ptr<Model> model;
   std::set<std::string> names;
   if (is_sequential) {
     auto seq = std::make_unique<Sequential>(model_name);
+    seq->set_max_weights(max_weights, max_weights_why);
     Shape input_shape;
     size_t added = 0;
     for (size_t i = 0; i < layers->size(); ++i) {
@@ -691,6 +746,7 @@ StatusOr<std::unique_ptr<Model>> LoadModelUnchecked(const std::string& dir, bool
     model = std::move(seq);
   } else {
     model = std::make_unique<Model>(model_name);
+    model->set_max_weights(max_weights, max_weights_why);
     std::map<std::string, SymbolicTensor> outputs;  // layer name → its output
     for (size_t i = 0; i < layers->size(); ++i) {
       const std::string path = Index("modelTopology.config.layers", i);
@@ -759,26 +815,12 @@ StatusOr<std::unique_ptr<Model>> LoadModelUnchecked(const std::string& dir, bool
   std::map<std::string, Shape> expected;
   for (const auto& [name, tensor] : model->GetWeights()) expected[name] = tensor.shape();
 
-  ASSIGN_OR_RETURN(const json* manifest, r.Array(root, "", "weightsManifest"));
   std::vector<std::pair<std::string, Tensor>> weights;
   for (size_t g = 0; g < manifest->size(); ++g) {
     const std::string gpath = Index("weightsManifest", g);
     const json& group = (*manifest)[g];
-    ASSIGN_OR_RETURN(const json* paths, r.Array(group, gpath, "paths"));
     ASSIGN_OR_RETURN(const json* entries, r.Array(group, gpath, "weights"));
-    // A group's files are one byte stream (TF.js shards big groups).
-    std::string bytes, files;
-    for (size_t p = 0; p < paths->size(); ++p) {
-      const json& pj = (*paths)[p];
-      if (!pj.is_string() || !SafeRelativePath(pj.get<std::string>())) {
-        return r.Error(Index(gpath + ".paths", p),
-                       "a relative file name inside the model directory");
-      }
-      const std::string file = JoinPath(dir, pj.get<std::string>());
-      ASSIGN_OR_RETURN(std::string data, ReadFile(file));
-      bytes += data;
-      files += (files.empty() ? "" : "+") + file;
-    }
+    const auto& [bytes, files] = group_data[g];
     size_t offset = 0;
     for (size_t w = 0; w < entries->size(); ++w) {
       const std::string wpath = Index(gpath + ".weights", w);

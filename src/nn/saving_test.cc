@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "src/core/files.h"
+#include "src/nn/reshaping.h"
 
 namespace edgepipe::nn {
 namespace {
@@ -219,6 +220,78 @@ TEST_F(LoadErrorTest, WeightPathOutsideTheModelDirectory) {
   EXPECT_EQ(Load().message(), dir_ +
                                   "/model.json: field 'weightsManifest[0].paths[0]': expected a "
                                   "relative file name inside the model directory");
+}
+
+// fuzz/regressions/model_json/dense_units_beyond_weights.model: sizes in
+// the topology alone made Build allocate 2^62 bytes (a null arena, then
+// pointer arithmetic on it). Build now refuses before allocating.
+TEST_F(LoadErrorTest, TopologyNeedingFarMoreWeightsThanTheFilesHold) {
+  json& layer = json_["modelTopology"]["config"]["layers"][0]["config"];
+  layer["batch_input_shape"] = json::parse("[null, 1073741824]");
+  layer["units"] = 1073741824;
+  Rewrite();
+  const int64_t floats = static_cast<int64_t>(ReadFile(dir_ + "/weights.bin")->size() / 4);
+  Status s = Load();
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(s.message(), dir_ +
+                             "/model.json: Build: model 'mnist' has more than 1048576 weights "
+                             "(floats), the limit its weight files set (they hold " +
+                             std::to_string(floats) + " floats) (layer 'dense' goes past it)");
+}
+
+TEST_F(LoadErrorTest, InputShapeWithTooManyElements) {
+  json_["modelTopology"]["config"]["layers"][0]["config"]["batch_input_shape"] =
+      json::parse("[null, 2147483648, 2147483648, 2147483648]");
+  Rewrite();
+  Status s = Load();
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(s.message(), dir_ +
+                             "/model.json: Input: shape [2147483648, 2147483648, 2147483648] has "
+                             "more than 2147483648 elements");
+}
+
+// The same file twice in the manifest would be read (and held) twice.
+TEST_F(LoadErrorTest, WeightFileListedTwice) {
+  json_["weightsManifest"][0]["paths"].push_back("weights.bin");
+  Rewrite();
+  EXPECT_EQ(Load().message(),
+            dir_ +
+                "/model.json: field 'weightsManifest[0].paths[1]': expected a file not listed "
+                "before in weightsManifest, got \"weights.bin\" again");
+}
+
+// fuzz/regressions/model_json/zero_padding_overflow.model: a padding of 2^62
+// overflowed the padded height (signed overflow in ZeroPadding2D::Build).
+TEST(SavingTest, ZeroPaddingBeyondTheSizeLimitIsAnError) {
+  Sequential m("padded");
+  ASSERT_TRUE(m.Add(std::make_unique<ZeroPadding2D>()).ok());
+  ASSERT_TRUE(m.Add(std::make_unique<Flatten>()).ok());
+  ASSERT_TRUE(m.Add(std::make_unique<Dense>(2)).ok());
+  ASSERT_TRUE(m.Build(Shape{3, 3, 1}).ok());
+  const std::string dir = TempDir("zero_padding_overflow");
+  ASSERT_TRUE(SaveModel(m, dir).ok());
+  json j = ReadJson(dir + "/model.json");
+  j["modelTopology"]["config"]["layers"][0]["config"]["padding"] =
+      json::parse("[[4611686018427387904, 4611686018427387904], [1, 1]]");
+  WriteJson(dir + "/model.json", j);
+  EXPECT_EQ(LoadModel(dir).status().message(),
+            dir +
+                "/model.json: field 'modelTopology.config.layers[0].config.padding': expected an "
+                "int, [h, w] or [[top, bottom], [left, right]] (each 0..2^31)");
+}
+
+// fuzz/regressions/model_json/reshape_target_overflow.model: the product of
+// the target dimensions overflowed in Reshape::Build.
+TEST_F(LoadErrorTest, ReshapeTargetWithTooManyElements) {
+  json& layers = json_["modelTopology"]["config"]["layers"];
+  layers.insert(layers.begin() + 1, json::parse(R"({"class_name": "Reshape", "config":
+      {"name": "reshape", "target_shape": [4611686018427387904, 4611686018427387904, -1]}})"));
+  Rewrite();
+  EXPECT_EQ(Load().message(), dir_ +
+                                  "/model.json: field "
+                                  "'modelTopology.config.layers[1].config.target_shape': expected "
+                                  "at most 2147483648 elements, got a product of dimensions "
+                                  "beyond that");
 }
 
 TEST_F(LoadErrorTest, NotSequential) {
