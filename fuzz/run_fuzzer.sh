@@ -8,6 +8,7 @@
 #   libFuzzer's output goes to WORK_DIR/NAME/fuzz.log; the last line printed
 #   is the summary
 #     fuzz-summary NAME execs=<n> seconds=<s> corpus=<files> new=<n> findings=<n>
+#       slow_units=<n>
 #   (the tail of the log is printed first when there is a finding). Exit code
 #   non-zero on a failed regression or any finding.
 # FUZZ_FLAGS (environment) adds libFuzzer flags, e.g. to keep fuzzing past
@@ -52,12 +53,17 @@ stat() { sed -n "s/^stat::$1: *//p" "$log" | tail -1; }
 execs=$(stat number_of_executed_units)
 added=$(stat new_units_added)
 corpus=$(find "$work/corpus" -type f | wc -l)
-findings=$(find "$work/artifacts" -type f -newer "$stamp" | wc -l)
+# Findings are what libFuzzer saves as crash-, leak-, oom- and timeout-;
+# slow-unit- files (over 10 s, under -timeout) are only reported.
+new_files() { find "$work/artifacts" -type f -name "$1-*" -newer "$stamp"; }
+findings=$( (new_files crash; new_files leak; new_files oom; new_files timeout) | wc -l)
+slow=$(new_files slow-unit | wc -l)
 if [ "$status" != 0 ] || [ "$findings" != 0 ]; then
   status=1
   tail -40 "$log"
-  find "$work/artifacts" -type f -newer "$stamp" | sed 's/^/finding: /'
+  (new_files crash; new_files leak; new_files oom; new_files timeout) | sed 's/^/finding: /'
 fi
+new_files slow-unit | sed 's/^/slow unit (not a finding): /'
 echo "fuzz-summary $name execs=${execs:-?} seconds=$elapsed corpus=$corpus new=${added:-?}" \
-  "findings=$findings"
+  "findings=$findings slow_units=$slow"
 exit "$status"
