@@ -494,7 +494,7 @@ TEST(InterpreterResizeTest, BatchResizeOfTwoInputsThatMeetPlansOnce) {
   }
 }
 
-// ---- fuzz regressions (fuzz/regressions/*.tflite, found by
+// ---- fuzz regressions (fuzz/regressions/tflite_loader/*.tflite, found by
 // fuzz/tflite_loader_fuzzer.cc; scripts/fuzz.sh replays them under
 // ASan/UBSan). Each is either refused with one Status that starts with the
 // name given to FromBuffer, or — where TFLite accepts the model, e.g. a
@@ -510,8 +510,8 @@ class FuzzRegressionTest : public ::testing::TestWithParam<Reproducer> {};
 
 TEST_P(FuzzRegressionTest, RejectedWithNamePrefixOrRunsDefined) {
   const Reproducer& r = GetParam();
-  const std::string path =
-      JoinPath(EDGEPIPE_SOURCE_DIR, std::string("fuzz/regressions/") + r.name + ".tflite");
+  const std::string path = JoinPath(
+      EDGEPIPE_SOURCE_DIR, std::string("fuzz/regressions/tflite_loader/") + r.name + ".tflite");
   StatusOr<std::string> bytes = ReadFile(path);
   ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
   auto interp = Interpreter::FromBuffer(*bytes, "fuzz.tflite");
