@@ -10,16 +10,11 @@
 
 #include "src/core/files.h"
 #include "src/pipeline/pipeline.h"
+#include "tests/support/temp_dir.h"
 
 namespace edgepipe::components {
 
-// A fresh empty folder for one test.
-inline std::string FreshTempDir(const std::string& name) {
-  std::string dir = ::testing::TempDir() + "edgepipe_" + name + "_" + std::to_string(::getpid());
-  EXPECT_TRUE(RemoveAll(dir).ok());
-  EXPECT_TRUE(CreateDirectories(dir).ok());
-  return dir;
-}
+using ::edgepipe::testing::FreshTempDir;  // a fresh empty folder for one test
 
 // Holds everything an ExecutionContext points to.
 struct ExecutorHarness {

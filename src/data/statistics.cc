@@ -1,0 +1,633 @@
+#include "src/data/statistics.h"
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <limits>
+#include <mutex>
+
+#include "src/io/example.h"
+#include "src/io/tfrecord.h"
+
+namespace edgepipe::data {
+
+namespace {
+
+constexpr int kHllBits = 12;
+
+uint64_t Mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+enum class Kind { kUnknown, kInt, kFloat, kBytes };
+
+const char* KindName(Kind kind) {
+  switch (kind) {
+    case Kind::kUnknown:
+      return "no list";
+    case Kind::kInt:
+      return "int64_list";
+    case Kind::kFloat:
+      return "float_list";
+    case Kind::kBytes:
+      return "bytes_list";
+  }
+  return "?";
+}
+
+// Count, mean and sum of squared deviations of a sample; Merge is Chan et
+// al.'s parallel update, exact up to rounding.
+struct Moments {
+  uint64_t n = 0;
+  double mean = 0;
+  double m2 = 0;
+  void Merge(uint64_t nb, double mean_b, double m2_b) {
+    if (nb == 0) return;
+    if (n == 0) {
+      n = nb;
+      mean = mean_b;
+      m2 = m2_b;
+      return;
+    }
+    double total = static_cast<double>(n + nb);
+    double delta = mean_b - mean;
+    mean += delta * static_cast<double>(nb) / total;
+    m2 += m2_b + delta * delta * static_cast<double>(n) * static_cast<double>(nb) / total;
+    n += nb;
+  }
+};
+
+std::string FormatNumber(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+}  // namespace
+
+// ---- StringCounter ------------------------------------------------------------
+
+StringCounter::StringCounter(int64_t capacity)
+    : capacity_(std::max<int64_t>(capacity, 1)), hll_(size_t{1} << kHllBits, 0) {}
+
+void StringCounter::Add(std::string_view value, uint64_t weight) {
+  uint64_t h = Mix64(std::hash<std::string_view>{}(value));
+  size_t reg = h >> (64 - kHllBits);
+  uint64_t rest = (h << kHllBits) | (uint64_t{1} << (kHllBits - 1));
+  uint8_t rho = static_cast<uint8_t>(std::countl_zero(rest) + 1);
+  hll_[reg] = std::max(hll_[reg], rho);
+  auto it = counts_.find(value);
+  if (it != counts_.end()) {
+    it->second += weight;
+    return;
+  }
+  counts_.emplace(std::string(value), weight);
+  if (static_cast<int64_t>(counts_.size()) > capacity_) Purge();
+}
+
+void StringCounter::Purge() {
+  // Misra-Gries with a batched decrement: subtract the median count from
+  // every count and drop what reaches zero (at least half the entries).
+  std::vector<uint64_t> counts;
+  counts.reserve(counts_.size());
+  for (const auto& [value, count] : counts_) counts.push_back(count);
+  auto mid = counts.begin() + static_cast<ptrdiff_t>(counts.size() / 2);
+  std::nth_element(counts.begin(), mid, counts.end());
+  uint64_t median = *mid;
+  for (auto it = counts_.begin(); it != counts_.end();) {
+    if (it->second <= median) {
+      it = counts_.erase(it);
+    } else {
+      it->second -= median;
+      ++it;
+    }
+  }
+  decremented_ += median;
+}
+
+void StringCounter::Merge(const StringCounter& other) {
+  for (size_t i = 0; i < hll_.size(); ++i) hll_[i] = std::max(hll_[i], other.hll_[i]);
+  for (const auto& [value, count] : other.counts_) {
+    auto it = counts_.find(value);
+    if (it != counts_.end()) {
+      it->second += count;
+    } else {
+      counts_.emplace(value, count);
+    }
+  }
+  decremented_ += other.decremented_;
+  while (static_cast<int64_t>(counts_.size()) > capacity_) Purge();
+}
+
+uint64_t StringCounter::Unique() const {
+  if (exact()) return counts_.size();
+  const double m = static_cast<double>(hll_.size());
+  double sum = 0;
+  int zeros = 0;
+  for (uint8_t r : hll_) {
+    sum += std::ldexp(1.0, -r);
+    zeros += r == 0;
+  }
+  double estimate = 0.7213 / (1 + 1.079 / m) * m * m / sum;
+  if (estimate <= 2.5 * m && zeros > 0) estimate = m * std::log(m / zeros);  // linear counting
+  return static_cast<uint64_t>(std::llround(estimate));
+}
+
+std::vector<std::pair<std::string, uint64_t>> StringCounter::Top(size_t n) const {
+  std::vector<std::pair<std::string, uint64_t>> all(counts_.begin(), counts_.end());
+  auto by_count = [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  };
+  n = std::min(n, all.size());
+  std::partial_sort(all.begin(), all.begin() + static_cast<ptrdiff_t>(n), all.end(), by_count);
+  all.resize(n);
+  return all;
+}
+
+// ---- StatisticsAccumulator ----------------------------------------------------
+
+struct StatisticsAccumulator::Feature {
+  Feature(const StatisticsOptions& options, uint64_t seed)
+      : num_values(options.quantile_sketch_k, options.max_exact_distinct_numbers, seed),
+        values(options.quantile_sketch_k, options.max_exact_distinct_numbers, seed + 1),
+        strings(options.max_tracked_strings) {}
+
+  Kind kind = Kind::kUnknown;
+  uint64_t num_non_missing = 0;
+  uint64_t min_num_values = std::numeric_limits<uint64_t>::max();
+  uint64_t max_num_values = 0;
+  uint64_t tot_num_values = 0;
+  QuantileSketch num_values;  // number of values per example
+  // numbers
+  uint64_t num_nan = 0;
+  uint64_t num_zeros = 0;
+  double min = std::numeric_limits<double>::infinity();
+  double max = -std::numeric_limits<double>::infinity();
+  Moments moments;
+  QuantileSketch values;
+  // strings
+  StringCounter strings;
+  uint64_t total_bytes = 0;
+
+  // One example's values: T is float or int64_t.
+  template <typename T>
+  void AddNumbers(const T* v, size_t n) {
+    // Pass 1: count, sum, min, max, zeros; four lanes to break dependency chains.
+    double sum[4] = {0, 0, 0, 0};
+    double lo[4], hi[4];
+    uint64_t zeros[4] = {0, 0, 0, 0}, nans[4] = {0, 0, 0, 0};
+    for (int l = 0; l < 4; ++l) {
+      lo[l] = std::numeric_limits<double>::infinity();
+      hi[l] = -std::numeric_limits<double>::infinity();
+    }
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+      for (int l = 0; l < 4; ++l) {
+        double x = static_cast<double>(v[i + l]);
+        bool nan = x != x;
+        nans[l] += nan;
+        x = nan ? 0.0 : x;
+        sum[l] += x;
+        zeros[l] += !nan && x == 0;
+        lo[l] = nan ? lo[l] : (x < lo[l] ? x : lo[l]);
+        hi[l] = nan ? hi[l] : (x > hi[l] ? x : hi[l]);
+      }
+    }
+    for (; i < n; ++i) {
+      double x = static_cast<double>(v[i]);
+      bool nan = x != x;
+      nans[0] += nan;
+      if (nan) continue;
+      sum[0] += x;
+      zeros[0] += x == 0;
+      lo[0] = std::min(lo[0], x);
+      hi[0] = std::max(hi[0], x);
+    }
+    uint64_t nan_count = nans[0] + nans[1] + nans[2] + nans[3];
+    uint64_t count = n - nan_count;
+    num_nan += nan_count;
+    num_zeros += zeros[0] + zeros[1] + zeros[2] + zeros[3];
+    if (count == 0) return;
+    min = std::min({min, lo[0], lo[1], lo[2], lo[3]});
+    max = std::max({max, hi[0], hi[1], hi[2], hi[3]});
+    double mean = (sum[0] + sum[1] + sum[2] + sum[3]) / static_cast<double>(count);
+    // Pass 2: squared deviations from this example's mean; and the sketch.
+    double m2[4] = {0, 0, 0, 0};
+    i = 0;
+    if (nan_count == 0) {
+      for (; i + 4 <= n; i += 4) {
+        for (int l = 0; l < 4; ++l) {
+          double d = static_cast<double>(v[i + l]) - mean;
+          m2[l] += d * d;
+        }
+      }
+    }
+    for (; i < n; ++i) {
+      double x = static_cast<double>(v[i]);
+      if (x != x) continue;
+      m2[0] += (x - mean) * (x - mean);
+    }
+    if (std::isfinite(mean)) {
+      moments.Merge(count, mean, m2[0] + m2[1] + m2[2] + m2[3]);
+    } else {
+      moments.Merge(count, mean, 0);  // an infinity: the mean is infinite, std NaN
+    }
+    for (i = 0; i < n; ++i) {
+      double x = static_cast<double>(v[i]);
+      if (x == x) values.Add(x);
+    }
+  }
+
+  void Merge(const Feature& other) {
+    num_non_missing += other.num_non_missing;
+    min_num_values = std::min(min_num_values, other.min_num_values);
+    max_num_values = std::max(max_num_values, other.max_num_values);
+    tot_num_values += other.tot_num_values;
+    num_values.Merge(other.num_values);
+    num_nan += other.num_nan;
+    num_zeros += other.num_zeros;
+    min = std::min(min, other.min);
+    max = std::max(max, other.max);
+    moments.Merge(other.moments.n, other.moments.mean, other.moments.m2);
+    values.Merge(other.values);
+    strings.Merge(other.strings);
+    total_bytes += other.total_bytes;
+  }
+};
+
+StatisticsAccumulator::StatisticsAccumulator(const StatisticsOptions& options, uint64_t seed)
+    : options_(options), seed_(seed) {}
+StatisticsAccumulator::StatisticsAccumulator(StatisticsAccumulator&&) noexcept = default;
+StatisticsAccumulator& StatisticsAccumulator::operator=(StatisticsAccumulator&&) noexcept = default;
+StatisticsAccumulator::~StatisticsAccumulator() = default;
+
+Status StatisticsAccumulator::AddExample(const tensorflow::Example& example) {
+  for (const auto& [name, value] : example.features().feature()) {
+    Kind kind = Kind::kUnknown;
+    size_t n = 0;
+    switch (value.kind_case()) {
+      case tensorflow::Feature::kInt64List:
+        kind = Kind::kInt;
+        n = static_cast<size_t>(value.int64_list().value_size());
+        break;
+      case tensorflow::Feature::kFloatList:
+        kind = Kind::kFloat;
+        n = static_cast<size_t>(value.float_list().value_size());
+        break;
+      case tensorflow::Feature::kBytesList:
+        kind = Kind::kBytes;
+        n = static_cast<size_t>(value.bytes_list().value_size());
+        break;
+      case tensorflow::Feature::KIND_NOT_SET:
+        break;
+    }
+    auto it = features_.find(name);
+    if (it == features_.end()) {
+      it = features_
+               .emplace(name, std::make_unique<Feature>(
+                                  options_, seed_ * 0x100000001B3ull + features_.size() * 2))
+               .first;
+    }
+    Feature& f = *it->second;
+    if (kind != Kind::kUnknown && f.kind != Kind::kUnknown && kind != f.kind) {
+      return Status::InvalidArgument("feature '" + name + "': " + KindName(kind) + " here, " +
+                                     KindName(f.kind) + " before");
+    }
+    if (kind != Kind::kUnknown) f.kind = kind;
+    ++f.num_non_missing;
+    f.min_num_values = std::min<uint64_t>(f.min_num_values, n);
+    f.max_num_values = std::max<uint64_t>(f.max_num_values, n);
+    f.tot_num_values += n;
+    f.num_values.Add(static_cast<double>(n));
+    switch (kind) {
+      case Kind::kInt:
+        f.AddNumbers(value.int64_list().value().data(), n);
+        break;
+      case Kind::kFloat:
+        f.AddNumbers(value.float_list().value().data(), n);
+        break;
+      case Kind::kBytes:
+        for (const std::string& s : value.bytes_list().value()) {
+          f.strings.Add(s);
+          f.total_bytes += s.size();
+        }
+        break;
+      case Kind::kUnknown:
+        break;
+    }
+  }
+  ++num_examples_;
+  return Status::OK();
+}
+
+Status StatisticsAccumulator::Merge(const StatisticsAccumulator& other) {
+  for (const auto& [name, theirs] : other.features_) {
+    auto it = features_.find(name);
+    if (it == features_.end()) {
+      it = features_
+               .emplace(name, std::make_unique<Feature>(
+                                  options_, seed_ * 0x100000001B3ull + features_.size() * 2))
+               .first;
+    }
+    Feature& ours = *it->second;
+    if (theirs->kind != Kind::kUnknown && ours.kind != Kind::kUnknown &&
+        theirs->kind != ours.kind) {
+      return Status::InvalidArgument("feature '" + name + "': " + KindName(ours.kind) +
+                                     " in some examples, " + KindName(theirs->kind) + " in others");
+    }
+    if (theirs->kind != Kind::kUnknown) ours.kind = theirs->kind;
+    ours.Merge(*theirs);
+  }
+  num_examples_ += other.num_examples_;
+  return Status::OK();
+}
+
+namespace {
+
+// Quantile edges of `sketch`: `buckets` buckets of count/buckets samples each.
+void QuantilesHistogram(const QuantileSketch& sketch, int buckets, tfmd::Histogram* out) {
+  out->set_type(tfmd::Histogram::QUANTILES);
+  if (sketch.count() == 0 || buckets <= 0) return;
+  std::vector<double> qs;
+  for (int i = 0; i <= buckets; ++i) qs.push_back(static_cast<double>(i) / buckets);
+  std::vector<double> edges = sketch.Quantiles(qs);
+  double per_bucket = static_cast<double>(sketch.count()) / buckets;
+  for (int i = 0; i < buckets; ++i) {
+    tfmd::Histogram::Bucket* b = out->add_buckets();
+    b->set_low_value(edges[i]);
+    b->set_high_value(edges[i + 1]);
+    b->set_sample_count(per_bucket);
+  }
+}
+
+// `buckets` equal-width buckets over [min, max] (the last one closed).
+void StandardHistogram(const QuantileSketch& sketch, double min, double max, int buckets,
+                       tfmd::Histogram* out) {
+  out->set_type(tfmd::Histogram::STANDARD);
+  if (sketch.count() == 0 || buckets <= 0) return;
+  double width = (max - min) / buckets;
+  if (!(width > 0) || !std::isfinite(width)) {
+    tfmd::Histogram::Bucket* b = out->add_buckets();
+    b->set_low_value(min);
+    b->set_high_value(max);
+    b->set_sample_count(static_cast<double>(sketch.count()));
+    return;
+  }
+  std::vector<double> counts(static_cast<size_t>(buckets), 0.0);
+  for (const auto& [value, weight] : sketch.WeightedItems()) {
+    double pos = std::floor((value - min) / width);
+    int index = pos < 0 ? 0 : pos >= buckets ? buckets - 1 : static_cast<int>(pos);
+    counts[static_cast<size_t>(index)] += static_cast<double>(weight);
+  }
+  for (int i = 0; i < buckets; ++i) {
+    tfmd::Histogram::Bucket* b = out->add_buckets();
+    b->set_low_value(min + width * i);
+    b->set_high_value(i + 1 == buckets ? max : min + width * (i + 1));
+    b->set_sample_count(counts[static_cast<size_t>(i)]);
+  }
+}
+
+}  // namespace
+
+tfmd::DatasetFeatureStatistics StatisticsAccumulator::Finish(const std::string& name) const {
+  tfmd::DatasetFeatureStatistics out;
+  out.set_name(name);
+  out.set_num_examples(static_cast<uint64_t>(num_examples_));
+  for (const auto& [feature_name, fp] : features_) {
+    const Feature& f = *fp;
+    tfmd::FeatureNameStatistics* stats = out.add_features();
+    stats->mutable_path()->add_step(feature_name);
+    tfmd::CommonStatistics* common;
+    if (f.kind == Kind::kBytes) {
+      stats->set_type(tfmd::FeatureNameStatistics::STRING);
+      tfmd::StringStatistics* s = stats->mutable_string_stats();
+      common = s->mutable_common_stats();
+      s->set_unique(f.strings.Unique());
+      if (f.tot_num_values > 0) {
+        s->set_avg_length(static_cast<float>(static_cast<double>(f.total_bytes) /
+                                             static_cast<double>(f.tot_num_values)));
+      }
+      size_t wanted = static_cast<size_t>(
+          std::max(0, std::max(options_.num_top_values, options_.num_rank_histogram_buckets)));
+      auto top = f.strings.Top(wanted);
+      for (size_t i = 0; i < top.size(); ++i) {
+        if (static_cast<int>(i) < options_.num_top_values) {
+          auto* tv = s->add_top_values();
+          tv->set_value(top[i].first);
+          tv->set_frequency(static_cast<double>(top[i].second));
+        }
+        if (static_cast<int>(i) < options_.num_rank_histogram_buckets) {
+          auto* b = s->mutable_rank_histogram()->add_buckets();
+          b->set_low_rank(i);
+          b->set_high_rank(i);
+          b->set_label(top[i].first);
+          b->set_sample_count(static_cast<double>(top[i].second));
+        }
+      }
+    } else {
+      stats->set_type(f.kind == Kind::kInt ? tfmd::FeatureNameStatistics::INT
+                                           : tfmd::FeatureNameStatistics::FLOAT);
+      tfmd::NumericStatistics* n = stats->mutable_num_stats();
+      common = n->mutable_common_stats();
+      if (f.moments.n > 0) {
+        n->set_mean(f.moments.mean);
+        n->set_std_dev(std::sqrt(std::max(0.0, f.moments.m2 / static_cast<double>(f.moments.n))));
+        n->set_min(f.min);
+        n->set_max(f.max);
+        n->set_median(f.values.Quantile(0.5));
+      }
+      n->set_num_zeros(f.num_zeros);
+      if (f.kind != Kind::kUnknown) {
+        tfmd::Histogram* standard = n->add_histograms();
+        standard->set_num_nan(f.num_nan);
+        StandardHistogram(f.values, f.min, f.max, options_.num_histogram_buckets, standard);
+        tfmd::Histogram* quantiles = n->add_histograms();
+        quantiles->set_num_nan(f.num_nan);
+        QuantilesHistogram(f.values, options_.num_quantiles_histogram_buckets, quantiles);
+      }
+    }
+    common->set_num_non_missing(f.num_non_missing);
+    common->set_num_missing(static_cast<uint64_t>(num_examples_) - f.num_non_missing);
+    if (f.num_non_missing > 0) {
+      common->set_min_num_values(f.min_num_values);
+      common->set_max_num_values(f.max_num_values);
+      common->set_avg_num_values(static_cast<float>(static_cast<double>(f.tot_num_values) /
+                                                    static_cast<double>(f.num_non_missing)));
+    }
+    common->set_tot_num_values(f.tot_num_values);
+    QuantilesHistogram(f.num_values, options_.num_values_histogram_buckets,
+                       common->mutable_num_values_histogram());
+  }
+  return out;
+}
+
+// ---- ComputeStatistics --------------------------------------------------------
+
+namespace {
+
+// Hands out batches of records from the files in order; thread-safe.
+class RecordSource {
+ public:
+  RecordSource(const std::vector<std::string>& files, int64_t batch)
+      : files_(files), batch_(std::max<int64_t>(batch, 1)) {}
+
+  struct Batch {
+    std::vector<std::string> records;
+    size_t size = 0;
+    std::string file;
+    int64_t first_record = 0;
+  };
+
+  // Fills `*out` with the next records of one file; false when all files are
+  // read or the source failed.
+  StatusOr<bool> Next(Batch* out) {
+    std::lock_guard<std::mutex> lock(mu_);
+    out->size = 0;
+    while (failed_.ok()) {
+      if (reader_ == nullptr) {
+        if (next_file_ == files_.size()) return false;
+        auto reader = io::TFRecordReader::Open(files_[next_file_++]);
+        if (!reader.ok()) return Fail(reader.status());
+        reader_ = std::move(reader).value();
+      }
+      out->file = reader_->name();
+      out->first_record = reader_->records_read();
+      if (out->records.size() < static_cast<size_t>(batch_)) out->records.resize(batch_);
+      while (out->size < static_cast<size_t>(batch_)) {
+        StatusOr<bool> more = reader_->ReadRecord(&out->records[out->size]);
+        if (!more.ok()) return Fail(more.status());
+        if (!more.value()) break;
+        ++out->size;
+      }
+      if (out->size > 0) return true;
+      reader_.reset();
+    }
+    return failed_;
+  }
+
+  // Stops every thread's next Next() (after another thread's error).
+  void Stop(const Status& status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (failed_.ok()) failed_ = status;
+  }
+
+ private:
+  Status Fail(const Status& status) {
+    failed_ = status;
+    return status;
+  }
+  const std::vector<std::string>& files_;
+  const int64_t batch_;
+  std::mutex mu_;
+  size_t next_file_ = 0;
+  std::unique_ptr<io::TFRecordReader> reader_;
+  Status failed_;
+};
+
+}  // namespace
+
+StatusOr<tfmd::DatasetFeatureStatistics> ComputeStatistics(const std::vector<std::string>& files,
+                                                           const std::string& name,
+                                                           const StatisticsOptions& options,
+                                                           ThreadPool* pool) {
+  const int threads = pool->num_threads();
+  std::vector<StatisticsAccumulator> partial;
+  for (int t = 0; t < threads; ++t) partial.emplace_back(options, static_cast<uint64_t>(t + 1));
+  std::vector<Status> errors(static_cast<size_t>(threads));
+  RecordSource source(files, options.records_per_batch);
+  // One chunk per thread; each pulls batches until the source runs dry.
+  pool->ParallelForEachChunk(threads, [&](int64_t chunk, int) {
+    StatisticsAccumulator& acc = partial[static_cast<size_t>(chunk)];
+    Status& error = errors[static_cast<size_t>(chunk)];
+    RecordSource::Batch batch;
+    tensorflow::Example example;
+    for (;;) {
+      StatusOr<bool> more = source.Next(&batch);
+      if (!more.ok()) {
+        error = more.status();
+        return;
+      }
+      if (!more.value()) return;
+      for (size_t i = 0; i < batch.size; ++i) {
+        std::string where =
+            batch.file + ": record " + std::to_string(batch.first_record + static_cast<int64_t>(i));
+        example.Clear();
+        if (!example.ParseFromString(batch.records[i])) {
+          error = Status::Corruption(where + ": not a valid tensorflow.Example (" +
+                                     std::to_string(batch.records[i].size()) + " bytes)");
+        } else {
+          error = acc.AddExample(example).WithContext(where);
+        }
+        if (!error.ok()) {
+          source.Stop(error);
+          return;
+        }
+      }
+    }
+  });
+  // The first real error (a thread stopped by another's error reports that one).
+  for (const Status& error : errors) RETURN_IF_ERROR(error);
+  for (int t = 1; t < threads; ++t) RETURN_IF_ERROR(partial[0].Merge(partial[t]));
+  return partial[0].Finish(name);
+}
+
+// ---- Summaries ----------------------------------------------------------------
+
+std::string FeatureName(const tfmd::FeatureNameStatistics& feature) {
+  if (feature.has_path()) {
+    std::string name;
+    for (const std::string& step : feature.path().step()) {
+      if (!name.empty()) name += ".";
+      name += step;
+    }
+    return name;
+  }
+  return feature.name();
+}
+
+std::vector<FeatureSummary> SummarizeStatistics(const tfmd::DatasetFeatureStatistics& stats,
+                                                int max_top_values) {
+  std::vector<FeatureSummary> out;
+  for (const tfmd::FeatureNameStatistics& f : stats.features()) {
+    FeatureSummary s;
+    s.name = FeatureName(f);
+    s.type = tfmd::FeatureNameStatistics::Type_Name(f.type());
+    const tfmd::CommonStatistics& common =
+        f.has_string_stats() ? f.string_stats().common_stats() : f.num_stats().common_stats();
+    s.count = std::to_string(common.num_non_missing());
+    s.missing = std::to_string(common.num_missing());
+    if (common.min_num_values() == common.max_num_values()) {
+      s.values = std::to_string(common.min_num_values());
+    } else {
+      s.values = std::to_string(common.min_num_values()) + "-" +
+                 std::to_string(common.max_num_values()) + " (avg " +
+                 FormatNumber(common.avg_num_values()) + ")";
+    }
+    if (f.has_string_stats()) {
+      const tfmd::StringStatistics& str = f.string_stats();
+      s.unique = std::to_string(str.unique());
+      for (int i = 0; i < str.top_values_size() && i < max_top_values; ++i) {
+        if (i > 0) s.top_values += ", ";
+        s.top_values +=
+            str.top_values(i).value() + " (" + FormatNumber(str.top_values(i).frequency()) + ")";
+      }
+    } else {
+      const tfmd::NumericStatistics& num = f.num_stats();
+      s.mean = FormatNumber(num.mean());
+      s.std_dev = FormatNumber(num.std_dev());
+      s.min = FormatNumber(num.min());
+      s.median = FormatNumber(num.median());
+      s.max = FormatNumber(num.max());
+      s.zeros = std::to_string(num.num_zeros());
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace edgepipe::data
