@@ -1,0 +1,140 @@
+#include "src/components/statistics_gen.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "src/core/files.h"
+#include "src/data/examples.h"
+
+namespace edgepipe::components {
+
+namespace {
+
+constexpr char kStatsFile[] = "FeatureStats.pb";
+
+nlohmann::json StatsOptionsJson(const data::StatisticsOptions& o) {
+  return {{"num_histogram_buckets", o.num_histogram_buckets},
+          {"num_quantiles_histogram_buckets", o.num_quantiles_histogram_buckets},
+          {"num_values_histogram_buckets", o.num_values_histogram_buckets},
+          {"num_top_values", o.num_top_values},
+          {"num_rank_histogram_buckets", o.num_rank_histogram_buckets},
+          {"quantile_sketch_k", o.quantile_sketch_k},
+          {"max_exact_distinct_numbers", o.max_exact_distinct_numbers},
+          {"max_tracked_strings", o.max_tracked_strings}};
+}
+
+Status Run(pipeline::ExecutionContext& ctx, const StatisticsGenOptions& options) {
+  ASSIGN_OR_RETURN(const pipeline::Artifact* examples, ctx.SingleInput("examples"));
+  ASSIGN_OR_RETURN(pipeline::Artifact * statistics, ctx.SingleOutput("statistics"));
+  auto property = examples->properties.find("split_names");
+  if (property == examples->properties.end() ||
+      !std::holds_alternative<std::string>(property->second)) {
+    return Status::InvalidArgument(ctx.node_id + ": input examples (" + examples->uri +
+                                   ") has no string property split_names");
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> all_splits,
+                   ParseSplitNames(std::get<std::string>(property->second),
+                                   examples->uri + ": property split_names"));
+  std::vector<std::string> splits;
+  for (const std::string& split : all_splits) {
+    if (std::find(options.exclude_splits.begin(), options.exclude_splits.end(), split) ==
+        options.exclude_splits.end()) {
+      splits.push_back(split);
+    }
+  }
+  RETURN_IF_ERROR(GenerateStatistics(examples->uri, splits, statistics->uri, options.stats_options,
+                                     &DefaultThreadPool()));
+  statistics->properties["split_names"] = nlohmann::json(splits).dump();
+  return Status::OK();
+}
+
+}  // namespace
+
+StatusOr<std::vector<std::string>> ParseSplitNames(const std::string& split_names,
+                                                   const std::string& where) {
+  nlohmann::json parsed = nlohmann::json::parse(split_names, nullptr, /*allow_exceptions=*/false);
+  std::vector<std::string> out;
+  bool ok = parsed.is_array();
+  if (ok) {
+    for (const auto& name : parsed) {
+      if (!name.is_string() || name.get<std::string>().empty()) {
+        ok = false;
+        break;
+      }
+      out.push_back(name.get<std::string>());
+    }
+  }
+  if (!ok) {
+    return Status::InvalidArgument(where +
+                                   ": expected a JSON list of split names like "
+                                   "[\"train\", \"eval\"], got '" +
+                                   split_names + "'");
+  }
+  return out;
+}
+
+Status GenerateStatistics(const std::string& examples_uri, const std::vector<std::string>& splits,
+                          const std::string& statistics_uri, const data::StatisticsOptions& options,
+                          ThreadPool* pool) {
+  for (const std::string& split : splits) {
+    ASSIGN_OR_RETURN(std::vector<std::string> files, data::SplitFiles(examples_uri, split));
+    ASSIGN_OR_RETURN(data::tfmd::DatasetFeatureStatistics stats,
+                     data::ComputeStatistics(files, split, options, pool));
+    data::tfmd::DatasetFeatureStatisticsList list;
+    *list.add_datasets() = std::move(stats);
+    std::string dir = JoinPath(statistics_uri, "Split-" + split);
+    RETURN_IF_ERROR(CreateDirectories(dir));
+    RETURN_IF_ERROR(WriteFileAtomic(JoinPath(dir, kStatsFile), list.SerializeAsString()));
+  }
+  return Status::OK();
+}
+
+StatusOr<std::vector<SplitStatistics>> ReadStatistics(const std::string& path) {
+  std::vector<std::pair<std::string, std::string>> files;  // (split, file)
+  if (IsDirectory(path)) {
+    ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(path));
+    std::sort(names.begin(), names.end());
+    for (const std::string& name : names) {
+      std::string file = JoinPath(JoinPath(path, name), kStatsFile);
+      if (name.starts_with("Split-") && PathExists(file)) files.emplace_back(name.substr(6), file);
+    }
+    if (files.empty()) {
+      return Status::NotFound(path + ": no Split-*/" + kStatsFile +
+                              " (expected a StatisticsGen statistics folder)");
+    }
+  } else if (PathExists(path)) {
+    files.emplace_back("", path);
+  } else {
+    return Status::NotFound(path + ": no such file or folder");
+  }
+  std::vector<SplitStatistics> out;
+  for (const auto& [split, file] : files) {
+    ASSIGN_OR_RETURN(std::string bytes, ReadFile(file));
+    SplitStatistics s{split, file, {}};
+    if (!s.statistics.ParseFromString(bytes)) {
+      return Status::Corruption(file + ": not a valid DatasetFeatureStatisticsList (" +
+                                std::to_string(bytes.size()) + " bytes)");
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+StatusOr<pipeline::Component> StatisticsGen(const StatisticsGenOptions& options) {
+  if (options.examples.type_name != "Examples") {
+    return Status::InvalidArgument(options.id +
+                                   ": input examples must be an Examples channel, got '" +
+                                   options.examples.type_name + "'");
+  }
+  pipeline::Component c;
+  c.id = options.id;
+  c.type = "StatisticsGen";
+  c.inputs = {{"examples", options.examples}};
+  c.outputs = {{"statistics", "ExampleStatistics"}};
+  c.exec_properties = {{"exclude_splits", options.exclude_splits},
+                       {"stats_options", StatsOptionsJson(options.stats_options)}};
+  c.executor = [options](pipeline::ExecutionContext& ctx) { return Run(ctx, options); };
+  return c;
+}
+
+}  // namespace edgepipe::components

@@ -1,0 +1,63 @@
+// StatisticsGen: TFDV statistics of every split of an Examples artifact.
+//
+// Input `examples` (Examples: `Split-<name>/` folders of TFRecord files of
+// tf.Example, raw or gzip; property `split_names`, a JSON list). Output
+// `statistics` (ExampleStatistics): `Split-<name>/FeatureStats.pb`, one binary
+// DatasetFeatureStatisticsList (TFDV's field numbers) holding one
+// DatasetFeatureStatistics named after the split; property `split_names` as
+// the input's minus `exclude_splits`. What is computed and how (one streaming
+// pass per split, bounded memory, both cores) is data/statistics.h's.
+//
+// Failure: a missing or malformed `split_names`, a missing split folder, or
+// a bad record fails the execution with an error naming the file (and record);
+// nothing is left in the output folder the runner would publish.
+#ifndef EDGEPIPE_COMPONENTS_STATISTICS_GEN_H_
+#define EDGEPIPE_COMPONENTS_STATISTICS_GEN_H_
+
+#include <string>
+#include <vector>
+
+#include "src/core/parallel.h"
+#include "src/core/status.h"
+#include "src/data/statistics.h"
+#include "src/pipeline/pipeline.h"
+
+namespace edgepipe::components {
+
+struct StatisticsGenOptions {
+  std::string id = "StatisticsGen";
+  pipeline::Channel examples;
+  std::vector<std::string> exclude_splits;
+  data::StatisticsOptions stats_options;
+};
+
+// InvalidArgument if `examples` is not an Examples channel.
+StatusOr<pipeline::Component> StatisticsGen(const StatisticsGenOptions& options);
+
+// The work of the executor, callable without a pipeline: statistics of each
+// of `splits` of the Examples folder `examples_uri` into
+// `<statistics_uri>/Split-<split>/FeatureStats.pb`, on `pool`.
+Status GenerateStatistics(const std::string& examples_uri, const std::vector<std::string>& splits,
+                          const std::string& statistics_uri, const data::StatisticsOptions& options,
+                          ThreadPool* pool);
+
+// The names in an artifact's `split_names` property ("[\"train\", \"eval\"]").
+// InvalidArgument naming `where` if it is not a JSON list of non-empty strings.
+StatusOr<std::vector<std::string>> ParseSplitNames(const std::string& split_names,
+                                                   const std::string& where);
+
+// The statistics of one split, as read back.
+struct SplitStatistics {
+  std::string split;  // from the Split-<name> folder; empty for a lone file
+  std::string path;   // the FeatureStats.pb read
+  data::tfmd::DatasetFeatureStatisticsList statistics;
+};
+
+// Reads an ExampleStatistics artifact folder (every Split-*/FeatureStats.pb,
+// in split-name order) or a single FeatureStats.pb file. NotFound if there is
+// nothing to read, Corruption naming the file if one does not parse.
+StatusOr<std::vector<SplitStatistics>> ReadStatistics(const std::string& path);
+
+}  // namespace edgepipe::components
+
+#endif  // EDGEPIPE_COMPONENTS_STATISTICS_GEN_H_

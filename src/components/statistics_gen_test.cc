@@ -1,0 +1,135 @@
+#include "src/components/statistics_gen.h"
+
+#include <gtest/gtest.h>
+
+#include "src/components/component_test_util.h"
+#include "src/io/example.h"
+#include "src/io/tfrecord.h"
+
+namespace edgepipe::components {
+namespace {
+
+std::string Record(float x, int64_t label, const std::string& kind) {
+  tensorflow::Example e;
+  io::SetFloatFeature("x", {x, x + 1}, &e);
+  io::SetInt64Feature("label", {label}, &e);
+  io::SetBytesFeature("kind", {kind}, &e);
+  return io::SerializeDeterministic(e);
+}
+
+// An Examples artifact made by hand: train in two files, eval in one.
+pipeline::Artifact WriteExamples(const std::string& root) {
+  pipeline::Artifact a;
+  a.type_name = "Examples";
+  a.uri = JoinPath(root, "examples");
+  a.properties["split_names"] = std::string("[\"train\", \"eval\"]");
+  EXPECT_TRUE(CreateDirectories(JoinPath(a.uri, "Split-train")).ok());
+  EXPECT_TRUE(CreateDirectories(JoinPath(a.uri, "Split-eval")).ok());
+  EXPECT_TRUE(io::WriteAllRecords(JoinPath(a.uri, "Split-train/data_tfrecord-00000-of-00002.gz"),
+                                  {Record(1, 0, "a"), Record(2, 1, "b")}, io::Compression::kGzip)
+                  .ok());
+  EXPECT_TRUE(io::WriteAllRecords(JoinPath(a.uri, "Split-train/data_tfrecord-00001-of-00002.gz"),
+                                  {Record(3, 1, "a")}, io::Compression::kGzip)
+                  .ok());
+  EXPECT_TRUE(io::WriteAllRecords(JoinPath(a.uri, "Split-eval/data_tfrecord-00000-of-00001.gz"),
+                                  {Record(0, 0, "c")}, io::Compression::kGzip)
+                  .ok());
+  return a;
+}
+
+pipeline::Channel ExamplesChannel() { return {"ImportExampleGen", "examples", "Examples"}; }
+
+TEST(StatisticsGenTest, WritesFeatureStatsPerSplit) {
+  std::string root = FreshTempDir("statistics_gen");
+  auto component = StatisticsGen({.examples = ExamplesChannel()});
+  ASSERT_TRUE(component.ok()) << component.status().message();
+  ExecutorHarness harness(*component, root);
+  harness.inputs["examples"].push_back(WriteExamples(root));
+  Status st = harness.Run(*component);
+  ASSERT_TRUE(st.ok()) << st.message();
+  const pipeline::Artifact& out = harness.output("statistics");
+  EXPECT_EQ(out.type_name, "ExampleStatistics");
+  EXPECT_EQ(std::get<std::string>(out.properties.at("split_names")), "[\"train\",\"eval\"]");
+  ASSERT_TRUE(PathExists(JoinPath(out.uri, "Split-train/FeatureStats.pb")));
+
+  auto read = ReadStatistics(out.uri);
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  ASSERT_EQ(read->size(), 2u);
+  EXPECT_EQ((*read)[0].split, "eval");  // split-name order
+  const auto& train = (*read)[1];
+  EXPECT_EQ(train.split, "train");
+  ASSERT_EQ(train.statistics.datasets_size(), 1);
+  const auto& ds = train.statistics.datasets(0);
+  EXPECT_EQ(ds.name(), "train");
+  EXPECT_EQ(ds.num_examples(), 3u);
+  ASSERT_EQ(ds.features_size(), 3);
+  // kind, label, x (by name); x = {1,2},{2,3},{3,4}
+  EXPECT_EQ(data::FeatureName(ds.features(2)), "x");
+  EXPECT_DOUBLE_EQ(ds.features(2).num_stats().mean(), 2.5);
+  EXPECT_EQ(ds.features(2).num_stats().common_stats().min_num_values(), 2u);
+  EXPECT_EQ(ds.features(0).string_stats().top_values(0).value(), "a");
+
+  // A lone file reads too.
+  auto one = ReadStatistics(JoinPath(out.uri, "Split-eval/FeatureStats.pb"));
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->front().statistics.datasets(0).num_examples(), 1u);
+}
+
+TEST(StatisticsGenTest, ExcludedSplitIsSkipped) {
+  std::string root = FreshTempDir("statistics_gen_exclude");
+  auto component = StatisticsGen({.examples = ExamplesChannel(), .exclude_splits = {"eval"}});
+  ASSERT_TRUE(component.ok());
+  ExecutorHarness harness(*component, root);
+  harness.inputs["examples"].push_back(WriteExamples(root));
+  ASSERT_TRUE(harness.Run(*component).ok());
+  EXPECT_FALSE(PathExists(JoinPath(harness.output("statistics").uri, "Split-eval")));
+  EXPECT_EQ(std::get<std::string>(harness.output("statistics").properties.at("split_names")),
+            "[\"train\"]");
+}
+
+TEST(StatisticsGenTest, CorruptInputFileIsNamed) {
+  std::string root = FreshTempDir("statistics_gen_corrupt");
+  auto component = StatisticsGen({.examples = ExamplesChannel()});
+  ASSERT_TRUE(component.ok());
+  ExecutorHarness harness(*component, root);
+  pipeline::Artifact examples = WriteExamples(root);
+  std::string bad = JoinPath(examples.uri, "Split-train/data_tfrecord-00001-of-00002.gz");
+  ASSERT_TRUE(WriteFileAtomic(bad, "\x1f\x8b not really gzip").ok());
+  harness.inputs["examples"].push_back(examples);
+  Status st = harness.Run(*component);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find(bad), std::string::npos) << st.message();
+}
+
+TEST(StatisticsGenTest, BadSplitNamesAreRefused) {
+  std::string root = FreshTempDir("statistics_gen_splits");
+  auto component = StatisticsGen({.examples = ExamplesChannel()});
+  ASSERT_TRUE(component.ok());
+  ExecutorHarness harness(*component, root);
+  pipeline::Artifact examples = WriteExamples(root);
+  examples.properties["split_names"] = std::string("train,eval");
+  harness.inputs["examples"].push_back(examples);
+  Status st = harness.Run(*component);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("split_names"), std::string::npos) << st.message();
+}
+
+TEST(StatisticsGenTest, WrongChannelTypeIsRefused) {
+  auto component = StatisticsGen({.examples = {"Trainer", "model", "Model"}});
+  ASSERT_FALSE(component.ok());
+  EXPECT_NE(component.status().message().find("Examples"), std::string::npos);
+}
+
+TEST(ReadStatisticsTest, GarbageFileIsNamed) {
+  std::string root = FreshTempDir("read_statistics");
+  std::string path = JoinPath(root, "FeatureStats.pb");
+  ASSERT_TRUE(WriteFileAtomic(path, "\xff\xff\xff\xff").ok());
+  auto read = ReadStatistics(path);
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), Status::Code::kCorruption);
+  EXPECT_NE(read.status().message().find(path), std::string::npos);
+  EXPECT_EQ(ReadStatistics(root).status().code(), Status::Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace edgepipe::components
