@@ -1,7 +1,6 @@
 #include "src/eval/config.h"
 
 #include <google/protobuf/descriptor.h>
-#include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/message.h>
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/text_format.h>
@@ -14,30 +13,10 @@
 
 #include "src/core/files.h"
 #include "src/eval/metrics.h"
+#include "src/io/text_proto.h"
 
 namespace edgepipe::eval {
 namespace {
-
-// Keeps protobuf's first parse error with its position (protobuf counts lines
-// and columns from 0; people count from 1).
-class FirstErrorCollector : public google::protobuf::io::ErrorCollector {
- public:
-  void AddError(int line, google::protobuf::io::ColumnNumber column,
-                const std::string& message) override {
-    if (!has_error_) {
-      has_error_ = true;
-      error_ = "line " + std::to_string(line + 1) + " column " + std::to_string(column + 1) + ": " +
-               message;
-    }
-  }
-  void AddWarning(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
-  bool has_error() const { return has_error_; }
-  const std::string& error() const { return error_; }
-
- private:
-  bool has_error_ = false;
-  std::string error_;
-};
 
 std::string Index(std::string_view field, int i) {
   return std::string(field) + "[" + std::to_string(i) + "]";
@@ -317,13 +296,7 @@ Status ValidateEvalConfig(const tfma::EvalConfig& config, std::string_view where
 
 StatusOr<tfma::EvalConfig> ParseEvalConfigText(std::string_view text, std::string_view where) {
   tfma::EvalConfig config;
-  FirstErrorCollector errors;
-  google::protobuf::TextFormat::Parser parser;
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(std::string(text), &config)) {
-    return Status::InvalidArgument(std::string(where) + ": " +
-                                   (errors.has_error() ? errors.error() : "malformed text proto"));
-  }
+  RETURN_IF_ERROR(io::ParseTextProto(text, where, &config));
   RETURN_IF_ERROR(ValidateEvalConfig(config, where));
   return config;
 }

@@ -1,0 +1,140 @@
+#include "src/data/schema_inference.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "src/data/statistics.h"
+
+namespace edgepipe::data {
+
+namespace {
+
+// What one feature looks like over all splits seen so far.
+struct FeatureFacts {
+  tfmd::FeatureNameStatistics::Type type = tfmd::FeatureNameStatistics::INT;
+  std::string type_split;  // the split that set `type`
+  int splits_present = 0;
+  uint64_t num_missing = 0;
+  uint64_t min_num_values = std::numeric_limits<uint64_t>::max();
+  uint64_t max_num_values = 0;
+  bool has_numbers = false;
+  double min = std::numeric_limits<double>::infinity();
+  double max = -std::numeric_limits<double>::infinity();
+  bool strings_complete = true;  // every split listed all its distinct values
+  std::set<std::string> strings;
+};
+
+bool IsString(tfmd::FeatureNameStatistics::Type t) {
+  return t == tfmd::FeatureNameStatistics::STRING || t == tfmd::FeatureNameStatistics::BYTES;
+}
+
+}  // namespace
+
+StatusOr<tfmd::Schema> InferSchema(const std::vector<NamedStatistics>& splits,
+                                   const SchemaInferenceOptions& options) {
+  if (splits.empty()) return Status::InvalidArgument("InferSchema: no statistics to infer from");
+  std::map<std::string, FeatureFacts> facts;
+  for (const NamedStatistics& split : splits) {
+    for (const tfmd::FeatureNameStatistics& f : split.statistics->features()) {
+      std::string name = FeatureName(f);
+      auto [it, inserted] = facts.try_emplace(name);
+      FeatureFacts& ff = it->second;
+      if (inserted) {
+        ff.type = f.type();
+        ff.type_split = split.split;
+      } else if (IsString(ff.type) != IsString(f.type()) ||
+                 (!IsString(f.type()) && ff.type != f.type())) {
+        return Status::InvalidArgument(
+            "feature '" + name + "': type " + tfmd::FeatureNameStatistics::Type_Name(ff.type) +
+            " in split '" + ff.type_split + "' but " +
+            tfmd::FeatureNameStatistics::Type_Name(f.type()) + " in split '" + split.split + "'");
+      }
+      ++ff.splits_present;
+      const tfmd::CommonStatistics& common =
+          f.has_string_stats() ? f.string_stats().common_stats() : f.num_stats().common_stats();
+      ff.num_missing += common.num_missing();
+      if (common.num_non_missing() > 0) {
+        ff.min_num_values = std::min<uint64_t>(ff.min_num_values, common.min_num_values());
+        ff.max_num_values = std::max<uint64_t>(ff.max_num_values, common.max_num_values());
+      }
+      if (f.has_num_stats() && common.tot_num_values() > 0) {
+        ff.has_numbers = true;
+        ff.min = std::min(ff.min, f.num_stats().min());
+        ff.max = std::max(ff.max, f.num_stats().max());
+      }
+      if (f.has_string_stats()) {
+        const tfmd::StringStatistics& s = f.string_stats();
+        size_t listed = 0;
+        if (s.rank_histogram().buckets_size() > 0) {
+          for (const auto& b : s.rank_histogram().buckets()) ff.strings.insert(b.label());
+          listed = static_cast<size_t>(s.rank_histogram().buckets_size());
+        } else {
+          for (const auto& tv : s.top_values()) ff.strings.insert(tv.value());
+          listed = static_cast<size_t>(s.top_values_size());
+        }
+        if (listed < s.unique()) ff.strings_complete = false;
+      }
+    }
+  }
+
+  tfmd::Schema schema;
+  for (const auto& [name, ff] : facts) {
+    tfmd::Feature* feature = schema.add_feature();
+    feature->set_name(name);
+    switch (ff.type) {
+      case tfmd::FeatureNameStatistics::INT:
+        feature->set_type(tfmd::INT);
+        break;
+      case tfmd::FeatureNameStatistics::FLOAT:
+        feature->set_type(tfmd::FLOAT);
+        break;
+      case tfmd::FeatureNameStatistics::STRUCT:
+        feature->set_type(tfmd::STRUCT);
+        break;
+      default:
+        feature->set_type(tfmd::BYTES);
+        break;
+    }
+    const bool always_present =
+        ff.num_missing == 0 && ff.splits_present == static_cast<int>(splits.size());
+    if (always_present) feature->mutable_presence()->set_min_fraction(1.0);
+    feature->mutable_presence()->set_min_count(1);
+
+    const bool has_values = ff.max_num_values > 0;
+    if (options.infer_feature_shape && always_present && has_values &&
+        ff.min_num_values == ff.max_num_values) {
+      feature->mutable_shape()->add_dim()->set_size(static_cast<int64_t>(ff.min_num_values));
+    } else if (has_values && (ff.min_num_values >= 1 || ff.max_num_values == 1)) {
+      if (ff.min_num_values >= 1) feature->mutable_value_count()->set_min(1);
+      if (ff.max_num_values == 1) feature->mutable_value_count()->set_max(1);
+    }
+
+    if (options.infer_numeric_domains && ff.has_numbers && std::isfinite(ff.min) &&
+        std::isfinite(ff.max)) {
+      if (ff.type == tfmd::FeatureNameStatistics::INT) {
+        feature->mutable_int_domain()->set_min(static_cast<int64_t>(ff.min));
+        feature->mutable_int_domain()->set_max(static_cast<int64_t>(ff.max));
+      } else if (ff.type == tfmd::FeatureNameStatistics::FLOAT) {
+        // float fields: round outward so the domain holds every value seen.
+        float lo = static_cast<float>(ff.min), hi = static_cast<float>(ff.max);
+        if (lo > ff.min) lo = std::nextafter(lo, -std::numeric_limits<float>::infinity());
+        if (hi < ff.max) hi = std::nextafter(hi, std::numeric_limits<float>::infinity());
+        feature->mutable_float_domain()->set_min(lo);
+        feature->mutable_float_domain()->set_max(hi);
+      }
+    }
+    if (IsString(ff.type) && ff.strings_complete && !ff.strings.empty() &&
+        static_cast<int64_t>(ff.strings.size()) <= options.max_string_domain_size) {
+      tfmd::StringDomain* domain = schema.add_string_domain();
+      domain->set_name(name);
+      for (const std::string& v : ff.strings) domain->add_value(v);
+      feature->set_domain(name);
+    }
+  }
+  return schema;
+}
+
+}  // namespace edgepipe::data

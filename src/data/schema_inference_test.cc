@@ -1,0 +1,137 @@
+#include "src/data/schema_inference.h"
+
+#include <google/protobuf/text_format.h>
+#include <gtest/gtest.h>
+
+#include "src/data/statistics.h"
+#include "src/io/example.h"
+
+namespace edgepipe::data {
+namespace {
+
+// Statistics of examples built by `fill(i, &example)` for i in [0, n).
+template <typename Fill>
+tfmd::DatasetFeatureStatistics Stats(int n, Fill fill) {
+  StatisticsAccumulator acc({});
+  for (int i = 0; i < n; ++i) {
+    tensorflow::Example e;
+    fill(i, &e);
+    EXPECT_TRUE(acc.AddExample(e).ok());
+  }
+  return acc.Finish("split");
+}
+
+const tfmd::Feature& Get(const tfmd::Schema& schema, const std::string& name) {
+  for (const auto& f : schema.feature()) {
+    if (f.name() == name) return f;
+  }
+  ADD_FAILURE() << "no feature " << name;
+  return tfmd::Feature::default_instance();
+}
+
+TEST(SchemaInferenceTest, TypesPresenceShapesAndDomains) {
+  auto stats = Stats(10, [](int i, tensorflow::Example* e) {
+    io::SetFloatFeature("image", {0.0f, 0.5f, static_cast<float>(i) / 10}, e);  // fixed 3
+    io::SetInt64Feature("label", {i % 3}, e);                                   // fixed 1
+    if (i % 2 == 0) io::SetInt64Feature("sometimes", {i}, e);                   // missing half
+    io::SetBytesFeature("color", {i % 2 ? "red" : "blue"}, e);
+    std::vector<int64_t> var(static_cast<size_t>(1 + i % 3), 7);
+    io::SetInt64Feature("varlen", var, e);  // 1 to 3 values
+  });
+  auto schema = InferSchema({{"train", &stats}});
+  ASSERT_TRUE(schema.ok()) << schema.status().message();
+
+  const tfmd::Feature& image = Get(*schema, "image");
+  EXPECT_EQ(image.type(), tfmd::FLOAT);
+  EXPECT_EQ(image.presence().min_fraction(), 1.0);
+  EXPECT_EQ(image.presence().min_count(), 1);
+  ASSERT_TRUE(image.has_shape());
+  ASSERT_EQ(image.shape().dim_size(), 1);
+  EXPECT_EQ(image.shape().dim(0).size(), 3);
+  EXPECT_EQ(image.float_domain().min(), 0.0f);
+  EXPECT_EQ(image.float_domain().max(), 0.9f);
+
+  const tfmd::Feature& label = Get(*schema, "label");
+  EXPECT_EQ(label.type(), tfmd::INT);
+  EXPECT_EQ(label.shape().dim(0).size(), 1);
+  EXPECT_EQ(label.int_domain().min(), 0);
+  EXPECT_EQ(label.int_domain().max(), 2);
+
+  const tfmd::Feature& sometimes = Get(*schema, "sometimes");
+  EXPECT_FALSE(sometimes.presence().has_min_fraction());
+  EXPECT_EQ(sometimes.presence().min_count(), 1);
+  EXPECT_FALSE(sometimes.has_shape());  // not always present: no fixed shape
+  EXPECT_EQ(sometimes.value_count().min(), 1);
+  EXPECT_EQ(sometimes.value_count().max(), 1);
+
+  const tfmd::Feature& varlen = Get(*schema, "varlen");
+  EXPECT_FALSE(varlen.has_shape());
+  EXPECT_EQ(varlen.value_count().min(), 1);
+  EXPECT_FALSE(varlen.value_count().has_max());
+
+  const tfmd::Feature& color = Get(*schema, "color");
+  EXPECT_EQ(color.type(), tfmd::BYTES);
+  EXPECT_EQ(color.domain(), "color");
+  ASSERT_EQ(schema->string_domain_size(), 1);
+  EXPECT_EQ(schema->string_domain(0).name(), "color");
+  ASSERT_EQ(schema->string_domain(0).value_size(), 2);
+  EXPECT_EQ(schema->string_domain(0).value(0), "blue");
+  EXPECT_EQ(schema->string_domain(0).value(1), "red");
+
+  // The text form TFDV reads: field names as upstream.
+  std::string text;
+  ASSERT_TRUE(google::protobuf::TextFormat::PrintToString(*schema, &text));
+  EXPECT_NE(text.find("shape {\n    dim {\n      size: 3\n    }\n  }"), std::string::npos) << text;
+  EXPECT_NE(text.find("domain: \"color\""), std::string::npos);
+}
+
+TEST(SchemaInferenceTest, WithoutShapeInferenceFixedFeaturesGetValueCounts) {
+  auto stats = Stats(4, [](int i, tensorflow::Example* e) { io::SetInt64Feature("x", {i}, e); });
+  auto schema = InferSchema({{"train", &stats}}, {.infer_feature_shape = false});
+  ASSERT_TRUE(schema.ok());
+  EXPECT_FALSE(Get(*schema, "x").has_shape());
+  EXPECT_EQ(Get(*schema, "x").value_count().min(), 1);
+  EXPECT_EQ(Get(*schema, "x").value_count().max(), 1);
+}
+
+TEST(SchemaInferenceTest, ManyDistinctStringsGetNoDomain) {
+  auto stats = Stats(150, [](int i, tensorflow::Example* e) {
+    io::SetBytesFeature("id", {"id" + std::to_string(i)}, e);
+  });
+  auto schema = InferSchema({{"train", &stats}});
+  ASSERT_TRUE(schema.ok());
+  EXPECT_FALSE(Get(*schema, "id").has_domain());
+  EXPECT_EQ(schema->string_domain_size(), 0);
+}
+
+TEST(SchemaInferenceTest, SplitsAreWidenedTogether) {
+  auto train = Stats(4, [](int i, tensorflow::Example* e) {
+    io::SetInt64Feature("x", {i}, e);
+    io::SetBytesFeature("c", {"a"}, e);
+    io::SetFloatFeature("v", {1, 2}, e);
+  });
+  auto eval = Stats(2, [](int i, tensorflow::Example* e) {
+    io::SetInt64Feature("x", {10 + i}, e);
+    io::SetBytesFeature("c", {"b"}, e);
+    io::SetFloatFeature("v", {1, 2, 3}, e);
+  });
+  auto schema = InferSchema({{"train", &train}, {"eval", &eval}});
+  ASSERT_TRUE(schema.ok());
+  EXPECT_EQ(Get(*schema, "x").int_domain().min(), 0);
+  EXPECT_EQ(Get(*schema, "x").int_domain().max(), 11);
+  EXPECT_FALSE(Get(*schema, "v").has_shape());  // 2 values in train, 3 in eval
+  EXPECT_EQ(schema->string_domain(0).value_size(), 2);
+}
+
+TEST(SchemaInferenceTest, TypeDisagreementNamesBothSplits) {
+  auto train = Stats(1, [](int, tensorflow::Example* e) { io::SetInt64Feature("x", {1}, e); });
+  auto eval = Stats(1, [](int, tensorflow::Example* e) { io::SetFloatFeature("x", {1}, e); });
+  auto schema = InferSchema({{"train", &train}, {"eval", &eval}});
+  ASSERT_FALSE(schema.ok());
+  EXPECT_EQ(schema.status().message(),
+            "feature 'x': type INT in split 'train' but FLOAT in split 'eval'");
+  EXPECT_FALSE(InferSchema({}).ok());
+}
+
+}  // namespace
+}  // namespace edgepipe::data
