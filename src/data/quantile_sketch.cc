@@ -18,15 +18,6 @@ QuantileSketch::QuantileSketch(int k, int64_t max_exact_distinct, uint64_t seed)
       counts_(kInitialSlots, 0),
       shift_(64 - 6) {}
 
-void QuantileSketch::AddWeighted(double value, uint64_t weight) {
-  if (weight == 0) return;
-  if (exact_) {
-    AddExact(value, weight);
-  } else {
-    AddKll(value, weight);
-  }
-}
-
 void QuantileSketch::InsertNewExact(size_t slot, uint64_t key, uint64_t weight) {
   if (distinct_ + 1 > max_exact_distinct_) {
     SwitchToKll();

@@ -52,7 +52,14 @@ class QuantileSketch {
     }
   }
   // Adds `weight` copies of `value` (not NaN).
-  void AddWeighted(double value, uint64_t weight);
+  void AddWeighted(double value, uint64_t weight) {
+    if (weight == 0) return;
+    if (exact_) {
+      AddExact(value, weight);
+    } else {
+      AddKll(value, weight);
+    }
+  }
   void Merge(const QuantileSketch& other);
 
   // Number of values added (with weights).

@@ -237,10 +237,21 @@ struct StatisticsAccumulator::Feature {
     } else {
       moments.Merge(count, mean, 0);  // an infinity: the mean is infinite, std NaN
     }
+    // Runs of equal values (an image's black background) go in as one weighted add.
+    double run_value = 0;
+    uint64_t run = 0;
     for (i = 0; i < n; ++i) {
       double x = static_cast<double>(v[i]);
-      if (x == x) values.Add(x);
+      if (x != x) continue;
+      if (x == run_value) {
+        ++run;
+        continue;
+      }
+      if (run > 0) values.AddWeighted(run_value, run);
+      run_value = x;
+      run = 1;
     }
+    if (run > 0) values.AddWeighted(run_value, run);
   }
 
   void Merge(const Feature& other) {
