@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "src/core/files.h"
+#include "src/core/parallel.h"
 #include "src/core/tensor.h"
+#include "src/data/statistics.h"
 #include "src/io/example.h"
 #include "src/io/idx.h"
 #include "src/io/tfrecord.h"
@@ -69,7 +71,7 @@ TEST(CliTest, HelpWorksOnEveryVerb) {
        {"--help", "run --help", "run mnist --help", "examples --help", "examples show --help",
         "runs --help", "executions --help", "artifacts --help", "lineage --help", "eval --help",
         "eval show --help", "lite --help", "lite inspect --help", "lite predict --help",
-        "lite convert --help", "lite bench --help"}) {
+        "lite convert --help", "lite bench --help", "stats --help", "stats show --help"}) {
     CliResult r = RunCli(verb);
     EXPECT_EQ(r.exit_code, 0) << verb << ": " << r.err;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << verb;
@@ -455,6 +457,53 @@ TEST(CliTest, MissingMetadataIsOneErrorLineAndNotCreated) {
     ExpectOneLineError(r, db + ": ");
     EXPECT_FALSE(PathExists(db)) << verb;
   }
+}
+
+// A StatisticsGen-shaped folder: Split-train/FeatureStats.pb of 3 examples.
+std::string WriteStatisticsFolder(const std::string& dir) {
+  std::vector<std::string> records;
+  for (int i = 0; i < 3; ++i) {
+    tensorflow::Example e;
+    io::SetFloatFeature("image_floats", {0.0f, static_cast<float>(i)}, &e);
+    io::SetBytesFeature("kind", {i == 2 ? "cat" : "dog"}, &e);
+    records.push_back(io::SerializeDeterministic(e));
+  }
+  std::string data = JoinPath(dir, "data.tfrecord");
+  EXPECT_TRUE(io::WriteAllRecords(data, records, io::Compression::kNone).ok());
+  ThreadPool pool(1);
+  auto stats = data::ComputeStatistics({data}, "train", {}, &pool);
+  EXPECT_TRUE(stats.ok());
+  data::tfmd::DatasetFeatureStatisticsList list;
+  *list.add_datasets() = *stats;
+  std::string uri = JoinPath(dir, "statistics");
+  EXPECT_TRUE(CreateDirectories(JoinPath(uri, "Split-train")).ok());
+  EXPECT_TRUE(
+      WriteFileAtomic(JoinPath(uri, "Split-train/FeatureStats.pb"), list.SerializeAsString()).ok());
+  return uri;
+}
+
+TEST(CliTest, StatsShowPrintsFeaturesPerSplit) {
+  std::string uri = WriteStatisticsFolder(TempDir("stats_show"));
+  CliResult r = RunCli("stats show " + uri);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("split train: 3 examples"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("median"), std::string::npos) << r.out;
+  // image_floats: values 0,0,0,1,0,2: mean 0.5, min 0, median 0, max 2, 4 zeros.
+  EXPECT_NE(r.out.find("image_floats  FLOAT  3      0        2       0.5"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("dog (2), cat (1)"), std::string::npos) << r.out;
+  CliResult one = RunCli("stats show " + uri + "/Split-train/FeatureStats.pb");
+  EXPECT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_NE(one.out.find("split train: 3 examples"), std::string::npos) << one.out;
+}
+
+TEST(CliTest, StatsShowBadInputIsOneErrorLine) {
+  std::string dir = TempDir("stats_bad");
+  ExpectOneLineError(RunCli("stats show " + dir + "/missing"), dir + "/missing");
+  ExpectOneLineError(RunCli("stats show " + dir), dir + ": no Split-*");
+  std::string file = JoinPath(dir, "FeatureStats.pb");
+  ASSERT_TRUE(WriteFileAtomic(file, "\xff\xff\xff").ok());
+  ExpectOneLineError(RunCli("stats show " + file), file + ": not a valid");
 }
 
 TEST(CliTest, MissingEvalDirIsOneErrorLine) {

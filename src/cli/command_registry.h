@@ -20,6 +20,7 @@ void RegisterRunCommand(CLI::App& app);        // run mnist
 void RegisterExamplesCommand(CLI::App& app);   // examples show
 void RegisterMetadataCommands(CLI::App& app);  // runs, executions, artifacts, lineage
 void RegisterEvalCommands(CLI::App& app);      // eval show
+void RegisterStatsCommands(CLI::App& app);     // stats show
 void RegisterLiteCommands(CLI::App& app);      // lite inspect|predict|convert|bench
 
 // Formats rows under a header as left-aligned columns separated by two

@@ -23,6 +23,7 @@ void RegisterCommands(CLI::App& app) {
   RegisterExamplesCommand(app);
   RegisterMetadataCommands(app);
   RegisterEvalCommands(app);
+  RegisterStatsCommands(app);
   RegisterLiteCommands(app);
 }
 
