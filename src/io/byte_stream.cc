@@ -101,10 +101,41 @@ class GzipInput : public InputStream {
     if (init_ok_) inflateEnd(&zs_);
   }
 
+  // Reads through an output buffer: the TFRecord reader asks for 12-, 4- and
+  // record-sized pieces, and inflate on pieces that small misses zlib's fast
+  // path (it needs 258 bytes of room). An inflate error is returned only after
+  // the good bytes before it, so callers see the same bytes and error as
+  // without the buffer.
   StatusOr<size_t> Read(char* buf, size_t n) override {
+    size_t done = 0;
+    while (done < n) {
+      if (out_pos_ < out_len_) {
+        size_t k = std::min(n - done, out_len_ - out_pos_);
+        std::memcpy(buf + done, out_.data() + out_pos_, k);
+        out_pos_ += k;
+        done += k;
+        continue;
+      }
+      if (!pending_.ok()) {
+        if (done > 0) return done;
+        return pending_;
+      }
+      if (out_eof_) break;
+      out_pos_ = 0;
+      out_len_ = 0;
+      pending_ = Inflate(out_.data(), out_.size(), &out_len_);
+      if (pending_.ok() && out_len_ < out_.size()) out_eof_ = true;
+    }
+    return done;
+  }
+  bool compressed() const override { return true; }
+
+ private:
+  // Inflates up to n bytes into buf; *produced counts them, also on error.
+  Status Inflate(char* buf, size_t n, size_t* produced_out) {
     if (!init_ok_) return Status::Internal("inflateInit2 failed");
     zs_.next_out = reinterpret_cast<Bytef*>(buf);
-    size_t produced = 0;
+    size_t& produced = *produced_out;
     while (produced < n && !finished_) {
       if (zs_.avail_in == 0 && !raw_eof_) {
         ASSIGN_OR_RETURN(size_t got, raw_->Read(in_.data(), in_.size()));
@@ -152,13 +183,16 @@ class GzipInput : public InputStream {
                                   std::to_string(compressed_pos_ - zs_.avail_in) + ")");
       }
     }
-    return produced;
+    return Status::OK();
   }
-  bool compressed() const override { return true; }
 
- private:
   std::unique_ptr<InputStream> raw_;
   std::vector<char> in_;
+  std::vector<char> out_ = std::vector<char>(kChunk);  // inflated, not yet returned
+  size_t out_pos_ = 0;
+  size_t out_len_ = 0;
+  bool out_eof_ = false;
+  Status pending_;  // an inflate error to return once out_ is drained
   z_stream zs_;
   bool init_ok_ = false;
   bool raw_eof_ = false;
