@@ -565,14 +565,17 @@ StatusOr<tfmd::DatasetFeatureStatistics> ComputeStatistics(const std::vector<std
       }
       if (!more.value()) return;
       for (size_t i = 0; i < batch.size; ++i) {
-        std::string where =
-            batch.file + ": record " + std::to_string(batch.first_record + static_cast<int64_t>(i));
+        auto where = [&] {
+          return batch.file + ": record " +
+                 std::to_string(batch.first_record + static_cast<int64_t>(i));
+        };
         example.Clear();
         if (!example.ParseFromString(batch.records[i])) {
-          error = Status::Corruption(where + ": not a valid tensorflow.Example (" +
+          error = Status::Corruption(where() + ": not a valid tensorflow.Example (" +
                                      std::to_string(batch.records[i].size()) + " bytes)");
         } else {
-          error = acc.AddExample(example).WithContext(where);
+          error = acc.AddExample(example);
+          if (!error.ok()) error = error.WithContext(where());
         }
         if (!error.ok()) {
           source.Stop(error);
