@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <set>
+#include <thread>
 #include <utility>
 
 #include "src/core/files.h"
@@ -164,6 +165,19 @@ Status ExecSql(sqlite3* db, const std::string& sql) {
     return Status::IOError("sqlite: " + msg + " (in \"" + sql + "\")");
   }
   return Status::OK();
+}
+
+// Switches the database to WAL. Changing the journal mode needs the file to
+// itself for a moment, and SQLite answers SQLITE_BUSY at once, without calling
+// the busy handler, while another connection reads it: processes opening one
+// new store together met exactly that. Retried for up to ~10 s, like the busy
+// timeout every other statement gets.
+Status EnableWal(sqlite3* db) {
+  for (int attempt = 0;; ++attempt) {
+    Status st = ExecSql(db, "PRAGMA journal_mode=WAL");
+    if (st.ok() || attempt >= 1000 || sqlite3_errcode(db) != SQLITE_BUSY) return st;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 std::string IdList(const std::vector<int64_t>& ids) {
@@ -819,7 +833,7 @@ StatusOr<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::string& 
   if (!options.read_only) {
     // WAL: readers never block the writer; NORMAL sync is durable at each
     // checkpoint and never corrupts (a crash can lose only the last commits).
-    RETURN_IF_ERROR(ExecSql(db, "PRAGMA journal_mode=WAL").WithContext(path));
+    RETURN_IF_ERROR(EnableWal(db).WithContext(path));
     RETURN_IF_ERROR(ExecSql(db, "PRAGMA synchronous=NORMAL").WithContext(path));
   }
   return store;
