@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>  // renameat2, RENAME_NOREPLACE (glibc >= 2.28)
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -72,10 +73,37 @@ Status CopyFileBytes(const std::string& from, const std::string& to) {
 
 }  // namespace
 
-StatusOr<std::string> ReadFile(const std::string& path) {
+StatusOr<int> OpenForReading(const std::string& path, int64_t* size) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(path, "cannot open for reading");
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    Status s = ErrnoStatus(path, "cannot stat");
+    ::close(fd);
+    return s;
+  }
+  const char* kind = nullptr;
+  if (S_ISDIR(st.st_mode)) kind = "a directory";
+  if (S_ISCHR(st.st_mode)) kind = "a character device";
+  if (S_ISBLK(st.st_mode)) kind = "a block device";
+  if (kind != nullptr) {
+    ::close(fd);
+    return Status::InvalidArgument(path + ": is " + kind + ", expected a regular file (or a pipe)");
+  }
+  *size = S_ISREG(st.st_mode) ? static_cast<int64_t>(st.st_size) : -1;
+  return fd;
+}
+
+StatusOr<std::string> ReadFile(const std::string& path, uint64_t max_bytes) {
+  int64_t size = -1;
+  ASSIGN_OR_RETURN(int fd, OpenForReading(path, &size));
+  if (size >= 0 && static_cast<uint64_t>(size) > max_bytes) {
+    ::close(fd);
+    return Status::ResourceExhausted(path + ": file is " + std::to_string(size) +
+                                     " bytes, expected at most " + std::to_string(max_bytes));
+  }
   std::string out;
+  if (size > 0) out.reserve(static_cast<size_t>(size));
   char buf[1 << 16];
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof(buf));
@@ -86,10 +114,16 @@ StatusOr<std::string> ReadFile(const std::string& path) {
       return s;
     }
     if (n == 0) break;
+    // Checked before appending: a pipe that never ends costs at most the cap.
+    if (static_cast<uint64_t>(n) > max_bytes - out.size()) {
+      ::close(fd);
+      return Status::ResourceExhausted(path + ": more than " + std::to_string(max_bytes) +
+                                       " bytes (stopped reading there), expected at most " +
+                                       std::to_string(max_bytes));
+    }
     out.append(buf, static_cast<size_t>(n));
   }
   ::close(fd);
-  if (IsDirectory(path)) return Status::InvalidArgument(path + ": is a directory, expected a file");
   return out;
 }
 

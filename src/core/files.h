@@ -18,8 +18,26 @@
 
 namespace edgepipe {
 
-// Reads the whole file. NotFound if it does not exist, IOError otherwise.
-StatusOr<std::string> ReadFile(const std::string& path);
+// The most ReadFile reads unless a caller sets its own cap: 2 GiB - 1, the
+// largest flatbuffer and more than any file edgepipe reads whole should be.
+// Readers of untrusted input pass a cap that fits their format (EvalConfig
+// 16 MiB, model.json 64 MiB, ...; each documented in its header).
+inline constexpr uint64_t kDefaultMaxReadBytes = (uint64_t{1} << 31) - 1;
+
+// Opens `path` read-only for a reader of untrusted input and returns the
+// descriptor (the caller owns and closes it). Only a regular file, a pipe or
+// a socket is accepted: a directory or a device (/dev/zero, a terminal) is
+// InvalidArgument, so no reader ever drains an endless device. `*size` is set
+// to the file's size, or -1 when it is not known in advance (pipe, socket).
+// NotFound if the path does not exist, IOError otherwise.
+StatusOr<int> OpenForReading(const std::string& path, int64_t* size);
+
+// Reads the whole file, at most `max_bytes` of it. A regular file larger than
+// that is refused before anything is read; a pipe is read until it passes the
+// cap, so memory stays within max_bytes + 64 KiB. Both are ResourceExhausted
+// "<path>: ... expected at most <max_bytes> bytes". NotFound if the file does
+// not exist, InvalidArgument for a directory or device, IOError otherwise.
+StatusOr<std::string> ReadFile(const std::string& path, uint64_t max_bytes = kDefaultMaxReadBytes);
 
 // Writes `data` to `path` atomically (temp file + fsync + rename). Creates no
 // parent directories.

@@ -1,7 +1,11 @@
 #include "src/core/files.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
 
 namespace edgepipe {
 namespace {
@@ -31,6 +35,72 @@ TEST(FilesTest, MissingFileIsNotFoundAndNamesThePath) {
   ASSERT_FALSE(data.ok());
   EXPECT_EQ(data.status().code(), Status::Code::kNotFound);
   EXPECT_NE(data.status().message().find("/nonexistent/edgepipe/x"), std::string::npos);
+}
+
+// ---- bounded reads (issue 8) ---------------------------------------------
+
+TEST(FilesTest, ReadFileAcceptsExactlyTheCap) {
+  std::string path = JoinPath(TempDir(), "cap.bin");
+  ASSERT_TRUE(WriteFileAtomic(path, std::string(100, 'x')).ok());
+  EXPECT_TRUE(ReadFile(path, 100).ok());
+  auto over = ReadFile(path, 99);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.status().code(), Status::Code::kResourceExhausted);
+  EXPECT_EQ(over.status().message(), path + ": file is 100 bytes, expected at most 99");
+}
+
+TEST(FilesTest, ReadFileRefusesAHugeFileFromItsSizeAlone) {
+  // A sparse 3 GiB file: no disk used, and nothing of it may be read.
+  std::string path = JoinPath(TempDir(), "huge.bin");
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::ftruncate(fd, int64_t{3} << 30), 0);
+  ::close(fd);
+  auto data = ReadFile(path, 16 << 20);
+  ASSERT_FALSE(data.ok());
+  EXPECT_EQ(data.status().code(), Status::Code::kResourceExhausted);
+  EXPECT_EQ(data.status().message(),
+            path + ": file is 3221225472 bytes, expected at most 16777216");
+  ::unlink(path.c_str());
+}
+
+TEST(FilesTest, ReadFileRefusesDevicesAndDirectories) {
+  for (const std::string path : {"/dev/zero", "/dev/urandom"}) {
+    auto data = ReadFile(path);
+    ASSERT_FALSE(data.ok()) << path;
+    EXPECT_EQ(data.status().code(), Status::Code::kInvalidArgument);
+    EXPECT_EQ(data.status().message(),
+              path + ": is a character device, expected a regular file (or a pipe)");
+  }
+  std::string dir = TempDir();
+  auto data = ReadFile(dir);
+  ASSERT_FALSE(data.ok());
+  EXPECT_EQ(data.status().message(), dir + ": is a directory, expected a regular file (or a pipe)");
+}
+
+TEST(FilesTest, ReadFileStopsAnEndlessPipeAtTheCap) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  pid_t writer = ::fork();
+  ASSERT_GE(writer, 0);
+  if (writer == 0) {  // writes zeros until the reader goes away
+    ::close(fds[0]);
+    ::signal(SIGPIPE, SIG_DFL);
+    char zeros[1 << 16] = {};
+    while (::write(fds[1], zeros, sizeof(zeros)) > 0) {
+    }
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  const std::string path = "/dev/fd/" + std::to_string(fds[0]);
+  auto data = ReadFile(path, 1 << 20);
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(writer, &status, 0);
+  ASSERT_FALSE(data.ok());
+  EXPECT_EQ(data.status().code(), Status::Code::kResourceExhausted);
+  EXPECT_EQ(data.status().message(),
+            path + ": more than 1048576 bytes (stopped reading there), expected at most 1048576");
 }
 
 TEST(FilesTest, WriteIntoMissingDirectoryFails) {

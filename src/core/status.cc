@@ -13,6 +13,8 @@ const char* CodeName(Status::Code code) {
     case Status::Code::kFailedPrecondition: return "Failed precondition";
     case Status::Code::kUnimplemented: return "Unimplemented";
     case Status::Code::kInternal: return "Internal";
+    case Status::Code::kResourceExhausted:
+      return "Resource exhausted";
   }
   return "Unknown";
 }

@@ -23,13 +23,14 @@ class Status {
  public:
   enum class Code {
     kOk = 0,
-    kInvalidArgument,  // caller passed something malformed (flags, options, config)
-    kNotFound,         // a file, artifact or key does not exist
-    kCorruption,       // input bytes fail verification (CRC, bounds, schema)
-    kIOError,          // the operating system refused a read or write
+    kInvalidArgument,     // caller passed something malformed (flags, options, config)
+    kNotFound,            // a file, artifact or key does not exist
+    kCorruption,          // input bytes fail verification (CRC, bounds, schema)
+    kIOError,             // the operating system refused a read or write
     kFailedPrecondition,  // the system is not in a state to do this
-    kUnimplemented,    // a valid request we do not support (an op, an option)
-    kInternal,         // a broken invariant of our own
+    kUnimplemented,       // a valid request we do not support (an op, an option)
+    kInternal,            // a broken invariant of our own
+    kResourceExhausted,   // beyond a documented limit (input bytes, threads)
   };
 
   Status() = default;  // OK
@@ -43,6 +44,9 @@ class Status {
   }
   static Status Unimplemented(std::string msg) { return {Code::kUnimplemented, std::move(msg)}; }
   static Status Internal(std::string msg) { return {Code::kInternal, std::move(msg)}; }
+  static Status ResourceExhausted(std::string msg) {
+    return {Code::kResourceExhausted, std::move(msg)};
+  }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
