@@ -359,12 +359,19 @@ bool HasGzipMagic(std::string_view bytes) {
   return bytes.starts_with(std::string_view("\x1f\x8b", 2));
 }
 
-StatusOr<std::unique_ptr<InputStream>> OpenInputFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return Status::NotFound(path + ": no such file");
-    return Status::IOError(path + ": cannot open: " + ErrnoText());
+StatusOr<size_t> ReadFully(InputStream& in, char* buf, size_t n) {
+  size_t done = 0;
+  while (done < n) {
+    ASSIGN_OR_RETURN(size_t got, in.Read(buf + done, n - done));
+    if (got == 0) break;
+    done += got;
   }
+  return done;
+}
+
+StatusOr<std::unique_ptr<InputStream>> OpenInputFile(const std::string& path) {
+  int64_t size = -1;
+  ASSIGN_OR_RETURN(int fd, OpenForReading(path, &size));
   auto s = DetectGzip(std::make_unique<FileInput>(fd));
   if (!s.ok()) return s.status().WithContext(path);
   return s;
@@ -400,23 +407,48 @@ std::string GzipCompress(std::string_view data) {
   return out;
 }
 
-StatusOr<std::string> GzipDecompress(std::string_view data) {
+uint32_t GzipTrailerSize(std::string_view data) {
+  if (data.size() < 4) return 0;
+  const auto* p = reinterpret_cast<const uint8_t*>(data.data() + data.size() - 4);
+  return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
+}
+
+StatusOr<std::string> GzipDecompress(std::string_view data, uint64_t max_bytes) {
   if (!HasGzipMagic(data)) return Status::Corruption("not a gzip stream (missing 1f 8b magic)");
+  // The last member alone unpacks to at least its ISIZE (the size mod 2^32),
+  // so a trailer above the cap is refused before inflating anything.
+  const uint32_t claimed = GzipTrailerSize(data);
+  if (claimed > max_bytes) {
+    return Status::ResourceExhausted("gzip trailer (ISIZE) says the data unpacks to " +
+                                     std::to_string(claimed) + " bytes, expected at most " +
+                                     std::to_string(max_bytes));
+  }
   GzipInput in(std::make_unique<StringInput>(std::string(data)));
   std::string out;
+  out.reserve(claimed);
   std::vector<char> buf(kChunk);
   while (true) {
-    ASSIGN_OR_RETURN(size_t got, in.Read(buf.data(), buf.size()));
+    // Never more than one byte past the cap: a bomb whose trailer lies stops
+    // there.
+    const size_t want =
+        static_cast<size_t>(std::min<uint64_t>(buf.size(), max_bytes - out.size() + 1));
+    ASSIGN_OR_RETURN(size_t got, in.Read(buf.data(), want));
     if (got == 0) break;
+    if (got > max_bytes - out.size()) {
+      return Status::ResourceExhausted("gzip data unpacks to more than " +
+                                       std::to_string(max_bytes) + " bytes (its trailer says " +
+                                       std::to_string(claimed) + "), expected at most " +
+                                       std::to_string(max_bytes));
+    }
     out.append(buf.data(), got);
   }
   return out;
 }
 
-StatusOr<std::string> ReadMaybeGzipFile(const std::string& path) {
-  StatusOr<std::string> bytes = ReadFile(path);
+StatusOr<std::string> ReadMaybeGzipFile(const std::string& path, uint64_t max_bytes) {
+  StatusOr<std::string> bytes = ReadFile(path, max_bytes);
   if (!bytes.ok() || !HasGzipMagic(*bytes)) return bytes;
-  auto out = GzipDecompress(*bytes);
+  auto out = GzipDecompress(*bytes, max_bytes);
   if (!out.ok()) return out.status().WithContext(path);
   return out;
 }

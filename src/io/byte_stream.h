@@ -15,10 +15,12 @@
 #define EDGEPIPE_IO_BYTE_STREAM_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "src/core/files.h"
 #include "src/core/status.h"
 
 namespace edgepipe::io {
@@ -40,7 +42,11 @@ class InputStream {
   virtual bool compressed() const = 0;
 };
 
-// Opens `path`, gzip detected by magic. NotFound / IOError on open failure.
+// Reads `n` bytes into `buf` unless the stream ends first; returns the count.
+StatusOr<size_t> ReadFully(InputStream& in, char* buf, size_t n);
+
+// Opens `path`, gzip detected by magic. NotFound / IOError on open failure,
+// InvalidArgument for a directory or a device (core's OpenForReading).
 StatusOr<std::unique_ptr<InputStream>> OpenInputFile(const std::string& path);
 // Reads from `data` (owned by the stream), gzip detected by magic.
 std::unique_ptr<InputStream> InputFromString(std::string data);
@@ -63,13 +69,22 @@ StatusOr<std::unique_ptr<OutputStream>> CreateOutputFile(const std::string& path
 std::unique_ptr<OutputStream> OutputToString(std::string* out, Compression compression);
 
 // Whole-buffer conveniences. GzipDecompress returns Corruption (without a
-// path prefix) for a damaged or truncated stream.
+// path prefix) for a damaged or truncated stream, and ResourceExhausted when
+// the data would unpack to more than `max_bytes`: refused at once when the
+// gzip trailer (ISIZE) already says so, otherwise when inflating passes the
+// cap (memory stays within max_bytes + 64 KiB, whatever the trailer claims).
 std::string GzipCompress(std::string_view data);
-StatusOr<std::string> GzipDecompress(std::string_view data);
+StatusOr<std::string> GzipDecompress(std::string_view data,
+                                     uint64_t max_bytes = kDefaultMaxReadBytes);
+// ISIZE of the last gzip member: its uncompressed size mod 2^32 (0 if
+// `data` is shorter than a trailer).
+uint32_t GzipTrailerSize(std::string_view data);
 
-// Reads a whole file and gunzips it if it starts with the gzip magic. Errors
-// are prefixed with the path.
-StatusOr<std::string> ReadMaybeGzipFile(const std::string& path);
+// Reads a whole file and gunzips it if it starts with the gzip magic; both
+// the file and what it unpacks to are capped at `max_bytes` (see ReadFile and
+// GzipDecompress). Errors are prefixed with the path.
+StatusOr<std::string> ReadMaybeGzipFile(const std::string& path,
+                                        uint64_t max_bytes = kDefaultMaxReadBytes);
 
 }  // namespace edgepipe::io
 

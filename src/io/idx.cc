@@ -1,5 +1,6 @@
 #include "src/io/idx.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -87,76 +88,143 @@ void CopySwapped(char* dst, const char* src, int64_t n, size_t size) {
 
 }  // namespace
 
-StatusOr<Tensor> DecodeIdx(std::string_view bytes, std::string_view name) {
-  auto fail = [&](size_t offset, const std::string& what) {
-    return Status::Corruption(std::string(name) + ": offset " + std::to_string(offset) + ": " +
-                              what);
-  };
+namespace {
+
+// What an IDX header declares: the tensor's type and shape and the bytes of
+// header and data it takes.
+struct IdxLayout {
+  IdxType type;
+  Shape shape;
+  size_t header_bytes = 0;
+  uint64_t data_bytes = 0;
+  bool overflow = false;  // the non-zero dims count more than 2^63 bytes
+  bool has_zero = false;  // a dim is 0 (then data_bytes is 0)
+};
+
+Status IdxError(std::string_view name, size_t offset, const std::string& what) {
+  return Status::Corruption(std::string(name) + ": offset " + std::to_string(offset) + ": " + what);
+}
+
+// Parses the header at the start of `bytes` (the data may follow or not).
+StatusOr<IdxLayout> ParseIdxHeader(std::string_view bytes, std::string_view name) {
   if (bytes.size() < kFixedHeader) {
-    return fail(0, "truncated IDX header (expected 4 bytes: 00 00 type ndims, got " +
-                       std::to_string(bytes.size()) + ")");
+    return IdxError(name, 0,
+                    "truncated IDX header (expected 4 bytes: 00 00 type ndims, got " +
+                        std::to_string(bytes.size()) + ")");
   }
   const auto b0 = static_cast<uint8_t>(bytes[0]), b1 = static_cast<uint8_t>(bytes[1]);
   if (b0 != 0 || b1 != 0) {
-    return fail(0, "bad IDX magic (expected 0x00 0x00, got " + Hex2(b0) + " " + Hex2(b1) + ")");
+    return IdxError(name, 0,
+                    "bad IDX magic (expected 0x00 0x00, got " + Hex2(b0) + " " + Hex2(b1) + ")");
   }
   const auto code = static_cast<uint8_t>(bytes[2]);
-  IdxType type;
-  if (!FromIdxCode(code, &type)) {
+  IdxLayout layout;
+  if (!FromIdxCode(code, &layout.type)) {
     if (code == kIdxInt16 || code == kIdxFloat64) {
       return Status::Unimplemented(std::string(name) + ": offset 2: IDX type " + Hex2(code) +
                                    (code == kIdxInt16 ? " (int16)" : " (float64)") +
                                    " has no edgepipe dtype (supported: 0x08 uint8, 0x09 int8, "
                                    "0x0c int32, 0x0d float32)");
     }
-    return fail(2, "unknown IDX data type " + Hex2(code) +
-                       " (expected 0x08, 0x09, 0x0b, 0x0c, 0x0d or 0x0e)");
+    return IdxError(
+        name, 2,
+        "unknown IDX data type " + Hex2(code) + " (expected 0x08, 0x09, 0x0b, 0x0c, 0x0d or 0x0e)");
   }
   const size_t ndims = static_cast<uint8_t>(bytes[3]);
-  if (ndims == 0) return fail(3, "IDX ndims is 0 (expected at least 1 dimension)");
-  const size_t header = kFixedHeader + 4 * ndims;
-  if (bytes.size() < header) {
-    return fail(kFixedHeader, "truncated IDX header (expected " + std::to_string(ndims) +
-                                  " big-endian u32 dims = " + std::to_string(4 * ndims) +
-                                  " bytes, got " + std::to_string(bytes.size() - kFixedHeader) +
-                                  ")");
+  if (ndims == 0) return IdxError(name, 3, "IDX ndims is 0 (expected at least 1 dimension)");
+  layout.header_bytes = kFixedHeader + 4 * ndims;
+  if (bytes.size() < layout.header_bytes) {
+    return IdxError(name, kFixedHeader,
+                    "truncated IDX header (expected " + std::to_string(ndims) +
+                        " big-endian u32 dims = " + std::to_string(4 * ndims) + " bytes, got " +
+                        std::to_string(bytes.size() - kFixedHeader) + ")");
   }
-  Shape shape(ndims);
-  const size_t data_bytes = bytes.size() - header;
+  layout.shape.resize(ndims);
   // Count elements with an overflow guard: any product beyond the bytes
   // present is a mismatch anyway. The bound covers the product of the
   // non-zero dims, so that an empty tensor whose other dims multiply past
   // int64 (which Tensor could not count) is refused too.
-  const uint64_t max_count = static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / type.size;
+  const uint64_t max_count =
+      static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / layout.type.size;
   uint64_t nonzero = 1;
-  bool has_zero = false, overflow = false;
   for (size_t i = 0; i < ndims; ++i) {
     uint32_t d = GetBE32(bytes.data() + kFixedHeader + 4 * i);
-    shape[i] = d;
+    layout.shape[i] = d;
     if (d == 0) {
-      has_zero = true;
+      layout.has_zero = true;
     } else if (nonzero > max_count / d) {
-      overflow = true;
+      layout.overflow = true;
     } else {
       nonzero *= d;
     }
   }
-  const uint64_t count = has_zero ? 0 : nonzero;
-  if (overflow || count * type.size != data_bytes) {
-    return fail(header,
-                "IDX data size mismatch (dims " + ShapeToString(shape) + " of " +
-                    DTypeName(type.dtype) + " need " +
-                    (overflow ? std::string("more than 2^63") : std::to_string(count * type.size)) +
-                    " bytes" + (overflow && has_zero ? " for their non-zero dims" : "") + ", got " +
-                    std::to_string(data_bytes) + ")");
+  layout.data_bytes = layout.has_zero ? 0 : nonzero * layout.type.size;
+  return layout;
+}
+
+// The data size mismatch error; `got` describes the bytes present.
+Status IdxSizeMismatch(std::string_view name, const IdxLayout& layout, const std::string& got) {
+  return IdxError(
+      name, layout.header_bytes,
+      "IDX data size mismatch (dims " + ShapeToString(layout.shape) + " of " +
+          DTypeName(layout.type.dtype) + " need " +
+          (layout.overflow ? std::string("more than 2^63") : std::to_string(layout.data_bytes)) +
+          " bytes" + (layout.overflow && layout.has_zero ? " for their non-zero dims" : "") +
+          ", got " + got + ")");
+}
+
+}  // namespace
+
+StatusOr<Tensor> DecodeIdx(std::string_view bytes, std::string_view name) {
+  ASSIGN_OR_RETURN(IdxLayout layout, ParseIdxHeader(bytes, name));
+  const size_t data_bytes = bytes.size() - layout.header_bytes;
+  if (layout.overflow || layout.data_bytes != data_bytes) {
+    return IdxSizeMismatch(name, layout, std::to_string(data_bytes));
   }
-  Tensor t(type.dtype, shape);
-  CopySwapped(static_cast<char*>(t.raw_data()), bytes.data() + header, t.num_elements(), type.size);
+  Tensor t(layout.type.dtype, layout.shape);
+  CopySwapped(static_cast<char*>(t.raw_data()), bytes.data() + layout.header_bytes,
+              t.num_elements(), layout.type.size);
   return t;
 }
 
-StatusOr<Tensor> ReadIdx(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string bytes, ReadMaybeGzipFile(path));
+StatusOr<Tensor> ReadIdx(const std::string& path, uint64_t max_bytes) {
+  // Streamed: the header says how many bytes follow, and no more than that
+  // (plus one, to see the end) is read, so neither a huge file nor a gzip
+  // bomb costs more memory than the tensor it declares.
+  ASSIGN_OR_RETURN(auto in, OpenInputFile(path));
+  // Appends up to n more bytes, growing the buffer 1 MiB at a time so a
+  // header that declares more than the file holds costs only what is there.
+  auto read = [&](uint64_t n, std::string* bytes) -> Status {
+    while (n > 0) {
+      const size_t chunk = static_cast<size_t>(std::min<uint64_t>(n, size_t{1} << 20));
+      const size_t old = bytes->size();
+      bytes->resize(old + chunk);
+      auto got = ReadFully(*in, bytes->data() + old, chunk);
+      if (!got.ok()) return got.status().WithContext(path);
+      bytes->resize(old + *got);
+      if (*got < chunk) break;
+      n -= chunk;
+    }
+    return Status::OK();
+  };
+  std::string bytes;
+  RETURN_IF_ERROR(read(kFixedHeader, &bytes));
+  if (bytes.size() == kFixedHeader)
+    RETURN_IF_ERROR(read(4 * static_cast<uint8_t>(bytes[3]), &bytes));
+  ASSIGN_OR_RETURN(IdxLayout layout, ParseIdxHeader(bytes, path));
+  if (layout.overflow || layout.data_bytes > max_bytes ||
+      layout.header_bytes + layout.data_bytes > max_bytes) {
+    return Status::ResourceExhausted(
+        path + ": offset " + std::to_string(kFixedHeader) + ": IDX dims " +
+        ShapeToString(layout.shape) + " of " + DTypeName(layout.type.dtype) + " need " +
+        (layout.overflow ? std::string("more than 2^63") : std::to_string(layout.data_bytes)) +
+        " data bytes after a " + std::to_string(layout.header_bytes) +
+        "-byte header, expected at most " + std::to_string(max_bytes) + " bytes in all");
+  }
+  RETURN_IF_ERROR(read(layout.data_bytes + 1, &bytes));
+  if (bytes.size() > layout.header_bytes + layout.data_bytes) {
+    return IdxSizeMismatch(path, layout, "more (reading stopped there)");
+  }
   return DecodeIdx(bytes, path);
 }
 

@@ -37,8 +37,15 @@ inline constexpr uint8_t kIdxInt32 = 0x0C;
 inline constexpr uint8_t kIdxFloat32 = 0x0D;
 inline constexpr uint8_t kIdxFloat64 = 0x0E;
 
-// Reads an IDX file, gunzipping it if it starts with the gzip magic.
-StatusOr<Tensor> ReadIdx(const std::string& path);
+// The largest IDX file (uncompressed) ReadIdx accepts unless told otherwise:
+// 1 GiB, 20 times MNIST's training images (47 MB).
+inline constexpr uint64_t kDefaultMaxIdxBytes = uint64_t{1} << 30;
+
+// Reads an IDX file, gunzipping it if it starts with the gzip magic. The
+// header is read first: dims needing more than `max_bytes` in all are
+// ResourceExhausted before anything is allocated, and a file (or a gzip
+// stream) with more data than the dims declare stops one byte past them.
+StatusOr<Tensor> ReadIdx(const std::string& path, uint64_t max_bytes = kDefaultMaxIdxBytes);
 // Decodes IDX bytes (already uncompressed); `name` prefixes error messages.
 StatusOr<Tensor> DecodeIdx(std::string_view bytes, std::string_view name);
 

@@ -112,17 +112,20 @@ Status TFRecordWriter::Close() {
 
 // ---- reader -------------------------------------------------------------
 
-TFRecordReader::TFRecordReader(std::unique_ptr<InputStream> in, std::string name)
-    : in_(std::move(in)), name_(std::move(name)) {}
+TFRecordReader::TFRecordReader(std::unique_ptr<InputStream> in, std::string name,
+                               uint64_t max_record_bytes)
+    : in_(std::move(in)), name_(std::move(name)), max_record_bytes_(max_record_bytes) {}
 
-StatusOr<std::unique_ptr<TFRecordReader>> TFRecordReader::Open(const std::string& path) {
+StatusOr<std::unique_ptr<TFRecordReader>> TFRecordReader::Open(const std::string& path,
+                                                               uint64_t max_record_bytes) {
   ASSIGN_OR_RETURN(auto in, OpenInputFile(path));
-  return std::unique_ptr<TFRecordReader>(new TFRecordReader(std::move(in), path));
+  return std::unique_ptr<TFRecordReader>(new TFRecordReader(std::move(in), path, max_record_bytes));
 }
 
-std::unique_ptr<TFRecordReader> TFRecordReader::FromString(std::string data, std::string name) {
+std::unique_ptr<TFRecordReader> TFRecordReader::FromString(std::string data, std::string name,
+                                                           uint64_t max_record_bytes) {
   return std::unique_ptr<TFRecordReader>(
-      new TFRecordReader(InputFromString(std::move(data)), std::move(name)));
+      new TFRecordReader(InputFromString(std::move(data)), std::move(name), max_record_bytes));
 }
 
 Status TFRecordReader::Fail(uint64_t offset, const std::string& what) {
@@ -130,22 +133,12 @@ Status TFRecordReader::Fail(uint64_t offset, const std::string& what) {
   return error_;
 }
 
-StatusOr<size_t> TFRecordReader::ReadFully(char* buf, size_t n) {
-  size_t done = 0;
-  while (done < n) {
-    ASSIGN_OR_RETURN(size_t got, in_->Read(buf + done, n - done));
-    if (got == 0) break;
-    done += got;
-  }
-  return done;
-}
-
 StatusOr<bool> TFRecordReader::ReadRecord(std::string* record) {
   if (!error_.ok()) return error_;
   const uint64_t start = offset_;
   // Stream errors (broken gzip, OS) are reported at the record they hit.
   auto read = [&](char* buf, size_t n) -> StatusOr<size_t> {
-    auto got = ReadFully(buf, n);
+    auto got = ReadFully(*in_, buf, n);
     if (!got.ok()) {
       if (got.status().code() == Status::Code::kIOError) {
         error_ = got.status().WithContext(name_ + ": offset " + std::to_string(start));
@@ -170,6 +163,12 @@ StatusOr<bool> TFRecordReader::ReadRecord(std::string* record) {
                            Hex32(stored_len_crc) + ")");
   }
   const uint64_t length = GetLE64(header);
+  if (length > max_record_bytes_) {
+    error_ = Status::ResourceExhausted(
+        name_ + ": offset " + std::to_string(start) + ": record length " + std::to_string(length) +
+        " bytes, expected at most " + std::to_string(max_record_bytes_));
+    return error_;
+  }
 
   record->clear();
   uint64_t remaining = length;

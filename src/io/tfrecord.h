@@ -65,12 +65,23 @@ class TFRecordWriter {
   bool closed_ = false;
 };
 
+// The longest record a reader accepts unless told otherwise: 64 MiB. The
+// length field is checked (after its CRC) before any of the data is read or
+// allocated, so a record claiming more, e.g. a tf.Example with a 100 MB bytes
+// feature, is ResourceExhausted "<name>: offset <n>: record length ...
+// expected at most 67108864" and costs no memory. TFX's examples are far
+// smaller (an MNIST tf.Example is about 3 KiB).
+inline constexpr uint64_t kDefaultMaxRecordBytes = uint64_t{64} << 20;
+
 class TFRecordReader {
  public:
-  // Opens `path` (raw or gzip). NotFound / IOError if it cannot be opened.
-  static StatusOr<std::unique_ptr<TFRecordReader>> Open(const std::string& path);
+  // Opens `path` (raw or gzip). NotFound / IOError if it cannot be opened,
+  // InvalidArgument for a directory or a device.
+  static StatusOr<std::unique_ptr<TFRecordReader>> Open(
+      const std::string& path, uint64_t max_record_bytes = kDefaultMaxRecordBytes);
   // Reads from `data` (raw or gzip); `name` stands for the path in errors.
-  static std::unique_ptr<TFRecordReader> FromString(std::string data, std::string name);
+  static std::unique_ptr<TFRecordReader> FromString(
+      std::string data, std::string name, uint64_t max_record_bytes = kDefaultMaxRecordBytes);
 
   // Reads the next record into `*record`. Returns true if one was read,
   // false at the clean end of the stream, Corruption/IOError otherwise.
@@ -83,13 +94,12 @@ class TFRecordReader {
   const std::string& name() const { return name_; }
 
  private:
-  TFRecordReader(std::unique_ptr<InputStream> in, std::string name);
+  TFRecordReader(std::unique_ptr<InputStream> in, std::string name, uint64_t max_record_bytes);
   Status Fail(uint64_t offset, const std::string& what);
-  // Reads exactly n bytes unless the stream ends; returns the count read.
-  StatusOr<size_t> ReadFully(char* buf, size_t n);
 
   std::unique_ptr<InputStream> in_;
   std::string name_;
+  uint64_t max_record_bytes_;
   uint64_t offset_ = 0;
   int64_t records_read_ = 0;
   Status error_;  // sticky

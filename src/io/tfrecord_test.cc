@@ -220,16 +220,35 @@ TEST(TFRecordErrorTest, TruncatedDataCrc) {
       << r.status.message();
 }
 
-TEST(TFRecordErrorTest, HugeLengthWithValidCrcIsTruncationNotAllocation) {
+TEST(TFRecordErrorTest, LengthUnderTheCapOnShortDataIsTruncationNotAllocation) {
   std::string bytes = EncodeRecords({"abc"});
-  SetLE64(&bytes, 0, uint64_t{1} << 60);
+  SetLE64(&bytes, 0, uint64_t{60} << 20);
   RechecksumLength(&bytes, 0);
   ReadResult r = ReadAll(bytes);
   EXPECT_EQ(r.status.code(), Status::Code::kCorruption);
-  EXPECT_NE(
-      r.status.message().find("truncated record data (expected 1152921504606846976 bytes, got 7)"),
-      std::string::npos)
+  EXPECT_NE(r.status.message().find("truncated record data (expected 62914560 bytes, got 7)"),
+            std::string::npos)
       << r.status.message();
+}
+
+TEST(TFRecordErrorTest, LengthOverTheCapIsRefusedBeforeReadingTheData) {
+  std::string bytes = EncodeRecords({"ok", "abc"});
+  const size_t second = kHeaderSize + 2 + 4;
+  SetLE64(&bytes, second, uint64_t{1} << 60);
+  RechecksumLength(&bytes, second);
+  ReadResult r = ReadAll(bytes);
+  EXPECT_EQ(r.records, std::vector<std::string>{"ok"});
+  EXPECT_EQ(r.status.code(), Status::Code::kResourceExhausted);
+  EXPECT_EQ(r.status.message(),
+            "mem.tfrecord: offset 18: record length 1152921504606846976 bytes, expected at most "
+            "67108864");
+  // The cap is the reader's option.
+  auto reader = TFRecordReader::FromString(EncodeRecords({"12345"}), "mem.tfrecord", 4);
+  std::string rec;
+  auto more = reader->ReadRecord(&rec);
+  ASSERT_FALSE(more.ok());
+  EXPECT_EQ(more.status().message(),
+            "mem.tfrecord: offset 0: record length 5 bytes, expected at most 4");
 }
 
 TEST(TFRecordErrorTest, BadLengthCrc) {
