@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <system_error>
 
 #include "src/core/cpu.h"
 
@@ -12,9 +13,32 @@ namespace {
 thread_local bool t_in_task = false;
 }  // namespace
 
-ThreadPool::ThreadPool(int num_threads) : num_threads_(std::max(num_threads, 1)) {
-  workers_.reserve(num_threads_ - 1);
-  for (int i = 1; i < num_threads_; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
+ThreadPool::ThreadPool(int num_threads) : num_threads_(std::clamp(num_threads, 1, kMaxThreads)) {
+  workers_.reserve(static_cast<size_t>(num_threads_ - 1));
+  for (int i = 1; i < num_threads_; ++i) {
+    try {
+      workers_.emplace_back([this, i] { WorkerLoop(i); });
+    } catch (const std::system_error& e) {
+      start_error_ = e.what();
+      break;
+    }
+  }
+  // Workers never read num_threads_; callers see the count that runs.
+  num_threads_ = static_cast<int>(workers_.size()) + 1;
+}
+
+StatusOr<std::unique_ptr<ThreadPool>> ThreadPool::Create(int num_threads) {
+  if (num_threads < 1 || num_threads > kMaxThreads) {
+    return Status::InvalidArgument("thread pool of " + std::to_string(num_threads) +
+                                   " threads: expected 1 to " + std::to_string(kMaxThreads));
+  }
+  auto pool = std::make_unique<ThreadPool>(num_threads);
+  if (pool->num_threads() != num_threads) {
+    return Status::ResourceExhausted("thread pool: cannot start thread " +
+                                     std::to_string(pool->num_threads() + 1) + " of " +
+                                     std::to_string(num_threads) + ": " + pool->start_error_);
+  }
+  return pool;
 }
 
 ThreadPool::~ThreadPool() {

@@ -16,6 +16,11 @@
 // thread; calls from different threads are serialised; a nested call (from
 // inside a task) runs its whole range inline on the calling worker. The pool must outlive every
 // call; the destructor joins the workers.
+//
+// Starting threads can fail (std::thread throws std::system_error under
+// `ulimit -u`, or when stacks no longer fit): Create() turns that into a
+// Status and leaves nothing running; the constructor keeps the workers it
+// could start.
 #ifndef EDGEPIPE_CORE_PARALLEL_H_
 #define EDGEPIPE_CORE_PARALLEL_H_
 
@@ -23,19 +28,35 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include "src/core/status.h"
+
 namespace edgepipe {
+
+// The most threads one pool runs (and the CLI's --threads accepts): far above
+// the cores of any machine edgepipe runs on, low enough that a typo cannot
+// ask the OS for 100000 threads.
+inline constexpr int kMaxThreads = 256;
 
 class ThreadPool {
  public:
   // fn(begin, end, thread_index): one contiguous, non-empty range of [0, n).
   using RangeFn = std::function<void(int64_t begin, int64_t end, int thread_index)>;
 
-  // num_threads < 1 is treated as 1 (no workers: everything runs inline).
+  // num_threads < 1 is treated as 1 (no workers: everything runs inline),
+  // above kMaxThreads as kMaxThreads. If the OS refuses to start a worker,
+  // the pool runs with those it started (num_threads() says how many);
+  // callers that need the count they asked for use Create().
   explicit ThreadPool(int num_threads);
+  // A pool of exactly `num_threads` threads. InvalidArgument outside
+  // [1, kMaxThreads]; ResourceExhausted "cannot start thread <k> of <n>: ..."
+  // when the OS refuses one (the workers already started are joined).
+  static StatusOr<std::unique_ptr<ThreadPool>> Create(int num_threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -72,8 +93,9 @@ class ThreadPool {
  private:
   void WorkerLoop(int index);
 
-  const int num_threads_;
+  int num_threads_;  // set once in the constructor
   std::vector<std::thread> workers_;
+  std::string start_error_;  // why a worker could not start, if one could not
   std::mutex call_mu_;  // serialises callers
 
   std::mutex mu_;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "src/core/cpu.h"
+#include "tests/support/bounded_child.h"
 
 namespace edgepipe {
 namespace {
@@ -94,6 +95,41 @@ TEST(ThreadPoolTest, ManyCallsAndSingleThreadPool) {
   });
   EXPECT_EQ(calls, 1);
   EXPECT_GE(DefaultThreadPool().num_threads(), 1);
+}
+
+TEST(ThreadPoolTest, CreateRefusesCountsOutsideTheRange) {
+  for (int n : {0, -3, kMaxThreads + 1, 100000}) {
+    auto pool = ThreadPool::Create(n);
+    ASSERT_FALSE(pool.ok()) << n;
+    EXPECT_EQ(pool.status().code(), Status::Code::kInvalidArgument);
+    EXPECT_EQ(pool.status().message(), "thread pool of " + std::to_string(n) +
+                                           " threads: expected 1 to " +
+                                           std::to_string(kMaxThreads));
+  }
+  auto two = ThreadPool::Create(2);
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ((*two)->num_threads(), 2);
+}
+
+// With the address space capped, thread stacks soon no longer fit and
+// std::thread throws std::system_error: Create reports it as a Status, the
+// constructor runs with the workers it could start; neither aborts.
+TEST(ThreadPoolTest, ThreadsTheOsRefusesAreAStatusNotAnAbort) {
+  testing::ChildResult r = testing::RunBoundedChild(
+      [] {
+        auto pool = ThreadPool::Create(kMaxThreads);
+        if (pool.ok()) return 2;
+        std::fprintf(stderr, "%s\n", pool.status().message().c_str());
+        if (pool.status().code() != Status::Code::kResourceExhausted) return 3;
+        if (pool.status().message().find("thread pool: cannot start thread ") != 0) return 4;
+        ThreadPool partial(kMaxThreads);
+        if (partial.num_threads() >= kMaxThreads) return 5;
+        std::atomic<int64_t> sum{0};
+        partial.ParallelFor(1000, [&](int64_t b, int64_t e, int) { sum += e - b; });
+        return sum == 1000 ? 0 : 6;
+      },
+      /*headroom_bytes=*/64 << 20);
+  EXPECT_EQ(r.exit_code, 0);
 }
 
 }  // namespace

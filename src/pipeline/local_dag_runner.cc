@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
@@ -11,11 +12,13 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <system_error>
 #include <thread>
 
 #include "src/core/crash_point.h"
 #include "src/core/file_lock.h"
 #include "src/core/files.h"
+#include "src/core/parallel.h"
 #include "src/core/sha256.h"
 #include "src/metadata/lineage.h"
 #include "src/metadata/metadata_store.h"
@@ -640,9 +643,19 @@ void Schedule(RunState& rs, int max_parallel) {
       cv.notify_all();
     }
   };
-  const int threads = std::max(1, std::min<int>(max_parallel, static_cast<int>(n)));
+  const int threads = std::clamp(std::min<int>(max_parallel, static_cast<int>(n)), 1, kMaxThreads);
   std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  for (int t = 1; t < threads; ++t) {
+    // Parallel nodes only save time: when the OS refuses a thread (ulimit
+    // -u), the threads already started, this one included, run every node.
+    try {
+      pool.emplace_back(worker);
+    } catch (const std::system_error& e) {
+      rs.log->Line("[{}] running {} node(s) at a time instead of {}: cannot start a thread: {}",
+                   rs.pipeline->name, t, threads, e.what());
+      break;
+    }
+  }
   worker();
   for (std::thread& t : pool) t.join();
 }

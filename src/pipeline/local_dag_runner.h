@@ -10,7 +10,9 @@
 // as custom properties (and "error_message" when FAILED).
 //
 // Nodes run in dependency order, independent ones concurrently on up to
-// RunOptions::max_parallel_nodes threads. For each node:
+// RunOptions::max_parallel_nodes threads (at most kMaxThreads; if the OS
+// refuses a thread, the run goes on with the threads it has and logs a line).
+// For each node:
 //   - cache key = SHA-256 over (a version tag, node id, component type, the
 //     input artifacts' ids and URIs per input key in order, the canonical
 //     JSON of exec_properties (sorted keys), the code fingerprint);

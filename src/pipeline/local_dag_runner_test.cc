@@ -20,6 +20,7 @@
 #include "src/core/files.h"
 #include "src/metadata/lineage.h"
 #include "src/metadata/metadata_store.h"
+#include "tests/support/bounded_child.h"
 
 namespace edgepipe::pipeline {
 namespace {
@@ -460,6 +461,40 @@ TEST_F(RunnerTest, MaxParallelNodesOneRunsOneAtATime) {
   EXPECT_TRUE(r.status().ok());
   EXPECT_EQ(peak.load(), 1);
   EXPECT_TRUE(PathExists(JoinPath(root_, "metadata.sqlite")));  // the default store
+}
+
+// Threads the OS refuses (here: stacks that no longer fit the address space)
+// only cost parallelism: the run completes on the threads it has, says so in
+// its log, and never aborts.
+TEST_F(RunnerTest, ThreadsTheOsRefusesDoNotAbortTheRun) {
+  Pipeline p;
+  p.name = "wide";
+  p.pipeline_root = root_;
+  // 24 threads need 192 MB of stacks, twice the headroom the child gets.
+  for (int i = 0; i < 24; ++i) {
+    p.components.push_back(Node("N" + std::to_string(i), "Leaf", {}, {{"out", "Examples"}}));
+  }
+  const std::string log_path = JoinPath(dir_, "log.txt");
+  ASSERT_TRUE(CreateDirectories(dir_).ok());
+  testing::ChildResult child = testing::RunBoundedChild(
+      [&] {
+        FILE* log = std::fopen(log_path.c_str(), "w");
+        auto r = LocalDagRunner::Run(p, {.max_parallel_nodes = 24, .log = log});
+        std::fclose(log);
+        if (!r.ok()) return 2;
+        for (const NodeResult& n : r->nodes) {
+          if (n.outcome != Outcome::kExecuted) return 3;
+        }
+        return static_cast<int>(r->nodes.size()) == 24 ? 0 : 4;
+      },
+      /*headroom_bytes=*/96 << 20);
+  EXPECT_EQ(child.exit_code, 0);
+  auto log = ReadFile(log_path);
+  ASSERT_TRUE(log.ok());
+  EXPECT_NE(log->find("[wide] running "), std::string::npos) << *log;
+  EXPECT_NE(log->find(" node(s) at a time instead of 24: cannot start a thread: "),
+            std::string::npos)
+      << *log;
 }
 
 TEST_F(RunnerTest, KilledRunLeavesNothingTrustedAndIsRecovered) {
