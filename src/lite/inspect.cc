@@ -127,7 +127,7 @@ StatusOr<ModelSummary> InspectModel(std::string_view bytes, const std::string& n
 }
 
 StatusOr<ModelSummary> InspectFile(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+  ASSIGN_OR_RETURN(std::string bytes, ReadFile(path, kMaxModelBytes));
   return InspectModel(bytes, path);
 }
 

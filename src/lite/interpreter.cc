@@ -128,6 +128,8 @@ Status Interpreter::Error(Status::Code code, const std::string& message) const {
       return Status::Unimplemented(msg);
     case Status::Code::kInternal:
       return Status::Internal(msg);
+    case Status::Code::kResourceExhausted:
+      return Status::ResourceExhausted(msg);
     default:
       return Status::Corruption(msg);
   }
@@ -135,17 +137,26 @@ Status Interpreter::Error(Status::Code code, const std::string& message) const {
 
 StatusOr<std::unique_ptr<Interpreter>> Interpreter::FromFile(const std::string& path,
                                                              const InterpreterOptions& options) {
-  ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+  ASSIGN_OR_RETURN(std::string bytes, ReadFile(path, options.max_model_bytes));
   return FromBuffer(bytes, path, options);
 }
 
 StatusOr<std::unique_ptr<Interpreter>> Interpreter::FromBuffer(std::string_view bytes,
                                                                std::string name_for_errors,
                                                                const InterpreterOptions& options) {
+  if (bytes.size() > options.max_model_bytes) {
+    return Status::ResourceExhausted(name_for_errors + ": model is " +
+                                     std::to_string(bytes.size()) + " bytes, expected at most " +
+                                     std::to_string(options.max_model_bytes));
+  }
   std::unique_ptr<Interpreter> interp(new Interpreter());
   interp->name_ = std::move(name_for_errors);
   interp->options_ = options;
-  if (options.num_threads > 1) interp->pool_ = std::make_unique<ThreadPool>(options.num_threads);
+  if (options.num_threads > 1) {
+    auto pool = ThreadPool::Create(options.num_threads);
+    if (!pool.ok()) return pool.status().WithContext(interp->name_);
+    interp->pool_ = std::move(pool).value();
+  }
   interp->model_size_ = bytes.size();
   // An aligned private copy: constant data (force_align 16 in the schema) is
   // then aligned in memory too, and the caller's buffer can go away.

@@ -44,17 +44,26 @@
 
 namespace edgepipe::lite {
 
+// The largest .tflite edgepipe reads: 2 GiB - 1, flatbuffers' own maximum
+// (FLATBUFFERS_MAX_BUFFER_SIZE; 32-bit signed offsets cannot address more).
+inline constexpr size_t kMaxModelBytes = FLATBUFFERS_MAX_BUFFER_SIZE;
+
 struct InterpreterOptions {
   KernelOptions kernels;
   // Compute threads during Invoke: oneDNN's (float GEMMs; OpenMP, limited
   // for the calling thread only and restored afterwards) and, above 1, a
   // ThreadPool the int8 kernels split large GEMMs over. 1 is fastest for
   // MLPs of MNIST size at batch 1: a hand-off costs more than the GEMM.
+  // Above kMaxThreads (core/parallel.h) is InvalidArgument; a pool the OS
+  // cannot start is ResourceExhausted (ThreadPool::Create), never an abort.
   int num_threads = 1;
   // Prepare (at load and on every resize) refuses a memory plan whose arena
   // would exceed this many bytes (InvalidArgument naming the size), so a
   // hostile or mistaken model cannot make us allocate without bound.
   size_t max_arena_bytes = size_t{1} << 30;
+  // FromFile/FromBuffer refuse a model larger than this (ResourceExhausted,
+  // before reading a byte of a regular file); see kMaxModelBytes.
+  size_t max_model_bytes = kMaxModelBytes;
 };
 
 // Description of a model input or output.

@@ -1,6 +1,7 @@
 #include "src/lite/interpreter.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -861,6 +862,37 @@ TEST(InterpreterFuzzTest, ArenaLargerThanMaxArenaBytesIsRejected) {
   EXPECT_NE(interp.status().message().find("more than max_arena_bytes (64)"), std::string::npos);
   // The default (1 GiB) loads the same model.
   EXPECT_TRUE(Interpreter::FromBuffer(MlpBytes({784, 64, 10}, 1), "mlp.tflite").ok());
+}
+
+TEST(InterpreterBoundsTest, ModelLargerThanMaxModelBytesIsRefusedBeforeLoading) {
+  const std::string bytes = MlpBytes({784, 64, 10}, 1);
+  InterpreterOptions options;
+  options.max_model_bytes = 100;
+  auto interp = Interpreter::FromBuffer(bytes, "mlp.tflite", options);
+  ASSERT_FALSE(interp.ok());
+  EXPECT_EQ(interp.status().code(), Status::Code::kResourceExhausted);
+  EXPECT_EQ(interp.status().message(), "mlp.tflite: model is " + std::to_string(bytes.size()) +
+                                           " bytes, expected at most 100");
+  // From a file, the size alone refuses it.
+  const std::string path = ::testing::TempDir() + "interpreter_bounds_" +
+                           std::to_string(::getpid()) + ".tflite";
+  ASSERT_TRUE(WriteFileAtomic(path, bytes).ok());
+  auto from_file = Interpreter::FromFile(path, options);
+  ASSERT_FALSE(from_file.ok());
+  EXPECT_EQ(from_file.status().message(), path + ": file is " + std::to_string(bytes.size()) +
+                                              " bytes, expected at most 100");
+  (void)RemoveAll(path);
+  EXPECT_EQ(kMaxModelBytes, (size_t{1} << 31) - 1);
+}
+
+TEST(InterpreterBoundsTest, ThreadCountOutsideThePoolRangeIsAnError) {
+  InterpreterOptions options;
+  options.num_threads = 100000;
+  auto interp = Interpreter::FromBuffer(MlpBytes({784, 64, 10}, 1), "mlp.tflite", options);
+  ASSERT_FALSE(interp.ok());
+  EXPECT_EQ(interp.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(interp.status().message(),
+            "mlp.tflite: thread pool of 100000 threads: expected 1 to 256");
 }
 
 }  // namespace

@@ -629,7 +629,7 @@ StatusOr<std::unique_ptr<Layer>> ParseLayer(const Reader& r, const std::string& 
 
 StatusOr<std::unique_ptr<Model>> LoadModelUnchecked(const std::string& dir, bool sequential_only) {
   const std::string json_path = JoinPath(dir, kModelJsonName);
-  ASSIGN_OR_RETURN(std::string text, ReadFile(json_path));
+  ASSIGN_OR_RETURN(std::string text, ReadFile(json_path, kMaxModelJsonBytes));
   json root;
   try {
     root = json::parse(text);

@@ -17,6 +17,7 @@
 #ifndef EDGEPIPE_NN_SAVING_H_
 #define EDGEPIPE_NN_SAVING_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -27,13 +28,19 @@ namespace edgepipe::nn {
 
 inline constexpr char kModelJsonName[] = "model.json";
 inline constexpr char kWeightsBinName[] = "weights.bin";
+// The largest model.json the loader reads: 64 MiB (the topology and manifest
+// of an MNIST model are a few KiB; the weights live in weights.bin). Each
+// weight file is capped at ReadFile's default (2 GiB - 1).
+inline constexpr uint64_t kMaxModelJsonBytes = uint64_t{64} << 20;
 
 // Creates `dir` if needed and writes weights.bin then model.json, each
 // atomically (a reader never sees a half-written file). Requires Build().
 Status SaveModel(const Model& model, const std::string& dir);
 
 // Reads and validates everything: JSON syntax, format, class names, layer
-// configs, the manifest against the topology, weights.bin's size. Errors name
+// configs, the manifest against the topology, weights.bin's size; a
+// model.json over kMaxModelJsonBytes, or a weight file over 2 GiB - 1, is
+// refused from its size before being read. Errors name
 // the file and the field, e.g.
 //   "<dir>/model.json: field 'modelTopology.config.layers[2].config.units':
 //    expected a positive integer".

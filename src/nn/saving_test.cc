@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "src/core/files.h"
@@ -151,6 +152,22 @@ TEST_F(LoadErrorTest, WeightsBinSizeMismatch) {
   EXPECT_EQ(s.message(), dir_ + "/weights.bin: size " + std::to_string(expected - 4) +
                              " bytes, expected " + std::to_string(expected) +
                              " (the sum of the sizes of weightsManifest[0].weights)");
+}
+
+TEST_F(LoadErrorTest, ModelJsonOverTheCapIsRefusedUnread) {
+  const std::string path = dir_ + "/model.json";
+  std::filesystem::resize_file(path, kMaxModelJsonBytes + 1);  // sparse: no disk used
+  Status s = Load();
+  EXPECT_EQ(s.code(), Status::Code::kResourceExhausted);
+  EXPECT_EQ(s.message(), path + ": file is 67108865 bytes, expected at most 67108864");
+}
+
+TEST_F(LoadErrorTest, WeightFileOverTheReadCapIsRefusedUnread) {
+  const std::string path = dir_ + "/weights.bin";
+  std::filesystem::resize_file(path, uintmax_t{8} << 30);  // 8 GiB, sparse
+  Status s = Load();
+  EXPECT_EQ(s.code(), Status::Code::kResourceExhausted);
+  EXPECT_EQ(s.message(), path + ": file is 8589934592 bytes, expected at most 2147483647");
 }
 
 TEST_F(LoadErrorTest, UnknownLayerClass) {
