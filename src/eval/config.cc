@@ -265,10 +265,23 @@ Status ValidateEvalConfig(const tfma::EvalConfig& config, std::string_view where
         }
       }
     }
+    // A threshold on a metric this spec does not compute could only fail
+    // ("Metric not found.") after the model was trained: refuse it now.
+    auto computed = [&](const std::string& name, const std::string& field) -> Status {
+      if (metric_names.count(name)) return Status::OK();
+      std::string list;
+      for (const std::string& n : metric_names) list += (list.empty() ? "" : ", ") + n;
+      return Status::InvalidArgument(field + ": threshold on metric \"" + name +
+                                     "\", which this metrics spec does not compute (computed: " +
+                                     (list.empty() ? "none" : list) + ")");
+    };
     for (const auto& [name, threshold] : ms.thresholds()) {
-      RETURN_IF_ERROR(CheckThreshold(threshold, at + ".thresholds[\"" + name + "\"]"));
+      const std::string tat = at + ".thresholds[\"" + name + "\"]";
+      RETURN_IF_ERROR(computed(name, tat));
+      RETURN_IF_ERROR(CheckThreshold(threshold, tat));
     }
     for (const auto& [name, list] : ms.per_slice_thresholds()) {
+      RETURN_IF_ERROR(computed(name, at + ".per_slice_thresholds[\"" + name + "\"]"));
       for (int p = 0; p < list.thresholds_size(); ++p) {
         const std::string pat =
             at + ".per_slice_thresholds[\"" + name + "\"]." + Index("thresholds", p);
@@ -324,7 +337,7 @@ StatusOr<tfma::EvalConfig> ParseEvalConfigJson(std::string_view json, std::strin
 }
 
 StatusOr<tfma::EvalConfig> ReadEvalConfig(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  ASSIGN_OR_RETURN(std::string text, ReadFile(path, kMaxEvalConfigBytes));
   const auto first = text.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && text[first] == '{') return ParseEvalConfigJson(text, path);
   return ParseEvalConfigText(text, path);

@@ -10,6 +10,7 @@
 #ifndef EDGEPIPE_EVAL_CONFIG_H_
 #define EDGEPIPE_EVAL_CONFIG_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,13 +38,21 @@ StatusOr<tfma::EvalConfig> ParseEvalConfigText(std::string_view text, std::strin
 // "model_specs") and validates it. An EvalRun document (eval_config.json, with
 // an "evalConfig" member) is also accepted and its config returned.
 StatusOr<tfma::EvalConfig> ParseEvalConfigJson(std::string_view json, std::string_view where);
-// Reads `path`: JSON when the first non-blank character is '{', text otherwise.
+// The largest EvalConfig file read: 16 MiB (a real one is a few KiB). A
+// bigger file is ResourceExhausted before it is read (ReadFile's cap).
+inline constexpr uint64_t kMaxEvalConfigBytes = uint64_t{16} << 20;
+
+// Reads `path` (at most kMaxEvalConfigBytes): JSON when the first non-blank
+// character is '{', text otherwise.
 StatusOr<tfma::EvalConfig> ReadEvalConfig(const std::string& path);
 
 // The semantic checks the parsers run: every string field UTF-8 (protobuf's
 // text parser lets other bytes through), at least one model spec, each with a
 // label_key and a known model_type, at most one baseline, known metric class
-// names with valid options, thresholds with at least one bound, no unsupported
+// names with valid options, thresholds with at least one bound and only on
+// metrics their spec computes (a MetricsSpec.thresholds or
+// per_slice_thresholds key that names no metric of the spec is
+// InvalidArgument naming the key), no unsupported
 // feature (slice SQL, binarization, aggregation, confidence intervals, ...).
 Status ValidateEvalConfig(const tfma::EvalConfig& config, std::string_view where);
 

@@ -253,5 +253,60 @@ TEST(EvalConfigTest, ReadEvalConfigDetectsFormat) {
   EXPECT_FALSE(missing.ok());
 }
 
+TEST(EvalConfigTest, ThresholdOnAMetricTheSpecDoesNotComputeIsRefusedAtRead) {
+  auto config = ParseEvalConfigText(
+      R"pb(model_specs { label_key: "y" }
+           metrics_specs {
+             metrics { class_name: "ExampleCount" }
+             metrics { class_name: "SparseCategoricalAccuracy" }
+             thresholds {
+               key: "auc"
+               value { value_threshold { lower_bound { value: 0.5 } } }
+             }
+           })pb",
+      "c.pbtxt");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(config.status().message(),
+            "c.pbtxt: metrics_specs[0].thresholds[\"auc\"]: threshold on metric \"auc\", which "
+            "this metrics spec does not compute (computed: example_count, "
+            "sparse_categorical_accuracy)");
+  auto per_slice = ParseEvalConfigJson(
+      R"({"modelSpecs": [{"labelKey": "y"}], "metricsSpecs": [{"perSliceThresholds": {"loss":
+          {"thresholds": [{"threshold": {"valueThreshold": {"upperBound": 1}}}]}}}]})",
+      "c.json");
+  ASSERT_FALSE(per_slice.ok());
+  EXPECT_EQ(per_slice.status().message(),
+            "c.json: metrics_specs[0].per_slice_thresholds[\"loss\"]: threshold on metric "
+            "\"loss\", which this metrics spec does not compute (computed: none)");
+  auto computed = ParseEvalConfigText(
+      R"pb(model_specs { label_key: "y" }
+           metrics_specs {
+             metrics { class_name: "SparseCategoricalAccuracy" }
+             thresholds {
+               key: "sparse_categorical_accuracy"
+               value { value_threshold { lower_bound { value: 0.5 } } }
+             }
+           })pb",
+      "c.pbtxt");
+  EXPECT_TRUE(computed.ok()) << computed.status().message();
+}
+
+TEST(EvalConfigTest, ReadEvalConfigCapsTheFileSize) {
+  const std::string path = ::testing::TempDir() + "/eval_config_test_huge.pbtxt";
+  // A sparse file just over the cap: refused from its size, nothing read.
+  ASSERT_TRUE(WriteFileAtomic(path, "").ok());
+  std::filesystem::resize_file(path, kMaxEvalConfigBytes + 1);
+  auto config = ReadEvalConfig(path);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), Status::Code::kResourceExhausted);
+  EXPECT_EQ(config.status().message(), path + ": file is 16777217 bytes, expected at most 16777216");
+  std::filesystem::remove(path);
+  auto device = ReadEvalConfig("/dev/zero");
+  ASSERT_FALSE(device.ok());
+  EXPECT_EQ(device.status().message(),
+            "/dev/zero: is a character device, expected a regular file (or a pipe)");
+}
+
 }  // namespace
 }  // namespace edgepipe::eval

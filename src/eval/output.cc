@@ -183,7 +183,7 @@ StatusOr<EvalResult> LoadEvalResult(const std::string& dir) {
   if (!IsDirectory(dir)) return Status::NotFound(dir + ": no such evaluation directory");
   EvalResult result;
   const std::string config_path = JoinPath(dir, kEvalConfigFile);
-  ASSIGN_OR_RETURN(std::string json, ReadFile(config_path));
+  ASSIGN_OR_RETURN(std::string json, ReadFile(config_path, kMaxEvalConfigBytes));
   tfma::EvalRun run;
   google::protobuf::util::JsonParseOptions parse_options;
   parse_options.ignore_unknown_fields = true;  // newer TFMA may add fields

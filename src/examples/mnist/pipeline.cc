@@ -8,6 +8,7 @@
 #include "src/components/pusher.h"
 #include "src/components/trainer.h"
 #include "src/core/files.h"
+#include "src/eval/config.h"
 #include "src/eval/output.h"
 #include "src/examples/mnist/mnist_utils.h"
 
@@ -46,7 +47,8 @@ StatusOr<pipeline::Pipeline> CreateMnistPipeline(const MnistPipelineOptions& opt
 
   std::string eval_config_text;
   if (!options.eval_config_path.empty()) {
-    ASSIGN_OR_RETURN(eval_config_text, ReadFile(options.eval_config_path));
+    ASSIGN_OR_RETURN(eval_config_text,
+                     ReadFile(options.eval_config_path, eval::kMaxEvalConfigBytes));
   }
   struct Variant {
     std::string name;
