@@ -10,7 +10,6 @@
 
 #include "src/core/files.h"
 #include "src/io/byte_stream.h"
-#include "src/io/crc32c.h"
 #include "src/io/idx.h"
 #include "src/io/tfrecord.h"
 #include "src/io/tfrecord_format.h"
@@ -182,19 +181,10 @@ TEST(DeviceInputTest, EveryStreamReaderRefusesAnEndlessDevice) {
 
 // ---- TFRecord ---------------------------------------------------------------
 
-// A record header (u64 length + its masked CRC) claiming `length` bytes.
-std::string RecordHeader(uint64_t length) {
-  std::string h(tfrecord::kHeaderSize, '\0');
-  for (int i = 0; i < 8; ++i) h[i] = static_cast<char>((length >> (8 * i)) & 0xff);
-  const uint32_t crc = crc32c::Mask(crc32c::Value(h.data(), 8));
-  for (int i = 0; i < 4; ++i) h[8 + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
-  return h;
-}
-
 TEST_F(BoundedInputTest, HundredMegabyteRecordIsRefusedAtItsHeader) {
   // A sparse file: the header claims 100 MB and 100 MB really follow.
   const uint64_t length = 100'000'000;
-  const std::string path = Write("big.tfrecord", RecordHeader(length));
+  const std::string path = Write("big.tfrecord", EncodeRecordHeader(length));
   ASSERT_EQ(::truncate(path.c_str(), static_cast<off_t>(tfrecord::kHeaderSize + length + 4)), 0);
   testing::ChildResult r = testing::RunBoundedChild(
       [&] {
@@ -216,7 +206,7 @@ TEST_F(BoundedInputTest, HundredMegabyteRecordIsRefusedAtItsHeader) {
 TEST_F(BoundedInputTest, GzipBombOfRecordsIsStreamedNotUnpacked) {
   // A 1 GiB record claimed by a valid header inside a 1 MiB gzip file.
   const std::string path =
-      Write("bomb.tfrecord.gz", GzipBomb(RecordHeader(uint64_t{1} << 30), 1024));
+      Write("bomb.tfrecord.gz", GzipBomb(EncodeRecordHeader(uint64_t{1} << 30), 1024));
   testing::ChildResult r = testing::RunBoundedChild(
       [&] {
         auto records = ReadAllRecords(path);

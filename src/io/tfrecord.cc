@@ -53,13 +53,17 @@ std::string TempPathFor(const std::string& path) {
 
 }  // namespace
 
+std::string EncodeRecordHeader(uint64_t length) {
+  std::string header(kHeaderSize, '\0');
+  PutLE64(length, header.data());
+  PutLE32(crc32c::Mask(crc32c::Value(header.data(), kLengthSize)), header.data() + kLengthSize);
+  return header;
+}
+
 void AppendRecord(std::string_view data, std::string* out) {
-  char header[kHeaderSize];
-  PutLE64(data.size(), header);
-  PutLE32(crc32c::Mask(crc32c::Value(header, kLengthSize)), header + kLengthSize);
   char footer[kFooterSize];
   PutLE32(crc32c::Mask(crc32c::Value(data)), footer);
-  out->append(header, kHeaderSize);
+  out->append(EncodeRecordHeader(data.size()));
   out->append(data);
   out->append(footer, kFooterSize);
 }

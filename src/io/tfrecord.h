@@ -31,6 +31,10 @@
 
 namespace edgepipe::io {
 
+// The 12-byte header of a record of `length` bytes (u64 length + its masked
+// CRC), as AppendRecord writes it; tests build records too large to hold
+// from it.
+std::string EncodeRecordHeader(uint64_t length);
 // Appends one framed record (header, data, footer) to `*out`.
 void AppendRecord(std::string_view data, std::string* out);
 // The framed records, concatenated, optionally gzip-compressed.
