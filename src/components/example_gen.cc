@@ -115,6 +115,7 @@ class SplitWriter {
     return Status::OK();
   }
   const std::vector<int64_t>& counts() const { return counts_; }
+  int total_buckets() const { return total_buckets_; }
 
  private:
   int total_buckets_ = 0;
@@ -136,6 +137,10 @@ Status ImportIdx(const std::string& images_path, const std::string& labels_path,
                                    DTypeName(labels.dtype()) + " " + ShapeToString(labels.shape()));
   }
   const int64_t n = images.dim(0);
+  if (n == 0) {
+    return Status::InvalidArgument(images_path +
+                                   ": holds 0 images (expected at least one example)");
+  }
   const int64_t pixels = images.num_elements() / std::max<int64_t>(n, 1);
   const uint8_t* px = images.data<uint8_t>();
   const uint8_t* lb = labels.data<uint8_t>();
@@ -163,6 +168,9 @@ Status ImportTFRecord(const std::string& path, SplitWriter* out) {
                      io::ParseExample(record, path + ": offset " + std::to_string(offset)));
     RETURN_IF_ERROR(out->Add(io::SerializeDeterministic(example)));
   }
+  if (reader->records_read() == 0) {
+    return Status::InvalidArgument(path + ": holds no records (expected at least one tf.Example)");
+  }
   return Status::OK();
 }
 
@@ -175,6 +183,18 @@ Status Generate(pipeline::ExecutionContext& ctx, const ImportExampleGenOptions& 
     RETURN_IF_ERROR(ImportIdx(images, labels, &writer));
   }
   for (const std::string& path : inputs.tfrecords) RETURN_IF_ERROR(ImportTFRecord(path, &writer));
+  // A split without examples would only fail later (a Trainer or Evaluator
+  // with nothing to read); the writers are dropped, so nothing is published.
+  int64_t total = 0;
+  for (int64_t c : writer.counts()) total += c;
+  for (size_t i = 0; i < options.splits.size(); ++i) {
+    if (writer.counts()[i] > 0) continue;
+    return Status::InvalidArgument(
+        options.input_base + ": split '" + options.splits[i].name + "' got 0 of the " +
+        std::to_string(total) + " examples (hash_buckets " +
+        std::to_string(options.splits[i].hash_buckets) + " of " +
+        std::to_string(writer.total_buckets()) + "; expected at least one example per split)");
+  }
   RETURN_IF_ERROR(writer.Close());
 
   std::string split_names = "[";

@@ -13,6 +13,10 @@
 // Splitting is TFX's default rule: the SHA-256 of the deterministically
 // serialized example, read as one big-endian integer, modulo the total number
 // of hash buckets; buckets are given to splits in order (train 2, eval 1).
+//
+// An input file without examples (an empty TFRecord, an IDX of 0 images) and
+// a split that gets no example are InvalidArgument naming the file or the
+// split; nothing is published then.
 #ifndef EDGEPIPE_COMPONENTS_EXAMPLE_GEN_H_
 #define EDGEPIPE_COMPONENTS_EXAMPLE_GEN_H_
 

@@ -141,5 +141,61 @@ TEST(ImportExampleGenTest, TruncatedTfRecordFailsWithOffsetAndLeavesNoFile) {
       JoinPath(harness.output("examples").uri, "Split-train/data_tfrecord-00000-of-00001.gz")));
 }
 
+// ---- inputs without examples (issue 8) -------------------------------------
+
+// Runs ImportExampleGen over `input` and returns the executor's Status.
+Status RunExampleGen(const std::string& root, const std::string& input) {
+  auto component = ImportExampleGen({.input_base = input});
+  if (!component.ok()) return component.status();
+  ExecutorHarness harness(*component, root);
+  return harness.Run(*component);
+}
+
+TEST(ImportExampleGenTest, EmptyTfRecordIsAnErrorNamingTheFile) {
+  std::string root = FreshTempDir("example_gen_empty_tfrecord");
+  std::string input = JoinPath(root, "input");
+  ASSERT_TRUE(CreateDirectories(input).ok());
+  std::string path = JoinPath(input, "data.tfrecord");
+  ASSERT_TRUE(WriteFileAtomic(path, "").ok());
+  Status s = RunExampleGen(root, input);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(s.message(), path + ": holds no records (expected at least one tf.Example)");
+}
+
+TEST(ImportExampleGenTest, IdxOfZeroImagesIsAnErrorNamingTheFile) {
+  std::string root = FreshTempDir("example_gen_zero_idx");
+  std::string input = JoinPath(root, "input");
+  ASSERT_TRUE(CreateDirectories(input).ok());
+  WriteIdxPair(input, 0);
+  Status s = RunExampleGen(root, input);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(s.message(), JoinPath(input, "images-idx3-ubyte.gz") +
+                             ": holds 0 images (expected at least one example)");
+}
+
+TEST(ImportExampleGenTest, SplitWithoutExamplesIsAnErrorNamingTheSplit) {
+  std::string root = FreshTempDir("example_gen_empty_split");
+  std::string input = JoinPath(root, "input");
+  ASSERT_TRUE(CreateDirectories(input).ok());
+  tensorflow::Example e;
+  io::SetInt64Feature("image_class", {7}, &e);
+  const std::string record = io::SerializeDeterministic(e);
+  ASSERT_TRUE(
+      io::WriteAllRecords(JoinPath(input, "one.tfrecord"), {record}, io::Compression::kNone).ok());
+  // One example lands in one split; the other gets none.
+  const std::string empty = PartitionBucket(record, 3) < 2 ? "eval" : "train";
+  const std::string buckets = empty == "eval" ? "1" : "2";
+  auto component = ImportExampleGen({.input_base = input});
+  ASSERT_TRUE(component.ok());
+  ExecutorHarness harness(*component, root);
+  Status s = harness.Run(*component);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(s.message(), input + ": split '" + empty + "' got 0 of the 1 examples (hash_buckets " +
+                             buckets + " of 3; expected at least one example per split)");
+  // Nothing was published.
+  EXPECT_FALSE(PathExists(
+      JoinPath(harness.output("examples").uri, "Split-train/data_tfrecord-00000-of-00001.gz")));
+}
+
 }  // namespace
 }  // namespace edgepipe::components
