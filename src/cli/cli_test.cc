@@ -4,7 +4,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <filesystem>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -18,6 +21,7 @@
 #include "src/io/idx.h"
 #include "src/io/tfrecord.h"
 #include "src/lite/interpreter.h"
+#include "tests/support/bounded_child.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/tiny_mnist.h"
 
@@ -373,6 +377,23 @@ TEST_F(CliPipelineTest, LitePredictErrorsAreOneLine) {
                      "--input: input 'image_floats' example 0: expected 784 values, got 2");
 }
 
+TEST_F(CliPipelineTest, LitePredictRefusesNonFiniteOutputs) {
+  const std::string model = LiteModelPath();
+  // A NaN pixel makes every logit NaN; JSON would print it as null.
+  tensorflow::Example e;
+  std::vector<float> pixels(784, 0.0f);
+  pixels[5] = std::numeric_limits<float>::quiet_NaN();
+  io::SetFloatFeature("image_floats", pixels, &e);
+  const std::string examples = *dir_ + "/nan.tfrecord";
+  ASSERT_TRUE(io::WriteAllRecords(examples, {io::SerializeDeterministic(e)},
+                                  io::Compression::kNone)
+                  .ok());
+  CliResult r = RunCli("lite predict " + model + " --examples " + examples);
+  ExpectOneLineError(r, model + ": example 0: output '");
+  EXPECT_NE(r.err.find("' element 0 is NaN (expected finite values)"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("null"), std::string::npos) << r.out;
+}
+
 TEST_F(CliPipelineTest, LiteConvertWritesAModelInspectReads) {
   nlohmann::json native = ArtifactOf("Model", "Trainer.mnist");
   std::string out = *dir_ + "/converted/m.tflite";
@@ -516,6 +537,190 @@ TEST(CliTest, MissingTfliteIsOneErrorLineForEveryLiteVerb) {
   for (const std::string verb : {"inspect", "bench", "predict --input '[1]'"}) {
     ExpectOneLineError(RunCli("lite " + verb + " " + path), path);
   }
+}
+
+// ---- issue 8: bounded input, bounded memory, checked numbers ---------------
+
+TEST(CliTest, OptionParsingErrorsAreOneErrorLine) {
+  std::string dir = TempDir("parse_errors");
+  const std::string f = dir + "/x.tfrecord";
+  const std::pair<std::string, std::string> cases[] = {
+      {"examples show " + f + " --bogus", "The following argument was not expected: --bogus"},
+      {"examples show " + f + " --limit", "--limit: 1 required"},
+      {"examples show", "FILE is required"},
+      {"lite bench " + f + " --runs abc", "--runs: expected an integer in [1, 1000000], got 'abc'"},
+      {"no-such-verb", "A subcommand is required"},
+      {"", "A subcommand is required"},
+  };
+  for (const auto& [args, message] : cases) {
+    CliResult r = RunCli(args);
+    ExpectOneLineError(r, "");
+    EXPECT_NE(r.err.find(message), std::string::npos) << args << ": " << r.err;
+    EXPECT_EQ(r.out, "") << args;
+  }
+}
+
+TEST(CliTest, NumbersAreRangeChecked) {
+  std::string dir = TempDir("ranges");
+  const std::string m = dir + "/none.tflite";
+  const std::string run = "run mnist --data " + dir + " --pipeline-root " + dir +
+                          "/root --metadata " + dir + "/m.sqlite ";
+  const std::string steps = "expected an integer in [1, 1000000000], got '";
+  const std::string limit = "expected -1 (all) or an integer in [1, 9007199254740992], got '";
+  const std::string threshold = "expected a finite number in [0, 1], got '";
+  const std::pair<std::string, std::string> cases[] = {
+      {run + "--train-steps 0", "--train-steps: " + steps + "0'"},
+      {run + "--train-steps -1", "--train-steps: " + steps + "-1'"},
+      {run + "--train-steps abc", "--train-steps: " + steps + "abc'"},
+      {run + "--train-steps 100000000000", "--train-steps: " + steps + "100000000000'"},
+      {run + "--eval-steps 0", "--eval-steps: " + steps + "0'"},
+      {run + "--accuracy-threshold nan", "--accuracy-threshold: " + threshold + "nan'"},
+      {run + "--accuracy-threshold 1.5", "--accuracy-threshold: " + threshold + "1.5'"},
+      {run + "--accuracy-threshold -0.1", "--accuracy-threshold: " + threshold + "-0.1'"},
+      {run + "--accuracy-threshold inf", "--accuracy-threshold: " + threshold + "inf'"},
+      {"lite bench " + m + " --threads 100000",
+       "--threads: expected an integer in [1, 256], got '100000'"},
+      {"lite bench " + m + " --threads 0", "--threads: expected an integer in [1, 256], got '0'"},
+      {"lite bench " + m + " --runs 0", "--runs: expected an integer in [1, 1000000], got '0'"},
+      {"lite bench " + m + " --runs 100000000000",
+       "--runs: expected an integer in [1, 1000000], got '100000000000'"},
+      {"lite bench " + m + " --batch 0", "--batch: expected an integer in [1, 65536], got '0'"},
+      {"lite bench " + m + " --batch 100000000000",
+       "--batch: expected an integer in [1, 65536], got '100000000000'"},
+      {"lite predict " + m + " --input '[1]' --limit 0", "--limit: " + limit + "0'"},
+      {"examples show " + m + " --limit -5", "--limit: " + limit + "-5'"},
+      {"examples show " + m + " --limit abc", "--limit: " + limit + "abc'"},
+      {"lineage 0 --metadata " + dir + "/m.sqlite", "ARTIFACT_ID: expected an integer in [1, "},
+  };
+  for (const auto& [args, message] : cases) {
+    CliResult r = RunCli(args);
+    ExpectOneLineError(r, message);
+  }
+  // Refused at parsing: nothing was created.
+  EXPECT_FALSE(PathExists(dir + "/root"));
+  EXPECT_FALSE(PathExists(dir + "/m.sqlite"));
+}
+
+// Peak RSS of `edgepipe <args>` (stderr to a file) and its result.
+struct BoundedRun {
+  CliResult cli;
+  int64_t peak_rss_kb;
+};
+BoundedRun RunCliMeasured(const std::string& args) {
+  std::string base = ::testing::TempDir() + "cli_measured_" + std::to_string(::getpid());
+  testing::ChildResult r = testing::RunCommandWithPeakRss(std::string(EDGEPIPE_CLI) + " " + args +
+                                                          " >" + base + ".out 2>" + base + ".err");
+  auto out = ReadFile(base + ".out");
+  auto err = ReadFile(base + ".err");
+  return {{r.exit_code, out.ok() ? *out : "", err.ok() ? *err : ""}, r.peak_rss_kb};
+}
+
+// Endless devices, files over a cap (sparse: no disk used), gzip bombs and
+// huge record lengths: one error line, exit 1, and no more memory than a
+// command that fails at once on a missing file (plus a margin far below
+// every cap, which is 16 MiB or more).
+TEST(CliTest, UntrustedInputIsBoundedInBytesAndMemory) {
+  std::string dir = TempDir("bounded");
+  namespace fs = std::filesystem;
+  auto sparse = [&](const std::string& name, uintmax_t bytes, const std::string& head) {
+    std::string path = dir + "/" + name;
+    EXPECT_TRUE(WriteFileAtomic(path, head).ok());
+    fs::resize_file(path, bytes);
+    return path;
+  };
+  auto symlink_zero = [&](const std::string& path) {
+    EXPECT_TRUE(CreateDirectories(fs::path(path).parent_path().string()).ok());
+    fs::create_symlink("/dev/zero", path);
+    return path;
+  };
+  const std::string zero = "/dev/zero: is a character device, expected a regular file";
+  const std::string run = "run mnist --pipeline-root " + dir + "/root --metadata " + dir +
+                          "/m.sqlite --serving-dir " + dir + "/serving ";
+  // Data folders: IDX from /dev/zero, and IDX as a gzip bomb (1 GiB of zeros
+  // after a header that declares 1 x 784 bytes).
+  symlink_zero(dir + "/zero_data/images-idx3-ubyte");
+  symlink_zero(dir + "/zero_data/labels-idx1-ubyte");
+  ASSERT_TRUE(CreateDirectories(dir + "/bomb_data").ok());
+  {
+    std::string header("\x00\x00\x08\x03\x00\x00\x00\x01\x00\x00\x00\x1c\x00\x00\x00\x1c", 16);
+    const std::string member = io::GzipCompress(std::string(16 << 20, '\0'));
+    std::string bomb = io::GzipCompress(header);
+    for (int i = 0; i < 64; ++i) bomb += member;
+    ASSERT_TRUE(WriteFileAtomic(dir + "/bomb_data/images-idx3-ubyte.gz", bomb).ok());
+    Tensor labels(DType::kUInt8, {1});
+    labels.data<uint8_t>()[0] = 3;
+    ASSERT_TRUE(io::WriteIdx(dir + "/bomb_data/labels-idx1-ubyte.gz", labels, true).ok());
+  }
+  ASSERT_TRUE(CreateDirectories(dir + "/data").ok());
+  ASSERT_TRUE(WriteFileAtomic(dir + "/data/x.tfrecord", io::EncodeRecords({""})).ok());
+  symlink_zero(dir + "/zero_model/model.json");
+  // A record header (with a valid length CRC) claiming 100 MB, and the
+  // 100 MB after it.
+  const std::string big_record =
+      sparse("big.tfrecord", 12 + 100'000'000 + 4, io::EncodeRecordHeader(100'000'000));
+  const std::string big_tflite = sparse("big.tflite", uintmax_t{1} << 31, "");
+  const std::string big_config = sparse("big_config.pbtxt", (16 << 20) + 1, "");
+
+  const std::pair<std::string, std::string> cases[] = {
+      {"lite inspect /dev/zero", zero},
+      {"lite predict /dev/zero --input '[1]'", zero},
+      {"lite bench /dev/zero", zero},
+      {"examples show /dev/zero", zero},
+      {"lite convert " + dir + "/zero_model " + dir + "/out.tflite",
+       dir + "/zero_model/model.json: is a character device"},
+      {run + "--data " + dir + "/data --eval-config /dev/zero", zero},
+      {run + "--data " + dir + "/zero_data", dir + "/zero_data/images-idx3-ubyte: is a character"},
+      {run + "--data " + dir + "/bomb_data",
+       dir + "/bomb_data/images-idx3-ubyte.gz: offset 16: IDX data size mismatch (dims [1, 28, "
+             "28] of uint8 need 784 bytes, got more (reading stopped there))"},
+      {"lite inspect " + big_tflite,
+       big_tflite + ": file is 2147483648 bytes, expected at most 2147483647"},
+      {run + "--data " + dir + "/data --eval-config " + big_config,
+       big_config + ": file is 16777217 bytes, expected at most 16777216"},
+      {"examples show " + big_record,
+       big_record + ": offset 0: record length 100000000 bytes, expected at most 67108864"},
+  };
+  const BoundedRun baseline = RunCliMeasured("lite inspect " + dir + "/missing.tflite");
+  ASSERT_EQ(baseline.cli.exit_code, 1) << baseline.cli.err;
+  for (const auto& [args, message] : cases) {
+    BoundedRun r = RunCliMeasured(args);
+    ExpectOneLineError(r.cli, "");
+    EXPECT_NE(r.cli.err.find(message), std::string::npos) << args << ": " << r.cli.err;
+    EXPECT_LT(r.peak_rss_kb, baseline.peak_rss_kb + (32 << 10)) << args;
+  }
+  EXPECT_FALSE(PathExists(dir + "/serving"));
+}
+
+TEST(CliTest, EvalConfigThresholdOnAnUncomputedMetricIsRefusedBeforeTraining) {
+  std::string dir = TempDir("threshold_metric");
+  ASSERT_TRUE(CreateDirectories(dir + "/data").ok());
+  ASSERT_TRUE(WriteFileAtomic(dir + "/data/x.tfrecord", io::EncodeRecords({""})).ok());
+  std::string config = dir + "/eval_config.pbtxt";
+  ASSERT_TRUE(WriteFileAtomic(config,
+                              "model_specs { label_key: \"image_class\" }\n"
+                              "metrics_specs { metrics { class_name: \"ExampleCount\" }\n"
+                              "  thresholds { key: \"auc\" value { value_threshold {\n"
+                              "    lower_bound { value: 0.5 } } } } }\n")
+                  .ok());
+  CliResult r = RunCli("run mnist --data " + dir + "/data --eval-config " + config +
+                       " --pipeline-root " + dir + "/root --metadata " + dir + "/m.sqlite");
+  ExpectOneLineError(r, config + ": metrics_specs[0].thresholds[\"auc\"]: threshold on metric "
+                                 "\"auc\", which this metrics spec does not compute");
+  EXPECT_FALSE(PathExists(dir + "/root"));
+}
+
+TEST(CliTest, InputWithoutExamplesIsOneErrorLineNamingTheFile) {
+  std::string dir = TempDir("no_examples");
+  ASSERT_TRUE(CreateDirectories(dir + "/data").ok());
+  ASSERT_TRUE(WriteFileAtomic(dir + "/data/x.tfrecord", "").ok());
+  CliResult r = RunCli("run mnist --data " + dir + "/data --pipeline-root " + dir +
+                       "/root --metadata " + dir + "/m.sqlite --serving-dir " + dir + "/serving");
+  ExpectOneLineError(r, "");
+  EXPECT_NE(r.err.find(dir + "/data/x.tfrecord: holds no records (expected at least one "
+                             "tf.Example)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(PathExists(dir + "/serving"));
 }
 
 }  // namespace

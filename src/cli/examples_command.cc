@@ -49,7 +49,9 @@ void RegisterExamplesCommand(CLI::App& app) {
   auto path = std::make_shared<std::string>();
   auto limit = std::make_shared<int64_t>(5);
   show->add_option("FILE", *path, "A .tfrecord or .tfrecord.gz file")->required();
-  show->add_option("--limit", *limit, "How many examples (-1: all)")->capture_default_str();
+  show->add_option("--limit", *limit, "How many examples (-1: all)")
+      ->capture_default_str()
+      ->check(AllOrAtLeastOne(kMaxExamples));
   show->callback([path, limit] { SetCommandStatus(ShowExamples(*path, *limit)); });
 }
 

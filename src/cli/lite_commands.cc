@@ -3,6 +3,7 @@
 // command line.
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +15,7 @@
 
 #include "src/cli/command_registry.h"
 #include "src/core/files.h"
+#include "src/core/parallel.h"
 #include "src/core/tensor.h"
 #include "src/data/examples.h"
 #include "src/io/example.h"
@@ -157,8 +159,11 @@ double ShortestDouble(float v) {
 }
 
 // One example's output line: {"index": i, "outputs": {name: [...]}, "argmax": k}
-// with argmax over the first output's values.
-StatusOr<nlohmann::json> OutputLine(const lite::Interpreter& interp, const ModelIo& io) {
+// with argmax over the first output's values. A NaN or infinite value (JSON
+// has neither; nlohmann would print null) is InvalidArgument naming the
+// example and the output.
+StatusOr<nlohmann::json> OutputLine(const lite::Interpreter& interp, const ModelIo& io,
+                                    int64_t index) {
   nlohmann::json outputs = nlohmann::json::object();
   int64_t argmax = -1;
   for (size_t o = 0; o < io.outputs.size(); ++o) {
@@ -185,6 +190,16 @@ StatusOr<nlohmann::json> OutputLine(const lite::Interpreter& interp, const Model
                                      "' has type " + lite::schema::EnumNameTensorType(view.type) +
                                      ", which lite predict cannot print");
     }
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (std::isfinite(values[i])) continue;
+      return Status::InvalidArgument(interp.name() + ": example " + std::to_string(index) +
+                                     ": output '" + io.outputs[o].name + "' element " +
+                                     std::to_string(i) + " is " +
+                                     (std::isnan(values[i]) ? "NaN"
+                                      : values[i] > 0       ? "+inf"
+                                                            : "-inf") +
+                                     " (expected finite values)");
+    }
     if (o == 0 && !values.empty()) {
       argmax = 0;
       for (size_t i = 1; i < values.size(); ++i) {
@@ -201,7 +216,7 @@ StatusOr<nlohmann::json> OutputLine(const lite::Interpreter& interp, const Model
       outputs[io.outputs[o].name] = values;
     }
   }
-  return nlohmann::json{{"outputs", outputs}, {"argmax", argmax}};
+  return nlohmann::json{{"outputs", outputs}, {"argmax", argmax}, {"index", index}};
 }
 
 // Sets input values (one example per input, already sized) and invokes.
@@ -263,8 +278,7 @@ Status PredictExamples(lite::Interpreter& interp, const ModelIo& io, const Predi
       inputs.push_back(std::move(values));
     }
     RETURN_IF_ERROR(RunOne(interp, io, inputs));
-    ASSIGN_OR_RETURN(nlohmann::json line, OutputLine(interp, io));
-    line["index"] = i;
+    ASSIGN_OR_RETURN(nlohmann::json line, OutputLine(interp, io, i));
     std::printf("%s\n", line.dump().c_str());
   }
   return Status::OK();
@@ -357,8 +371,7 @@ Status Predict(const PredictFlags& flags) {
   ASSIGN_OR_RETURN(auto examples, ParseJsonInput(flags.input_json, io));
   for (size_t e = 0; e < examples.size(); ++e) {
     RETURN_IF_ERROR(RunOne(*interp, io, examples[e]));
-    ASSIGN_OR_RETURN(nlohmann::json line, OutputLine(*interp, io));
-    line["index"] = e;
+    ASSIGN_OR_RETURN(nlohmann::json line, OutputLine(*interp, io, static_cast<int64_t>(e)));
     std::printf("%s\n", line.dump().c_str());
   }
   return Status::OK();
@@ -505,7 +518,9 @@ void RegisterLiteCommands(CLI::App& app) {
         "--input", flags->input_json,
         "JSON input: [v,...], [[v,...],...] or {\"<input name>\": ...} for several inputs");
     examples->excludes(input);
-    cmd->add_option("--limit", flags->limit, "How many examples (-1: all)")->capture_default_str();
+    cmd->add_option("--limit", flags->limit, "How many examples (-1: all)")
+        ->capture_default_str()
+        ->check(AllOrAtLeastOne(kMaxExamples));
     cmd->add_option("--feature", flags->feature,
                     "Feature fed to a single-input model (several inputs: the feature named "
                     "like each input)")
@@ -533,7 +548,7 @@ void RegisterLiteCommands(CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("--representative-count", flags->representative_count,
                     "Representative examples used at most")
-        ->check(CLI::PositiveNumber)
+        ->check(IntInRange(1, kMaxExamples))
         ->capture_default_str();
     cmd->add_option("--signature-key", flags->signature_key, "Signature key written")
         ->capture_default_str();
@@ -545,17 +560,17 @@ void RegisterLiteCommands(CLI::App& app) {
     auto flags = std::make_shared<BenchFlags>();
     cmd->add_option("MODEL", flags->model, "A .tflite file")->required();
     cmd->add_option("--runs", flags->runs, "Timed runs")
-        ->check(CLI::PositiveNumber)
+        ->check(IntInRange(1, kMaxRuns))
         ->capture_default_str();
     cmd->add_option("--warmup", flags->warmup, "Untimed runs first")
-        ->check(CLI::NonNegativeNumber)
+        ->check(IntInRange(0, kMaxRuns))
         ->capture_default_str();
     cmd->add_option("--threads", flags->threads,
                     "Compute threads during Invoke (oneDNN float GEMMs, int8 GEMM rows)")
-        ->check(CLI::PositiveNumber)
+        ->check(IntInRange(1, kMaxThreads))
         ->capture_default_str();
     cmd->add_option("--batch", flags->batch, "Examples per Invoke")
-        ->check(CLI::PositiveNumber)
+        ->check(IntInRange(1, kMaxBatch))
         ->capture_default_str();
     cmd->add_flag("--json", flags->json, "Print JSON instead of text");
     cmd->callback([flags] { SetCommandStatus(Bench(*flags)); });

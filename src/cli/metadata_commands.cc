@@ -2,6 +2,7 @@
 // ML Metadata store (metadata/lineage.h does the queries; this file formats).
 #include <cstdio>
 #include <ctime>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -362,7 +363,9 @@ void RegisterMetadataCommands(CLI::App& app) {
     auto flags = std::make_shared<MetadataFlags>();
     auto id = std::make_shared<int64_t>(0);
     auto downstream = std::make_shared<bool>(false);
-    cmd->add_option("ARTIFACT_ID", *id, "Artifact id (see `edgepipe artifacts`)")->required();
+    cmd->add_option("ARTIFACT_ID", *id, "Artifact id (see `edgepipe artifacts`)")
+        ->required()
+        ->check(IntInRange(1, std::numeric_limits<int64_t>::max()));
     cmd->add_flag("--downstream", *downstream, "Follow the artifact's consumers instead");
     AddMetadataFlags(cmd, *flags);
     cmd->callback(

@@ -1,5 +1,6 @@
 // `edgepipe run mnist`: builds and runs the MNIST pipeline (examples/mnist).
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -29,16 +30,20 @@ void RegisterRunCommand(CLI::App& app) {
       ->capture_default_str();
   mnist->add_option("--train-steps", options->train_steps, "Trainer train_args.num_steps")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(IntInRange(1, kMaxSteps));
   mnist->add_option("--eval-steps", options->eval_steps, "Trainer eval_args.num_steps")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(IntInRange(1, kMaxSteps));
   mnist
       ->add_option("--accuracy-threshold", options->accuracy_threshold,
                    "Lower bound on SparseCategoricalAccuracy for blessing")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(FiniteInRange(0, 1));
   mnist->add_option("--eval-config", options->eval_config_path,
                     "TFMA EvalConfig file (text proto or JSON) for both Evaluators");
-  mnist->add_option("--seed", options->seed, "Training seed")->capture_default_str();
+  mnist->add_option("--seed", options->seed, "Training seed")
+      ->capture_default_str()
+      ->check(IntInRange(0, std::numeric_limits<int64_t>::max()));
   mnist
       ->add_option("--quantization", options->quantization,
                    "TFLite mode of Trainer.mnist_lite: none (float32), float16, dynamic "
