@@ -13,6 +13,7 @@
 #include "src/lite/schema_util.h"
 #include "src/lite/test_models.h"
 #include "src/lite/testing/model_builder.h"
+#include "tests/support/bounded_child.h"
 
 namespace edgepipe::lite {
 namespace {
@@ -893,6 +894,27 @@ TEST(InterpreterBoundsTest, ThreadCountOutsideThePoolRangeIsAnError) {
   EXPECT_EQ(interp.status().code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(interp.status().message(),
             "mlp.tflite: thread pool of 100000 threads: expected 1 to 256");
+}
+
+TEST(InterpreterBoundsTest, ThreadsTheOsRefusesAreAStatusNotAnAbort) {
+  const std::string bytes = MlpBytes({784, 64, 10}, 1);
+  edgepipe::testing::ChildResult r = edgepipe::testing::RunBoundedChild(
+      [&] {
+        if (!edgepipe::testing::DenyNewThreads()) return 77;
+        InterpreterOptions options;
+        options.num_threads = 2;
+        auto interp = Interpreter::FromBuffer(bytes, "mlp.tflite", options);
+        if (interp.ok()) return 2;
+        std::fprintf(stderr, "%s\n", interp.status().message().c_str());
+        if (interp.status().code() != Status::Code::kResourceExhausted) return 3;
+        return interp.status().message().starts_with(
+                   "mlp.tflite: thread pool: cannot start thread 2 of 2: ")
+                   ? 0
+                   : 4;
+      },
+      /*headroom_bytes=*/uint64_t{1} << 30);
+  if (r.exit_code == 77) GTEST_SKIP() << "seccomp unavailable";
+  EXPECT_EQ(r.exit_code, 0);
 }
 
 }  // namespace

@@ -12,13 +12,28 @@
 //
 // RunCommandWithPeakRss runs `/bin/sh -c "exec <command>"` and reports the
 // command's exit code and peak RSS (wait4's rusage).
+//
+// DenyNewThreads (for a forked child) makes every later thread creation fail
+// with EAGAIN, as `ulimit -u` does for a normal user (root ignores that
+// limit, and exhausting memory instead is not deterministic): a seccomp
+// filter answers clone(CLONE_THREAD) with EAGAIN and clone3 with ENOSYS (so
+// glibc falls back to clone). Returns false where it cannot (not x86-64, or
+// seccomp unavailable); the caller then skips.
 #ifndef EDGEPIPE_TESTS_SUPPORT_BOUNDED_CHILD_H_
 #define EDGEPIPE_TESTS_SUPPORT_BOUNDED_CHILD_H_
 
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -77,6 +92,32 @@ inline ChildResult RunBoundedChild(const std::function<int()>& fn, uint64_t head
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   result.peak_rss_kb = ru.ru_maxrss;
   return result;
+}
+
+inline bool DenyNewThreads() {
+#if defined(__x86_64__)
+  struct sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      // clone's flags are its first argument (low 32 bits).
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+      BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_THREAD, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EAGAIN),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog prog = {static_cast<unsigned short>(sizeof(filter) / sizeof(filter[0])),
+                            filter};
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return false;
+  return ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
+#else
+  return false;
+#endif
 }
 
 inline ChildResult RunCommandWithPeakRss(const std::string& command) {
