@@ -5,7 +5,8 @@
 //   - io::ReadIdx on the file returns a tensor or one clear error
 //     "<path>: ...";
 //   - for a file that is not gzip, DecodeIdx on its bytes agrees with
-//     ReadIdx, and a decoded tensor encodes (EncodeIdx) back to exactly the
+//     ReadIdx (the same error, unless ReadIdx stopped reading early at the
+//     declared size or its cap), and a decoded tensor encodes (EncodeIdx) back to exactly the
 //     input bytes.
 // Seeds: `fuzz_corpus idx` (files from our own WriteIdx, raw and gzip).
 #include <cstddef>
@@ -29,7 +30,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto decoded = edgepipe::io::DecodeIdx(bytes, path);
   fz::Require(decoded.ok() == read.ok(), "ReadIdx and DecodeIdx disagree on a raw file");
   if (!decoded.ok()) {
-    fz::Require(decoded.status().message() == read.status().message(),
+    // ReadIdx streams: it stops one byte past the size the header declares
+    // ("got more (reading stopped there)") and refuses dims over its cap
+    // (ResourceExhausted), where DecodeIdx, holding every byte, counts them.
+    const bool stopped_early =
+        read.status().code() == edgepipe::Status::Code::kResourceExhausted ||
+        read.status().message().ends_with("got more (reading stopped there))");
+    fz::Require(stopped_early || decoded.status().message() == read.status().message(),
                 "ReadIdx and DecodeIdx report different errors on a raw file");
     return 0;
   }
