@@ -591,6 +591,8 @@ TEST(CliTest, NumbersAreRangeChecked) {
       {"examples show " + m + " --limit -5", "--limit: " + limit + "-5'"},
       {"examples show " + m + " --limit abc", "--limit: " + limit + "abc'"},
       {"lineage 0 --metadata " + dir + "/m.sqlite", "ARTIFACT_ID: expected an integer in [1, "},
+      {"stats show " + dir + " --top-values -1",
+       "--top-values: expected an integer in [0, 1000], got '-1'"},
   };
   for (const auto& [args, message] : cases) {
     CliResult r = RunCli(args);

@@ -41,6 +41,7 @@ inline constexpr int64_t kMaxSteps = 1'000'000'000;
 inline constexpr int64_t kMaxRuns = 1'000'000;
 inline constexpr int64_t kMaxBatch = 65'536;
 inline constexpr int64_t kMaxExamples = int64_t{1} << 53;  // --limit, --representative-count
+inline constexpr int64_t kMaxTopValues = 1'000;  // stats show --top-values
 
 // Formats rows under a header as left-aligned columns separated by two
 // spaces, each line ending in '\n'. Rows shorter than the header are padded.

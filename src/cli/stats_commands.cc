@@ -66,7 +66,8 @@ void RegisterStatsCommands(CLI::App& app) {
                    "FeatureStats.pb file")
       ->required();
   show->add_option("--top-values", *top, "How many top values to list for strings")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(IntInRange(0, kMaxTopValues));
   show->callback([path, top] { SetCommandStatus(ShowStats(*path, *top)); });
 }
 
