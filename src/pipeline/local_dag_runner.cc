@@ -702,13 +702,13 @@ Status RecoverAbandonedExecutions(RunState& rs) {
 }
 
 // Takes the lock at `path`, waiting (and saying so) or failing at once.
+// `what` names the locked thing for the message, e.g. "metadata store x.sqlite".
 StatusOr<std::unique_ptr<FileLock>> LockForRun(const std::string& path, const std::string& what,
                                                const RunOptions& options, Log& log) {
   return FileLock::Acquire(
       path, options.wait_for_lock ? FileLock::Wait::kBlock : FileLock::Wait::kFail,
       [&](const std::string& holder) {
-        log.Line("waiting for the run that holds {} {} ({}, lock {}) to finish", what,
-                 path.substr(0, path.rfind('/')), holder, path);
+        log.Line("waiting for the run that holds {} ({}, lock {}) to finish", what, holder, path);
       });
 }
 
@@ -769,15 +769,15 @@ StatusOr<RunResult> LocalDagRunner::Run(const Pipeline& pipeline, const RunOptio
   // One run at a time per pipeline root and per store: a second run waits (or
   // fails with wait_for_lock false). The root is locked first, then the store,
   // always in that order, so two runs never wait for each other in a cycle.
-  ASSIGN_OR_RETURN(
-      std::unique_ptr<FileLock> root_lock,
-      LockForRun(JoinPath(pipeline.pipeline_root, kRootLockFile), "pipeline root", options, log));
+  ASSIGN_OR_RETURN(std::unique_ptr<FileLock> root_lock,
+                   LockForRun(JoinPath(pipeline.pipeline_root, kRootLockFile),
+                              "pipeline root " + pipeline.pipeline_root, options, log));
   RunState rs;
   rs.pipeline = &pipeline;
   rs.log = &log;
   ASSIGN_OR_RETURN(rs.store, md::MetadataStore::Open(db));
   ASSIGN_OR_RETURN(std::unique_ptr<FileLock> store_lock,
-                   LockForRun(db + ".lock", "metadata store", options, log));
+                   LockForRun(db + ".lock", "metadata store " + db, options, log));
   for (size_t i = 0; i < pipeline.components.size(); ++i) {
     rs.index[pipeline.components[i].id] = i;
   }
