@@ -1,0 +1,116 @@
+#include "src/data/record_pass.h"
+
+#include <memory>
+#include <mutex>
+
+#include "src/io/tfrecord.h"
+
+namespace edgepipe::data {
+
+namespace {
+
+// Hands out batches of records from the files in order; thread-safe.
+class RecordSource {
+ public:
+  RecordSource(const std::vector<std::string>& files, int64_t batch)
+      : files_(files), batch_(std::max<int64_t>(batch, 1)) {}
+
+  struct Batch {
+    std::vector<std::string> records;
+    size_t size = 0;
+    std::string file;
+    int64_t first_record = 0;
+  };
+
+  // Fills `*out` with the next records of one file; false when all files are
+  // read or the source failed.
+  StatusOr<bool> Next(Batch* out) {
+    std::lock_guard<std::mutex> lock(mu_);
+    out->size = 0;
+    while (failed_.ok()) {
+      if (reader_ == nullptr) {
+        if (next_file_ == files_.size()) return false;
+        auto reader = io::TFRecordReader::Open(files_[next_file_++]);
+        if (!reader.ok()) return Fail(reader.status());
+        reader_ = std::move(reader).value();
+      }
+      out->file = reader_->name();
+      out->first_record = reader_->records_read();
+      if (out->records.size() < static_cast<size_t>(batch_)) out->records.resize(batch_);
+      while (out->size < static_cast<size_t>(batch_)) {
+        StatusOr<bool> more = reader_->ReadRecord(&out->records[out->size]);
+        if (!more.ok()) return Fail(more.status());
+        if (!more.value()) break;
+        ++out->size;
+      }
+      if (out->size > 0) return true;
+      reader_.reset();
+    }
+    return failed_;
+  }
+
+  // Stops every thread's next Next() (after another thread's error).
+  void Stop(const Status& status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (failed_.ok()) failed_ = status;
+  }
+
+ private:
+  Status Fail(const Status& status) {
+    failed_ = status;
+    return status;
+  }
+  const std::vector<std::string>& files_;
+  const int64_t batch_;
+  std::mutex mu_;
+  size_t next_file_ = 0;
+  std::unique_ptr<io::TFRecordReader> reader_;
+  Status failed_;
+};
+
+}  // namespace
+
+Status ForEachExample(const std::vector<std::string>& files, int64_t records_per_batch,
+                      ThreadPool* pool, const ExampleVisitor& visit) {
+  const int threads = pool->num_threads();
+  std::vector<Status> errors(static_cast<size_t>(threads));
+  RecordSource source(files, records_per_batch);
+  // One chunk per thread; each pulls batches until the source runs dry.
+  pool->ParallelForEachChunk(threads, [&](int64_t chunk, int) {
+    const int slot = static_cast<int>(chunk);
+    Status& error = errors[static_cast<size_t>(slot)];
+    RecordSource::Batch batch;
+    tensorflow::Example example;
+    for (;;) {
+      StatusOr<bool> more = source.Next(&batch);
+      if (!more.ok()) {
+        error = more.status();
+        return;
+      }
+      if (!more.value()) return;
+      for (size_t i = 0; i < batch.size; ++i) {
+        auto where = [&] {
+          return batch.file + ": record " +
+                 std::to_string(batch.first_record + static_cast<int64_t>(i));
+        };
+        example.Clear();
+        if (!example.ParseFromString(batch.records[i])) {
+          error = Status::Corruption(where() + ": not a valid tensorflow.Example (" +
+                                     std::to_string(batch.records[i].size()) + " bytes)");
+        } else {
+          error = visit(slot, example);
+          if (!error.ok()) error = error.WithContext(where());
+        }
+        if (!error.ok()) {
+          source.Stop(error);
+          return;
+        }
+      }
+    }
+  });
+  // The first real error (a thread stopped by another's error reports that one).
+  for (const Status& error : errors) RETURN_IF_ERROR(error);
+  return Status::OK();
+}
+
+}  // namespace edgepipe::data
