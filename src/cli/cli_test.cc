@@ -202,8 +202,9 @@ TEST_F(CliPipelineTest, RunsListsTheRun) {
   auto runs = nlohmann::json::parse(j.out);
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0]["run_id"], run_id);
-  // ExampleGen, 2 Trainers, 2 Evaluators, 2 Pushers.
-  EXPECT_EQ(runs[0]["num_executions"], 7);
+  // ExampleGen, StatisticsGen, SchemaGen, Transform, 2 Trainers, 2
+  // Evaluators, 2 Pushers.
+  EXPECT_EQ(runs[0]["num_executions"], 10);
 }
 
 TEST_F(CliPipelineTest, ExecutionsListsEveryNodeOfTheRun) {
@@ -219,8 +220,9 @@ TEST_F(CliPipelineTest, ExecutionsListsEveryNodeOfTheRun) {
   std::sort(nodes.begin(), nodes.end());
   EXPECT_EQ(nodes,
             (std::vector<std::string>{"Evaluator.mnist", "Evaluator.mnist_lite", "ImportExampleGen",
-                                      "Pusher.mnist", "Pusher.mnist_lite", "Trainer.mnist",
-                                      "Trainer.mnist_lite"}));
+                                      "Pusher.mnist", "Pusher.mnist_lite", "SchemaGen",
+                                      "StatisticsGen", "Trainer.mnist", "Trainer.mnist_lite",
+                                      "Transform"}));
 
   CliResult r = RunCli("executions" + Meta());
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -147,8 +147,8 @@ Status ImportIdx(const std::string& images_path, const std::string& labels_path,
   std::vector<float> floats(static_cast<size_t>(pixels));
   tensorflow::Example example;
   for (int64_t i = 0; i < n; ++i) {
-    // TFX's MNIST data holds pixels in [-0.5, 0.5].
-    for (int64_t j = 0; j < pixels; ++j) floats[j] = px[i * pixels + j] / 255.0f - 0.5f;
+    // Raw intensities (0..255): scaling is the pipeline's Transform's job.
+    for (int64_t j = 0; j < pixels; ++j) floats[j] = px[i * pixels + j];
     example.Clear();
     io::SetFloatFeature(kImageKey, floats, &example);
     io::SetInt64Feature(kLabelKey, {static_cast<int64_t>(lb[i])}, &example);

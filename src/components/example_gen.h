@@ -1,10 +1,11 @@
 // ImportExampleGen: brings raw data into the pipeline as TFX Examples.
 //
 // Input (`input_base`, a folder) is either
-//   - MNIST IDX files: `*images-idx3-ubyte[.gz]` with `*labels-idx1-ubyte[.gz]`,
-//     turned into tf.Examples with TFX's MNIST features: `image_floats`
-//     (784 floats, pixel/255 - 0.5, the [-0.5, 0.5] range of TFX's MNIST data)
-//     and `image_class` (int64); or
+//   - IDX image/label files (MNIST, Fashion-MNIST, ...):
+//     `*images-idx3-ubyte[.gz]` with `*labels-idx1-ubyte[.gz]`, turned into
+//     tf.Examples named as TFX's MNIST example names them: `image_floats`
+//     (rows x cols floats, the raw 0..255 intensities — scaling them is the
+//     pipeline's Transform, as in TFX) and `image_class` (int64); or
 //   - TFRecord files of serialized tf.Example (`*.tfrecord`, `*.tfrecord.gz`,
 //     `*.gz`), each record verified to parse.
 // Output `examples` (type Examples): `Split-<name>/data_tfrecord-00000-of-00001.gz`

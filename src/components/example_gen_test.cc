@@ -70,10 +70,11 @@ TEST(ImportExampleGenTest, SplitsIdxDigitsTwoToOneWithTfxFeatures) {
       const auto& floats = f.at("image_floats").float_list().value();
       ASSERT_EQ(floats.size(), 4);
       int64_t label = f.at("image_class").int64_list().value(0);
-      // Recover the index from the first pixel and check the scaling.
-      int i = static_cast<int>(std::lround((floats[0] + 0.5f) * 255.0f));
+      // Recover the index from the first pixel: raw intensities, unscaled.
+      int i = static_cast<int>(floats[0]);
+      EXPECT_EQ(floats[0], static_cast<float>(i));
       EXPECT_EQ(label, i % 10);
-      EXPECT_FLOAT_EQ(floats[3], (i + 3) / 255.0f - 0.5f);
+      EXPECT_EQ(floats[3], static_cast<float>(i + 3));
     }
     seen += static_cast<int64_t>(records->size());
   }

@@ -1,5 +1,6 @@
 #include "src/components/trainer.h"
 
+#include "src/components/schema_gen.h"
 #include "src/core/files.h"
 #include "src/core/prefixed_log.h"
 
@@ -8,6 +9,10 @@ namespace edgepipe::components {
 namespace {
 
 Status Train(pipeline::ExecutionContext& ctx, const TrainerOptions& options) {
+  if (!options.module.run_fn) {
+    return Status::InvalidArgument(ctx.node_id + ": module '" + options.module.name +
+                                   "' defines no run_fn");
+  }
   ASSIGN_OR_RETURN(const pipeline::Artifact* examples_ptr, ctx.SingleInput("examples"));
   ASSIGN_OR_RETURN(pipeline::Artifact * model_ptr, ctx.SingleOutput("model"));
   ASSIGN_OR_RETURN(pipeline::Artifact * model_run_ptr, ctx.SingleOutput("model_run"));
@@ -18,6 +23,14 @@ Status Train(pipeline::ExecutionContext& ctx, const TrainerOptions& options) {
   FnArgs args;
   ASSIGN_OR_RETURN(args.train_files, data::SplitFiles(examples.uri, "train"));
   ASSIGN_OR_RETURN(args.eval_files, data::SplitFiles(examples.uri, "eval"));
+  if (options.transform_graph) {
+    ASSIGN_OR_RETURN(const pipeline::Artifact* graph, ctx.SingleInput("transform_graph"));
+    args.transform_graph_path = graph->uri;
+  }
+  if (options.schema) {
+    ASSIGN_OR_RETURN(const pipeline::Artifact* schema, ctx.SingleInput("schema"));
+    args.schema_path = SchemaPath(schema->uri);
+  }
   args.serving_model_dir = JoinPath(model.uri, "Format-Serving");
   args.model_run_dir = model_run.uri;
   args.train_steps = options.train_steps;
@@ -55,6 +68,8 @@ pipeline::Component Trainer(const TrainerOptions& options) {
   c.id = options.id;
   c.type = "Trainer";
   c.inputs = {{"examples", options.examples}};
+  if (options.transform_graph) c.inputs["transform_graph"] = *options.transform_graph;
+  if (options.schema) c.inputs["schema"] = *options.schema;
   c.outputs = {{"model", "Model"}, {"model_run", "ModelRun"}};
   c.exec_properties = {{"train_args", {{"num_steps", options.train_steps}}},
                        {"eval_args", {{"num_steps", options.eval_steps}}},

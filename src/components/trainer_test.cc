@@ -53,6 +53,37 @@ TEST(TrainerTest, RunFnGetsTfxFnArgsAndItsModelIsKept) {
   EXPECT_FALSE(PathExists(seen.temp_dir));  // scratch removed
 }
 
+TEST(TrainerTest, TransformGraphAndSchemaReachFnArgsAsTfxFillsThem) {
+  TrainerFixture f("trainer_transform");
+  FnArgs seen;
+  UserModule module{"module", "fp", [&seen](const FnArgs& args) {
+                      seen = args;
+                      return WriteFileAtomic(JoinPath(args.serving_model_dir, "model.json"), "{}");
+                    }};
+  pipeline::Component trainer = Trainer(
+      {.id = "Trainer",
+       .examples = {"Transform", "transformed_examples", "Examples"},
+       .transform_graph = pipeline::Channel{"Transform", "transform_graph", "TransformGraph"},
+       .schema = pipeline::Channel{"SchemaGen", "schema", "Schema"},
+       .module = module,
+       .train_steps = 1});
+  EXPECT_EQ(trainer.inputs.size(), 3u);
+  ExecutorHarness harness(trainer, f.root);
+  harness.inputs["examples"] = {f.examples};
+  harness.inputs["transform_graph"] = {{.type_name = "TransformGraph", .uri = "/x/graph"}};
+  harness.inputs["schema"] = {{.type_name = "Schema", .uri = "/x/schema"}};
+  Status s = harness.Run(trainer);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(seen.transform_graph_path, "/x/graph");
+  EXPECT_EQ(seen.schema_path, "/x/schema/schema.pbtxt");
+  // Without the channels, both stay empty and are not inputs.
+  pipeline::Component plain = Trainer({.id = "Trainer",
+                                       .examples = {"ExampleGen", "examples", "Examples"},
+                                       .module = module,
+                                       .train_steps = 1});
+  EXPECT_EQ(plain.inputs.size(), 1u);
+}
+
 TEST(TrainerTest, RunFnThatSavesNothingFails) {
   TrainerFixture f("trainer_nothing");
   UserModule module{"lazy", "fp", [](const FnArgs&) { return Status::OK(); }};

@@ -421,6 +421,39 @@ StatusOr<LoweredGraph> LowerGraph(const InferenceGraph& graph) {
         uses[static_cast<size_t>(node.inputs[0])] == 1) {
       prev = &nodes.back();
     }
+    if (auto* dense = std::get_if<DenseOp>(&node.op)) {
+      // A MUL or ADD by a scalar constant whose only reader is this Dense (a
+      // Rescaling layer: the Transform's scale_by_min_max in a served model)
+      // is folded into it, as TF's converter fuses them:
+      //   W (x * s) + b = (s W) x + b;   W (x + t) + b = W x + (b + t colsum(W)).
+      // The transform then costs nothing per Invoke, and int8 models quantize
+      // the raw input directly.
+      while (!nodes.empty() && nodes.back().output == node.inputs[0] &&
+             uses[static_cast<size_t>(node.inputs[0])] == 1) {
+        const auto* bin = std::get_if<BinaryOp>(&nodes.back().op);
+        if (bin == nullptr || !bin->constant || bin->constant->num_elements() != 1 ||
+            bin->constant->dtype() != DType::kFloat32 ||
+            bin->activation != FusedActivation::kNone ||
+            (bin->kind != BinaryKind::kMul && bin->kind != BinaryKind::kAdd)) {
+          break;
+        }
+        const float c = bin->constant->data<float>()[0];
+        const int64_t units = dense->bias.dim(0);
+        float* k = dense->kernel.data<float>();
+        if (bin->kind == BinaryKind::kMul) {
+          for (int64_t i = 0; i < dense->kernel.num_elements(); ++i) k[i] *= c;
+        } else {
+          float* b = dense->bias.data<float>();
+          for (int64_t u = 0; u < units; ++u) {
+            double column = 0;  // in double: 784 terms summed without drift
+            for (int64_t i = u; i < dense->kernel.num_elements(); i += units) column += k[i];
+            b[u] += static_cast<float>(c * column);
+          }
+        }
+        node.inputs[0] = nodes.back().inputs[0];
+        nodes.pop_back();
+      }
+    }
     if (const auto* bn = std::get_if<BatchNormOp>(&node.op)) {
       const int64_t c = bn->gamma.dim(0);
       std::vector<float> s(static_cast<size_t>(c)), t(static_cast<size_t>(c));

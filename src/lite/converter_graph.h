@@ -10,6 +10,8 @@
 //     whose output nothing else reads is folded into its kernel and bias;
 //     any other BatchNorm becomes MUL(scale) + ADD(offset) with constants
 //     (named "<bn>/mul" and "<bn>");
+//   - MUL / ADD ops by a scalar constant right before a Dense that alone reads
+//     them (a Rescaling layer) are folded into its kernel and bias;
 //   - an Activation RELU/RELU6 after a Dense / Conv2D / DepthwiseConv2D /
 //     Binary op without activation whose output nothing else reads is fused
 //     into it (the op then carries the activation's tensor name);

@@ -11,6 +11,7 @@
 #include "src/lite/calibration.h"
 #include "src/lite/rewriter.h"
 #include "src/nn/saving.h"
+#include "src/transform/tf_transform_output.h"
 
 namespace edgepipe::examples::mnist {
 
@@ -20,6 +21,7 @@ struct TrainedModel {
   std::unique_ptr<nn::Sequential> model;
   nn::History history;
   data::ExampleTable train;  // kept for the int8 rewriter's representative dataset
+  std::string image_key;     // the column of `train` the model was trained on
 };
 
 // Reads the splits, trains for fn_args.train_steps and validates on
@@ -31,16 +33,20 @@ StatusOr<TrainedModel> TrainModel(const components::FnArgs& fn_args) {
     return Status::InvalidArgument("train_args.num_steps: expected > 0, got " +
                                    std::to_string(fn_args.train_steps));
   }
-  const std::vector<data::FeatureSpec> specs = {{kImageKey, DType::kFloat32, kImagePixels},
-                                                {kLabelKey, DType::kInt64, 1}};
+  // With a Transform, train on its outputs (TFX trains on transformed_examples).
+  const bool transformed = !fn_args.transform_graph_path.empty();
+  const std::string image_key = transformed ? kTransformedImageKey : kImageKey;
+  const std::string label_key = transformed ? kTransformedLabelKey : kLabelKey;
+  const std::vector<data::FeatureSpec> specs = {{image_key, DType::kFloat32, kImagePixels},
+                                                {label_key, DType::kInt64, 1}};
   ASSIGN_OR_RETURN(data::ExampleTable train,
                    fn_args.data_accessor.read_examples(fn_args.train_files, specs));
   ASSIGN_OR_RETURN(data::ExampleTable eval,
                    fn_args.data_accessor.read_examples(fn_args.eval_files, specs));
-  ASSIGN_OR_RETURN(const Tensor* train_x, train.Column(kImageKey));
-  ASSIGN_OR_RETURN(const Tensor* train_y, train.Column(kLabelKey));
-  ASSIGN_OR_RETURN(const Tensor* eval_x, eval.Column(kImageKey));
-  ASSIGN_OR_RETURN(const Tensor* eval_y, eval.Column(kLabelKey));
+  ASSIGN_OR_RETURN(const Tensor* train_x, train.Column(image_key));
+  ASSIGN_OR_RETURN(const Tensor* train_y, train.Column(label_key));
+  ASSIGN_OR_RETURN(const Tensor* eval_x, eval.Column(image_key));
+  ASSIGN_OR_RETURN(const Tensor* eval_y, eval.Column(label_key));
   // Validation uses the first eval_steps batches, as validation_steps does.
   int64_t eval_rows = eval.num_examples;
   if (fn_args.eval_steps > 0) eval_rows = std::min(eval_rows, fn_args.eval_steps * batch_size);
@@ -60,6 +66,7 @@ StatusOr<TrainedModel> TrainModel(const components::FnArgs& fn_args) {
   fit.validation_y = eval_rows > 0 ? &val_y : nullptr;
   ASSIGN_OR_RETURN(out.history, out.model->Fit(*train_x, *train_y, fit));
   out.train = std::move(train);
+  out.image_key = image_key;
 
   // Keras' CSVLogger-style history in model_run_dir, plus the throughput.
   std::string csv = "epoch";
@@ -90,7 +97,11 @@ StatusOr<TrainedModel> TrainModel(const components::FnArgs& fn_args) {
 }
 
 // The converter options of TFX's rewriter for each --quantization choice.
-Status SetQuantization(const std::string& quantization, const data::ExampleTable& train,
+// `serving` is the transform the exported model applies to its raw input
+// (identity without a Transform): calibration samples must be raw inputs, so
+// the transformed training rows are mapped back through its inverse.
+Status SetQuantization(const std::string& quantization, const TrainedModel& trained,
+                       const transform::ServingTransform& serving,
                        lite::TFLiteRewriterOptions* options) {
   if (quantization == "none") return Status::OK();
   options->quantization_optimizations = {lite::Optimize::kDefault};
@@ -101,9 +112,18 @@ Status SetQuantization(const std::string& quantization, const data::ExampleTable
   }
   if (quantization == "int8") {
     options->quantization_enable_full_integer = true;
-    ASSIGN_OR_RETURN(
-        options->representative_dataset,
-        lite::RepresentativeDatasetFromTable(train, kImageKey, kRepresentativeExamples));
+    ASSIGN_OR_RETURN(const Tensor* rows, trained.train.Column(trained.image_key));
+    const int64_t n = std::min(kRepresentativeExamples, rows->dim(0));
+    if (serving.scale == 0.0f) {
+      return Status::FailedPrecondition(
+          "int8 calibration: the transform maps every input to one value; nothing to calibrate");
+    }
+    Tensor raw(DType::kFloat32, {n, rows->dim(1)});
+    for (int64_t i = 0; i < raw.num_elements(); ++i) {
+      raw.data<float>()[i] = (rows->data<float>()[i] - serving.offset) / serving.scale;
+    }
+    ASSIGN_OR_RETURN(options->representative_dataset,
+                     lite::RepresentativeDatasetFromTensor(raw, n));
     return Status::OK();
   }
   return Status::InvalidArgument("custom_config.quantization: '" + quantization +
@@ -121,8 +141,10 @@ std::string ExecutableFingerprint() {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<nn::Sequential>> BuildKerasModel(uint64_t seed) {
+StatusOr<std::unique_ptr<nn::Sequential>> BuildKerasModel(
+    uint64_t seed, std::unique_ptr<nn::Layer> input_transform) {
   auto model = std::make_unique<nn::Sequential>("sequential");
+  if (input_transform != nullptr) RETURN_IF_ERROR(model->Add(std::move(input_transform)));
   RETURN_IF_ERROR(model->Add(std::make_unique<nn::Dense>(64, nn::Activation::kRelu)));
   RETURN_IF_ERROR(model->Add(std::make_unique<nn::Dropout>(0.2f)));
   RETURN_IF_ERROR(model->Add(std::make_unique<nn::Dense>(64, nn::Activation::kRelu)));
@@ -137,21 +159,63 @@ StatusOr<std::unique_ptr<nn::Sequential>> BuildKerasModel(uint64_t seed) {
   return model;
 }
 
+Status PreprocessingFn(const transform::Inputs& inputs, transform::Outputs* outputs) {
+  // TFX: the input floats are in [-0.5, 0.5] there; here the raw intensities
+  // 0..255 are scaled into that range by the same call.
+  (*outputs)[kTransformedImageKey] = transform::ScaleByMinMax(inputs[kImageKey], -0.5, 0.5);
+  (*outputs)[kTransformedLabelKey] = inputs[kLabelKey];
+  return Status::OK();
+}
+
+namespace {
+
+// The model to export: the trained one, or — with a Transform — the same
+// layers behind the transform's Rescaling layer, taking raw `image_floats`.
+struct ServingModel {
+  std::unique_ptr<nn::Sequential> model;
+  transform::ServingTransform transform;  // identity without a Transform
+};
+
+StatusOr<ServingModel> MakeServingModel(const components::FnArgs& fn_args, TrainedModel& trained) {
+  ServingModel out;
+  if (fn_args.transform_graph_path.empty()) {
+    out.model = std::move(trained.model);
+    return out;
+  }
+  ASSIGN_OR_RETURN(transform::TFTransformOutput tft,
+                   transform::TFTransformOutput::Read(fn_args.transform_graph_path));
+  ASSIGN_OR_RETURN(out.transform, tft.ServingTransformFor(kTransformedImageKey));
+  if (out.transform.raw_feature != kImageKey) {
+    return Status::InvalidArgument(std::string(kTransformedImageKey) + " is computed from '" +
+                                   out.transform.raw_feature + "', expected '" + kImageKey + "'");
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<nn::Layer> layer,
+                   tft.TransformFeaturesLayer(kTransformedImageKey));
+  const uint64_t seed = fn_args.custom_config.value("seed", uint64_t{0});
+  ASSIGN_OR_RETURN(out.model, BuildKerasModel(seed, std::move(layer)));
+  RETURN_IF_ERROR(out.model->SetWeights(trained.model->GetWeights()));
+  return out;
+}
+
+}  // namespace
+
 Status RunFn(const components::FnArgs& fn_args) {
   ASSIGN_OR_RETURN(TrainedModel trained, TrainModel(fn_args));
-  return nn::SaveModel(*trained.model, fn_args.serving_model_dir);
+  ASSIGN_OR_RETURN(ServingModel serving, MakeServingModel(fn_args, trained));
+  return nn::SaveModel(*serving.model, fn_args.serving_model_dir);
 }
 
 Status RunFnLite(const components::FnArgs& fn_args) {
   ASSIGN_OR_RETURN(TrainedModel trained, TrainModel(fn_args));
+  ASSIGN_OR_RETURN(ServingModel serving, MakeServingModel(fn_args, trained));
   // As TFX's guide: save to a temporary folder, rewrite, remove the folder.
   std::string temp_saving_model_dir = JoinPath(fn_args.serving_model_dir, "temp");
-  RETURN_IF_ERROR(nn::SaveModel(*trained.model, temp_saving_model_dir));
+  RETURN_IF_ERROR(nn::SaveModel(*serving.model, temp_saving_model_dir));
   lite::TFLiteRewriterOptions options;
   options.name = "tflite_rewriter";
   options.filename = "tflite";
   const std::string quantization = fn_args.custom_config.value("quantization", "none");
-  RETURN_IF_ERROR(SetQuantization(quantization, trained.train, &options));
+  RETURN_IF_ERROR(SetQuantization(quantization, trained, serving.transform, &options));
   ASSIGN_OR_RETURN(auto rewriter, lite::rewriter_factory::CreateRewriter(
                                       lite::RewriterType::kTFLiteRewriter, options));
   RETURN_IF_ERROR(lite::converters::RewriteSavedModel(
@@ -160,11 +224,11 @@ Status RunFnLite(const components::FnArgs& fn_args) {
 }
 
 components::UserModule NativeKerasModule() {
-  return {"mnist_utils_native_keras", ExecutableFingerprint(), RunFn};
+  return {"mnist_utils_native_keras", ExecutableFingerprint(), RunFn, PreprocessingFn};
 }
 
 components::UserModule NativeKerasLiteModule() {
-  return {"mnist_utils_native_keras_lite", ExecutableFingerprint(), RunFnLite};
+  return {"mnist_utils_native_keras_lite", ExecutableFingerprint(), RunFnLite, PreprocessingFn};
 }
 
 }  // namespace edgepipe::examples::mnist

@@ -6,6 +6,16 @@
 //          -> Dense(10) logits; SparseCategoricalCrossentropy(from_logits),
 //          RMSprop(learning_rate=0.0015), batch 40, fn_args.train_steps steps.
 //
+// PreprocessingFn is TFX's: `image_floats` through scale_by_min_max(-0.5,
+// 0.5) (raw intensities 0..255 -> [-0.5, 0.5]) as `image_floats_xf`, and
+// `image_class` passed on as `image_class_xf`.
+//
+// With a Transform (fn_args.transform_graph_path set) the run_fns train on
+// the transformed features and export a model that takes the RAW
+// `image_floats`: the transform's Rescaling layer first, then the trained
+// layers (TFX's serving signature over tf_transform_output). Without one
+// they train on `image_floats` as given.
+//
 // RunFn saves the trained model to fn_args.serving_model_dir (TF.js layers
 // format). RunFnLite trains the same model (same seed: the same weights),
 // saves it to `<serving_model_dir>/temp`, rewrites it with the TFLite rewriter
@@ -29,18 +39,25 @@ namespace edgepipe::examples::mnist {
 
 inline constexpr char kImageKey[] = "image_floats";
 inline constexpr char kLabelKey[] = "image_class";
+// TFX's _transformed_name(key): key + "_xf".
+inline constexpr char kTransformedImageKey[] = "image_floats_xf";
+inline constexpr char kTransformedLabelKey[] = "image_class_xf";
 inline constexpr int64_t kImagePixels = 784;
 inline constexpr int64_t kTrainBatchSize = 40;
 // Training examples the int8 rewriter calibrates activation ranges on.
 inline constexpr int64_t kRepresentativeExamples = 200;
 
-// The compiled, built Keras-like model of the TFX example.
-StatusOr<std::unique_ptr<nn::Sequential>> BuildKerasModel(uint64_t seed);
+// The compiled, built Keras-like model of the TFX example; with
+// `input_transform`, that layer comes first (the served model's transform).
+StatusOr<std::unique_ptr<nn::Sequential>> BuildKerasModel(
+    uint64_t seed, std::unique_ptr<nn::Layer> input_transform = nullptr);
 
+Status PreprocessingFn(const transform::Inputs& inputs, transform::Outputs* outputs);
 Status RunFn(const components::FnArgs& fn_args);
 Status RunFnLite(const components::FnArgs& fn_args);
 
-// The two modules, named after TFX's module files. Their fingerprint is the
+// The two modules, named after TFX's module files (both define
+// PreprocessingFn, as TFX's mnist_utils_native_keras_base does). Their fingerprint is the
 // SHA-256 of the running executable: the module is compiled into it, so a
 // rebuild with changed code re-trains (TFX hashes the module file).
 components::UserModule NativeKerasModule();

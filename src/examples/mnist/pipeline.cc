@@ -6,7 +6,10 @@
 #include "src/components/evaluator.h"
 #include "src/components/example_gen.h"
 #include "src/components/pusher.h"
+#include "src/components/schema_gen.h"
+#include "src/components/statistics_gen.h"
 #include "src/components/trainer.h"
+#include "src/components/transform.h"
 #include "src/core/files.h"
 #include "src/eval/config.h"
 #include "src/eval/output.h"
@@ -45,6 +48,21 @@ StatusOr<pipeline::Pipeline> CreateMnistPipeline(const MnistPipelineOptions& opt
   pipeline::Channel examples = example_gen.output("examples");
   p.components.push_back(std::move(example_gen));
 
+  // The data half of TFX's pipeline: know the data, check it, transform it.
+  ASSIGN_OR_RETURN(pipeline::Component statistics_gen,
+                   components::StatisticsGen({.examples = examples}));
+  ASSIGN_OR_RETURN(pipeline::Component schema_gen,
+                   components::SchemaGen({.statistics = statistics_gen.output("statistics")}));
+  pipeline::Channel schema = schema_gen.output("schema");
+  ASSIGN_OR_RETURN(pipeline::Component transform,
+                   components::Transform(
+                       {.examples = examples, .schema = schema, .module = NativeKerasModule()}));
+  pipeline::Channel transformed_examples = transform.output("transformed_examples");
+  pipeline::Channel transform_graph = transform.output("transform_graph");
+  p.components.push_back(std::move(statistics_gen));
+  p.components.push_back(std::move(schema_gen));
+  p.components.push_back(std::move(transform));
+
   std::string eval_config_text;
   if (!options.eval_config_path.empty()) {
     ASSIGN_OR_RETURN(eval_config_text,
@@ -63,7 +81,9 @@ StatusOr<pipeline::Pipeline> CreateMnistPipeline(const MnistPipelineOptions& opt
                                {{"seed", options.seed}, {"quantization", options.quantization}}}};
   for (const Variant& v : variants) {
     pipeline::Component trainer = components::Trainer({.id = "Trainer." + v.name,
-                                                       .examples = examples,
+                                                       .examples = transformed_examples,
+                                                       .transform_graph = transform_graph,
+                                                       .schema = schema,
                                                        .module = v.module,
                                                        .train_steps = options.train_steps,
                                                        .eval_steps = options.eval_steps,

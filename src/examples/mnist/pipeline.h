@@ -1,7 +1,15 @@
 // TFX's "TFX for mobile" MNIST pipeline (mnist_pipeline_native_keras.py):
 //
-//   ImportExampleGen ─┬─ Trainer.mnist ──── Evaluator.mnist ──── Pusher.mnist
-//                     └─ Trainer.mnist_lite ─ Evaluator.mnist_lite ─ Pusher.mnist_lite
+//   ImportExampleGen ── StatisticsGen ── SchemaGen ── ExampleValidator
+//          │                                 │
+//          └───────────── Transform ─────────┘
+//                             ├─ Trainer.mnist ──── Evaluator.mnist ──── Pusher.mnist
+//                             └─ Trainer.mnist_lite ─ Evaluator.mnist_lite ─ Pusher.mnist_lite
+//
+// The Trainers read Transform's transformed examples, its graph and the
+// schema; both export models that take the raw `image_floats` (the
+// transform is their first layer / first ops), and the Evaluators evaluate
+// them on ImportExampleGen's raw examples, as TFX does.
 //
 // Both Evaluators use the same EvalConfig (SparseCategoricalAccuracy with a
 // 0.8 lower bound, plus ExampleCount); the lite one sets model_type "tf_lite"

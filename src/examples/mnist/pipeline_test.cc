@@ -7,10 +7,15 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 
 #include "src/core/files.h"
 #include "src/data/examples.h"
+#include "src/io/tfrecord.h"
 #include "src/metadata/metadata_store.h"
+#include "src/nn/saving.h"
+#include "src/transform/tf_transform_output.h"
+#include "tests/support/subprocess.h"
 #include "tests/support/tflite_runtimes.h"
 
 namespace edgepipe::examples::mnist {
@@ -120,6 +125,84 @@ TEST_F(MnistPipelineTest, PushedTfliteHasTheSameAccuracyInLiteRtJs) {
   double accuracy = static_cast<double>(correct) / static_cast<double>(n);
   EXPECT_EQ(n, lite.example_count);
   EXPECT_NEAR(accuracy, lite.accuracy, 0.001);
+}
+
+// TFX's data half ran: statistics and schema of the raw data, and a
+// Transform whose graph and transformed examples the Trainers consumed.
+TEST_F(MnistPipelineTest, DataNodesRunAndTheTransformIsTfxs) {
+  ASSERT_NE(first_, nullptr);
+  for (const char* id : {"StatisticsGen", "SchemaGen", "Transform"}) {
+    const pipeline::NodeResult* node = first_->run.node(id);
+    ASSERT_NE(node, nullptr) << id;
+    EXPECT_EQ(node->outcome, pipeline::NodeResult::Outcome::kExecuted) << id;
+  }
+  const pipeline::NodeResult* transform = first_->run.node("Transform");
+  const std::string graph_uri = transform->outputs.at("transform_graph").front().uri;
+  auto tft = transform::TFTransformOutput::Read(graph_uri);
+  ASSERT_TRUE(tft.ok()) << tft.status().message();
+  // scale_by_min_max(-0.5, 0.5) over raw intensities 0..255.
+  auto serving = tft->ServingTransformFor("image_floats_xf");
+  ASSERT_TRUE(serving.ok()) << serving.status().message();
+  EXPECT_EQ(serving->raw_feature, "image_floats");
+  EXPECT_FLOAT_EQ(serving->scale, 1.0f / 255);
+  EXPECT_FLOAT_EQ(serving->offset, -0.5f);
+  ASSERT_EQ(tft->transformed_schema().feature_size(), 2);
+  EXPECT_EQ(tft->transformed_schema().feature(1).name(), "image_floats_xf");
+  EXPECT_EQ(tft->transformed_schema().feature(1).shape().dim(0).size(), 784);
+
+  const std::string examples_uri = transform->outputs.at("transformed_examples").front().uri;
+  auto files = data::SplitFiles(examples_uri, "train");
+  ASSERT_TRUE(files.ok()) << files.status().message();
+  auto table = data::ReadExamples(
+      *files, {{"image_floats_xf", DType::kFloat32, 784}, {"image_class_xf", DType::kInt64, 1}});
+  ASSERT_TRUE(table.ok()) << table.status().message();
+  const Tensor* x = *table->Column("image_floats_xf");
+  float lo = 1, hi = -1;
+  for (int64_t i = 0; i < x->num_elements(); ++i) {
+    lo = std::min(lo, x->data<float>()[i]);
+    hi = std::max(hi, x->data<float>()[i]);
+  }
+  EXPECT_FLOAT_EQ(lo, -0.5f);
+  EXPECT_NEAR(hi, 0.5f, 1e-6);
+  EXPECT_GT(table->num_examples, 6000);  // two thirds of 10,000
+}
+
+// The pushed full model takes raw image_floats: its first layer is the
+// transform, TF.js loads it and predicts what our engine predicts.
+TEST_F(MnistPipelineTest, PushedFullModelTakesRawFeaturesInTfjs) {
+  ASSERT_NE(first_, nullptr);
+  const MnistModelSummary& native = Row("mnist");
+  auto model = nn::LoadModel(native.pushed_destination);
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  ASSERT_FALSE((*model)->layers().empty());
+  EXPECT_EQ((*model)->layers().front()->class_name(), "Rescaling");
+  EXPECT_EQ((*model)->input_name(), "image_floats");
+
+  const pipeline::NodeResult* example_gen = first_->run.node("ImportExampleGen");
+  auto files = data::SplitFiles(example_gen->outputs.at("examples").front().uri, "eval");
+  ASSERT_TRUE(files.ok());
+  auto table = data::ReadExamples(*files, {{"image_floats", DType::kFloat32, 784}});
+  ASSERT_TRUE(table.ok());
+  const int64_t n = 64;
+  Tensor x(DType::kFloat32, {n, 784});
+  std::memcpy(x.raw_data(), (*table->Column("image_floats"))->raw_data(), x.num_bytes());
+  auto ours = (*model)->Predict(x);
+  ASSERT_TRUE(ours.ok());
+  const std::string input = *root_ + "/raw_images.bin";
+  ASSERT_TRUE(WriteFileAtomic(
+                  input, std::string_view(static_cast<const char*>(x.raw_data()), x.num_bytes()))
+                  .ok());
+  auto result = testing::RunCommand(testing::NodeCommand(
+      "tfjs_predict.js", "'" + native.pushed_destination + "' '" + input + "' 64 784"));
+  ASSERT_EQ(result.exit_code, 0) << result.out;
+  const nlohmann::json j = nlohmann::json::parse(result.out);
+  EXPECT_EQ(j["layers"][0]["class_name"], "Rescaling");
+  const nlohmann::json& values = j["values"];
+  ASSERT_EQ(values.size(), static_cast<size_t>(n * 10));
+  for (int64_t i = 0; i < n * 10; ++i) {
+    const double theirs = values[static_cast<size_t>(i)].get<double>();
+    EXPECT_NEAR(ours->data<float>()[i], theirs, 1e-5 * std::fabs(theirs) + 1e-6) << "logit " << i;
+  }
 }
 
 // A second identical run executes nothing, adds no artifact, records CACHED

@@ -1,0 +1,48 @@
+// Transform: TFX's tf.Transform component, with a C++ preprocessing_fn.
+//
+// Inputs `examples` (Examples) and `schema` (Schema: the raw features' types
+// and shapes, read by the preprocessing_fn's Inputs). The module's
+// preprocessing_fn builds a transform::TransformGraph; its analyzers are
+// computed over the `analyze_splits` (TFX's splits_config default: train),
+// each phase one full pass on every core; then every split in
+// `transform_splits` (default: all of the input's) is transformed.
+// Outputs:
+//   `transform_graph` (TransformGraph): transform_fn/transform_graph.json,
+//     transformed_metadata/schema.pbtxt, metadata/schema.pbtxt
+//     (transform/tf_transform_output.h);
+//   `transformed_examples` (Examples): Split-<name>/
+//     transformed_examples-00000-of-00001.gz (gzip TFRecord of tf.Example, the
+//     preprocessing_fn's outputs only, in the input's order), properties
+//     `split_names` and custom properties `num_examples_<split>`.
+//
+// Failure: a module without preprocessing_fn, an unreadable schema, misuse
+// inside the preprocessing_fn, a split missing from the input, or a bad
+// record (named by file and record) fails the execution; nothing is published.
+#ifndef EDGEPIPE_COMPONENTS_TRANSFORM_H_
+#define EDGEPIPE_COMPONENTS_TRANSFORM_H_
+
+#include <string>
+#include <vector>
+
+#include "src/components/module.h"
+#include "src/core/status.h"
+#include "src/pipeline/pipeline.h"
+
+namespace edgepipe::components {
+
+struct TransformOptions {
+  std::string id = "Transform";
+  pipeline::Channel examples;
+  pipeline::Channel schema;
+  UserModule module;  // its preprocessing_fn is used
+  std::vector<std::string> analyze_splits = {"train"};
+  std::vector<std::string> transform_splits;  // empty: every split of `examples`
+};
+
+// InvalidArgument naming the component if a channel has the wrong type, the
+// module has no preprocessing_fn or analyze_splits is empty.
+StatusOr<pipeline::Component> Transform(const TransformOptions& options);
+
+}  // namespace edgepipe::components
+
+#endif  // EDGEPIPE_COMPONENTS_TRANSFORM_H_
