@@ -105,6 +105,36 @@ TEST(ConverterGraphTest, UnfoldableBatchNormBecomesMulAdd) {
   EXPECT_EQ(Values((*out)[0]), (std::vector<float>{1, 2, 3, 4}));  // (x - 1) / 1 + 1
 }
 
+TEST(ConverterGraphTest, ScalarMulAddBeforeDenseFoldIntoIt) {
+  // A Rescaling (x * s + t) feeding a Dense: one FULLY_CONNECTED remains and
+  // computes W (x * s + t) + b.
+  InferenceGraph g = ImageGraph({-1, 3});
+  Tensor kernel = Tensor::FromVector<float>({3, 2}, {1, 2, 3, 4, 5, 6});  // [in, units]
+  Tensor bias = Tensor::FromVector<float>({2}, {0.5f, -1});
+  g.ops.push_back(
+      BinaryOp{"rescaling/mul", BinaryKind::kMul, Tensor::FromVector<float>({}, {0.5f})});
+  g.ops.push_back(BinaryOp{"rescaling", BinaryKind::kAdd, Tensor::FromVector<float>({}, {-2.0f})});
+  g.ops.push_back(DenseOp{"dense", kernel, bias});
+  auto lowered = LowerGraph(g);
+  ASSERT_TRUE(lowered.ok()) << lowered.status().ToString();
+  ASSERT_EQ(lowered->nodes.size(), 1u);
+  ASSERT_TRUE(std::holds_alternative<DenseOp>(lowered->nodes[0].op));
+  EXPECT_EQ(lowered->nodes[0].inputs[0], lowered->inputs[0]);
+  auto out = RunLoweredGraph(*lowered, {Tensor::FromVector<float>({1, 3}, {2, 4, 6})});
+  ASSERT_TRUE(out.ok());
+  // x * 0.5 - 2 = (-1, 0, 1): units 1*-1 + 3*0 + 5*1 + 0.5 = 4.5 and 2*-1 + 6*1 - 1 = 3.
+  EXPECT_EQ(Values((*out)[0]), (std::vector<float>{4.5f, 3.0f}));
+
+  // A MUL whose output a second op also reads stays.
+  InferenceGraph shared = ImageGraph({-1, 3});
+  shared.ops.push_back(BinaryOp{"mul", BinaryKind::kMul, Tensor::FromVector<float>({}, {0.5f})});
+  shared.ops.push_back(DenseOp{"dense", kernel, bias, FusedActivation::kNone, {"mul"}});
+  shared.outputs = {{"dense", "dense"}, {"scaled", "mul"}};
+  auto kept = LowerGraph(shared);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(kept->nodes.size(), 2u);
+}
+
 TEST(ConverterGraphTest, WiringErrorsNameTheOp) {
   InferenceGraph g = ImageGraph({-1, 4});
   g.ops.push_back(ActivationOp{"a", ActivationKind::kTanh, {"nope"}});
