@@ -351,6 +351,27 @@ TEST(DriftTest, SameDataHasNoDrift) {
   }
 }
 
+TEST(DriftTest, JensenShannonOfTheQuantilesHistogramWhenAsked) {
+  // StatisticsGen's QUANTILES histogram (point and interval buckets) is read
+  // as well as its STANDARD one.
+  auto previous = StatsOf(100, [](int i, tensorflow::Example* e) {
+    io::SetFloatFeature("v", {static_cast<float>(i % 7)}, e);
+  });
+  auto current = StatsOf(100, [](int i, tensorflow::Example* e) {
+    io::SetFloatFeature("v", {static_cast<float>(i % 7 + (i % 2) * 3)}, e);
+  });
+  tfmd::Schema schema = SchemaOf(R"(
+    feature { name: "v" type: FLOAT drift_comparator { jensen_shannon_divergence {
+      threshold: 0.01 source { type: QUANTILES } } } })");
+  ValidationResult same = Validate(previous, schema, {.previous = &previous});
+  ASSERT_EQ(same.anomalies.drift_skew_info_size(), 1) << same.warnings.size();
+  EXPECT_EQ(same.anomalies.drift_skew_info(0).drift_measurements(0).value(), 0);
+  ValidationResult shifted = Validate(current, schema, {.previous = &previous});
+  EXPECT_EQ(Types(shifted.anomalies, "v"),
+            std::vector<Info::Type>{Info::COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH});
+  EXPECT_TRUE(shifted.warnings.empty());
+}
+
 TEST(DriftTest, InfinityNormOfNumericFeatureIsAWarningNotAMeasurement) {
   auto previous = Kinds({"a"}, "train");
   auto current = Kinds({"a"}, "eval");
