@@ -32,6 +32,9 @@
 // malformed statistics or schema (the error names the file), a split named in
 // `split_names` without its folder, a FeatureStats.pb holding other than one
 // dataset, or statistics validation cannot read (see data/validation.h).
+//
+// Thread-safety: the executor keeps no state between calls (executions of
+// different nodes may run at once); ReadAnomalies is thread-safe.
 #ifndef EDGEPIPE_COMPONENTS_EXAMPLE_VALIDATOR_H_
 #define EDGEPIPE_COMPONENTS_EXAMPLE_VALIDATOR_H_
 
