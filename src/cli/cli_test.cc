@@ -17,6 +17,7 @@
 #include "src/core/parallel.h"
 #include "src/core/tensor.h"
 #include "src/data/statistics.h"
+#include "src/data/validation.h"
 #include "src/io/example.h"
 #include "src/io/idx.h"
 #include "src/io/tfrecord.h"
@@ -527,6 +528,85 @@ TEST(CliTest, StatsShowBadInputIsOneErrorLine) {
   std::string file = JoinPath(dir, "FeatureStats.pb");
   ASSERT_TRUE(WriteFileAtomic(file, "\xff\xff\xff").ok());
   ExpectOneLineError(RunCli("stats show " + file), file + ": not a valid");
+}
+
+// An ExampleValidator-shaped folder: Split-train without anomalies, Split-eval
+// with a new column, a value out of range and drift of "kind".
+std::string WriteAnomaliesFolder(const std::string& dir) {
+  auto stats = [](int n, int offset, const char* name) {
+    data::StatisticsAccumulator acc({});
+    for (int i = 0; i < n; ++i) {
+      tensorflow::Example e;
+      io::SetInt64Feature("label", {i % 3 + offset}, &e);
+      io::SetBytesFeature("kind", {i < n / 2 + offset ? "cat" : "dog"}, &e);
+      if (offset > 0) io::SetFloatFeature("extra", {1}, &e);
+      EXPECT_TRUE(acc.AddExample(e).ok());
+    }
+    return acc.Finish(name);
+  };
+  auto train = stats(10, 0, "train");
+  auto eval = stats(10, 3, "eval");
+  data::tfmd::Schema schema;
+  auto* label = schema.add_feature();
+  label->set_name("label");
+  label->set_type(data::tfmd::INT);
+  label->mutable_int_domain()->set_min(0);
+  label->mutable_int_domain()->set_max(2);
+  auto* kind = schema.add_feature();
+  kind->set_name("kind");
+  kind->set_type(data::tfmd::BYTES);
+  kind->mutable_drift_comparator()->mutable_infinity_norm()->set_threshold(0.2);
+  std::string uri = JoinPath(dir, "anomalies");
+  for (const auto& [split, result] :
+       {std::pair{"train", data::ValidateStatistics(train, schema)},
+        std::pair{"eval", data::ValidateStatistics(eval, schema, {.previous = &train})}}) {
+    EXPECT_TRUE(result.ok());
+    std::string folder = JoinPath(uri, std::string("Split-") + split);
+    EXPECT_TRUE(CreateDirectories(folder).ok());
+    EXPECT_TRUE(
+        WriteFileAtomic(JoinPath(folder, "SchemaDiff.pb"), result->anomalies.SerializeAsString())
+            .ok());
+  }
+  return uri;
+}
+
+TEST(CliTest, AnomaliesShowPrintsOneLinePerAnomaly) {
+  for (const char* verb : {"anomalies --help", "anomalies show --help"}) {
+    CliResult help = RunCli(verb);
+    EXPECT_EQ(help.exit_code, 0) << verb << ": " << help.err;
+    EXPECT_NE(help.out.find("Usage"), std::string::npos) << verb;
+  }
+  std::string uri = WriteAnomaliesFolder(TempDir("anomalies_show"));
+  CliResult r = RunCli("anomalies show " + uri);
+  ASSERT_EQ(r.exit_code, 0) << r.err;  // anomalies are findings, not errors
+  EXPECT_EQ(
+      r.out,
+      "split eval: 3 anomalies (" + uri +
+          "/Split-eval/SchemaDiff.pb)\n"
+          "  feature 'extra': SCHEMA_NEW_COLUMN: New column 'extra' (FLOAT, in 10 of 10 "
+          "examples) is in the data but not in the schema.\n"
+          "  feature 'kind': COMPARATOR_L_INFTY_HIGH: The L-infinity distance of feature 'kind' "
+          "between the current data and the previous data is 0.3, above the drift_comparator "
+          "threshold 0.2. The value that differs most is \"cat\".\n"
+          "  feature 'label': INT_TYPE_BIG_INT: Feature 'label' has values as large as 5, above "
+          "the schema's int_domain max 2.\n"
+          "  drift of 'kind': infinity_norm 0.3 (threshold 0.2)\n"
+          "split train: no anomalies (" +
+          uri + "/Split-train/SchemaDiff.pb)\n");
+  CliResult one = RunCli("anomalies show " + uri + "/Split-train/SchemaDiff.pb");
+  EXPECT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_EQ(one.out, "split (file): no anomalies (" + uri + "/Split-train/SchemaDiff.pb)\n");
+}
+
+TEST(CliTest, AnomaliesShowBadInputIsOneErrorLine) {
+  std::string dir = TempDir("anomalies_bad");
+  ExpectOneLineError(RunCli("anomalies show " + dir + "/missing"), dir + "/missing");
+  ExpectOneLineError(RunCli("anomalies show " + dir), dir + ": no Split-*");
+  std::string file = JoinPath(dir, "SchemaDiff.pb");
+  ASSERT_TRUE(WriteFileAtomic(file, "\xff\xff\xff").ok());
+  ExpectOneLineError(RunCli("anomalies show " + file), file + ": not a valid Anomalies proto");
+  ExpectOneLineError(RunCli("anomalies show /dev/zero"), "/dev/zero");
+  EXPECT_EQ(RunCli("anomalies").exit_code, 1);  // a verb is required
 }
 
 TEST(CliTest, MissingEvalDirIsOneErrorLine) {

@@ -17,12 +17,13 @@ namespace edgepipe::cli {
 
 void SetCommandStatus(Status status);
 
-void RegisterRunCommand(CLI::App& app);        // run mnist
-void RegisterExamplesCommand(CLI::App& app);   // examples show
-void RegisterMetadataCommands(CLI::App& app);  // runs, executions, artifacts, lineage
-void RegisterEvalCommands(CLI::App& app);      // eval show
-void RegisterStatsCommands(CLI::App& app);     // stats show
-void RegisterLiteCommands(CLI::App& app);      // lite inspect|predict|convert|bench
+void RegisterRunCommand(CLI::App& app);         // run mnist
+void RegisterExamplesCommand(CLI::App& app);    // examples show
+void RegisterMetadataCommands(CLI::App& app);   // runs, executions, artifacts, lineage
+void RegisterEvalCommands(CLI::App& app);       // eval show
+void RegisterStatsCommands(CLI::App& app);      // stats show
+void RegisterAnomaliesCommands(CLI::App& app);  // anomalies show
+void RegisterLiteCommands(CLI::App& app);       // lite inspect|predict|convert|bench
 
 // Range checks for numeric flags: CLI11 validators that run on the flag's
 // text before it is converted, so "abc", 1e11 or NaN never reach a verb. A

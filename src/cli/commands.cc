@@ -28,6 +28,7 @@ void RegisterCommands(CLI::App& app) {
   RegisterMetadataCommands(app);
   RegisterEvalCommands(app);
   RegisterStatsCommands(app);
+  RegisterAnomaliesCommands(app);
   RegisterLiteCommands(app);
 }
 

@@ -32,12 +32,30 @@ Status Run(pipeline::ExecutionContext& ctx, const SchemaGenOptions& options) {
       data::tfmd::Schema schema,
       data::InferSchema(splits, {.infer_feature_shape = options.infer_feature_shape,
                                  .max_string_domain_size = options.max_string_domain_size,
-                                 .infer_numeric_domains = options.infer_numeric_domains}));
+                                 .infer_numeric_domains = options.infer_numeric_domains,
+                                 .drift_comparators = options.drift_comparators,
+                                 .skew_comparators = options.skew_comparators}));
   std::string text;
   if (!google::protobuf::TextFormat::PrintToString(schema, &text)) {
     return Status::Internal(ctx.node_id + ": cannot print the schema as text");
   }
   return WriteFileAtomic(SchemaPath(schema_artifact->uri), text);
+}
+
+// {"feature": "<comparator as one-line text proto>"}: readable in the
+// execution's properties and part of the cache key.
+nlohmann::json ComparatorsJson(
+    const std::map<std::string, data::tfmd::FeatureComparator>& comparators) {
+  google::protobuf::TextFormat::Printer printer;
+  printer.SetSingleLineMode(true);
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [name, comparator] : comparators) {
+    std::string text;
+    printer.PrintToString(comparator, &text);
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    out[name] = text;
+  }
+  return out;
 }
 
 }  // namespace
@@ -70,6 +88,13 @@ StatusOr<pipeline::Component> SchemaGen(const SchemaGenOptions& options) {
                        {"infer_feature_shape", options.infer_feature_shape},
                        {"max_string_domain_size", options.max_string_domain_size},
                        {"infer_numeric_domains", options.infer_numeric_domains}};
+  // Only when set, so the cache keys of existing pipelines stay as they were.
+  if (!options.drift_comparators.empty()) {
+    c.exec_properties["drift_comparators"] = ComparatorsJson(options.drift_comparators);
+  }
+  if (!options.skew_comparators.empty()) {
+    c.exec_properties["skew_comparators"] = ComparatorsJson(options.skew_comparators);
+  }
   c.executor = [options](pipeline::ExecutionContext& ctx) { return Run(ctx, options); };
   return c;
 }

@@ -5,7 +5,8 @@
 // TFMD's field names and numbers (TFX's file name and format). The schema
 // accepts every split not in `exclude_splits` (TFX's default excludes none);
 // the rules are data/schema_inference.h's (TFDV's, with TFX's
-// infer_feature_shape, default true).
+// infer_feature_shape, default true). Drift and skew comparators given in the
+// options are attached to their features.
 //
 // Failure: unreadable statistics, no split left after exclusion, or a feature
 // whose type differs between splits fails the execution with an error naming
@@ -13,6 +14,7 @@
 #ifndef EDGEPIPE_COMPONENTS_SCHEMA_GEN_H_
 #define EDGEPIPE_COMPONENTS_SCHEMA_GEN_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,13 @@ struct SchemaGenOptions {
   bool infer_feature_shape = true;
   int max_string_domain_size = 100;
   bool infer_numeric_domains = true;
+  // Comparators to put on the inferred schema, by feature name, for
+  // ExampleValidator: drift against the previous span / the drift baseline
+  // split, skew against serving data. E.g. {"image_floats": a comparator with
+  // jensen_shannon_divergence.threshold 0.1}. Checked against the statistics
+  // (data/schema_inference.h); a bad one fails the execution naming it.
+  std::map<std::string, data::tfmd::FeatureComparator> drift_comparators;
+  std::map<std::string, data::tfmd::FeatureComparator> skew_comparators;
 };
 
 // InvalidArgument if `statistics` is not an ExampleStatistics channel.

@@ -89,6 +89,40 @@ TEST(SchemaGenTest, WritesSchemaPbtxt) {
   EXPECT_EQ(schema->feature_size(), 2);
 }
 
+TEST(SchemaGenTest, DriftComparatorsAreWrittenAndPartOfTheCacheKey) {
+  std::string root = FreshTempDir("schema_gen_comparators");
+  SchemaGenOptions options{.statistics = StatisticsChannel()};
+  auto plain = SchemaGen(options);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->exec_properties.contains("drift_comparators"));
+  data::tfmd::FeatureComparator jsd;
+  jsd.mutable_jensen_shannon_divergence()->set_threshold(0.1);
+  options.drift_comparators["image_floats"] = jsd;
+  auto component = SchemaGen(options);
+  ASSERT_TRUE(component.ok());
+  EXPECT_EQ(component->exec_properties.at("drift_comparators").dump(),
+            "{\"image_floats\":\"jensen_shannon_divergence { threshold: 0.1 }\"}");
+  ExecutorHarness harness(*component, root);
+  harness.inputs["statistics"].push_back(WriteStatistics(root));
+  Status st = harness.Run(*component);
+  ASSERT_TRUE(st.ok()) << st.message();
+  auto schema = ReadSchema(harness.output("schema").uri);
+  ASSERT_TRUE(schema.ok()) << schema.status().message();
+  EXPECT_DOUBLE_EQ(schema->feature(1).drift_comparator().jensen_shannon_divergence().threshold(),
+                   0.1);
+  EXPECT_FALSE(schema->feature(0).has_drift_comparator());
+
+  // A comparator on a feature the statistics lack fails the execution.
+  options.drift_comparators["nope"] = jsd;
+  auto bad = SchemaGen(options);
+  ASSERT_TRUE(bad.ok());
+  ExecutorHarness bad_harness(*bad, FreshTempDir("schema_gen_bad_comparator"));
+  bad_harness.inputs["statistics"].push_back(WriteStatistics(root));
+  st = bad_harness.Run(*bad);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.message(), "drift_comparators['nope']: the statistics have no feature 'nope'");
+}
+
 TEST(SchemaGenTest, AllSplitsExcludedIsAnError) {
   std::string root = FreshTempDir("schema_gen_excluded");
   auto component = SchemaGen({.statistics = StatisticsChannel(), .exclude_splits = {"train"}});

@@ -1,6 +1,12 @@
 #include "src/core/sha256.h"
 
 #include <openssl/evp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <vector>
 
 #include "src/core/files.h"
 
@@ -28,8 +34,32 @@ std::string ToHex(const Sha256Digest& digest) {
 std::string Sha256Hex(std::string_view data) { return ToHex(Sha256(data)); }
 
 StatusOr<std::string> Sha256FileHex(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
-  return Sha256Hex(bytes);
+  int64_t size = 0;
+  ASSIGN_OR_RETURN(int fd, OpenForReading(path, &size));
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  if (ctx == nullptr || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
+    ::close(fd);
+    return Status::Internal(path + ": cannot start a SHA-256 digest");
+  }
+  // Streamed in chunks: the file (an executable, a module library) may be
+  // large, and the digest needs none of it in memory at once.
+  std::vector<char> buffer(size_t{1} << 16);
+  for (;;) {
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int error = errno;
+      ::close(fd);
+      return Status::IOError(path + ": read failed: " + std::strerror(error));
+    }
+    if (n == 0) break;
+    EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<size_t>(n));
+  }
+  ::close(fd);
+  Sha256Digest out{};
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), out.data(), &len);
+  return ToHex(out);
 }
 
 }  // namespace edgepipe

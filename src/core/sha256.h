@@ -18,7 +18,9 @@ Sha256Digest Sha256(std::string_view data);
 // Lower-case hex of the digest (64 characters).
 std::string Sha256Hex(std::string_view data);
 std::string ToHex(const Sha256Digest& digest);
-// Digest of a file's bytes; the error names the path.
+// Digest of a file's bytes, read in 64 KiB chunks (memory stays small for
+// any file size); the error names the path. A device or directory is refused
+// as by OpenForReading.
 StatusOr<std::string> Sha256FileHex(const std::string& path);
 
 }  // namespace edgepipe

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <map>
 #include <set>
 
 #include "src/data/statistics.h"
+#include "src/data/validation.h"
 
 namespace edgepipe::data {
 
@@ -25,10 +27,68 @@ struct FeatureFacts {
   double max = -std::numeric_limits<double>::infinity();
   bool strings_complete = true;  // every split listed all its distinct values
   std::set<std::string> strings;
+  bool value_counts = true;  // every split's statistics have value counts
+  bool histograms = true;    // every split's statistics have numeric histograms
 };
 
 bool IsString(tfmd::FeatureNameStatistics::Type t) {
   return t == tfmd::FeatureNameStatistics::STRING || t == tfmd::FeatureNameStatistics::BYTES;
+}
+
+// Checks one comparator option against what the statistics of its feature
+// can measure.
+Status CheckComparator(const char* option, const std::string& name,
+                       const tfmd::FeatureComparator& cmp,
+                       const std::map<std::string, FeatureFacts>& facts) {
+  const std::string where = std::string(option) + "['" + name + "']";
+  auto it = facts.find(name);
+  if (it == facts.end()) {
+    return Status::InvalidArgument(where + ": the statistics have no feature '" + name + "'");
+  }
+  const FeatureFacts& ff = it->second;
+  struct Threshold {
+    const char* metric;
+    bool has;
+    double value;
+    bool needs_value_counts;
+  };
+  const Threshold thresholds[] = {
+      {"infinity_norm", cmp.infinity_norm().has_threshold(), cmp.infinity_norm().threshold(), true},
+      {"normalized_abs_difference", cmp.normalized_abs_difference().has_threshold(),
+       cmp.normalized_abs_difference().threshold(), true},
+      {"jensen_shannon_divergence", cmp.jensen_shannon_divergence().has_threshold(),
+       cmp.jensen_shannon_divergence().threshold(), false}};
+  bool any = false;
+  for (const Threshold& t : thresholds) {
+    if (!t.has) continue;
+    any = true;
+    if (!std::isfinite(t.value) || t.value < 0) {
+      char value[32];
+      std::snprintf(value, sizeof(value), "%g", t.value);
+      return Status::InvalidArgument(where + "." + t.metric + ".threshold is " + value +
+                                     " (expected a finite number >= 0)");
+    }
+    const std::string type = tfmd::FeatureNameStatistics::Type_Name(ff.type);
+    if (t.needs_value_counts && !ff.value_counts) {
+      return Status::InvalidArgument(where + "." + t.metric +
+                                     ": it compares value counts, which the statistics of " + type +
+                                     " feature '" + name +
+                                     "' do not have (only categorical features do); use "
+                                     "jensen_shannon_divergence for a numeric feature");
+    }
+    if (!t.needs_value_counts && !ff.value_counts && !ff.histograms) {
+      return Status::InvalidArgument(where + "." + t.metric + ": the statistics of " + type +
+                                     " feature '" + name +
+                                     "' have neither value counts nor histograms");
+    }
+  }
+  if (!any) {
+    return Status::InvalidArgument(
+        where +
+        ": no threshold set (set infinity_norm, normalized_abs_difference or "
+        "jensen_shannon_divergence)");
+  }
+  return Status::OK();
 }
 
 }  // namespace
@@ -65,6 +125,8 @@ StatusOr<tfmd::Schema> InferSchema(const std::vector<NamedStatistics>& splits,
         ff.min = std::min(ff.min, f.num_stats().min());
         ff.max = std::max(ff.max, f.num_stats().max());
       }
+      if (ValueCounts(f).empty()) ff.value_counts = false;
+      if (!f.has_num_stats() || f.num_stats().histograms_size() == 0) ff.histograms = false;
       if (f.has_string_stats()) {
         const tfmd::StringStatistics& s = f.string_stats();
         size_t listed = 0;
@@ -78,6 +140,13 @@ StatusOr<tfmd::Schema> InferSchema(const std::vector<NamedStatistics>& splits,
         if (listed < s.unique()) ff.strings_complete = false;
       }
     }
+  }
+
+  for (const auto& [name, cmp] : options.drift_comparators) {
+    RETURN_IF_ERROR(CheckComparator("drift_comparators", name, cmp, facts));
+  }
+  for (const auto& [name, cmp] : options.skew_comparators) {
+    RETURN_IF_ERROR(CheckComparator("skew_comparators", name, cmp, facts));
   }
 
   tfmd::Schema schema;
@@ -132,6 +201,12 @@ StatusOr<tfmd::Schema> InferSchema(const std::vector<NamedStatistics>& splits,
       domain->set_name(name);
       for (const std::string& v : ff.strings) domain->add_value(v);
       feature->set_domain(name);
+    }
+    if (auto it = options.drift_comparators.find(name); it != options.drift_comparators.end()) {
+      *feature->mutable_drift_comparator() = it->second;
+    }
+    if (auto it = options.skew_comparators.find(name); it != options.skew_comparators.end()) {
+      *feature->mutable_skew_comparator() = it->second;
     }
   }
   return schema;

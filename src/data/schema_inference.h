@@ -20,12 +20,17 @@
 //     together (and whose statistics list every value) get a schema-level
 //     `string_domain` named after the feature, values sorted, referred to by
 //     `domain:` (TFDV's rule and layout).
+//   - comparators: `drift_comparators` / `skew_comparators` are attached to
+//     the features they name, as `drift_comparator` / `skew_comparator`
+//     (what TFDV users set by hand on the inferred schema), for
+//     ExampleValidator to measure.
 // Features are emitted in name order.
 //
 // Pure functions; thread-safe.
 #ifndef EDGEPIPE_DATA_SCHEMA_INFERENCE_H_
 #define EDGEPIPE_DATA_SCHEMA_INFERENCE_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -41,6 +46,13 @@ struct SchemaInferenceOptions {
   bool infer_feature_shape = true;   // TFX SchemaGen's default
   int max_string_domain_size = 100;  // TFDV's default
   bool infer_numeric_domains = true;
+  // Feature name -> comparator with at least one threshold (finite, >= 0).
+  // infinity_norm and normalized_abs_difference compare value counts, which
+  // only categorical features have (strings, or INT features whose
+  // statistics carry a rank histogram); jensen_shannon_divergence takes
+  // value counts or numeric histograms.
+  std::map<std::string, tfmd::FeatureComparator> drift_comparators;
+  std::map<std::string, tfmd::FeatureComparator> skew_comparators;
 };
 
 // One split's statistics and its name (for errors).
@@ -49,8 +61,10 @@ struct NamedStatistics {
   const tfmd::DatasetFeatureStatistics* statistics;  // not owned; outlives the call
 };
 
-// InvalidArgument if `splits` is empty or a feature's type differs between
-// splits.
+// InvalidArgument if `splits` is empty, a feature's type differs between
+// splits, or a comparator names a feature the statistics do not have, has no
+// threshold or a bad one, or asks for a metric the feature's statistics
+// cannot give (e.g. infinity_norm of a FLOAT feature), naming the feature.
 StatusOr<tfmd::Schema> InferSchema(const std::vector<NamedStatistics>& splits,
                                    const SchemaInferenceOptions& options = {});
 

@@ -5,20 +5,14 @@
 
 #include "src/data/statistics.h"
 #include "src/io/example.h"
+#include "tests/support/example_statistics.h"
 
 namespace edgepipe::data {
 namespace {
 
-// Statistics of examples built by `fill(i, &example)` for i in [0, n).
 template <typename Fill>
 tfmd::DatasetFeatureStatistics Stats(int n, Fill fill) {
-  StatisticsAccumulator acc({});
-  for (int i = 0; i < n; ++i) {
-    tensorflow::Example e;
-    fill(i, &e);
-    EXPECT_TRUE(acc.AddExample(e).ok());
-  }
-  return acc.Finish("split");
+  return edgepipe::testing::StatsOf(n, fill);
 }
 
 const tfmd::Feature& Get(const tfmd::Schema& schema, const std::string& name) {
@@ -131,6 +125,65 @@ TEST(SchemaInferenceTest, TypeDisagreementNamesBothSplits) {
   EXPECT_EQ(schema.status().message(),
             "feature 'x': type INT in split 'train' but FLOAT in split 'eval'");
   EXPECT_FALSE(InferSchema({}).ok());
+}
+
+tfmd::FeatureComparator Comparator(const std::string& text) {
+  tfmd::FeatureComparator c;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &c)) << text;
+  return c;
+}
+
+TEST(SchemaInferenceTest, ComparatorsAreAttachedToTheirFeatures) {
+  auto stats = Stats(6, [](int i, tensorflow::Example* e) {
+    io::SetFloatFeature("pixels", {0.1f * i, 0.5f}, e);
+    io::SetBytesFeature("kind", {i % 2 ? "cat" : "dog"}, e);
+    io::SetInt64Feature("label", {i % 3}, e);
+  });
+  SchemaInferenceOptions options;
+  options.drift_comparators = {
+      {"pixels", Comparator("jensen_shannon_divergence { threshold: 0.1 }")},
+      {"kind", Comparator("infinity_norm { threshold: 0.2 }")}};
+  options.skew_comparators = {
+      {"label", Comparator("jensen_shannon_divergence { threshold: 0.3 }")}};
+  auto schema = InferSchema({{"train", &stats}}, options);
+  ASSERT_TRUE(schema.ok()) << schema.status().message();
+  EXPECT_DOUBLE_EQ(
+      Get(*schema, "pixels").drift_comparator().jensen_shannon_divergence().threshold(), 0.1);
+  EXPECT_DOUBLE_EQ(Get(*schema, "kind").drift_comparator().infinity_norm().threshold(), 0.2);
+  EXPECT_FALSE(Get(*schema, "kind").has_skew_comparator());
+  EXPECT_DOUBLE_EQ(Get(*schema, "label").skew_comparator().jensen_shannon_divergence().threshold(),
+                   0.3);
+  EXPECT_FALSE(Get(*schema, "label").has_drift_comparator());
+}
+
+TEST(SchemaInferenceTest, BadComparatorsAreRefusedNamingTheFeature) {
+  auto stats = Stats(4, [](int i, tensorflow::Example* e) {
+    io::SetFloatFeature("pixels", {0.1f * i}, e);
+    io::SetBytesFeature("kind", {"dog"}, e);
+  });
+  struct Case {
+    const char* option;
+    std::string feature, comparator, error;
+  } cases[] = {
+      {"drift", "nope", "infinity_norm { threshold: 0.1 }",
+       "drift_comparators['nope']: the statistics have no feature 'nope'"},
+      {"drift", "pixels", "infinity_norm { threshold: 0.1 }",
+       "drift_comparators['pixels'].infinity_norm: it compares value counts, which the "
+       "statistics of FLOAT feature 'pixels' do not have"},
+      {"skew", "kind", "infinity_norm { threshold: -1 }",
+       "skew_comparators['kind'].infinity_norm.threshold is -1"},
+      {"drift", "kind", "", "drift_comparators['kind']: no threshold set"},
+  };
+  for (const Case& c : cases) {
+    SchemaInferenceOptions options;
+    (std::string(c.option) == "drift" ? options.drift_comparators
+                                      : options.skew_comparators)[c.feature] =
+        Comparator(c.comparator);
+    auto schema = InferSchema({{"train", &stats}}, options);
+    ASSERT_FALSE(schema.ok()) << c.feature;
+    EXPECT_EQ(schema.status().code(), Status::Code::kInvalidArgument);
+    EXPECT_TRUE(schema.status().message().starts_with(c.error)) << schema.status().message();
+  }
 }
 
 }  // namespace

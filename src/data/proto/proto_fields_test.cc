@@ -11,6 +11,7 @@
 #include <string>
 #include <tuple>
 
+#include "src/data/proto/anomalies.pb.h"
 #include "src/data/proto/path.pb.h"
 #include "src/data/proto/schema.pb.h"
 #include "src/data/proto/statistics.pb.h"
@@ -119,6 +120,11 @@ TEST(DataProtoFieldsTest, SchemaMatchesUpstream) {
   EXPECT_GT(CheckFile(*tensorflow::metadata::v0::Schema::descriptor()->file()), 40);
 }
 
+TEST(DataProtoFieldsTest, AnomaliesMatchUpstream) {
+  // Every AnomalyInfo.Type value (89) plus the messages' fields.
+  EXPECT_GT(CheckFile(*tensorflow::metadata::v0::Anomalies::descriptor()->file()), 100);
+}
+
 // The check itself catches a wrong number: a made-up row set disagrees.
 TEST(DataProtoFieldsTest, TableHasTheFactsWeRelyOn) {
   auto index = UpstreamIndex();
@@ -126,6 +132,26 @@ TEST(DataProtoFieldsTest, TableHasTheFactsWeRelyOn) {
   EXPECT_EQ(index.at({"tensorflow.metadata.v0.Feature", "shape"})->number, 23);
   EXPECT_EQ(index.at({"tensorflow.metadata.v0.CommonStatistics", "tot_num_values"})->number, 8);
   EXPECT_EQ(index.at({"tensorflow.metadata.v0.FeatureType", "FLOAT"})->number, 3);
+  EXPECT_EQ(index.at({"tensorflow.metadata.v0.Anomalies", "anomaly_info"})->number, 2);
+  EXPECT_EQ(index.at({"tensorflow.metadata.v0.AnomalyInfo.Type", "SCHEMA_MISSING_COLUMN"})->number,
+            35);
+  EXPECT_EQ(index
+                .at({"tensorflow.metadata.v0.AnomalyInfo.Type",
+                     "COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH"})
+                ->number,
+            63);
+  EXPECT_EQ(index.at({"tensorflow.metadata.v0.DriftSkewInfo.Measurement.Type", "L_INFTY"})->number,
+            1);
+}
+
+// Our AnomalyInfo.Type lists every upstream value, so TFDV's anomalies read
+// back with their names.
+TEST(DataProtoFieldsTest, AnomalyTypeIsComplete) {
+  int upstream = 0;
+  for (const UpstreamRow& row : kUpstream) {
+    if (std::string(row.scope) == "tensorflow.metadata.v0.AnomalyInfo.Type") ++upstream;
+  }
+  EXPECT_EQ(tensorflow::metadata::v0::AnomalyInfo::Type_descriptor()->value_count(), upstream);
 }
 
 }  // namespace
