@@ -203,9 +203,9 @@ TEST_F(CliPipelineTest, RunsListsTheRun) {
   auto runs = nlohmann::json::parse(j.out);
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0]["run_id"], run_id);
-  // ExampleGen, StatisticsGen, SchemaGen, Transform, 2 Trainers, 2
-  // Evaluators, 2 Pushers.
-  EXPECT_EQ(runs[0]["num_executions"], 10);
+  // TFX's eleven: ExampleGen, StatisticsGen, SchemaGen, ExampleValidator,
+  // Transform, 2 Trainers, 2 Evaluators, 2 Pushers.
+  EXPECT_EQ(runs[0]["num_executions"], 11);
 }
 
 TEST_F(CliPipelineTest, ExecutionsListsEveryNodeOfTheRun) {
@@ -219,11 +219,10 @@ TEST_F(CliPipelineTest, ExecutionsListsEveryNodeOfTheRun) {
     EXPECT_EQ(e["run_id"], run_id);
   }
   std::sort(nodes.begin(), nodes.end());
-  EXPECT_EQ(nodes,
-            (std::vector<std::string>{"Evaluator.mnist", "Evaluator.mnist_lite", "ImportExampleGen",
-                                      "Pusher.mnist", "Pusher.mnist_lite", "SchemaGen",
-                                      "StatisticsGen", "Trainer.mnist", "Trainer.mnist_lite",
-                                      "Transform"}));
+  EXPECT_EQ(nodes, (std::vector<std::string>{"Evaluator.mnist", "Evaluator.mnist_lite",
+                                             "ExampleValidator", "ImportExampleGen", "Pusher.mnist",
+                                             "Pusher.mnist_lite", "SchemaGen", "StatisticsGen",
+                                             "Trainer.mnist", "Trainer.mnist_lite", "Transform"}));
 
   CliResult r = RunCli("executions" + Meta());
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -388,9 +387,8 @@ TEST_F(CliPipelineTest, LitePredictRefusesNonFiniteOutputs) {
   pixels[5] = std::numeric_limits<float>::quiet_NaN();
   io::SetFloatFeature("image_floats", pixels, &e);
   const std::string examples = *dir_ + "/nan.tfrecord";
-  ASSERT_TRUE(io::WriteAllRecords(examples, {io::SerializeDeterministic(e)},
-                                  io::Compression::kNone)
-                  .ok());
+  ASSERT_TRUE(
+      io::WriteAllRecords(examples, {io::SerializeDeterministic(e)}, io::Compression::kNone).ok());
   CliResult r = RunCli("lite predict " + model + " --examples " + examples);
   ExpectOneLineError(r, model + ": example 0: output '");
   EXPECT_NE(r.err.find("' element 0 is NaN (expected finite values)"), std::string::npos) << r.err;
@@ -788,8 +786,9 @@ TEST(CliTest, EvalConfigThresholdOnAnUncomputedMetricIsRefusedBeforeTraining) {
                   .ok());
   CliResult r = RunCli("run mnist --data " + dir + "/data --eval-config " + config +
                        " --pipeline-root " + dir + "/root --metadata " + dir + "/m.sqlite");
-  ExpectOneLineError(r, config + ": metrics_specs[0].thresholds[\"auc\"]: threshold on metric "
-                                 "\"auc\", which this metrics spec does not compute");
+  ExpectOneLineError(r, config +
+                            ": metrics_specs[0].thresholds[\"auc\"]: threshold on metric "
+                            "\"auc\", which this metrics spec does not compute");
   EXPECT_FALSE(PathExists(dir + "/root"));
 }
 

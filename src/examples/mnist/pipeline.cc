@@ -5,6 +5,7 @@
 
 #include "src/components/evaluator.h"
 #include "src/components/example_gen.h"
+#include "src/components/example_validator.h"
 #include "src/components/pusher.h"
 #include "src/components/schema_gen.h"
 #include "src/components/statistics_gen.h"
@@ -51,9 +52,16 @@ StatusOr<pipeline::Pipeline> CreateMnistPipeline(const MnistPipelineOptions& opt
   // The data half of TFX's pipeline: know the data, check it, transform it.
   ASSIGN_OR_RETURN(pipeline::Component statistics_gen,
                    components::StatisticsGen({.examples = examples}));
-  ASSIGN_OR_RETURN(pipeline::Component schema_gen,
-                   components::SchemaGen({.statistics = statistics_gen.output("statistics")}));
+  pipeline::Channel statistics = statistics_gen.output("statistics");
+  // Drift of the pixel distribution between splits (and spans) is checked by
+  // Jensen-Shannon divergence of the image_floats histograms.
+  components::SchemaGenOptions schema_options{.statistics = statistics};
+  schema_options.drift_comparators[kImageKey].mutable_jensen_shannon_divergence()->set_threshold(
+      kImageDriftThreshold);
+  ASSIGN_OR_RETURN(pipeline::Component schema_gen, components::SchemaGen(schema_options));
   pipeline::Channel schema = schema_gen.output("schema");
+  ASSIGN_OR_RETURN(pipeline::Component example_validator,
+                   components::ExampleValidator({.statistics = statistics, .schema = schema}));
   ASSIGN_OR_RETURN(pipeline::Component transform,
                    components::Transform(
                        {.examples = examples, .schema = schema, .module = NativeKerasModule()}));
@@ -61,6 +69,7 @@ StatusOr<pipeline::Pipeline> CreateMnistPipeline(const MnistPipelineOptions& opt
   pipeline::Channel transform_graph = transform.output("transform_graph");
   p.components.push_back(std::move(statistics_gen));
   p.components.push_back(std::move(schema_gen));
+  p.components.push_back(std::move(example_validator));
   p.components.push_back(std::move(transform));
 
   std::string eval_config_text;
@@ -203,6 +212,22 @@ StatusOr<MnistRunSummary> RunMnistPipeline(const MnistPipelineOptions& options, 
     }
     summary.models.push_back(row);
   }
+  const pipeline::NodeResult* validator = run.node("ExampleValidator");
+  const pipeline::Artifact* anomalies =
+      validator != nullptr ? FirstOutput(*validator, "anomalies") : nullptr;
+  if (anomalies != nullptr) {
+    summary.anomalies_uri = anomalies->uri;
+    auto count = anomalies->custom_properties.find("anomalies_count");
+    if (count != anomalies->custom_properties.end() &&
+        std::holds_alternative<int64_t>(count->second)) {
+      summary.anomalies_count = std::get<int64_t>(count->second);
+    }
+    auto text = anomalies->custom_properties.find("anomalies_summary");
+    if (text != anomalies->custom_properties.end() &&
+        std::holds_alternative<std::string>(text->second)) {
+      summary.anomalies_summary = std::get<std::string>(text->second);
+    }
+  }
   summary.run = std::move(run);
   return summary;
 }
@@ -230,6 +255,13 @@ std::string FormatMnistSummary(const MnistRunSummary& summary) {
                   row.eval_examples_per_second,
                   row.pushed ? row.pushed_destination.c_str() : "(not pushed)");
     out += line;
+  }
+  if (!summary.anomalies_uri.empty()) {
+    out += summary.anomalies_count == 0
+               ? std::string("\ndata: no anomalies\n")
+               : "\ndata: " + std::to_string(summary.anomalies_count) + " anomalies (" +
+                     summary.anomalies_summary + ")\n      edgepipe anomalies show " +
+                     summary.anomalies_uri + "\n";
   }
   if (summary.models.size() == 2) {
     std::snprintf(line, sizeof(line), "\naccuracy difference (mnist_lite - mnist): %+.4f\n",

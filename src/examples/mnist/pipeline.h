@@ -11,6 +11,11 @@
 // transform is their first layer / first ops), and the Evaluators evaluate
 // them on ImportExampleGen's raw examples, as TFX does.
 //
+// SchemaGen attaches a Jensen-Shannon drift comparator to `image_floats`
+// (kImageDriftThreshold); ExampleValidator checks every split against the
+// schema and eval against train. Anomalies do not stop the run (TFX's
+// semantics); they are in the artifact and in the final table.
+//
 // Both Evaluators use the same EvalConfig (SparseCategoricalAccuracy with a
 // 0.8 lower bound, plus ExampleCount); the lite one sets model_type "tf_lite"
 // and so reads `Format-Serving/tflite`. Pushers push to
@@ -28,6 +33,10 @@
 #include "src/pipeline/pipeline.h"
 
 namespace edgepipe::examples::mnist {
+
+// The Jensen-Shannon divergence of `image_floats` between the eval and the
+// train split (and a baseline) above which ExampleValidator reports drift.
+inline constexpr double kImageDriftThreshold = 0.05;
 
 struct MnistPipelineOptions {
   std::string pipeline_name = "mnist_native_keras";
@@ -76,6 +85,10 @@ struct MnistModelSummary {
 struct MnistRunSummary {
   pipeline::RunResult run;
   std::vector<MnistModelSummary> models;
+  // ExampleValidator's verdict on the data (its artifact's custom properties).
+  std::string anomalies_uri;
+  int64_t anomalies_count = 0;
+  std::string anomalies_summary;
 };
 
 // Builds and runs the pipeline with LocalDagRunner; node failures are

@@ -131,11 +131,16 @@ TEST_F(MnistPipelineTest, PushedTfliteHasTheSameAccuracyInLiteRtJs) {
 // Transform whose graph and transformed examples the Trainers consumed.
 TEST_F(MnistPipelineTest, DataNodesRunAndTheTransformIsTfxs) {
   ASSERT_NE(first_, nullptr);
-  for (const char* id : {"StatisticsGen", "SchemaGen", "Transform"}) {
+  EXPECT_EQ(first_->run.nodes.size(), 11u);  // TFX's eleven nodes
+  for (const char* id : {"StatisticsGen", "SchemaGen", "ExampleValidator", "Transform"}) {
     const pipeline::NodeResult* node = first_->run.node(id);
     ASSERT_NE(node, nullptr) << id;
     EXPECT_EQ(node->outcome, pipeline::NodeResult::Outcome::kExecuted) << id;
   }
+  // The real digits' eval split does not drift from train; the table says so.
+  EXPECT_EQ(first_->anomalies_count, 0) << first_->anomalies_summary;
+  EXPECT_FALSE(first_->anomalies_uri.empty());
+  EXPECT_NE(FormatMnistSummary(*first_).find("data: no anomalies"), std::string::npos);
   const pipeline::NodeResult* transform = first_->run.node("Transform");
   const std::string graph_uri = transform->outputs.at("transform_graph").front().uri;
   auto tft = transform::TFTransformOutput::Read(graph_uri);
