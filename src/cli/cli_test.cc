@@ -808,3 +808,62 @@ TEST(CliTest, InputWithoutExamplesIsOneErrorLineNamingTheFile) {
 
 }  // namespace
 }  // namespace edgepipe
+
+namespace edgepipe {
+namespace {
+
+#ifdef EDGEPIPE_TEST_MODULE_DIR
+// `edgepipe run PIPELINE.so`: a user's pipeline library whose Transform names
+// a user's module file; the same runner, caching, metadata and verbs.
+TEST(CliLibraryPipelineTest, RunsAUsersPipelineLibraryAndCachesIt) {
+  const std::string dir = TempDir("library_pipeline");
+  ASSERT_TRUE(CreateDirectories(dir + "/data").ok());
+  ASSERT_TRUE(testing::WriteTinyMnist(dir + "/data", 120).ok());
+  const std::string modules = EDGEPIPE_TEST_MODULE_DIR;
+  const std::string args = modules + "/libtest_module_pipeline.so --data " + dir +
+                           "/data --module-file " + modules +
+                           "/libtest_module_good.so --pipeline-root " + dir + "/root --metadata " +
+                           dir + "/metadata.sqlite --set name=tiny";
+  CliResult first = RunCli("run " + args);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.out.find("5 nodes executed, 0 cached"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("data: no anomalies"), std::string::npos) << first.out;
+  EXPECT_TRUE(PathExists(dir + "/root/tiny/Transform"));
+
+  CliResult second = RunCli("run " + args + " --json");
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  auto j = nlohmann::json::parse(second.out);
+  EXPECT_EQ(j["pipeline"], "tiny");
+  EXPECT_EQ(j["executed"], 0);
+  EXPECT_EQ(j["cached"], 5);
+
+  CliResult runs = RunCli("runs --json --metadata " + dir + "/metadata.sqlite");
+  ASSERT_EQ(runs.exit_code, 0) << runs.err;
+  auto listed = nlohmann::json::parse(runs.out);
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0]["pipeline_name"], "tiny") << runs.out;
+}
+
+TEST(CliLibraryPipelineTest, BadLibrariesAreOneErrorLine) {
+  const std::string dir = TempDir("library_bad");
+  const std::string modules = EDGEPIPE_TEST_MODULE_DIR;
+  CliResult missing = RunCli("run " + dir + "/nope.so");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("error: " + dir + "/nope.so: module file does not exist"),
+            std::string::npos)
+      << missing.err;
+  CliResult no_pipeline = RunCli("run " + modules + "/libtest_module_good.so");
+  EXPECT_EQ(no_pipeline.exit_code, 1);
+  EXPECT_NE(no_pipeline.err.find("defines no pipeline"), std::string::npos) << no_pipeline.err;
+  CliResult own_error = RunCli("run " + modules + "/libtest_module_pipeline.so");
+  EXPECT_EQ(own_error.exit_code, 1);
+  EXPECT_NE(own_error.err.find("this pipeline needs --data"), std::string::npos) << own_error.err;
+  CliResult bad_set =
+      RunCli("run " + modules + "/libtest_module_pipeline.so --set novalue --data " + dir);
+  EXPECT_EQ(bad_set.exit_code, 1);
+  EXPECT_NE(bad_set.err.find("expected KEY=VALUE"), std::string::npos) << bad_set.err;
+}
+#endif
+
+}  // namespace
+}  // namespace edgepipe

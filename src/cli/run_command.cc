@@ -1,18 +1,113 @@
-// `edgepipe run mnist`: builds and runs the MNIST pipeline (examples/mnist).
+// `edgepipe run mnist`: builds and runs the MNIST pipeline (examples/mnist);
+// `edgepipe run PIPELINE.so`: runs the pipeline a user's library defines
+// (components/module.h: EDGEPIPE_PIPELINE), with the same runner, caching,
+// metadata and a generic summary (components/run_report.h).
 #include <cstdio>
 #include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "src/cli/command_registry.h"
+#include "src/components/module.h"
+#include "src/components/run_report.h"
+#include "src/core/files.h"
 #include "src/examples/mnist/pipeline.h"
+#include "src/pipeline/local_dag_runner.h"
 
 namespace edgepipe::cli {
 
+namespace {
+
+// `edgepipe run PIPELINE.so ...`.
+void RegisterLibraryRun(CLI::App* run) {
+  struct Flags {
+    std::string library;
+    components::PipelineArgs args;
+    std::vector<std::string> sets;
+    bool wait_for_lock = true;
+    bool json = false;
+  };
+  auto f = std::make_shared<Flags>();
+  run->add_option("pipeline", f->library,
+                  "A pipeline library (.so exporting EDGEPIPE_PIPELINE), or the subcommand mnist");
+  run->add_option("--pipeline-root", f->args.pipeline_root, "Root of the artifacts")
+      ->capture_default_str();
+  run->add_option("--metadata", f->args.metadata_path, "ML Metadata SQLite file")
+      ->capture_default_str();
+  run->add_option("--data", f->args.data_root, "The pipeline's data_root");
+  run->add_option("--serving-dir", f->args.serving_model_dir, "The pipeline's serving_model_dir")
+      ->capture_default_str();
+  run->add_option("--module-file", f->args.module_file, "The pipeline's module_file (a .so)");
+  run->add_option("--set", f->sets, "A pipeline parameter KEY=VALUE (repeatable)");
+  run->add_flag("!--no-cache", f->args.enable_cache, "Execute every node again");
+  run->add_flag("!--no-wait", f->wait_for_lock,
+                "Fail at once if another run holds the pipeline root or metadata store");
+  run->add_flag("--json", f->json, "Print the summary as JSON");
+  run->callback([run, f] {
+    if (!run->get_subcommands().empty()) return;  // `run mnist` ran its own callback
+    if (f->library.empty()) {
+      SetCommandStatus(Status::InvalidArgument(
+          "run: name a pipeline library (PIPELINE.so) or a built-in pipeline (mnist)"));
+      return;
+    }
+    for (const std::string& set : f->sets) {
+      const size_t eq = set.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        SetCommandStatus(Status::InvalidArgument("--set " + set + ": expected KEY=VALUE"));
+        return;
+      }
+      f->args.params[set.substr(0, eq)] = set.substr(eq + 1);
+    }
+    auto loaded = components::LoadModuleFile(f->library);
+    if (!loaded.ok()) {
+      SetCommandStatus(loaded.status());
+      return;
+    }
+    if (loaded->pipeline_fn == nullptr) {
+      SetCommandStatus(Status::InvalidArgument(
+          f->library + ": defines no pipeline (export one with EDGEPIPE_PIPELINE)"));
+      return;
+    }
+    auto pipeline = loaded->pipeline_fn(f->args);
+    if (!pipeline.ok()) {
+      SetCommandStatus(pipeline.status().WithContext(f->library));
+      return;
+    }
+    if (pipeline->metadata_path.empty()) pipeline->metadata_path = f->args.metadata_path;
+    if (!f->args.enable_cache) pipeline->enable_cache = false;
+    if (Status made = CreateDirectories(pipeline->pipeline_root); !made.ok()) {
+      SetCommandStatus(made);
+      return;
+    }
+    auto result = pipeline::LocalDagRunner::Run(*pipeline,
+                                                {.log = stderr, .wait_for_lock = f->wait_for_lock});
+    if (!result.ok()) {
+      SetCommandStatus(result.status());
+      return;
+    }
+    auto report = components::MakeRunReport(*pipeline, *result);
+    if (!report.ok()) {
+      SetCommandStatus(report.status());
+      return;
+    }
+    if (f->json) {
+      std::printf("%s\n", components::RunReportJson(*report, *result).dump(2).c_str());
+    } else {
+      std::printf("%s", components::FormatRunReport(*report).c_str());
+    }
+    SetCommandStatus(result->status());
+  });
+}
+
+}  // namespace
+
 void RegisterRunCommand(CLI::App& app) {
-  CLI::App* run = app.add_subcommand("run", "Run a built-in pipeline");
-  run->require_subcommand(1);
+  CLI::App* run = app.add_subcommand(
+      "run", "Run a pipeline: a library defining one (PIPELINE.so) or a built-in one (mnist)");
+  run->require_subcommand(0, 1);
+  RegisterLibraryRun(run);
   CLI::App* mnist = run->add_subcommand(
       "mnist",
       "TFX's MNIST pipeline, native + lite: ExampleGen -> 2 Trainers -> 2 Evaluators "

@@ -1,17 +1,38 @@
 // The user's code of a pipeline (TFX's module_file): a Trainer's `run_fn`
-// and a Transform's `preprocessing_fn`, with what the components hand them.
+// and a Transform's `preprocessing_fn`, with what the components hand them;
+// and the ABI of module files — shared libraries that export them (and/or a
+// whole pipeline, for `edgepipe run PIPELINE.so`), loaded with dlopen.
+//
+// Writing a module file:
+//
+//   #include "src/components/module.h"
+//   edgepipe::Status RunFn(const edgepipe::components::FnArgs& fn_args) { ... }
+//   edgepipe::Status PreprocessingFn(const edgepipe::transform::Inputs& inputs,
+//                                    edgepipe::transform::Outputs* outputs) { ... }
+//   EDGEPIPE_RUN_FN(RunFn)
+//   EDGEPIPE_PREPROCESSING_FN(PreprocessingFn)
+//
+// and building it as a shared library against the installed headers (CMake:
+// `add_library(my_module MODULE ...)` + `edgepipe::module`). A module does
+// NOT link the edgepipe libraries: its references to them resolve, at
+// dlopen, against the program that loads it (the `edgepipe` CLI, or a
+// pipeline program linked with edgepipe::edgepipe, which exports its
+// symbols). So there is one copy of edgepipe's code and of its protobuf
+// descriptors in the process, whatever the number of modules.
 #ifndef EDGEPIPE_COMPONENTS_MODULE_H_
 #define EDGEPIPE_COMPONENTS_MODULE_H_
 
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "src/core/status.h"
 #include "src/data/examples.h"
+#include "src/pipeline/pipeline.h"
 #include "src/transform/transform_graph.h"
 
 namespace edgepipe::components {
@@ -56,6 +77,78 @@ struct UserModule {
   RunFn run_fn;
   transform::PreprocessingFn preprocessing_fn;
 };
+
+// ---- Module files -----------------------------------------------------------
+
+// The arguments of a pipeline library's pipeline function: TFX's
+// `_create_pipeline(pipeline_name, pipeline_root, data_root, module_file,
+// serving_model_dir, metadata_path)`, plus free-form `params` (CLI: `--set
+// key=value`). Paths are as given on the command line.
+struct PipelineArgs {
+  std::string pipeline_root = "out/pipelines";
+  std::string metadata_path = "out/metadata.sqlite";
+  std::string data_root;  // empty: the pipeline's own default
+  std::string serving_model_dir = "out/serving";
+  std::string module_file;  // empty: the pipeline's own default
+  bool enable_cache = true;
+  std::map<std::string, std::string> params;
+};
+
+using PipelineFn = StatusOr<pipeline::Pipeline> (*)(const PipelineArgs&);
+
+// Bumped whenever FnArgs, PipelineArgs, transform::Inputs/Outputs, Status or
+// the export structs change in a way a module built earlier cannot survive.
+inline constexpr int kModuleAbiVersion = 1;
+
+// What a module file exports, one struct per entry point (each optional).
+// The sizes catch a module built against other headers with the same ABI
+// number.
+struct ModuleExport {
+  int abi_version;
+  uint32_t fn_args_bytes;
+  uint32_t pipeline_args_bytes;
+  uint32_t status_bytes;
+  Status (*run_fn)(const FnArgs&);
+  Status (*preprocessing_fn)(const transform::Inputs&, transform::Outputs*);
+  PipelineFn pipeline_fn;
+};
+
+#define EDGEPIPE_MODULE_EXPORT_(symbol, run, preprocessing, pipeline)      \
+  extern "C" __attribute__((visibility("default"), used))                  \
+  const ::edgepipe::components::ModuleExport symbol = {                    \
+      ::edgepipe::components::kModuleAbiVersion,                           \
+      static_cast<uint32_t>(sizeof(::edgepipe::components::FnArgs)),       \
+      static_cast<uint32_t>(sizeof(::edgepipe::components::PipelineArgs)), \
+      static_cast<uint32_t>(sizeof(::edgepipe::Status)),                   \
+      run,                                                                 \
+      preprocessing,                                                       \
+      pipeline};
+
+// Exports `fn` (Status(const FnArgs&)) as the module's run_fn.
+#define EDGEPIPE_RUN_FN(fn) EDGEPIPE_MODULE_EXPORT_(edgepipe_run_fn, &fn, nullptr, nullptr)
+// Exports `fn` (Status(const transform::Inputs&, transform::Outputs*)).
+#define EDGEPIPE_PREPROCESSING_FN(fn) \
+  EDGEPIPE_MODULE_EXPORT_(edgepipe_preprocessing_fn, nullptr, &fn, nullptr)
+// Exports `fn` (StatusOr<pipeline::Pipeline>(const PipelineArgs&)): the
+// library is then a pipeline `edgepipe run` can run.
+#define EDGEPIPE_PIPELINE(fn) EDGEPIPE_MODULE_EXPORT_(edgepipe_pipeline, nullptr, nullptr, &fn)
+
+// A loaded module file. Its code stays loaded until the process ends (its
+// functions may be referenced by components and pipelines at any time).
+struct LoadedModule {
+  UserModule module;  // name: the file's stem; fingerprint: SHA-256 of its bytes
+  PipelineFn pipeline_fn = nullptr;
+  std::string path;
+};
+
+// dlopens `path` (RTLD_NOW) and reads its exports. Errors name the file:
+// NotFound if it does not exist; InvalidArgument if dlopen fails (with the
+// loader's reason, e.g. an undefined symbol), if it exports none of
+// edgepipe_run_fn / edgepipe_preprocessing_fn / edgepipe_pipeline, or if an
+// export was built for another ABI ("built for module ABI 2 (FnArgs 312
+// bytes), this edgepipe has ABI 1 (FnArgs 304 bytes): rebuild the module").
+// Loading one file twice returns the same functions.
+StatusOr<LoadedModule> LoadModuleFile(const std::string& path);
 
 }  // namespace edgepipe::components
 

@@ -9,10 +9,6 @@ namespace edgepipe::components {
 namespace {
 
 Status Train(pipeline::ExecutionContext& ctx, const TrainerOptions& options) {
-  if (!options.module.run_fn) {
-    return Status::InvalidArgument(ctx.node_id + ": module '" + options.module.name +
-                                   "' defines no run_fn");
-  }
   ASSIGN_OR_RETURN(const pipeline::Artifact* examples_ptr, ctx.SingleInput("examples"));
   ASSIGN_OR_RETURN(pipeline::Artifact * model_ptr, ctx.SingleOutput("model"));
   ASSIGN_OR_RETURN(pipeline::Artifact * model_run_ptr, ctx.SingleOutput("model_run"));
@@ -63,7 +59,22 @@ Status Train(pipeline::ExecutionContext& ctx, const TrainerOptions& options) {
 
 }  // namespace
 
-pipeline::Component Trainer(const TrainerOptions& options) {
+StatusOr<pipeline::Component> Trainer(const TrainerOptions& given) {
+  TrainerOptions options = given;
+  if (!options.module_file.empty()) {
+    if (options.module.run_fn) {
+      return Status::InvalidArgument(options.id + ": give module or module_file, not both");
+    }
+    ASSIGN_OR_RETURN(LoadedModule loaded, LoadModuleFile(options.module_file));
+    if (!loaded.module.run_fn) {
+      return Status::InvalidArgument(options.id + ": " + options.module_file +
+                                     ": defines no run_fn (EDGEPIPE_RUN_FN)");
+    }
+    options.module = std::move(loaded.module);
+  } else if (!options.module.run_fn) {
+    return Status::InvalidArgument(options.id + ": module '" + options.module.name +
+                                   "' defines no run_fn");
+  }
   pipeline::Component c;
   c.id = options.id;
   c.type = "Trainer";

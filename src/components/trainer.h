@@ -33,13 +33,20 @@ struct TrainerOptions {
   // run_fn gets FnArgs.transform_graph_path / schema_path.
   std::optional<pipeline::Channel> transform_graph;
   std::optional<pipeline::Channel> schema;
+  // The user's code: `module`, or — TFX's module_file — a module file
+  // (shared library, module.h) that the Trainer loads; its bytes are the
+  // cache key's code fingerprint.
   UserModule module;
+  std::string module_file;
   int64_t train_steps = 0;  // TrainArgs(num_steps)
   int64_t eval_steps = 0;   // EvalArgs(num_steps)
   nlohmann::json custom_config = nlohmann::json::object();
 };
 
-pipeline::Component Trainer(const TrainerOptions& options);
+// InvalidArgument if both or neither of `module.run_fn` and `module_file`
+// are given; LoadModuleFile's errors (naming the file) if it cannot be loaded
+// or defines no run_fn.
+StatusOr<pipeline::Component> Trainer(const TrainerOptions& options);
 
 }  // namespace edgepipe::components
 

@@ -29,12 +29,12 @@ TEST(TrainerTest, RunFnGetsTfxFnArgsAndItsModelIsKept) {
                       seen = args;
                       return WriteFileAtomic(JoinPath(args.serving_model_dir, "tflite"), "model");
                     }};
-  pipeline::Component trainer = Trainer({.id = "Trainer.mnist_lite",
-                                         .examples = {"ExampleGen", "examples", "Examples"},
-                                         .module = module,
-                                         .train_steps = 7,
-                                         .eval_steps = 3,
-                                         .custom_config = {{"seed", 5}}});
+  pipeline::Component trainer = *Trainer({.id = "Trainer.mnist_lite",
+                                          .examples = {"ExampleGen", "examples", "Examples"},
+                                          .module = module,
+                                          .train_steps = 7,
+                                          .eval_steps = 3,
+                                          .custom_config = {{"seed", 5}}});
   EXPECT_EQ(trainer.code_fingerprint, "fp");
   ExecutorHarness harness(trainer, f.root);
   harness.inputs["examples"] = {f.examples};
@@ -60,7 +60,7 @@ TEST(TrainerTest, TransformGraphAndSchemaReachFnArgsAsTfxFillsThem) {
                       seen = args;
                       return WriteFileAtomic(JoinPath(args.serving_model_dir, "model.json"), "{}");
                     }};
-  pipeline::Component trainer = Trainer(
+  pipeline::Component trainer = *Trainer(
       {.id = "Trainer",
        .examples = {"Transform", "transformed_examples", "Examples"},
        .transform_graph = pipeline::Channel{"Transform", "transform_graph", "TransformGraph"},
@@ -77,20 +77,20 @@ TEST(TrainerTest, TransformGraphAndSchemaReachFnArgsAsTfxFillsThem) {
   EXPECT_EQ(seen.transform_graph_path, "/x/graph");
   EXPECT_EQ(seen.schema_path, "/x/schema/schema.pbtxt");
   // Without the channels, both stay empty and are not inputs.
-  pipeline::Component plain = Trainer({.id = "Trainer",
-                                       .examples = {"ExampleGen", "examples", "Examples"},
-                                       .module = module,
-                                       .train_steps = 1});
+  pipeline::Component plain = *Trainer({.id = "Trainer",
+                                        .examples = {"ExampleGen", "examples", "Examples"},
+                                        .module = module,
+                                        .train_steps = 1});
   EXPECT_EQ(plain.inputs.size(), 1u);
 }
 
 TEST(TrainerTest, RunFnThatSavesNothingFails) {
   TrainerFixture f("trainer_nothing");
   UserModule module{"lazy", "fp", [](const FnArgs&) { return Status::OK(); }};
-  pipeline::Component trainer = Trainer({.id = "Trainer",
-                                         .examples = {"ExampleGen", "examples", "Examples"},
-                                         .module = module,
-                                         .train_steps = 1});
+  pipeline::Component trainer = *Trainer({.id = "Trainer",
+                                          .examples = {"ExampleGen", "examples", "Examples"},
+                                          .module = module,
+                                          .train_steps = 1});
   ExecutorHarness harness(trainer, f.root);
   harness.inputs["examples"] = {f.examples};
   Status s = harness.Run(trainer);
@@ -102,10 +102,10 @@ TEST(TrainerTest, RunFnErrorIsReportedWithTheModuleName) {
   TrainerFixture f("trainer_error");
   UserModule module{"mnist_utils", "fp",
                     [](const FnArgs&) { return Status::InvalidArgument("bad steps"); }};
-  pipeline::Component trainer = Trainer({.id = "Trainer.mnist",
-                                         .examples = {"ExampleGen", "examples", "Examples"},
-                                         .module = module,
-                                         .train_steps = 1});
+  pipeline::Component trainer = *Trainer({.id = "Trainer.mnist",
+                                          .examples = {"ExampleGen", "examples", "Examples"},
+                                          .module = module,
+                                          .train_steps = 1});
   ExecutorHarness harness(trainer, f.root);
   harness.inputs["examples"] = {f.examples};
   Status s = harness.Run(trainer);
@@ -116,7 +116,7 @@ TEST(TrainerTest, MissingSplitIsNotFound) {
   TrainerFixture f("trainer_nosplit");
   ASSERT_TRUE(RemoveAll(JoinPath(f.examples.uri, "Split-eval")).ok());
   UserModule module{"m", "fp", [](const FnArgs&) { return Status::OK(); }};
-  pipeline::Component trainer = Trainer(
+  pipeline::Component trainer = *Trainer(
       {.id = "Trainer", .examples = {"ExampleGen", "examples", "Examples"}, .module = module});
   ExecutorHarness harness(trainer, f.root);
   harness.inputs["examples"] = {f.examples};
@@ -132,7 +132,7 @@ namespace {
 TEST(TrainerTest, MissingInputArtifactIsAnErrorNamingNodeAndKey) {
   std::string root = FreshTempDir("trainer_noinput");
   UserModule module{"m", "fp", [](const FnArgs&) { return Status::OK(); }};
-  pipeline::Component trainer = Trainer(
+  pipeline::Component trainer = *Trainer(
       {.id = "Trainer.x", .examples = {"ExampleGen", "examples", "Examples"}, .module = module});
   ExecutorHarness harness(trainer, root);  // no inputs at all
   Status s = harness.Run(trainer);

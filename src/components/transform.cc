@@ -78,7 +78,15 @@ Status Run(pipeline::ExecutionContext& ctx, const TransformOptions& options) {
 
 }  // namespace
 
-StatusOr<pipeline::Component> Transform(const TransformOptions& options) {
+StatusOr<pipeline::Component> Transform(const TransformOptions& given) {
+  TransformOptions options = given;
+  if (!options.module_file.empty()) {
+    if (options.module.preprocessing_fn) {
+      return Status::InvalidArgument(options.id + ": give module or module_file, not both");
+    }
+    ASSIGN_OR_RETURN(LoadedModule loaded, LoadModuleFile(options.module_file));
+    options.module = std::move(loaded.module);
+  }
   if (options.examples.type_name != "Examples") {
     return Status::InvalidArgument(options.id +
                                    ": input examples must be an Examples channel, got '" +
@@ -89,8 +97,9 @@ StatusOr<pipeline::Component> Transform(const TransformOptions& options) {
                                    options.schema.type_name + "'");
   }
   if (!options.module.preprocessing_fn) {
-    return Status::InvalidArgument(options.id + ": module '" + options.module.name +
-                                   "' defines no preprocessing_fn");
+    return Status::InvalidArgument(
+        options.id + ": module '" + options.module.name + "' defines no preprocessing_fn" +
+        (options.module_file.empty() ? "" : " (EDGEPIPE_PREPROCESSING_FN)"));
   }
   if (options.analyze_splits.empty()) {
     return Status::InvalidArgument(options.id + ": analyze_splits is empty");

@@ -34,13 +34,17 @@ struct TransformOptions {
   std::string id = "Transform";
   pipeline::Channel examples;
   pipeline::Channel schema;
-  UserModule module;  // its preprocessing_fn is used
+  // The user's code: `module` (its preprocessing_fn is used) or a module
+  // file (module.h) loaded here, whose bytes are the code fingerprint.
+  UserModule module;
+  std::string module_file;
   std::vector<std::string> analyze_splits = {"train"};
   std::vector<std::string> transform_splits;  // empty: every split of `examples`
 };
 
 // InvalidArgument naming the component if a channel has the wrong type, the
-// module has no preprocessing_fn or analyze_splits is empty.
+// module has no preprocessing_fn (or both module and module_file are given)
+// or analyze_splits is empty; LoadModuleFile's errors for a module file.
 StatusOr<pipeline::Component> Transform(const TransformOptions& options);
 
 }  // namespace edgepipe::components

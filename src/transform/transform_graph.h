@@ -233,9 +233,25 @@ class TransformGraph {
   // fixed shape when the raw feature has one.
   tfmd::Schema TransformedSchema() const;
 
-  // The documented file format (see transform_graph.json in DESIGN notes of
-  // transform.h): {"format": "edgepipe.transform_graph", "version": 1,
-  // "raw_features": [...], "nodes": [...], "analyzers": [...], "outputs": {...}}.
+  // The file format of transform_fn/transform_graph.json (version 1):
+  //   {"format": "edgepipe.transform_graph", "version": 1,
+  //    "raw_features": [{"name", "kind": "float"|"int64"|"bytes",
+  //                      "fixed_length": N or -1, "required": bool}, ...],
+  //    "nodes": [{"op", "kind", "fixed_length",      // node id = list index
+  //               "feature" (op "input" only), "input": id of the mapped node,
+  //               "analyzer": analyzer id (mappers that need one),
+  //               "output_min"/"output_max" (scale_by_min_max, scale_to_0_1),
+  //               "lo"/"hi" (clip),
+  //               "num_oov_buckets"/"default_value" (compute_and_apply_vocabulary)}],
+  //    "analyzers": [{"kind": "min_max"|"mean_var"|"quantiles"|"vocabulary",
+  //                   "input": node id, "analyzed": bool, "count": values seen,
+  //                   "min"/"max" | "mean"/"variance" |
+  //                   "num_buckets"/"boundaries" |
+  //                   "top_k"/"frequency_threshold"/"vocabulary"/"frequencies"}],
+  //    "outputs": {"<transformed feature>": node id, ...}}
+  // ops: input, scale_by_min_max, scale_to_0_1, scale_to_z_score, bucketize,
+  // compute_and_apply_vocabulary, log, clip. A node reads only earlier nodes.
+  // Vocabulary entries are JSON strings, or {"hex": "..."} when not UTF-8.
   nlohmann::json ToJson() const;
   // InvalidArgument naming `where` and the field for anything malformed
   // (unknown op, dangling node or analyzer id, a cycle, wrong kinds).

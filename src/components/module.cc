@@ -1,0 +1,77 @@
+#include "src/components/module.h"
+
+#include <dlfcn.h>
+
+#include "src/core/files.h"
+#include "src/core/sha256.h"
+
+namespace edgepipe::components {
+
+namespace {
+
+// Checks one export's ABI fields against this build's.
+Status CheckAbi(const ModuleExport& e, const std::string& path, const char* symbol) {
+  if (e.abi_version == kModuleAbiVersion && e.fn_args_bytes == sizeof(FnArgs) &&
+      e.pipeline_args_bytes == sizeof(PipelineArgs) && e.status_bytes == sizeof(Status)) {
+    return Status::OK();
+  }
+  return Status::InvalidArgument(
+      path + ": " + symbol + " was built for module ABI " + std::to_string(e.abi_version) +
+      " (FnArgs " + std::to_string(e.fn_args_bytes) + " bytes, PipelineArgs " +
+      std::to_string(e.pipeline_args_bytes) + " bytes), this edgepipe has ABI " +
+      std::to_string(kModuleAbiVersion) + " (FnArgs " + std::to_string(sizeof(FnArgs)) +
+      " bytes, PipelineArgs " + std::to_string(sizeof(PipelineArgs)) +
+      " bytes): rebuild the module against this edgepipe's headers");
+}
+
+std::string Stem(const std::string& path) {
+  std::string name = path.substr(path.find_last_of('/') + 1);
+  if (name.starts_with("lib")) name = name.substr(3);
+  return name.substr(0, name.find('.'));
+}
+
+}  // namespace
+
+StatusOr<LoadedModule> LoadModuleFile(const std::string& path) {
+  if (!PathExists(path)) return Status::NotFound(path + ": module file does not exist");
+  if (IsDirectory(path)) {
+    return Status::InvalidArgument(path + ": is a folder, expected a module file (.so)");
+  }
+  // The bytes enter the cache key: read before loading, so what is hashed is
+  // what is run (a rebuild in between would show as a new fingerprint next run).
+  ASSIGN_OR_RETURN(std::string digest, Sha256FileHex(path));
+  // dlopen needs a path with a slash to avoid searching LD_LIBRARY_PATH.
+  const std::string open_path = path.find('/') == std::string::npos ? "./" + path : path;
+  ::dlerror();
+  void* handle = ::dlopen(open_path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    const char* why = ::dlerror();
+    return Status::InvalidArgument(
+        path + ": cannot load module: " + (why != nullptr ? why : "unknown dlopen error"));
+  }
+  // Never dlclose'd: components and pipelines keep its function pointers.
+  LoadedModule out;
+  out.path = path;
+  out.module.name = Stem(path);
+  out.module.fingerprint = "sha256:" + digest;
+  bool any = false;
+  for (const char* symbol : {"edgepipe_run_fn", "edgepipe_preprocessing_fn", "edgepipe_pipeline"}) {
+    const auto* e = static_cast<const ModuleExport*>(::dlsym(handle, symbol));
+    if (e == nullptr) continue;
+    RETURN_IF_ERROR(CheckAbi(*e, path, symbol));
+    any = true;
+    if (e->run_fn != nullptr) out.module.run_fn = e->run_fn;
+    if (e->preprocessing_fn != nullptr) out.module.preprocessing_fn = e->preprocessing_fn;
+    if (e->pipeline_fn != nullptr) out.pipeline_fn = e->pipeline_fn;
+  }
+  if (!any) {
+    return Status::InvalidArgument(
+        path +
+        ": exports none of edgepipe_run_fn, edgepipe_preprocessing_fn, edgepipe_pipeline "
+        "(define them with EDGEPIPE_RUN_FN, EDGEPIPE_PREPROCESSING_FN or EDGEPIPE_PIPELINE "
+        "from src/components/module.h)");
+  }
+  return out;
+}
+
+}  // namespace edgepipe::components
