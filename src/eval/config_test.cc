@@ -300,7 +300,8 @@ TEST(EvalConfigTest, ReadEvalConfigCapsTheFileSize) {
   auto config = ReadEvalConfig(path);
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.status().code(), Status::Code::kResourceExhausted);
-  EXPECT_EQ(config.status().message(), path + ": file is 16777217 bytes, expected at most 16777216");
+  EXPECT_EQ(config.status().message(),
+            path + ": file is 16777217 bytes, expected at most 16777216");
   std::filesystem::remove(path);
   auto device = ReadEvalConfig("/dev/zero");
   ASSERT_FALSE(device.ok());

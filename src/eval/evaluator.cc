@@ -265,8 +265,14 @@ StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
                                    std::to_string(options.batch_size));
   }
   if (example_files.empty()) return Status::InvalidArgument("evaluate: no example files given");
-  const int64_t dim = model.input_dim();
-  if (dim < 1) return Status::InvalidArgument("evaluate: model input dimension must be >= 1");
+  const std::vector<EvalInput> inputs = model.inputs();
+  if (inputs.empty()) return Status::InvalidArgument("evaluate: the model has no inputs");
+  for (const EvalInput& in : inputs) {
+    if (in.dim < 1) {
+      return Status::InvalidArgument("evaluate: model input '" + in.feature +
+                                     "' dimension must be >= 1");
+    }
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<Evaluator> evaluator, Evaluator::Create(config));
   const tfma::ModelSpec& spec = evaluator->model_spec();
   const std::string& label_key = spec.label_key();
@@ -275,7 +281,8 @@ StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
 
   const auto start = std::chrono::steady_clock::now();
   const int64_t bs = options.batch_size;
-  Tensor features(DType::kFloat32, {bs, dim});
+  std::vector<Tensor> features;
+  for (const EvalInput& in : inputs) features.emplace_back(DType::kFloat32, Shape{bs, in.dim});
   std::vector<float> labels(static_cast<size_t>(bs));
   std::vector<float> weights(weight_key.empty() ? 0 : static_cast<size_t>(bs));
   SliceAssignment slices;
@@ -284,14 +291,16 @@ StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
 
   auto flush = [&]() -> Status {
     if (filled == 0) return Status::OK();
-    Tensor input;
-    const Tensor* batch_input = &features;
+    std::vector<Tensor> partial;
+    const std::vector<Tensor>* batch_inputs = &features;
     if (filled < bs) {  // last, partial batch
-      input = Tensor(DType::kFloat32, {filled, dim});
-      std::copy_n(features.data<float>(), filled * dim, input.data<float>());
-      batch_input = &input;
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        partial.emplace_back(DType::kFloat32, Shape{filled, inputs[i].dim});
+        std::copy_n(features[i].data<float>(), filled * inputs[i].dim, partial[i].data<float>());
+      }
+      batch_inputs = &partial;
     }
-    auto predicted = model.Predict(*batch_input);
+    auto predicted = model.PredictInputs(*batch_inputs);
     if (!predicted.ok()) {
       return predicted.status().WithContext("evaluate: batch " + std::to_string(batches) +
                                             ": predict");
@@ -326,8 +335,10 @@ StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
         return Status::Corruption(where + ": not a valid tensorflow.Example (" +
                                   std::to_string(record.size()) + " bytes)");
       }
-      RETURN_IF_ERROR(InputFeature(example, model.input_feature(), dim,
-                                   features.data<float>() + filled * dim, where));
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        RETURN_IF_ERROR(InputFeature(example, inputs[i].feature, inputs[i].dim,
+                                     features[i].data<float>() + filled * inputs[i].dim, where));
+      }
       ASSIGN_OR_RETURN(labels[static_cast<size_t>(filled)],
                        ScalarFeature(example, label_key, "label", where));
       if (!weight_key.empty()) {

@@ -35,8 +35,18 @@ namespace edgepipe::eval {
 
 namespace tfma = ::tensorflow_model_analysis;
 
-// What the evaluator needs from a model: one dense float input feature in,
-// one score vector per example out.
+// What the evaluator needs from a model: dense float input features in (each
+// from one tf.Example feature), one score vector per example out.
+//
+// A model with one input implements input_feature(), input_dim() and
+// Predict(); one with several (a Keras functional model over four penguin
+// measurements, a .tflite with four inputs) overrides inputs() and
+// PredictInputs() too. The evaluator only calls inputs() and PredictInputs().
+struct EvalInput {
+  std::string feature;  // the tf.Example feature, e.g. "image_floats"
+  int64_t dim = 1;      // float values of it per example, e.g. 784
+};
+
 class EvalModel {
  public:
   virtual ~EvalModel() = default;
@@ -47,6 +57,16 @@ class EvalModel {
   // features: float32 [B, input_dim()] -> float32 [B, C] (or [B] for C = 1).
   // Errors are returned as is, with the evaluator adding which batch failed.
   virtual StatusOr<Tensor> Predict(const Tensor& features) = 0;
+
+  // Every input, in the model's order (default: the one above).
+  virtual std::vector<EvalInput> inputs() const { return {{input_feature(), input_dim()}}; }
+  // features[i]: float32 [B, inputs()[i].dim] (default: Predict(features[0])).
+  virtual StatusOr<Tensor> PredictInputs(const std::vector<Tensor>& features) {
+    if (features.size() != 1) {
+      return Status::InvalidArgument("model takes 1 input, got " + std::to_string(features.size()));
+    }
+    return Predict(features[0]);
+  }
 };
 
 // Everything an evaluation produced; what the writers write and

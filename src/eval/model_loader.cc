@@ -23,6 +23,27 @@ class NnEvalModel final : public EvalModel {
     }
     return model_->Predict(features, std::max<int64_t>(features.dim(0), 1));
   }
+  // A functional model's inputs, each fed flat (B, its features), named as
+  // the model names them (the raw features of a served model).
+  std::vector<EvalInput> inputs() const override {
+    std::vector<EvalInput> out;
+    for (int id : model_->input_tensors()) {
+      const Shape& shape = model_->tensor_shape(id);
+      int64_t dim = 1;
+      for (int64_t d : shape) dim *= d;
+      out.push_back({model_->tensor_input_name(id), dim});
+    }
+    return out;
+  }
+  StatusOr<Tensor> PredictInputs(const std::vector<Tensor>& features) override {
+    if (features.size() != model_->num_inputs()) {
+      return Status::InvalidArgument("model takes " + std::to_string(model_->num_inputs()) +
+                                     " inputs, got " + std::to_string(features.size()));
+    }
+    std::vector<const Tensor*> in;
+    for (const Tensor& t : features) in.push_back(&t);
+    return model_->Predict(in, std::max<int64_t>(features[0].dim(0), 1));
+  }
 
  private:
   std::unique_ptr<nn::Model> model_;
@@ -47,54 +68,65 @@ class LiteEvalModel final : public EvalModel {
       return Status::NotFound(path + ": no signature '" + signature_key +
                               "' (available: " + (keys.empty() ? std::string("none") : keys) + ")");
     }
-    if (def->inputs() == nullptr || def->inputs()->size() != 1 || def->outputs() == nullptr ||
-        def->outputs()->size() != 1 || def->inputs()->Get(0)->name() == nullptr ||
-        def->outputs()->Get(0)->name() == nullptr) {
+    if (def->inputs() == nullptr || def->inputs()->size() < 1 || def->outputs() == nullptr ||
+        def->outputs()->size() != 1 || def->outputs()->Get(0)->name() == nullptr) {
       return Status::Unimplemented(path + ": signature '" + signature_key +
-                                   "': the evaluator needs exactly one input and one output");
+                                   "': the evaluator needs at least one input and one output");
     }
-    const std::string input_name = def->inputs()->Get(0)->name()->str();
-    ASSIGN_OR_RETURN(int in, interp->GetInputIndex(signature_key, input_name));
     ASSIGN_OR_RETURN(int out,
                      interp->GetOutputIndex(signature_key, def->outputs()->Get(0)->name()->str()));
-    const lite::TensorInfo info = interp->input_info(in);
-    if (info.type != lite::schema::TensorType_FLOAT32 || info.shape.size() != 2 ||
-        info.shape[1] < 1) {
-      return Status::Unimplemented(path + ": input '" + input_name +
-                                   "' must be float32 [batch, features] for evaluation");
-    }
     if (interp->output_info(out).type != lite::schema::TensorType_FLOAT32) {
       return Status::Unimplemented(path + ": output of signature '" + signature_key +
                                    "' is not float32; the evaluator reads float scores");
     }
-    auto model = std::unique_ptr<LiteEvalModel>(new LiteEvalModel(std::move(interp), in, out));
-    model->feature_ = input_name;
-    model->dim_ = info.shape[1];
-    model->batch_ = info.shape[0];
+    auto model = std::unique_ptr<LiteEvalModel>(new LiteEvalModel(std::move(interp), out));
+    // Each signature input is read from the tf.Example feature of its name.
+    for (flatbuffers::uoffset_t i = 0; i < def->inputs()->size(); ++i) {
+      if (def->inputs()->Get(i)->name() == nullptr) {
+        return Status::Unimplemented(path + ": signature '" + signature_key + "': input " +
+                                     std::to_string(i) + " has no name");
+      }
+      const std::string input_name = def->inputs()->Get(i)->name()->str();
+      ASSIGN_OR_RETURN(int in, model->interp_->GetInputIndex(signature_key, input_name));
+      const lite::TensorInfo info = model->interp_->input_info(in);
+      if (info.type != lite::schema::TensorType_FLOAT32 || info.shape.size() != 2 ||
+          info.shape[1] < 1) {
+        return Status::Unimplemented(path + ": input '" + input_name +
+                                     "' must be float32 [batch, features] for evaluation");
+      }
+      model->in_.push_back(in);
+      model->inputs_.push_back({input_name, info.shape[1]});
+      model->batch_ = info.shape[0];
+    }
     return std::unique_ptr<EvalModel>(std::move(model));
   }
 
-  const std::string& input_feature() const override { return feature_; }
-  int64_t input_dim() const override { return dim_; }
-  StatusOr<Tensor> Predict(const Tensor& features) override {
-    const int64_t batch = features.rank() == 2 ? features.dim(0) : -1;
+  const std::string& input_feature() const override { return inputs_[0].feature; }
+  int64_t input_dim() const override { return inputs_[0].dim; }
+  StatusOr<Tensor> Predict(const Tensor& features) override { return PredictInputs({features}); }
+  std::vector<EvalInput> inputs() const override { return inputs_; }
+  StatusOr<Tensor> PredictInputs(const std::vector<Tensor>& features) override {
+    if (features.size() != in_.size()) {
+      return Status::InvalidArgument("model takes " + std::to_string(in_.size()) + " inputs, got " +
+                                     std::to_string(features.size()));
+    }
+    const int64_t batch = features[0].rank() == 2 ? features[0].dim(0) : -1;
     if (batch != batch_) {  // re-plans the arena only when the batch size changes
       RETURN_IF_ERROR(interp_->ResizeInputBatch(batch));
       batch_ = batch;
     }
-    RETURN_IF_ERROR(interp_->SetInput(in_, features));
+    for (size_t i = 0; i < in_.size(); ++i) RETURN_IF_ERROR(interp_->SetInput(in_[i], features[i]));
     RETURN_IF_ERROR(interp_->Invoke());
     return interp_->CopyOutput(out_);
   }
 
  private:
-  LiteEvalModel(std::unique_ptr<lite::Interpreter> interp, int in, int out)
-      : interp_(std::move(interp)), in_(in), out_(out) {}
+  LiteEvalModel(std::unique_ptr<lite::Interpreter> interp, int out)
+      : interp_(std::move(interp)), out_(out) {}
   std::unique_ptr<lite::Interpreter> interp_;
-  int in_;
+  std::vector<int> in_;
   int out_;
-  std::string feature_;
-  int64_t dim_ = 0;
+  std::vector<EvalInput> inputs_;
   int64_t batch_ = 0;
 };
 
@@ -129,10 +161,6 @@ StatusOr<std::unique_ptr<EvalModel>> LoadEvalModel(const std::string& model_uri,
                             "model_type: \"tf_lite\" for a TFLite model)");
   }
   ASSIGN_OR_RETURN(std::unique_ptr<nn::Model> model, nn::LoadAnyModel(dir));
-  if (model->num_inputs() != 1) {
-    return Status::Unimplemented(dir + ": model has " + std::to_string(model->num_inputs()) +
-                                 " inputs; the evaluator feeds one dense feature");
-  }
   return std::unique_ptr<EvalModel>(std::make_unique<NnEvalModel>(std::move(model)));
 }
 

@@ -8,6 +8,7 @@
 #include "src/io/tfrecord.h"
 #include "src/lite/converter.h"
 #include "src/nn/dense.h"
+#include "src/nn/reshaping.h"
 #include "src/nn/saving.h"
 
 namespace edgepipe::eval {
@@ -160,6 +161,56 @@ TEST(ModelLoaderTest, EvaluateFullAndLiteAgree) {
   ASSERT_EQ(values[0].size(), 2u);
   EXPECT_DOUBLE_EQ(values[0][0], values[1][0]);
   EXPECT_NEAR(values[0][1], values[1][1], 1e-5);
+}
+
+// A functional model over two features (TFX's penguin model takes one input
+// per measurement): the full model and its .tflite read each input from the
+// tf.Example feature of its name, and agree.
+TEST(ModelLoaderTest, ModelsWithSeveralInputsAreFedFeatureByFeature) {
+  const std::string uri = Fresh("two_inputs");
+  nn::Model model("two");
+  auto a = model.Input({2}, "bill").value();
+  auto b = model.Input({1}, "mass").value();
+  auto cat = model.Call(std::make_unique<nn::Concatenate>(), {a, b}).value();
+  auto hidden = model.Call(std::make_unique<nn::Dense>(4, nn::Activation::kRelu), cat).value();
+  auto out = model.Call(std::make_unique<nn::Dense>(3), hidden).value();
+  ASSERT_TRUE(model.Build({a, b}, {out}, /*seed=*/5).ok());
+  ASSERT_TRUE(nn::SaveModel(model, uri + "/Format-Serving").ok());
+  auto bytes = lite::ConvertModel(model);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+  ASSERT_TRUE(WriteFileAtomic(uri + "/Format-Serving/tflite", *bytes).ok());
+  std::vector<std::string> records;
+  for (int i = 0; i < 37; ++i) {
+    tensorflow::Example ex;
+    io::SetFloatFeature("bill", {static_cast<float>(i % 5) / 5, static_cast<float>(i % 3)}, &ex);
+    io::SetFloatFeature("mass", {static_cast<float>(i % 7) - 3}, &ex);
+    io::SetInt64Feature("y", {i % 3}, &ex);
+    records.push_back(ex.SerializeAsString());
+  }
+  ASSERT_TRUE(io::WriteAllRecords(uri + "/ex.tfrecord", records, io::Compression::kNone).ok());
+  std::vector<double> values[2];
+  int k = 0;
+  for (const char* type : {"tf_keras", "tf_lite"}) {
+    auto config = ParseEvalConfigText(
+        std::string("model_specs { label_key: \"y\" model_type: \"") + type +
+            "\" }\nmetrics_specs { metrics { class_name: \"SparseCategoricalCrossentropy\" "
+            "config: '\"from_logits\": true' } }\n",
+        "c");
+    ASSERT_TRUE(config.ok()) << config.status().message();
+    auto m = LoadEvalModel(uri, config->model_specs(0));
+    ASSERT_TRUE(m.ok()) << m.status().message();
+    const std::vector<EvalInput> inputs = (*m)->inputs();
+    ASSERT_EQ(inputs.size(), 2u) << type;
+    EXPECT_EQ(inputs[0].feature, "bill");
+    EXPECT_EQ(inputs[0].dim, 2);
+    EXPECT_EQ(inputs[1].feature, "mass");
+    EXPECT_EQ(inputs[1].dim, 1);
+    auto r = Evaluate(*config, {uri + "/ex.tfrecord"}, **m, {.batch_size = 8});
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    values[k++].push_back(r->metrics[0].metric_keys_and_values(0).value().double_value().value());
+  }
+  EXPECT_NEAR(values[0][0], values[1][0], 1e-5);
+  EXPECT_GT(values[0][0], 0);
 }
 
 }  // namespace
