@@ -10,10 +10,11 @@
 # Debian's default PATH once it exists), otherwise pass
 # -DCMAKE_PREFIX_PATH=PREFIX. The build is the one scripts/build.sh makes
 # (-march=native: the libraries suit the CPU family that built them).
+# The build needs the Debian packages scripts/install_deps.sh installs: run
+# that first on a fresh machine (this script leaves npm and node_modules alone).
 set -euo pipefail
 prefix=${1:-$HOME/.local}
 cd "$(dirname "$0")/.."
-scripts/install_deps.sh
 scripts/build.sh --target edgepipe_installables >&2
 # A prefix this user cannot write (e.g. /usr/local) is installed through sudo.
 sudo=""
