@@ -6,8 +6,8 @@
 #include <cstring>
 #include <string>
 
+#include "src/core/executable.h"
 #include "src/core/files.h"
-#include "src/core/sha256.h"
 #include "src/lite/calibration.h"
 #include "src/lite/rewriter.h"
 #include "src/nn/saving.h"
@@ -130,15 +130,6 @@ Status SetQuantization(const std::string& quantization, const TrainedModel& trai
                                  "' (expected none, float16, dynamic or int8)");
 }
 
-std::string ExecutableFingerprint() {
-  // Computed once per process: the module code is in this executable.
-  static const std::string fingerprint = [] {
-    auto digest = Sha256FileHex("/proc/self/exe");
-    return digest.ok() ? *digest : std::string("unknown");
-  }();
-  return fingerprint;
-}
-
 }  // namespace
 
 StatusOr<std::unique_ptr<nn::Sequential>> BuildKerasModel(
@@ -224,11 +215,12 @@ Status RunFnLite(const components::FnArgs& fn_args) {
 }
 
 components::UserModule NativeKerasModule() {
-  return {"mnist_utils_native_keras", ExecutableFingerprint(), RunFn, PreprocessingFn};
+  return {"mnist_utils_native_keras", edgepipe::ExecutableFingerprint(), RunFn, PreprocessingFn};
 }
 
 components::UserModule NativeKerasLiteModule() {
-  return {"mnist_utils_native_keras_lite", ExecutableFingerprint(), RunFnLite, PreprocessingFn};
+  return {"mnist_utils_native_keras_lite", edgepipe::ExecutableFingerprint(), RunFnLite,
+          PreprocessingFn};
 }
 
 }  // namespace edgepipe::examples::mnist

@@ -57,9 +57,10 @@ Status RunFn(const components::FnArgs& fn_args);
 Status RunFnLite(const components::FnArgs& fn_args);
 
 // The two modules, named after TFX's module files (both define
-// PreprocessingFn, as TFX's mnist_utils_native_keras_base does). Their fingerprint is the
-// SHA-256 of the running executable: the module is compiled into it, so a
-// rebuild with changed code re-trains (TFX hashes the module file).
+// PreprocessingFn, as TFX's mnist_utils_native_keras_base does). Their
+// fingerprint is the running executable's (its GNU build-id,
+// core/executable.h): the module is compiled into it, so a rebuild with
+// changed code re-trains (TFX hashes the module file).
 components::UserModule NativeKerasModule();
 components::UserModule NativeKerasLiteModule();
 

@@ -91,13 +91,13 @@ StatusOr<pipeline::Pipeline> CreateMnistPipeline(const MnistPipelineOptions& opt
   for (const Variant& v : variants) {
     ASSIGN_OR_RETURN(pipeline::Component trainer,
                      components::Trainer({.id = "Trainer." + v.name,
-                                                       .examples = transformed_examples,
-                                                       .transform_graph = transform_graph,
-                                                       .schema = schema,
-                                                       .module = v.module,
-                                                       .train_steps = options.train_steps,
-                                                       .eval_steps = options.eval_steps,
-                                                       .custom_config = v.custom_config}));
+                                          .examples = transformed_examples,
+                                          .transform_graph = transform_graph,
+                                          .schema = schema,
+                                          .module = v.module,
+                                          .train_steps = options.train_steps,
+                                          .eval_steps = options.eval_steps,
+                                          .custom_config = v.custom_config}));
     pipeline::Channel model = trainer.output("model");
     ASSIGN_OR_RETURN(
         pipeline::Component evaluator,
