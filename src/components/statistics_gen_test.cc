@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "src/components/component_test_util.h"
 #include "src/io/example.h"
 #include "src/io/tfrecord.h"
+#include "tests/support/bounded_child.h"
 
 namespace edgepipe::components {
 namespace {
@@ -73,6 +76,19 @@ TEST(StatisticsGenTest, WritesFeatureStatsPerSplit) {
   auto one = ReadStatistics(JoinPath(out.uri, "Split-eval/FeatureStats.pb"));
   ASSERT_TRUE(one.ok());
   EXPECT_EQ(one->front().statistics.datasets(0).num_examples(), 1u);
+
+  // The page of both splits, in the property's order (train gets the first colour).
+  auto page = ReadFile(JoinPath(out.uri, kStatisticsHtmlFile));
+  ASSERT_TRUE(page.ok()) << page.status().message();
+  EXPECT_NE(page->find("<i class=\"s0\"></i><b>train</b>: 3 examples"), std::string::npos);
+  EXPECT_NE(page->find("<i class=\"s1\"></i><b>eval</b>: 1 example<"), std::string::npos);
+  for (const char* feature : {"<b>x</b>", "<b>label</b>", "<b>kind</b>"}) {
+    EXPECT_NE(page->find(feature), std::string::npos) << feature;
+  }
+  // The same page from what was written (as `edgepipe stats html` renders it),
+  // but in split-name order.
+  std::string again = RenderStatisticsPage(*read, "t");
+  EXPECT_NE(again.find("<i class=\"s0\"></i><b>eval</b>"), std::string::npos);
 }
 
 TEST(StatisticsGenTest, ExcludedSplitIsSkipped) {
@@ -129,6 +145,30 @@ TEST(ReadStatisticsTest, GarbageFileIsNamed) {
   EXPECT_EQ(read.status().code(), Status::Code::kCorruption);
   EXPECT_NE(read.status().message().find(path), std::string::npos);
   EXPECT_EQ(ReadStatistics(root).status().code(), Status::Code::kNotFound);
+}
+
+// A FeatureStats.pb over the cap is refused by its size, before a byte is
+// read or allocated (a sparse file: the test writes nothing).
+TEST(ReadStatisticsTest, HugeFileIsRefusedBeforeReading) {
+  std::string root = FreshTempDir("read_statistics_huge");
+  std::string path = JoinPath(root, "Split-train/FeatureStats.pb");
+  ASSERT_TRUE(CreateDirectories(JoinPath(root, "Split-train")).ok());
+  ASSERT_TRUE(WriteFileAtomic(path, "").ok());
+  std::filesystem::resize_file(path, kMaxStatisticsFileBytes + 1);
+  const testing::ChildResult r = testing::RunBoundedChild(
+      [&] {
+        auto read = ReadStatistics(root);
+        if (read.ok() || read.status().code() != Status::Code::kResourceExhausted) return 1;
+        return read.status().message().starts_with(path + ": ") ? 0 : 2;
+      },
+      uint64_t{128} << 20);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_LT(r.rss_growth_kb, 16 << 10);
+  auto read = ReadStatistics(path);
+  ASSERT_FALSE(read.ok());
+  EXPECT_NE(read.status().message().find(std::to_string(kMaxStatisticsFileBytes)),
+            std::string::npos)
+      << read.status().message();
 }
 
 }  // namespace
