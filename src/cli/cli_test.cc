@@ -75,7 +75,8 @@ TEST(CliTest, HelpWorksOnEveryVerb) {
        {"--help", "run --help", "run mnist --help", "examples --help", "examples show --help",
         "runs --help", "executions --help", "artifacts --help", "lineage --help", "eval --help",
         "eval show --help", "lite --help", "lite inspect --help", "lite predict --help",
-        "lite convert --help", "lite bench --help", "stats --help", "stats show --help"}) {
+        "lite convert --help", "lite bench --help", "stats --help", "stats show --help",
+        "stats html --help"}) {
     CliResult r = RunCli(verb);
     EXPECT_EQ(r.exit_code, 0) << verb << ": " << r.err;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << verb;
@@ -385,9 +386,8 @@ TEST_F(CliPipelineTest, LitePredictRefusesNonFiniteOutputs) {
   pixels[5] = std::numeric_limits<float>::quiet_NaN();
   io::SetFloatFeature("image_floats", pixels, &e);
   const std::string examples = *dir_ + "/nan.tfrecord";
-  ASSERT_TRUE(io::WriteAllRecords(examples, {io::SerializeDeterministic(e)},
-                                  io::Compression::kNone)
-                  .ok());
+  ASSERT_TRUE(
+      io::WriteAllRecords(examples, {io::SerializeDeterministic(e)}, io::Compression::kNone).ok());
   CliResult r = RunCli("lite predict " + model + " --examples " + examples);
   ExpectOneLineError(r, model + ": example 0: output '");
   EXPECT_NE(r.err.find("' element 0 is NaN (expected finite values)"), std::string::npos) << r.err;
@@ -527,6 +527,39 @@ TEST(CliTest, StatsShowBadInputIsOneErrorLine) {
   ExpectOneLineError(RunCli("stats show " + file), file + ": not a valid");
 }
 
+TEST(CliTest, StatsHtmlWritesThePageToAFileOrStdout) {
+  std::string dir = TempDir("stats_html");
+  std::string uri = WriteStatisticsFolder(dir);
+  std::string file = JoinPath(dir, "page.html");
+  CliResult r = RunCli("stats html " + uri + " -o " + file + " --top-values 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  auto page = ReadFile(file);
+  ASSERT_TRUE(page.ok()) << page.status().message();
+  EXPECT_TRUE(page->starts_with("<!DOCTYPE html>"));
+  EXPECT_NE(page->find("<b>image_floats</b>"), std::string::npos);
+  EXPECT_NE(page->find("<b>train</b>: 3 examples"), std::string::npos);
+  // --top-values 1: only dog, the most frequent, is charted.
+  EXPECT_NE(page->find("<title>dog: train"), std::string::npos);
+  EXPECT_EQ(page->find("<title>cat: train"), std::string::npos);
+  CliResult out = RunCli("stats html " + uri + "/Split-train/FeatureStats.pb");
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_TRUE(out.out.starts_with("<!DOCTYPE html>"));
+  EXPECT_NE(out.out.find("<b>kind</b>"), std::string::npos);
+}
+
+TEST(CliTest, StatsHtmlBadInputIsOneErrorLine) {
+  std::string dir = TempDir("stats_html_bad");
+  ExpectOneLineError(RunCli("stats html " + dir + "/missing"), dir + "/missing");
+  std::string file = JoinPath(dir, "FeatureStats.pb");
+  ASSERT_TRUE(WriteFileAtomic(file, "\xff\xff\xff").ok());
+  ExpectOneLineError(RunCli("stats html " + file), file + ": not a valid");
+  std::string uri = WriteStatisticsFolder(dir);
+  ExpectOneLineError(RunCli("stats html " + uri + " -o " + dir + "/no_such_dir/page.html"),
+                     dir + "/no_such_dir/page.html");
+  EXPECT_FALSE(PathExists(dir + "/no_such_dir"));
+}
+
 TEST(CliTest, MissingEvalDirIsOneErrorLine) {
   std::string dir = TempDir("missing_eval") + "/no_such_eval";
   ExpectOneLineError(RunCli("eval show " + dir), dir);
@@ -593,6 +626,8 @@ TEST(CliTest, NumbersAreRangeChecked) {
       {"lineage 0 --metadata " + dir + "/m.sqlite", "ARTIFACT_ID: expected an integer in [1, "},
       {"stats show " + dir + " --top-values -1",
        "--top-values: expected an integer in [0, 1000], got '-1'"},
+      {"stats html " + dir + " --top-values 0",
+       "--top-values: expected an integer in [1, 1000], got '0'"},
   };
   for (const auto& [args, message] : cases) {
     CliResult r = RunCli(args);
@@ -706,8 +741,9 @@ TEST(CliTest, EvalConfigThresholdOnAnUncomputedMetricIsRefusedBeforeTraining) {
                   .ok());
   CliResult r = RunCli("run mnist --data " + dir + "/data --eval-config " + config +
                        " --pipeline-root " + dir + "/root --metadata " + dir + "/m.sqlite");
-  ExpectOneLineError(r, config + ": metrics_specs[0].thresholds[\"auc\"]: threshold on metric "
-                                 "\"auc\", which this metrics spec does not compute");
+  ExpectOneLineError(r, config +
+                            ": metrics_specs[0].thresholds[\"auc\"]: threshold on metric "
+                            "\"auc\", which this metrics spec does not compute");
   EXPECT_FALSE(PathExists(dir + "/root"));
 }
 
