@@ -5,6 +5,8 @@
 #include <filesystem>
 
 #include "src/components/component_test_util.h"
+#include "src/core/parallel.h"
+#include "src/data/schema_inference.h"
 #include "src/io/example.h"
 #include "src/io/tfrecord.h"
 #include "tests/support/bounded_child.h"
@@ -145,6 +147,42 @@ TEST(ReadStatisticsTest, GarbageFileIsNamed) {
   EXPECT_EQ(read.status().code(), Status::Code::kCorruption);
   EXPECT_NE(read.status().message().find(path), std::string::npos);
   EXPECT_EQ(ReadStatistics(root).status().code(), Status::Code::kNotFound);
+}
+
+// Raw bytes in a bytes_list (a JPEG) used to be written as they were into
+// the statistics' proto3 strings, and protobuf then refused to parse the
+// file: `stats show`, SchemaGen and the page all failed. Now they are TFDV's
+// "__BYTES_VALUE__", and SchemaGen (as TFDV) infers no string domain.
+TEST(StatisticsGenTest, ValuesThatAreNotUtf8ReadBack) {
+  std::string root = FreshTempDir("statistics_gen_bytes");
+  std::string examples = JoinPath(root, "examples");
+  ASSERT_TRUE(CreateDirectories(JoinPath(examples, "Split-train")).ok());
+  std::vector<std::string> records;
+  for (const std::string value : {"\xff\xd8\xff\xe0", "\xff\xd8\xff\xe0", "png", "\xc3"}) {
+    tensorflow::Example e;
+    io::SetBytesFeature("image_raw", {value}, &e);
+    records.push_back(io::SerializeDeterministic(e));
+  }
+  ASSERT_TRUE(io::WriteAllRecords(JoinPath(examples, "Split-train/data.gz"), records,
+                                  io::Compression::kGzip)
+                  .ok());
+  ThreadPool pool(1);
+  const std::string uri = JoinPath(root, "statistics");
+  ASSERT_TRUE(GenerateStatistics(examples, {"train"}, uri, {}, &pool).ok());
+  auto read = ReadStatistics(uri);
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  const auto& s = (*read)[0].statistics.datasets(0).features(0).string_stats();
+  ASSERT_EQ(s.top_values_size(), 3);
+  EXPECT_EQ(s.top_values(0).value(), data::kNonUtf8Placeholder);
+  EXPECT_EQ(s.top_values(0).frequency(), 2);
+  EXPECT_EQ(s.top_values(1).value(), "png");
+  EXPECT_EQ(s.top_values(2).value(), data::kNonUtf8Placeholder);
+  EXPECT_EQ(s.rank_histogram().buckets(0).label(), data::kNonUtf8Placeholder);
+  EXPECT_EQ(s.unique(), 3u);
+  auto schema = data::InferSchema({{"train", &(*read)[0].statistics.datasets(0)}});
+  ASSERT_TRUE(schema.ok()) << schema.status().message();
+  EXPECT_EQ(schema->string_domain_size(), 0);
+  EXPECT_FALSE(schema->feature(0).has_domain());
 }
 
 // A FeatureStats.pb over the cap is refused by its size, before a byte is

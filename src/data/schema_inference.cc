@@ -76,6 +76,8 @@ StatusOr<tfmd::Schema> InferSchema(const std::vector<NamedStatistics>& splits,
           listed = static_cast<size_t>(s.top_values_size());
         }
         if (listed < s.unique()) ff.strings_complete = false;
+        // Values that were not UTF-8 are not listed (TFDV: no domain then).
+        if (ff.strings.count(kNonUtf8Placeholder) != 0) ff.strings_complete = false;
       }
     }
   }

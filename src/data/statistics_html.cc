@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "src/core/utf8.h"
 #include "src/data/statistics.h"
 
 namespace edgepipe::data {
@@ -26,35 +27,6 @@ constexpr double kLabelW = 112, kBarW = 248, kBarH = 6, kRowGap = 4;
 constexpr size_t kMaxLabelChars = 18;  // value labels in charts (full value in the tooltip)
 constexpr size_t kMaxNameChars = 200;  // feature names in the table
 
-// Length of the valid UTF-8 sequence at s[i] (RFC 3629: no overlong forms, no
-// surrogates, nothing above U+10FFFF), or 0 if the byte there does not start
-// one.
-size_t Utf8Length(std::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  if (c < 0x80) return 1;
-  size_t n;
-  unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size() || b(i + 1) < lo || b(i + 1) > hi) return 0;
-  for (size_t k = 2; k < n; ++k) {
-    if (b(i + k) < 0x80 || b(i + k) > 0xBF) return 0;
-  }
-  return n;
-}
-
 void AppendByteEscape(std::string* out, unsigned char c) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   *out += "\\x";
@@ -72,7 +44,7 @@ void AppendText(std::string* out, std::string_view text, size_t max_chars = SIZE
       return;
     }
     const unsigned char c = static_cast<unsigned char>(text[i]);
-    const size_t n = Utf8Length(text, i);
+    const size_t n = Utf8SequenceLength(text, i);
     // C0 and C1 control characters are invisible or break lines; the page
     // shows their bytes instead.
     const bool control = c < 0x20 || c == 0x7F ||
