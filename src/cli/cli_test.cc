@@ -554,6 +554,12 @@ TEST(CliTest, StatsHtmlBadInputIsOneErrorLine) {
   std::string file = JoinPath(dir, "FeatureStats.pb");
   ASSERT_TRUE(WriteFileAtomic(file, "\xff\xff\xff").ok());
   ExpectOneLineError(RunCli("stats html " + file), file + ": not a valid");
+  // A dataset name that is not UTF-8: protobuf refuses it, and its own log
+  // line is not printed besides ours.
+  ASSERT_TRUE(WriteFileAtomic(file, std::string("\x0a\x03\x0a\x01\xff", 5)).ok());
+  CliResult utf8 = RunCli("stats html " + file);
+  ExpectOneLineError(utf8, file + ": not a valid");
+  EXPECT_EQ(std::count(utf8.err.begin(), utf8.err.end(), '\n'), 1) << utf8.err;
   std::string uri = WriteStatisticsFolder(dir);
   ExpectOneLineError(RunCli("stats html " + uri + " -o " + dir + "/no_such_dir/page.html"),
                      dir + "/no_such_dir/page.html");

@@ -1,5 +1,7 @@
 #include "src/components/statistics_gen.h"
 
+#include <google/protobuf/stubs/logging.h>
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
@@ -124,9 +126,18 @@ StatusOr<std::vector<SplitStatistics>> ReadStatistics(const std::string& path) {
   for (const auto& [split, file] : files) {
     ASSIGN_OR_RETURN(std::string bytes, ReadFile(file, kMaxStatisticsFileBytes));
     SplitStatistics s{split, file, {}};
-    if (!s.statistics.ParseFromString(bytes)) {
+    bool parsed;
+    {
+      // protobuf logs its own line for a string that is not UTF-8; the error
+      // below is the one the caller reports.
+      google::protobuf::LogSilencer quiet;
+      parsed = s.statistics.ParseFromString(bytes);
+    }
+    if (!parsed) {
       return Status::Corruption(file + ": not a valid DatasetFeatureStatisticsList (" +
-                                std::to_string(bytes.size()) + " bytes)");
+                                std::to_string(bytes.size()) +
+                                " bytes: truncated, another message, or a string that is not "
+                                "UTF-8)");
     }
     out.push_back(std::move(s));
   }
