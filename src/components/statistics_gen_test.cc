@@ -185,6 +185,42 @@ TEST(StatisticsGenTest, ValuesThatAreNotUtf8ReadBack) {
   EXPECT_FALSE(schema->feature(0).has_domain());
 }
 
+// Every reproducer saved by fuzz/statistics_fuzzer.cc (fuzz/regressions/
+// statistics/), replayed in the normal build: read as a split of an artifact,
+// then summarized, rendered and given to schema inference, as the fuzzer
+// does; each is either refused with an error naming the file or goes through.
+TEST(StatisticsFuzzRegressionTest, ReproducersAreReadOrRefusedCleanly) {
+  const std::string dir = JoinPath(EDGEPIPE_SOURCE_DIR, "fuzz/regressions/statistics");
+  auto names = ListDirectory(dir);
+  ASSERT_TRUE(names.ok()) << names.status().message();
+  EXPECT_FALSE(names->empty());
+  const std::string root = FreshTempDir("statistics_fuzz_regressions");
+  const std::string file = JoinPath(root, "Split-fuzz/FeatureStats.pb");
+  ASSERT_TRUE(CreateDirectories(JoinPath(root, "Split-fuzz")).ok());
+  for (const std::string& name : *names) {
+    SCOPED_TRACE(name);
+    auto bytes = ReadFile(JoinPath(dir, name));
+    ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+    ASSERT_TRUE(WriteFileAtomic(file, *bytes).ok());
+    auto read = ReadStatistics(root);
+    if (!read.ok()) {
+      EXPECT_TRUE(read.status().message().starts_with(file + ": ")) << read.status().message();
+      continue;
+    }
+    EXPECT_TRUE(RenderStatisticsPage(*read, name).starts_with("<!DOCTYPE html>"));
+    std::vector<data::NamedStatistics> named;
+    for (const auto& d : (*read)[0].statistics.datasets()) {
+      (void)data::SummarizeStatistics(d);
+      named.push_back({"fuzz", &d});
+    }
+    if (named.empty()) continue;
+    auto schema = data::InferSchema(named);
+    if (!schema.ok()) {
+      EXPECT_NE(schema.status().code(), Status::Code::kInternal) << schema.status().message();
+    }
+  }
+}
+
 // A FeatureStats.pb over the cap is refused by its size, before a byte is
 // read or allocated (a sparse file: the test writes nothing).
 TEST(ReadStatisticsTest, HugeFileIsRefusedBeforeReading) {

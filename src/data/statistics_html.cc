@@ -21,9 +21,9 @@ namespace {
 // Chart geometry (CSS pixels). Numeric: the histogram's plot area is
 // kPlotW x kPlotH under a kTop band for the y label; each split's quantile
 // strip is kStripH high; the x labels take kAxisH.
-constexpr double kPlotW = 360, kPlotH = 56, kTop = 11, kStripH = 7, kAxisH = 12;
+constexpr double kPlotW = 300, kPlotH = 44, kTop = 11, kStripH = 7, kAxisH = 12;
 // Categorical: labels in kLabelW, bars of kBarH per split, kRowGap between values.
-constexpr double kLabelW = 112, kBarW = 248, kBarH = 6, kRowGap = 4;
+constexpr double kLabelW = 112, kBarW = 188, kBarH = 6, kRowGap = 4;
 constexpr size_t kMaxLabelChars = 18;  // value labels in charts (full value in the tooltip)
 constexpr size_t kMaxNameChars = 200;  // feature names in the table
 
@@ -526,12 +526,13 @@ constexpr const char* kStyle =
     "body{font:13px/1.35 sans-serif;margin:16px;color:#222}"
     "h1{font-size:20px;margin:0 0 8px}h2{font-size:16px;margin:20px 0 6px}"
     "table.f{border-collapse:collapse}"
-    "table.f th,table.f td{padding:2px 6px;text-align:right;white-space:nowrap;vertical-align:top}"
+    "table.f th,table.f td{padding:2px 5px;text-align:right;white-space:nowrap;vertical-align:top}"
     "table.f thead th{position:sticky;top:0;background:#f4f4f4;border-bottom:1px solid #999}"
     "table.f tbody{border-top:1px solid #ccc}"
     "table.f td.nm,table.f td.sp,table.f td.tv,table.f th.c,table.f td.c,"
     "table.f th:nth-child(-n+2){text-align:left}"
-    "table.f td.nm{white-space:normal;overflow-wrap:anywhere;min-width:9em;max-width:18em}"
+    "table.f td.nm{white-space:normal;overflow-wrap:anywhere;min-width:8em;max-width:16em}"
+    "table.f th.c{white-space:normal;font-weight:normal;font-size:11px}"
     ".w{color:#b00}.dd{color:#666;font-size:11px}.note{color:#555}"
     "i{display:inline-block;width:10px;height:10px;margin-right:4px}"
     "svg{display:block}svg text{font-size:10px;fill:#333}.ax{stroke:#999;fill:none}"
