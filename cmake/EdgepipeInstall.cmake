@@ -79,7 +79,24 @@ target_link_libraries(edgepipe_all INTERFACE ${EDGEPIPE_INSTALL_LIBRARIES})
 target_include_directories(edgepipe_all INTERFACE
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 
-set(EDGEPIPE_INSTALL_TARGETS ${EDGEPIPE_INSTALL_LIBRARIES} edgepipe_all)
+# edgepipe::module: for module files and pipeline libraries (CMake MODULE
+# libraries the edgepipe CLI dlopens, src/components/module.h): the headers
+# and the include paths of header dependencies, but none of edgepipe's
+# archives — a module's references to edgepipe resolve against the program
+# that loads it, so the process holds one copy of edgepipe (and of its
+# protobuf descriptors, which a second copy would register twice).
+add_library(edgepipe_module INTERFACE)
+add_library(edgepipe::module ALIAS edgepipe_module)
+set_target_properties(edgepipe_module PROPERTIES EXPORT_NAME module)
+target_include_directories(edgepipe_module INTERFACE
+  $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}> $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}>
+  $<INSTALL_INTERFACE:${EDGEPIPE_INSTALL_INCLUDEDIR}> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
+  $<TARGET_PROPERTY:protobuf::libprotobuf,INTERFACE_INCLUDE_DIRECTORIES>
+  $<TARGET_PROPERTY:flatbuffers::flatbuffers,INTERFACE_INCLUDE_DIRECTORIES>)
+target_link_libraries(edgepipe_module INTERFACE nlohmann_json::nlohmann_json)
+target_compile_features(edgepipe_module INTERFACE cxx_std_20)
+
+set(EDGEPIPE_INSTALL_TARGETS ${EDGEPIPE_INSTALL_LIBRARIES} edgepipe_all edgepipe_module)
 if(TARGET edgepipe)
   set_target_properties(edgepipe PROPERTIES EXPORT_NAME cli)
   list(APPEND EDGEPIPE_INSTALL_TARGETS edgepipe)

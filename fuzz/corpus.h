@@ -21,6 +21,8 @@ Status WriteExampleSeeds(const std::string& dir);       // io_seeds.cc
 Status WriteIdxSeeds(const std::string& dir);           // io_seeds.cc
 Status WriteEvalConfigSeeds(const std::string& dir);    // eval_config_seeds.cc
 Status WriteModelJsonSeeds(const std::string& dir);     // model_json_seeds.cc
+Status WriteSchemaSeeds(const std::string& dir);        // statistics_seeds.cc
+Status WriteStatisticsSeeds(const std::string& dir);    // statistics_seeds.cc
 
 // Prints the line of a seed file a writer of ours has just written.
 inline Status ReportSeed(const std::string& path) {

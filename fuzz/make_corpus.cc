@@ -26,6 +26,8 @@ constexpr Target kTargets[] = {
     {"idx", fz::WriteIdxSeeds},
     {"eval_config", fz::WriteEvalConfigSeeds},
     {"model_json", fz::WriteModelJsonSeeds},
+    {"schema", fz::WriteSchemaSeeds},
+    {"statistics", fz::WriteStatisticsSeeds},
 };
 
 }  // namespace

@@ -1,8 +1,9 @@
 #!/bin/bash
 # scripts/fuzz.sh [SECONDS [TARGET...]]: fuzzes every reader of untrusted
 # input (the targets of fuzz/CMakeLists.txt: tflite_loader, tfrecord,
-# example, idx, eval_config, model_json), each for SECONDS (default 60), with
-# libFuzzer + ASan + UBSan + leak detection. TARGETs restrict the run.
+# example, idx, eval_config, model_json, schema, statistics), each for
+# SECONDS (default 60), with libFuzzer + ASan + UBSan + leak detection.
+# TARGETs restrict the run.
 #
 #   1. installs clang and libclang-rt-14-dev (libFuzzer/sanitizer runtimes)
 #      via apt if missing;

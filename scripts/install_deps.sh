@@ -18,6 +18,7 @@ PACKAGES=(
   libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22
   dataset-fashion-mnist
   nodejs npm
+  chromium fonts-dejavu-core  # statistics.html in a headless browser; a font so text renders
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

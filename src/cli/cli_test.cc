@@ -76,7 +76,8 @@ TEST(CliTest, HelpWorksOnEveryVerb) {
        {"--help", "run --help", "run mnist --help", "examples --help", "examples show --help",
         "runs --help", "executions --help", "artifacts --help", "lineage --help", "eval --help",
         "eval show --help", "lite --help", "lite inspect --help", "lite predict --help",
-        "lite convert --help", "lite bench --help", "stats --help", "stats show --help"}) {
+        "lite convert --help", "lite bench --help", "stats --help", "stats show --help",
+        "stats html --help"}) {
     CliResult r = RunCli(verb);
     EXPECT_EQ(r.exit_code, 0) << verb << ": " << r.err;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << verb;
@@ -607,6 +608,45 @@ TEST(CliTest, AnomaliesShowBadInputIsOneErrorLine) {
   EXPECT_EQ(RunCli("anomalies").exit_code, 1);  // a verb is required
 }
 
+TEST(CliTest, StatsHtmlWritesThePageToAFileOrStdout) {
+  std::string dir = TempDir("stats_html");
+  std::string uri = WriteStatisticsFolder(dir);
+  std::string file = JoinPath(dir, "page.html");
+  CliResult r = RunCli("stats html " + uri + " -o " + file + " --top-values 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  auto page = ReadFile(file);
+  ASSERT_TRUE(page.ok()) << page.status().message();
+  EXPECT_TRUE(page->starts_with("<!DOCTYPE html>"));
+  EXPECT_NE(page->find("<b>image_floats</b>"), std::string::npos);
+  EXPECT_NE(page->find("<b>train</b>: 3 examples"), std::string::npos);
+  // --top-values 1: only dog, the most frequent, is charted.
+  EXPECT_NE(page->find("<title>dog: train"), std::string::npos);
+  EXPECT_EQ(page->find("<title>cat: train"), std::string::npos);
+  CliResult out = RunCli("stats html " + uri + "/Split-train/FeatureStats.pb");
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_TRUE(out.out.starts_with("<!DOCTYPE html>"));
+  EXPECT_NE(out.out.find("<b>kind</b>"), std::string::npos);
+}
+
+TEST(CliTest, StatsHtmlBadInputIsOneErrorLine) {
+  std::string dir = TempDir("stats_html_bad");
+  ExpectOneLineError(RunCli("stats html " + dir + "/missing"), dir + "/missing");
+  std::string file = JoinPath(dir, "FeatureStats.pb");
+  ASSERT_TRUE(WriteFileAtomic(file, "\xff\xff\xff").ok());
+  ExpectOneLineError(RunCli("stats html " + file), file + ": not a valid");
+  // A dataset name that is not UTF-8: protobuf refuses it, and its own log
+  // line is not printed besides ours.
+  ASSERT_TRUE(WriteFileAtomic(file, std::string("\x0a\x03\x0a\x01\xff", 5)).ok());
+  CliResult utf8 = RunCli("stats html " + file);
+  ExpectOneLineError(utf8, file + ": not a valid");
+  EXPECT_EQ(std::count(utf8.err.begin(), utf8.err.end(), '\n'), 1) << utf8.err;
+  std::string uri = WriteStatisticsFolder(dir);
+  ExpectOneLineError(RunCli("stats html " + uri + " -o " + dir + "/no_such_dir/page.html"),
+                     dir + "/no_such_dir/page.html");
+  EXPECT_FALSE(PathExists(dir + "/no_such_dir"));
+}
+
 TEST(CliTest, MissingEvalDirIsOneErrorLine) {
   std::string dir = TempDir("missing_eval") + "/no_such_eval";
   ExpectOneLineError(RunCli("eval show " + dir), dir);
@@ -673,6 +713,8 @@ TEST(CliTest, NumbersAreRangeChecked) {
       {"lineage 0 --metadata " + dir + "/m.sqlite", "ARTIFACT_ID: expected an integer in [1, "},
       {"stats show " + dir + " --top-values -1",
        "--top-values: expected an integer in [0, 1000], got '-1'"},
+      {"stats html " + dir + " --top-values 0",
+       "--top-values: expected an integer in [1, 1000], got '0'"},
   };
   for (const auto& [args, message] : cases) {
     CliResult r = RunCli(args);

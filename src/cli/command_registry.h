@@ -17,11 +17,11 @@ namespace edgepipe::cli {
 
 void SetCommandStatus(Status status);
 
-void RegisterRunCommand(CLI::App& app);         // run mnist
+void RegisterRunCommand(CLI::App& app);         // run mnist | run PIPELINE.so
 void RegisterExamplesCommand(CLI::App& app);    // examples show
 void RegisterMetadataCommands(CLI::App& app);   // runs, executions, artifacts, lineage
 void RegisterEvalCommands(CLI::App& app);       // eval show
-void RegisterStatsCommands(CLI::App& app);      // stats show
+void RegisterStatsCommands(CLI::App& app);      // stats show|html
 void RegisterAnomaliesCommands(CLI::App& app);  // anomalies show
 void RegisterLiteCommands(CLI::App& app);       // lite inspect|predict|convert|bench
 
@@ -42,7 +42,7 @@ inline constexpr int64_t kMaxSteps = 1'000'000'000;
 inline constexpr int64_t kMaxRuns = 1'000'000;
 inline constexpr int64_t kMaxBatch = 65'536;
 inline constexpr int64_t kMaxExamples = int64_t{1} << 53;  // --limit, --representative-count
-inline constexpr int64_t kMaxTopValues = 1'000;  // stats show --top-values
+inline constexpr int64_t kMaxTopValues = 1'000;            // stats show|html --top-values
 
 // Formats rows under a header as left-aligned columns separated by two
 // spaces, each line ending in '\n'. Rows shorter than the header are padded.

@@ -1,13 +1,16 @@
 // `edgepipe stats show ARTIFACT`: per-feature summaries of StatisticsGen's
 // output (components/statistics_gen.h reads it, data/statistics.h
-// summarizes it).
+// summarizes it). `edgepipe stats html ARTIFACT [-o FILE]`: the same
+// statistics as a self-contained HTML page (data/statistics_html.h).
 #include <cstdio>
 #include <memory>
 #include <string>
 
 #include "src/cli/command_registry.h"
 #include "src/components/statistics_gen.h"
+#include "src/core/files.h"
 #include "src/data/statistics.h"
+#include "src/data/statistics_html.h"
 
 namespace edgepipe::cli {
 
@@ -50,6 +53,20 @@ Status ShowStats(const std::string& path, int top_values) {
   return Status::OK();
 }
 
+// The page on stdout, or written atomically to `output` (a reader of the file
+// never sees half a page).
+Status StatsHtml(const std::string& path, const std::string& output, int top_values) {
+  ASSIGN_OR_RETURN(std::vector<components::SplitStatistics> splits,
+                   components::ReadStatistics(path));
+  const std::string page = components::RenderStatisticsPage(splits, "Statistics of " + path,
+                                                            {.max_top_values = top_values});
+  if (!output.empty()) return WriteFileAtomic(output, page);
+  if (std::fwrite(page.data(), 1, page.size(), stdout) != page.size() || std::fflush(stdout) != 0) {
+    return Status::IOError("stats html: cannot write the page to stdout");
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 void RegisterStatsCommands(CLI::App& app) {
@@ -69,6 +86,25 @@ void RegisterStatsCommands(CLI::App& app) {
       ->capture_default_str()
       ->check(IntInRange(0, kMaxTopValues));
   show->callback([path, top] { SetCommandStatus(ShowStats(*path, *top)); });
+
+  CLI::App* html = stats->add_subcommand(
+      "html",
+      "Write a self-contained HTML page of the statistics (no network needed): per feature a "
+      "summary per split and the splits' histograms or top values side by side");
+  auto html_path = std::make_shared<std::string>();
+  auto output = std::make_shared<std::string>();
+  auto html_top = std::make_shared<int>(10);
+  html->add_option("ARTIFACT", *html_path,
+                   "A StatisticsGen statistics folder (Split-*/FeatureStats.pb) or one "
+                   "FeatureStats.pb file")
+      ->required();
+  html->add_option("-o,--output", *output, "The page's file (default: stdout)");
+  html->add_option("--top-values", *html_top, "How many top values to chart for strings")
+      ->capture_default_str()
+      ->check(IntInRange(1, kMaxTopValues));
+  html->callback([html_path, output, html_top] {
+    SetCommandStatus(StatsHtml(*html_path, *output, *html_top));
+  });
 }
 
 }  // namespace edgepipe::cli

@@ -67,7 +67,7 @@ std::string SchemaPath(const std::string& schema_uri) {
 StatusOr<data::tfmd::Schema> ReadSchema(const std::string& path) {
   std::string file = IsDirectory(path) ? SchemaPath(path) : path;
   if (!PathExists(file)) return Status::NotFound(file + ": no schema file");
-  ASSIGN_OR_RETURN(std::string text, ReadFile(file));
+  ASSIGN_OR_RETURN(std::string text, ReadFile(file, kMaxSchemaFileBytes));
   data::tfmd::Schema schema;
   RETURN_IF_ERROR(io::ParseTextProto(text, file, &schema));
   return schema;

@@ -14,6 +14,7 @@
 #ifndef EDGEPIPE_COMPONENTS_SCHEMA_GEN_H_
 #define EDGEPIPE_COMPONENTS_SCHEMA_GEN_H_
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -46,9 +47,15 @@ StatusOr<pipeline::Component> SchemaGen(const SchemaGenOptions& options);
 // The schema file of a Schema artifact: "<uri>/schema.pbtxt".
 std::string SchemaPath(const std::string& schema_uri);
 
+// The largest schema.pbtxt ReadSchema reads: far above real schemas (MNIST's
+// is a few hundred bytes; a string domain of 10^5 values a few MB), so a huge
+// or endless file is refused before it is read.
+inline constexpr uint64_t kMaxSchemaFileBytes = uint64_t{64} << 20;
+
 // Reads a schema text proto (a Schema artifact folder or the file itself).
 // NotFound if missing; InvalidArgument naming the file, line and column if it
-// does not parse.
+// does not parse; ResourceExhausted naming the file if it is larger than
+// kMaxSchemaFileBytes (nothing is read then).
 StatusOr<data::tfmd::Schema> ReadSchema(const std::string& path);
 
 }  // namespace edgepipe::components

@@ -2,11 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "src/components/component_test_util.h"
 #include "src/components/statistics_gen.h"
 #include "src/core/parallel.h"
 #include "src/io/example.h"
 #include "src/io/tfrecord.h"
+#include "tests/support/bounded_child.h"
 
 namespace edgepipe::components {
 namespace {
@@ -158,6 +161,28 @@ TEST(ReadSchemaTest, BadTextNamesFileAndLine) {
   EXPECT_NE(schema.status().message().find(file + ": line 3"), std::string::npos)
       << schema.status().message();
   EXPECT_EQ(ReadSchema(JoinPath(root, "missing")).status().code(), Status::Code::kNotFound);
+}
+
+// A schema.pbtxt over the cap is refused by its size, before a byte is read
+// or allocated (a sparse file: the test writes nothing).
+TEST(ReadSchemaTest, HugeFileIsRefusedBeforeReading) {
+  std::string root = FreshTempDir("read_schema_huge");
+  std::string file = JoinPath(root, "schema.pbtxt");
+  ASSERT_TRUE(WriteFileAtomic(file, "").ok());
+  std::filesystem::resize_file(file, kMaxSchemaFileBytes + 1);
+  const testing::ChildResult r = testing::RunBoundedChild(
+      [&] {
+        auto schema = ReadSchema(root);
+        if (schema.ok() || schema.status().code() != Status::Code::kResourceExhausted) return 1;
+        return schema.status().message().starts_with(file + ": ") ? 0 : 2;
+      },
+      uint64_t{128} << 20);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_LT(r.rss_growth_kb, 16 << 10);
+  auto schema = ReadSchema(file);
+  ASSERT_FALSE(schema.ok());
+  EXPECT_NE(schema.status().message().find(std::to_string(kMaxSchemaFileBytes)), std::string::npos)
+      << schema.status().message();
 }
 
 }  // namespace

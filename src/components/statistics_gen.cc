@@ -1,5 +1,7 @@
 #include "src/components/statistics_gen.h"
 
+#include <google/protobuf/stubs/logging.h>
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
@@ -76,17 +78,30 @@ StatusOr<std::vector<std::string>> ParseSplitNames(const std::string& split_name
 Status GenerateStatistics(const std::string& examples_uri, const std::vector<std::string>& splits,
                           const std::string& statistics_uri, const data::StatisticsOptions& options,
                           ThreadPool* pool) {
+  std::vector<SplitStatistics> written;
   for (const std::string& split : splits) {
     ASSIGN_OR_RETURN(std::vector<std::string> files, data::SplitFiles(examples_uri, split));
     ASSIGN_OR_RETURN(data::tfmd::DatasetFeatureStatistics stats,
                      data::ComputeStatistics(files, split, options, pool));
-    data::tfmd::DatasetFeatureStatisticsList list;
-    *list.add_datasets() = std::move(stats);
     std::string dir = JoinPath(statistics_uri, "Split-" + split);
+    SplitStatistics& s =
+        written.emplace_back(SplitStatistics{split, JoinPath(dir, kStatsFile), {}});
+    *s.statistics.add_datasets() = std::move(stats);
     RETURN_IF_ERROR(CreateDirectories(dir));
-    RETURN_IF_ERROR(WriteFileAtomic(JoinPath(dir, kStatsFile), list.SerializeAsString()));
+    RETURN_IF_ERROR(WriteFileAtomic(s.path, s.statistics.SerializeAsString()));
   }
-  return Status::OK();
+  RETURN_IF_ERROR(CreateDirectories(statistics_uri));
+  return WriteFileAtomic(JoinPath(statistics_uri, kStatisticsHtmlFile),
+                         RenderStatisticsPage(written, "Statistics of " + examples_uri));
+}
+
+std::string RenderStatisticsPage(const std::vector<SplitStatistics>& splits, std::string_view title,
+                                 const data::StatisticsHtmlOptions& options) {
+  std::vector<data::NamedStatistics> datasets;
+  for (const SplitStatistics& s : splits) {
+    for (const auto& dataset : s.statistics.datasets()) datasets.push_back({s.split, &dataset});
+  }
+  return data::RenderStatisticsHtml(datasets, title, options);
 }
 
 StatusOr<std::vector<SplitStatistics>> ReadStatistics(const std::string& path) {
@@ -109,11 +124,20 @@ StatusOr<std::vector<SplitStatistics>> ReadStatistics(const std::string& path) {
   }
   std::vector<SplitStatistics> out;
   for (const auto& [split, file] : files) {
-    ASSIGN_OR_RETURN(std::string bytes, ReadFile(file));
+    ASSIGN_OR_RETURN(std::string bytes, ReadFile(file, kMaxStatisticsFileBytes));
     SplitStatistics s{split, file, {}};
-    if (!s.statistics.ParseFromString(bytes)) {
+    bool parsed;
+    {
+      // protobuf logs its own line for a string that is not UTF-8; the error
+      // below is the one the caller reports.
+      google::protobuf::LogSilencer quiet;
+      parsed = s.statistics.ParseFromString(bytes);
+    }
+    if (!parsed) {
       return Status::Corruption(file + ": not a valid DatasetFeatureStatisticsList (" +
-                                std::to_string(bytes.size()) + " bytes)");
+                                std::to_string(bytes.size()) +
+                                " bytes: truncated, another message, or a string that is not "
+                                "UTF-8)");
     }
     out.push_back(std::move(s));
   }

@@ -4,8 +4,10 @@
 // tf.Example, raw or gzip; property `split_names`, a JSON list). Output
 // `statistics` (ExampleStatistics): `Split-<name>/FeatureStats.pb`, one binary
 // DatasetFeatureStatisticsList (TFDV's field numbers) holding one
-// DatasetFeatureStatistics named after the split; property `split_names` as
-// the input's minus `exclude_splits`. What is computed and how (one streaming
+// DatasetFeatureStatistics named after the split, and `statistics.html`, a
+// self-contained page of every split side by side (data/statistics_html.h;
+// TFDV's visualization, without a notebook); property `split_names` as the
+// input's minus `exclude_splits`. What is computed and how (one streaming
 // pass per split, bounded memory, both cores) is data/statistics.h's.
 //
 // Failure: a missing or malformed `split_names`, a missing split folder, or
@@ -14,12 +16,15 @@
 #ifndef EDGEPIPE_COMPONENTS_STATISTICS_GEN_H_
 #define EDGEPIPE_COMPONENTS_STATISTICS_GEN_H_
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "src/core/parallel.h"
 #include "src/core/status.h"
 #include "src/data/statistics.h"
+#include "src/data/statistics_html.h"
 #include "src/pipeline/pipeline.h"
 
 namespace edgepipe::components {
@@ -34,9 +39,18 @@ struct StatisticsGenOptions {
 // InvalidArgument if `examples` is not an Examples channel.
 StatusOr<pipeline::Component> StatisticsGen(const StatisticsGenOptions& options);
 
+// The page StatisticsGen writes beside the splits: "<uri>/statistics.html".
+inline constexpr char kStatisticsHtmlFile[] = "statistics.html";
+
+// The largest FeatureStats.pb ReadStatistics reads: far above real statistics
+// (MNIST's 784 pixel features take about 1 MB), so a huge or endless file is
+// refused (ResourceExhausted naming it) before it is read.
+inline constexpr uint64_t kMaxStatisticsFileBytes = uint64_t{256} << 20;
+
 // The work of the executor, callable without a pipeline: statistics of each
 // of `splits` of the Examples folder `examples_uri` into
-// `<statistics_uri>/Split-<split>/FeatureStats.pb`, on `pool`.
+// `<statistics_uri>/Split-<split>/FeatureStats.pb`, and the page of them all
+// (in `splits` order) into `<statistics_uri>/statistics.html`, on `pool`.
 Status GenerateStatistics(const std::string& examples_uri, const std::vector<std::string>& splits,
                           const std::string& statistics_uri, const data::StatisticsOptions& options,
                           ThreadPool* pool);
@@ -55,8 +69,16 @@ struct SplitStatistics {
 
 // Reads an ExampleStatistics artifact folder (every Split-*/FeatureStats.pb,
 // in split-name order) or a single FeatureStats.pb file. NotFound if there is
-// nothing to read, Corruption naming the file if one does not parse.
+// nothing to read, Corruption naming the file if one does not parse,
+// ResourceExhausted naming it if it is larger than kMaxStatisticsFileBytes.
 StatusOr<std::vector<SplitStatistics>> ReadStatistics(const std::string& path);
+
+// The statistics page (data::RenderStatisticsHtml) of what ReadStatistics
+// returned: every dataset of every split, in the order given, labelled with
+// its split (or, for a lone file, the dataset's name). `splits` is borrowed
+// for the call.
+std::string RenderStatisticsPage(const std::vector<SplitStatistics>& splits, std::string_view title,
+                                 const data::StatisticsHtmlOptions& options = {});
 
 }  // namespace edgepipe::components
 

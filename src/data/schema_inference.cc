@@ -14,6 +14,26 @@ namespace edgepipe::data {
 
 namespace {
 
+// An INT feature's min or max (a double in the statistics) as an int64 domain
+// bound, rounded outward. INT64_MAX itself is 2^63 as a double, and a foreign
+// file may hold anything finite: out of range saturates (converting it was
+// undefined behaviour, found by fuzz/statistics_fuzzer.cc).
+int64_t Int64Outward(double v, bool up) {
+  constexpr double kTwo63 = 9223372036854775808.0;
+  if (v >= kTwo63) return std::numeric_limits<int64_t>::max();
+  if (v < -kTwo63) return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(up ? std::ceil(v) : std::floor(v));
+}
+
+// A double as a float, beyond float's range the infinity on its side (the
+// outward bound).
+float FloatOrInfinity(double v) {
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  if (v > std::numeric_limits<float>::max()) return kInf;
+  if (v < -std::numeric_limits<float>::max()) return -kInf;
+  return static_cast<float>(v);
+}
+
 // What one feature looks like over all splits seen so far.
 struct FeatureFacts {
   tfmd::FeatureNameStatistics::Type type = tfmd::FeatureNameStatistics::INT;
@@ -138,6 +158,8 @@ StatusOr<tfmd::Schema> InferSchema(const std::vector<NamedStatistics>& splits,
           listed = static_cast<size_t>(s.top_values_size());
         }
         if (listed < s.unique()) ff.strings_complete = false;
+        // Values that were not UTF-8 are not listed (TFDV: no domain then).
+        if (ff.strings.count(kNonUtf8Placeholder) != 0) ff.strings_complete = false;
       }
     }
   }
@@ -184,11 +206,11 @@ StatusOr<tfmd::Schema> InferSchema(const std::vector<NamedStatistics>& splits,
     if (options.infer_numeric_domains && ff.has_numbers && std::isfinite(ff.min) &&
         std::isfinite(ff.max)) {
       if (ff.type == tfmd::FeatureNameStatistics::INT) {
-        feature->mutable_int_domain()->set_min(static_cast<int64_t>(ff.min));
-        feature->mutable_int_domain()->set_max(static_cast<int64_t>(ff.max));
+        feature->mutable_int_domain()->set_min(Int64Outward(ff.min, /*up=*/false));
+        feature->mutable_int_domain()->set_max(Int64Outward(ff.max, /*up=*/true));
       } else if (ff.type == tfmd::FeatureNameStatistics::FLOAT) {
         // float fields: round outward so the domain holds every value seen.
-        float lo = static_cast<float>(ff.min), hi = static_cast<float>(ff.max);
+        float lo = FloatOrInfinity(ff.min), hi = FloatOrInfinity(ff.max);
         if (lo > ff.min) lo = std::nextafter(lo, -std::numeric_limits<float>::infinity());
         if (hi < ff.max) hi = std::nextafter(hi, std::numeric_limits<float>::infinity());
         feature->mutable_float_domain()->set_min(lo);

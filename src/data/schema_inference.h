@@ -17,9 +17,10 @@
 //     over all splits (TFDV itself leaves numeric domains out; edgepipe's
 //     ExampleValidator uses them to flag out-of-range values). BYTES features
 //     with at most `max_string_domain_size` distinct values in all splits
-//     together (and whose statistics list every value) get a schema-level
-//     `string_domain` named after the feature, values sorted, referred to by
-//     `domain:` (TFDV's rule and layout).
+//     together (and whose statistics list every value, none of them
+//     "__BYTES_VALUE__", TFDV's stand-in for bytes that are not UTF-8) get a
+//     schema-level `string_domain` named after the feature, values sorted,
+//     referred to by `domain:` (TFDV's rule and layout).
 //   - comparators: `drift_comparators` / `skew_comparators` are attached to
 //     the features they name, as `drift_comparator` / `skew_comparator`
 //     (what TFDV users set by hand on the inferred schema), for

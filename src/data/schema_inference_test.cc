@@ -3,6 +3,9 @@
 #include <google/protobuf/text_format.h>
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <limits>
+
 #include "src/data/statistics.h"
 #include "src/io/example.h"
 #include "tests/support/example_statistics.h"
@@ -184,6 +187,35 @@ TEST(SchemaInferenceTest, BadComparatorsAreRefusedNamingTheFeature) {
     EXPECT_EQ(schema.status().code(), Status::Code::kInvalidArgument);
     EXPECT_TRUE(schema.status().message().starts_with(c.error)) << schema.status().message();
   }
+}
+
+// fuzz/regressions/statistics/int_bound_beyond_int64.pb: an INT feature's
+// max of 5e125 (a foreign file; INT64_MAX itself is 2^63 as a double) was
+// converted to int64 with undefined behaviour. Bounds now round outward and
+// saturate; float bounds beyond float's range become infinities.
+TEST(SchemaInferenceTest, DomainBoundsBeyondTheirTypeSaturate) {
+  auto stats = Stats(2, [](int i, tensorflow::Example* e) {
+    io::SetInt64Feature(
+        "id", {i ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min()}, e);
+    io::SetFloatFeature("x", {static_cast<float>(i)}, e);
+  });
+  auto schema = InferSchema({{"train", &stats}});
+  ASSERT_TRUE(schema.ok()) << schema.status().message();
+  EXPECT_EQ(Get(*schema, "id").int_domain().min(), std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(Get(*schema, "id").int_domain().max(), std::numeric_limits<int64_t>::max());
+  ASSERT_EQ(stats.features(0).path().step(0), "id");
+  auto* id = stats.mutable_features(0)->mutable_num_stats();
+  id->set_min(-0.5);
+  id->set_max(5.07691e+125);
+  auto* x = stats.mutable_features(1)->mutable_num_stats();
+  x->set_min(-1e300);
+  x->set_max(1e300);
+  schema = InferSchema({{"train", &stats}});
+  ASSERT_TRUE(schema.ok()) << schema.status().message();
+  EXPECT_EQ(Get(*schema, "id").int_domain().min(), -1);
+  EXPECT_EQ(Get(*schema, "id").int_domain().max(), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(Get(*schema, "x").float_domain().min(), -std::numeric_limits<float>::infinity());
+  EXPECT_EQ(Get(*schema, "x").float_domain().max(), std::numeric_limits<float>::infinity());
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <limits>
 #include <mutex>
 
+#include "src/core/utf8.h"
 #include "src/data/record_pass.h"
 #include "src/io/example.h"
 #include "src/io/tfrecord.h"
@@ -428,6 +429,9 @@ tfmd::DatasetFeatureStatistics StatisticsAccumulator::Finish(const std::string& 
           std::max(0, std::max(options_.num_top_values, options_.num_rank_histogram_buckets)));
       auto top = f.strings.Top(wanted);
       for (size_t i = 0; i < top.size(); ++i) {
+        // Raw bytes (a JPEG in a bytes_list) in these proto3 strings made a
+        // FeatureStats.pb that protobuf refuses to parse.
+        if (!IsValidUtf8(top[i].first)) top[i].first = kNonUtf8Placeholder;
         if (static_cast<int>(i) < options_.num_top_values) {
           auto* tv = s->add_top_values();
           tv->set_value(top[i].first);

@@ -20,6 +20,9 @@
 //     KLL with rank error ~1% beyond;
 //   - strings (bytes_list -> STRING): unique, top_values (most frequent
 //     first, ties by value), rank_histogram and avg_length (bytes per value).
+//     A value that is not UTF-8 is listed as "__BYTES_VALUE__" (TFDV's
+//     placeholder; the proto's strings must be UTF-8), each under its own
+//     count.
 //     Counting is exact while a feature has at most max_tracked_strings
 //     distinct values. Past that the counter keeps that many (Misra-Gries with
 //     batched decrements: counts become lower bounds, off by at most the
@@ -129,6 +132,11 @@ StatusOr<tfmd::DatasetFeatureStatistics> ComputeStatistics(const std::vector<std
                                                            const std::string& name,
                                                            const StatisticsOptions& options,
                                                            ThreadPool* pool);
+
+// TFDV's stand-in (NON_UTF8_PLACEHOLDER) for a string value that is not
+// UTF-8, in top_values and rank_histogram labels: those are proto3 strings,
+// which protobuf refuses to parse unless they are UTF-8.
+inline constexpr char kNonUtf8Placeholder[] = "__BYTES_VALUE__";
 
 // The feature's name: `name`, or its path steps joined by '.'.
 std::string FeatureName(const tfmd::FeatureNameStatistics& feature);
