@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -16,14 +17,20 @@ Status LockError(const std::string& path, const char* what) {
 }
 
 // The holder's description written in the lock file, or "another process"
-// when it has not written it yet (or the file cannot be read).
+// when it has not written it (or the file cannot be read). A holder writes
+// it just after taking the lock, so an empty file is read again for up to
+// 50 ms before giving up: two runs started together then still name the pid.
 std::string ReadHolder(int fd) {
-  char buf[128];
-  ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
-  if (n <= 0) return "another process";
-  std::string s(buf, static_cast<size_t>(n));
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\0')) s.pop_back();
-  return s.empty() ? "another process" : s;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    char buf[128];
+    ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
+    std::string s(buf, static_cast<size_t>(std::max<ssize_t>(n, 0)));
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\0')) s.pop_back();
+    if (!s.empty()) return s;
+    if (n < 0) break;
+    ::usleep(5000);
+  }
+  return "another process";
 }
 
 int FlockRetryingEintr(int fd, int operation) {
