@@ -1,7 +1,7 @@
 // statistics_gen_bench: StatisticsGen over all 70,000 Fashion-MNIST images
 // (Debian dataset-fashion-mnist), the issue-9 figure.
 //
-//   statistics_gen_bench [--data DIR] [--runs N] [--jitter] [--keep]
+//   statistics_gen_bench [--data DIR] [--runs N] [--jitter] [--per-pixel] [--keep]
 //
 // Turns the IDX files into a TFX Examples folder in a temp dir (tf.Example
 // with `image_floats`, 784 floats = pixel / 255, and `image_class`, int64;
@@ -15,6 +15,9 @@
 // --jitter adds a different tiny offset to every pixel value (i * 1e-9), so
 // image_floats has millions of distinct values and its quantiles go through
 // the KLL sketch instead of the exact table (pixels have 256 values).
+// --per-pixel writes each pixel as a feature of its own (pixel_0 ..
+// pixel_783, one float each: 784 features per example, as tabular data
+// exported from a CSV would be) instead of one 784-float vector.
 // --keep leaves the temp folder and prints it (to profile one pass alone).
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -41,7 +44,7 @@ namespace {
 using namespace edgepipe;  // NOLINT: a benchmark program
 
 Status WriteSplit(const std::string& images_path, const std::string& labels_path,
-                  const std::string& out_path, bool jitter) {
+                  const std::string& out_path, bool jitter, bool per_pixel) {
   ASSIGN_OR_RETURN(Tensor images, io::ReadIdx(images_path));
   ASSIGN_OR_RETURN(Tensor labels, io::ReadIdx(labels_path));
   const int64_t n = images.dim(0);
@@ -55,7 +58,13 @@ Status WriteSplit(const std::string& images_path, const std::string& labels_path
       if (jitter) floats[j] += static_cast<float>((i * pixels + j) % 1000003) * 1e-9f;
     }
     example.Clear();
-    io::SetFloatFeature("image_floats", floats, &example);
+    if (per_pixel) {
+      for (int64_t j = 0; j < pixels; ++j) {
+        io::SetFloatFeature("pixel_" + std::to_string(j), {floats[j]}, &example);
+      }
+    } else {
+      io::SetFloatFeature("image_floats", floats, &example);
+    }
     io::SetInt64Feature("image_class", {static_cast<int64_t>(labels.data<uint8_t>()[i])}, &example);
     RETURN_IF_ERROR(writer->Write(io::SerializeDeterministic(example)));
   }
@@ -88,6 +97,7 @@ int main(int argc, char** argv) {
   int runs = 3;
   bool jitter = false;
   bool keep = false;
+  bool per_pixel = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--child" && i + 2 < argc) return RunOnce(argv[i + 1], argv[i + 2]);
@@ -97,11 +107,14 @@ int main(int argc, char** argv) {
       runs = std::max(1, std::atoi(argv[++i]));
     } else if (a == "--jitter") {
       jitter = true;
+    } else if (a == "--per-pixel") {
+      per_pixel = true;
     } else if (a == "--keep") {
       keep = true;
     } else {
       std::fprintf(stderr,
-                   "usage: statistics_gen_bench [--data DIR] [--runs N] [--jitter] [--keep]\n");
+                   "usage: statistics_gen_bench [--data DIR] [--runs N] [--jitter] [--per-pixel] "
+                   "[--keep]\n");
       return 2;
     }
   }
@@ -112,14 +125,14 @@ int main(int argc, char** argv) {
   Status st = CreateDirectories(JoinPath(examples, "Split-train"));
   if (st.ok()) st = CreateDirectories(JoinPath(examples, "Split-eval"));
   if (st.ok()) {
-    st = WriteSplit(JoinPath(data, "train-images-idx3-ubyte.gz"),
-                    JoinPath(data, "train-labels-idx1-ubyte.gz"),
-                    JoinPath(examples, "Split-train/data_tfrecord-00000-of-00001.gz"), jitter);
+    st = WriteSplit(
+        JoinPath(data, "train-images-idx3-ubyte.gz"), JoinPath(data, "train-labels-idx1-ubyte.gz"),
+        JoinPath(examples, "Split-train/data_tfrecord-00000-of-00001.gz"), jitter, per_pixel);
   }
   if (st.ok()) {
-    st = WriteSplit(JoinPath(data, "t10k-images-idx3-ubyte.gz"),
-                    JoinPath(data, "t10k-labels-idx1-ubyte.gz"),
-                    JoinPath(examples, "Split-eval/data_tfrecord-00000-of-00001.gz"), jitter);
+    st = WriteSplit(
+        JoinPath(data, "t10k-images-idx3-ubyte.gz"), JoinPath(data, "t10k-labels-idx1-ubyte.gz"),
+        JoinPath(examples, "Split-eval/data_tfrecord-00000-of-00001.gz"), jitter, per_pixel);
   }
   if (!st.ok()) {
     std::fprintf(stderr, "error: %s\n(install Debian's dataset-fashion-mnist or pass --data)\n",
@@ -127,8 +140,10 @@ int main(int argc, char** argv) {
     (void)RemoveAll(root);
     return 1;
   }
-  std::printf("examples: 70000 (train 60000 + eval 10000), image_floats 784 floats each%s\n",
-              jitter ? ", jittered (KLL path)" : "");
+  std::printf(
+      "examples: 70000 (train 60000 + eval 10000), %s%s\n",
+      per_pixel ? "784 one-float features pixel_0..pixel_783 each" : "image_floats 784 floats each",
+      jitter ? ", jittered (KLL path)" : "");
   // This program's own path (a popen shell's /proc/self/exe would be the shell).
   char self_buf[4096];
   ssize_t len = ::readlink("/proc/self/exe", self_buf, sizeof self_buf - 1);

@@ -1,5 +1,7 @@
 #include "src/data/record_pass.h"
 
+#include <google/protobuf/arena.h>
+
 #include <memory>
 #include <mutex>
 
@@ -80,8 +82,12 @@ Status ForEachExample(const std::vector<std::string>& files, int64_t records_per
     const int slot = static_cast<int>(chunk);
     Status& error = errors[static_cast<size_t>(slot)];
     RecordSource::Batch batch;
-    tensorflow::Example example;
+    // Examples are parsed into an arena emptied once per batch: a tf.Example
+    // of 784 one-float features is ~2,400 allocations, which malloc/free made
+    // a fifth of a statistics pass.
+    google::protobuf::Arena arena;
     for (;;) {
+      arena.Reset();
       StatusOr<bool> more = source.Next(&batch);
       if (!more.ok()) {
         error = more.status();
@@ -93,12 +99,12 @@ Status ForEachExample(const std::vector<std::string>& files, int64_t records_per
           return batch.file + ": record " +
                  std::to_string(batch.first_record + static_cast<int64_t>(i));
         };
-        example.Clear();
-        if (!example.ParseFromString(batch.records[i])) {
+        auto* example = google::protobuf::Arena::CreateMessage<tensorflow::Example>(&arena);
+        if (!example->ParseFromString(batch.records[i])) {
           error = Status::Corruption(where() + ": not a valid tensorflow.Example (" +
                                      std::to_string(batch.records[i].size()) + " bytes)");
         } else {
-          error = visit(slot, example);
+          error = visit(slot, *example);
           if (!error.ok()) error = error.WithContext(where());
         }
         if (!error.ok()) {

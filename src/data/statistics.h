@@ -48,6 +48,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "src/core/parallel.h"
@@ -120,6 +121,10 @@ class StatisticsAccumulator {
   uint64_t seed_;
   int64_t num_examples_ = 0;
   std::map<std::string, std::unique_ptr<Feature>, std::less<>> features_;
+  // features_ by name (views of features_'s keys, which never move); both
+  // are filled by FeatureNamed only.
+  Feature* FeatureNamed(const std::string& name);
+  std::unordered_map<std::string_view, Feature*> index_;
 };
 
 // Statistics of every record of `files` (TFRecord of tf.Example, raw or gzip;
