@@ -247,7 +247,9 @@ Status CsvReader::Refill() {
   if (!got.ok()) return got.status().WithContext(name_ + ": line " + std::to_string(line_));
   end_ += *got;
   bytes_read_ += *got;
-  if (*got < want) eof_ = true;
+  // Only an empty read is the end: a gzip stream returns its good bytes
+  // short of `want` before reporting the corruption after them.
+  if (*got == 0) eof_ = true;
   buf_[end_] = kSentinel;
   return Status::OK();
 }

@@ -157,6 +157,16 @@ TEST(CsvReaderTest, OpenReadsPlainAndGzipFiles) {
   }
 }
 
+TEST(CsvReaderTest, BrokenGzipIsAnErrorWhateverTheReadSize) {
+  std::string data = GzipCompress("a,b\n1,2\n3,4\n");
+  data[data.size() - 8] ^= 1;  // the CRC of the trailer, after all the (good) data
+  for (size_t chunk : {size_t{1} << 20, size_t{1}, size_t{5}}) {
+    ReadResult r = ReadCsv(data, {.read_chunk_bytes = chunk});
+    EXPECT_EQ(r.status.code(), Status::Code::kCorruption) << chunk;
+    EXPECT_TRUE(r.status.message().starts_with("t.csv: line ")) << r.status.message();
+  }
+}
+
 TEST(CsvReaderTest, MissingFileIsNotFoundNamingIt) {
   auto reader = CsvReader::Open("/nonexistent/penguins.csv");
   ASSERT_FALSE(reader.ok());
