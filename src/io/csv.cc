@@ -169,8 +169,12 @@ bool ScanDigits(std::string_view s, size_t* i, bool* has_underscore) {
 
 CsvReader::CsvReader(std::unique_ptr<InputStream> in, std::string name, const CsvOptions& options)
     : in_(std::move(in)), name_(std::move(name)), options_(options) {
-  options_.read_chunk_bytes = std::max<size_t>(options_.read_chunk_bytes, 1);
-  buf_.assign(options_.read_chunk_bytes + kPadding, kSentinel);
+  options_.read_chunk_bytes = std::clamp<size_t>(options_.read_chunk_bytes, 1, size_t{1} << 30);
+  // Not filled: only what is read (and the padding after it) is ever
+  // touched, so a small file costs a few pages of a large read chunk.
+  capacity_ = options_.read_chunk_bytes;
+  buf_.reset(new char[capacity_ + kPadding]);
+  std::memset(buf_.get(), kSentinel, kPadding);
 }
 
 CsvReader::~CsvReader() = default;
@@ -220,42 +224,46 @@ Status CsvReader::Refill() {
                    "field of more than " + std::to_string(options_.max_field_bytes) +
                        " bytes (expected at most that)");
   }
-  // + 1: a partial row may end with the CR of its CRLF.
-  if (end_ - pos_ > options_.max_row_bytes + 1) {
+  // - 1: a partial row may end with the CR of its CRLF.
+  if (end_ - pos_ > 1 && end_ - pos_ - 1 > options_.max_row_bytes) {
     return ErrorAt(Status::Code::kResourceExhausted, line_, column,
                    "row of more than " + std::to_string(options_.max_row_bytes) +
                        " bytes (expected at most that)");
   }
   const size_t keep = end_ - pos_;
   if (pos_ > 0) {
-    std::memmove(buf_.data(), buf_.data() + pos_, keep);
+    std::memmove(buf_.get(), buf_.get() + pos_, keep);
     partial_field_begin_ -= std::min(partial_field_begin_, pos_);
     pos_ = 0;
     end_ = keep;
   }
-  size_t capacity = buf_.size() - kPadding;
+  size_t capacity = capacity_;
   if (capacity - end_ < capacity / 2 || capacity == end_) {
     // Room for the rest of a row up to the cap, plus one read.
-    const size_t limit = static_cast<size_t>(std::min<uint64_t>(
-        options_.max_row_bytes + options_.read_chunk_bytes + 4, uint64_t{1} << 40));
+    const size_t limit =
+        static_cast<size_t>(std::min<uint64_t>(options_.max_row_bytes, uint64_t{1} << 40) +
+                            options_.read_chunk_bytes + 4);
     capacity = std::min(std::max(capacity * 2, end_ + options_.read_chunk_bytes), limit);
     capacity = std::max(capacity, end_ + 1);
-    buf_.resize(capacity + kPadding);
+    std::unique_ptr<char[]> bigger(new char[capacity + kPadding]);
+    std::memcpy(bigger.get(), buf_.get(), end_);
+    buf_ = std::move(bigger);
+    capacity_ = capacity;
   }
   const size_t want = capacity - end_;
-  auto got = in_->Read(buf_.data() + end_, want);
+  auto got = in_->Read(buf_.get() + end_, want);
   if (!got.ok()) return got.status().WithContext(name_ + ": line " + std::to_string(line_));
   end_ += *got;
   bytes_read_ += *got;
   // Only an empty read is the end: a gzip stream returns its good bytes
   // short of `want` before reporting the corruption after them.
   if (*got == 0) eof_ = true;
-  buf_[end_] = kSentinel;
+  std::memset(buf_.get() + end_, kSentinel, kPadding);  // what the 16-byte scans may load
   return Status::OK();
 }
 
 CsvReader::Parse CsvReader::ParseRecord(size_t max_fields) {
-  char* const base = buf_.data();
+  char* const base = buf_.get();
   const char* const end = base + end_;
   fields_.clear();
   partial_field_begin_ = pos_;
@@ -456,7 +464,7 @@ Status CsvReader::ReadHeader() {
     Status st = Refill();
     if (!st.ok()) return Fail(st);
   }
-  if (end_ >= 3 && std::memcmp(buf_.data(), "\xEF\xBB\xBF", 3) == 0) pos_ = 3;
+  if (end_ >= 3 && std::memcmp(buf_.get(), "\xEF\xBB\xBF", 3) == 0) pos_ = 3;
   ASSIGN_OR_RETURN(bool any, NextRecord(std::max<size_t>(options_.max_columns, 1)));
   if (!any) {
     return Fail(ErrorAt(Status::Code::kInvalidArgument, 1, 0,

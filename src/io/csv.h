@@ -130,7 +130,9 @@ class CsvReader {
   std::vector<std::string> header_;
   bool in_header_ = true;
 
-  std::vector<char> buf_;  // data in [pos_, end_), a sentinel byte, padding
+  // Data in [pos_, end_) of capacity_ bytes, then kPadding sentinel bytes.
+  std::unique_ptr<char[]> buf_;
+  size_t capacity_ = 0;
   size_t pos_ = 0;
   size_t end_ = 0;
   bool eof_ = false;
