@@ -654,6 +654,21 @@ std::optional<double> ParseCsvFloat(std::string_view text) {
 
 CsvType InferCsvValueType(std::string_view value) {
   if (value.empty()) return CsvType::kUnknown;
+  // The common spellings first, in one scan: [-]digits (up to 18, so no
+  // overflow) is INT, [-]digits.digits is FLOAT. Anything else (spaces,
+  // '+', '_', exponents, long numbers, words) takes the general path.
+  {
+    size_t i = value[0] == '-' ? 1 : 0;
+    const size_t int_start = i;
+    while (i < value.size() && IsDigit(value[i])) ++i;
+    const size_t int_digits = i - int_start;
+    if (i == value.size() && int_digits > 0 && int_digits <= 18) return CsvType::kInt;
+    if (int_digits > 0 && i < value.size() && value[i] == '.') {
+      const size_t frac_start = ++i;
+      while (i < value.size() && IsDigit(value[i])) ++i;
+      if (i == value.size() && i > frac_start) return CsvType::kFloat;
+    }
+  }
   int64_t unused;
   switch (ParseCsvInt(value, &unused)) {
     case CsvIntParse::kOk:
