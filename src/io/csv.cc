@@ -16,25 +16,16 @@
 namespace edgepipe::io {
 namespace {
 
-// Bytes that end the fast scan of a field; '"' doubles as the sentinel after
-// the data, so the scans need no bounds check. Bytes >= 0x80 stop both scans
-// for the UTF-8 check.
-constexpr std::array<bool, 256> MakeTable(std::string_view specials) {
-  std::array<bool, 256> t{};
-  for (char c : specials) t[static_cast<uint8_t>(c)] = true;
-  for (int c = 0x80; c < 256; ++c) t[c] = true;
-  return t;
-}
-constexpr std::array<bool, 256> kUnquotedStop = MakeTable(",\n\r\"");
-constexpr std::array<bool, 256> kQuotedStop = MakeTable("\n\"");
+// The bytes that end the scan of a field: ',', LF, CR and '"' outside quotes,
+// LF and '"' inside them, and any byte >= 0x80 (for the UTF-8 check). '"'
+// doubles as the sentinel after the data, so the scans need no bounds check.
 constexpr char kSentinel = '"';
 // Bytes after the sentinel the 16-byte scans may load (never used).
 constexpr size_t kPadding = 16;
 
-// The first byte at or after q that kUnquotedStop / kQuotedStop holds. The
-// sentinel guarantees one. SSE2 (every x86-64) looks at 16 bytes per step:
-// most fields are shorter, so a field costs one step instead of a loop
-// iteration per byte.
+// The first stop byte at or after q (the sentinel guarantees one). SSE2
+// (every x86-64) looks at 16 bytes per step: most fields are shorter, so a
+// field costs one step instead of a loop iteration per byte.
 #if defined(__SSE2__)
 inline const char* ScanTo(const char* q, bool quoted) {
   const __m128i quote = _mm_set1_epi8('"');
@@ -51,6 +42,15 @@ inline const char* ScanTo(const char* q, bool quoted) {
   }
 }
 #else
+constexpr std::array<bool, 256> MakeStopTable(std::string_view stops) {
+  std::array<bool, 256> t{};
+  for (char c : stops) t[static_cast<uint8_t>(c)] = true;
+  for (int c = 0x80; c < 256; ++c) t[c] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kUnquotedStop = MakeStopTable(",\n\r\"");
+constexpr std::array<bool, 256> kQuotedStop = MakeStopTable("\n\"");
+
 inline const char* ScanTo(const char* q, bool quoted) {
   const std::array<bool, 256>& stop = quoted ? kQuotedStop : kUnquotedStop;
   while (!stop[static_cast<uint8_t>(*q)]) ++q;
