@@ -19,6 +19,7 @@ Status WriteTfliteLoaderSeeds(const std::string& dir);  // tflite_seeds.cc
 Status WriteTfrecordSeeds(const std::string& dir);      // io_seeds.cc
 Status WriteExampleSeeds(const std::string& dir);       // io_seeds.cc
 Status WriteIdxSeeds(const std::string& dir);           // io_seeds.cc
+Status WriteCsvSeeds(const std::string& dir);           // io_seeds.cc
 Status WriteEvalConfigSeeds(const std::string& dir);    // eval_config_seeds.cc
 Status WriteModelJsonSeeds(const std::string& dir);     // model_json_seeds.cc
 Status WriteSchemaSeeds(const std::string& dir);        // statistics_seeds.cc

@@ -1,5 +1,6 @@
-// Seeds of tfrecord_fuzzer, example_fuzzer and idx_fuzzer, written by our own
-// TFRecordWriter, Example builders and WriteIdx.
+// Seeds of tfrecord_fuzzer, example_fuzzer, idx_fuzzer and csv_fuzzer,
+// written by our own TFRecordWriter, Example builders and WriteIdx, and (CSV)
+// by hand.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -93,6 +94,34 @@ Status WriteIdxSeeds(const std::string& dir) {
     }
   }
   return Status::OK();
+}
+
+Status WriteCsvSeeds(const std::string& dir) {
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"penguins.csv",
+       "species,island,bill_length_mm,flipper_length_mm,body_mass_g,sex,year\n"
+       "Adelie,Torgersen,39.1,181,3750,male,2007\n"
+       "Adelie,Torgersen,,,,,2007\n"
+       "Gentoo,Biscoe,46.1,211,4500,female,2008\n"
+       "\"Chinstrap, pygoscelis\",Dream,46.5,192,3500,female,2009\n"},
+      {"quoted.csv",
+       "\"name\",\"note\"\r\n\"Smith, J.\",\"said \"\"hi\"\"\"\r\n\"two\r\nlines\",\"\"\r\n"},
+      {"bom_crlf_no_final_break.csv",
+       "\xEF\xBB\xBF"
+       "a,b\r\n1,2\r\n\r\n3,4"},
+      {"numbers.csv",
+       "i,f,big,odd\n"
+       "1,1.5,9223372036854775807,nan\n"
+       "-2, 3e5 ,9223372036854775808,-inf\n"
+       "1_000,.5,,1e999\n"
+       "+7,5.,-9223372036854775808,Infinity\n"},
+      {"utf8.csv", "city,name\n\xE6\x9D\xB1\xE4\xBA\xAC,Jos\xC3\xA9\n\xF0\x9F\x98\x80,x\n"},
+      {"single_column_blank_lines.csv", "a\n\n1\n\n\"\"\n"},
+      {"header_only.csv", "a,b,c\n"},
+  };
+  for (const auto& [name, text] : files) RETURN_IF_ERROR(WriteSeed(dir, name, text));
+  // gzip: CsvExampleGen reads *.csv.gz as TFX does.
+  return WriteSeed(dir, "penguins.csv.gz", io::GzipCompress(files[0].second));
 }
 
 }  // namespace edgepipe::fuzz

@@ -24,6 +24,7 @@ constexpr Target kTargets[] = {
     {"tfrecord", fz::WriteTfrecordSeeds},
     {"example", fz::WriteExampleSeeds},
     {"idx", fz::WriteIdxSeeds},
+    {"csv", fz::WriteCsvSeeds},
     {"eval_config", fz::WriteEvalConfigSeeds},
     {"model_json", fz::WriteModelJsonSeeds},
     {"schema", fz::WriteSchemaSeeds},

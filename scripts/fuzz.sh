@@ -1,7 +1,7 @@
 #!/bin/bash
 # scripts/fuzz.sh [SECONDS [TARGET...]]: fuzzes every reader of untrusted
 # input (the targets of fuzz/CMakeLists.txt: tflite_loader, tfrecord,
-# example, idx, eval_config, model_json, schema, statistics), each for
+# example, idx, csv, eval_config, model_json, schema, statistics), each for
 # SECONDS (default 60), with libFuzzer + ASan + UBSan + leak detection.
 # TARGETs restrict the run.
 #

@@ -198,5 +198,118 @@ TEST(ImportExampleGenTest, SplitWithoutExamplesIsAnErrorNamingTheSplit) {
       JoinPath(harness.output("examples").uri, "Split-train/data_tfrecord-00000-of-00001.gz")));
 }
 
+// ---- TFX's input patterns: span, version, date (shared by the ExampleGens) --
+
+void Touch(const std::string& root, const std::string& rel) {
+  const std::string path = JoinPath(root, rel);
+  ASSERT_TRUE(CreateDirectories(path.substr(0, path.rfind('/'))).ok());
+  ASSERT_TRUE(WriteFileAtomic(path, "x").ok());
+}
+
+std::vector<std::string> Rel(const std::string& root, const std::vector<std::string>& paths) {
+  std::vector<std::string> out;
+  for (const std::string& p : paths) out.push_back(p.substr(root.size() + 1));
+  return out;
+}
+
+TEST(ResolveInputSplitsTest, GlobMatchesRegularFilesPerPathComponent) {
+  const std::string root = FreshTempDir("resolve_glob");
+  for (const char* rel : {"a.csv", "b.csv", ".hidden.csv", "c.txt", "sub/d.csv", "sub/e.csv"}) {
+    Touch(root, rel);
+  }
+  auto r = ResolveInputSplits(root, {{"s", "*.csv"}});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  // '*' crosses no '/', and skips dot files and folders, as TFX's glob.
+  EXPECT_EQ(Rel(root, r->files[0]), (std::vector<std::string>{"a.csv", "b.csv"}));
+  EXPECT_EQ(r->span, 0);
+  EXPECT_FALSE(r->version.has_value());
+  r = ResolveInputSplits(root, {{"s", "*"}, {"t", "s?b/[de].csv"}});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(Rel(root, r->files[0]), (std::vector<std::string>{"a.csv", "b.csv", "c.txt"}));
+  EXPECT_EQ(Rel(root, r->files[1]), (std::vector<std::string>{"sub/d.csv", "sub/e.csv"}));
+}
+
+TEST(ResolveInputSplitsTest, LatestSpanThenLatestVersion) {
+  const std::string root = FreshTempDir("resolve_span");
+  for (const char* rel : {"span-1/v-5/x.csv", "span-12/v-2/x.csv", "span-12/v-10/x.csv",
+                          "span-12/v-10/y.csv", "span-3/v-99/x.csv"}) {
+    Touch(root, rel);
+  }
+  auto r = ResolveInputSplits(root, {{"train", "span-{SPAN}/v-{VERSION}/*"}});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->span, 12);
+  EXPECT_EQ(r->version, 10);
+  EXPECT_EQ(r->splits[0].pattern, "span-12/v-10/*");
+  EXPECT_EQ(Rel(root, r->files[0]),
+            (std::vector<std::string>{"span-12/v-10/x.csv", "span-12/v-10/y.csv"}));
+  // Without a version spec: the latest span's files of every version.
+  r = ResolveInputSplits(root, {{"train", "span-{SPAN}/*/*"}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->span, 12);
+  EXPECT_FALSE(r->version.has_value());
+  EXPECT_EQ(r->files[0].size(), 3u);
+}
+
+TEST(ResolveInputSplitsTest, SpanWidthIgnoresFilesOfOtherWidths) {
+  const std::string root = FreshTempDir("resolve_width");
+  for (const char* rel : {"data_02.csv", "data_27.csv", "data_123.csv", "data_1.csv"}) {
+    Touch(root, rel);
+  }
+  auto r = ResolveInputSplits(root, {{"s", "data_{SPAN:2}.csv"}});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->span, 27);
+  EXPECT_EQ(Rel(root, r->files[0]), (std::vector<std::string>{"data_27.csv"}));
+}
+
+TEST(ResolveInputSplitsTest, DateSpecsGiveDaysSinceTheEpoch) {
+  const std::string root = FreshTempDir("resolve_date");
+  Touch(root, "log-19700101.csv");
+  Touch(root, "log-20170101.csv");
+  auto r = ResolveInputSplits(root, {{"s", "log-{YYYY}{MM}{DD}.csv"}});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->span, 17167);  // TFX's example in example_gen.proto
+  EXPECT_EQ(r->splits[0].pattern, "log-20170101.csv");
+  Touch(root, "log-20170231.csv");
+  r = ResolveInputSplits(root, {{"s", "log-{YYYY}{MM}{DD}.csv"}});
+  EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("log-20170231.csv holds no valid date"), std::string::npos)
+      << r.status().message();
+}
+
+TEST(ResolveInputSplitsTest, SplitsMustAgreeOnSpanAndVersion) {
+  const std::string root = FreshTempDir("resolve_agree");
+  Touch(root, "train/span-2/a.csv");
+  Touch(root, "eval/span-1/a.csv");
+  auto r =
+      ResolveInputSplits(root, {{"train", "train/span-{SPAN}/*"}, {"eval", "eval/span-{SPAN}/*"}});
+  EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            root +
+                ": input split 'eval' resolves to span 1, split 'train' to span 2 (expected "
+                "the same latest span and version in every split)");
+}
+
+TEST(ResolveInputSplitsTest, MisusedSpecsAreErrors) {
+  const std::string root = FreshTempDir("resolve_specs");
+  Touch(root, "span-x/a.csv");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"v-{VERSION}/*", "{VERSION} without {SPAN} or date specs"},
+      {"{SPAN}/{SPAN}/*", "more than one {SPAN}"},
+      {"{SPAN}-{YYYY}{MM}{DD}", "{SPAN} and date specs cannot be used together"},
+      {"{YYYY}{MM}", "expected exactly one each of {YYYY}, {MM} and {DD}"},
+      {"{SPAN:0}/*", "width '0' is not a positive integer"},
+      {"{SPAN:x}/*", "width 'x' is not a positive integer"},
+      {"span-{SPAN}/*", "cannot read a span number from 'x'"},
+  };
+  for (const auto& [pattern, want] : cases) {
+    auto r = ResolveInputSplits(root, {{"s", pattern}});
+    ASSERT_FALSE(r.ok()) << pattern;
+    EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << pattern;
+    EXPECT_NE(r.status().message().find(want), std::string::npos) << r.status().message();
+  }
+  auto r = ResolveInputSplits(root, {{"s", "span-{SPAN}.csv"}});
+  EXPECT_EQ(r.status().code(), Status::Code::kNotFound);
+}
+
 }  // namespace
 }  // namespace edgepipe::components
