@@ -74,4 +74,30 @@ StatusOr<LoadedModule> LoadModuleFile(const std::string& path) {
   return out;
 }
 
+StatusOr<UserModule> ResolveUserModule(const std::string& component_id, const UserModule& module,
+                                       const std::string& module_file, ModuleFunction needs) {
+  const bool run_fn = needs == ModuleFunction::kRunFn;
+  const char* function = run_fn ? "run_fn" : "preprocessing_fn";
+  const char* macro = run_fn ? "EDGEPIPE_RUN_FN" : "EDGEPIPE_PREPROCESSING_FN";
+  auto has = [&](const UserModule& m) {
+    return run_fn ? static_cast<bool>(m.run_fn) : static_cast<bool>(m.preprocessing_fn);
+  };
+  if (module_file.empty()) {
+    if (!has(module)) {
+      return Status::InvalidArgument(component_id + ": module '" + module.name + "' defines no " +
+                                     function);
+    }
+    return module;
+  }
+  if (has(module)) {
+    return Status::InvalidArgument(component_id + ": give module or module_file, not both");
+  }
+  ASSIGN_OR_RETURN(LoadedModule loaded, LoadModuleFile(module_file));
+  if (!has(loaded.module)) {
+    return Status::InvalidArgument(component_id + ": " + module_file + ": defines no " + function +
+                                   " (" + macro + ")");
+  }
+  return std::move(loaded.module);
+}
+
 }  // namespace edgepipe::components

@@ -150,6 +150,14 @@ struct LoadedModule {
 // Loading one file twice returns the same functions.
 StatusOr<LoadedModule> LoadModuleFile(const std::string& path);
 
+// The code a component runs: `module` as given, or — when `module_file` is
+// set — the module file loaded with LoadModuleFile. InvalidArgument naming
+// `component_id` if both or neither are given, or if the function the
+// component calls (`needs`) is missing.
+enum class ModuleFunction { kRunFn, kPreprocessingFn };
+StatusOr<UserModule> ResolveUserModule(const std::string& component_id, const UserModule& module,
+                                       const std::string& module_file, ModuleFunction needs);
+
 }  // namespace edgepipe::components
 
 #endif  // EDGEPIPE_COMPONENTS_MODULE_H_

@@ -28,15 +28,7 @@ nlohmann::json StatsOptionsJson(const data::StatisticsOptions& o) {
 Status Run(pipeline::ExecutionContext& ctx, const StatisticsGenOptions& options) {
   ASSIGN_OR_RETURN(const pipeline::Artifact* examples, ctx.SingleInput("examples"));
   ASSIGN_OR_RETURN(pipeline::Artifact * statistics, ctx.SingleOutput("statistics"));
-  auto property = examples->properties.find("split_names");
-  if (property == examples->properties.end() ||
-      !std::holds_alternative<std::string>(property->second)) {
-    return Status::InvalidArgument(ctx.node_id + ": input examples (" + examples->uri +
-                                   ") has no string property split_names");
-  }
-  ASSIGN_OR_RETURN(std::vector<std::string> all_splits,
-                   ParseSplitNames(std::get<std::string>(property->second),
-                                   examples->uri + ": property split_names"));
+  ASSIGN_OR_RETURN(std::vector<std::string> all_splits, ArtifactSplitNames(*examples, ctx.node_id));
   std::vector<std::string> splits;
   for (const std::string& split : all_splits) {
     if (std::find(options.exclude_splits.begin(), options.exclude_splits.end(), split) ==
@@ -51,6 +43,18 @@ Status Run(pipeline::ExecutionContext& ctx, const StatisticsGenOptions& options)
 }
 
 }  // namespace
+
+StatusOr<std::vector<std::string>> ArtifactSplitNames(const pipeline::Artifact& artifact,
+                                                      const std::string& node_id) {
+  auto property = artifact.properties.find("split_names");
+  if (property == artifact.properties.end() ||
+      !std::holds_alternative<std::string>(property->second)) {
+    return Status::InvalidArgument(node_id + ": input " + artifact.type_name + " (" + artifact.uri +
+                                   ") has no string property split_names");
+  }
+  return ParseSplitNames(std::get<std::string>(property->second),
+                         artifact.uri + ": property split_names");
+}
 
 StatusOr<std::vector<std::string>> ParseSplitNames(const std::string& split_names,
                                                    const std::string& where) {

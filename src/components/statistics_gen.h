@@ -60,6 +60,11 @@ Status GenerateStatistics(const std::string& examples_uri, const std::vector<std
 StatusOr<std::vector<std::string>> ParseSplitNames(const std::string& split_names,
                                                    const std::string& where);
 
+// The split names of an artifact (its `split_names` property); InvalidArgument
+// naming `node_id` and the artifact when the property is missing or malformed.
+StatusOr<std::vector<std::string>> ArtifactSplitNames(const pipeline::Artifact& artifact,
+                                                      const std::string& node_id);
+
 // The statistics of one split, as read back.
 struct SplitStatistics {
   std::string split;  // from the Split-<name> folder; empty for a lone file

@@ -61,20 +61,8 @@ Status Train(pipeline::ExecutionContext& ctx, const TrainerOptions& options) {
 
 StatusOr<pipeline::Component> Trainer(const TrainerOptions& given) {
   TrainerOptions options = given;
-  if (!options.module_file.empty()) {
-    if (options.module.run_fn) {
-      return Status::InvalidArgument(options.id + ": give module or module_file, not both");
-    }
-    ASSIGN_OR_RETURN(LoadedModule loaded, LoadModuleFile(options.module_file));
-    if (!loaded.module.run_fn) {
-      return Status::InvalidArgument(options.id + ": " + options.module_file +
-                                     ": defines no run_fn (EDGEPIPE_RUN_FN)");
-    }
-    options.module = std::move(loaded.module);
-  } else if (!options.module.run_fn) {
-    return Status::InvalidArgument(options.id + ": module '" + options.module.name +
-                                   "' defines no run_fn");
-  }
+  ASSIGN_OR_RETURN(options.module, ResolveUserModule(options.id, options.module,
+                                                     options.module_file, ModuleFunction::kRunFn));
   pipeline::Component c;
   c.id = options.id;
   c.type = "Trainer";

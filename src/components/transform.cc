@@ -20,27 +20,19 @@ Status Run(pipeline::ExecutionContext& ctx, const TransformOptions& options) {
   ASSIGN_OR_RETURN(pipeline::Artifact * graph_out, ctx.SingleOutput("transform_graph"));
   ASSIGN_OR_RETURN(pipeline::Artifact * transformed, ctx.SingleOutput("transformed_examples"));
 
-  auto property = examples->properties.find("split_names");
-  if (property == examples->properties.end() ||
-      !std::holds_alternative<std::string>(property->second)) {
-    return Status::InvalidArgument(ctx.node_id + ": input examples (" + examples->uri +
-                                   ") has no string property split_names");
-  }
-  ASSIGN_OR_RETURN(std::vector<std::string> splits,
-                   ParseSplitNames(std::get<std::string>(property->second),
-                                   examples->uri + ": property split_names"));
+  ASSIGN_OR_RETURN(std::vector<std::string> splits, ArtifactSplitNames(*examples, ctx.node_id));
+  const std::string listed = nlohmann::json(splits).dump();
   for (const std::string& split : options.analyze_splits) {
     if (std::find(splits.begin(), splits.end(), split) == splits.end()) {
       return Status::InvalidArgument(ctx.node_id + ": analyze split '" + split +
-                                     "' is not one of " + std::get<std::string>(property->second));
+                                     "' is not one of " + listed);
     }
   }
   if (!options.transform_splits.empty()) {
     for (const std::string& split : options.transform_splits) {
       if (std::find(splits.begin(), splits.end(), split) == splits.end()) {
         return Status::InvalidArgument(ctx.node_id + ": transform split '" + split +
-                                       "' is not one of " +
-                                       std::get<std::string>(property->second));
+                                       "' is not one of " + listed);
       }
     }
     splits = options.transform_splits;
@@ -80,13 +72,9 @@ Status Run(pipeline::ExecutionContext& ctx, const TransformOptions& options) {
 
 StatusOr<pipeline::Component> Transform(const TransformOptions& given) {
   TransformOptions options = given;
-  if (!options.module_file.empty()) {
-    if (options.module.preprocessing_fn) {
-      return Status::InvalidArgument(options.id + ": give module or module_file, not both");
-    }
-    ASSIGN_OR_RETURN(LoadedModule loaded, LoadModuleFile(options.module_file));
-    options.module = std::move(loaded.module);
-  }
+  ASSIGN_OR_RETURN(options.module,
+                   ResolveUserModule(options.id, options.module, options.module_file,
+                                     ModuleFunction::kPreprocessingFn));
   if (options.examples.type_name != "Examples") {
     return Status::InvalidArgument(options.id +
                                    ": input examples must be an Examples channel, got '" +
@@ -95,11 +83,6 @@ StatusOr<pipeline::Component> Transform(const TransformOptions& given) {
   if (options.schema.type_name != "Schema") {
     return Status::InvalidArgument(options.id + ": input schema must be a Schema channel, got '" +
                                    options.schema.type_name + "'");
-  }
-  if (!options.module.preprocessing_fn) {
-    return Status::InvalidArgument(
-        options.id + ": module '" + options.module.name + "' defines no preprocessing_fn" +
-        (options.module_file.empty() ? "" : " (EDGEPIPE_PREPROCESSING_FN)"));
   }
   if (options.analyze_splits.empty()) {
     return Status::InvalidArgument(options.id + ": analyze_splits is empty");
