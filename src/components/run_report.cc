@@ -10,12 +10,6 @@ namespace edgepipe::components {
 
 namespace {
 
-const pipeline::Artifact* FirstOutput(const pipeline::NodeResult& node, const std::string& key) {
-  auto it = node.outputs.find(key);
-  if (it == node.outputs.end() || it->second.empty()) return nullptr;
-  return &it->second.front();
-}
-
 template <typename T>
 const T* CustomProperty(const pipeline::Artifact& a, const std::string& name) {
   auto it = a.custom_properties.find(name);
@@ -23,6 +17,28 @@ const T* CustomProperty(const pipeline::Artifact& a, const std::string& name) {
 }
 
 }  // namespace
+
+const pipeline::Artifact* FirstOutput(const pipeline::NodeResult& node, const std::string& key) {
+  auto it = node.outputs.find(key);
+  if (it == node.outputs.end() || it->second.empty()) return nullptr;
+  return &it->second.front();
+}
+
+DataVerdict ReadDataVerdict(const pipeline::Artifact& anomalies) {
+  DataVerdict v;
+  v.uri = anomalies.uri;
+  if (const auto* n = CustomProperty<int64_t>(anomalies, "anomalies_count")) v.anomalies_count = *n;
+  if (const auto* s = CustomProperty<std::string>(anomalies, "anomalies_summary")) {
+    v.anomalies_summary = *s;
+  }
+  return v;
+}
+
+std::string FormatDataVerdict(const DataVerdict& v) {
+  if (v.anomalies_count == 0) return "\ndata: no anomalies\n";
+  return "\ndata: " + std::to_string(v.anomalies_count) + " anomalies (" + v.anomalies_summary +
+         ")\n      edgepipe anomalies show " + v.uri + "\n";
+}
 
 StatusOr<RunReport> MakeRunReport(const pipeline::Pipeline& pipeline,
                                   const pipeline::RunResult& run) {
@@ -48,13 +64,10 @@ StatusOr<RunReport> MakeRunReport(const pipeline::Pipeline& pipeline,
     if (c.type == "ExampleValidator") {
       const pipeline::Artifact* a = FirstOutput(node, "anomalies");
       if (a == nullptr) continue;
-      report.validated = true;
-      report.anomalies_uri = a->uri;
-      if (const auto* n = CustomProperty<int64_t>(*a, "anomalies_count"))
-        report.anomalies_count += *n;
-      if (const auto* s = CustomProperty<std::string>(*a, "anomalies_summary")) {
-        report.anomalies_summary = *s;
-      }
+      DataVerdict verdict = ReadDataVerdict(*a);
+      if (report.data)
+        verdict.anomalies_count += report.data->anomalies_count;  // several validators
+      report.data = std::move(verdict);
     }
     if (c.type != "Evaluator") continue;
     const pipeline::Artifact* evaluation = FirstOutput(node, "evaluation");
@@ -142,13 +155,7 @@ std::string FormatRunReport(const RunReport& r) {
       out += line;
     }
   }
-  if (r.validated) {
-    out += r.anomalies_count == 0
-               ? std::string("\ndata: no anomalies\n")
-               : "\ndata: " + std::to_string(r.anomalies_count) + " anomalies (" +
-                     r.anomalies_summary + ")\n      edgepipe anomalies show " + r.anomalies_uri +
-                     "\n";
-  }
+  if (r.data) out += FormatDataVerdict(*r.data);
   return out;
 }
 
@@ -181,9 +188,10 @@ nlohmann::json RunReportJson(const RunReport& r, const pipeline::RunResult& run)
                             {"execution_id", node.execution_id},
                             {"seconds", node.seconds}});
   }
-  if (r.validated) {
-    out["anomalies"] = {
-        {"count", r.anomalies_count}, {"summary", r.anomalies_summary}, {"uri", r.anomalies_uri}};
+  if (r.data) {
+    out["anomalies"] = {{"count", r.data->anomalies_count},
+                        {"summary", r.data->anomalies_summary},
+                        {"uri", r.data->uri}};
   }
   return out;
 }

@@ -6,6 +6,7 @@
 #define EDGEPIPE_COMPONENTS_RUN_REPORT_H_
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,14 +24,27 @@ struct ModelReport {
   std::string pushed_destination;  // empty if not pushed
 };
 
+// ExampleValidator's verdict on the data, from its anomalies artifact's
+// custom properties (anomalies_count, anomalies_summary).
+struct DataVerdict {
+  std::string uri;  // the ExampleAnomalies artifact
+  int64_t anomalies_count = 0;
+  std::string anomalies_summary;
+};
+DataVerdict ReadDataVerdict(const pipeline::Artifact& anomalies);
+// "\ndata: no anomalies\n", or the count, the summary and the command that
+// shows them.
+std::string FormatDataVerdict(const DataVerdict& verdict);
+
+// The first artifact of output `key` of a node's result, or nullptr.
+const pipeline::Artifact* FirstOutput(const pipeline::NodeResult& node, const std::string& key);
+
 struct RunReport {
   std::string pipeline_name, run_id;
   double seconds = 0;
   int executed = 0, cached = 0, failed = 0, skipped = 0;
   std::vector<ModelReport> models;
-  bool validated = false;  // an ExampleValidator ran
-  int64_t anomalies_count = 0;
-  std::string anomalies_summary, anomalies_uri;
+  std::optional<DataVerdict> data;  // set when an ExampleValidator ran
 };
 
 // InvalidArgument if `run` is not a run of `pipeline`; artifact read errors

@@ -137,12 +137,6 @@ StatusOr<double> OverallMetric(const eval::EvalResult& result, const std::string
   return Status::NotFound("evaluation has no overall value of metric '" + name + "'");
 }
 
-const pipeline::Artifact* FirstOutput(const pipeline::NodeResult& node, const std::string& key) {
-  auto it = node.outputs.find(key);
-  if (it == node.outputs.end() || it->second.empty()) return nullptr;
-  return &it->second.front();
-}
-
 }  // namespace
 
 StatusOr<MnistRunSummary> RunMnistPipeline(const MnistPipelineOptions& options, std::FILE* log) {
@@ -162,9 +156,9 @@ StatusOr<MnistRunSummary> RunMnistPipeline(const MnistPipelineOptions& options, 
       return Status::Internal("run result lacks the nodes of " + name);
     }
     row.cached = evaluator->outcome == pipeline::NodeResult::Outcome::kCached;
-    const pipeline::Artifact* evaluation = FirstOutput(*evaluator, "evaluation");
-    const pipeline::Artifact* blessing = FirstOutput(*evaluator, "blessing");
-    const pipeline::Artifact* pushed = FirstOutput(*pusher, "pushed_model");
+    const pipeline::Artifact* evaluation = components::FirstOutput(*evaluator, "evaluation");
+    const pipeline::Artifact* blessing = components::FirstOutput(*evaluator, "blessing");
+    const pipeline::Artifact* pushed = components::FirstOutput(*pusher, "pushed_model");
     if (evaluation == nullptr || blessing == nullptr || pushed == nullptr) {
       return Status::Internal("run result lacks the outputs of " + name);
     }
@@ -180,7 +174,7 @@ StatusOr<MnistRunSummary> RunMnistPipeline(const MnistPipelineOptions& options, 
     }
     const pipeline::NodeResult* trainer = run.node("Trainer." + name);
     const pipeline::Artifact* model_run =
-        trainer != nullptr ? FirstOutput(*trainer, "model_run") : nullptr;
+        trainer != nullptr ? components::FirstOutput(*trainer, "model_run") : nullptr;
     if (model_run != nullptr) {
       auto text = ReadFile(JoinPath(model_run->uri, "training.json"));
       if (text.ok()) {
@@ -192,7 +186,8 @@ StatusOr<MnistRunSummary> RunMnistPipeline(const MnistPipelineOptions& options, 
       }
     }
     row.format = name == "mnist_lite" ? "tflite/" + options.quantization : "tfjs-layers";
-    const pipeline::Artifact* model = trainer != nullptr ? FirstOutput(*trainer, "model") : nullptr;
+    const pipeline::Artifact* model =
+        trainer != nullptr ? components::FirstOutput(*trainer, "model") : nullptr;
     if (model != nullptr) {
       auto files = ListFilesRecursively(JoinPath(model->uri, "Format-Serving"));
       if (files.ok()) {
@@ -215,20 +210,8 @@ StatusOr<MnistRunSummary> RunMnistPipeline(const MnistPipelineOptions& options, 
   }
   const pipeline::NodeResult* validator = run.node("ExampleValidator");
   const pipeline::Artifact* anomalies =
-      validator != nullptr ? FirstOutput(*validator, "anomalies") : nullptr;
-  if (anomalies != nullptr) {
-    summary.anomalies_uri = anomalies->uri;
-    auto count = anomalies->custom_properties.find("anomalies_count");
-    if (count != anomalies->custom_properties.end() &&
-        std::holds_alternative<int64_t>(count->second)) {
-      summary.anomalies_count = std::get<int64_t>(count->second);
-    }
-    auto text = anomalies->custom_properties.find("anomalies_summary");
-    if (text != anomalies->custom_properties.end() &&
-        std::holds_alternative<std::string>(text->second)) {
-      summary.anomalies_summary = std::get<std::string>(text->second);
-    }
-  }
+      validator != nullptr ? components::FirstOutput(*validator, "anomalies") : nullptr;
+  if (anomalies != nullptr) summary.data = components::ReadDataVerdict(*anomalies);
   summary.run = std::move(run);
   return summary;
 }
@@ -257,13 +240,7 @@ std::string FormatMnistSummary(const MnistRunSummary& summary) {
                   row.pushed ? row.pushed_destination.c_str() : "(not pushed)");
     out += line;
   }
-  if (!summary.anomalies_uri.empty()) {
-    out += summary.anomalies_count == 0
-               ? std::string("\ndata: no anomalies\n")
-               : "\ndata: " + std::to_string(summary.anomalies_count) + " anomalies (" +
-                     summary.anomalies_summary + ")\n      edgepipe anomalies show " +
-                     summary.anomalies_uri + "\n";
-  }
+  if (summary.data) out += components::FormatDataVerdict(*summary.data);
   if (summary.models.size() == 2) {
     std::snprintf(line, sizeof(line), "\naccuracy difference (mnist_lite - mnist): %+.4f\n",
                   summary.models[1].accuracy - summary.models[0].accuracy);

@@ -25,9 +25,11 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "src/components/run_report.h"
 #include "src/core/status.h"
 #include "src/pipeline/local_dag_runner.h"
 #include "src/pipeline/pipeline.h"
@@ -86,9 +88,7 @@ struct MnistRunSummary {
   pipeline::RunResult run;
   std::vector<MnistModelSummary> models;
   // ExampleValidator's verdict on the data (its artifact's custom properties).
-  std::string anomalies_uri;
-  int64_t anomalies_count = 0;
-  std::string anomalies_summary;
+  std::optional<components::DataVerdict> data;
 };
 
 // Builds and runs the pipeline with LocalDagRunner; node failures are

@@ -138,8 +138,9 @@ TEST_F(MnistPipelineTest, DataNodesRunAndTheTransformIsTfxs) {
     EXPECT_EQ(node->outcome, pipeline::NodeResult::Outcome::kExecuted) << id;
   }
   // The real digits' eval split does not drift from train; the table says so.
-  EXPECT_EQ(first_->anomalies_count, 0) << first_->anomalies_summary;
-  EXPECT_FALSE(first_->anomalies_uri.empty());
+  ASSERT_TRUE(first_->data.has_value());
+  EXPECT_EQ(first_->data->anomalies_count, 0) << first_->data->anomalies_summary;
+  EXPECT_FALSE(first_->data->uri.empty());
   EXPECT_NE(FormatMnistSummary(*first_).find("data: no anomalies"), std::string::npos);
   const pipeline::NodeResult* transform = first_->run.node("Transform");
   const std::string graph_uri = transform->outputs.at("transform_graph").front().uri;
