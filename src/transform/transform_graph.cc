@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "src/core/sha256.h"
+#include "src/core/utf8.h"
 #include "src/data/quantile_sketch.h"
 #include "src/data/record_pass.h"
 #include "src/io/example.h"
@@ -90,24 +91,6 @@ std::string Hex(const std::string& bytes) {
 
 // JSON holds UTF-8 only: a vocabulary entry that is not valid UTF-8 is
 // stored as {"hex": "..."}.
-bool IsValidUtf8(const std::string& s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    const size_t extra = c < 0x80         ? 0
-                         : (c >> 5) == 6  ? 1
-                         : (c >> 4) == 14 ? 2
-                         : (c >> 3) == 30 ? 3
-                                          : 9;
-    if (extra == 9 || i + extra >= s.size()) return false;  // bad lead byte or cut short
-    for (size_t k = 1; k <= extra; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
-    }
-    i += extra + 1;
-  }
-  return true;
-}
-
 nlohmann::json BytesToJson(const std::string& s) {
   if (IsValidUtf8(s)) return s;
   return {{"hex", Hex(s)}};
@@ -548,6 +531,7 @@ struct TransformScratch {
   std::vector<Values> values;
   std::vector<char> done;
   std::vector<std::pair<float, float>> affine;  // per node, for affine mappers
+  std::vector<int> chain;                       // EvaluateNode's work list
 };
 
 void TransformScratchDeleter::operator()(TransformScratch* s) const { delete s; }
@@ -616,22 +600,17 @@ void AsDoubles(const Values& v, std::vector<double>* out) {
 Status TransformGraph::EvaluateNode(const tensorflow::Example& raw, int id,
                                     TransformScratch* scratch,
                                     const std::function<void(const Values&)>& visit) const {
-  // Nodes only read earlier nodes, so evaluating ids in increasing order up to
-  // `id` (only those it needs) is a topological order.
-  std::vector<int> stack = {id};
-  std::vector<int> order;
-  while (!stack.empty()) {
-    int n = stack.back();
-    stack.pop_back();
-    if (scratch->done[static_cast<size_t>(n)]) continue;
-    order.push_back(n);
-    if (nodes_[static_cast<size_t>(n)].input >= 0)
-      stack.push_back(nodes_[static_cast<size_t>(n)].input);
+  // A node reads at most one other node: what `id` needs is the chain from it
+  // down to the first node already evaluated for this example, evaluated
+  // from that end up.
+  std::vector<int>& chain = scratch->chain;
+  chain.clear();
+  for (int n = id; n >= 0 && !scratch->done[static_cast<size_t>(n)];
+       n = nodes_[static_cast<size_t>(n)].input) {
+    chain.push_back(n);
   }
-  std::sort(order.begin(), order.end());
-  order.erase(std::unique(order.begin(), order.end()), order.end());
-  for (int n : order) {
-    if (scratch->done[static_cast<size_t>(n)]) continue;
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    const int n = *it;
     const Node& node = nodes_[static_cast<size_t>(n)];
     Values& out = scratch->values[static_cast<size_t>(n)];
     if (node.op == Node::Op::kInput) {
