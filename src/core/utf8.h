@@ -42,13 +42,19 @@ inline size_t Utf8SequenceLength(std::string_view s, size_t i) {
   return n;
 }
 
-inline bool IsValidUtf8(std::string_view s) {
+// Offset of the first byte of `s` that does not start a well-formed UTF-8
+// sequence, or std::string_view::npos when all of `s` is well-formed.
+inline size_t FirstInvalidUtf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     const size_t n = Utf8SequenceLength(s, i);
-    if (n == 0) return false;
+    if (n == 0) return i;
     i += n;
   }
-  return true;
+  return std::string_view::npos;
+}
+
+inline bool IsValidUtf8(std::string_view s) {
+  return FirstInvalidUtf8(s) == std::string_view::npos;
 }
 
 }  // namespace edgepipe

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "src/core/files.h"
+#include "src/core/utf8.h"
 #include "src/eval/metrics.h"
 #include "src/io/text_proto.h"
 
@@ -20,39 +21,6 @@ namespace {
 
 std::string Index(std::string_view field, int i) {
   return std::string(field) + "[" + std::to_string(i) + "]";
-}
-
-// Offset of the first byte of `s` that does not start a well-formed UTF-8
-// sequence (no overlong forms, no surrogates, at most U+10FFFF), or npos.
-size_t FirstInvalidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto lead = static_cast<unsigned char>(s[i]);
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len;
-    uint32_t cp, min;
-    if ((lead & 0xE0) == 0xC0) {
-      len = 2, cp = lead & 0x1F, min = 0x80;
-    } else if ((lead & 0xF0) == 0xE0) {
-      len = 3, cp = lead & 0x0F, min = 0x800;
-    } else if ((lead & 0xF8) == 0xF0) {
-      len = 4, cp = lead & 0x07, min = 0x10000;
-    } else {
-      return i;
-    }
-    if (s.size() - i < len) return i;
-    for (size_t k = 1; k < len; ++k) {
-      const auto cont = static_cast<unsigned char>(s[i + k]);
-      if ((cont & 0xC0) != 0x80) return i;
-      cp = (cp << 6) | (cont & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
-    i += len;
-  }
-  return std::string_view::npos;
 }
 
 // Every string field of `m` (at `path`, recursively) must be UTF-8, as
