@@ -14,8 +14,7 @@ QuantileSketch::QuantileSketch(int k, int64_t max_exact_distinct, uint64_t seed)
     : k_(std::max(k, 8)),
       max_exact_distinct_(std::max<int64_t>(max_exact_distinct, 0)),
       rng_(seed * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull),
-      keys_(kInitialSlots, kEmpty),
-      counts_(kInitialSlots, 0),
+      slots_(kInitialSlots),
       shift_(64 - 6) {}
 
 void QuantileSketch::InsertNewExact(size_t slot, uint64_t key, uint64_t weight) {
@@ -26,44 +25,35 @@ void QuantileSketch::InsertNewExact(size_t slot, uint64_t key, uint64_t weight) 
     AddKll(value, weight);
     return;
   }
-  keys_[slot] = key;
-  counts_[slot] = weight;
+  slots_[slot] = {key, weight};
   count_ += weight;
   ++distinct_;
-  if (static_cast<size_t>(distinct_) * 2 > keys_.size()) GrowTable();
+  if (static_cast<size_t>(distinct_) * 2 > slots_.size()) GrowTable();
 }
 
 void QuantileSketch::GrowTable() {
-  std::vector<uint64_t> old_keys = std::move(keys_);
-  std::vector<uint64_t> old_counts = std::move(counts_);
-  keys_.assign(old_keys.size() * 2, kEmpty);
-  counts_.assign(old_keys.size() * 2, 0);
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(old.size() * 2, Slot{});
   --shift_;
-  size_t mask = keys_.size() - 1;
-  for (size_t j = 0; j < old_keys.size(); ++j) {
-    if (old_keys[j] == kEmpty) continue;
-    size_t i = (old_keys[j] * 0x9E3779B97F4A7C15ull) >> shift_;
-    while (keys_[i] != kEmpty) i = (i + 1) & mask;
-    keys_[i] = old_keys[j];
-    counts_[i] = old_counts[j];
+  size_t mask = slots_.size() - 1;
+  for (const Slot& slot : old) {
+    if (slot.key == kEmpty) continue;
+    size_t i = (slot.key * 0x9E3779B97F4A7C15ull) >> shift_;
+    while (slots_[i].key != kEmpty) i = (i + 1) & mask;
+    slots_[i] = slot;
   }
 }
 
 void QuantileSketch::SwitchToKll() {
-  std::vector<uint64_t> keys = std::move(keys_);
-  std::vector<uint64_t> counts = std::move(counts_);
-  keys_ = {};
-  counts_ = {};
+  std::vector<Slot> slots = std::move(slots_);
+  slots_ = {};
   exact_ = false;
   distinct_ = 0;
   levels_.clear();
   AddLevel();
   count_ = 0;  // AddKll counts the values again
-  for (size_t j = 0; j < keys.size(); ++j) {
-    if (keys[j] == kEmpty) continue;
-    double value;
-    std::memcpy(&value, &keys[j], sizeof value);
-    AddKll(value, counts[j]);
+  for (const Slot& slot : slots) {
+    if (slot.key != kEmpty) AddKll(KeyValue(slot.key), slot.count);
   }
 }
 
@@ -135,11 +125,8 @@ void QuantileSketch::CompactLevel(size_t level) {
 void QuantileSketch::Merge(const QuantileSketch& other) {
   if (other.count_ == 0) return;
   if (other.exact_) {
-    for (size_t j = 0; j < other.keys_.size(); ++j) {
-      if (other.keys_[j] == kEmpty) continue;
-      double value;
-      std::memcpy(&value, &other.keys_[j], sizeof value);
-      AddWeighted(value, other.counts_[j]);
+    for (const Slot& slot : other.slots_) {
+      if (slot.key != kEmpty) AddWeighted(KeyValue(slot.key), slot.count);
     }
     return;
   }
@@ -157,11 +144,8 @@ std::vector<std::pair<double, uint64_t>> QuantileSketch::WeightedItems() const {
   std::vector<std::pair<double, uint64_t>> items;
   if (exact_) {
     items.reserve(static_cast<size_t>(distinct_));
-    for (size_t j = 0; j < keys_.size(); ++j) {
-      if (keys_[j] == kEmpty) continue;
-      double value;
-      std::memcpy(&value, &keys_[j], sizeof value);
-      items.emplace_back(value, counts_[j]);
+    for (const Slot& slot : slots_) {
+      if (slot.key != kEmpty) items.emplace_back(KeyValue(slot.key), slot.count);
     }
   } else {
     items.reserve(kll_items_);

@@ -86,17 +86,22 @@ class QuantileSketch {
     std::memcpy(&bits, &value, sizeof bits);
     return bits;
   }
+  static double KeyValue(uint64_t key) {
+    double value;
+    std::memcpy(&value, &key, sizeof value);
+    return value;
+  }
   void AddExact(double value, uint64_t weight) {
     uint64_t key = Key(value);
-    size_t mask = keys_.size() - 1;
+    size_t mask = slots_.size() - 1;
     size_t i = (key * 0x9E3779B97F4A7C15ull) >> shift_;
     for (;; i = (i + 1) & mask) {
-      if (keys_[i] == key) {
-        counts_[i] += weight;
+      if (slots_[i].key == key) {
+        slots_[i].count += weight;
         count_ += weight;
         return;
       }
-      if (keys_[i] == kEmpty) break;
+      if (slots_[i].key == kEmpty) break;
     }
     InsertNewExact(i, key, weight);
   }
@@ -115,11 +120,15 @@ class QuantileSketch {
   uint64_t rng_;
   uint64_t count_ = 0;
   bool exact_ = true;
-  // Exact mode: keys (double bits, kEmpty = free) and counts, power-of-two
-  // size, load <= 1/2.
-  std::vector<uint64_t> keys_;
-  std::vector<uint64_t> counts_;
-  int shift_ = 0;  // 64 - log2(keys_.size())
+  // Exact mode: an open-addressing table of (double bits, count), kEmpty
+  // marking a free slot; power-of-two size, load <= 1/2. Key and count share
+  // a cache line: a pass over many features finds the tables cold.
+  struct Slot {
+    uint64_t key = kEmpty;
+    uint64_t count = 0;
+  };
+  std::vector<Slot> slots_;
+  int shift_ = 0;  // 64 - log2(slots_.size())
   int64_t distinct_ = 0;
   // KLL mode: levels_[h] holds items of weight 2^h.
   std::vector<std::vector<double>> levels_;

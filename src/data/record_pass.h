@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "src/core/parallel.h"
@@ -24,8 +25,17 @@
 
 namespace edgepipe::data {
 
-// visit(slot, example): slot in [0, pool->num_threads()).
+// visit(slot, record): slot in [0, pool->num_threads()); `record` (the
+// bytes of one TFRecord record) is valid during the call only.
+using RecordVisitor = std::function<Status(int slot, std::string_view record)>;
+// visit(slot, example): as RecordVisitor, the record parsed.
 using ExampleVisitor = std::function<Status(int slot, const tensorflow::Example& example)>;
+
+// Visits every record of `files` (TFRecord, raw or gzip). The first error
+// stops the pass and is returned: the TFRecord reader's "<file>: offset ..."
+// error, or visit's error prefixed with "<file>: record <i>: ".
+Status ForEachRecord(const std::vector<std::string>& files, int64_t records_per_batch,
+                     ThreadPool* pool, const RecordVisitor& visit);
 
 // Visits every record of `files` (TFRecord, raw or gzip). The first error
 // stops the pass and is returned: the TFRecord reader's "<file>: offset ..."

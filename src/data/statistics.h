@@ -34,8 +34,13 @@
 //
 // Memory is bounded by the number of features, not the number of examples:
 // per feature and thread at most max_exact_distinct_numbers table slots * 2,
-// O(k log n) sketch items, max_tracked_strings strings; plus
-// records_per_batch records per thread in flight.
+// O(k log n) sketch items, max_tracked_strings strings and a column batch of
+// 256 numbers; plus records_per_batch records per thread in flight.
+//
+// Speed: records are read off the wire into views (io/example_view.h), not
+// protobuf messages, and the numbers of short lists (tabular data: one value
+// per feature) are buffered per feature and folded into its sketch a column
+// batch at a time, so a pass over many features stays in cache.
 //
 // Thread-safety: StatisticsAccumulator is a value type used by one thread at a
 // time; merge per-thread accumulators with Merge. ComputeStatistics is
@@ -56,6 +61,7 @@
 #include "src/data/proto/statistics.pb.h"
 #include "src/data/quantile_sketch.h"
 #include "src/io/example.pb.h"
+#include "src/io/example_view.h"
 
 namespace edgepipe::data {
 
@@ -105,6 +111,7 @@ class StatisticsAccumulator {
   // InvalidArgument "feature '<name>': int64_list here, float_list before"
   // when a feature changes its list kind; the accumulator is then unchanged
   // for that feature.
+  Status AddExample(const io::ExampleView& example);
   Status AddExample(const tensorflow::Example& example);
   // Adds `other`'s examples. InvalidArgument naming the feature if the two
   // disagree on a feature's kind.
@@ -112,8 +119,9 @@ class StatisticsAccumulator {
 
   int64_t num_examples() const { return num_examples_; }
   // The statistics of everything added, as TFDV writes them; `name` becomes
-  // DatasetFeatureStatistics.name.
-  tfmd::DatasetFeatureStatistics Finish(const std::string& name) const;
+  // DatasetFeatureStatistics.name. Not const: values still buffered for a
+  // column batch are folded in first (the figures are the same either way).
+  tfmd::DatasetFeatureStatistics Finish(const std::string& name);
 
  private:
   struct Feature;
@@ -123,8 +131,12 @@ class StatisticsAccumulator {
   std::map<std::string, std::unique_ptr<Feature>, std::less<>> features_;
   // features_ by name (views of features_'s keys, which never move); both
   // are filled by FeatureNamed only.
-  Feature* FeatureNamed(const std::string& name);
+  Feature* FeatureNamed(std::string_view name);
   std::unordered_map<std::string_view, Feature*> index_;
+  // The feature met at each position of the previous example, whose
+  // ExampleView generation was `last_generation_`.
+  std::vector<Feature*> by_position_;
+  uint64_t last_generation_ = 0;
 };
 
 // Statistics of every record of `files` (TFRecord of tf.Example, raw or gzip;
