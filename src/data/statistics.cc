@@ -306,7 +306,11 @@ struct StatisticsAccumulator::Feature {
       AddNumbers(v, n);
       return;
     }
-    pending.insert(pending.end(), v, v + n);
+    if (n == 1) {
+      pending.push_back(static_cast<double>(v[0]));  // tabular data; no range insert
+    } else {
+      pending.insert(pending.end(), v, v + n);
+    }
     if (pending.size() >= kColumnBatch) FlushPending();
   }
 
