@@ -173,12 +173,10 @@ void RegisterRunCommand(CLI::App& app) {
                                  {"evaluation", row.evaluation_uri}});
       }
       for (const auto& node : summary->run.nodes) {
-        out["nodes"].push_back(
-            {{"id", node.node_id},
-             {"outcome",
-              node.outcome == pipeline::NodeResult::Outcome::kCached ? "cached" : "executed"},
-             {"execution_id", node.execution_id},
-             {"seconds", node.seconds}});
+        out["nodes"].push_back({{"id", node.node_id},
+                                {"outcome", pipeline::OutcomeName(node.outcome)},
+                                {"execution_id", node.execution_id},
+                                {"seconds", node.seconds}});
       }
       std::printf("%s\n", out.dump(2).c_str());
     } else {

@@ -2,10 +2,12 @@
 
 #include "src/core/files.h"
 #include "src/data/examples.h"
+#include "src/eval/baseline.h"
 #include "src/eval/config.h"
 #include "src/eval/evaluator.h"
 #include "src/eval/model_loader.h"
 #include "src/eval/output.h"
+#include "src/eval/validation.h"
 
 namespace edgepipe::components {
 
@@ -28,7 +30,14 @@ const tfma::ModelSpec* CandidateSpec(const tfma::EvalConfig& config) {
   return nullptr;
 }
 
-Status Evaluate(pipeline::ExecutionContext& ctx, const tfma::EvalConfig& config,
+// The baseline model among the inputs, or nullptr (none wired, or nothing
+// resolved yet).
+const pipeline::Artifact* BaselineInput(const pipeline::ExecutionContext& ctx) {
+  auto it = ctx.inputs->find("baseline_model");
+  return it == ctx.inputs->end() || it->second.empty() ? nullptr : &it->second.front();
+}
+
+Status Evaluate(pipeline::ExecutionContext& ctx, const tfma::EvalConfig& user_config,
                 const std::string& split) {
   ASSIGN_OR_RETURN(const pipeline::Artifact* examples, ctx.SingleInput("examples"));
   ASSIGN_OR_RETURN(const pipeline::Artifact* model, ctx.SingleInput("model"));
@@ -36,6 +45,9 @@ Status Evaluate(pipeline::ExecutionContext& ctx, const tfma::EvalConfig& config,
   ASSIGN_OR_RETURN(pipeline::Artifact * blessing_ptr, ctx.SingleOutput("blessing"));
   pipeline::Artifact& evaluation = *evaluation_ptr;
   pipeline::Artifact& blessing = *blessing_ptr;
+  const pipeline::Artifact* baseline = BaselineInput(ctx);
+  ASSIGN_OR_RETURN(tfma::EvalConfig config,
+                   eval::ConfigWithBaseline(user_config, baseline != nullptr));
 
   const tfma::ModelSpec* spec = CandidateSpec(config);
   if (spec == nullptr) return Status::InvalidArgument(ctx.node_id + ": no candidate model_spec");
@@ -46,6 +58,29 @@ Status Evaluate(pipeline::ExecutionContext& ctx, const tfma::EvalConfig& config,
   options.data_location = JoinPath(examples->uri, "Split-" + split);
   options.model_location = model->uri;
   ASSIGN_OR_RETURN(eval::EvalResult result, eval::Evaluate(config, files, *eval_model, options));
+  if (baseline != nullptr) {
+    // The baseline is evaluated as a model of its own (its spec alone), then
+    // its metrics join the candidate's with the diffs the change thresholds
+    // judge.
+    const tfma::ModelSpec& baseline_spec = *eval::BaselineSpec(config);
+    tfma::EvalConfig baseline_config = config;
+    baseline_config.clear_model_specs();
+    tfma::ModelSpec* alone = baseline_config.add_model_specs();
+    *alone = baseline_spec;
+    alone->set_is_baseline(false);
+    ASSIGN_OR_RETURN(std::unique_ptr<eval::EvalModel> baseline_model,
+                     eval::LoadEvalModel(baseline->uri, *alone));
+    options.model_location = baseline->uri;
+    auto baseline_result = eval::Evaluate(baseline_config, files, *baseline_model, options);
+    if (!baseline_result.ok()) {
+      return baseline_result.status().WithContext("baseline model " + baseline->uri);
+    }
+    result.metrics = eval::CombineWithBaseline(result.metrics, baseline_result->metrics,
+                                               spec->name(), baseline_spec.name());
+    result.model_locations[baseline_spec.name()] = baseline->uri;
+    ASSIGN_OR_RETURN(result.validation, eval::ValidateMetrics(config, result.metrics));
+    result.seconds += baseline_result->seconds;
+  }
   RETURN_IF_ERROR(eval::WriteEvalResult(result, evaluation.uri));
   evaluation.custom_properties["num_examples"] = result.num_examples;
   evaluation.custom_properties["examples_per_second"] = result.examples_per_second;
@@ -57,6 +92,10 @@ Status Evaluate(pipeline::ExecutionContext& ctx, const tfma::EvalConfig& config,
   blessing.custom_properties["blessed"] = int64_t{blessed ? 1 : 0};
   blessing.custom_properties["current_model"] = model->uri;
   blessing.custom_properties["current_model_id"] = model->id;
+  if (baseline != nullptr) {
+    blessing.custom_properties["baseline_model"] = baseline->uri;
+    blessing.custom_properties["baseline_model_id"] = baseline->id;
+  }
   return Status::OK();
 }
 
@@ -77,6 +116,7 @@ StatusOr<pipeline::Component> Evaluator(const EvaluatorOptions& options) {
   c.id = options.id;
   c.type = "Evaluator";
   c.inputs = {{"examples", options.examples}, {"model", options.model}};
+  if (options.baseline_model) c.inputs["baseline_model"] = *options.baseline_model;
   c.outputs = {{"evaluation", "ModelEvaluation"}, {"blessing", "ModelBlessing"}};
   ASSIGN_OR_RETURN(std::string config_json, eval::EvalConfigToJson(config));
   c.exec_properties = {{"eval_config", config_json}, {"example_splits", {options.example_split}}};

@@ -7,11 +7,13 @@
 // `<model>/Format-Serving/`. Outputs: `evaluation` (ModelEvaluation: metrics,
 // plots, validations, eval_config.json, report.html) and `blessing`
 // (ModelBlessing: an empty file `BLESSED` or `NOT_BLESSED`, custom property
-// `blessed` 1/0, `current_model` and `current_model_id`). The same file set is
+// `blessed` 1/0, `current_model` and `current_model_id`, and with a baseline
+// `baseline_model` and `baseline_model_id`, as TFX). The same file set is
 // written for both model types.
 #ifndef EDGEPIPE_COMPONENTS_EVALUATOR_H_
 #define EDGEPIPE_COMPONENTS_EVALUATOR_H_
 
+#include <optional>
 #include <string>
 
 #include "src/core/status.h"
@@ -29,6 +31,12 @@ struct EvaluatorOptions {
   // for the lite Evaluator when one config file serves both Evaluators).
   std::string model_type;
   std::string example_split = "eval";
+  // TFX's `baseline_model`: usually a Resolver's `model` output (the latest
+  // blessed model). When it holds a model, both models are evaluated, the
+  // metrics carry TFMA's model names ("candidate", "baseline") and diff keys,
+  // and change thresholds judge the candidate against it; when empty (a first
+  // run), change thresholds are rubber-stamped.
+  std::optional<pipeline::Channel> baseline_model;
 };
 
 // Parses and checks the EvalConfig now, so a malformed config fails before the

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "src/core/files.h"
+#include "src/eval/baseline.h"
 #include "src/eval/output.h"
 
 namespace edgepipe::components {
@@ -55,6 +56,7 @@ StatusOr<RunReport> MakeRunReport(const pipeline::Pipeline& pipeline,
     using O = pipeline::NodeResult::Outcome;
     report.executed += node.outcome == O::kExecuted;
     report.cached += node.outcome == O::kCached;
+    report.resolved += node.outcome == O::kResolved;
     report.failed += node.outcome == O::kFailed;
     report.skipped += node.outcome == O::kSkipped;
   }
@@ -79,7 +81,7 @@ StatusOr<RunReport> MakeRunReport(const pipeline::Pipeline& pipeline,
     for (const auto& slice : result.metrics) {
       if (slice.slice_key().single_slice_keys_size() != 0) continue;
       for (const auto& kv : slice.metric_keys_and_values()) {
-        if (kv.value().has_double_value()) {
+        if (kv.value().has_double_value() && eval::IsCandidateKey(result.config, kv.key())) {
           m.metrics.emplace_back(kv.key().name(), kv.value().double_value().value());
         }
       }
@@ -165,6 +167,7 @@ nlohmann::json RunReportJson(const RunReport& r, const pipeline::RunResult& run)
                         {"seconds", r.seconds},
                         {"executed", r.executed},
                         {"cached", r.cached},
+                        {"resolved", r.resolved},
                         {"failed", r.failed},
                         {"skipped", r.skipped},
                         {"models", nlohmann::json::array()},
@@ -178,11 +181,7 @@ nlohmann::json RunReportJson(const RunReport& r, const pipeline::RunResult& run)
                              {"pushed_destination", m.pushed_destination}});
   }
   for (const pipeline::NodeResult& node : run.nodes) {
-    using O = pipeline::NodeResult::Outcome;
-    const char* outcome = node.outcome == O::kExecuted ? "executed"
-                          : node.outcome == O::kCached ? "cached"
-                          : node.outcome == O::kFailed ? "failed"
-                                                       : "skipped";
+    const char* outcome = pipeline::OutcomeName(node.outcome);
     out["nodes"].push_back({{"id", node.node_id},
                             {"outcome", outcome},
                             {"execution_id", node.execution_id},

@@ -42,7 +42,7 @@ const pipeline::Artifact* FirstOutput(const pipeline::NodeResult& node, const st
 struct RunReport {
   std::string pipeline_name, run_id;
   double seconds = 0;
-  int executed = 0, cached = 0, failed = 0, skipped = 0;
+  int executed = 0, cached = 0, resolved = 0, failed = 0, skipped = 0;
   std::vector<ModelReport> models;
   std::optional<DataVerdict> data;  // set when an ExampleValidator ran
 };

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "src/eval/baseline.h"
 #include "src/eval/metrics.h"
 #include "src/eval/slicing.h"
 
@@ -16,7 +17,7 @@ namespace {
 struct ThresholdEntry {
   std::string metric;                     // metric key name
   std::optional<tfma::SlicingSpec> spec;  // nullopt: every slice
-  tfma::GenericValueThreshold threshold;
+  tfma::MetricThreshold threshold;        // a value or a change threshold
 };
 
 std::string Describe(const tfma::GenericValueThreshold& t) {
@@ -34,6 +35,32 @@ bool Passes(const tfma::GenericValueThreshold& t, double v) {
   return v >= lo && v <= hi;  // NaN fails, as in TFMA
 }
 
+std::string Describe(const tfma::GenericChangeThreshold& t) {
+  std::ostringstream os;
+  const bool higher = t.direction() == tfma::HIGHER_IS_BETTER;
+  os << (higher ? "higher is better" : "lower is better");
+  if (t.has_absolute()) os << ", change " << (higher ? ">= " : "<= ") << t.absolute().value();
+  if (t.has_relative()) {
+    os << ", relative change " << (higher ? ">= " : "<= ") << t.relative().value();
+  }
+  return os.str();
+}
+
+// TFMA's metrics_validator: `diff` = candidate - baseline; the relative
+// change is diff / baseline (NaN, which fails, when the baseline is 0).
+bool Passes(const tfma::GenericChangeThreshold& t, double diff, double baseline) {
+  const bool higher = t.direction() == tfma::HIGHER_IS_BETTER;
+  bool ok = true;
+  if (t.has_absolute()) {
+    ok = ok && (higher ? diff >= t.absolute().value() : diff <= t.absolute().value());
+  }
+  if (t.has_relative()) {
+    const double ratio = std::fabs(baseline) < 1e-12 ? std::nan("") : diff / baseline;
+    ok = ok && (higher ? ratio >= t.relative().value() : ratio <= t.relative().value());
+  }
+  return ok;
+}
+
 }  // namespace
 
 StatusOr<tfma::ValidationResult> ValidateMetrics(
@@ -42,10 +69,16 @@ StatusOr<tfma::ValidationResult> ValidateMetrics(
   bool has_change_threshold = false;
   const bool has_weights =
       config.model_specs_size() > 0 && !config.model_specs(0).example_weight_key().empty();
+  const tfma::ModelSpec* baseline_spec = BaselineSpec(config);
+  const std::string baseline_name = baseline_spec != nullptr ? baseline_spec->name() : "";
   auto add = [&](const std::string& name, std::optional<tfma::SlicingSpec> spec,
                  const tfma::MetricThreshold& t) {
     has_change_threshold = has_change_threshold || t.has_change_threshold();
-    if (t.has_value_threshold()) entries.push_back({name, std::move(spec), t.value_threshold()});
+    // Without a baseline a change threshold is waived (rubber stamp below).
+    if (t.has_change_threshold() && baseline_spec == nullptr) return;
+    if (t.has_value_threshold() || t.has_change_threshold()) {
+      entries.push_back({name, std::move(spec), t});
+    }
   };
   for (const tfma::MetricsSpec& ms : config.metrics_specs()) {
     for (const tfma::MetricConfig& mc : ms.metrics()) {
@@ -67,7 +100,7 @@ StatusOr<tfma::ValidationResult> ValidateMetrics(
   result.set_validation_ok(true);
   // A change threshold with no baseline to compare with is waived (TFX's
   // first run); say so rather than pretend it was checked.
-  result.set_rubber_stamp(has_change_threshold);
+  result.set_rubber_stamp(has_change_threshold && baseline_spec == nullptr);
   std::map<std::string, std::set<size_t>> matches;  // serialized spec -> slices it matched
   std::map<std::string, tfma::SlicingSpec> specs_by_bytes;
   for (const ThresholdEntry& e : entries) {
@@ -85,29 +118,47 @@ StatusOr<tfma::ValidationResult> ValidateMetrics(
       if (e.spec && !SliceMatchesSpec(*e.spec, slice.slice_key())) continue;
       const tfma::SlicingSpec spec = e.spec.value_or(tfma::SlicingSpec());
       matches[spec.SerializeAsString()].insert(s);
+      // A value threshold judges the candidate's value, a change threshold
+      // its diff key (candidate - baseline); thresholds never judge the
+      // baseline (TFMA).
+      const bool change = e.threshold.has_change_threshold();
       const tfma::MetricValue* value = nullptr;
       const tfma::MetricKey* key = nullptr;
+      double baseline_value = std::nan("");
       for (const auto& kv : slice.metric_keys_and_values()) {
-        if (kv.key().name() == e.metric && !kv.key().is_diff()) {
+        if (kv.key().name() != e.metric) continue;
+        const bool is_baseline = baseline_spec != nullptr && kv.key().model_name() == baseline_name;
+        if (is_baseline && !kv.key().is_diff() && kv.value().has_double_value()) {
+          baseline_value = kv.value().double_value().value();
+        }
+        if (!is_baseline && kv.key().is_diff() == change && key == nullptr) {
           value = &kv.value();
           key = &kv.key();
-          break;
         }
       }
       const std::string dedup = e.metric + "\n" + e.threshold.SerializeAsString();
-      if (value != nullptr && value->has_double_value() &&
-          Passes(e.threshold, value->double_value().value())) {
-        continue;
+      if (value != nullptr && value->has_double_value()) {
+        const double v = value->double_value().value();
+        if (change ? Passes(e.threshold.change_threshold(), v, baseline_value)
+                   : Passes(e.threshold.value_threshold(), v)) {
+          continue;
+        }
       }
       if (!seen.insert(dedup).second) continue;
       tfma::ValidationFailure* f = failures.add_failures();
-      *f->mutable_metric_threshold()->mutable_value_threshold() = e.threshold;
+      *f->mutable_metric_threshold() = e.threshold;
       if (key != nullptr) {
         *f->mutable_metric_key() = *key;
         *f->mutable_metric_value() = *value;
         std::ostringstream os;
-        os << e.metric << " = " << value->double_value().value() << " is outside "
-           << Describe(e.threshold) << " on slice " << SliceKeyToString(slice.slice_key());
+        if (change) {
+          os << e.metric << " changed by " << value->double_value().value() << " (baseline "
+             << baseline_value << "), outside " << Describe(e.threshold.change_threshold());
+        } else {
+          os << e.metric << " = " << value->double_value().value() << " is outside "
+             << Describe(e.threshold.value_threshold());
+        }
+        os << " on slice " << SliceKeyToString(slice.slice_key());
         f->set_message(os.str());
       } else {
         f->mutable_metric_key()->set_name(e.metric);

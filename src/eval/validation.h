@@ -6,9 +6,13 @@
 // lower_bound <= value <= upper_bound (unset bounds are infinite). A metric
 // with a threshold but no value in a slice fails with "Metric not found.". A
 // per-slice threshold whose spec matched no slice lists that spec in
-// missing_slices, which also fails validation. Change thresholds need a
-// baseline model; without one they are skipped and rubber_stamp is set (as
-// TFX does on a pipeline's first run).
+// missing_slices, which also fails validation. Change thresholds judge the
+// candidate's diff keys (candidate - baseline, eval/baseline.h) as TFMA does:
+// HIGHER_IS_BETTER passes when diff >= absolute and diff / baseline >=
+// relative (LOWER_IS_BETTER with <=), each bound only when set. They need a
+// baseline model spec; without one they are skipped and rubber_stamp is set
+// (as TFX does on a pipeline's first run). Thresholds never judge the
+// baseline model's own keys.
 //
 // Pure function, thread-safe.
 #ifndef EDGEPIPE_EVAL_VALIDATION_H_

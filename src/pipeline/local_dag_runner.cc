@@ -249,6 +249,7 @@ StatusOr<std::vector<md::ArtifactAndEvent>> InputEvents(md::MetadataStore& store
   std::map<int64_t, const md::Artifact*> by_id;
   for (const md::Artifact& r : records) by_id[r.id] = &r;
   std::vector<md::ArtifactAndEvent> out;
+  std::map<int64_t, size_t> event_of;  // artifact id -> its event in `out`
   for (const auto& [key, arts] : inputs) {
     for (size_t i = 0; i < arts.size(); ++i) {
       auto it = by_id.find(arts[i].id);
@@ -256,6 +257,16 @@ StatusOr<std::vector<md::ArtifactAndEvent>> InputEvents(md::MetadataStore& store
         return Status::NotFound("input '" + key + "' artifact " + std::to_string(arts[i].id) +
                                 " is not in the metadata store");
       }
+      // One artifact under two keys (an Evaluator whose baseline is its
+      // candidate) is one event with both paths, as TFX's add_event_path
+      // does: MLMD allows one INPUT event per artifact and execution.
+      if (auto seen = event_of.find(arts[i].id); seen != event_of.end()) {
+        auto& path = out[seen->second].event->path;
+        path.push_back({key});
+        path.push_back({static_cast<int64_t>(i)});
+        continue;
+      }
+      event_of[arts[i].id] = out.size();
       md::ArtifactAndEvent ae;
       ae.artifact = *it->second;
       ae.event = md::Event{};
@@ -539,12 +550,68 @@ void ExecuteNode(RunState& rs, const Component& c, const ArtifactMap& inputs,
   rs.log->Line("[{}] done in {:.2f}s (execution {})", c.id, result.seconds, eid);
 }
 
+// A resolver node: looks its outputs up, records a COMPLETE execution with
+// INPUT events to them (it read them; their producers stay their producers).
+void ResolveNode(RunState& rs, const Component& c, NodeResult& result, Clock::time_point t0) {
+  auto fail = [&](const Status& error) {
+    result.outcome = NodeResult::Outcome::kFailed;
+    result.status = error;
+    result.seconds = SecondsSince(t0);
+    rs.log->Line("[{}] FAILED: {}", c.id, error.ToString());
+  };
+  StatusOr<ArtifactMap> found = Status::Internal("resolve did not run");
+  try {
+    found = c.resolve(*rs.store, rs.pipeline->name);
+  } catch (const std::exception& e) {
+    found = Status::Internal(std::string("resolve threw: ") + e.what());
+  }
+  if (!found.ok()) return fail(found.status());
+  ArtifactMap outputs;
+  std::string what;
+  for (const auto& [key, type] : c.outputs) {
+    std::vector<Artifact> arts;
+    if (auto it = found->find(key); it != found->end()) arts = it->second;
+    for (const Artifact& a : arts) {
+      if (a.id == 0 || a.type_name != type) {
+        return fail(Status::Internal("resolved '" + key + "' is not a published " + type +
+                                     " artifact (id " + std::to_string(a.id) + ", type " +
+                                     a.type_name + ")"));
+      }
+      what += fmt::format("{}{} {}", what.empty() ? "" : ", ", key, a.id);
+    }
+    outputs[key] = std::move(arts);
+  }
+  for (const auto& [key, arts] : *found) {
+    if (c.outputs.count(key) == 0) {
+      return fail(Status::Internal("resolved an undeclared output '" + key + "'"));
+    }
+  }
+  md::Execution e;
+  e.type_id = rs.execution_type_id.at(c.id);
+  e.last_known_state = md::Execution::State::kComplete;
+  e.custom_properties = SystemProperties(rs, c, "");
+  auto events = InputEvents(*rs.store, outputs);
+  if (!events.ok()) return fail(events.status());
+  auto put = rs.store->PutExecution(e, *events, RunContexts(rs, c.id));
+  if (!put.ok()) return fail(put.status());
+  result.execution_id = put->execution_id;
+  result.outputs = std::move(outputs);
+  result.outcome = NodeResult::Outcome::kResolved;
+  result.seconds = SecondsSince(t0);
+  rs.log->Line("[{}] resolved {} (execution {})", c.id, what.empty() ? "nothing" : what,
+               result.execution_id);
+}
+
 NodeResult RunNode(RunState& rs, size_t index) {
   const Component& c = rs.pipeline->components[index];
   const Clock::time_point t0 = Clock::now();
   NodeResult result;
   result.node_id = c.id;
   // Inputs: the producers have finished (the scheduler guarantees it).
+  if (c.resolve) {
+    ResolveNode(rs, c, result, t0);
+    return result;
+  }
   ArtifactMap inputs;
   for (const auto& [key, ch] : c.inputs) {
     const NodeResult& up = rs.results[rs.index.at(ch.producer_node)];
@@ -717,6 +784,22 @@ StatusOr<std::unique_ptr<FileLock>> LockForRun(const std::string& path, const st
 std::string ExecutionTypeName(const std::string& component_type) {
   if (component_type.find('.') != std::string::npos) return component_type;
   return "edgepipe.components." + component_type;
+}
+
+const char* OutcomeName(NodeResult::Outcome outcome) {
+  switch (outcome) {
+    case NodeResult::Outcome::kExecuted:
+      return "executed";
+    case NodeResult::Outcome::kCached:
+      return "cached";
+    case NodeResult::Outcome::kResolved:
+      return "resolved";
+    case NodeResult::Outcome::kFailed:
+      return "failed";
+    case NodeResult::Outcome::kSkipped:
+      return "skipped";
+  }
+  return "?";
 }
 
 std::string ComputeCacheKey(const Component& c, const ArtifactMap& inputs) {

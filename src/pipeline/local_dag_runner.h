@@ -60,12 +60,22 @@ namespace edgepipe::pipeline {
 
 struct NodeResult {
   std::string node_id;
-  enum class Outcome { kExecuted, kCached, kFailed, kSkipped } outcome = Outcome::kSkipped;
+  // kResolved: a resolver node, whose outputs are existing artifacts it found.
+  enum class Outcome {
+    kExecuted,
+    kCached,
+    kResolved,
+    kFailed,
+    kSkipped
+  } outcome = Outcome::kSkipped;
   int64_t execution_id = 0;  // the execution recorded for this run (0 if skipped)
   ArtifactMap outputs;       // published (or cached) output artifacts, with ids
   double seconds = 0;
   Status status;  // the executor's (or publishing) error when kFailed
 };
+
+// "executed", "cached", "resolved", "failed" or "skipped".
+const char* OutcomeName(NodeResult::Outcome outcome);
 
 struct RunResult {
   std::string run_id;

@@ -20,6 +20,7 @@
 #include "src/core/files.h"
 #include "src/metadata/lineage.h"
 #include "src/metadata/metadata_store.h"
+#include "src/pipeline/resolver.h"
 #include "tests/support/bounded_child.h"
 
 namespace edgepipe::pipeline {
@@ -27,20 +28,6 @@ namespace {
 
 namespace md = ::edgepipe::metadata;
 using Outcome = NodeResult::Outcome;
-
-const char* OutcomeName(Outcome o) {
-  switch (o) {
-    case Outcome::kExecuted:
-      return "executed";
-    case Outcome::kCached:
-      return "cached";
-    case Outcome::kFailed:
-      return "failed";
-    case Outcome::kSkipped:
-      return "skipped";
-  }
-  return "?";
-}
 
 class RunnerTest : public ::testing::Test {
  protected:
@@ -798,6 +785,116 @@ TEST(CacheKeyTest, DependsOnEveryIngredient) {
   EXPECT_TRUE(differs([](Component&, ArtifactMap& m) { m["examples"][0].id = 4; }));
   EXPECT_TRUE(differs([](Component&, ArtifactMap& m) { m["examples"][0].uri = "/r/e/4"; }));
   EXPECT_TRUE(differs([](Component&, ArtifactMap& m) { m["schema"] = {}; }));
+}
+
+}  // namespace
+}  // namespace edgepipe::pipeline
+
+namespace edgepipe::pipeline {
+namespace {
+
+// A resolver node in front of the Evaluator: the newest Model of earlier
+// runs as its baseline (a stand-in for LatestBlessedModelStrategy).
+class ResolverNodeTest : public RunnerTest {
+ protected:
+  Pipeline WithResolver() {
+    Pipeline p = Diamond();
+    Component resolver;
+    resolver.id = "latest_model_resolver";
+    resolver.type = "Resolver";
+    resolver.outputs = {{"model", "Model"}};
+    resolver.resolve = [this](md::MetadataStore& store,
+                              const std::string& pipeline_name) -> StatusOr<ArtifactMap> {
+      ++resolves_;
+      ASSIGN_OR_RETURN(std::optional<Artifact> latest,
+                       LatestArtifact(store, "Model", pipeline_name));
+      ArtifactMap out = {{"model", {}}};
+      if (latest) out["model"].push_back(*latest);
+      return out;
+    };
+    p.components.back().inputs["baseline_model"] = resolver.output("model");
+    p.components.insert(p.components.begin(), resolver);
+    return p;
+  }
+  int resolves_ = 0;
+};
+
+TEST_F(ResolverNodeTest, ResolvesEveryRunAndFeedsWhatEarlierRunsMade) {
+  Pipeline p = WithResolver();
+  RunResult first = RunOk(p);
+  EXPECT_EQ(Outcomes(first), (Rows{{"latest_model_resolver", "resolved"},
+                                   {"ImportExampleGen", "executed"},
+                                   {"StatisticsGen", "executed"},
+                                   {"Trainer.mnist", "executed"},
+                                   {"Evaluator.mnist", "executed"}}));
+  // Nothing to resolve on a first run: the Evaluator got an empty baseline.
+  EXPECT_TRUE(first.node("latest_model_resolver")->outputs.at("model").empty());
+  const std::string eval_uri = first.node("Evaluator.mnist")->outputs.at("evaluation")[0].uri;
+  auto text = ReadFile(JoinPath(eval_uri, "data.txt"));
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(text->find("baseline_model="), std::string::npos) << *text;
+
+  RunResult second = RunOk(p);
+  EXPECT_EQ(resolves_, 2);  // never cached
+  const Artifact& model = first.node("Trainer.mnist")->outputs.at("model")[0];
+  const auto& resolved = second.node("latest_model_resolver")->outputs.at("model");
+  ASSERT_EQ(resolved.size(), 1u);
+  EXPECT_EQ(resolved[0].id, model.id);
+  EXPECT_EQ(resolved[0].producer_node, "Trainer.mnist");
+  // Its input changed (a baseline now), so the Evaluator ran again with it;
+  // everything else is cached.
+  EXPECT_EQ(Outcomes(second), (Rows{{"latest_model_resolver", "resolved"},
+                                    {"ImportExampleGen", "cached"},
+                                    {"StatisticsGen", "cached"},
+                                    {"Trainer.mnist", "cached"},
+                                    {"Evaluator.mnist", "executed"}}));
+  const std::string eval2 = second.node("Evaluator.mnist")->outputs.at("evaluation")[0].uri;
+  text = ReadFile(JoinPath(eval2, "data.txt"));
+  ASSERT_TRUE(text.ok());
+  EXPECT_NE(text->find("baseline_model=" + model.uri), std::string::npos) << *text;
+
+  // The resolver's execution is COMPLETE with an INPUT event to what it found
+  // and made no artifact: the model keeps one producer.
+  auto store = Store(p);
+  auto events =
+      store->GetEventsByExecutionIDs({second.node("latest_model_resolver")->execution_id});
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].type, md::Event::Type::kInput);
+  EXPECT_EQ((*events)[0].artifact_id, model.id);
+  auto execs = store->GetExecutionsByID({second.node("latest_model_resolver")->execution_id});
+  ASSERT_TRUE(execs.ok() && execs->size() == 1);
+  EXPECT_EQ((*execs)[0].last_known_state, md::Execution::State::kComplete);
+  auto producers = store->GetEventsByArtifactIDs({model.id});
+  ASSERT_TRUE(producers.ok());
+  int outputs = 0;
+  for (const md::Event& e : *producers) {
+    outputs += e.type == md::Event::Type::kOutput &&
+               e.execution_id == first.node("Trainer.mnist")->execution_id;
+  }
+  EXPECT_EQ(outputs, 1);
+}
+
+TEST_F(ResolverNodeTest, ANodeIsAnExecutorOrAResolverNotBoth) {
+  Pipeline p = WithResolver();
+  p.components[0].executor = Fake();
+  Status st = ValidatePipeline(p);
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("both an executor and a resolve function"), std::string::npos)
+      << st.message();
+}
+
+TEST_F(ResolverNodeTest, AResolverErrorFailsItAndSkipsWhatFollows) {
+  Pipeline p = WithResolver();
+  p.components[0].resolve = [](md::MetadataStore&, const std::string&) -> StatusOr<ArtifactMap> {
+    return Status::Internal("store on fire");
+  };
+  RunResult r = RunOk(p);
+  EXPECT_EQ(r.node("latest_model_resolver")->outcome, NodeResult::Outcome::kFailed);
+  EXPECT_NE(r.node("latest_model_resolver")->status.message().find("store on fire"),
+            std::string::npos);
+  EXPECT_EQ(r.node("Evaluator.mnist")->outcome, NodeResult::Outcome::kSkipped);
+  EXPECT_EQ(r.node("Trainer.mnist")->outcome, NodeResult::Outcome::kExecuted);
 }
 
 }  // namespace

@@ -108,8 +108,10 @@ Status ValidatePipeline(const Pipeline& p) {
     if (c.type.empty()) {
       return Status::InvalidArgument(where + ": node '" + c.id + "' has no component type");
     }
-    if (!c.executor) {
-      return Status::InvalidArgument(where + ": node '" + c.id + "' has no executor");
+    if (!c.executor == !c.resolve) {
+      return Status::InvalidArgument(
+          where + ": node '" + c.id + "' has " +
+          (c.executor ? "both an executor and a resolve function" : "no executor"));
     }
     for (const auto& [key, type] : c.outputs) {
       if (!IsSafeName(key)) {

@@ -22,6 +22,10 @@
 
 #include "src/core/status.h"
 
+namespace edgepipe::metadata {
+class MetadataStore;
+}  // namespace edgepipe::metadata
+
 namespace edgepipe::pipeline {
 
 // An MLMD property value (int_value, double_value or string_value).
@@ -109,6 +113,13 @@ struct ExecutionContext {
 // concurrently on different threads.
 using Executor = std::function<Status(ExecutionContext&)>;
 
+// How a resolver node finds its outputs (TFX's ResolverStrategy): artifacts
+// already published in the store (with ids), by output key, for the pipeline
+// named; an empty list under a key when nothing qualifies. The store is
+// borrowed for the call.
+using ResolveFn = std::function<StatusOr<ArtifactMap>(metadata::MetadataStore& store,
+                                                      const std::string& pipeline_name)>;
+
 struct Component {
   // Node id, e.g. "Trainer.mnist_lite" (TFX .with_id) or "ImportExampleGen".
   // Used as a folder name: letters, digits, '.', '_' and '-' only.
@@ -120,6 +131,12 @@ struct Component {
   std::string
       code_fingerprint;  // hash of user code (module file bytes etc.), part of the cache key
   Executor executor;
+  // Set instead of `executor` for a resolver node (TFX's Resolver, e.g. the
+  // latest blessed model as the Evaluator's baseline): the runner calls it on
+  // every run (never cached), records a COMPLETE execution with INPUT events
+  // to what it found, and hands those artifacts downstream as this node's
+  // outputs. It creates no artifacts.
+  ResolveFn resolve;
 
   // For wiring: {id, key, outputs.at(key)}. An undeclared key gives a Channel
   // with an empty type_name, which pipeline validation reports (no throw).

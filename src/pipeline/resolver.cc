@@ -65,8 +65,8 @@ StatusOr<std::optional<Artifact>> LatestArtifact(md::MetadataStore& store,
   return std::optional<Artifact>(std::move(a));
 }
 
-StatusOr<std::optional<Artifact>> LatestBlessedModel(md::MetadataStore& store,
-                                                     const std::string& pipeline_name) {
+StatusOr<std::optional<BlessedModel>> LatestBlessedModelAndBlessing(
+    md::MetadataStore& store, const std::string& pipeline_name, const std::string& model_producer) {
   ASSIGN_OR_RETURN(std::vector<md::Artifact> blessings,
                    Candidates(store, "ModelBlessing", pipeline_name));
   for (const md::Artifact& b : blessings) {
@@ -81,10 +81,20 @@ StatusOr<std::optional<Artifact>> LatestBlessedModel(md::MetadataStore& store,
     ASSIGN_OR_RETURN(std::vector<md::Artifact> models,
                      store.GetArtifactsByID({std::get<int64_t>(model_id->second)}));
     if (models.empty() || models[0].type != "Model" || !Usable(models[0])) continue;
-    ASSIGN_OR_RETURN(Artifact a, WithProducer(store, models[0]));
-    return std::optional<Artifact>(std::move(a));
+    ASSIGN_OR_RETURN(Artifact model, WithProducer(store, models[0]));
+    if (!model_producer.empty() && model.producer_node != model_producer) continue;
+    ASSIGN_OR_RETURN(Artifact blessing, WithProducer(store, b));
+    return std::optional<BlessedModel>(BlessedModel{std::move(model), std::move(blessing)});
   }
-  return std::optional<Artifact>();
+  return std::optional<BlessedModel>();
+}
+
+StatusOr<std::optional<Artifact>> LatestBlessedModel(md::MetadataStore& store,
+                                                     const std::string& pipeline_name) {
+  ASSIGN_OR_RETURN(std::optional<BlessedModel> found,
+                   LatestBlessedModelAndBlessing(store, pipeline_name));
+  if (!found) return std::optional<Artifact>();
+  return std::optional<Artifact>(std::move(found->model));
 }
 
 }  // namespace edgepipe::pipeline

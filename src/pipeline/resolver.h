@@ -29,8 +29,19 @@ StatusOr<std::optional<Artifact>> LatestArtifact(metadata::MetadataStore& store,
                                                  const std::string& type_name,
                                                  const std::string& pipeline_name);
 
+struct BlessedModel {
+  Artifact model;
+  Artifact blessing;
+};
+
 // The Model named (current_model_id) by the newest usable ModelBlessing with
-// blessed = 1 in the pipeline, if that Model is itself usable.
+// blessed = 1 in the pipeline, if that Model is itself usable. With
+// `model_producer`, only Models produced by that node count (a pipeline with
+// two Trainers, e.g. "Trainer.mnist_lite"); TFX's strategy takes any.
+StatusOr<std::optional<BlessedModel>> LatestBlessedModelAndBlessing(
+    metadata::MetadataStore& store, const std::string& pipeline_name,
+    const std::string& model_producer = "");
+// The model alone.
 StatusOr<std::optional<Artifact>> LatestBlessedModel(metadata::MetadataStore& store,
                                                      const std::string& pipeline_name);
 

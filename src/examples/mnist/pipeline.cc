@@ -12,6 +12,7 @@
 #include "src/components/trainer.h"
 #include "src/components/transform.h"
 #include "src/core/files.h"
+#include "src/eval/baseline.h"
 #include "src/eval/config.h"
 #include "src/eval/output.h"
 #include "src/examples/mnist/mnist_utils.h"
@@ -129,7 +130,8 @@ StatusOr<double> OverallMetric(const eval::EvalResult& result, const std::string
   for (const auto& slice : result.metrics) {
     if (slice.slice_key().single_slice_keys_size() != 0) continue;
     for (const auto& kv : slice.metric_keys_and_values()) {
-      if (kv.key().name() == name && kv.value().has_double_value()) {
+      if (kv.key().name() == name && kv.value().has_double_value() &&
+          eval::IsCandidateKey(result.config, kv.key())) {
         return kv.value().double_value().value();
       }
     }
