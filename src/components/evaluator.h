@@ -29,6 +29,10 @@ struct EvaluatorOptions {
   // for the lite Evaluator when one config file serves both Evaluators).
   std::string model_type;
   std::string example_split = "eval";
+  // Examples lacking a value of a model input (absent, or an empty CSV cell):
+  // fail (false, TFMA's behaviour) or leave them out of the evaluation (true),
+  // counted in the evaluation's custom property `num_examples_skipped`.
+  bool skip_missing_inputs = false;
 };
 
 // Parses and checks the EvalConfig now, so a malformed config fails before the
