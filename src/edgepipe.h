@@ -12,10 +12,12 @@
 //   pipeline    Artifact, Channel, Component, Executor, ExecutionContext,
 //               Pipeline, LocalDagRunner, RunOptions, RunResult, and the
 //               Resolver queries (LatestArtifact, LatestBlessedModel)
-//   components  ImportExampleGen, StatisticsGen, SchemaGen, ExampleValidator,
-//               Transform, Trainer, Evaluator, Pusher (TFX's, with their
-//               options structs), and the user's code: FnArgs, DataAccessor,
-//               RunFn, UserModule
+//   components  ImportExampleGen, CsvExampleGen, StatisticsGen, SchemaGen,
+//               ExampleValidator, Transform, Trainer, Evaluator, Pusher
+//               (TFX's, with their options structs), and the user's code:
+//               FnArgs, DataAccessor, RunFn, UserModule, module files
+//               (EDGEPIPE_RUN_FN, EDGEPIPE_PREPROCESSING_FN,
+//               EDGEPIPE_PIPELINE)
 //   transform   PreprocessingFn, Inputs/Outputs and the mappers
 //               (ScaleByMinMax, ScaleToZScore, Bucketize,
 //               ComputeAndApplyVocabulary, ...), TFTransformOutput
@@ -59,6 +61,7 @@
 #include "src/pipeline/resolver.h"
 
 // components and the user's module
+#include "src/components/csv_example_gen.h"
 #include "src/components/evaluator.h"
 #include "src/components/example_gen.h"
 #include "src/components/example_validator.h"

@@ -38,7 +38,7 @@ const pipeline::Artifact* BaselineInput(const pipeline::ExecutionContext& ctx) {
 }
 
 Status Evaluate(pipeline::ExecutionContext& ctx, const tfma::EvalConfig& user_config,
-                const std::string& split) {
+                const std::string& split, bool skip_missing_inputs) {
   ASSIGN_OR_RETURN(const pipeline::Artifact* examples, ctx.SingleInput("examples"));
   ASSIGN_OR_RETURN(const pipeline::Artifact* model, ctx.SingleInput("model"));
   ASSIGN_OR_RETURN(pipeline::Artifact * evaluation_ptr, ctx.SingleOutput("evaluation"));
@@ -57,6 +57,7 @@ Status Evaluate(pipeline::ExecutionContext& ctx, const tfma::EvalConfig& user_co
   eval::EvaluateOptions options;
   options.data_location = JoinPath(examples->uri, "Split-" + split);
   options.model_location = model->uri;
+  options.skip_missing_inputs = skip_missing_inputs;
   ASSIGN_OR_RETURN(eval::EvalResult result, eval::Evaluate(config, files, *eval_model, options));
   if (baseline != nullptr) {
     // The baseline is evaluated as a model of its own (its spec alone), then
@@ -83,6 +84,7 @@ Status Evaluate(pipeline::ExecutionContext& ctx, const tfma::EvalConfig& user_co
   }
   RETURN_IF_ERROR(eval::WriteEvalResult(result, evaluation.uri));
   evaluation.custom_properties["num_examples"] = result.num_examples;
+  evaluation.custom_properties["num_examples_skipped"] = result.num_skipped;
   evaluation.custom_properties["examples_per_second"] = result.examples_per_second;
   evaluation.custom_properties["evaluation_seconds"] = result.seconds;
 
@@ -120,9 +122,12 @@ StatusOr<pipeline::Component> Evaluator(const EvaluatorOptions& options) {
   c.outputs = {{"evaluation", "ModelEvaluation"}, {"blessing", "ModelBlessing"}};
   ASSIGN_OR_RETURN(std::string config_json, eval::EvalConfigToJson(config));
   c.exec_properties = {{"eval_config", config_json}, {"example_splits", {options.example_split}}};
+  // Only when set, so that existing pipelines keep their cache keys.
+  if (options.skip_missing_inputs) c.exec_properties["skip_missing_inputs"] = true;
   std::string split = options.example_split;
-  c.executor = [config, split](pipeline::ExecutionContext& ctx) {
-    return Evaluate(ctx, config, split);
+  const bool skip = options.skip_missing_inputs;
+  c.executor = [config, split, skip](pipeline::ExecutionContext& ctx) {
+    return Evaluate(ctx, config, split, skip);
   };
   return c;
 }

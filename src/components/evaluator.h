@@ -37,6 +37,10 @@ struct EvaluatorOptions {
   // and change thresholds judge the candidate against it; when empty (a first
   // run), change thresholds are rubber-stamped.
   std::optional<pipeline::Channel> baseline_model;
+  // Examples lacking a value of a model input (absent, or an empty CSV cell):
+  // fail (false, TFMA's behaviour) or leave them out of the evaluation (true),
+  // counted in the evaluation's custom property `num_examples_skipped`.
+  bool skip_missing_inputs = false;
 };
 
 // Parses and checks the EvalConfig now, so a malformed config fails before the

@@ -1,6 +1,11 @@
 #include "src/components/module.h"
 
 #include <dlfcn.h>
+#include <sys/stat.h>
+
+#include <map>
+#include <mutex>
+#include <tuple>
 
 #include "src/core/files.h"
 #include "src/core/sha256.h"
@@ -30,6 +35,29 @@ std::string Stem(const std::string& path) {
   return name.substr(0, name.find('.'));
 }
 
+// SHA-256 of the file at `path`, remembered for the process while the file
+// keeps its device, inode, size and modification time: a pipeline names its
+// module file once per component (Transform and each Trainer), and the
+// CLI loads the pipeline file too; each is hashed once. A rebuilt file (new
+// inode or mtime) is hashed again.
+StatusOr<std::string> FileDigest(const std::string& path) {
+  struct ::stat st {};
+  if (::stat(path.c_str(), &st) != 0) return Sha256FileHex(path);  // its error names the file
+  using Key = std::tuple<std::string, dev_t, ino_t, off_t, int64_t, int64_t>;
+  const Key key{path, st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
+  static std::mutex mu;
+  static std::map<Key, std::string>* digests = new std::map<Key, std::string>;  // never freed
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = digests->find(key);
+    if (it != digests->end()) return it->second;
+  }
+  ASSIGN_OR_RETURN(std::string digest, Sha256FileHex(path));
+  std::lock_guard<std::mutex> lock(mu);
+  (*digests)[key] = digest;
+  return digest;
+}
+
 }  // namespace
 
 StatusOr<LoadedModule> LoadModuleFile(const std::string& path) {
@@ -39,7 +67,7 @@ StatusOr<LoadedModule> LoadModuleFile(const std::string& path) {
   }
   // The bytes enter the cache key: read before loading, so what is hashed is
   // what is run (a rebuild in between would show as a new fingerprint next run).
-  ASSIGN_OR_RETURN(std::string digest, Sha256FileHex(path));
+  ASSIGN_OR_RETURN(std::string digest, FileDigest(path));
   // dlopen needs a path with a slash to avoid searching LD_LIBRARY_PATH.
   const std::string open_path = path.find('/') == std::string::npos ? "./" + path : path;
   ::dlerror();

@@ -38,10 +38,13 @@
 namespace edgepipe::components {
 
 // Reads example files into dense tensors (TFX's DataAccessor.tf_dataset_factory
-// in spirit: the run_fn asks for the features it needs).
+// in spirit: the run_fn asks for the features it needs, and says what to do
+// with an example lacking one: fail, the default, or leave it out and count it
+// — data::ReadExamples's rules, src/data/examples.h).
 struct DataAccessor {
   std::function<StatusOr<data::ExampleTable>(const std::vector<std::string>& files,
-                                             const std::vector<data::FeatureSpec>& specs)>
+                                             const std::vector<data::FeatureSpec>& specs,
+                                             const data::ReadOptions& options)>
       read_examples;
 };
 
@@ -98,7 +101,7 @@ using PipelineFn = StatusOr<pipeline::Pipeline> (*)(const PipelineArgs&);
 
 // Bumped whenever FnArgs, PipelineArgs, transform::Inputs/Outputs, Status or
 // the export structs change in a way a module built earlier cannot survive.
-inline constexpr int kModuleAbiVersion = 1;
+inline constexpr int kModuleAbiVersion = 2;
 
 // What a module file exports, one struct per entry point (each optional).
 // The sizes catch a module built against other headers with the same ABI
@@ -145,8 +148,8 @@ struct LoadedModule {
 // NotFound if it does not exist; InvalidArgument if dlopen fails (with the
 // loader's reason, e.g. an undefined symbol), if it exports none of
 // edgepipe_run_fn / edgepipe_preprocessing_fn / edgepipe_pipeline, or if an
-// export was built for another ABI ("built for module ABI 2 (FnArgs 312
-// bytes), this edgepipe has ABI 1 (FnArgs 304 bytes): rebuild the module").
+// export was built for another ABI ("built for module ABI 1 (FnArgs 312
+// bytes), this edgepipe has ABI 2 (FnArgs 304 bytes): rebuild the module").
 // Loading one file twice returns the same functions.
 StatusOr<LoadedModule> LoadModuleFile(const std::string& path);
 

@@ -87,6 +87,9 @@ StatusOr<RunReport> MakeRunReport(const pipeline::Pipeline& pipeline,
       }
     }
     std::sort(m.metrics.begin(), m.metrics.end());
+    if (const auto* n = CustomProperty<int64_t>(*evaluation, "num_examples_skipped")) {
+      m.examples_skipped = *n;
+    }
     m.blessed = blessing != nullptr && PathExists(JoinPath(blessing->uri, "BLESSED"));
     // The Pusher that reads this Evaluator's blessing.
     for (size_t k = 0; k < pipeline.components.size(); ++k) {
@@ -156,6 +159,15 @@ std::string FormatRunReport(const RunReport& r) {
                     m.pushed_destination.empty() ? "(not pushed)" : m.pushed_destination.c_str());
       out += line;
     }
+    std::string skipped;
+    for (const ModelReport& m : r.models) {
+      if (m.examples_skipped == 0) continue;
+      skipped +=
+          (skipped.empty() ? "" : ", ") + m.evaluator + " " + std::to_string(m.examples_skipped);
+    }
+    if (!skipped.empty()) {
+      out += "\neval examples left out (a model input has no value): " + skipped + "\n";
+    }
   }
   if (r.data) out += FormatDataVerdict(*r.data);
   return out;
@@ -177,6 +189,7 @@ nlohmann::json RunReportJson(const RunReport& r, const pipeline::RunResult& run)
     for (const auto& [name, value] : m.metrics) metrics[name] = value;
     out["models"].push_back({{"evaluator", m.evaluator},
                              {"metrics", metrics},
+                             {"examples_skipped", m.examples_skipped},
                              {"blessed", m.blessed},
                              {"pushed_destination", m.pushed_destination}});
   }

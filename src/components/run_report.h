@@ -22,6 +22,9 @@ struct ModelReport {
   std::vector<std::pair<std::string, double>> metrics;  // overall slice, by name
   bool blessed = false;
   std::string pushed_destination;  // empty if not pushed
+  // Eval examples left out because a model input had no value (the
+  // evaluation's `num_examples_skipped`; EvaluatorOptions::skip_missing_inputs).
+  int64_t examples_skipped = 0;
 };
 
 // ExampleValidator's verdict on the data, from its anomalies artifact's
@@ -52,7 +55,8 @@ struct RunReport {
 StatusOr<RunReport> MakeRunReport(const pipeline::Pipeline& pipeline,
                                   const pipeline::RunResult& run);
 
-// Plain text: the run line, one row per model (metrics as columns), the data
+// Plain text: the run line, one row per model (metrics as columns), a line
+// naming the eval examples left out for missing inputs (if any), the data
 // line. Ends with a newline.
 std::string FormatRunReport(const RunReport& report);
 nlohmann::json RunReportJson(const RunReport& report, const pipeline::RunResult& run);

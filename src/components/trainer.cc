@@ -33,8 +33,9 @@ Status Train(pipeline::ExecutionContext& ctx, const TrainerOptions& options) {
   args.eval_steps = options.eval_steps;
   args.custom_config = options.custom_config;
   args.data_accessor.read_examples = [](const std::vector<std::string>& files,
-                                        const std::vector<data::FeatureSpec>& specs) {
-    return data::ReadExamples(files, specs);
+                                        const std::vector<data::FeatureSpec>& specs,
+                                        const data::ReadOptions& read_options) {
+    return data::ReadExamples(files, specs, read_options);
   };
   args.temp_dir = JoinPath(ctx.tmp_dir, "run_fn");
   RETURN_IF_ERROR(CreateDirectories(args.serving_model_dir));

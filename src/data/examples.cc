@@ -46,8 +46,8 @@ const char* KindName(tensorflow::Feature::KindCase kind) {
 // Accumulates columns as raw bytes; one copy into tensors at the end.
 class TableBuilder {
  public:
-  explicit TableBuilder(const std::vector<FeatureSpec>& specs)
-      : specs_(specs), bytes_(specs.size()) {}
+  TableBuilder(const std::vector<FeatureSpec>& specs, const ReadOptions& options)
+      : specs_(specs), options_(options), bytes_(specs.size()) {}
 
   // Appends the features of one serialized example. `where` is
   // "<file>: record <i>".
@@ -58,6 +58,10 @@ class TableBuilder {
                                 std::to_string(serialized.size()) + " bytes)");
     }
     const auto& fmap = example_.features().feature();
+    if (options_.missing_values == MissingValues::kSkipExample && LacksAValue(fmap)) {
+      ++num_skipped_;
+      return Status::OK();
+    }
     for (size_t c = 0; c < specs_.size(); ++c) {
       const FeatureSpec& spec = specs_[c];
       const bool is_float = spec.dtype == DType::kFloat32;
@@ -95,6 +99,7 @@ class TableBuilder {
   ExampleTable Finish() {
     ExampleTable table;
     table.num_examples = num_examples_;
+    table.num_skipped = num_skipped_;
     table.specs = specs_;
     for (size_t c = 0; c < specs_.size(); ++c) {
       Tensor t(specs_[c].dtype, {num_examples_, specs_[c].length});
@@ -106,10 +111,29 @@ class TableBuilder {
   }
 
  private:
+  // True if some requested feature is absent or has an empty list (of any
+  // kind, or no kind set: an all-empty CSV column).
+  template <typename FeatureMap>
+  bool LacksAValue(const FeatureMap& fmap) const {
+    for (const FeatureSpec& spec : specs_) {
+      auto it = fmap.find(spec.name);
+      if (it == fmap.end()) return true;
+      const tensorflow::Feature& f = it->second;
+      const int n = f.has_float_list()   ? f.float_list().value_size()
+                    : f.has_int64_list() ? f.int64_list().value_size()
+                    : f.has_bytes_list() ? f.bytes_list().value_size()
+                                         : 0;
+      if (n == 0) return true;
+    }
+    return false;
+  }
+
   const std::vector<FeatureSpec>& specs_;
+  const ReadOptions options_;
   std::vector<std::string> bytes_;
   tensorflow::Example example_;  // reused: protobuf keeps the allocations
   int64_t num_examples_ = 0;
+  int64_t num_skipped_ = 0;
 };
 
 }  // namespace
@@ -132,10 +156,11 @@ StatusOr<const Tensor*> ExampleTable::Column(std::string_view name) const {
 }
 
 StatusOr<ExampleTable> ReadExamples(const std::vector<std::string>& files,
-                                    const std::vector<FeatureSpec>& specs) {
+                                    const std::vector<FeatureSpec>& specs,
+                                    const ReadOptions& options) {
   RETURN_IF_ERROR(ValidateSpecs(specs));
   if (files.empty()) return Status::InvalidArgument("ReadExamples: no input files");
-  TableBuilder builder(specs);
+  TableBuilder builder(specs, options);
   std::string record;
   for (const std::string& file : files) {
     ASSIGN_OR_RETURN(auto reader, io::TFRecordReader::Open(file));
@@ -149,9 +174,10 @@ StatusOr<ExampleTable> ReadExamples(const std::vector<std::string>& files,
 }
 
 StatusOr<ExampleTable> ParseExamples(const std::vector<std::string>& serialized,
-                                     const std::vector<FeatureSpec>& specs, std::string_view name) {
+                                     const std::vector<FeatureSpec>& specs, std::string_view name,
+                                     const ReadOptions& options) {
   RETURN_IF_ERROR(ValidateSpecs(specs));
-  TableBuilder builder(specs);
+  TableBuilder builder(specs, options);
   for (size_t i = 0; i < serialized.size(); ++i) {
     RETURN_IF_ERROR(
         builder.Add(serialized[i], std::string(name) + ": record " + std::to_string(i)));

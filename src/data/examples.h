@@ -6,6 +6,14 @@
 // holds one contiguous [num_examples, length] tensor per feature. MNIST's
 // 10,000 examples (784 floats each) load in a few tens of milliseconds.
 //
+// Missing values. An example may carry no value of a requested feature: the
+// feature is absent, or present with an empty list (what CsvExampleGen writes
+// for an empty CSV cell, as TFX does). By default that is an error like any
+// other; with MissingValues::kSkipExample such an example is left out of the
+// table and counted in ExampleTable::num_skipped (a run_fn that drops
+// incomplete rows says so explicitly and can report how many). Any other
+// mismatch (a wrong kind, a wrong non-zero number of values) still fails.
+//
 // Failure: the first bad record stops the read and is reported as
 //   "<file>: record <i>: feature 'image_floats': expected 784 floats, got 783"
 // (Corruption; <i> counts from 0 within the file). TFRecord framing errors
@@ -34,9 +42,21 @@ struct FeatureSpec {
   int64_t length = 1;
 };
 
+// What a read does with an example lacking every value of a requested feature.
+enum class MissingValues {
+  kError,        // Corruption naming the file, record and feature (default)
+  kSkipExample,  // leave the example out; count it in ExampleTable::num_skipped
+};
+
+struct ReadOptions {
+  MissingValues missing_values = MissingValues::kError;
+};
+
 // One column per spec, in spec order. Owns its tensors.
 struct ExampleTable {
   int64_t num_examples = 0;
+  // Examples read but left out (MissingValues::kSkipExample); not in columns.
+  int64_t num_skipped = 0;
   std::vector<FeatureSpec> specs;
   std::vector<Tensor> columns;  // columns[i]: specs[i].dtype, [num_examples, specs[i].length]
 
@@ -50,12 +70,14 @@ struct ExampleTable {
 // Reads all records of `files` in order (files are read one after another,
 // records in file order).
 StatusOr<ExampleTable> ReadExamples(const std::vector<std::string>& files,
-                                    const std::vector<FeatureSpec>& specs);
+                                    const std::vector<FeatureSpec>& specs,
+                                    const ReadOptions& options = {});
 
 // Same, over serialized tf.Examples already in memory; `name` stands for the
 // file in error messages.
 StatusOr<ExampleTable> ParseExamples(const std::vector<std::string>& serialized,
-                                     const std::vector<FeatureSpec>& specs, std::string_view name);
+                                     const std::vector<FeatureSpec>& specs, std::string_view name,
+                                     const ReadOptions& options = {});
 
 // The files of one split of a TFX Examples artifact: the regular files in
 // `<examples_uri>/Split-<split>/`, sorted by name. Hidden files and writers'

@@ -84,6 +84,19 @@ Status InputFeature(const tensorflow::Example& example, const std::string& name,
                             std::to_string(dim) + " values, got " + std::to_string(n));
 }
 
+// True if feature `name` is absent or holds no value (of any kind).
+bool LacksValue(const tensorflow::Example& example, const std::string& name) {
+  const auto& map = example.features().feature();
+  auto it = map.find(name);
+  if (it == map.end()) return true;
+  const tensorflow::Feature& f = it->second;
+  const int n = f.has_float_list()   ? f.float_list().value_size()
+                : f.has_int64_list() ? f.int64_list().value_size()
+                : f.has_bytes_list() ? f.bytes_list().value_size()
+                                     : 0;
+  return n == 0;
+}
+
 }  // namespace
 
 bool SliceKeyLess(const tfma::SliceKey& a, const tfma::SliceKey& b) {
@@ -323,6 +336,7 @@ StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
   tensorflow::Example example;
   std::string record;
   int64_t total = 0;
+  int64_t skipped = 0;
   for (const std::string& file : example_files) {
     if (options.max_examples >= 0 && total >= options.max_examples) break;
     ASSIGN_OR_RETURN(std::unique_ptr<io::TFRecordReader> reader, io::TFRecordReader::Open(file));
@@ -334,6 +348,13 @@ StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
       if (!example.ParseFromString(record)) {
         return Status::Corruption(where + ": not a valid tensorflow.Example (" +
                                   std::to_string(record.size()) + " bytes)");
+      }
+      if (options.skip_missing_inputs &&
+          std::any_of(inputs.begin(), inputs.end(),
+                      [&](const EvalInput& in) { return LacksValue(example, in.feature); })) {
+        ++skipped;
+        ++index;
+        continue;
       }
       for (size_t i = 0; i < inputs.size(); ++i) {
         RETURN_IF_ERROR(InputFeature(example, inputs[i].feature, inputs[i].dim,
@@ -374,6 +395,7 @@ StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
   result.metrics = evaluator->ExtractMetrics();
   ASSIGN_OR_RETURN(result.validation, ValidateMetrics(config, result.metrics));
   result.num_examples = evaluator->num_examples();
+  result.num_skipped = skipped;
   result.seconds = seconds;
   result.examples_per_second = seconds > 0 ? static_cast<double>(total) / seconds : 0.0;
   return result;

@@ -82,6 +82,9 @@ struct EvalResult {
   std::vector<tfma::PlotsForSlice> plots;              // none yet
   tfma::ValidationResult validation;
   int64_t num_examples = 0;
+  // Examples left out because a model input had no value
+  // (EvaluateOptions::skip_missing_inputs); not in num_examples or metrics.
+  int64_t num_skipped = 0;
   double seconds = 0.0;
   double examples_per_second = 0.0;
 };
@@ -143,6 +146,12 @@ class Evaluator {
 struct EvaluateOptions {
   int64_t batch_size = 256;
   int64_t max_examples = -1;  // stop after this many (-1: all)
+  // An example whose model input feature is absent or has an empty list (a
+  // CSV's empty cell, as CsvExampleGen writes it): an error naming the file,
+  // record and feature (false, TFMA's behaviour: parsing fails), or left out
+  // of the evaluation and counted in EvalResult::num_skipped (true). A
+  // missing label or weight is an error either way.
+  bool skip_missing_inputs = false;
   // Recorded in eval_config.json; defaults: the files joined by ','.
   std::string data_location;
   std::string model_location;

@@ -386,6 +386,42 @@ TEST(EvaluatorTest, WrongInputWidthNamesFeature) {
             file + ": record 0: model input feature 'scores': expected 4 values, got 3");
 }
 
+// A model input with no value (an empty CSV cell gives an empty list; or the
+// feature is absent): an error by default, left out and counted with
+// skip_missing_inputs; the metrics are those of the complete examples.
+TEST(EvaluatorTest, MissingInputsFailOrAreSkippedAndCounted) {
+  const std::string dir = TempDir("missing_inputs");
+  std::vector<std::string> records;
+  for (size_t i = 0; i < kRows.size(); ++i) {
+    tensorflow::Example ex;
+    if (i == 2) {
+      io::SetFloatFeature("scores", {}, &ex);  // the one wrong row, now incomplete
+    } else if (i != 4) {                       // row 4: no "scores" at all
+      io::SetFloatFeature("scores", kRows[i].scores, &ex);
+    }
+    io::SetInt64Feature("image_class", {kRows[i].label}, &ex);
+    records.push_back(ex.SerializeAsString());
+  }
+  const std::string path = dir + "/x.tfrecord";
+  ASSERT_TRUE(io::WriteAllRecords(path, records, io::Compression::kNone).ok());
+  IdentityModel model(3);
+  auto strict = Evaluate(Config(kSliced), {path}, model);
+  ASSERT_FALSE(strict.ok());
+  EXPECT_EQ(strict.status().message(),
+            path + ": record 2: model input feature 'scores': expected 3 values, got 0");
+
+  EvaluateOptions options;
+  options.skip_missing_inputs = true;
+  auto result = Evaluate(Config(kSliced), {path}, model, options);
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  EXPECT_EQ(result->num_examples, 4);
+  EXPECT_EQ(result->num_skipped, 2);
+  const tfma::MetricsForSlice* overall = FindSlice(*result, "Overall");
+  ASSERT_NE(overall, nullptr);
+  EXPECT_DOUBLE_EQ(Value(*overall, "example_count"), 4.0);
+  EXPECT_DOUBLE_EQ(Value(*overall, "sparse_categorical_accuracy"), 0.75);
+}
+
 TEST(EvaluatorTest, LabelOutOfRangeIsReported) {
   const std::string dir = TempDir("range");
   std::vector<Row> rows = kRows;

@@ -2,9 +2,11 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 
 #include "src/core/files.h"
@@ -391,27 +393,40 @@ class MetadataStore::Impl {
     return Status::OK();
   }
 
-  static Status ReadProperties(MetadataStore& s, const NodeTables& t, int64_t id,
-                               PropertyMap* props, PropertyMap* custom) {
-    ASSIGN_OR_RETURN(Stmt q,
-                     Stmt::Prepare(s.db_, std::string("SELECT name, is_custom_property, "
-                                                      "int_value, double_value, "
-                                                      "string_value FROM `") +
-                                              t.prop_table + "` WHERE " + t.id_column + " = ?"));
-    q.Bind(1, id);
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      PropertyMap* m = q.Int(1) ? custom : props;
-      Value v;
-      if (!q.IsNull(2)) {
-        v = q.Int(2);
-      } else if (!q.IsNull(3)) {
-        v = q.Double(3);
-      } else {
-        v = q.Text(4);
+  // Reads the properties of every node in `nodes` (Artifact, Execution or
+  // Context records with their ids set): one query per kPropertyBatch nodes,
+  // not one per node, so that listing n nodes costs a few statements.
+  static constexpr size_t kPropertyBatch = 500;
+  template <typename Node>
+  static Status ReadProperties(MetadataStore& s, const NodeTables& t, std::vector<Node>* nodes) {
+    std::unordered_map<int64_t, Node*> by_id;
+    for (Node& n : *nodes) by_id[n.id] = &n;
+    for (size_t begin = 0; begin < nodes->size(); begin += kPropertyBatch) {
+      std::vector<int64_t> ids;
+      for (size_t i = begin; i < std::min(nodes->size(), begin + kPropertyBatch); ++i) {
+        ids.push_back((*nodes)[i].id);
       }
-      (*m)[q.Text(0)] = std::move(v);
+      ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(s.db_, std::string("SELECT ") + t.id_column +
+                                                        ", name, is_custom_property, int_value, "
+                                                        "double_value, string_value FROM `" +
+                                                        t.prop_table + "` WHERE " + t.id_column +
+                                                        " IN (" + IdList(ids) + ")"));
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        auto it = by_id.find(q.Int(0));
+        if (it == by_id.end()) continue;
+        PropertyMap& m = q.Int(2) ? it->second->custom_properties : it->second->properties;
+        Value v;
+        if (!q.IsNull(3)) {
+          v = q.Int(3);
+        } else if (!q.IsNull(4)) {
+          v = q.Double(4);
+        } else {
+          v = q.Text(5);
+        }
+        m[q.Text(1)] = std::move(v);
+      }
     }
     return Status::OK();
   }
@@ -612,10 +627,7 @@ class MetadataStore::Impl {
       a.last_update_time_since_epoch = q.Int(7);
       out.push_back(std::move(a));
     }
-    for (Artifact& a : out) {
-      RETURN_IF_ERROR(
-          ReadProperties(s, kArtifactTables, a.id, &a.properties, &a.custom_properties));
-    }
+    RETURN_IF_ERROR(ReadProperties(s, kArtifactTables, &out));
     return out;
   }
 
@@ -645,10 +657,7 @@ class MetadataStore::Impl {
       e.last_update_time_since_epoch = q.Int(6);
       out.push_back(std::move(e));
     }
-    for (Execution& e : out) {
-      RETURN_IF_ERROR(
-          ReadProperties(s, kExecutionTables, e.id, &e.properties, &e.custom_properties));
-    }
+    RETURN_IF_ERROR(ReadProperties(s, kExecutionTables, &out));
     return out;
   }
 
@@ -676,9 +685,7 @@ class MetadataStore::Impl {
       c.last_update_time_since_epoch = q.Int(5);
       out.push_back(std::move(c));
     }
-    for (Context& c : out) {
-      RETURN_IF_ERROR(ReadProperties(s, kContextTables, c.id, &c.properties, &c.custom_properties));
-    }
+    RETURN_IF_ERROR(ReadProperties(s, kContextTables, &out));
     return out;
   }
 
@@ -1055,6 +1062,17 @@ StatusOr<std::vector<Execution>> MetadataStore::GetExecutionsByContext(int64_t c
   EP_LOCKED_QUERY(Impl::QueryExecutions(
       *this, "WHERE E.id IN (SELECT execution_id FROM `Association` WHERE context_id = ?)",
       {context_id}));
+}
+StatusOr<std::vector<Execution>> MetadataStore::GetExecutionsByContextStateAndCustomProperty(
+    int64_t context_id, Execution::State state, const std::string& name, const std::string& value) {
+  // The property is looked up through its primary key (execution_id, name,
+  // is_custom_property) for each execution of the context.
+  EP_LOCKED_QUERY(Impl::QueryExecutions(
+      *this,
+      "WHERE E.id IN (SELECT A.execution_id FROM `Association` AS A JOIN `ExecutionProperty` AS P "
+      "ON P.execution_id = A.execution_id AND P.name = ? AND P.is_custom_property = 1 "
+      "WHERE A.context_id = ? AND P.string_value = ?) AND E.last_known_state = ?",
+      {name, context_id, value, static_cast<int64_t>(state)}));
 }
 StatusOr<std::vector<Context>> MetadataStore::GetContexts() {
   EP_LOCKED_QUERY(Impl::QueryContexts(*this, "", {}));

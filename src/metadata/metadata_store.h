@@ -235,6 +235,14 @@ class MetadataStore {
   StatusOr<std::vector<Execution>> GetExecutionsByID(const std::vector<int64_t>& ids);
   StatusOr<std::vector<Execution>> GetExecutionsByType(const std::string& type_name);
   StatusOr<std::vector<Execution>> GetExecutionsByContext(int64_t context_id);
+  // The executions of `context_id` in `state` whose custom property `name`
+  // holds the string `value` (MLMD: GetExecutionsByContext with the
+  // filter_query `last_known_state = S AND custom_properties.<name>
+  // .string_value = 'value'`), read without the others' properties: the
+  // runner's cache lookup, whose cost must not grow with every cached rerun.
+  StatusOr<std::vector<Execution>> GetExecutionsByContextStateAndCustomProperty(
+      int64_t context_id, Execution::State state, const std::string& name,
+      const std::string& value);
   // E.g. the RUNNING executions a dead process left behind.
   StatusOr<std::vector<Execution>> GetExecutionsByState(Execution::State state);
   StatusOr<std::vector<Context>> GetContexts();

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-
 #include <thread>
 
 #include "src/core/files.h"
@@ -336,6 +335,50 @@ TEST_F(MetadataStoreTest, PutExecutionWritesEverythingInOneGo) {
   EXPECT_EQ(r2->context_ids, r->context_ids);
   EXPECT_EQ(Sql("SELECT count(*) FROM Context"), "1");
   EXPECT_EQ(Sql("SELECT count(*) FROM Association"), "2");
+}
+
+// The runner's cache lookup: executions of a context by state and a custom
+// string property, each with all its properties; and a listing of more
+// nodes than one property query reads (batches of 500) keeps every
+// node's own properties.
+TEST_F(MetadataStoreTest, ExecutionsByContextStateAndCustomProperty) {
+  auto store = OpenOrDie();
+  auto exec_type = store->PutExecutionType({0, "edgepipe.components.Trainer", {}});
+  auto ctx_type = store->PutContextType({0, "node", {}});
+  ASSERT_TRUE(exec_type.ok() && ctx_type.ok());
+  Context node{.type_id = *ctx_type, .name = "p.Trainer"};
+  Context other{.type_id = *ctx_type, .name = "p.Evaluator"};
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 1203; ++i) {
+    Execution e;
+    e.type_id = *exec_type;
+    e.last_known_state = i % 3 == 0 ? Execution::State::kComplete : Execution::State::kCached;
+    e.custom_properties = {{"cache_key", std::string(i % 2 == 0 ? "k1" : "k2")}, {"n", int64_t{i}}};
+    auto r = store->PutExecution(e, {}, {i == 1200 ? other : node});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ids.push_back(r->execution_id);
+  }
+  auto node_ctx = store->GetContextByTypeAndName("node", "p.Trainer");
+  ASSERT_TRUE(node_ctx.ok() && node_ctx->has_value());
+  auto hits = store->GetExecutionsByContextStateAndCustomProperty(
+      (*node_ctx)->id, Execution::State::kComplete, "cache_key", "k1");
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  // i % 6 == 0, except 1200 (another context): 0, 6, ..., 1194.
+  ASSERT_EQ(hits->size(), 200u);
+  for (size_t k = 0; k < hits->size(); ++k) {
+    EXPECT_EQ((*hits)[k].id, ids[6 * k]);
+    EXPECT_EQ(std::get<int64_t>((*hits)[k].custom_properties.at("n")), static_cast<int64_t>(6 * k));
+  }
+  auto none = store->GetExecutionsByContextStateAndCustomProperty(
+      (*node_ctx)->id, Execution::State::kComplete, "cache_key", "k3");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  auto all = store->GetExecutions();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1203u);
+  for (size_t i = 0; i < all->size(); ++i) {
+    EXPECT_EQ(std::get<int64_t>((*all)[i].custom_properties.at("n")), static_cast<int64_t>(i));
+  }
 }
 
 TEST_F(MetadataStoreTest, FailedPutExecutionLeavesNothingBehind) {

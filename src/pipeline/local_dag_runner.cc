@@ -290,11 +290,11 @@ struct CacheHit {
 StatusOr<std::optional<CacheHit>> FindCached(RunState& rs, const Component& c,
                                              const std::string& cache_key) {
   md::MetadataStore& store = *rs.store;
-  ASSIGN_OR_RETURN(std::vector<md::Execution> execs,
-                   store.GetExecutionsByContext(rs.node_ctx.at(c.id).id));
-  for (auto e = execs.rbegin(); e != execs.rend(); ++e) {
-    if (e->last_known_state != md::Execution::State::kComplete) continue;
-    if (StringProp(e->custom_properties, kCacheKeyProperty) != cache_key) continue;
+  ASSIGN_OR_RETURN(
+      std::vector<md::Execution> execs,
+      store.GetExecutionsByContextStateAndCustomProperty(
+          rs.node_ctx.at(c.id).id, md::Execution::State::kComplete, kCacheKeyProperty, cache_key));
+  for (auto e = execs.rbegin(); e != execs.rend(); ++e) {  // the newest first
     ASSIGN_OR_RETURN(std::vector<md::Event> events, store.GetEventsByExecutionIDs({e->id}));
     CacheHit hit;
     hit.execution_id = e->id;

@@ -40,9 +40,9 @@ StatusOr<TrainedModel> TrainModel(const components::FnArgs& fn_args) {
   const std::vector<data::FeatureSpec> specs = {{image_key, DType::kFloat32, kImagePixels},
                                                 {label_key, DType::kInt64, 1}};
   ASSIGN_OR_RETURN(data::ExampleTable train,
-                   fn_args.data_accessor.read_examples(fn_args.train_files, specs));
+                   fn_args.data_accessor.read_examples(fn_args.train_files, specs, {}));
   ASSIGN_OR_RETURN(data::ExampleTable eval,
-                   fn_args.data_accessor.read_examples(fn_args.eval_files, specs));
+                   fn_args.data_accessor.read_examples(fn_args.eval_files, specs, {}));
   ASSIGN_OR_RETURN(const Tensor* train_x, train.Column(image_key));
   ASSIGN_OR_RETURN(const Tensor* train_y, train.Column(label_key));
   ASSIGN_OR_RETURN(const Tensor* eval_x, eval.Column(image_key));

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstring>
 
 #include "src/core/files.h"
@@ -34,10 +33,7 @@ class MnistPipelineTest : public ::testing::Test {
     options_->metadata_path = *root_ + "/metadata.sqlite";
     options_->serving_model_dir = *root_ + "/serving";
     ASSERT_TRUE(CreateDirectories(*root_).ok());
-    auto start = std::chrono::steady_clock::now();
     auto summary = RunMnistPipeline(*options_, nullptr);
-    first_seconds_ =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     ASSERT_TRUE(summary.ok()) << summary.status().message();
     first_ = new MnistRunSummary(std::move(summary).value());
   }
@@ -59,13 +55,11 @@ class MnistPipelineTest : public ::testing::Test {
   static std::string* root_;
   static MnistPipelineOptions* options_;
   static MnistRunSummary* first_;
-  static double first_seconds_;
 };
 
 std::string* MnistPipelineTest::root_ = nullptr;
 MnistPipelineOptions* MnistPipelineTest::options_ = nullptr;
 MnistRunSummary* MnistPipelineTest::first_ = nullptr;
-double MnistPipelineTest::first_seconds_ = 0;
 
 TEST_F(MnistPipelineTest, BothModelsAreAccurateAgreeAndArePushed) {
   ASSERT_NE(first_, nullptr);
@@ -212,7 +206,7 @@ TEST_F(MnistPipelineTest, PushedFullModelTakesRawFeaturesInTfjs) {
 }
 
 // A second identical run executes nothing, adds no artifact, records CACHED
-// executions and takes under a tenth of the first run's time.
+// executions (how fast it is, bench/cached_rerun_bench.sh measures).
 TEST_F(MnistPipelineTest, SecondRunIsFullyCached) {
   ASSERT_NE(first_, nullptr);
   auto count_artifacts = [] {
@@ -223,15 +217,12 @@ TEST_F(MnistPipelineTest, SecondRunIsFullyCached) {
     return artifacts.ok() ? artifacts->size() : 0;
   };
   size_t before = count_artifacts();
-  auto start = std::chrono::steady_clock::now();
   auto second = RunMnistPipeline(*options_, nullptr);
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_TRUE(second.ok()) << second.status().message();
   for (const auto& node : second->run.nodes) {
     EXPECT_EQ(node.outcome, pipeline::NodeResult::Outcome::kCached) << node.node_id;
   }
   EXPECT_EQ(count_artifacts(), before);
-  EXPECT_LT(seconds, first_seconds_ / 10) << "first " << first_seconds_ << " s";
   ASSERT_EQ(second->models.size(), first_->models.size());
   for (size_t i = 0; i < second->models.size(); ++i) {
     EXPECT_EQ(second->models[i].accuracy, first_->models[i].accuracy);
