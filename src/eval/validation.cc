@@ -40,8 +40,6 @@ StatusOr<tfma::ValidationResult> ValidateMetrics(
     const tfma::EvalConfig& config, const std::vector<tfma::MetricsForSlice>& metrics) {
   std::vector<ThresholdEntry> entries;
   bool has_change_threshold = false;
-  const bool has_weights =
-      config.model_specs_size() > 0 && !config.model_specs(0).example_weight_key().empty();
   auto add = [&](const std::string& name, std::optional<tfma::SlicingSpec> spec,
                  const tfma::MetricThreshold& t) {
     has_change_threshold = has_change_threshold || t.has_change_threshold();
@@ -49,10 +47,11 @@ StatusOr<tfma::ValidationResult> ValidateMetrics(
   };
   for (const tfma::MetricsSpec& ms : config.metrics_specs()) {
     for (const tfma::MetricConfig& mc : ms.metrics()) {
-      ASSIGN_OR_RETURN(std::unique_ptr<Metric> metric, CreateMetric(mc, has_weights, "EvalConfig"));
-      if (mc.has_threshold()) add(metric->name(), std::nullopt, mc.threshold());
+      ASSIGN_OR_RETURN(ResolvedMetric metric, ResolveMetric(mc, "EvalConfig"));
+      const std::string& name = metric.options.name;
+      if (mc.has_threshold()) add(name, std::nullopt, mc.threshold());
       for (const auto& pst : mc.per_slice_thresholds()) {
-        for (const auto& spec : pst.slicing_specs()) add(metric->name(), spec, pst.threshold());
+        for (const auto& spec : pst.slicing_specs()) add(name, spec, pst.threshold());
       }
     }
     for (const auto& [name, t] : ms.thresholds()) add(name, std::nullopt, t);
@@ -85,31 +84,45 @@ StatusOr<tfma::ValidationResult> ValidateMetrics(
       if (e.spec && !SliceMatchesSpec(*e.spec, slice.slice_key())) continue;
       const tfma::SlicingSpec spec = e.spec.value_or(tfma::SlicingSpec());
       matches[spec.SerializeAsString()].insert(s);
-      const tfma::MetricValue* value = nullptr;
-      const tfma::MetricKey* key = nullptr;
+      // Every key of the metric (each sub key, aggregation and weighting the
+      // metrics spec asks for) is held to the threshold; diff keys are the
+      // change thresholds' business.
+      bool found = false;
       for (const auto& kv : slice.metric_keys_and_values()) {
-        if (kv.key().name() == e.metric && !kv.key().is_diff()) {
-          value = &kv.value();
-          key = &kv.key();
-          break;
+        if (kv.key().name() != e.metric || kv.key().is_diff()) continue;
+        found = true;
+        const tfma::MetricValue& value = kv.value();
+        if (value.has_double_value() && Passes(e.threshold, value.double_value().value())) {
+          continue;
         }
+        const std::string dedup =
+            e.metric + "\n" + kv.key().SerializeAsString() + "\n" + e.threshold.SerializeAsString();
+        if (!seen.insert(dedup).second) continue;
+        tfma::ValidationFailure* f = failures.add_failures();
+        *f->mutable_metric_threshold()->mutable_value_threshold() = e.threshold;
+        *f->mutable_metric_key() = kv.key();
+        *f->mutable_metric_value() = value;
+        std::ostringstream os;
+        os << e.metric;
+        if (kv.key().has_sub_key() || kv.key().has_aggregation_type()) {
+          os << " (" << kv.key().sub_key().ShortDebugString()
+             << (kv.key().has_aggregation_type()
+                     ? " " + kv.key().aggregation_type().ShortDebugString()
+                     : "")
+             << ")";
+        }
+        if (value.has_double_value()) {
+          os << " = " << value.double_value().value() << " is outside ";
+        } else {
+          os << " has no single value to compare with ";
+        }
+        os << Describe(e.threshold) << " on slice " << SliceKeyToString(slice.slice_key());
+        f->set_message(os.str());
       }
       const std::string dedup = e.metric + "\n" + e.threshold.SerializeAsString();
-      if (value != nullptr && value->has_double_value() &&
-          Passes(e.threshold, value->double_value().value())) {
-        continue;
-      }
-      if (!seen.insert(dedup).second) continue;
-      tfma::ValidationFailure* f = failures.add_failures();
-      *f->mutable_metric_threshold()->mutable_value_threshold() = e.threshold;
-      if (key != nullptr) {
-        *f->mutable_metric_key() = *key;
-        *f->mutable_metric_value() = *value;
-        std::ostringstream os;
-        os << e.metric << " = " << value->double_value().value() << " is outside "
-           << Describe(e.threshold) << " on slice " << SliceKeyToString(slice.slice_key());
-        f->set_message(os.str());
-      } else {
+      if (!found && seen.insert(dedup).second) {
+        tfma::ValidationFailure* f = failures.add_failures();
+        *f->mutable_metric_threshold()->mutable_value_threshold() = e.threshold;
         f->mutable_metric_key()->set_name(e.metric);
         f->set_message("Metric not found.");
       }
