@@ -287,8 +287,10 @@ Evaluator::Extracted Evaluator::Extract() const {
   // Before any batch there is nothing to extract from: metrics of zeros.
   std::vector<double> zeros;
   if (!combiner_->prepared()) return out;
-  zeros.assign(static_cast<size_t>((1 + replicas_) * size), 0.0);
   for (const SliceState* s : order) {
+    if (s->acc.empty() && zeros.empty()) {
+      zeros.assign(static_cast<size_t>((1 + replicas_) * size), 0.0);
+    }
     const double* acc = s->acc.empty() ? zeros.data() : s->acc.data();
     std::vector<const double*> replicas;
     for (int r = 0; r < replicas_; ++r) replicas.push_back(acc + (1 + r) * size);
