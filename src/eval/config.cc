@@ -189,9 +189,7 @@ Status ValidateEvalConfig(const tfma::EvalConfig& config, std::string_view where
   for (int s = 0; s < config.metrics_specs_size(); ++s) {
     const tfma::MetricsSpec& ms = config.metrics_specs(s);
     const std::string at = where + ": " + Index("metrics_specs", s);
-    if (ms.has_binarize() || ms.has_aggregate()) {
-      return Status::Unimplemented(at + ": binarize / aggregate options are not supported");
-    }
+    RETURN_IF_ERROR(KeysOfMetricsSpec(ms, has_weights, at).status());
     if (!ms.query_key().empty()) {
       return Status::Unimplemented(at + ".query_key: query-based metrics are not supported");
     }
@@ -209,13 +207,22 @@ Status ValidateEvalConfig(const tfma::EvalConfig& config, std::string_view where
       }
     }
     std::set<std::string> metric_names;
+    std::set<std::string> plot_names;
     for (int m = 0; m < ms.metrics_size(); ++m) {
       const tfma::MetricConfig& mc = ms.metrics(m);
       const std::string mat = at + "." + Index("metrics", m);
-      ASSIGN_OR_RETURN(std::unique_ptr<Metric> metric, CreateMetric(mc, has_weights, mat));
-      if (!metric_names.insert(metric->name()).second) {
-        return Status::InvalidArgument(mat + ": metric name \"" + metric->name() +
+      ASSIGN_OR_RETURN(ResolvedMetric metric, ResolveMetric(mc, mat));
+      const std::string& name = metric.options.name;
+      if (!metric_names.insert(name).second) {
+        return Status::InvalidArgument(mat + ": metric name \"" + name +
                                        "\" appears twice in this metrics spec");
+      }
+      if (metric.def->plot) {
+        plot_names.insert(name);
+        if (mc.has_threshold() || mc.per_slice_thresholds_size() > 0) {
+          return Status::InvalidArgument(mat + ": " + std::string(metric.def->class_name) +
+                                         " is a plot; a plot has no value to threshold");
+        }
       }
       if (mc.has_threshold()) RETURN_IF_ERROR(CheckThreshold(mc.threshold(), mat + ".threshold"));
       if (mc.cross_slice_thresholds_size() > 0) {
@@ -236,6 +243,10 @@ Status ValidateEvalConfig(const tfma::EvalConfig& config, std::string_view where
     // A threshold on a metric this spec does not compute could only fail
     // ("Metric not found.") after the model was trained: refuse it now.
     auto computed = [&](const std::string& name, const std::string& field) -> Status {
+      if (plot_names.count(name)) {
+        return Status::InvalidArgument(field + ": \"" + name +
+                                       "\" is a plot; a plot has no value to threshold");
+      }
       if (metric_names.count(name)) return Status::OK();
       std::string list;
       for (const std::string& n : metric_names) list += (list.empty() ? "" : ", ") + n;
@@ -257,8 +268,12 @@ Status ValidateEvalConfig(const tfma::EvalConfig& config, std::string_view where
       }
     }
   }
-  if (config.options().compute_confidence_intervals().value()) {
-    return Status::Unimplemented(where + ": options.compute_confidence_intervals is not supported");
+  if (config.options().compute_confidence_intervals().value() &&
+      config.options().confidence_intervals().method() ==
+          tfma::ConfidenceIntervalOptions::JACKKNIFE) {
+    return Status::Unimplemented(where +
+                                 ": options.confidence_intervals.method JACKKNIFE is not "
+                                 "supported; use POISSON_BOOTSTRAP (the default)");
   }
   if (config.options().has_min_slice_size() && config.options().min_slice_size().value() < 0) {
     return Status::InvalidArgument(where + ": options.min_slice_size must be >= 0");

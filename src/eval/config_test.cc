@@ -234,8 +234,49 @@ TEST(EvalConfigTest, UnsupportedFeaturesAreRefusedNotIgnored) {
   auto ci = ParseEvalConfigText(
       "model_specs { label_key: \"y\" } options { compute_confidence_intervals { value: true } }",
       "c");
-  ASSERT_FALSE(ci.ok());
-  EXPECT_EQ(ci.status().code(), Status::Code::kUnimplemented);
+  EXPECT_TRUE(ci.ok()) << ci.status().message();  // Poisson bootstrap, TFMA's default
+  auto jackknife = ParseEvalConfigText(
+      "model_specs { label_key: \"y\" } options { compute_confidence_intervals { value: true } "
+      "confidence_intervals { method: JACKKNIFE } }",
+      "c");
+  ASSERT_FALSE(jackknife.ok());
+  EXPECT_EQ(jackknife.status().code(), Status::Code::kUnimplemented);
+}
+
+TEST(EvalConfigTest, BinarizeAggregateAndPlots) {
+  auto ok = ParseEvalConfigText(
+      R"pb(model_specs { label_key: "y" inference_batch_size: 64 }
+           metrics_specs {
+             metrics {
+               class_name: "AUC"
+               threshold { value_threshold { lower_bound { value: 0.5 } } }
+             }
+             metrics { class_name: "ConfusionMatrixPlot" }
+             binarize { class_ids { values: [ 0, 1 ] } }
+             aggregate { micro_average: true }
+           })pb",
+      "c");
+  EXPECT_TRUE(ok.ok()) << ok.status().message();
+  auto macro = ParseEvalConfigText(
+      R"pb(model_specs { label_key: "y" }
+           metrics_specs {
+             metrics { class_name: "AUC" }
+             aggregate { macro_average: true }
+           })pb",
+      "c");
+  ASSERT_FALSE(macro.ok());
+  EXPECT_NE(macro.status().message().find("class_weights"), std::string::npos);
+  auto plot_threshold = ParseEvalConfigText(
+      R"pb(model_specs { label_key: "y" }
+           metrics_specs {
+             metrics {
+               class_name: "CalibrationPlot"
+               threshold { value_threshold { lower_bound { value: 0.5 } } }
+             }
+           })pb",
+      "c");
+  ASSERT_FALSE(plot_threshold.ok());
+  EXPECT_NE(plot_threshold.status().message().find("is a plot"), std::string::npos);
 }
 
 TEST(EvalConfigTest, ReadEvalConfigDetectsFormat) {

@@ -110,7 +110,8 @@ bool SliceKeyLess(const tfma::SliceKey& a, const tfma::SliceKey& b) {
   return false;
 }
 
-StatusOr<std::unique_ptr<Evaluator>> Evaluator::Create(const tfma::EvalConfig& config) {
+StatusOr<std::unique_ptr<Evaluator>> Evaluator::Create(const tfma::EvalConfig& config,
+                                                       const EvaluatorOptions& options) {
   RETURN_IF_ERROR(ValidateEvalConfig(config, "EvalConfig"));
   const tfma::ModelSpec* spec = &config.model_specs(0);
   for (const auto& s : config.model_specs()) {
@@ -119,38 +120,32 @@ StatusOr<std::unique_ptr<Evaluator>> Evaluator::Create(const tfma::EvalConfig& c
       break;
     }
   }
-  const bool weighted = !spec->example_weight_key().empty();
-  std::vector<std::unique_ptr<Metric>> metrics;
-  std::set<std::pair<std::string, bool>> seen;
-  for (int s = 0; s < config.metrics_specs_size(); ++s) {
-    const tfma::MetricsSpec& ms = config.metrics_specs(s);
-    if (ms.model_names_size() > 0 && std::find(ms.model_names().begin(), ms.model_names().end(),
-                                               spec->name()) == ms.model_names().end()) {
-      continue;
-    }
-    for (int m = 0; m < ms.metrics_size(); ++m) {
-      ASSIGN_OR_RETURN(std::unique_ptr<Metric> metric,
-                       CreateMetric(ms.metrics(m), weighted,
-                                    "metrics_specs[" + std::to_string(s) + "].metrics[" +
-                                        std::to_string(m) + "]"));
-      // The same metric listed in two specs is computed once (as TFMA does).
-      if (seen.insert({metric->name(), metric->example_weighted()}).second) {
-        metrics.push_back(std::move(metric));
-      }
-    }
+  if (options.bootstrap_samples < 2) {
+    return Status::InvalidArgument("evaluator: bootstrap_samples must be >= 2, got " +
+                                   std::to_string(options.bootstrap_samples));
   }
-  return std::unique_ptr<Evaluator>(
-      new Evaluator(config, *spec, std::make_unique<MetricCombiner>(std::move(metrics))));
+  ASSIGN_OR_RETURN(std::unique_ptr<MetricCombiner> combiner,
+                   MetricCombiner::FromConfig(config, *spec));
+  return std::unique_ptr<Evaluator>(new Evaluator(config, *spec, std::move(combiner), options));
 }
 
 Evaluator::Evaluator(tfma::EvalConfig config, tfma::ModelSpec spec,
-                     std::unique_ptr<MetricCombiner> combiner)
+                     std::unique_ptr<MetricCombiner> combiner, const EvaluatorOptions& options)
     : config_(std::move(config)),
       model_spec_(std::move(spec)),
       slicer_(std::vector<tfma::SlicingSpec>(config_.slicing_specs().begin(),
                                              config_.slicing_specs().end())),
-      combiner_(std::move(combiner)) {
+      combiner_(std::move(combiner)),
+      replicas_(config_.options().compute_confidence_intervals().value() ? options.bootstrap_samples
+                                                                         : 0),
+      options_(options) {
   if (slicer_.has_overall()) SliceIndex("");
+}
+
+void Evaluator::Allocate(SliceState& state) const {
+  if (combiner_->prepared() && state.acc.empty()) {
+    state.acc.assign(static_cast<size_t>((1 + replicas_) * combiner_->accumulator_size()), 0.0);
+  }
 }
 
 int Evaluator::SliceIndex(const std::string& key_bytes) {
@@ -158,12 +153,33 @@ int Evaluator::SliceIndex(const std::string& key_bytes) {
   if (it != slice_index_.end()) return it->second;
   SliceState state;
   state.key.ParseFromString(key_bytes);  // bytes we serialized ourselves
-  state.acc = combiner_->CreateAccumulator();
+  Allocate(state);
   slices_.push_back(std::move(state));
   rows_.emplace_back();
   const int index = static_cast<int>(slices_.size()) - 1;
   slice_index_.emplace(key_bytes, index);
   return index;
+}
+
+Status Evaluator::AddToSlice(const MetricInputs& in, const RowSelection& sel, SliceState& state) {
+  RETURN_IF_ERROR(combiner_->AddBatch(in, sel, state.acc.data()));
+  state.count += sel.count;
+  const int64_t size = combiner_->accumulator_size();
+  for (int r = 0; r < replicas_; ++r) {
+    // Only the rows drawn at least once in this replica.
+    const std::vector<float>& mult = multipliers_[static_cast<size_t>(r)];
+    resampled_rows_.clear();
+    for (int64_t i = 0; i < sel.count; ++i) {
+      const int32_t row = sel.rows == nullptr ? static_cast<int32_t>(i) : sel.rows[i];
+      if (mult[static_cast<size_t>(row)] != 0.0f) resampled_rows_.push_back(row);
+    }
+    MetricInputs rin = in;
+    rin.multipliers = mult.data();
+    RETURN_IF_ERROR(combiner_->AddBatch(
+        rin, {resampled_rows_.data(), static_cast<int64_t>(resampled_rows_.size())},
+        state.acc.data() + (1 + r) * size));
+  }
+  return Status::OK();
 }
 
 Status Evaluator::AddBatch(const Tensor& predictions, const float* labels, const float* weights,
@@ -178,6 +194,7 @@ Status Evaluator::AddBatch(const Tensor& predictions, const float* labels, const
   if (num_classes_ < 0) {
     RETURN_IF_ERROR(combiner_->Prepare(classes));
     num_classes_ = classes;
+    for (SliceState& s : slices_) Allocate(s);
   } else if (classes != num_classes_) {
     return Status::InvalidArgument("predictions have " + std::to_string(classes) +
                                    " values per example; earlier batches had " +
@@ -189,11 +206,21 @@ Status Evaluator::AddBatch(const Tensor& predictions, const float* labels, const
     return Status::InvalidArgument("slice assignment does not match a batch of " +
                                    std::to_string(batch));
   }
+  // Poisson(1) counts of this batch's examples in each replica.
+  multipliers_.resize(static_cast<size_t>(replicas_));
+  const uint64_t first = static_cast<uint64_t>(options_.first_example_index + num_examples_);
+  for (int r = 0; r < replicas_; ++r) {
+    std::vector<float>& mult = multipliers_[static_cast<size_t>(r)];
+    mult.resize(static_cast<size_t>(batch));
+    for (int64_t i = 0; i < batch; ++i) {
+      mult[static_cast<size_t>(i)] = static_cast<float>(
+          PoissonBootstrapCount(options_.bootstrap_seed, first + static_cast<uint64_t>(i), r));
+    }
+  }
   const MetricInputs in{predictions.data<float>(), classes, labels, weights, batch};
   if (slicer_.has_overall()) {
     SliceState& overall = slices_[static_cast<size_t>(slice_index_.at(""))];
-    RETURN_IF_ERROR(combiner_->AddBatch(in, {nullptr, batch}, overall.acc));
-    overall.count += batch;
+    RETURN_IF_ERROR(AddToSlice(in, {nullptr, batch}, overall));
   }
   if (has_feature_slices) {
     std::vector<int> touched;
@@ -207,10 +234,8 @@ Status Evaluator::AddBatch(const Tensor& predictions, const float* labels, const
     }
     for (int s : touched) {
       std::vector<int32_t>& rows = rows_[static_cast<size_t>(s)];
-      SliceState& state = slices_[static_cast<size_t>(s)];
-      RETURN_IF_ERROR(
-          combiner_->AddBatch(in, {rows.data(), static_cast<int64_t>(rows.size())}, state.acc));
-      state.count += static_cast<int64_t>(rows.size());
+      RETURN_IF_ERROR(AddToSlice(in, {rows.data(), static_cast<int64_t>(rows.size())},
+                                 slices_[static_cast<size_t>(s)]));
       rows.clear();
     }
   }
@@ -219,15 +244,18 @@ Status Evaluator::AddBatch(const Tensor& predictions, const float* labels, const
 }
 
 Status Evaluator::Merge(const Evaluator& other) {
-  if (other.combiner_->CreateAccumulator().size() != combiner_->CreateAccumulator().size() ||
-      other.combiner_->metrics().size() != combiner_->metrics().size()) {
+  if (other.combiner_->computations().size() != combiner_->computations().size() ||
+      other.combiner_->metrics().size() != combiner_->metrics().size() ||
+      other.replicas_ != replicas_) {
     return Status::InvalidArgument("cannot merge evaluators built from different metric configs");
   }
   for (size_t m = 0; m < combiner_->metrics().size(); ++m) {
-    if (combiner_->metrics()[m]->name() != other.combiner_->metrics()[m]->name()) {
+    const KeySpec& a = combiner_->metrics()[m]->key();
+    const KeySpec& b = other.combiner_->metrics()[m]->key();
+    if (KeySpecToString(a) != KeySpecToString(b)) {
       return Status::InvalidArgument("cannot merge evaluators: metric " + std::to_string(m) +
-                                     " is " + combiner_->metrics()[m]->name() + " here and " +
-                                     other.combiner_->metrics()[m]->name() + " there");
+                                     " is " + KeySpecToString(a) + " here and " +
+                                     KeySpecToString(b) + " there");
     }
   }
   if (other.num_classes_ >= 0) {
@@ -236,18 +264,27 @@ Status Evaluator::Merge(const Evaluator& other) {
                                      std::to_string(num_classes_) + " and " +
                                      std::to_string(other.num_classes_) + " classes");
     }
-    num_classes_ = other.num_classes_;
+    if (num_classes_ < 0) {
+      RETURN_IF_ERROR(combiner_->Prepare(other.num_classes_));
+      num_classes_ = other.num_classes_;
+      for (SliceState& s : slices_) Allocate(s);
+    }
   }
   for (const SliceState& s : other.slices_) {
     SliceState& mine = slices_[static_cast<size_t>(SliceIndex(SliceKeyBytes(s.key)))];
-    RETURN_IF_ERROR(combiner_->Merge(mine.acc, s.acc));
+    if (!s.acc.empty()) {
+      if (mine.acc.size() != s.acc.size()) {
+        return Status::InvalidArgument("cannot merge evaluators: accumulator sizes differ");
+      }
+      for (size_t i = 0; i < s.acc.size(); ++i) mine.acc[i] += s.acc[i];
+    }
     mine.count += s.count;
   }
   num_examples_ += other.num_examples_;
   return Status::OK();
 }
 
-std::vector<tfma::MetricsForSlice> Evaluator::ExtractMetrics() const {
+Evaluator::Extracted Evaluator::Extract() const {
   const int64_t min_size =
       config_.options().has_min_slice_size() ? config_.options().min_slice_size().value() : 0;
   std::vector<const SliceState*> order;
@@ -258,17 +295,34 @@ std::vector<tfma::MetricsForSlice> Evaluator::ExtractMetrics() const {
             [](const SliceState* a, const SliceState* b) { return SliceKeyLess(a->key, b->key); });
   // A single-model evaluation leaves model_name empty in keys, as TFMA does.
   const std::string model_name = config_.model_specs_size() > 1 ? model_spec_.name() : "";
-  std::vector<tfma::MetricsForSlice> out;
+  Extracted out;
+  const int64_t size = combiner_->accumulator_size();
+  // Before any batch there is nothing to extract from: metrics of zeros.
+  std::vector<double> zeros;
+  if (!combiner_->prepared()) return out;
   for (const SliceState* s : order) {
+    if (s->acc.empty() && zeros.empty()) {
+      zeros.assign(static_cast<size_t>((1 + replicas_) * size), 0.0);
+    }
+    const double* acc = s->acc.empty() ? zeros.data() : s->acc.data();
+    std::vector<const double*> replicas;
+    for (int r = 0; r < replicas_; ++r) replicas.push_back(acc + (1 + r) * size);
+    MetricCombiner::Output o = combiner_->Extract(acc, replicas, model_name);
     tfma::MetricsForSlice m;
     *m.mutable_slice_key() = s->key;
-    for (auto& kv : combiner_->Extract(s->acc, model_name)) {
-      *m.add_metric_keys_and_values() = std::move(kv);
+    for (auto& kv : o.metrics) *m.add_metric_keys_and_values() = std::move(kv);
+    out.metrics.push_back(std::move(m));
+    if (!o.plots.empty()) {
+      tfma::PlotsForSlice p;
+      *p.mutable_slice_key() = s->key;
+      for (auto& kv : o.plots) *p.add_plot_keys_and_values() = std::move(kv);
+      out.plots.push_back(std::move(p));
     }
-    out.push_back(std::move(m));
   }
   return out;
 }
+
+std::vector<tfma::MetricsForSlice> Evaluator::ExtractMetrics() const { return Extract().metrics; }
 
 StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
                               const std::vector<std::string>& example_files, EvalModel& model,
@@ -293,7 +347,12 @@ StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
   const Slicer& slicer = evaluator->slicer();
 
   const auto start = std::chrono::steady_clock::now();
-  const int64_t bs = options.batch_size;
+  if (spec.inference_batch_size() < 0) {
+    return Status::InvalidArgument("evaluate: model_specs.inference_batch_size must be >= 0, got " +
+                                   std::to_string(spec.inference_batch_size()));
+  }
+  const int64_t bs =
+      spec.inference_batch_size() > 0 ? spec.inference_batch_size() : options.batch_size;
   std::vector<Tensor> features;
   for (const EvalInput& in : inputs) features.emplace_back(DType::kFloat32, Shape{bs, in.dim});
   std::vector<float> labels(static_cast<size_t>(bs));
@@ -392,7 +451,9 @@ StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
     result.data_location = options.data_location;
   }
   result.model_locations[config.model_specs_size() > 1 ? spec.name() : ""] = options.model_location;
-  result.metrics = evaluator->ExtractMetrics();
+  Evaluator::Extracted extracted = evaluator->Extract();
+  result.metrics = std::move(extracted.metrics);
+  result.plots = std::move(extracted.plots);
   ASSIGN_OR_RETURN(result.validation, ValidateMetrics(config, result.metrics));
   result.num_examples = evaluator->num_examples();
   result.num_skipped = skipped;

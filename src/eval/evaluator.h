@@ -25,6 +25,7 @@
 
 #include "src/core/status.h"
 #include "src/core/tensor.h"
+#include "src/eval/bootstrap.h"
 #include "src/eval/metrics.h"
 #include "src/eval/proto/config.pb.h"
 #include "src/eval/proto/metrics_for_slice.pb.h"
@@ -79,7 +80,7 @@ struct EvalResult {
   std::string file_format = "tfrecords";
   std::map<std::string, std::string> model_locations;  // model name -> path
   std::vector<tfma::MetricsForSlice> metrics;          // overall first, then slices in order
-  std::vector<tfma::PlotsForSlice> plots;              // none yet
+  std::vector<tfma::PlotsForSlice> plots;              // same slice order, plot metrics only
   tfma::ValidationResult validation;
   int64_t num_examples = 0;
   // Examples left out because a model input had no value
@@ -98,11 +99,23 @@ struct SliceAssignment {
   std::vector<int32_t> offsets;
 };
 
+// How an Evaluator resamples for confidence intervals
+// (options.compute_confidence_intervals): TFMA's Poisson bootstrap.
+struct EvaluatorOptions {
+  int bootstrap_samples = kDefaultBootstrapSamples;
+  uint64_t bootstrap_seed = kDefaultBootstrapSeed;
+  // Global index of the first example this Evaluator sees: a shard that
+  // starts at example n sets n, so the shards' merge resamples exactly as one
+  // pass over all examples would.
+  int64_t first_example_index = 0;
+};
+
 class Evaluator {
  public:
   // `config` is validated (ValidateEvalConfig) and copied. Uses the first
   // non-baseline model spec.
-  static StatusOr<std::unique_ptr<Evaluator>> Create(const tfma::EvalConfig& config);
+  static StatusOr<std::unique_ptr<Evaluator>> Create(const tfma::EvalConfig& config,
+                                                     const EvaluatorOptions& options = {});
 
   const tfma::EvalConfig& config() const { return config_; }
   const tfma::ModelSpec& model_spec() const { return model_spec_; }
@@ -120,17 +133,33 @@ class Evaluator {
   // were built from different metric configurations or saw different C.
   Status Merge(const Evaluator& other);
 
-  // Metrics per slice (slices below options.min_slice_size left out).
+  // Metrics per slice (slices below options.min_slice_size left out), with
+  // confidence intervals when the config asks for them.
   std::vector<tfma::MetricsForSlice> ExtractMetrics() const;
+  // Metrics and plots per slice, in the same slice order (a slice with no plot
+  // metric has no PlotsForSlice).
+  struct Extracted {
+    std::vector<tfma::MetricsForSlice> metrics;
+    std::vector<tfma::PlotsForSlice> plots;
+  };
+  Extracted Extract() const;
+
+  // Bootstrap replicas per slice (0 without confidence intervals).
+  int replicas() const { return replicas_; }
 
  private:
   struct SliceState {
     tfma::SliceKey key;
     int64_t count = 0;
+    // (1 + replicas) accumulators back to back: the point estimate, then each
+    // bootstrap replica. Empty until the first batch fixes the layout.
     std::vector<double> acc;
   };
-  Evaluator(tfma::EvalConfig config, tfma::ModelSpec spec, std::unique_ptr<MetricCombiner> c);
+  Evaluator(tfma::EvalConfig config, tfma::ModelSpec spec, std::unique_ptr<MetricCombiner> c,
+            const EvaluatorOptions& options);
   int SliceIndex(const std::string& key_bytes);
+  void Allocate(SliceState& state) const;
+  Status AddToSlice(const MetricInputs& in, const RowSelection& sel, SliceState& state);
 
   tfma::EvalConfig config_;
   tfma::ModelSpec model_spec_;
@@ -141,9 +170,15 @@ class Evaluator {
   std::vector<SliceState> slices_;
   std::unordered_map<std::string, int> slice_index_;
   std::vector<std::vector<int32_t>> rows_;  // per slice, reused across batches
+  int replicas_ = 0;
+  EvaluatorOptions options_;
+  // Per batch: Poisson counts [replica][row]; scratch row lists per replica.
+  std::vector<std::vector<float>> multipliers_;
+  std::vector<int32_t> resampled_rows_;
 };
 
 struct EvaluateOptions {
+  // Examples per inference call; ModelSpec.inference_batch_size overrides it when set.
   int64_t batch_size = 256;
   int64_t max_examples = -1;  // stop after this many (-1: all)
   // An example whose model input feature is absent or has an empty list (a

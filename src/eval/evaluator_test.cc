@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
+#include <random>
+#include <set>
 
 #include "src/core/files.h"
 #include "src/eval/config.h"
@@ -552,6 +555,234 @@ TEST(OutputTest, LoadErrors) {
   ASSERT_TRUE(
       io::WriteAllRecords(dir + "/validations.tfrecord", {"", ""}, io::Compression::kNone).ok());
   EXPECT_EQ(LoadEvalResult(dir).status().code(), Status::Code::kCorruption);
+}
+
+// Random 4-class rows: softmax of noisy logits favouring the label.
+std::vector<Row> RandomRows(int n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> g(0.0f, 1.0f);
+  std::vector<Row> rows;
+  for (int i = 0; i < n; ++i) {
+    const int label = static_cast<int>(rng() % 4);
+    std::vector<float> p(4);
+    float sum = 0;
+    for (int j = 0; j < 4; ++j) sum += (p[j] = std::exp(g(rng) + (j == label ? 1.2f : 0.0f)));
+    for (float& v : p) v /= sum;
+    rows.push_back({p, label, i % 3 ? "a" : "b", 1.0f});
+  }
+  return rows;
+}
+
+constexpr char kCiConfig[] = R"pb(
+  model_specs { label_key: "image_class" }
+  slicing_specs {}
+  slicing_specs { feature_keys: "group" }
+  metrics_specs {
+    metrics { class_name: "ExampleCount" }
+    metrics { class_name: "SparseCategoricalAccuracy" }
+    metrics { class_name: "AUC" }
+    metrics { class_name: "Precision" }
+    metrics { class_name: "Recall" }
+    metrics { class_name: "MeanSquaredError" }
+    metrics { class_name: "ConfusionMatrixPlot" }
+  }
+  options { compute_confidence_intervals { value: true } }
+)pb";
+
+// Mean half-width of the intervals of the overall slice; checks each interval.
+double CheckIntervals(const EvalResult& r) {
+  const tfma::MetricsForSlice* overall = FindSlice(r, "Overall");
+  EXPECT_NE(overall, nullptr);
+  if (overall == nullptr) return NAN;
+  double width = 0;
+  int n = 0;
+  for (const auto& kv : overall->metric_keys_and_values()) {
+    if (kv.key().name() == "example_count") {
+      EXPECT_FALSE(kv.has_confidence_interval());
+      continue;
+    }
+    EXPECT_TRUE(kv.has_confidence_interval()) << kv.key().name();
+    const auto& ci = kv.confidence_interval();
+    const double v = kv.value().double_value().value();
+    const double lo = ci.lower_bound().double_value().value();
+    const double hi = ci.upper_bound().double_value().value();
+    EXPECT_LE(lo, v) << kv.key().name();
+    EXPECT_GE(hi, v) << kv.key().name();
+    EXPECT_GT(ci.standard_error().double_value().value(), 0.0) << kv.key().name();
+    EXPECT_EQ(ci.degrees_of_freedom().value(), kDefaultBootstrapSamples - 1);
+    width += (hi - lo) / 2;
+    ++n;
+  }
+  EXPECT_EQ(n, 5);
+  return width / n;
+}
+
+TEST(EvaluatorTest, BootstrapIntervalsContainThePointEstimateAndShrink) {
+  const std::string dir = TempDir("ci");
+  IdentityModel model(4);
+  const std::string small = WriteExamples(dir, RandomRows(300, 1), "small.tfrecord");
+  const std::string large = WriteExamples(dir, RandomRows(4800, 2), "large.tfrecord");
+  auto a = Evaluate(Config(kCiConfig), {small}, model);
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  auto b = Evaluate(Config(kCiConfig), {large}, model);
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  const double wa = CheckIntervals(*a);
+  const double wb = CheckIntervals(*b);
+  // 16x the data: about a quarter of the width.
+  EXPECT_LT(wb, wa / 2.5) << wa << " " << wb;
+  EXPECT_GT(wb, wa / 8.0) << wa << " " << wb;
+  // Plots have no interval, and slices other than the overall one get theirs.
+  ASSERT_EQ(a->plots.size(), 3u);
+  const tfma::MetricsForSlice* group = FindSlice(*a, "group:a");
+  ASSERT_NE(group, nullptr);
+  EXPECT_TRUE(group->metric_keys_and_values(1).has_confidence_interval());
+  // Deterministic: the same data gives the same intervals.
+  auto again = Evaluate(Config(kCiConfig), {small}, model);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->metrics[0].SerializeAsString(), a->metrics[0].SerializeAsString());
+}
+
+TEST(EvaluatorTest, BootstrapShardsMergeToOnePass) {
+  const std::vector<Row> rows = RandomRows(500, 3);
+  const tfma::EvalConfig config = Config(kCiConfig);
+  auto batch = [&](size_t from, size_t to, Tensor* pred, std::vector<float>* labels,
+                   SliceAssignment* slices) {
+    *pred = Tensor(DType::kFloat32, {static_cast<int64_t>(to - from), 4});
+    labels->clear();
+    slices->keys.clear();
+    slices->offsets = {0};
+    for (size_t i = from; i < to; ++i) {
+      std::copy(rows[i].scores.begin(), rows[i].scores.end(), pred->data<float>() + (i - from) * 4);
+      labels->push_back(static_cast<float>(rows[i].label));
+      tfma::SliceKey key;
+      auto* k = key.add_single_slice_keys();
+      k->set_column("group");
+      k->set_bytes_value(rows[i].group);
+      slices->keys.push_back(SliceKeyBytes(key));
+      slices->offsets.push_back(static_cast<int32_t>(slices->keys.size()));
+    }
+  };
+  Tensor pred;
+  std::vector<float> labels;
+  SliceAssignment slices;
+  auto one = Evaluator::Create(config);
+  ASSERT_TRUE(one.ok());
+  batch(0, 500, &pred, &labels, &slices);
+  ASSERT_TRUE((*one)->AddBatch(pred, labels.data(), nullptr, slices).ok());
+  auto first = Evaluator::Create(config);
+  EvaluatorOptions second_options;
+  second_options.first_example_index = 200;
+  auto second = Evaluator::Create(config, second_options);
+  ASSERT_TRUE(first.ok() && second.ok());
+  batch(0, 200, &pred, &labels, &slices);
+  ASSERT_TRUE((*first)->AddBatch(pred, labels.data(), nullptr, slices).ok());
+  batch(200, 500, &pred, &labels, &slices);
+  ASSERT_TRUE((*second)->AddBatch(pred, labels.data(), nullptr, slices).ok());
+  ASSERT_TRUE((*first)->Merge(**second).ok());
+  const auto x = (*one)->Extract();
+  const auto y = (*first)->Extract();
+  ASSERT_EQ(x.metrics.size(), y.metrics.size());
+  for (size_t s = 0; s < x.metrics.size(); ++s) {
+    for (int i = 0; i < x.metrics[s].metric_keys_and_values_size(); ++i) {
+      const auto& a = x.metrics[s].metric_keys_and_values(i);
+      const auto& b = y.metrics[s].metric_keys_and_values(i);
+      EXPECT_NEAR(a.value().double_value().value(), b.value().double_value().value(), 1e-9);
+      EXPECT_NEAR(a.confidence_interval().lower_bound().double_value().value(),
+                  b.confidence_interval().lower_bound().double_value().value(), 1e-9);
+      EXPECT_NEAR(a.confidence_interval().upper_bound().double_value().value(),
+                  b.confidence_interval().upper_bound().double_value().value(), 1e-9);
+    }
+  }
+}
+
+TEST(EvaluatorTest, ValueThresholdsHoldEveryBinarizedKey) {
+  const std::string dir = TempDir("binarized_thresholds");
+  const std::string file = WriteExamples(dir, RandomRows(400, 4));
+  IdentityModel model(4);
+  auto result = Evaluate(Config(R"pb(
+                           model_specs { label_key: "image_class" }
+                           metrics_specs {
+                             metrics {
+                               class_name: "Recall"
+                               threshold { value_threshold { lower_bound { value: 0.99 } } }
+                             }
+                             metrics {
+                               class_name: "AUC"
+                               threshold { value_threshold { lower_bound { value: 0.5 } } }
+                             }
+                             binarize { class_ids { values: [ 0, 3 ] } }
+                           })pb"),
+                         {file}, model);
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  EXPECT_FALSE(result->validation.validation_ok());
+  ASSERT_EQ(result->validation.metric_validations_per_slice_size(), 1);
+  const auto& failures = result->validation.metric_validations_per_slice(0).failures();
+  ASSERT_EQ(failures.size(), 2);  // recall of class 0 and of class 3; AUC passes
+  std::set<int> classes;
+  for (const auto& f : failures) {
+    EXPECT_EQ(f.metric_key().name(), "recall");
+    EXPECT_TRUE(f.metric_key().sub_key().has_class_id());
+    classes.insert(f.metric_key().sub_key().class_id().value());
+    EXPECT_LT(f.metric_value().double_value().value(), 0.99);
+  }
+  EXPECT_EQ(classes, (std::set<int>{0, 3}));
+}
+
+TEST(OutputTest, PlotsWireFormatReadBack) {
+  const std::string dir = TempDir("plots");
+  const std::string file = WriteExamples(dir, RandomRows(200, 5));
+  IdentityModel model(4);
+  auto result = Evaluate(Config(R"pb(
+                           model_specs { label_key: "image_class" }
+                           slicing_specs {}
+                           slicing_specs { feature_keys: "group" }
+                           metrics_specs {
+                             metrics { class_name: "ExampleCount" }
+                             metrics { class_name: "MultiClassConfusionMatrixPlot" }
+                             metrics { class_name: "ConfusionMatrixPlot" }
+                             metrics { class_name: "CalibrationPlot" }
+                           })pb"),
+                         {file}, model);
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  ASSERT_EQ(result->plots.size(), 3u);  // overall, group:a, group:b
+  const std::string out = dir + "/eval";
+  ASSERT_TRUE(WriteEvalResult(*result, out).ok());
+  auto records = io::ReadAllRecords(out + "/plots-00000-of-00001.tfrecord");
+  ASSERT_TRUE(records.ok()) << records.status().message();
+  ASSERT_EQ(records->size(), 3u);
+  tfma::PlotsForSlice overall;
+  ASSERT_TRUE(overall.ParseFromString((*records)[0]));
+  EXPECT_EQ(overall.slicing_spec_oneof_case(), tfma::PlotsForSlice::kSliceKey);
+  ASSERT_EQ(overall.plot_keys_and_values_size(), 3);
+  std::map<std::string, const tfma::PlotData*> by_name;
+  for (const auto& kv : overall.plot_keys_and_values()) by_name[kv.key().name()] = &kv.value();
+  ASSERT_TRUE(by_name.count("multi_class_confusion_matrix_plot"));
+  ASSERT_TRUE(by_name.count("confusion_matrix_plot"));
+  ASSERT_TRUE(by_name.count("calibration_plot"));
+  double total = 0;
+  for (const auto& e : by_name["multi_class_confusion_matrix_plot"]
+                           ->multi_class_confusion_matrix_at_thresholds()
+                           .matrices(0)
+                           .entries()) {
+    total += e.num_weighted_examples();
+  }
+  EXPECT_EQ(total, 200.0);
+  EXPECT_EQ(by_name["confusion_matrix_plot"]->confusion_matrix_at_thresholds().matrices_size(),
+            1000);
+  EXPECT_EQ(by_name["calibration_plot"]->calibration_histogram_buckets().buckets_size(), 1002);
+  // The plot key's name is field 6 (tag 0x32), the slice key field 1 of the
+  // slicing_spec_oneof, the entries field 8: TFMA's numbers on the wire.
+  tfma::PlotsForSlice::PlotKeyAndValue first = overall.plot_keys_and_values(0);
+  tfma::PlotKey name_only;
+  name_only.set_name(first.key().name());
+  EXPECT_EQ(static_cast<uint8_t>(name_only.SerializeAsString()[0]), 0x32);
+  EXPECT_EQ(static_cast<uint8_t>((*records)[0][0]), 0x0a);
+  auto loaded = LoadEvalResult(out);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  ASSERT_EQ(loaded->plots.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(loaded->plots[i].SerializeAsString(), result->plots[i].SerializeAsString());
+  }
 }
 
 }  // namespace

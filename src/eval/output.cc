@@ -25,6 +25,15 @@ std::string KeyLabel(const tfma::MetricKey& key) {
   std::string label = key.name();
   if (!key.model_name().empty()) label = key.model_name() + "/" + label;
   if (!key.output_name().empty()) label += "[" + key.output_name() + "]";
+  // Binarized and aggregated keys of one metric get their own columns.
+  const tfma::SubKey& sk = key.sub_key();
+  if (sk.has_class_id()) label += " class_id=" + std::to_string(sk.class_id().value());
+  if (sk.has_k()) label += " k=" + std::to_string(sk.k().value());
+  if (sk.has_top_k()) label += " top_k=" + std::to_string(sk.top_k().value());
+  const tfma::AggregationType& agg = key.aggregation_type();
+  if (agg.micro_average()) label += " micro";
+  if (agg.macro_average()) label += " macro";
+  if (agg.weighted_macro_average()) label += " weighted_macro";
   if (key.is_diff()) label += " (diff)";
   return label;
 }

@@ -61,31 +61,41 @@ bool Passes(const tfma::GenericChangeThreshold& t, double diff, double baseline)
   return ok;
 }
 
+std::string Describe(const tfma::MetricThreshold& t) {
+  return t.has_change_threshold() ? Describe(t.change_threshold()) : Describe(t.value_threshold());
+}
+
 }  // namespace
 
 StatusOr<tfma::ValidationResult> ValidateMetrics(
     const tfma::EvalConfig& config, const std::vector<tfma::MetricsForSlice>& metrics) {
   std::vector<ThresholdEntry> entries;
   bool has_change_threshold = false;
-  const bool has_weights =
-      config.model_specs_size() > 0 && !config.model_specs(0).example_weight_key().empty();
   const tfma::ModelSpec* baseline_spec = BaselineSpec(config);
   const std::string baseline_name = baseline_spec != nullptr ? baseline_spec->name() : "";
   auto add = [&](const std::string& name, std::optional<tfma::SlicingSpec> spec,
                  const tfma::MetricThreshold& t) {
     has_change_threshold = has_change_threshold || t.has_change_threshold();
+    // A MetricThreshold may hold both kinds: each is an entry of its own.
+    if (t.has_value_threshold()) {
+      tfma::MetricThreshold value;
+      *value.mutable_value_threshold() = t.value_threshold();
+      entries.push_back({name, spec, value});
+    }
     // Without a baseline a change threshold is waived (rubber stamp below).
-    if (t.has_change_threshold() && baseline_spec == nullptr) return;
-    if (t.has_value_threshold() || t.has_change_threshold()) {
-      entries.push_back({name, std::move(spec), t});
+    if (t.has_change_threshold() && baseline_spec != nullptr) {
+      tfma::MetricThreshold change;
+      *change.mutable_change_threshold() = t.change_threshold();
+      entries.push_back({name, spec, change});
     }
   };
   for (const tfma::MetricsSpec& ms : config.metrics_specs()) {
     for (const tfma::MetricConfig& mc : ms.metrics()) {
-      ASSIGN_OR_RETURN(std::unique_ptr<Metric> metric, CreateMetric(mc, has_weights, "EvalConfig"));
-      if (mc.has_threshold()) add(metric->name(), std::nullopt, mc.threshold());
+      ASSIGN_OR_RETURN(ResolvedMetric metric, ResolveMetric(mc, "EvalConfig"));
+      const std::string& name = metric.options.name;
+      if (mc.has_threshold()) add(name, std::nullopt, mc.threshold());
       for (const auto& pst : mc.per_slice_thresholds()) {
-        for (const auto& spec : pst.slicing_specs()) add(metric->name(), spec, pst.threshold());
+        for (const auto& spec : pst.slicing_specs()) add(name, spec, pst.threshold());
       }
     }
     for (const auto& [name, t] : ms.thresholds()) add(name, std::nullopt, t);
@@ -118,50 +128,77 @@ StatusOr<tfma::ValidationResult> ValidateMetrics(
       if (e.spec && !SliceMatchesSpec(*e.spec, slice.slice_key())) continue;
       const tfma::SlicingSpec spec = e.spec.value_or(tfma::SlicingSpec());
       matches[spec.SerializeAsString()].insert(s);
-      // A value threshold judges the candidate's value, a change threshold
-      // its diff key (candidate - baseline); thresholds never judge the
-      // baseline (TFMA).
+      // Every key of the metric (each sub key, aggregation and weighting the
+      // metrics spec asks for) is held to the threshold: a value threshold
+      // judges the candidate's own keys, a change threshold its diff keys
+      // (candidate - baseline, with the baseline's value beside); the
+      // baseline model's keys are never judged (TFMA).
       const bool change = e.threshold.has_change_threshold();
-      const tfma::MetricValue* value = nullptr;
-      const tfma::MetricKey* key = nullptr;
-      double baseline_value = std::nan("");
+      auto is_baseline = [&](const tfma::MetricKey& key) {
+        return baseline_spec != nullptr && !key.is_diff() && key.model_name() == baseline_name;
+      };
+      // The baseline's value of the metric key a diff key is the change of.
+      auto baseline_value = [&](const tfma::MetricKey& diff) {
+        tfma::MetricKey want = diff;
+        want.clear_is_diff();
+        want.set_model_name(baseline_name);
+        const std::string bytes = want.SerializeAsString();
+        for (const auto& kv : slice.metric_keys_and_values()) {
+          if (kv.key().SerializeAsString() == bytes && kv.value().has_double_value()) {
+            return kv.value().double_value().value();
+          }
+        }
+        return std::nan("");
+      };
+      bool found = false;
       for (const auto& kv : slice.metric_keys_and_values()) {
-        if (kv.key().name() != e.metric) continue;
-        const bool is_baseline = baseline_spec != nullptr && kv.key().model_name() == baseline_name;
-        if (is_baseline && !kv.key().is_diff() && kv.value().has_double_value()) {
-          baseline_value = kv.value().double_value().value();
-        }
-        if (!is_baseline && kv.key().is_diff() == change && key == nullptr) {
-          value = &kv.value();
-          key = &kv.key();
-        }
-      }
-      const std::string dedup = e.metric + "\n" + e.threshold.SerializeAsString();
-      if (value != nullptr && value->has_double_value()) {
-        const double v = value->double_value().value();
-        if (change ? Passes(e.threshold.change_threshold(), v, baseline_value)
-                   : Passes(e.threshold.value_threshold(), v)) {
+        if (kv.key().name() != e.metric || kv.key().is_diff() != change || is_baseline(kv.key())) {
           continue;
         }
-      }
-      if (!seen.insert(dedup).second) continue;
-      tfma::ValidationFailure* f = failures.add_failures();
-      *f->mutable_metric_threshold() = e.threshold;
-      if (key != nullptr) {
-        *f->mutable_metric_key() = *key;
-        *f->mutable_metric_value() = *value;
-        std::ostringstream os;
-        if (change) {
-          os << e.metric << " changed by " << value->double_value().value() << " (baseline "
-             << baseline_value << "), outside " << Describe(e.threshold.change_threshold());
-        } else {
-          os << e.metric << " = " << value->double_value().value() << " is outside "
-             << Describe(e.threshold.value_threshold());
+        found = true;
+        const tfma::MetricValue& value = kv.value();
+        double base = std::nan("");
+        if (value.has_double_value()) {
+          const double v = value.double_value().value();
+          if (change) base = baseline_value(kv.key());
+          if (change ? Passes(e.threshold.change_threshold(), v, base)
+                     : Passes(e.threshold.value_threshold(), v)) {
+            continue;
+          }
         }
-        os << " on slice " << SliceKeyToString(slice.slice_key());
+        const std::string dedup =
+            e.metric + "\n" + kv.key().SerializeAsString() + "\n" + e.threshold.SerializeAsString();
+        if (!seen.insert(dedup).second) continue;
+        tfma::ValidationFailure* f = failures.add_failures();
+        *f->mutable_metric_threshold() = e.threshold;
+        *f->mutable_metric_key() = kv.key();
+        *f->mutable_metric_value() = value;
+        std::ostringstream os;
+        os << e.metric;
+        if (kv.key().has_sub_key() || kv.key().has_aggregation_type()) {
+          os << " (" << kv.key().sub_key().ShortDebugString()
+             << (kv.key().has_aggregation_type()
+                     ? " " + kv.key().aggregation_type().ShortDebugString()
+                     : "")
+             << ")";
+        }
+        if (value.has_double_value() && change) {
+          os << " changed by " << value.double_value().value() << " (baseline " << base
+             << "), outside ";
+        } else if (value.has_double_value()) {
+          os << " = " << value.double_value().value() << " is outside ";
+        } else {
+          os << " has no single value to compare with ";
+        }
+        os << Describe(e.threshold) << " on slice " << SliceKeyToString(slice.slice_key());
         f->set_message(os.str());
-      } else {
+      }
+      const std::string dedup = e.metric + "\n" + e.threshold.SerializeAsString();
+      if (!found && seen.insert(dedup).second) {
+        tfma::ValidationFailure* f = failures.add_failures();
+        *f->mutable_metric_threshold() = e.threshold;
         f->mutable_metric_key()->set_name(e.metric);
+        f->mutable_metric_key()->set_is_diff(change);
         f->set_message("Metric not found.");
       }
     }
