@@ -1,0 +1,192 @@
+// TFX's model validation across runs: Resolver (latest blessed model) ->
+// Evaluator(baseline_model) -> Pusher. Run 1 has no baseline and is
+// rubber-stamped; run 2's worse model fails the change threshold and is not
+// pushed; run 3 brings back the good model, judged against the blessed one.
+// The data and the "trainer" are tiny and made here; the Resolver,
+// Evaluator, Pusher and runner are the real ones.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "src/components/evaluator.h"
+#include "src/components/pusher.h"
+#include "src/components/resolver.h"
+#include "src/core/files.h"
+#include "src/eval/output.h"
+#include "src/io/example.h"
+#include "src/io/tfrecord.h"
+#include "src/nn/dense.h"
+#include "src/nn/model.h"
+#include "src/nn/saving.h"
+#include "src/pipeline/local_dag_runner.h"
+#include "tests/support/temp_dir.h"
+
+namespace edgepipe::components {
+namespace {
+
+// 200 examples: x in [0, 1)^2, y = 1 when x0 > x1.
+pipeline::Component DataGen() {
+  pipeline::Component c;
+  c.id = "ExampleGen";
+  c.type = "TestExampleGen";
+  c.outputs = {{"examples", "Examples"}};
+  c.executor = [](pipeline::ExecutionContext& ctx) -> Status {
+    ASSIGN_OR_RETURN(pipeline::Artifact * out, ctx.SingleOutput("examples"));
+    RETURN_IF_ERROR(CreateDirectories(JoinPath(out->uri, "Split-eval")));
+    ASSIGN_OR_RETURN(
+        auto writer,
+        io::TFRecordWriter::Open(JoinPath(out->uri, "Split-eval/data_tfrecord-00000-of-00001.gz"),
+                                 io::Compression::kGzip));
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> u(0, 1);
+    for (int i = 0; i < 200; ++i) {
+      const float a = u(rng), b = u(rng);
+      tensorflow::Example e;
+      io::SetFloatFeature("x", {a, b}, &e);
+      io::SetInt64Feature("y", {a > b ? 1 : 0}, &e);
+      RETURN_IF_ERROR(writer->Write(io::SerializeDeterministic(e)));
+    }
+    out->properties["split_names"] = "[\"eval\"]";
+    return writer->Close();
+  };
+  return c;
+}
+
+// A "trained" model: logits = x . [[-s, s], [s, -s]], so class 1 wins when
+// s * (x0 - x1) > 0: s = 1 is always right, s = -1 always wrong.
+pipeline::Component Trainer(int sign) {
+  pipeline::Component c;
+  c.id = "Trainer";
+  c.type = "TestTrainer";
+  c.inputs = {{"examples", {"ExampleGen", "examples", "Examples"}}};
+  c.outputs = {{"model", "Model"}};
+  c.exec_properties = {{"sign", sign}};
+  c.executor = [sign](pipeline::ExecutionContext& ctx) -> Status {
+    ASSIGN_OR_RETURN(pipeline::Artifact * out, ctx.SingleOutput("model"));
+    nn::Sequential model;
+    nn::DenseOptions options;
+    options.units = 2;
+    options.use_bias = false;
+    RETURN_IF_ERROR(model.Add(std::make_unique<nn::Dense>(options)));
+    RETURN_IF_ERROR(model.Build(2, 1));
+    model.set_input_name("x");
+    float* kernel = model.layers()[0]->Weights().at(0).data;
+    const float s = static_cast<float>(sign);
+    kernel[0] = -s;  // (in 0, unit 0)
+    kernel[1] = s;   // (in 0, unit 1)
+    kernel[2] = s;   // (in 1, unit 0)
+    kernel[3] = -s;  // (in 1, unit 1)
+    return nn::SaveModel(model, JoinPath(out->uri, "Format-Serving"));
+  };
+  return c;
+}
+
+constexpr char kEvalConfig[] = R"pb(
+  model_specs { label_key: "y" }
+  metrics_specs {
+    metrics {
+      class_name: "SparseCategoricalAccuracy"
+      threshold {
+        value_threshold { lower_bound { value: 0.0 } }
+        change_threshold {
+          direction: HIGHER_IS_BETTER
+          absolute { value: -1e-10 }
+        }
+      }
+    }
+  }
+)pb";
+
+class BaselinePipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = edgepipe::testing::FreshTempDir("evaluator_baseline"); }
+
+  pipeline::Pipeline Make(int sign) {
+    pipeline::Pipeline p;
+    p.name = "baseline_test";
+    p.pipeline_root = JoinPath(dir_, "root");
+    p.metadata_path = JoinPath(dir_, "metadata.sqlite");
+    pipeline::Component gen = DataGen();
+    pipeline::Component trainer = Trainer(sign);
+    auto resolver = Resolver({});
+    EXPECT_TRUE(resolver.ok());
+    auto evaluator = Evaluator({.examples = gen.output("examples"),
+                                .model = trainer.output("model"),
+                                .eval_config_text = kEvalConfig,
+                                .baseline_model = resolver->output("model")});
+    EXPECT_TRUE(evaluator.ok()) << evaluator.status().message();
+    pipeline::Component pusher = Pusher({.model = trainer.output("model"),
+                                         .model_blessing = evaluator->output("blessing"),
+                                         .base_directory = JoinPath(dir_, "serving")});
+    p.components = {*resolver, gen, trainer, *evaluator, pusher};
+    return p;
+  }
+
+  pipeline::RunResult Run(int sign) {
+    auto r = pipeline::LocalDagRunner::Run(Make(sign), {.log = nullptr});
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    EXPECT_TRUE(r->status().ok()) << r->status().message();
+    return *r;
+  }
+
+  static const pipeline::Artifact& Out(const pipeline::RunResult& r, const std::string& node,
+                                       const std::string& key) {
+    return r.node(node)->outputs.at(key).at(0);
+  }
+
+  std::string dir_;
+};
+
+TEST_F(BaselinePipelineTest, FirstRunIsStampedWorseModelRefusedBetterOneJudgedAgainstBaseline) {
+  // Run 1: nothing blessed yet, so no baseline: the change threshold is
+  // rubber-stamped, the model blessed and pushed.
+  pipeline::RunResult first = Run(1);
+  EXPECT_TRUE(first.node("latest_blessed_model_resolver")->outputs.at("model").empty());
+  const pipeline::Artifact& blessing1 = Out(first, "Evaluator", "blessing");
+  EXPECT_EQ(std::get<int64_t>(blessing1.custom_properties.at("blessed")), 1);
+  EXPECT_EQ(blessing1.custom_properties.count("baseline_model_id"), 0u);
+  auto eval1 = eval::LoadEvalResult(Out(first, "Evaluator", "evaluation").uri);
+  ASSERT_TRUE(eval1.ok()) << eval1.status().message();
+  EXPECT_TRUE(eval1->validation.rubber_stamp());
+  EXPECT_TRUE(PathExists(JoinPath(Out(first, "Evaluator", "blessing").uri, "BLESSED")));
+  EXPECT_EQ(std::get<int64_t>(Out(first, "Pusher", "pushed_model").custom_properties.at("pushed")),
+            1);
+  const int64_t good_model = Out(first, "Trainer", "model").id;
+
+  // Run 2: a worse model. The resolver finds run 1's; accuracy drops by 1.
+  pipeline::RunResult second = Run(-1);
+  ASSERT_EQ(second.node("latest_blessed_model_resolver")->outputs.at("model").size(), 1u);
+  EXPECT_EQ(Out(second, "latest_blessed_model_resolver", "model").id, good_model);
+  const pipeline::Artifact& blessing2 = Out(second, "Evaluator", "blessing");
+  EXPECT_EQ(std::get<int64_t>(blessing2.custom_properties.at("blessed")), 0);
+  EXPECT_EQ(std::get<int64_t>(blessing2.custom_properties.at("baseline_model_id")), good_model);
+  EXPECT_TRUE(PathExists(JoinPath(blessing2.uri, "NOT_BLESSED")));
+  auto eval2 = eval::LoadEvalResult(Out(second, "Evaluator", "evaluation").uri);
+  ASSERT_TRUE(eval2.ok()) << eval2.status().message();
+  EXPECT_FALSE(eval2->validation.validation_ok());
+  EXPECT_FALSE(eval2->validation.rubber_stamp());
+  // Candidate 0, baseline 1, diff -1 in the overall slice.
+  std::map<std::string, double> overall;
+  for (const auto& kv : eval2->metrics.at(0).metric_keys_and_values()) {
+    if (kv.key().name() != "sparse_categorical_accuracy") continue;
+    overall[kv.key().model_name() + (kv.key().is_diff() ? "/diff" : "")] =
+        kv.value().double_value().value();
+  }
+  EXPECT_EQ(overall, (std::map<std::string, double>{
+                         {"baseline", 1.0}, {"candidate", 0.0}, {"candidate/diff", -1.0}}));
+  EXPECT_EQ(std::get<int64_t>(Out(second, "Pusher", "pushed_model").custom_properties.at("pushed")),
+            0);
+
+  // Run 3: the good model again (its Trainer is cached: the same artifact),
+  // judged against itself, the latest blessed model: no change, blessed.
+  pipeline::RunResult third = Run(1);
+  EXPECT_EQ(third.node("Trainer")->outcome, pipeline::NodeResult::Outcome::kCached);
+  EXPECT_EQ(Out(third, "latest_blessed_model_resolver", "model").id, good_model);
+  const pipeline::Artifact& blessing3 = Out(third, "Evaluator", "blessing");
+  EXPECT_EQ(std::get<int64_t>(blessing3.custom_properties.at("blessed")), 1);
+  EXPECT_EQ(std::get<int64_t>(blessing3.custom_properties.at("current_model_id")), good_model);
+  EXPECT_EQ(std::get<int64_t>(blessing3.custom_properties.at("baseline_model_id")), good_model);
+}
+
+}  // namespace
+}  // namespace edgepipe::components
