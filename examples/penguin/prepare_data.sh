@@ -34,8 +34,15 @@ csv=$cache/root/usr/lib/R/site-library/palmerpenguins/extdata/penguins.csv
 if [ ! -f "$csv" ]; then
   # apt-get download writes into the current folder; the _apt user may not be
   # able to write there, which apt reports as a warning and works around.
-  (cd "$cache" && apt-get download r-cran-palmerpenguins >&2) ||
-    { echo "error: apt-get download r-cran-palmerpenguins failed (network? apt-get update?)" >&2; exit 1; }
+  # A machine whose package lists were never fetched (a container image)
+  # knows no package yet: fetch the lists once and try again.
+  if ! (cd "$cache" && apt-get download r-cran-palmerpenguins >&2); then
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo apt-get update -qq >&2 || true
+    (cd "$cache" && apt-get download r-cran-palmerpenguins >&2) ||
+      { echo "error: apt-get download r-cran-palmerpenguins failed (network?)" >&2; exit 1; }
+  fi
   deb=$(ls -t "$cache"/r-cran-palmerpenguins_*.deb | head -1)
   dpkg-deb -x "$deb" "$cache/root"
 fi
