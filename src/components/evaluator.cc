@@ -4,6 +4,7 @@
 #include "src/data/examples.h"
 #include "src/eval/baseline.h"
 #include "src/eval/config.h"
+#include "src/eval/device_cost.h"
 #include "src/eval/evaluator.h"
 #include "src/eval/model_loader.h"
 #include "src/eval/output.h"
@@ -81,6 +82,22 @@ Status Evaluate(pipeline::ExecutionContext& ctx, const tfma::EvalConfig& user_co
     result.model_locations[baseline_spec.name()] = baseline->uri;
     ASSIGN_OR_RETURN(result.validation, eval::ValidateMetrics(config, result.metrics));
     result.seconds += baseline_result->seconds;
+  }
+  // On-device cost metrics (eval/device_cost.h) are properties of the
+  // .tflite: measured once on the candidate and judged with the rest.
+  if (spec->model_type() == "tf_lite") {
+    std::string tflite =
+        JoinPath(model->uri, std::string(eval::kFormatServingDir) + "/" + eval::kTfliteFileName);
+    if (!PathExists(tflite)) tflite = JoinPath(model->uri, eval::kTfliteFileName);
+    ASSIGN_OR_RETURN(auto cost, eval::MeasureDeviceCost(config, tflite, {.threads = 1}));
+    if (!cost.empty()) {
+      if (baseline != nullptr) {
+        for (auto& kv : cost) kv.mutable_key()->set_model_name(spec->name());
+      }
+      eval::AddToOverallSlice(cost, &result.metrics);
+      ASSIGN_OR_RETURN(result.validation, eval::ValidateMetrics(config, result.metrics));
+      evaluation.custom_properties["device_cost_threads"] = int64_t{1};
+    }
   }
   RETURN_IF_ERROR(eval::WriteEvalResult(result, evaluation.uri));
   evaluation.custom_properties["num_examples"] = result.num_examples;

@@ -15,6 +15,7 @@
 #include "src/eval/output.h"
 #include "src/io/example.h"
 #include "src/io/tfrecord.h"
+#include "src/lite/converter.h"
 #include "src/nn/dense.h"
 #include "src/nn/model.h"
 #include "src/nn/saving.h"
@@ -54,14 +55,14 @@ pipeline::Component DataGen() {
 
 // A "trained" model: logits = x . [[-s, s], [s, -s]], so class 1 wins when
 // s * (x0 - x1) > 0: s = 1 is always right, s = -1 always wrong.
-pipeline::Component Trainer(int sign) {
+pipeline::Component Trainer(int sign, bool lite = false) {
   pipeline::Component c;
   c.id = "Trainer";
   c.type = "TestTrainer";
   c.inputs = {{"examples", {"ExampleGen", "examples", "Examples"}}};
   c.outputs = {{"model", "Model"}};
-  c.exec_properties = {{"sign", sign}};
-  c.executor = [sign](pipeline::ExecutionContext& ctx) -> Status {
+  c.exec_properties = {{"sign", sign}, {"lite", lite}};
+  c.executor = [sign, lite](pipeline::ExecutionContext& ctx) -> Status {
     ASSIGN_OR_RETURN(pipeline::Artifact * out, ctx.SingleOutput("model"));
     nn::Sequential model;
     nn::DenseOptions options;
@@ -76,7 +77,10 @@ pipeline::Component Trainer(int sign) {
     kernel[1] = s;   // (in 0, unit 1)
     kernel[2] = s;   // (in 1, unit 0)
     kernel[3] = -s;  // (in 1, unit 1)
-    return nn::SaveModel(model, JoinPath(out->uri, "Format-Serving"));
+    RETURN_IF_ERROR(nn::SaveModel(model, JoinPath(out->uri, "Format-Serving")));
+    if (!lite) return Status::OK();
+    ASSIGN_OR_RETURN(std::string tflite, lite::ConvertSequential(model));
+    return WriteFileAtomic(JoinPath(out->uri, "Format-Serving/tflite"), tflite);
   };
   return c;
 }
@@ -186,6 +190,52 @@ TEST_F(BaselinePipelineTest, FirstRunIsStampedWorseModelRefusedBetterOneJudgedAg
   EXPECT_EQ(std::get<int64_t>(blessing3.custom_properties.at("blessed")), 1);
   EXPECT_EQ(std::get<int64_t>(blessing3.custom_properties.at("current_model_id")), good_model);
   EXPECT_EQ(std::get<int64_t>(blessing3.custom_properties.at("baseline_model_id")), good_model);
+}
+
+// On-device cost as a gate: the same accurate .tflite is blessed under a
+// generous size limit and refused under a tight one.
+TEST_F(BaselinePipelineTest, ALiteModelTooBigForItsDeviceIsNotBlessed) {
+  for (double limit : {1e9, 100.0}) {
+    SCOPED_TRACE("limit " + std::to_string(limit));
+    pipeline::Pipeline p;
+    p.name = "device_cost_test_" + std::to_string(static_cast<int64_t>(limit));
+    p.pipeline_root = JoinPath(dir_, "root");
+    p.metadata_path = JoinPath(dir_, "metadata.sqlite");
+    pipeline::Component gen = DataGen();
+    pipeline::Component trainer = Trainer(1, /*lite=*/true);
+    const std::string config =
+        R"pb(
+          model_specs { label_key: "y" model_type: "tf_lite" }
+          metrics_specs { metrics { class_name: "SparseCategoricalAccuracy" }
+                          metrics { class_name: "MACs" }
+                          metrics { class_name: "ModelSizeBytes"
+                                    threshold { value_threshold { upper_bound { value:)pb" +
+        std::to_string(limit) + R"pb(}
+                                     } }
+        }
+      }
+    )pb";
+    auto evaluator = Evaluator({.examples = gen.output("examples"),
+                                .model = trainer.output("model"),
+                                .eval_config_text = config});
+    ASSERT_TRUE(evaluator.ok()) << evaluator.status().message();
+    p.components = {gen, trainer, *evaluator};
+    auto r = pipeline::LocalDagRunner::Run(p, {.log = nullptr});
+    ASSERT_TRUE(r.ok() && r->status().ok());
+    const pipeline::Artifact& blessing = Out(*r, "Evaluator", "blessing");
+    EXPECT_EQ(std::get<int64_t>(blessing.custom_properties.at("blessed")), limit > 1e6 ? 1 : 0);
+    auto result = eval::LoadEvalResult(Out(*r, "Evaluator", "evaluation").uri);
+    ASSERT_TRUE(result.ok()) << result.status().message();
+    std::map<std::string, double> overall;
+    for (const auto& kv : result->metrics.at(0).metric_keys_and_values()) {
+      overall[kv.key().name()] = kv.value().double_value().value();
+    }
+    EXPECT_EQ(overall["sparse_categorical_accuracy"], 1.0);
+    EXPECT_EQ(overall["macs"], 4.0);  // 2 inputs x 2 units, no bias
+    auto tflite = ReadFile(JoinPath(Out(*r, "Trainer", "model").uri, "Format-Serving/tflite"));
+    ASSERT_TRUE(tflite.ok());
+    EXPECT_EQ(overall["model_size_bytes"], static_cast<double>(tflite->size()));
+  }
 }
 
 }  // namespace

@@ -1282,6 +1282,48 @@ const std::vector<MetricDefinition>& MetricRegistry() {
        true,
        false,
        MakeLabelsPredictions<4>},
+      // On-device cost (none of TFMA's; eval/device_cost.h measures them on
+      // the evaluated .tflite).
+      {"ModelSizeBytes",
+       "model_size_bytes",
+       "Size of the .tflite file in bytes.",
+       {},
+       false,
+       false,
+       nullptr,
+       true},
+      {"ArenaBytes",
+       "arena_bytes",
+       "Bytes of the interpreter's activation arena at batch 1 (weights not included).",
+       {},
+       false,
+       false,
+       nullptr,
+       true},
+      {"MACs",
+       "macs",
+       "Multiply-accumulates per example (batch 1).",
+       {},
+       false,
+       false,
+       nullptr,
+       true},
+      {"LatencyP50Ms",
+       "latency_p50_ms",
+       "Median Invoke latency at batch 1 on the stated threads, in milliseconds.",
+       {},
+       false,
+       false,
+       nullptr,
+       true},
+      {"LatencyP99Ms",
+       "latency_p99_ms",
+       "99th-percentile (nearest rank) Invoke latency at batch 1, in milliseconds.",
+       {},
+       false,
+       false,
+       nullptr,
+       true},
       {"ConfusionMatrixPlot",
        "confusion_matrix_plot",
        "Binary confusion matrices at 1,000 thresholds (plot).",
@@ -1596,6 +1638,7 @@ StatusOr<std::unique_ptr<MetricCombiner>> MetricCombiner::FromConfig(
     for (int m = 0; m < ms.metrics_size(); ++m) {
       const std::string where = at + ".metrics[" + std::to_string(m) + "]";
       ASSIGN_OR_RETURN(ResolvedMetric r, ResolveMetric(ms.metrics(m), where));
+      if (r.def->model_level) continue;  // measured on the model, not combined
       const std::vector<Binarization> unbinarized = {Binarization()};
       const auto& bins = r.def->binarizable ? keys.binarizations : unbinarized;
       for (const Binarization& b : bins) {

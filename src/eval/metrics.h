@@ -175,9 +175,14 @@ struct MetricDefinition {
   bool binarizable;  // takes MetricsSpec.binarize / aggregate (TFMA's sub keys)
   bool plot;         // written to plots-*.tfrecord
   // Creates the metric for one key; registers its computations in `set`.
+  // Null for a model-level metric.
   StatusOr<std::unique_ptr<Metric>> (*create)(const MetricOptions& options, const KeySpec& key,
                                               const Binarization& binarization,
                                               ComputationSet& set);
+  // A property of the model, not of the examples (on-device cost,
+  // eval/device_cost.h): no combiner computes it; the Evaluator measures it
+  // and adds it to the overall slice, where thresholds judge it as any metric.
+  bool model_level = false;
 };
 
 // The registry, in a stable order (the order of `edgepipe eval metrics`).
