@@ -60,6 +60,7 @@ Status Evaluate(pipeline::ExecutionContext& ctx, const tfma::EvalConfig& user_co
   options.model_location = model->uri;
   options.skip_missing_inputs = skip_missing_inputs;
   ASSIGN_OR_RETURN(eval::EvalResult result, eval::Evaluate(config, files, *eval_model, options));
+  bool metrics_added = false;  // baseline or device-cost keys beside the candidate's
   if (baseline != nullptr) {
     // The baseline is evaluated as a model of its own (its spec alone), then
     // its metrics join the candidate's with the diffs the change thresholds
@@ -80,24 +81,28 @@ Status Evaluate(pipeline::ExecutionContext& ctx, const tfma::EvalConfig& user_co
     result.metrics = eval::CombineWithBaseline(result.metrics, baseline_result->metrics,
                                                spec->name(), baseline_spec.name());
     result.model_locations[baseline_spec.name()] = baseline->uri;
-    ASSIGN_OR_RETURN(result.validation, eval::ValidateMetrics(config, result.metrics));
+    metrics_added = true;
     result.seconds += baseline_result->seconds;
   }
   // On-device cost metrics (eval/device_cost.h) are properties of the
   // .tflite: measured once on the candidate and judged with the rest.
   if (spec->model_type() == "tf_lite") {
-    std::string tflite =
-        JoinPath(model->uri, std::string(eval::kFormatServingDir) + "/" + eval::kTfliteFileName);
-    if (!PathExists(tflite)) tflite = JoinPath(model->uri, eval::kTfliteFileName);
+    // The file LoadEvalModel read.
+    const std::string tflite = JoinPath(eval::ServingModelDir(model->uri), eval::kTfliteFileName);
     ASSIGN_OR_RETURN(auto cost, eval::MeasureDeviceCost(config, tflite, {.threads = 1}));
     if (!cost.empty()) {
       if (baseline != nullptr) {
         for (auto& kv : cost) kv.mutable_key()->set_model_name(spec->name());
       }
       eval::AddToOverallSlice(cost, &result.metrics);
-      ASSIGN_OR_RETURN(result.validation, eval::ValidateMetrics(config, result.metrics));
+      metrics_added = true;
       evaluation.custom_properties["device_cost_threads"] = int64_t{1};
     }
+  }
+  // Evaluate judged the candidate's metrics alone; what was added since is
+  // judged with them, once.
+  if (metrics_added) {
+    ASSIGN_OR_RETURN(result.validation, eval::ValidateMetrics(config, result.metrics));
   }
   RETURN_IF_ERROR(eval::WriteEvalResult(result, evaluation.uri));
   evaluation.custom_properties["num_examples"] = result.num_examples;

@@ -132,6 +132,12 @@ class LiteEvalModel final : public EvalModel {
 
 }  // namespace
 
+std::string ServingModelDir(const std::string& model_uri) {
+  std::string dir = JoinPath(model_uri, kFormatServingDir);
+  if (!IsDirectory(dir) && IsDirectory(model_uri)) dir = model_uri;
+  return dir;
+}
+
 StatusOr<std::unique_ptr<EvalModel>> LoadEvalModel(const std::string& model_uri,
                                                    const tfma::ModelSpec& spec) {
   const std::string& type = spec.model_type();
@@ -140,8 +146,7 @@ StatusOr<std::unique_ptr<EvalModel>> LoadEvalModel(const std::string& model_uri,
                                  ": model_type \"tf_estimator\" is not supported "
                                  "(use tf_keras or tf_lite)");
   }
-  std::string dir = JoinPath(model_uri, kFormatServingDir);
-  if (!IsDirectory(dir) && IsDirectory(model_uri)) dir = model_uri;
+  const std::string dir = ServingModelDir(model_uri);
   if (type == kTfLite) {
     const std::string path = JoinPath(dir, kTfliteFileName);
     if (!PathExists(path)) {

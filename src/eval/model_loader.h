@@ -32,6 +32,10 @@ namespace edgepipe::eval {
 inline constexpr char kFormatServingDir[] = "Format-Serving";
 inline constexpr char kTfliteFileName[] = "tflite";
 
+// The folder a model's serving files are read from: <model_uri>/Format-Serving,
+// or <model_uri> itself when it has no such folder (see above).
+std::string ServingModelDir(const std::string& model_uri);
+
 StatusOr<std::unique_ptr<EvalModel>> LoadEvalModel(const std::string& model_uri,
                                                    const tfma::ModelSpec& spec);
 
