@@ -24,13 +24,6 @@ StatusOr<tfma::EvalConfig> ParseConfig(const std::string& text, const std::strin
   return eval::ParseEvalConfigText(text, where);
 }
 
-const tfma::ModelSpec* CandidateSpec(const tfma::EvalConfig& config) {
-  for (const tfma::ModelSpec& spec : config.model_specs()) {
-    if (!spec.is_baseline()) return &spec;
-  }
-  return nullptr;
-}
-
 // The baseline model among the inputs, or nullptr (none wired, or nothing
 // resolved yet).
 const pipeline::Artifact* BaselineInput(const pipeline::ExecutionContext& ctx) {
@@ -50,58 +43,54 @@ Status Evaluate(pipeline::ExecutionContext& ctx, const tfma::EvalConfig& user_co
   ASSIGN_OR_RETURN(tfma::EvalConfig config,
                    eval::ConfigWithBaseline(user_config, baseline != nullptr));
 
-  const tfma::ModelSpec* spec = CandidateSpec(config);
+  const tfma::ModelSpec* spec = eval::CandidateSpec(config);
   if (spec == nullptr) return Status::InvalidArgument(ctx.node_id + ": no candidate model_spec");
   ASSIGN_OR_RETURN(std::vector<std::string> files, data::SplitFiles(examples->uri, split));
-  ASSIGN_OR_RETURN(std::unique_ptr<eval::EvalModel> eval_model,
-                   eval::LoadEvalModel(model->uri, *spec));
+  // Every model in one pass over the examples: the candidate; the reference
+  // it was converted from, read from the same artifact (eval/model_loader.h);
+  // the baseline from its own.
+  std::vector<std::unique_ptr<eval::EvalModel>> loaded;
+  std::vector<eval::ModelToEvaluate> models;
+  auto load = [&](const tfma::ModelSpec& s, const std::string& uri,
+                  const std::string& role) -> Status {
+    auto m = eval::LoadEvalModel(uri, s);
+    if (!m.ok()) return m.status().WithContext(role + " model");
+    loaded.push_back(std::move(*m));
+    models.push_back({s.name(), loaded.back().get(), uri});
+    return Status::OK();
+  };
+  RETURN_IF_ERROR(load(*spec, model->uri, "candidate"));
+  const tfma::ModelSpec* reference = eval::ReferenceSpec(config);
+  if (reference != nullptr) RETURN_IF_ERROR(load(*reference, model->uri, "reference"));
+  if (baseline != nullptr)
+    RETURN_IF_ERROR(load(*eval::BaselineSpec(config), baseline->uri, "baseline"));
   eval::EvaluateOptions options;
   options.data_location = JoinPath(examples->uri, "Split-" + split);
-  options.model_location = model->uri;
   options.skip_missing_inputs = skip_missing_inputs;
-  ASSIGN_OR_RETURN(eval::EvalResult result, eval::Evaluate(config, files, *eval_model, options));
-  bool metrics_added = false;  // baseline or device-cost keys beside the candidate's
-  if (baseline != nullptr) {
-    // The baseline is evaluated as a model of its own (its spec alone), then
-    // its metrics join the candidate's with the diffs the change thresholds
-    // judge.
-    const tfma::ModelSpec& baseline_spec = *eval::BaselineSpec(config);
-    tfma::EvalConfig baseline_config = config;
-    baseline_config.clear_model_specs();
-    tfma::ModelSpec* alone = baseline_config.add_model_specs();
-    *alone = baseline_spec;
-    alone->set_is_baseline(false);
-    ASSIGN_OR_RETURN(std::unique_ptr<eval::EvalModel> baseline_model,
-                     eval::LoadEvalModel(baseline->uri, *alone));
-    options.model_location = baseline->uri;
-    auto baseline_result = eval::Evaluate(baseline_config, files, *baseline_model, options);
-    if (!baseline_result.ok()) {
-      return baseline_result.status().WithContext("baseline model " + baseline->uri);
-    }
-    result.metrics = eval::CombineWithBaseline(result.metrics, baseline_result->metrics,
-                                               spec->name(), baseline_spec.name());
-    result.model_locations[baseline_spec.name()] = baseline->uri;
-    metrics_added = true;
-    result.seconds += baseline_result->seconds;
-  }
+  ASSIGN_OR_RETURN(eval::EvalResult result, eval::Evaluate(config, files, models, options));
   // On-device cost metrics (eval/device_cost.h) are properties of the
-  // .tflite: measured once on the candidate and judged with the rest.
-  if (spec->model_type() == "tf_lite") {
+  // .tflite: measured once on the candidate and judged with the rest; the
+  // reference model's size and latency are measured beside it (never judged).
+  const bool named = config.model_specs_size() > 1;
+  bool cost_added = false;
+  if (spec->model_type() == eval::kTfLite) {
     // The file LoadEvalModel read.
     const std::string tflite = JoinPath(eval::ServingModelDir(model->uri), eval::kTfliteFileName);
     ASSIGN_OR_RETURN(auto cost, eval::MeasureDeviceCost(config, tflite, {.threads = 1}));
-    if (!cost.empty()) {
-      if (baseline != nullptr) {
-        for (auto& kv : cost) kv.mutable_key()->set_model_name(spec->name());
-      }
-      eval::AddToOverallSlice(cost, &result.metrics);
-      metrics_added = true;
-      evaluation.custom_properties["device_cost_threads"] = int64_t{1};
-    }
+    for (auto& kv : cost) kv.mutable_key()->set_model_name(named ? spec->name() : "");
+    eval::AddToOverallSlice(cost, &result.metrics);
+    cost_added = !cost.empty();
   }
-  // Evaluate judged the candidate's metrics alone; what was added since is
-  // judged with them, once.
-  if (metrics_added) {
+  if (reference != nullptr) {
+    ASSIGN_OR_RETURN(auto cost, eval::MeasureModelCost(config, *models[1].model,
+                                                       eval::ModelDirFor(model->uri, *reference),
+                                                       {.threads = 1}));
+    for (auto& kv : cost) kv.mutable_key()->set_model_name(reference->name());
+    eval::AddToOverallSlice(cost, &result.metrics);
+  }
+  if (cost_added) {
+    evaluation.custom_properties["device_cost_threads"] = int64_t{1};
+    // Evaluate judged the metrics it computed; the cost is judged with them.
     ASSIGN_OR_RETURN(result.validation, eval::ValidateMetrics(config, result.metrics));
   }
   RETURN_IF_ERROR(eval::WriteEvalResult(result, evaluation.uri));
@@ -109,6 +98,9 @@ Status Evaluate(pipeline::ExecutionContext& ctx, const tfma::EvalConfig& user_co
   evaluation.custom_properties["num_examples_skipped"] = result.num_skipped;
   evaluation.custom_properties["examples_per_second"] = result.examples_per_second;
   evaluation.custom_properties["evaluation_seconds"] = result.seconds;
+  if (reference != nullptr) {
+    evaluation.custom_properties["num_disagreements"] = result.num_disagreements;
+  }
 
   // TFX's blessing: a marker file plus properties naming the judged model.
   const bool blessed = result.validation.validation_ok();
@@ -130,8 +122,13 @@ StatusOr<pipeline::Component> Evaluator(const EvaluatorOptions& options) {
       options.eval_config_source.empty() ? options.id + ".eval_config" : options.eval_config_source;
   ASSIGN_OR_RETURN(tfma::EvalConfig config, ParseConfig(options.eval_config_text, where));
   if (!options.model_type.empty()) {
+    // The candidate's type; a reference keeps its own (the full model), a
+    // baseline spec its own or, made by ConfigWithBaseline, the candidate's.
     for (tfma::ModelSpec& spec : *config.mutable_model_specs()) {
-      if (!spec.is_baseline()) spec.set_model_type(options.model_type);
+      if (!spec.is_baseline()) {
+        spec.set_model_type(options.model_type);
+        break;
+      }
     }
   }
   RETURN_IF_ERROR(eval::ValidateEvalConfig(config, where));

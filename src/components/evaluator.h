@@ -10,6 +10,15 @@
 // `blessed` 1/0, `current_model` and `current_model_id`, and with a baseline
 // `baseline_model` and `baseline_model_id`, as TFX). The same file set is
 // written for both model types.
+//
+// Conversion fidelity (edgepipe's own): a second model spec without
+// is_baseline is the reference model (eval/baseline.h), read from the same
+// `model` artifact — for a lite model, the full model its run_fn kept in
+// `<model>/Format-TFMA`. Both are evaluated in one pass; the fidelity
+// metrics (PredictionAgreement, MaxAbsOutputDifference) and their
+// thresholds judge the .tflite against it, report.html shows the two side by
+// side with the examples they disagree on, and the evaluation records
+// `num_disagreements`.
 #ifndef EDGEPIPE_COMPONENTS_EVALUATOR_H_
 #define EDGEPIPE_COMPONENTS_EVALUATOR_H_
 
@@ -27,7 +36,7 @@ struct EvaluatorOptions {
   pipeline::Channel model;
   std::string eval_config_text;  // TFMA EvalConfig as a text proto (or JSON if it starts with '{')
   std::string eval_config_source;  // where the text came from, for errors (e.g. its file path)
-  // If set, overrides model_type of every candidate model_spec (e.g. "tf_lite"
+  // If set, overrides model_type of the candidate model_spec (e.g. "tf_lite"
   // for the lite Evaluator when one config file serves both Evaluators).
   std::string model_type;
   std::string example_split = "eval";

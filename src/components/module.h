@@ -59,7 +59,11 @@ struct FnArgs {
   // The schema file (`<Schema artifact>/schema.pbtxt`); empty without one.
   std::string schema_path;
   std::string serving_model_dir;  // <model>/Format-Serving
-  std::string model_run_dir;      // <model_run>
+  // <model>/Format-TFMA (TFX's eval_model_dir): where a run_fn that rewrites
+  // its model (to a .tflite) keeps the model it converted, so the Evaluator
+  // can compare the two (conversion fidelity). Created on demand; optional.
+  std::string eval_model_dir;
+  std::string model_run_dir;  // <model_run>
   int64_t train_steps = 0;
   int64_t eval_steps = 0;
   nlohmann::json custom_config = nlohmann::json::object();
@@ -101,7 +105,7 @@ using PipelineFn = StatusOr<pipeline::Pipeline> (*)(const PipelineArgs&);
 
 // Bumped whenever FnArgs, PipelineArgs, transform::Inputs/Outputs, Status or
 // the export structs change in a way a module built earlier cannot survive.
-inline constexpr int kModuleAbiVersion = 2;
+inline constexpr int kModuleAbiVersion = 3;
 
 // What a module file exports, one struct per entry point (each optional).
 // The sizes catch a module built against other headers with the same ABI

@@ -28,6 +28,7 @@ Status Train(pipeline::ExecutionContext& ctx, const TrainerOptions& options) {
     args.schema_path = SchemaPath(schema->uri);
   }
   args.serving_model_dir = JoinPath(model.uri, "Format-Serving");
+  args.eval_model_dir = JoinPath(model.uri, "Format-TFMA");
   args.model_run_dir = model_run.uri;
   args.train_steps = options.train_steps;
   args.eval_steps = options.eval_steps;

@@ -4,6 +4,26 @@
 
 namespace edgepipe::eval {
 
+namespace {
+
+// The n-th spec (0-based) without is_baseline, or nullptr.
+const tfma::ModelSpec* NonBaselineSpec(const tfma::EvalConfig& config, int n) {
+  for (const tfma::ModelSpec& spec : config.model_specs()) {
+    if (!spec.is_baseline() && n-- == 0) return &spec;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+const tfma::ModelSpec* CandidateSpec(const tfma::EvalConfig& config) {
+  return NonBaselineSpec(config, 0);
+}
+
+const tfma::ModelSpec* ReferenceSpec(const tfma::EvalConfig& config) {
+  return NonBaselineSpec(config, 1);
+}
+
 const tfma::ModelSpec* BaselineSpec(const tfma::EvalConfig& config) {
   for (const tfma::ModelSpec& spec : config.model_specs()) {
     if (spec.is_baseline()) return &spec;
@@ -13,8 +33,10 @@ const tfma::ModelSpec* BaselineSpec(const tfma::EvalConfig& config) {
 
 bool IsCandidateKey(const tfma::EvalConfig& config, const tfma::MetricKey& key) {
   if (key.is_diff()) return false;
-  const tfma::ModelSpec* baseline = BaselineSpec(config);
-  return baseline == nullptr || key.model_name() != baseline->name();
+  for (const tfma::ModelSpec* other : {BaselineSpec(config), ReferenceSpec(config)}) {
+    if (other != nullptr && key.model_name() == other->name()) return false;
+  }
+  return true;
 }
 
 StatusOr<tfma::EvalConfig> ConfigWithBaseline(const tfma::EvalConfig& config, bool has_baseline) {
@@ -26,18 +48,12 @@ StatusOr<tfma::EvalConfig> ConfigWithBaseline(const tfma::EvalConfig& config, bo
     }
     return out;
   }
-  const tfma::ModelSpec* candidate = nullptr;
-  for (const tfma::ModelSpec& spec : config.model_specs()) {
-    if (!spec.is_baseline()) {
-      candidate = &spec;
-      break;
-    }
-  }
+  const tfma::ModelSpec* candidate = CandidateSpec(config);
   if (candidate == nullptr) {
     return Status::InvalidArgument("EvalConfig: a baseline model needs a candidate model_spec");
   }
-  if (BaselineSpec(config) != nullptr && config.model_specs_size() == 2) {
-    // Both given by the user: keep them, naming what is unnamed.
+  if (BaselineSpec(config) != nullptr) {
+    // Given by the user: keep it, naming what is unnamed.
     for (tfma::ModelSpec& spec : *out.mutable_model_specs()) {
       if (spec.name().empty()) {
         spec.set_name(spec.is_baseline() ? kBaselineModelName : kCandidateModelName);
@@ -50,9 +66,11 @@ StatusOr<tfma::EvalConfig> ConfigWithBaseline(const tfma::EvalConfig& config, bo
   tfma::ModelSpec baseline = named;
   baseline.set_name(kBaselineModelName);
   baseline.set_is_baseline(true);
+  const tfma::ModelSpec* reference = ReferenceSpec(config);
   out.clear_model_specs();
   *out.add_model_specs() = named;
   *out.add_model_specs() = baseline;
+  if (reference != nullptr) *out.add_model_specs() = *reference;
   return out;
 }
 

@@ -1,6 +1,17 @@
-// Two-model evaluation (TFX's Evaluator with a `baseline_model`): the names
-// TFMA gives the two models, and the candidate's metrics beside the
-// baseline's with the differences TFMA's change thresholds judge.
+// The roles of the models of one evaluation, and the candidate's metrics
+// beside the baseline's with the differences TFMA's change thresholds judge.
+//
+//   candidate  the first model spec without is_baseline: the model judged
+//              and blessed (TFX's Evaluator `model`).
+//   baseline   the spec with is_baseline (TFX's `baseline_model`, e.g. the
+//              latest blessed model): change thresholds compare with it.
+//   reference  a second spec without is_baseline (edgepipe's own role): the
+//              model the candidate was converted from, read from the same
+//              model artifact (eval/model_loader.h). The fidelity metrics
+//              (PredictionAgreement, MaxAbsOutputDifference) compare the
+//              candidate with it; its own metrics are shown beside the
+//              candidate's and never judged. TFX allows two specs; edgepipe
+//              up to three, one of each role.
 //
 // Pure functions, thread-safe.
 #ifndef EDGEPIPE_EVAL_BASELINE_H_
@@ -24,17 +35,19 @@ inline constexpr char kBaselineModelName[] = "baseline";
 // The config for an evaluation with or without a baseline model, as TFMA's
 // update_eval_config_with_defaults makes it: with `has_baseline`, one model
 // spec becomes two (the spec named "candidate" and a copy named "baseline"
-// with is_baseline set; unnamed specs get those names); without, baseline
-// specs are dropped (nothing to compare with: change thresholds are then
-// rubber-stamped). InvalidArgument if `has_baseline` and the config has no
-// candidate spec.
+// with is_baseline set; unnamed specs get those names; a reference spec is
+// kept); without, baseline specs are dropped (nothing to compare with: change
+// thresholds are then rubber-stamped). InvalidArgument if `has_baseline` and
+// the config has no candidate spec.
 StatusOr<tfma::EvalConfig> ConfigWithBaseline(const tfma::EvalConfig& config, bool has_baseline);
 
-// The spec of the baseline model, or nullptr.
+// The spec of each role (above), or nullptr.
+const tfma::ModelSpec* CandidateSpec(const tfma::EvalConfig& config);
 const tfma::ModelSpec* BaselineSpec(const tfma::EvalConfig& config);
+const tfma::ModelSpec* ReferenceSpec(const tfma::EvalConfig& config);
 
 // True for a key holding the evaluated (candidate) model's own value: not a
-// diff, not the baseline model's (per `config`'s baseline spec).
+// diff, not the baseline's or the reference's (per `config`'s specs).
 bool IsCandidateKey(const tfma::EvalConfig& config, const tfma::MetricKey& key);
 
 // The metrics of a two-model evaluation, per slice of `candidate` (in its

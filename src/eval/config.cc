@@ -13,6 +13,7 @@
 
 #include "src/core/files.h"
 #include "src/core/utf8.h"
+#include "src/eval/baseline.h"
 #include "src/eval/metrics.h"
 #include "src/io/text_proto.h"
 
@@ -178,6 +179,13 @@ Status ValidateEvalConfig(const tfma::EvalConfig& config, std::string_view where
     return Status::InvalidArgument(where + ": model_specs: " + std::to_string(baselines) +
                                    " specs have is_baseline set; at most one may");
   }
+  // Roles (eval/baseline.h): one candidate, at most one reference, at most one baseline.
+  const int non_baselines = config.model_specs_size() - baselines;
+  if (non_baselines > 2) {
+    return Status::InvalidArgument(where + ": model_specs: " + std::to_string(non_baselines) +
+                                   " specs without is_baseline; at most two may (the candidate "
+                                   "and the reference model it was converted from)");
+  }
   for (int i = 0; i < config.slicing_specs_size(); ++i) {
     RETURN_IF_ERROR(
         CheckSlicingSpec(config.slicing_specs(i), where + ": " + Index("slicing_specs", i)));
@@ -216,6 +224,12 @@ Status ValidateEvalConfig(const tfma::EvalConfig& config, std::string_view where
       if (!metric_names.insert(name).second) {
         return Status::InvalidArgument(mat + ": metric name \"" + name +
                                        "\" appears twice in this metrics spec");
+      }
+      if (metric.def->needs_reference && ReferenceSpec(config) == nullptr) {
+        return Status::InvalidArgument(
+            mat + ": " + std::string(metric.def->class_name) +
+            " compares the candidate with a reference model: add a second model spec without "
+            "is_baseline (the model the candidate was converted from)");
       }
       if (metric.def->plot) {
         plot_names.insert(name);

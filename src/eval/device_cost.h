@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "src/core/status.h"
+#include "src/eval/evaluator.h"
 #include "src/eval/proto/config.pb.h"
 #include "src/eval/proto/metrics_for_slice.pb.h"
 
@@ -38,6 +39,14 @@ struct DeviceCostOptions {
 // The model's load errors name the file.
 StatusOr<std::vector<tfma::MetricsForSlice::MetricKeyAndValue>> MeasureDeviceCost(
     const tfma::EvalConfig& config, const std::string& tflite_path,
+    const DeviceCostOptions& options = {});
+
+// The same for a model of any type (the reference model beside a .tflite):
+// ModelSizeBytes (the bytes of the files in `model_dir`) and the latency
+// metrics (EvalModel::PredictInputs at batch 1 on zeros); ArenaBytes and MACs
+// are the interpreter's and left out. `model` is borrowed for the call.
+StatusOr<std::vector<tfma::MetricsForSlice::MetricKeyAndValue>> MeasureModelCost(
+    const tfma::EvalConfig& config, EvalModel& model, const std::string& model_dir,
     const DeviceCostOptions& options = {});
 
 // Adds `values` to the overall slice (the one with an empty SliceKey) of

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <set>
+#include <type_traits>
 
+#include "src/eval/baseline.h"
 #include "src/eval/config.h"
 #include "src/eval/validation.h"
 #include "src/io/example.pb.h"
@@ -113,11 +116,14 @@ bool SliceKeyLess(const tfma::SliceKey& a, const tfma::SliceKey& b) {
 StatusOr<std::unique_ptr<Evaluator>> Evaluator::Create(const tfma::EvalConfig& config,
                                                        const EvaluatorOptions& options) {
   RETURN_IF_ERROR(ValidateEvalConfig(config, "EvalConfig"));
-  const tfma::ModelSpec* spec = &config.model_specs(0);
-  for (const auto& s : config.model_specs()) {
-    if (!s.is_baseline()) {
-      spec = &s;
-      break;
+  const tfma::ModelSpec* spec = CandidateSpec(config);
+  if (!options.model_name.empty() || spec == nullptr) {
+    spec = nullptr;
+    for (const auto& s : config.model_specs()) {
+      if (s.name() == options.model_name) spec = &s;
+    }
+    if (spec == nullptr) {
+      return Status::NotFound("evaluator: no model spec is named \"" + options.model_name + "\"");
     }
   }
   if (options.bootstrap_samples < 2) {
@@ -183,7 +189,7 @@ Status Evaluator::AddToSlice(const MetricInputs& in, const RowSelection& sel, Sl
 }
 
 Status Evaluator::AddBatch(const Tensor& predictions, const float* labels, const float* weights,
-                           const SliceAssignment& slices) {
+                           const SliceAssignment& slices, const Tensor* reference) {
   if (predictions.dtype() != DType::kFloat32 || predictions.rank() < 1 || predictions.rank() > 2) {
     return Status::InvalidArgument(std::string("predictions must be float32 [B, C] or [B], got ") +
                                    DTypeName(predictions.dtype()) + " " +
@@ -217,7 +223,16 @@ Status Evaluator::AddBatch(const Tensor& predictions, const float* labels, const
           PoissonBootstrapCount(options_.bootstrap_seed, first + static_cast<uint64_t>(i), r));
     }
   }
-  const MetricInputs in{predictions.data<float>(), classes, labels, weights, batch};
+  if (reference != nullptr &&
+      (reference->dtype() != DType::kFloat32 || reference->num_elements() != batch * classes)) {
+    return Status::InvalidArgument("reference model predictions " +
+                                   ShapeToString(reference->shape()) +
+                                   " do not match the "
+                                   "candidate's " +
+                                   ShapeToString(predictions.shape()));
+  }
+  MetricInputs in{predictions.data<float>(), classes, labels, weights, batch};
+  if (reference != nullptr) in.reference_predictions = reference->data<float>();
   if (slicer_.has_overall()) {
     SliceState& overall = slices_[static_cast<size_t>(slice_index_.at(""))];
     RETURN_IF_ERROR(AddToSlice(in, {nullptr, batch}, overall));
@@ -276,7 +291,11 @@ Status Evaluator::Merge(const Evaluator& other) {
       if (mine.acc.size() != s.acc.size()) {
         return Status::InvalidArgument("cannot merge evaluators: accumulator sizes differ");
       }
-      for (size_t i = 0; i < s.acc.size(); ++i) mine.acc[i] += s.acc[i];
+      // The point estimate's accumulator, then each replica's.
+      const size_t size = static_cast<size_t>(combiner_->accumulator_size());
+      for (size_t at = 0; at + size <= s.acc.size() && size > 0; at += size) {
+        combiner_->Merge(mine.acc.data() + at, s.acc.data() + at);
+      }
     }
     mine.count += s.count;
   }
@@ -327,24 +346,136 @@ std::vector<tfma::MetricsForSlice> Evaluator::ExtractMetrics() const { return Ex
 StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
                               const std::vector<std::string>& example_files, EvalModel& model,
                               const EvaluateOptions& options) {
+  return Evaluate(config, example_files, {{"", &model, options.model_location}}, options);
+}
+
+namespace {
+
+// One model of the pass: its Evaluator, and where its inputs sit among the
+// decoded features.
+struct ModelInPass {
+  const tfma::ModelSpec* spec = nullptr;
+  EvalModel* model = nullptr;
+  std::string location;
+  std::unique_ptr<Evaluator> evaluator;
+  std::vector<size_t> feature_of_input;  // input i -> index into the decoded features
+  Tensor predictions;                    // of the current batch
+};
+
+// The side of a square grayscale image of `dim` values, or 0.
+int64_t ImageSide(int64_t dim) {
+  for (int64_t side = 8; side <= 64; ++side) {
+    if (side * side == dim) return side;
+  }
+  return 0;
+}
+
+inline int64_t TopClassOf(const float* p, int64_t c) {
+  if (c == 1) return p[0] > 0.5f ? 1 : 0;
+  return std::max_element(p, p + c) - p;
+}
+
+// The metrics (or plots) of the other models, appended per slice to the
+// candidate's (every model saw the same examples, so the same slices).
+template <typename ForSlice>
+void AppendPerSlice(const std::vector<ForSlice>& from, std::vector<ForSlice>* into) {
+  std::map<std::string, ForSlice*> by_slice;
+  for (ForSlice& s : *into) by_slice[s.slice_key().SerializeAsString()] = &s;
+  for (const ForSlice& s : from) {
+    auto it = by_slice.find(s.slice_key().SerializeAsString());
+    if (it == by_slice.end()) {
+      into->push_back(s);
+      continue;
+    }
+    if constexpr (std::is_same_v<ForSlice, tfma::MetricsForSlice>) {
+      for (const auto& kv : s.metric_keys_and_values()) {
+        *it->second->add_metric_keys_and_values() = kv;
+      }
+    } else {
+      for (const auto& kv : s.plot_keys_and_values()) *it->second->add_plot_keys_and_values() = kv;
+    }
+  }
+}
+
+}  // namespace
+
+StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
+                              const std::vector<std::string>& example_files,
+                              const std::vector<ModelToEvaluate>& models,
+                              const EvaluateOptions& options) {
   if (options.batch_size < 1) {
     return Status::InvalidArgument("evaluate: batch_size must be >= 1, got " +
                                    std::to_string(options.batch_size));
   }
   if (example_files.empty()) return Status::InvalidArgument("evaluate: no example files given");
-  const std::vector<EvalInput> inputs = model.inputs();
-  if (inputs.empty()) return Status::InvalidArgument("evaluate: the model has no inputs");
-  for (const EvalInput& in : inputs) {
-    if (in.dim < 1) {
-      return Status::InvalidArgument("evaluate: model input '" + in.feature +
-                                     "' dimension must be >= 1");
+  RETURN_IF_ERROR(ValidateEvalConfig(config, "EvalConfig"));
+
+  // Pair each spec with its model; decode each input feature once for all.
+  std::vector<ModelInPass> pass;
+  std::vector<EvalInput> features_wanted;
+  for (const ModelToEvaluate& m : models) {
+    if (m.model == nullptr) return Status::InvalidArgument("evaluate: model is null");
+    const tfma::ModelSpec* spec = m.spec_name.empty() ? CandidateSpec(config) : nullptr;
+    for (const tfma::ModelSpec& s : config.model_specs()) {
+      if (!m.spec_name.empty() && s.name() == m.spec_name) spec = &s;
+    }
+    if (spec == nullptr) {
+      return Status::InvalidArgument("evaluate: no model spec is named \"" + m.spec_name + "\"");
+    }
+    for (const ModelInPass& p : pass) {
+      if (p.spec == spec) {
+        return Status::InvalidArgument("evaluate: two models for model spec \"" + spec->name() +
+                                       "\"");
+      }
+    }
+    ModelInPass& p = pass.emplace_back();
+    p.spec = spec;
+    p.model = m.model;
+    p.location = m.location;
+    const std::vector<EvalInput> inputs = m.model->inputs();
+    if (inputs.empty()) return Status::InvalidArgument("evaluate: the model has no inputs");
+    for (const EvalInput& in : inputs) {
+      if (in.dim < 1) {
+        return Status::InvalidArgument("evaluate: model input '" + in.feature +
+                                       "' dimension must be >= 1");
+      }
+      size_t f = 0;
+      while (f < features_wanted.size() && features_wanted[f].feature != in.feature) ++f;
+      if (f == features_wanted.size()) {
+        features_wanted.push_back(in);
+      } else if (features_wanted[f].dim != in.dim) {
+        return Status::InvalidArgument("evaluate: models read feature '" + in.feature + "' with " +
+                                       std::to_string(features_wanted[f].dim) + " and " +
+                                       std::to_string(in.dim) + " values");
+      }
+      p.feature_of_input.push_back(f);
     }
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<Evaluator> evaluator, Evaluator::Create(config));
-  const tfma::ModelSpec& spec = evaluator->model_spec();
+  const tfma::ModelSpec* candidate_spec = CandidateSpec(config);
+  const tfma::ModelSpec* baseline_spec = BaselineSpec(config);
+  const tfma::ModelSpec* reference_spec = ReferenceSpec(config);
+  auto find = [&](const tfma::ModelSpec* spec) -> ModelInPass* {
+    for (ModelInPass& p : pass) {
+      if (p.spec == spec) return &p;
+    }
+    return nullptr;
+  };
+  ModelInPass* candidate = find(candidate_spec);
+  ModelInPass* reference = find(reference_spec);
+  if (candidate == nullptr) {
+    return Status::InvalidArgument("evaluate: no model was given for the candidate model spec \"" +
+                                   candidate_spec->name() + "\"");
+  }
+  for (ModelInPass& p : pass) {
+    EvaluatorOptions eo;
+    eo.model_name = p.spec->name();
+    ASSIGN_OR_RETURN(p.evaluator, Evaluator::Create(config, eo));
+  }
+
+  const tfma::ModelSpec& spec = *candidate_spec;
   const std::string& label_key = spec.label_key();
   const std::string& weight_key = spec.example_weight_key();
-  const Slicer& slicer = evaluator->slicer();
+  const Slicer& slicer = candidate->evaluator->slicer();
 
   const auto start = std::chrono::steady_clock::now();
   if (spec.inference_batch_size() < 0) {
@@ -354,37 +485,78 @@ StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
   const int64_t bs =
       spec.inference_batch_size() > 0 ? spec.inference_batch_size() : options.batch_size;
   std::vector<Tensor> features;
-  for (const EvalInput& in : inputs) features.emplace_back(DType::kFloat32, Shape{bs, in.dim});
+  for (const EvalInput& in : features_wanted) {
+    features.emplace_back(DType::kFloat32, Shape{bs, in.dim});
+  }
   std::vector<float> labels(static_cast<size_t>(bs));
   std::vector<float> weights(weight_key.empty() ? 0 : static_cast<size_t>(bs));
+  // Where each row of the batch came from (file index, record), for the
+  // disagreements kept.
+  std::vector<std::pair<size_t, int64_t>> origin(static_cast<size_t>(bs));
+  const int64_t image_side = ImageSide(features_wanted[0].dim);
   SliceAssignment slices;
   int64_t filled = 0;
   int64_t batches = 0;
+  EvalResult result;
 
   auto flush = [&]() -> Status {
     if (filled == 0) return Status::OK();
     std::vector<Tensor> partial;
-    const std::vector<Tensor>* batch_inputs = &features;
+    const std::vector<Tensor>* batch_features = &features;
     if (filled < bs) {  // last, partial batch
-      for (size_t i = 0; i < inputs.size(); ++i) {
-        partial.emplace_back(DType::kFloat32, Shape{filled, inputs[i].dim});
-        std::copy_n(features[i].data<float>(), filled * inputs[i].dim, partial[i].data<float>());
+      for (size_t i = 0; i < features_wanted.size(); ++i) {
+        partial.emplace_back(DType::kFloat32, Shape{filled, features_wanted[i].dim});
+        std::copy_n(features[i].data<float>(), filled * features_wanted[i].dim,
+                    partial[i].data<float>());
       }
-      batch_inputs = &partial;
+      batch_features = &partial;
     }
-    auto predicted = model.PredictInputs(*batch_inputs);
-    if (!predicted.ok()) {
-      return predicted.status().WithContext("evaluate: batch " + std::to_string(batches) +
-                                            ": predict");
+    const std::string at = "evaluate: batch " + std::to_string(batches);
+    for (ModelInPass& p : pass) {
+      std::vector<Tensor> inputs;
+      for (size_t f : p.feature_of_input) inputs.push_back((*batch_features)[f]);
+      auto predicted = p.model->PredictInputs(inputs);
+      if (!predicted.ok()) {
+        return predicted.status().WithContext(
+            at + ": predict" + (pass.size() > 1 ? " (model \"" + p.spec->name() + "\")" : ""));
+      }
+      if (predicted->rank() < 1 || predicted->dim(0) != filled) {
+        return Status::Internal("evaluate: model returned " + ShapeToString(predicted->shape()) +
+                                " for a batch of " + std::to_string(filled));
+      }
+      p.predictions = std::move(*predicted);
     }
-    if (predicted->rank() < 1 || predicted->dim(0) != filled) {
-      return Status::Internal("evaluate: model returned " + ShapeToString(predicted->shape()) +
-                              " for a batch of " + std::to_string(filled));
+    for (ModelInPass& p : pass) {
+      const Tensor* ref =
+          &p == candidate && reference != nullptr ? &reference->predictions : nullptr;
+      RETURN_IF_ERROR(p.evaluator
+                          ->AddBatch(p.predictions, labels.data(),
+                                     weight_key.empty() ? nullptr : weights.data(), slices, ref)
+                          .WithContext(at));
     }
-    RETURN_IF_ERROR(evaluator
-                        ->AddBatch(*predicted, labels.data(),
-                                   weight_key.empty() ? nullptr : weights.data(), slices)
-                        .WithContext("evaluate: batch " + std::to_string(batches)));
+    if (reference != nullptr) {
+      const int64_t c = candidate->predictions.num_elements() / filled;
+      const float* pc = candidate->predictions.data<float>();
+      const float* pr = reference->predictions.data<float>();
+      for (int64_t r = 0; r < filled; ++r) {
+        if (TopClassOf(pc + r * c, c) == TopClassOf(pr + r * c, c)) continue;
+        ++result.num_disagreements;
+        if (static_cast<int64_t>(result.disagreements.size()) >= options.max_disagreements) {
+          continue;
+        }
+        Disagreement& d = result.disagreements.emplace_back();
+        d.file = example_files[origin[static_cast<size_t>(r)].first];
+        d.record = origin[static_cast<size_t>(r)].second;
+        d.label = labels[static_cast<size_t>(r)];
+        d.candidate.assign(pc + r * c, pc + (r + 1) * c);
+        d.reference.assign(pr + r * c, pr + (r + 1) * c);
+        if (image_side > 0) {
+          const float* img = (*batch_features)[0].data<float>() + r * features_wanted[0].dim;
+          d.image.assign(img, img + features_wanted[0].dim);
+          d.image_side = image_side;
+        }
+      }
+    }
     ++batches;
     filled = 0;
     slices.keys.clear();
@@ -396,7 +568,8 @@ StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
   std::string record;
   int64_t total = 0;
   int64_t skipped = 0;
-  for (const std::string& file : example_files) {
+  for (size_t file_index = 0; file_index < example_files.size(); ++file_index) {
+    const std::string& file = example_files[file_index];
     if (options.max_examples >= 0 && total >= options.max_examples) break;
     ASSIGN_OR_RETURN(std::unique_ptr<io::TFRecordReader> reader, io::TFRecordReader::Open(file));
     int64_t index = 0;
@@ -409,15 +582,16 @@ StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
                                   std::to_string(record.size()) + " bytes)");
       }
       if (options.skip_missing_inputs &&
-          std::any_of(inputs.begin(), inputs.end(),
+          std::any_of(features_wanted.begin(), features_wanted.end(),
                       [&](const EvalInput& in) { return LacksValue(example, in.feature); })) {
         ++skipped;
         ++index;
         continue;
       }
-      for (size_t i = 0; i < inputs.size(); ++i) {
-        RETURN_IF_ERROR(InputFeature(example, inputs[i].feature, inputs[i].dim,
-                                     features[i].data<float>() + filled * inputs[i].dim, where));
+      for (size_t i = 0; i < features_wanted.size(); ++i) {
+        RETURN_IF_ERROR(InputFeature(example, features_wanted[i].feature, features_wanted[i].dim,
+                                     features[i].data<float>() + filled * features_wanted[i].dim,
+                                     where));
       }
       ASSIGN_OR_RETURN(labels[static_cast<size_t>(filled)],
                        ScalarFeature(example, label_key, "label", where));
@@ -430,6 +604,7 @@ StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
         slicer.FeatureSlicesOf(example, &slices.keys);
         slices.offsets.push_back(static_cast<int32_t>(slices.keys.size()));
       }
+      origin[static_cast<size_t>(filled)] = {file_index, index};
       ++filled;
       ++index;
       ++total;
@@ -440,7 +615,6 @@ StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  EvalResult result;
   result.config = config;
   result.version = kVersion;
   if (options.data_location.empty()) {
@@ -450,12 +624,25 @@ StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
   } else {
     result.data_location = options.data_location;
   }
-  result.model_locations[config.model_specs_size() > 1 ? spec.name() : ""] = options.model_location;
-  Evaluator::Extracted extracted = evaluator->Extract();
+  for (const ModelInPass& p : pass) {
+    result.model_locations[config.model_specs_size() > 1 ? p.spec->name() : ""] = p.location;
+  }
+  Evaluator::Extracted extracted = candidate->evaluator->Extract();
   result.metrics = std::move(extracted.metrics);
   result.plots = std::move(extracted.plots);
+  if (ModelInPass* baseline = find(baseline_spec)) {
+    Evaluator::Extracted b = baseline->evaluator->Extract();
+    result.metrics = CombineWithBaseline(result.metrics, b.metrics, candidate_spec->name(),
+                                         baseline_spec->name());
+    AppendPerSlice(b.plots, &result.plots);
+  }
+  if (reference != nullptr) {
+    Evaluator::Extracted r = reference->evaluator->Extract();
+    AppendPerSlice(r.metrics, &result.metrics);
+    AppendPerSlice(r.plots, &result.plots);
+  }
   ASSIGN_OR_RETURN(result.validation, ValidateMetrics(config, result.metrics));
-  result.num_examples = evaluator->num_examples();
+  result.num_examples = candidate->evaluator->num_examples();
   result.num_skipped = skipped;
   result.seconds = seconds;
   result.examples_per_second = seconds > 0 ? static_cast<double>(total) / seconds : 0.0;

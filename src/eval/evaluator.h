@@ -2,9 +2,12 @@
 // model behind the EvalModel interface.
 //
 //   examples --decode--> features [B, D], labels, weights, slice keys
-//            --EvalModel::Predict--> predictions [B, C]
-//            --MetricCombiner per slice--> MetricsForSlice
+//            --EvalModel::Predict, each model--> predictions [B, C]
+//            --MetricCombiner per model and slice--> MetricsForSlice
 //            --thresholds--> ValidationResult
+//
+// Every model of the config (candidate, baseline, reference: eval/baseline.h)
+// sees the same decoded batch in one pass over the files.
 //
 // Evaluator is the file-free core: batches go in, per-slice accumulators come
 // out, and two Evaluators built from the same config Merge (shards, threads,
@@ -70,6 +73,19 @@ class EvalModel {
   }
 };
 
+// One example on which the candidate and the reference model disagree.
+struct Disagreement {
+  std::string file;
+  int64_t record = 0;  // index of the record in `file`
+  float label = 0;
+  std::vector<float> candidate, reference;  // the two score vectors
+  // The values of the model's first input, when it looks like a square
+  // grayscale image (a side of 8 to 64 pixels, e.g. MNIST's 784 floats);
+  // empty otherwise.
+  std::vector<float> image;
+  int64_t image_side = 0;
+};
+
 // Everything an evaluation produced; what the writers write and
 // LoadEvalResult reads back (the run statistics are only in memory and in
 // report.html: TFMA's files have no place for them).
@@ -83,6 +99,11 @@ struct EvalResult {
   std::vector<tfma::PlotsForSlice> plots;              // same slice order, plot metrics only
   tfma::ValidationResult validation;
   int64_t num_examples = 0;
+  // With a reference model: examples whose top class differs between the
+  // candidate and the reference (all of them counted, the first
+  // EvaluateOptions::max_disagreements kept).
+  int64_t num_disagreements = 0;
+  std::vector<Disagreement> disagreements;
   // Examples left out because a model input had no value
   // (EvaluateOptions::skip_missing_inputs); not in num_examples or metrics.
   int64_t num_skipped = 0;
@@ -104,6 +125,9 @@ struct SliceAssignment {
 struct EvaluatorOptions {
   int bootstrap_samples = kDefaultBootstrapSamples;
   uint64_t bootstrap_seed = kDefaultBootstrapSeed;
+  // The model spec this Evaluator computes the metrics of (empty: the
+  // candidate, the first spec without is_baseline).
+  std::string model_name;
   // Global index of the first example this Evaluator sees: a shard that
   // starts at example n sets n, so the shards' merge resamples exactly as one
   // pass over all examples would.
@@ -112,8 +136,8 @@ struct EvaluatorOptions {
 
 class Evaluator {
  public:
-  // `config` is validated (ValidateEvalConfig) and copied. Uses the first
-  // non-baseline model spec.
+  // `config` is validated (ValidateEvalConfig) and copied. Computes the
+  // metrics of options.model_name's spec (NotFound if none has that name).
   static StatusOr<std::unique_ptr<Evaluator>> Create(const tfma::EvalConfig& config,
                                                      const EvaluatorOptions& options = {});
 
@@ -125,9 +149,11 @@ class Evaluator {
 
   // Adds a batch of B examples. predictions: float32 [B, C] or [B]; labels:
   // B values; weights: B values, or nullptr (then every weight is 1). The
-  // number of classes C must be the same in every batch.
+  // number of classes C must be the same in every batch. reference: the
+  // reference model's predictions for the same examples, same shape (only
+  // the fidelity metrics read it; required when the combiner has them).
   Status AddBatch(const Tensor& predictions, const float* labels, const float* weights,
-                  const SliceAssignment& slices);
+                  const SliceAssignment& slices, const Tensor* reference = nullptr);
 
   // Adds `other`'s accumulators into this one. InvalidArgument if the two
   // were built from different metric configurations or saw different C.
@@ -190,6 +216,17 @@ struct EvaluateOptions {
   // Recorded in eval_config.json; defaults: the files joined by ','.
   std::string data_location;
   std::string model_location;
+  // Disagreements kept in EvalResult (a reference model only).
+  int64_t max_disagreements = 24;
+};
+
+// One model of a multi-model evaluation: the spec it is evaluated as (by
+// name; "" matches a config's only spec) and where it came from (recorded in
+// model_locations). The model is borrowed for the call.
+struct ModelToEvaluate {
+  std::string spec_name;
+  EvalModel* model = nullptr;
+  std::string location;
 };
 
 // Reads every record of `example_files` (TFRecord, raw or gzip) in order,
@@ -198,6 +235,16 @@ struct EvaluateOptions {
 // label value, got 0"). `model` is borrowed for the call.
 StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
                               const std::vector<std::string>& example_files, EvalModel& model,
+                              const EvaluateOptions& options = {});
+
+// Every model spec of `config` evaluated in one pass over the examples: one
+// ModelToEvaluate per spec. The result holds the candidate's metrics, then the
+// baseline's with the diff keys (eval/baseline.h CombineWithBaseline), then
+// the reference's, per slice; validation judges the candidate's keys and
+// the diffs. InvalidArgument if a spec has no model or a model no spec.
+StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
+                              const std::vector<std::string>& example_files,
+                              const std::vector<ModelToEvaluate>& models,
                               const EvaluateOptions& options = {});
 
 // Order of slices in results: overall first, then fewer columns first, then

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <random>
@@ -783,6 +784,353 @@ TEST(OutputTest, PlotsWireFormatReadBack) {
   for (size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(loaded->plots[i].SerializeAsString(), result->plots[i].SerializeAsString());
   }
+}
+
+// ---- the reference model: conversion fidelity in one pass ----
+
+// A converted model gone slightly wrong: the scores plus a deterministic
+// perturbation of the scores themselves, large enough to flip some top
+// classes.
+class PerturbedModel : public IdentityModel {
+ public:
+  explicit PerturbedModel(int64_t dim, float amount) : IdentityModel(dim), amount_(amount) {}
+  StatusOr<Tensor> Predict(const Tensor& features) override {
+    Tensor out = features;  // a deep copy
+    float* p = out.data<float>();
+    const float* x = features.data<float>();
+    const int64_t c = features.dim(1);
+    for (int64_t r = 0; r < features.dim(0); ++r) {
+      for (int64_t j = 0; j < c; ++j) p[r * c + j] += amount_ * Perturbation(x + r * c, j);
+    }
+    return out;
+  }
+  // In [-1, 1], a function of the row's first score and the class.
+  static float Perturbation(const float* row, int64_t j) {
+    return std::cos(37.0f * row[0] + static_cast<float>(j));
+  }
+
+ private:
+  float amount_;
+};
+
+constexpr char kFidelityConfig[] = R"pb(
+  model_specs { name: "lite" label_key: "image_class" example_weight_key: "w" }
+  model_specs { name: "full" label_key: "image_class" example_weight_key: "w" }
+  slicing_specs {}
+  slicing_specs { feature_keys: "group" }
+  metrics_specs {
+    metrics { class_name: "ExampleCount" }
+    metrics { class_name: "SparseCategoricalAccuracy" }
+    metrics {
+      class_name: "PredictionAgreement"
+      threshold { value_threshold { lower_bound { value: 0.9 } } }
+    }
+    metrics { class_name: "MaxAbsOutputDifference" }
+    example_weights { weighted: true unweighted: true }
+  }
+)pb";
+
+// The value of `name` for `model` (weighted or not) in one slice.
+double ModelValue(const tfma::MetricsForSlice& slice, const std::string& name,
+                  const std::string& model, bool weighted = false) {
+  for (const auto& kv : slice.metric_keys_and_values()) {
+    if (kv.key().name() == name && kv.key().model_name() == model && !kv.key().is_diff() &&
+        kv.key().example_weighted().value() == weighted) {
+      return kv.value().double_value().value();
+    }
+  }
+  ADD_FAILURE() << "no " << name << " of model " << model << (weighted ? " (weighted)" : "");
+  return NAN;
+}
+
+int64_t Argmax(const std::vector<float>& p) {
+  return std::max_element(p.begin(), p.end()) - p.begin();
+}
+
+TEST(FidelityTest, AgreementAndLargestDifferenceMatchADirectComputation) {
+  const std::string dir = TempDir("fidelity");
+  std::vector<Row> rows = RandomRows(700, 11);
+  for (size_t i = 0; i < rows.size(); ++i) rows[i].weight = 0.5f + static_cast<float>(i % 4);
+  const std::string file = WriteExamples(dir, rows);
+  PerturbedModel lite(4, 0.15f);
+  IdentityModel full(4);
+  EvaluateOptions options = BatchOf(64);
+  options.max_disagreements = 5;
+  auto r = Evaluate(Config(kFidelityConfig), {file},
+                    {{"lite", &lite, "lite.tflite"}, {"full", &full, "full/"}}, options);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+
+  // Directly, per slice: agreement of the top classes, the largest difference.
+  struct Expected {
+    double agree = 0, total = 0, agree_w = 0, total_w = 0, max_diff = 0;
+  };
+  std::map<std::string, Expected> expected;
+  std::vector<size_t> disagreeing;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    std::vector<float> lite_scores = rows[i].scores;
+    for (int64_t j = 0; j < 4; ++j) {
+      lite_scores[static_cast<size_t>(j)] +=
+          0.15f * PerturbedModel::Perturbation(rows[i].scores.data(), j);
+    }
+    const bool agree = Argmax(lite_scores) == Argmax(rows[i].scores);
+    if (!agree) disagreeing.push_back(i);
+    for (const std::string& slice : {std::string("Overall"), "group:" + rows[i].group}) {
+      Expected& e = expected[slice];
+      e.agree += agree;
+      e.total += 1;
+      e.agree_w += agree ? rows[i].weight : 0;
+      e.total_w += rows[i].weight;
+      for (size_t j = 0; j < 4; ++j) {
+        e.max_diff = std::max(e.max_diff,
+                              static_cast<double>(std::fabs(lite_scores[j] - rows[i].scores[j])));
+      }
+    }
+  }
+  ASSERT_GT(disagreeing.size(), 10u);  // the perturbation does flip top classes
+  ASSERT_LT(disagreeing.size(), 200u);
+  for (const auto& [name, e] : expected) {
+    SCOPED_TRACE(name);
+    const tfma::MetricsForSlice* slice = FindSlice(*r, name);
+    ASSERT_NE(slice, nullptr);
+    EXPECT_NEAR(ModelValue(*slice, "prediction_agreement", "lite"), e.agree / e.total, 1e-12);
+    EXPECT_NEAR(ModelValue(*slice, "prediction_agreement", "lite", true), e.agree_w / e.total_w,
+                1e-12);
+    EXPECT_NEAR(ModelValue(*slice, "max_abs_output_difference", "lite"), e.max_diff, 1e-6);
+    // The reference's own metrics are beside the candidate's; it has no
+    // fidelity metrics of its own.
+    EXPECT_EQ(ModelValue(*slice, "example_count", "full"), e.total);
+    for (const auto& kv : slice->metric_keys_and_values()) {
+      EXPECT_FALSE(kv.key().model_name() == "full" && kv.key().name() == "prediction_agreement");
+    }
+  }
+  // Every disagreement counted; the first five kept, in order, with where
+  // they came from and both score vectors.
+  EXPECT_EQ(r->num_disagreements, static_cast<int64_t>(disagreeing.size()));
+  ASSERT_EQ(r->disagreements.size(), 5u);
+  for (size_t k = 0; k < 5; ++k) {
+    const Disagreement& d = r->disagreements[k];
+    EXPECT_EQ(d.file, file);
+    EXPECT_EQ(d.record, static_cast<int64_t>(disagreeing[k]));
+    EXPECT_EQ(d.label, static_cast<float>(rows[disagreeing[k]].label));
+    EXPECT_EQ(d.reference, rows[disagreeing[k]].scores);
+    EXPECT_NE(Argmax(d.candidate), Argmax(d.reference));
+    EXPECT_TRUE(d.image.empty());  // 4 values are not an image
+  }
+  // Agreement ~0.9 misses the 0.9 lower bound or not; it is judged either way,
+  // and only the candidate's keys are.
+  const double agreement = ModelValue(*FindSlice(*r, "Overall"), "prediction_agreement", "lite");
+  EXPECT_EQ(r->validation.validation_ok(),
+            agreement >= 0.9 &&
+                ModelValue(*FindSlice(*r, "group:a"), "prediction_agreement", "lite") >= 0.9 &&
+                ModelValue(*FindSlice(*r, "group:b"), "prediction_agreement", "lite") >= 0.9);
+  EXPECT_EQ(r->model_locations.at("lite"), "lite.tflite");
+  EXPECT_EQ(r->model_locations.at("full"), "full/");
+}
+
+TEST(FidelityTest, OnePassGivesEachModelWhatItsOwnPassGives) {
+  const std::string dir = TempDir("fidelity_one_pass");
+  const std::string file = WriteExamples(dir, RandomRows(300, 12));
+  PerturbedModel lite(4, 0.3f);
+  IdentityModel full(4);
+  auto both = Evaluate(Config(kFidelityConfig), {file}, {{"lite", &lite, ""}, {"full", &full, ""}},
+                       BatchOf(50));
+  ASSERT_TRUE(both.ok()) << both.status().message();
+  for (auto [name, model] : {std::pair<std::string, EvalModel*>{"lite", &lite}, {"full", &full}}) {
+    SCOPED_TRACE(name);
+    const std::string alone_config = std::string(R"pb(
+      model_specs { label_key: "image_class" example_weight_key: "w" }
+      slicing_specs {}
+      slicing_specs { feature_keys: "group" }
+      metrics_specs {
+        metrics { class_name: "ExampleCount" }
+        metrics { class_name: "SparseCategoricalAccuracy" }
+        example_weights { weighted: true unweighted: true }
+      })pb");
+    auto alone = Evaluate(Config(alone_config), {file}, *model, BatchOf(50));
+    ASSERT_TRUE(alone.ok()) << alone.status().message();
+    for (const auto& slice : alone->metrics) {
+      const tfma::MetricsForSlice* same = FindSlice(*both, SliceKeyToString(slice.slice_key()));
+      ASSERT_NE(same, nullptr);
+      for (const auto& kv : slice.metric_keys_and_values()) {
+        EXPECT_EQ(ModelValue(*same, kv.key().name(), name, kv.key().example_weighted().value()),
+                  kv.value().double_value().value())
+            << kv.key().ShortDebugString();
+      }
+    }
+  }
+}
+
+TEST(FidelityTest, ImagesOfDisagreementsAreKeptAndAFaithfulCopyAgreesFully) {
+  const std::string dir = TempDir("fidelity_images");
+  // 64 "images" of 8x8: the first 4 values decide the class.
+  std::vector<Row> rows = RandomRows(64, 13);
+  for (Row& r : rows) r.scores.resize(64, 0.25f);
+  const std::string file = WriteExamples(dir, rows);
+  // A 64-input, 4-output model: the first four values.
+  class FirstFour : public EvalModel {
+   public:
+    explicit FirstFour(float amount) : amount_(amount) {}
+    const std::string& input_feature() const override { return feature_; }
+    int64_t input_dim() const override { return 64; }
+    StatusOr<Tensor> Predict(const Tensor& x) override {
+      Tensor out(DType::kFloat32, {x.dim(0), 4});
+      for (int64_t r = 0; r < x.dim(0); ++r) {
+        for (int64_t j = 0; j < 4; ++j) {
+          const float* row = x.data<float>() + r * 64;
+          out.data<float>()[r * 4 + j] = row[j] + amount_ * PerturbedModel::Perturbation(row, j);
+        }
+      }
+      return out;
+    }
+
+   private:
+    std::string feature_ = "scores";
+    float amount_;
+  };
+  const std::string config = R"pb(
+    model_specs { name: "lite" label_key: "image_class" }
+    model_specs { name: "full" label_key: "image_class" }
+    metrics_specs {
+      metrics { class_name: "PredictionAgreement" }
+      metrics { class_name: "MaxAbsOutputDifference" }
+    })pb";
+  FirstFour full(0.0f), same(0.0f), off(0.4f);
+  auto faithful = Evaluate(Config(config), {file}, {{"lite", &same, ""}, {"full", &full, ""}});
+  ASSERT_TRUE(faithful.ok()) << faithful.status().message();
+  EXPECT_EQ(ModelValue(faithful->metrics[0], "prediction_agreement", "lite"), 1.0);
+  EXPECT_EQ(ModelValue(faithful->metrics[0], "max_abs_output_difference", "lite"), 0.0);
+  EXPECT_EQ(faithful->num_disagreements, 0);
+  auto unfaithful = Evaluate(Config(config), {file}, {{"lite", &off, ""}, {"full", &full, ""}});
+  ASSERT_TRUE(unfaithful.ok()) << unfaithful.status().message();
+  ASSERT_FALSE(unfaithful->disagreements.empty());
+  const Disagreement& d = unfaithful->disagreements[0];
+  EXPECT_EQ(d.image_side, 8);
+  EXPECT_EQ(d.image, rows[static_cast<size_t>(d.record)].scores);
+}
+
+TEST(FidelityTest, ConfigErrorsNameTheProblem) {
+  // A fidelity metric needs a reference model spec.
+  auto no_reference =
+      ParseEvalConfigText(R"pb(
+                            model_specs { label_key: "y" }
+                            metrics_specs { metrics { class_name: "PredictionAgreement" } })pb",
+                          "cfg");
+  ASSERT_FALSE(no_reference.ok());
+  EXPECT_NE(no_reference.status().message().find("PredictionAgreement compares the candidate"),
+            std::string::npos)
+      << no_reference.status().message();
+  // At most a candidate and a reference (besides a baseline).
+  auto three = ParseEvalConfigText(R"pb(
+                                     model_specs { name: "a" label_key: "y" }
+                                     model_specs { name: "b" label_key: "y" }
+                                     model_specs { name: "c" label_key: "y" })pb",
+                                   "cfg");
+  ASSERT_FALSE(three.ok());
+  EXPECT_NE(three.status().message().find("3 specs without is_baseline"), std::string::npos)
+      << three.status().message();
+  // Without the reference's model the fidelity metrics cannot be computed.
+  const std::string dir = TempDir("fidelity_errors");
+  const std::string file = WriteExamples(dir, kRows);
+  IdentityModel lite(3);
+  auto missing = Evaluate(Config(kFidelityConfig), {file}, {{"lite", &lite, ""}});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("no reference model predictions"), std::string::npos)
+      << missing.status().message();
+  auto unknown = Evaluate(Config(kFidelityConfig), {file}, {{"nope", &lite, ""}});
+  EXPECT_EQ(unknown.status().code(), Status::Code::kInvalidArgument);
+}
+
+// Sharded fidelity accumulators merge to one pass: sums add, the largest
+// difference is the larger of the two.
+TEST(FidelityTest, ShardsMergeToOnePass) {
+  const std::vector<Row> rows = RandomRows(400, 14);
+  const tfma::EvalConfig config = Config(kFidelityConfig);
+  auto feed = [&](Evaluator& e, size_t from, size_t to) {
+    const int64_t n = static_cast<int64_t>(to - from);
+    Tensor ref(DType::kFloat32, {n, 4});
+    std::vector<float> labels, weights;
+    for (size_t i = from; i < to; ++i) {
+      std::copy(rows[i].scores.begin(), rows[i].scores.end(), ref.data<float>() + (i - from) * 4);
+      labels.push_back(static_cast<float>(rows[i].label));
+      weights.push_back(rows[i].weight);
+    }
+    PerturbedModel lite(4, 0.2f);
+    auto pred = lite.Predict(ref);
+    EXPECT_TRUE(pred.ok());
+    return e.AddBatch(*pred, labels.data(), weights.data(), {}, &ref);
+  };
+  EvaluatorOptions lite_options;
+  lite_options.model_name = "lite";
+  auto one = Evaluator::Create(config, lite_options);
+  auto a = Evaluator::Create(config, lite_options);
+  auto b = Evaluator::Create(config, lite_options);
+  ASSERT_TRUE(one.ok() && a.ok() && b.ok());
+  ASSERT_TRUE(feed(**one, 0, 400).ok());
+  ASSERT_TRUE(feed(**a, 0, 150).ok());
+  ASSERT_TRUE(feed(**b, 150, 400).ok());
+  ASSERT_TRUE((*a)->Merge(**b).ok());
+  const auto x = (*one)->ExtractMetrics();
+  const auto y = (*a)->ExtractMetrics();
+  ASSERT_EQ(x.size(), y.size());
+  for (size_t s = 0; s < x.size(); ++s) {
+    for (int i = 0; i < x[s].metric_keys_and_values_size(); ++i) {
+      EXPECT_NEAR(x[s].metric_keys_and_values(i).value().double_value().value(),
+                  y[s].metric_keys_and_values(i).value().double_value().value(), 1e-12)
+          << x[s].metric_keys_and_values(i).key().ShortDebugString();
+    }
+  }
+  // The reference model's own Evaluator has no fidelity metrics to feed.
+  EvaluatorOptions full_options;
+  full_options.model_name = "full";
+  auto full = Evaluator::Create(config, full_options);
+  ASSERT_TRUE(full.ok());
+  for (const auto& m : (*full)->combiner().metrics()) {
+    EXPECT_NE(m->name(), "prediction_agreement");
+  }
+}
+
+// Candidate, baseline and reference in one pass: diffs against the
+// baseline, the reference beside, each judged as its role says.
+TEST(FidelityTest, CandidateBaselineAndReferenceTogether) {
+  const std::string dir = TempDir("fidelity_baseline");
+  const std::string file = WriteExamples(dir, RandomRows(200, 15));
+  const std::string config = R"pb(
+    model_specs { name: "lite" label_key: "image_class" }
+    model_specs { name: "full" label_key: "image_class" }
+    model_specs { name: "baseline" label_key: "image_class" is_baseline: true }
+    metrics_specs {
+      metrics {
+        class_name: "SparseCategoricalAccuracy"
+        threshold {
+          change_threshold {
+            direction: HIGHER_IS_BETTER
+            absolute { value: -0.5 }
+          }
+        }
+      }
+      metrics { class_name: "PredictionAgreement" }
+    })pb";
+  PerturbedModel lite(4, 0.1f);
+  IdentityModel full(4);
+  PerturbedModel baseline(4, 2.0f);  // much worse
+  auto r = Evaluate(Config(config), {file},
+                    {{"lite", &lite, ""}, {"full", &full, ""}, {"baseline", &baseline, ""}});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const tfma::MetricsForSlice& overall = r->metrics.at(0);
+  const double lite_acc = ModelValue(overall, "sparse_categorical_accuracy", "lite");
+  const double base_acc = ModelValue(overall, "sparse_categorical_accuracy", "baseline");
+  ModelValue(overall, "sparse_categorical_accuracy", "full");
+  ModelValue(overall, "prediction_agreement", "lite");
+  double diff = NAN;
+  for (const auto& kv : overall.metric_keys_and_values()) {
+    if (kv.key().is_diff() && kv.key().name() == "sparse_categorical_accuracy") {
+      EXPECT_EQ(kv.key().model_name(), "lite");
+      diff = kv.value().double_value().value();
+    }
+  }
+  EXPECT_NEAR(diff, lite_acc - base_acc, 1e-12);
+  EXPECT_GT(diff, 0.1);
+  EXPECT_TRUE(r->validation.validation_ok());
 }
 
 }  // namespace

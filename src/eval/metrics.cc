@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "src/eval/baseline.h"
 #include "src/eval/bootstrap.h"
 
 namespace edgepipe::eval {
@@ -392,6 +393,54 @@ class TopKComputation final : public MultiClassComputation {
 
  private:
   int64_t k_;
+};
+
+// Top class of one score vector: the first maximum (tf.argmax); for a
+// one-output model, 1 when the score is above 0.5.
+inline int64_t TopClass(const float* p, int64_t c) {
+  if (c == 1) return p[0] > 0.5f ? 1 : 0;
+  return std::max_element(p, p + c) - p;
+}
+
+// Conversion fidelity, the candidate against the reference model on the same
+// rows: weight of rows whose top classes agree, total weight, and the largest
+// |candidate - reference| over every output (merged by max, not by sum). A
+// NaN output makes the maximum NaN, which fails any threshold.
+class FidelityComputation final : public Computation {
+ public:
+  explicit FidelityComputation(bool weighted) : weighted_(weighted) {}
+  std::string id() const override { return weighted_ ? "fidelity/w" : "fidelity/u"; }
+  int64_t size(int64_t) const override { return 3; }
+  Status Add(const MetricInputs& in, const RowSelection& sel, double* acc) const override {
+    if (in.reference_predictions == nullptr) {
+      return Status::FailedPrecondition(
+          "PredictionAgreement / MaxAbsOutputDifference: no reference model predictions "
+          "(the config needs a second, non-baseline model spec)");
+    }
+    const int64_t c = in.num_classes;
+    return ForEachRow(sel, [&](int64_t r) {
+      const float* p = in.predictions + r * c;
+      const float* q = in.reference_predictions + r * c;
+      const double w = RowWeight(in, r, weighted_);
+      acc[0] += TopClass(p, c) == TopClass(q, c) ? w : 0.0;
+      acc[1] += w;
+      if (in.multipliers == nullptr || in.multipliers[r] != 0.0f) {
+        for (int64_t j = 0; j < c; ++j) {
+          const double d = std::fabs(static_cast<double>(p[j]) - static_cast<double>(q[j]));
+          if (!(d <= acc[2])) acc[2] = d;  // NaN sticks
+        }
+      }
+      return Status::OK();
+    });
+  }
+  void Merge(double* acc, const double* other, int64_t) const override {
+    acc[0] += other[0];
+    acc[1] += other[1];
+    if (!(other[2] <= acc[2])) acc[2] = other[2];
+  }
+
+ private:
+  bool weighted_;
 };
 
 // Sparse categorical cross-entropy: weighted loss sum, total weight.
@@ -945,6 +994,25 @@ StatusOr<std::unique_ptr<Metric>> MakeCrossentropy(const MetricOptions& o, const
   return Simple(key, c, [](const double* a) { return DivideNoNan(a[0], a[1]); });
 }
 
+StatusOr<std::unique_ptr<Metric>> MakePredictionAgreement(const MetricOptions&, const KeySpec& key,
+                                                          const Binarization&,
+                                                          ComputationSet& set) {
+  const int c = set.Add(std::make_unique<FidelityComputation>(key.example_weighted));
+  return Simple(key, c, [](const double* a) { return DividePositive(a[0], a[1]); });
+}
+StatusOr<std::unique_ptr<Metric>> MakeMaxAbsOutputDifference(const MetricOptions&,
+                                                             const KeySpec& key,
+                                                             const Binarization&,
+                                                             ComputationSet& set) {
+  // A maximum has no bootstrap interval worth stating (it is a bound, and a
+  // resample can only lower it).
+  KeySpec k = key;
+  k.example_weighted = false;
+  const int c = set.Add(std::make_unique<FidelityComputation>(false));
+  return Simple(
+      k, c, [](const double* a) { return a[1] > 0.0 ? a[2] : kNaN; }, false);
+}
+
 template <int kIndex>
 double LabelsPredictionsValue(const double* a);
 template <>
@@ -1282,6 +1350,27 @@ const std::vector<MetricDefinition>& MetricRegistry() {
        true,
        false,
        MakeLabelsPredictions<4>},
+      // Conversion fidelity (none of TFMA's): the candidate against the
+      // reference model (eval/baseline.h ReferenceSpec), on the same examples.
+      {"PredictionAgreement",
+       "prediction_agreement",
+       "Fraction of examples whose top class is the same for the candidate and the reference "
+       "model (the model it was converted from).",
+       {},
+       false,
+       false,
+       MakePredictionAgreement,
+       false,
+       true},
+      {"MaxAbsOutputDifference",
+       "max_abs_output_difference",
+       "Largest |candidate - reference| over every output of every example (never weighted).",
+       {},
+       false,
+       false,
+       MakeMaxAbsOutputDifference,
+       false,
+       true},
       // On-device cost (none of TFMA's; eval/device_cost.h measures them on
       // the evaluated .tflite).
       {"ModelSizeBytes",
@@ -1624,6 +1713,10 @@ MetricCombiner::MetricCombiner(std::vector<std::unique_ptr<Metric>> metrics,
 StatusOr<std::unique_ptr<MetricCombiner>> MetricCombiner::FromConfig(
     const tfma::EvalConfig& config, const tfma::ModelSpec& model_spec) {
   const bool has_weights = !model_spec.example_weight_key().empty();
+  const tfma::ModelSpec* candidate = CandidateSpec(config);
+  const bool compares_with_reference = ReferenceSpec(config) != nullptr && candidate != nullptr &&
+                                       candidate->name() == model_spec.name() &&
+                                       !model_spec.is_baseline();
   std::vector<std::unique_ptr<Metric>> metrics;
   ComputationSet set;
   std::set<std::string> seen;
@@ -1639,6 +1732,7 @@ StatusOr<std::unique_ptr<MetricCombiner>> MetricCombiner::FromConfig(
       const std::string where = at + ".metrics[" + std::to_string(m) + "]";
       ASSIGN_OR_RETURN(ResolvedMetric r, ResolveMetric(ms.metrics(m), where));
       if (r.def->model_level) continue;  // measured on the model, not combined
+      if (r.def->needs_reference && !compares_with_reference) continue;
       const std::vector<Binarization> unbinarized = {Binarization()};
       const auto& bins = r.def->binarizable ? keys.binarizations : unbinarized;
       for (const Binarization& b : bins) {
@@ -1699,8 +1793,16 @@ Status MetricCombiner::Merge(std::vector<double>& acc, const std::vector<double>
         "cannot merge metric accumulators of sizes " + std::to_string(acc.size()) + " and " +
         std::to_string(other.size()) + " (expected " + std::to_string(size_) + ")");
   }
-  for (size_t i = 0; i < acc.size(); ++i) acc[i] += other[i];
+  Merge(acc.data(), other.data());
   return Status::OK();
+}
+
+void MetricCombiner::Merge(double* acc, const double* other) const {
+  const auto& all = computations_.all();
+  for (size_t i = 0; i < all.size(); ++i) {
+    const int64_t end = i + 1 < all.size() ? offsets_[i + 1] : size_;
+    all[i]->Merge(acc + offsets_[i], other + offsets_[i], end - offsets_[i]);
+  }
 }
 
 ExtractContext MetricCombiner::Context(const double* acc) const {

@@ -7,7 +7,8 @@
 //                are SUMS over examples (counts, weighted label sums, a
 //                calibration histogram of 10,000 prediction buckets, confusion
 //                counts at thresholds, a multi-class confusion matrix). Two
-//                accumulators merge by element-wise addition, which is what lets
+//                accumulators merge by element-wise addition (one exception:
+//                MaxAbsOutputDifference's running maximum), which is what lets
 //                a sharded or MPI evaluation reduce partial results and get the
 //                same numbers as one pass (up to summation order). Computations
 //                are shared: AUC, AUCPrecisionRecall and ConfusionMatrixPlot of
@@ -51,6 +52,10 @@ struct MetricInputs {
   // (B) or nullptr: a per-row multiplicity (the Poisson bootstrap's resampling
   // count) applied to every metric, example-weighted or not.
   const float* multipliers = nullptr;
+  // (B, num_classes) or nullptr: the reference model's outputs for the same
+  // examples (the model a .tflite was converted from; ReferenceSpec in
+  // eval/baseline.h). Only the fidelity metrics read it.
+  const float* reference_predictions = nullptr;
 };
 
 // Rows of a batch that belong to one slice: either all rows (rows == nullptr)
@@ -126,6 +131,11 @@ class Computation {
   // Adds the selected rows into `acc` (size() doubles). Fails on an input it
   // cannot score (e.g. a label outside [0, num_classes)), naming the row.
   virtual Status Add(const MetricInputs& in, const RowSelection& sel, double* acc) const = 0;
+  // acc += other, element-wise (every accumulator here is a sum, except the
+  // fidelity computation's running maximum, which overrides this).
+  virtual void Merge(double* acc, const double* other, int64_t size) const {
+    for (int64_t i = 0; i < size; ++i) acc[i] += other[i];
+  }
 };
 
 // What Metric::Extract reads: the merged accumulator of each computation.
@@ -183,6 +193,10 @@ struct MetricDefinition {
   // eval/device_cost.h): no combiner computes it; the Evaluator measures it
   // and adds it to the overall slice, where thresholds judge it as any metric.
   bool model_level = false;
+  // Compares the candidate with the reference model (conversion fidelity):
+  // computed for the candidate only, and only when the config has a
+  // reference model spec (ValidateEvalConfig insists on one).
+  bool needs_reference = false;
 };
 
 // The registry, in a stable order (the order of `edgepipe eval metrics`).
@@ -226,7 +240,8 @@ class MetricCombiner {
 
   // Every metric of `config` that applies to `spec` (MetricsSpec.model_names),
   // each binarization and weighting its MetricsSpec asks for; the same key
-  // asked twice is computed once.
+  // asked twice is computed once. Fidelity metrics (needs_reference) only
+  // when `spec` is the candidate and the config has a reference spec.
   static StatusOr<std::unique_ptr<MetricCombiner>> FromConfig(const tfma::EvalConfig& config,
                                                               const tfma::ModelSpec& spec);
 
@@ -247,6 +262,9 @@ class MetricCombiner {
   Status AddBatch(const MetricInputs& in, const RowSelection& sel, std::vector<double>& acc) const;
   // acc += other. InvalidArgument if the sizes differ (accumulators of another config).
   Status Merge(std::vector<double>& acc, const std::vector<double>& other) const;
+  // The same over accumulator_size() doubles at each pointer (each
+  // computation merges its own part: sums add, maxima take the larger).
+  void Merge(double* acc, const double* other) const;
 
   // The metrics and plots of one accumulator. `replicas` (may be empty): the
   // bootstrap replicas' accumulators; with two or more, every metric with

@@ -138,6 +138,15 @@ std::string ServingModelDir(const std::string& model_uri) {
   return dir;
 }
 
+std::string ModelDirFor(const std::string& model_uri, const tfma::ModelSpec& spec) {
+  std::string dir = ServingModelDir(model_uri);
+  if (spec.model_type() != kTfLite && !PathExists(JoinPath(dir, nn::kModelJsonName))) {
+    const std::string eval_dir = JoinPath(model_uri, kEvalModelDir);
+    if (PathExists(JoinPath(eval_dir, nn::kModelJsonName))) dir = eval_dir;
+  }
+  return dir;
+}
+
 StatusOr<std::unique_ptr<EvalModel>> LoadEvalModel(const std::string& model_uri,
                                                    const tfma::ModelSpec& spec) {
   const std::string& type = spec.model_type();
@@ -146,7 +155,7 @@ StatusOr<std::unique_ptr<EvalModel>> LoadEvalModel(const std::string& model_uri,
                                  ": model_type \"tf_estimator\" is not supported "
                                  "(use tf_keras or tf_lite)");
   }
-  const std::string dir = ServingModelDir(model_uri);
+  const std::string dir = ModelDirFor(model_uri, spec);
   if (type == kTfLite) {
     const std::string path = JoinPath(dir, kTfliteFileName);
     if (!PathExists(path)) {

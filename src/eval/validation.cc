@@ -132,10 +132,11 @@ StatusOr<tfma::ValidationResult> ValidateMetrics(
       // metrics spec asks for) is held to the threshold: a value threshold
       // judges the candidate's own keys, a change threshold its diff keys
       // (candidate - baseline, with the baseline's value beside); the
-      // baseline model's keys are never judged (TFMA).
+      // baseline model's keys are never judged (TFMA), nor the reference
+      // model's (shown for comparison; the fidelity metrics judge it).
       const bool change = e.threshold.has_change_threshold();
-      auto is_baseline = [&](const tfma::MetricKey& key) {
-        return baseline_spec != nullptr && !key.is_diff() && key.model_name() == baseline_name;
+      auto not_judged = [&](const tfma::MetricKey& key) {
+        return !key.is_diff() && !IsCandidateKey(config, key);
       };
       // The baseline's value of the metric key a diff key is the change of.
       auto baseline_value = [&](const tfma::MetricKey& diff) {
@@ -152,7 +153,7 @@ StatusOr<tfma::ValidationResult> ValidateMetrics(
       };
       bool found = false;
       for (const auto& kv : slice.metric_keys_and_values()) {
-        if (kv.key().name() != e.metric || kv.key().is_diff() != change || is_baseline(kv.key())) {
+        if (kv.key().name() != e.metric || kv.key().is_diff() != change || not_judged(kv.key())) {
           continue;
         }
         found = true;

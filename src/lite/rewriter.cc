@@ -1,6 +1,9 @@
 #include "src/lite/rewriter.h"
 
+#include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "src/core/files.h"
 #include "src/lite/converter.h"
@@ -46,6 +49,24 @@ Status OptionError(bool unimplemented, const std::string& option, const std::str
   return unimplemented ? Status::Unimplemented(msg) : Status::InvalidArgument(msg);
 }
 
+// TFLiteRewriterOptions::test_only_weight_noise: a deliberately unfaithful
+// conversion, reproducible (a fixed-seed generator).
+Status AddWeightNoise(float noise, nn::Model& model) {
+  std::mt19937 generator(20261206);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<std::pair<std::string, Tensor>> weights = model.GetWeights();
+  for (auto& [name, tensor] : weights) {
+    if (tensor.dtype() != DType::kFloat32) continue;
+    float* w = tensor.data<float>();
+    float largest = 0.0f;
+    for (int64_t i = 0; i < tensor.num_elements(); ++i)
+      largest = std::max(largest, std::fabs(w[i]));
+    for (int64_t i = 0; i < tensor.num_elements(); ++i)
+      w[i] += noise * largest * uniform(generator);
+  }
+  return model.SetWeights(weights);
+}
+
 class TFLiteRewriter : public BaseRewriter {
  public:
   explicit TFLiteRewriter(TFLiteRewriterOptions options) : options_(std::move(options)) {}
@@ -72,6 +93,9 @@ class TFLiteRewriter : public BaseRewriter {
                               options_.signature_key + "' not in " + original.path +
                               " (available: 'serving_default')");
     }
+    if (options_.test_only_weight_noise > 0.0f) {
+      RETURN_IF_ERROR(AddWeightNoise(options_.test_only_weight_noise, *model));
+    }
     ASSIGN_OR_RETURN(ConverterOptions converter_options, ConverterOptionsFor(options_));
     StatusOr<std::string> bytes = ConvertModel(*model, converter_options);
     if (!bytes.ok()) return bytes.status().WithContext(original.path);
@@ -93,6 +117,10 @@ StatusOr<ConverterOptions> ConverterOptionsFor(const TFLiteRewriterOptions& o) {
     return OptionError(false, "filename", "'" + o.filename + "' is not a plain file name");
   }
   if (o.signature_key.empty()) return OptionError(false, "signature_key", "must not be empty");
+  if (!(o.test_only_weight_noise >= 0.0f && o.test_only_weight_noise <= 10.0f)) {
+    return OptionError(false, "test_only_weight_noise",
+                       "must be in [0, 10], got " + std::to_string(o.test_only_weight_noise));
+  }
   const bool optimize = !o.quantization_optimizations.empty();
   const bool full = o.quantization_enable_full_integer;
   bool want_f16 = false, want_int8 = false;
@@ -236,6 +264,9 @@ StatusOr<TFLiteRewriterOptions> ParseTFLiteRewriterOptions(std::string_view json
         }
       }
       if (!found) return bad(key, "one of float32, int8, uint8, got " + value.dump());
+    } else if (key == "test_only_weight_noise") {
+      if (!value.is_number()) return bad(key, "a number in [0, 10]");
+      o.test_only_weight_noise = value.get<float>();
     } else if (key == "representative_dataset") {
       return OptionError(false, key,
                          "cannot be given as JSON; pass a RepresentativeDataset in code");
@@ -245,7 +276,7 @@ StatusOr<TFLiteRewriterOptions> ParseTFLiteRewriterOptions(std::string_view json
                                      "quantization_optimizations, quantization_supported_types, "
                                      "quantization_enable_full_integer, representative_dataset, "
                                      "signature_key, inference_input_type, "
-                                     "inference_output_type)");
+                                     "inference_output_type, test_only_weight_noise)");
     }
   }
   return o;

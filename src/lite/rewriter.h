@@ -67,6 +67,11 @@ struct TFLiteRewriterOptions {
   // inside the model), int8 or uint8.
   DType inference_input_type = DType::kFloat32;
   DType inference_output_type = DType::kFloat32;
+  // For tests only (the Evaluator's fidelity gate must be seen to refuse a
+  // bad conversion): before converting, every weight w of the model becomes
+  // w + noise * max|W| * u, u uniform in [-1, 1] from a fixed seed, W its
+  // tensor. 0 (the default) converts faithfully. Must be in [0, 10].
+  float test_only_weight_noise = 0.0f;
 };
 
 // Options from a JSON object with the field names above

@@ -199,19 +199,21 @@ Status RunFn(const components::FnArgs& fn_args) {
 Status RunFnLite(const components::FnArgs& fn_args) {
   ASSIGN_OR_RETURN(TrainedModel trained, TrainModel(fn_args));
   ASSIGN_OR_RETURN(ServingModel serving, MakeServingModel(fn_args, trained));
-  // As TFX's guide: save to a temporary folder, rewrite, remove the folder.
-  std::string temp_saving_model_dir = JoinPath(fn_args.serving_model_dir, "temp");
-  RETURN_IF_ERROR(nn::SaveModel(*serving.model, temp_saving_model_dir));
+  // TFX's guide saves to a temporary folder, rewrites and removes the folder.
+  // We keep the model we convert in eval_model_dir (Format-TFMA), outside
+  // Format-Serving (so it is never pushed), for the lite Evaluator to
+  // evaluate as the reference of the conversion (its fidelity gate).
+  RETURN_IF_ERROR(nn::SaveModel(*serving.model, fn_args.eval_model_dir));
   lite::TFLiteRewriterOptions options;
   options.name = "tflite_rewriter";
   options.filename = "tflite";
   const std::string quantization = fn_args.custom_config.value("quantization", "none");
   RETURN_IF_ERROR(SetQuantization(quantization, trained, serving.transform, &options));
+  options.test_only_weight_noise = fn_args.custom_config.value("test_only_weight_noise", 0.0f);
   ASSIGN_OR_RETURN(auto rewriter, lite::rewriter_factory::CreateRewriter(
                                       lite::RewriterType::kTFLiteRewriter, options));
-  RETURN_IF_ERROR(lite::converters::RewriteSavedModel(
-      temp_saving_model_dir, fn_args.serving_model_dir, *rewriter, lite::ModelType::kTFLiteModel));
-  return RemoveAll(temp_saving_model_dir);
+  return lite::converters::RewriteSavedModel(fn_args.eval_model_dir, fn_args.serving_model_dir,
+                                             *rewriter, lite::ModelType::kTFLiteModel);
 }
 
 components::UserModule NativeKerasModule() {
