@@ -1,5 +1,7 @@
 // `edgepipe eval show EVAL_DIR`: the metrics of a TFMA output directory
-// (eval/output.h reads and renders it).
+// (eval/output.h reads and renders it), and with a reference model the two
+// side by side; `edgepipe eval diff A B`: two evaluations side by side
+// (eval/comparison.h).
 #include <google/protobuf/util/json_util.h>
 
 #include <cstdio>
@@ -8,6 +10,9 @@
 #include <string>
 
 #include "src/cli/command_registry.h"
+#include "src/core/files.h"
+#include "src/eval/baseline.h"
+#include "src/eval/comparison.h"
 #include "src/eval/output.h"
 
 namespace edgepipe::cli {
@@ -36,6 +41,10 @@ Status ShowEval(const std::string& dir, bool json) {
   ASSIGN_OR_RETURN(eval::EvalResult result, eval::LoadEvalResult(dir));
   if (!json) {
     std::printf("%s", eval::RenderMetricsTable(result).c_str());
+    if (eval::ReferenceSpec(result.config) != nullptr) {
+      ASSIGN_OR_RETURN(eval::Comparison comparison, eval::CompareWithReference(result));
+      std::printf("\n%s", eval::RenderComparisonText(comparison).c_str());
+    }
     return Status::OK();
   }
   nlohmann::json out = {{"version", result.version},
@@ -53,6 +62,18 @@ Status ShowEval(const std::string& dir, bool json) {
   return Status::OK();
 }
 
+Status DiffEvals(const std::string& a, const std::string& b, const std::string& html) {
+  ASSIGN_OR_RETURN(eval::EvalResult left, eval::LoadEvalResult(a));
+  ASSIGN_OR_RETURN(eval::EvalResult right, eval::LoadEvalResult(b));
+  const eval::Comparison comparison = eval::CompareEvaluations(left, right);
+  std::printf("%s", eval::RenderComparisonText(comparison).c_str());
+  if (!html.empty()) {
+    RETURN_IF_ERROR(WriteFileAtomic(html, eval::RenderComparisonHtml(comparison)));
+    std::fprintf(stderr, "wrote %s\n", html.c_str());
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 void RegisterEvalCommands(CLI::App& app) {
@@ -65,6 +86,16 @@ void RegisterEvalCommands(CLI::App& app) {
   show->add_option("EVAL_DIR", *dir, "An Evaluator's evaluation directory")->required();
   show->add_flag("--json", *json, "Print JSON (TFMA's proto JSON) instead of a table");
   show->callback([dir, json] { SetCommandStatus(ShowEval(*dir, *json)); });
+
+  CLI::App* diff = eval->add_subcommand(
+      "diff", "Print two evaluations side by side: metrics and deltas per slice, cost, failures");
+  auto a = std::make_shared<std::string>();
+  auto b = std::make_shared<std::string>();
+  auto html = std::make_shared<std::string>();
+  diff->add_option("A", *a, "An evaluation directory (left)")->required();
+  diff->add_option("B", *b, "An evaluation directory (right)")->required();
+  diff->add_option("--html", *html, "Also write the comparison page to this file");
+  diff->callback([a, b, html] { SetCommandStatus(DiffEvals(*a, *b, *html)); });
 }
 
 }  // namespace edgepipe::cli

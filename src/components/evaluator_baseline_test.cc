@@ -16,6 +16,8 @@
 #include "src/io/example.h"
 #include "src/io/tfrecord.h"
 #include "src/lite/converter.h"
+#include "src/lite/rewriter.h"
+#include "src/metadata/metadata_store.h"
 #include "src/nn/dense.h"
 #include "src/nn/model.h"
 #include "src/nn/saving.h"
@@ -81,6 +83,29 @@ pipeline::Component Trainer(int sign, bool lite = false) {
     if (!lite) return Status::OK();
     ASSIGN_OR_RETURN(std::string tflite, lite::ConvertSequential(model));
     return WriteFileAtomic(JoinPath(out->uri, "Format-Serving/tflite"), tflite);
+  };
+  return c;
+}
+
+// A lite Trainer as the MNIST lite run_fn does it: the full model kept in
+// Format-TFMA, the .tflite written from it by the real TFLite rewriter, with
+// the test-only weight noise making the conversion unfaithful when asked.
+pipeline::Component LiteTrainer(float noise) {
+  pipeline::Component c = Trainer(1);
+  c.exec_properties["noise"] = static_cast<double>(noise);
+  auto full_trainer = c.executor;
+  c.executor = [full_trainer, noise](pipeline::ExecutionContext& ctx) -> Status {
+    RETURN_IF_ERROR(full_trainer(ctx));
+    ASSIGN_OR_RETURN(pipeline::Artifact * out, ctx.SingleOutput("model"));
+    const std::string serving = JoinPath(out->uri, "Format-Serving");
+    const std::string source = JoinPath(out->uri, "Format-TFMA");
+    RETURN_IF_ERROR(RenamePath(serving, source));
+    lite::TFLiteRewriterOptions options{.name = "tflite_rewriter"};
+    options.test_only_weight_noise = noise;
+    ASSIGN_OR_RETURN(auto rewriter, lite::rewriter_factory::CreateRewriter(
+                                        lite::RewriterType::kTFLiteRewriter, options));
+    return lite::converters::RewriteSavedModel(source, serving, *rewriter,
+                                               lite::ModelType::kTFLiteModel);
   };
   return c;
 }
@@ -236,6 +261,103 @@ TEST_F(BaselinePipelineTest, ALiteModelTooBigForItsDeviceIsNotBlessed) {
     ASSERT_TRUE(tflite.ok());
     EXPECT_EQ(overall["model_size_bytes"], static_cast<double>(tflite->size()));
   }
+}
+
+}  // namespace
+}  // namespace edgepipe::components
+
+namespace edgepipe::components {
+namespace {
+
+// Conversion fidelity as a gate: a faithful .tflite is blessed and pushed; one
+// whose conversion was corrupted (the rewriter's test-only weight noise) is
+// refused by PredictionAgreement against the model it was converted from,
+// and not pushed. The store records both blessings.
+TEST_F(BaselinePipelineTest, ACorruptedConversionFailsTheFidelityGate) {
+  constexpr char kLiteConfig[] = R"pb(
+    model_specs { name: "lite" label_key: "y" model_type: "tf_lite" }
+    model_specs { name: "full" label_key: "y" }
+    metrics_specs {
+      metrics { class_name: "SparseCategoricalAccuracy" }
+      metrics {
+        class_name: "PredictionAgreement"
+        threshold { value_threshold { lower_bound { value: 0.99 } } }
+      }
+      metrics {
+        class_name: "MaxAbsOutputDifference"
+        threshold { value_threshold { upper_bound { value: 1e-4 } } }
+      }
+    }
+  )pb";
+  std::map<int64_t, int64_t> blessed_by_model;  // model artifact id -> blessed
+  for (float noise : {0.0f, 2.0f}) {
+    SCOPED_TRACE("noise " + std::to_string(noise));
+    pipeline::Pipeline p;
+    p.name = "fidelity_test";
+    p.pipeline_root = JoinPath(dir_, "root");
+    p.metadata_path = JoinPath(dir_, "metadata.sqlite");
+    pipeline::Component gen = DataGen();
+    pipeline::Component trainer = LiteTrainer(noise);
+    auto evaluator = Evaluator({.examples = gen.output("examples"),
+                                .model = trainer.output("model"),
+                                .eval_config_text = kLiteConfig});
+    ASSERT_TRUE(evaluator.ok()) << evaluator.status().message();
+    pipeline::Component pusher = Pusher({.model = trainer.output("model"),
+                                         .model_blessing = evaluator->output("blessing"),
+                                         .base_directory = JoinPath(dir_, "serving")});
+    p.components = {gen, trainer, *evaluator, pusher};
+    auto r = pipeline::LocalDagRunner::Run(p, {.log = nullptr});
+    ASSERT_TRUE(r.ok() && r->status().ok()) << (r.ok() ? r->status() : r.status()).message();
+    const bool faithful = noise == 0.0f;
+    const pipeline::Artifact& blessing = Out(*r, "Evaluator", "blessing");
+    EXPECT_EQ(std::get<int64_t>(blessing.custom_properties.at("blessed")), faithful ? 1 : 0);
+    EXPECT_EQ(std::get<int64_t>(Out(*r, "Pusher", "pushed_model").custom_properties.at("pushed")),
+              faithful ? 1 : 0);
+    blessed_by_model[Out(*r, "Trainer", "model").id] = faithful ? 1 : 0;
+
+    auto result = eval::LoadEvalResult(Out(*r, "Evaluator", "evaluation").uri);
+    ASSERT_TRUE(result.ok()) << result.status().message();
+    double agreement = -1, max_diff = -1, full_accuracy = -1;
+    for (const auto& kv : result->metrics.at(0).metric_keys_and_values()) {
+      if (kv.key().name() == "prediction_agreement") agreement = kv.value().double_value().value();
+      if (kv.key().name() == "max_abs_output_difference") {
+        max_diff = kv.value().double_value().value();
+      }
+      if (kv.key().name() == "sparse_categorical_accuracy" && kv.key().model_name() == "full") {
+        full_accuracy = kv.value().double_value().value();
+      }
+    }
+    EXPECT_EQ(full_accuracy, 1.0);  // the source model is right on every example
+    if (faithful) {
+      EXPECT_EQ(agreement, 1.0);
+      EXPECT_LT(max_diff, 1e-5);
+      EXPECT_EQ(result->num_disagreements, 0);
+    } else {
+      EXPECT_LT(agreement, 0.99);
+      EXPECT_GT(result->num_disagreements, 0);
+      ASSERT_FALSE(result->disagreements.empty());
+      // The failure names the gate.
+      ASSERT_EQ(result->validation.metric_validations_per_slice_size(), 1);
+      bool named = false;
+      for (const auto& f : result->validation.metric_validations_per_slice(0).failures()) {
+        named = named || f.metric_key().name() == "prediction_agreement";
+      }
+      EXPECT_TRUE(named);
+    }
+    // The comparison page is written beside TFMA's files.
+    EXPECT_TRUE(PathExists(JoinPath(Out(*r, "Evaluator", "evaluation").uri, "comparison.html")));
+  }
+  // The store holds both blessings, each naming the model it judged.
+  auto store = metadata::MetadataStore::Open(JoinPath(dir_, "metadata.sqlite"));
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto blessings = (*store)->GetArtifactsByType("ModelBlessing");
+  ASSERT_TRUE(blessings.ok()) << blessings.status().message();
+  std::map<int64_t, int64_t> recorded;
+  for (const auto& b : *blessings) {
+    recorded[std::get<int64_t>(b.custom_properties.at("current_model_id"))] =
+        std::get<int64_t>(b.custom_properties.at("blessed"));
+  }
+  EXPECT_EQ(recorded, blessed_by_model);
 }
 
 }  // namespace

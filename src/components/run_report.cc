@@ -5,6 +5,7 @@
 
 #include "src/core/files.h"
 #include "src/eval/baseline.h"
+#include "src/eval/comparison.h"
 #include "src/eval/output.h"
 
 namespace edgepipe::components {
@@ -91,6 +92,8 @@ StatusOr<RunReport> MakeRunReport(const pipeline::Pipeline& pipeline,
       m.examples_skipped = *n;
     }
     m.blessed = blessing != nullptr && PathExists(JoinPath(blessing->uri, "BLESSED"));
+    const std::string page = JoinPath(evaluation->uri, eval::kComparisonFile);
+    if (PathExists(page)) m.comparison_page = page;
     // The Pusher that reads this Evaluator's blessing.
     for (size_t k = 0; k < pipeline.components.size(); ++k) {
       const pipeline::Component& p = pipeline.components[k];
@@ -168,6 +171,12 @@ std::string FormatRunReport(const RunReport& r) {
     if (!skipped.empty()) {
       out += "\neval examples left out (a model input has no value): " + skipped + "\n";
     }
+    for (const ModelReport& m : r.models) {
+      if (!m.comparison_page.empty()) {
+        out += "\n" + m.evaluator + " side by side with its reference model: " + m.comparison_page +
+               "\n";
+      }
+    }
   }
   if (r.data) out += FormatDataVerdict(*r.data);
   return out;
@@ -190,6 +199,7 @@ nlohmann::json RunReportJson(const RunReport& r, const pipeline::RunResult& run)
     out["models"].push_back({{"evaluator", m.evaluator},
                              {"metrics", metrics},
                              {"examples_skipped", m.examples_skipped},
+                             {"comparison_page", m.comparison_page},
                              {"blessed", m.blessed},
                              {"pushed_destination", m.pushed_destination}});
   }

@@ -25,6 +25,9 @@ struct ModelReport {
   // Eval examples left out because a model input had no value (the
   // evaluation's `num_examples_skipped`; EvaluatorOptions::skip_missing_inputs).
   int64_t examples_skipped = 0;
+  // The evaluation's comparison page (eval/comparison.h) when it compared the
+  // model with a reference model; empty otherwise.
+  std::string comparison_page;
 };
 
 // ExampleValidator's verdict on the data, from its anomalies artifact's

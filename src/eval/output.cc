@@ -5,9 +5,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "src/core/files.h"
+#include "src/core/html.h"
+#include "src/eval/baseline.h"
+#include "src/eval/comparison.h"
 #include "src/eval/config.h"
 #include "src/eval/slicing.h"
 #include "src/io/tfrecord.h"
@@ -20,39 +24,6 @@ bool Disabled(const tfma::EvalConfig& config, const std::string& output) {
   return std::find(values.begin(), values.end(), output) != values.end();
 }
 
-// Column label of a metric key: its name, plus what distinguishes it.
-std::string KeyLabel(const tfma::MetricKey& key) {
-  std::string label = key.name();
-  if (!key.model_name().empty()) label = key.model_name() + "/" + label;
-  if (!key.output_name().empty()) label += "[" + key.output_name() + "]";
-  // Binarized and aggregated keys of one metric get their own columns.
-  const tfma::SubKey& sk = key.sub_key();
-  if (sk.has_class_id()) label += " class_id=" + std::to_string(sk.class_id().value());
-  if (sk.has_k()) label += " k=" + std::to_string(sk.k().value());
-  if (sk.has_top_k()) label += " top_k=" + std::to_string(sk.top_k().value());
-  const tfma::AggregationType& agg = key.aggregation_type();
-  if (agg.micro_average()) label += " micro";
-  if (agg.macro_average()) label += " macro";
-  if (agg.weighted_macro_average()) label += " weighted_macro";
-  if (key.is_diff()) label += " (diff)";
-  return label;
-}
-
-std::string FormatValue(const tfma::MetricValue& v) {
-  if (v.has_double_value()) {
-    const double d = v.double_value().value();
-    char buf[64];
-    if (d == std::floor(d) && std::fabs(d) < 1e15) {
-      std::snprintf(buf, sizeof(buf), "%.0f", d);
-    } else {
-      std::snprintf(buf, sizeof(buf), "%.6g", d);
-    }
-    return buf;
-  }
-  if (v.type_case() == tfma::MetricValue::kDebugMessage) return v.debug_message();
-  return "(non-scalar)";
-}
-
 std::string FormatThreshold(const tfma::MetricThreshold& t) {
   std::string out;
   if (t.has_value_threshold()) {
@@ -60,14 +31,14 @@ std::string FormatThreshold(const tfma::MetricThreshold& t) {
     char buf[128];
     std::snprintf(
         buf, sizeof(buf), "value in [%s, %s]",
-        v.has_lower_bound() ? FormatValue([&] {
+        v.has_lower_bound() ? FormatMetricValue([&] {
                                 tfma::MetricValue m;
                                 m.mutable_double_value()->set_value(v.lower_bound().value());
                                 return m;
                               }())
                                   .c_str()
                             : "-inf",
-        v.has_upper_bound() ? FormatValue([&] {
+        v.has_upper_bound() ? FormatMetricValue([&] {
                                 tfma::MetricValue m;
                                 m.mutable_double_value()->set_value(v.upper_bound().value());
                                 return m;
@@ -89,7 +60,7 @@ std::vector<std::string> MetricColumns(const EvalResult& result) {
   std::set<std::string> seen;
   for (const auto& slice : result.metrics) {
     for (const auto& kv : slice.metric_keys_and_values()) {
-      const std::string label = KeyLabel(kv.key());
+      const std::string label = MetricKeyLabel(kv.key());
       if (seen.insert(label).second) columns.push_back(label);
     }
   }
@@ -98,32 +69,9 @@ std::vector<std::string> MetricColumns(const EvalResult& result) {
 
 std::string ValueIn(const tfma::MetricsForSlice& slice, const std::string& column) {
   for (const auto& kv : slice.metric_keys_and_values()) {
-    if (KeyLabel(kv.key()) == column) return FormatValue(kv.value());
+    if (MetricKeyLabel(kv.key()) == column) return FormatMetricValue(kv.value());
   }
   return "-";
-}
-
-std::string HtmlEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 template <typename Message>
@@ -146,13 +94,112 @@ StatusOr<std::vector<Message>> ReadRecords(const std::string& path, const char* 
   return out;
 }
 
+// disagreements.json: the examples on which the candidate and the reference
+// model disagree (EvalResult::disagreements), edgepipe's own file beside
+// TFMA's.
+std::string DisagreementsJson(const EvalResult& result) {
+  nlohmann::json examples = nlohmann::json::array();
+  for (const Disagreement& d : result.disagreements) {
+    nlohmann::json e = {{"file", d.file},           {"record", d.record},
+                        {"label", d.label},         {"candidate", d.candidate},
+                        {"reference", d.reference}, {"image_side", d.image_side}};
+    if (!d.image.empty()) e["image"] = d.image;
+    examples.push_back(std::move(e));
+  }
+  return nlohmann::json{{"num_disagreements", result.num_disagreements}, {"examples", examples}}
+      .dump();
+}
+
+Status ReadDisagreements(const std::string& path, EvalResult* result) {
+  constexpr int64_t kMaxBytes = 64 << 20;
+  ASSIGN_OR_RETURN(std::string text, ReadFile(path, kMaxBytes));
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  auto bad = [&](const std::string& what) { return Status::Corruption(path + ": " + what); };
+  if (!j.is_object()) return bad("not a JSON object");
+  if (!j.contains("num_disagreements") || !j["num_disagreements"].is_number_integer() ||
+      j["num_disagreements"].get<int64_t>() < 0) {
+    return bad("num_disagreements: expected a count");
+  }
+  if (!j.contains("examples") || !j["examples"].is_array()) return bad("examples: expected a list");
+  result->num_disagreements = j["num_disagreements"].get<int64_t>();
+  auto floats = [](const nlohmann::json& v, std::vector<float>* out) {
+    if (!v.is_array()) return false;
+    for (const auto& x : v) {
+      if (!x.is_number()) return false;
+      out->push_back(x.get<float>());
+    }
+    return true;
+  };
+  for (size_t i = 0; i < j["examples"].size(); ++i) {
+    const nlohmann::json& e = j["examples"][i];
+    const std::string at = "examples[" + std::to_string(i) + "]";
+    Disagreement d;
+    if (!e.is_object() || !e.contains("file") || !e["file"].is_string() || !e.contains("record") ||
+        !e["record"].is_number_integer() || !e.contains("label") || !e["label"].is_number() ||
+        !e.contains("candidate") || !floats(e["candidate"], &d.candidate) ||
+        !e.contains("reference") || !floats(e["reference"], &d.reference) ||
+        d.candidate.size() != d.reference.size() || !e.contains("image_side") ||
+        !e["image_side"].is_number_integer()) {
+      return bad(at +
+                 ": expected file, record, label, candidate and reference scores of one "
+                 "length, image_side");
+    }
+    d.file = e["file"].get<std::string>();
+    d.record = e["record"].get<int64_t>();
+    d.label = e["label"].get<float>();
+    d.image_side = e["image_side"].get<int64_t>();
+    if (d.image_side < 0 || d.image_side > 64) return bad(at + ".image_side: expected 0 to 64");
+    if (e.contains("image") && !floats(e["image"], &d.image))
+      return bad(at + ".image: not numbers");
+    if (static_cast<int64_t>(d.image.size()) != d.image_side * d.image_side) {
+      return bad(at +
+                 ".image: expected image_side^2 = " + std::to_string(d.image_side * d.image_side) +
+                 " values, got " + std::to_string(d.image.size()));
+    }
+    result->disagreements.push_back(std::move(d));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+std::string MetricKeyLabel(const tfma::MetricKey& key, bool with_model) {
+  std::string label = key.name();
+  if (with_model && !key.model_name().empty()) label = key.model_name() + "/" + label;
+  if (!key.output_name().empty()) label += "[" + key.output_name() + "]";
+  // Binarized and aggregated keys of one metric get their own columns.
+  const tfma::SubKey& sk = key.sub_key();
+  if (sk.has_class_id()) label += " class_id=" + std::to_string(sk.class_id().value());
+  if (sk.has_k()) label += " k=" + std::to_string(sk.k().value());
+  if (sk.has_top_k()) label += " top_k=" + std::to_string(sk.top_k().value());
+  const tfma::AggregationType& agg = key.aggregation_type();
+  if (agg.micro_average()) label += " micro";
+  if (agg.macro_average()) label += " macro";
+  if (agg.weighted_macro_average()) label += " weighted_macro";
+  if (key.is_diff()) label += " (diff)";
+  return label;
+}
+
+std::string FormatMetricValue(const tfma::MetricValue& v) {
+  if (v.has_double_value()) {
+    const double d = v.double_value().value();
+    char buf[64];
+    if (d == std::floor(d) && std::fabs(d) < 1e15) {
+      std::snprintf(buf, sizeof(buf), "%.0f", d);
+    } else {
+      std::snprintf(buf, sizeof(buf), "%.6g", d);
+    }
+    return buf;
+  }
+  if (v.type_case() == tfma::MetricValue::kDebugMessage) return v.debug_message();
+  return "(non-scalar)";
+}
+
 std::string ValidationSummary(const tfma::ValidationResult& v) {
   std::string s = v.validation_ok() ? "PASSED" : "FAILED";
   if (v.rubber_stamp()) s += " (change thresholds waived: no baseline model)";
   return s;
 }
-
-}  // namespace
 
 Status WriteEvalResult(const EvalResult& result, const std::string& dir) {
   RETURN_IF_ERROR(CreateDirectories(dir));
@@ -185,6 +232,14 @@ Status WriteEvalResult(const EvalResult& result, const std::string& dir) {
   if (!Disabled(config, "report.html")) {
     RETURN_IF_ERROR(WriteFileAtomic(JoinPath(dir, kReportFile), RenderHtmlReport(result)));
   }
+  if (ReferenceSpec(config) != nullptr) {
+    RETURN_IF_ERROR(WriteFileAtomic(JoinPath(dir, kDisagreementsFile), DisagreementsJson(result)));
+    if (!Disabled(config, kComparisonFile)) {
+      ASSIGN_OR_RETURN(Comparison comparison, CompareWithReference(result));
+      RETURN_IF_ERROR(
+          WriteFileAtomic(JoinPath(dir, kComparisonFile), RenderComparisonHtml(comparison)));
+    }
+  }
   return Status::OK();
 }
 
@@ -213,6 +268,8 @@ StatusOr<EvalResult> LoadEvalResult(const std::string& dir) {
   if (PathExists(plots)) {
     ASSIGN_OR_RETURN(result.plots, ReadRecords<tfma::PlotsForSlice>(plots, "PlotsForSlice"));
   }
+  const std::string disagreements = JoinPath(dir, kDisagreementsFile);
+  if (PathExists(disagreements)) RETURN_IF_ERROR(ReadDisagreements(disagreements, &result));
   const std::string validations = JoinPath(dir, kValidationsFile);
   if (PathExists(validations)) {
     ASSIGN_OR_RETURN(auto v, ReadRecords<tfma::ValidationResult>(validations, "ValidationResult"));
@@ -262,8 +319,8 @@ std::string RenderMetricsTable(const EvalResult& result) {
   for (const auto& per_slice : result.validation.metric_validations_per_slice()) {
     for (const auto& f : per_slice.failures()) {
       out += "  FAIL " + SliceKeyToString(per_slice.slice_key()) + " " + f.metric_key().name() +
-             ": " + (f.has_metric_value() ? FormatValue(f.metric_value()) : "missing") + ", " +
-             FormatThreshold(f.metric_threshold()) + "\n";
+             ": " + (f.has_metric_value() ? FormatMetricValue(f.metric_value()) : "missing") +
+             ", " + FormatThreshold(f.metric_threshold()) + "\n";
     }
   }
   for (const auto& missing : result.validation.missing_slices()) {
@@ -278,7 +335,7 @@ std::string RenderHtmlReport(const EvalResult& result) {
   std::set<std::pair<std::string, std::string>> failing;
   for (const auto& per_slice : result.validation.metric_validations_per_slice()) {
     for (const auto& f : per_slice.failures()) {
-      failing.insert({SliceKeyBytes(per_slice.slice_key()), KeyLabel(f.metric_key())});
+      failing.insert({SliceKeyBytes(per_slice.slice_key()), MetricKeyLabel(f.metric_key())});
     }
   }
   std::string h;
@@ -292,11 +349,11 @@ std::string RenderHtmlReport(const EvalResult& result) {
   h += "</style></head><body>\n<h1>Model evaluation</h1>\n";
   const bool ok = result.validation.validation_ok();
   h += std::string("<p>Validation: <strong class=\"") + (ok ? "pass" : "bad") + "\">" +
-       HtmlEscape(ValidationSummary(result.validation)) + "</strong></p>\n";
-  h += "<p>Data: <code>" + HtmlEscape(result.data_location) + "</code><br>\n";
+       HtmlText(ValidationSummary(result.validation)) + "</strong></p>\n";
+  h += "<p>Data: <code>" + HtmlText(result.data_location) + "</code><br>\n";
   for (const auto& [name, path] : result.model_locations) {
-    h += "Model" + (name.empty() ? std::string() : " " + HtmlEscape(name)) + ": <code>" +
-         HtmlEscape(path) + "</code><br>\n";
+    h += "Model" + (name.empty() ? std::string() : " " + HtmlText(name)) + ": <code>" +
+         HtmlText(path) + "</code><br>\n";
   }
   if (result.num_examples > 0) {
     char buf[160];
@@ -305,18 +362,18 @@ std::string RenderHtmlReport(const EvalResult& result) {
                   result.examples_per_second);
     h += std::string(buf) + "<br>\n";
   }
-  h += "Evaluator: " + HtmlEscape(result.version) + "</p>\n";
+  h += "Evaluator: " + HtmlText(result.version) + "</p>\n";
 
   h += "<h2>Metrics by slice</h2>\n<table>\n<tr><th>slice</th>";
-  for (const std::string& c : columns) h += "<th>" + HtmlEscape(c) + "</th>";
+  for (const std::string& c : columns) h += "<th>" + HtmlText(c) + "</th>";
   h += "</tr>\n";
   for (const auto& slice : result.metrics) {
     const std::string key = SliceKeyBytes(slice.slice_key());
-    h += "<tr><td>" + HtmlEscape(SliceKeyToString(slice.slice_key())) + "</td>";
+    h += "<tr><td>" + HtmlText(SliceKeyToString(slice.slice_key())) + "</td>";
     for (const std::string& c : columns) {
       const bool fail = failing.count({key, c}) > 0;
       h += std::string("<td class=\"n") + (fail ? " fail" : "") + "\">" +
-           HtmlEscape(ValueIn(slice, c)) + "</td>";
+           HtmlText(ValueIn(slice, c)) + "</td>";
     }
     h += "</tr>\n";
   }
@@ -326,8 +383,8 @@ std::string RenderHtmlReport(const EvalResult& result) {
   for (const auto& ms : result.config.metrics_specs()) {
     for (const auto& mc : ms.metrics()) {
       if (mc.has_threshold()) {
-        h += "<tr><td>" + HtmlEscape(mc.class_name()) + "</td><td>all</td><td>" +
-             HtmlEscape(FormatThreshold(mc.threshold())) + "</td></tr>\n";
+        h += "<tr><td>" + HtmlText(mc.class_name()) + "</td><td>all</td><td>" +
+             HtmlText(FormatThreshold(mc.threshold())) + "</td></tr>\n";
       }
       for (const auto& pst : mc.per_slice_thresholds()) {
         std::string specs;
@@ -335,13 +392,13 @@ std::string RenderHtmlReport(const EvalResult& result) {
           specs += (specs.empty() ? "" : "; ") +
                    (s.ByteSizeLong() == 0 ? std::string("overall") : s.ShortDebugString());
         }
-        h += "<tr><td>" + HtmlEscape(mc.class_name()) + "</td><td>" + HtmlEscape(specs) +
-             "</td><td>" + HtmlEscape(FormatThreshold(pst.threshold())) + "</td></tr>\n";
+        h += "<tr><td>" + HtmlText(mc.class_name()) + "</td><td>" + HtmlText(specs) + "</td><td>" +
+             HtmlText(FormatThreshold(pst.threshold())) + "</td></tr>\n";
       }
     }
     for (const auto& [name, t] : ms.thresholds()) {
-      h += "<tr><td>" + HtmlEscape(name) + "</td><td>all</td><td>" +
-           HtmlEscape(FormatThreshold(t)) + "</td></tr>\n";
+      h += "<tr><td>" + HtmlText(name) + "</td><td>all</td><td>" + HtmlText(FormatThreshold(t)) +
+           "</td></tr>\n";
     }
   }
   h += "</table>\n";
@@ -352,15 +409,15 @@ std::string RenderHtmlReport(const EvalResult& result) {
          "<th>threshold</th><th>message</th></tr>\n";
     for (const auto& per_slice : v.metric_validations_per_slice()) {
       for (const auto& f : per_slice.failures()) {
-        h += "<tr class=\"fail\"><td>" + HtmlEscape(SliceKeyToString(per_slice.slice_key())) +
-             "</td><td>" + HtmlEscape(KeyLabel(f.metric_key())) + "</td><td class=\"n\">" +
-             (f.has_metric_value() ? HtmlEscape(FormatValue(f.metric_value())) : "-") +
-             "</td><td>" + HtmlEscape(FormatThreshold(f.metric_threshold())) + "</td><td>" +
-             HtmlEscape(f.message()) + "</td></tr>\n";
+        h += "<tr class=\"fail\"><td>" + HtmlText(SliceKeyToString(per_slice.slice_key())) +
+             "</td><td>" + HtmlText(MetricKeyLabel(f.metric_key())) + "</td><td class=\"n\">" +
+             (f.has_metric_value() ? HtmlText(FormatMetricValue(f.metric_value())) : "-") +
+             "</td><td>" + HtmlText(FormatThreshold(f.metric_threshold())) + "</td><td>" +
+             HtmlText(f.message()) + "</td></tr>\n";
       }
     }
     for (const auto& missing : v.missing_slices()) {
-      h += "<tr class=\"fail\"><td>" + HtmlEscape(missing.ShortDebugString()) +
+      h += "<tr class=\"fail\"><td>" + HtmlText(missing.ShortDebugString()) +
            "</td><td colspan=\"4\">no example falls in this slice</td></tr>\n";
     }
     h += "</table>\n";

@@ -13,6 +13,7 @@
 #include "src/components/transform.h"
 #include "src/core/files.h"
 #include "src/eval/baseline.h"
+#include "src/eval/comparison.h"
 #include "src/eval/config.h"
 #include "src/eval/output.h"
 #include "src/examples/mnist/mnist_utils.h"
@@ -22,19 +23,43 @@ namespace edgepipe::examples::mnist {
 std::string MnistEvalConfig(double accuracy_threshold, const std::string& model_type) {
   char threshold[32];
   std::snprintf(threshold, sizeof(threshold), "%.15g", accuracy_threshold);
-  std::string spec = "model_specs { label_key: \"image_class\"";
-  if (!model_type.empty()) spec += " model_type: \"" + model_type + "\"";
-  spec += " }\n";
-  return spec +
-         "slicing_specs {}\n"
-         "metrics_specs {\n"
-         "  metrics {\n"
-         "    class_name: \"SparseCategoricalAccuracy\"\n"
-         "    threshold { value_threshold { lower_bound { value: " +
-         threshold +
-         " } } }\n"
-         "  }\n"
-         "  metrics { class_name: \"ExampleCount\" }\n"
+  // Judged on the overall slice (the lite config also has a slice per class,
+  // shown on its comparison page).
+  auto gate = [&](const char* metric, const std::string& bound) {
+    return std::string("  metrics {\n    class_name: \"") + metric +
+           "\"\n"
+           "    per_slice_thresholds {\n"
+           "      slicing_specs {}\n"
+           "      threshold { value_threshold { lower_bound { value: " +
+           bound + " } } }\n    }\n  }\n";
+  };
+  const std::string accuracy =
+      gate("SparseCategoricalAccuracy", threshold) + "  metrics { class_name: \"ExampleCount\" }\n";
+  if (model_type != eval::kTfLite) {
+    std::string spec = "model_specs { label_key: \"image_class\"";
+    if (!model_type.empty()) spec += " model_type: \"" + model_type + "\"";
+    return spec + " }\nslicing_specs {}\nmetrics_specs {\n" + accuracy + "}\n";
+  }
+  // The lite Evaluator: the .tflite beside the model it was converted from
+  // (kept by the lite run_fn in Format-TFMA), a fidelity gate, its cost on a
+  // device, and the plots of the comparison page.
+  return std::string(
+             "model_specs { name: \"mnist_lite\" label_key: \"image_class\" "
+             "model_type: \"tf_lite\" }\n"
+             "model_specs { name: \"mnist\" label_key: \"image_class\" model_type: \"tf_keras\" "
+             "}\n"
+             "slicing_specs {}\n"
+             "slicing_specs { feature_keys: \"image_class\" }\n"
+             "metrics_specs {\n") +
+         accuracy + gate("PredictionAgreement", std::to_string(kMinPredictionAgreement)) +
+         "  metrics { class_name: \"MaxAbsOutputDifference\" }\n"
+         "  metrics { class_name: \"MultiClassConfusionMatrixPlot\" }\n"
+         "  metrics { class_name: \"CalibrationPlot\" }\n"
+         "  metrics { class_name: \"ModelSizeBytes\" }\n"
+         "  metrics { class_name: \"ArenaBytes\" }\n"
+         "  metrics { class_name: \"MACs\" }\n"
+         "  metrics { class_name: \"LatencyP50Ms\" }\n"
+         "  metrics { class_name: \"LatencyP99Ms\" }\n"
          "}\n";
 }
 
@@ -247,6 +272,13 @@ std::string FormatMnistSummary(const MnistRunSummary& summary) {
     std::snprintf(line, sizeof(line), "\naccuracy difference (mnist_lite - mnist): %+.4f\n",
                   summary.models[1].accuracy - summary.models[0].accuracy);
     out += line;
+  }
+  for (const MnistModelSummary& row : summary.models) {
+    const std::string page = JoinPath(row.evaluation_uri, eval::kComparisonFile);
+    if (!row.evaluation_uri.empty() && PathExists(page)) {
+      out += row.model +
+             " beside the model it was converted from (fidelity, cost, plots): " + page + "\n";
+    }
   }
   return out;
 }

@@ -40,6 +40,11 @@ namespace edgepipe::examples::mnist {
 // train split (and a baseline) above which ExampleValidator reports drift.
 inline constexpr double kImageDriftThreshold = 0.05;
 
+// The lite Evaluator's fidelity gate: the share of eval examples on which the
+// .tflite's top class must equal its source model's (a float conversion
+// agrees on all; an int8 one on about 99.5% here).
+inline constexpr double kMinPredictionAgreement = 0.98;
+
 struct MnistPipelineOptions {
   std::string pipeline_name = "mnist_native_keras";
   std::string data_root = "data/mnist";         // IDX or TFRecord files
@@ -61,7 +66,9 @@ struct MnistPipelineOptions {
   bool wait_for_lock = true;
 };
 
-// The EvalConfig text proto of one Evaluator (model_type "" or "tf_lite").
+// The EvalConfig text proto of one Evaluator (model_type "" or "tf_lite"; the
+// lite one also evaluates the full model the .tflite was converted from:
+// fidelity gate, on-device cost, plots for its comparison page).
 std::string MnistEvalConfig(double accuracy_threshold, const std::string& model_type);
 
 StatusOr<pipeline::Pipeline> CreateMnistPipeline(const MnistPipelineOptions& options);
