@@ -313,6 +313,35 @@ TEST_F(CliPipelineTest, EvalShowPrintsTheMetrics) {
   EXPECT_DOUBLE_EQ(shown_accuracy, run_accuracy) << j.out;
 }
 
+// The lite evaluation holds the .tflite beside the model it was converted
+// from: `eval show` prints them side by side; `eval diff` compares two
+// evaluations and writes the comparison page on request.
+TEST_F(CliPipelineTest, EvalShowAndDiffPutModelsSideBySide) {
+  const std::string lite = ArtifactOf("ModelEvaluation", "Evaluator.mnist_lite")["uri"];
+  const std::string full = ArtifactOf("ModelEvaluation", "Evaluator.mnist")["uri"];
+  CliResult show = RunCli("eval show " + lite);
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("left:  mnist_lite"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("right: mnist"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("disagreements: 0 examples"), std::string::npos) << show.out;
+
+  const std::string page = JoinPath(*dir_, "diff.html");
+  CliResult diff = RunCli("eval diff " + lite + " " + full + " --html " + page);
+  ASSERT_EQ(diff.exit_code, 0) << diff.err;
+  // Both evaluated the same eval split: the same example count, delta 0.
+  bool count_row = false;
+  for (size_t at = diff.out.find("example_count"); at != std::string::npos;
+       at = diff.out.find("example_count", at + 1)) {
+    const std::string line = diff.out.substr(at, diff.out.find('\n', at) - at);
+    count_row = count_row || line.find(" 0") != std::string::npos;
+  }
+  EXPECT_TRUE(count_row) << diff.out;
+  auto html = ReadFile(page);
+  ASSERT_TRUE(html.ok()) << html.status().message();
+  EXPECT_NE(html->find("id=\"metrics\""), std::string::npos);
+  ExpectOneLineError(RunCli("eval diff " + lite + " " + *dir_ + "/nope"), *dir_ + "/nope");
+}
+
 TEST_F(CliPipelineTest, LiteInspectShowsTheMnistModel) {
   CliResult r = RunCli("lite inspect " + LiteModelPath());
   ASSERT_EQ(r.exit_code, 0) << r.err;

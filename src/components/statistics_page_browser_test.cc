@@ -6,9 +6,6 @@
 // and values shown as text and never executed. Skipped when no chromium is
 // installed (scripts/install_deps.sh installs it).
 //
-// Chromium runs under `timeout` (it kills the whole process group, so the
-// renderer and GPU helpers too) with HOME, XDG folders, TMPDIR and its
-// profile inside the test's temp folder, so it writes nowhere else.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -24,6 +21,7 @@
 #include "src/core/parallel.h"
 #include "src/io/example.h"
 #include "src/io/tfrecord.h"
+#include "tests/support/chromium.h"
 #include "tests/support/png.h"
 #include "tests/support/subprocess.h"
 
@@ -35,21 +33,6 @@ namespace {
 constexpr char kScriptName[] = "<script>document.title=String.fromCharCode(80,87,78)</script>";
 constexpr char kImgValue[] =
     "<img src=x onerror=\"document.body.setAttribute('data-x',String.fromCharCode(80,87,78))\">";
-
-std::string FindChromium() {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "/usr/bin:/bin";
-  for (size_t start = 0; start <= dirs.size();) {
-    size_t end = dirs.find(':', start);
-    if (end == std::string::npos) end = dirs.size();
-    for (const char* name : {"chromium", "chromium-browser"}) {
-      const std::string candidate = JoinPath(dirs.substr(start, end - start), name);
-      if (!candidate.empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-    start = end + 1;
-  }
-  return "";
-}
 
 // An Examples folder: train (300) and eval (100) whose numbers differ in
 // range, a 784-float image vector, a label, a string and the two payloads.
@@ -79,28 +62,6 @@ std::string WriteExamples(const std::string& root) {
   }
   return uri;
 }
-
-struct Chromium {
-  std::string binary, dir;
-  // Runs chromium on `url` with `flags`; returns its stdout, and the exit
-  // code in *code (124 when `timeout` stopped it).
-  std::string Run(const std::string& flags, const std::string& url, int* code) const {
-    const std::string command =
-        "HOME='" + dir + "/home' XDG_CONFIG_HOME='" + dir + "/config' XDG_CACHE_HOME='" + dir +
-        "/cache' TMPDIR='" + dir + "/tmp' timeout --kill-after=10 120 '" + binary +
-        "' --headless --no-sandbox --disable-gpu --no-first-run --no-default-browser-check "
-        "--disable-extensions --disable-sync --disable-background-networking "
-        "--disable-component-update --disable-dev-shm-usage --hide-scrollbars --user-data-dir='" +
-        dir + "/profile' " + flags + " '" + url + "' 2>>'" + dir + "/chromium.log'";
-    testing::CommandResult r = testing::RunCommand(command);
-    *code = r.exit_code;
-    return r.out;
-  }
-  std::string Log() const {
-    auto log = ReadFile(dir + "/chromium.log");
-    return log.ok() ? log->substr(log->size() > 3000 ? log->size() - 3000 : 0) : "";
-  }
-};
 
 // PNG round trip of the decoder itself: rows written with each filter type.
 TEST(PngDecodeTest, EveryFilterTypeDecodes) {
@@ -150,7 +111,7 @@ TEST(PngDecodeTest, EveryFilterTypeDecodes) {
 }
 
 TEST(StatisticsPageBrowserTest, ChromiumRendersChartsAndEveryFeature) {
-  const std::string chromium = FindChromium();
+  const std::string chromium = testing::FindChromium();
   if (chromium.empty()) {
     GTEST_SKIP() << "chromium is not installed (scripts/install_deps.sh installs it); "
                     "statistics.html is not checked in a browser";
@@ -163,7 +124,7 @@ TEST(StatisticsPageBrowserTest, ChromiumRendersChartsAndEveryFeature) {
   ASSERT_TRUE(st.ok()) << st.message();
   const std::string page = JoinPath(uri, kStatisticsHtmlFile);
   ASSERT_TRUE(PathExists(page));
-  Chromium browser{chromium, JoinPath(root, "browser")};
+  testing::Chromium browser{chromium, JoinPath(root, "browser")};
   for (const char* d : {"home", "config", "cache", "tmp", "profile"}) {
     ASSERT_TRUE(CreateDirectories(JoinPath(browser.dir, d)).ok());
   }
