@@ -67,6 +67,7 @@
 #include "src/components/example_validator.h"
 #include "src/components/module.h"
 #include "src/components/pusher.h"
+#include "src/components/resolver.h"
 #include "src/components/schema_gen.h"
 #include "src/components/statistics_gen.h"
 #include "src/components/trainer.h"

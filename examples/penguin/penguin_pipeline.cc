@@ -6,6 +6,8 @@
 //         └─────────── Transform ─────────┘
 //                          ├─ Trainer.penguin ───── Evaluator.penguin ───── Pusher.penguin
 //                          └─ Trainer.penguin_lite ─ Evaluator.penguin_lite ─ Pusher.penguin_lite
+//   latest_blessed_model_resolver.penguin ──────────────┘ (baseline_model)
+//   latest_blessed_model_resolver.penguin_lite ── Evaluator.penguin_lite
 //
 // A pipeline file: a shared library exporting EDGEPIPE_PIPELINE, run with
 //
@@ -18,8 +20,12 @@
 // beside this library. Both Trainers run the same run_fn; Trainer.penguin_lite
 // asks it for the .tflite (custom_config {"tflite": true}). Both Evaluators
 // judge their model on CsvExampleGen's raw eval split, with TFX's
-// SparseCategoricalAccuracy lower bound (0.6), and leave out the penguins
-// without measurements (the number is in the run's table).
+// SparseCategoricalAccuracy lower bound (0.6) and change threshold (no worse
+// than the latest blessed model of the same Trainer, which a Resolver finds;
+// rubber-stamped on the first run), and leave out the penguins without
+// measurements (the number is in the run's table). As in TFX, the run after
+// a new model is blessed evaluates once more (against that model, now the
+// baseline); the runs after it are cached.
 #include <dlfcn.h>
 #include <edgepipe/edgepipe.h>
 
@@ -50,7 +56,8 @@ std::filesystem::path ThisLibraryDir() {
 }
 
 // TFX's EvalConfig of the penguin pipeline: overall slice,
-// SparseCategoricalAccuracy with a lower bound, plus ExampleCount.
+// SparseCategoricalAccuracy with a lower bound and a change threshold, plus
+// ExampleCount.
 std::string EvalConfig(const std::string& accuracy_threshold, const std::string& model_type) {
   std::string spec = "model_specs { label_key: \"species\"";
   if (!model_type.empty()) spec += " model_type: \"" + model_type + "\"";
@@ -60,9 +67,12 @@ std::string EvalConfig(const std::string& accuracy_threshold, const std::string&
          "metrics_specs {\n"
          "  metrics {\n"
          "    class_name: \"SparseCategoricalAccuracy\"\n"
-         "    threshold { value_threshold { lower_bound { value: " +
+         "    threshold {\n"
+         "      value_threshold { lower_bound { value: " +
          accuracy_threshold +
-         " } } }\n"
+         " } }\n"
+         "      change_threshold { direction: HIGHER_IS_BETTER absolute { value: -1e-10 } }\n"
+         "    }\n"
          "  }\n"
          "  metrics { class_name: \"ExampleCount\" }\n"
          "}\n";
@@ -123,11 +133,16 @@ ep::StatusOr<ep::pipeline::Pipeline> CreatePipeline(const c::PipelineArgs& args)
                                                .eval_steps = 5,
                                                .custom_config = v.custom_config}));
     auto model = trainer.output("model");
+    // Each Evaluator's baseline is the latest model of its own Trainer that
+    // was blessed (a .tflite is compared with a .tflite).
+    ASSIGN_OR_RETURN(auto resolver, c::Resolver({.id = "latest_blessed_model_resolver." + v.name,
+                                                 .model_producer = "Trainer." + v.name}));
     ASSIGN_OR_RETURN(auto evaluator,
                      c::Evaluator({.id = "Evaluator." + v.name,
                                    .examples = examples,
                                    .model = model,
                                    .eval_config_text = EvalConfig(accuracy_threshold, v.model_type),
+                                   .baseline_model = resolver.output("model"),
                                    .skip_missing_inputs = true}));
     auto pusher = c::Pusher(
         {.id = "Pusher." + v.name,
@@ -135,6 +150,7 @@ ep::StatusOr<ep::pipeline::Pipeline> CreatePipeline(const c::PipelineArgs& args)
          .model_blessing = evaluator.output("blessing"),
          .base_directory = (std::filesystem::path(args.serving_model_dir) / v.name).string()});
     p.components.push_back(std::move(trainer));
+    p.components.push_back(std::move(resolver));
     p.components.push_back(std::move(evaluator));
     p.components.push_back(std::move(pusher));
   }

@@ -92,6 +92,11 @@ StatusOr<RunReport> MakeRunReport(const pipeline::Pipeline& pipeline,
       m.examples_skipped = *n;
     }
     m.blessed = blessing != nullptr && PathExists(JoinPath(blessing->uri, "BLESSED"));
+    if (blessing != nullptr) {
+      if (const auto* id = CustomProperty<int64_t>(*blessing, "baseline_model_id")) {
+        m.baseline_model_id = *id;
+      }
+    }
     const std::string page = JoinPath(evaluation->uri, eval::kComparisonFile);
     if (PathExists(page)) m.comparison_page = page;
     // The Pusher that reads this Evaluator's blessing.
@@ -200,6 +205,7 @@ nlohmann::json RunReportJson(const RunReport& r, const pipeline::RunResult& run)
                              {"metrics", metrics},
                              {"examples_skipped", m.examples_skipped},
                              {"comparison_page", m.comparison_page},
+                             {"baseline_model_id", m.baseline_model_id},
                              {"blessed", m.blessed},
                              {"pushed_destination", m.pushed_destination}});
   }

@@ -28,6 +28,9 @@ struct ModelReport {
   // The evaluation's comparison page (eval/comparison.h) when it compared the
   // model with a reference model; empty otherwise.
   std::string comparison_page;
+  // The blessing's `baseline_model_id`: the model the change thresholds
+  // compared with (a Resolver's latest blessed model); -1 without one.
+  int64_t baseline_model_id = -1;
 };
 
 // ExampleValidator's verdict on the data, from its anomalies artifact's

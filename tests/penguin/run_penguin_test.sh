@@ -11,14 +11,19 @@
 #     into WORK_DIR (apt-get download);
 #  3. copies examples/penguin to WORK_DIR/penguin (the test edits it later),
 #     configures it against the prefix and builds it;
-#  4. runs it with the installed `edgepipe run ... --json`: 11 nodes executed;
-#     both models' accuracy >= 0.9 on the eval split, both blessed and pushed;
+#  4. runs it with the installed `edgepipe run ... --json`: 11 nodes executed
+#     and the 2 Resolvers resolved nothing (the change thresholds are
+#     rubber-stamped); both models' accuracy >= 0.9 on the eval split, both
+#     blessed and pushed;
 #  5. the pushed .tflite classifies the raw eval examples in LiteRT.js with the
 #     accuracy the lite Evaluator reported (within 0.001), on as many examples;
-#  6. an unchanged rerun executes nothing;
+#  6. an unchanged rerun evaluates again, now against the models run 1
+#     blessed (TFX's change threshold; they pass), and the one after it
+#     executes nothing;
 #  7. edits the module file's source (penguin_utils.cc) and rebuilds: Transform,
 #     both Trainers, Evaluators and Pushers run again, the four data nodes
-#     upstream stay cached; then an unchanged rerun again executes nothing.
+#     upstream stay cached; the next rerun evaluates against the new blessed
+#     models, and the one after it executes nothing.
 # WORK_DIR is emptied first and removed on success; kept on failure.
 set -euo pipefail
 src=$(cd "$1" && pwd)
@@ -75,15 +80,36 @@ expect_outcomes() {  # expect_outcomes NAME EXPECTED_LINES
   got=$(outcomes "$1")
   [ "$got" = "$2" ] || { echo "--- expected"; echo "$2"; echo "--- got"; echo "$got"; fail "$1: outcomes"; }
 }
-all() {  # all OUTCOME: every node with that outcome
-  printf '%s\n' CsvExampleGen StatisticsGen SchemaGen ExampleValidator Transform \
-    Trainer.penguin Evaluator.penguin Pusher.penguin \
-    Trainer.penguin_lite Evaluator.penguin_lite Pusher.penguin_lite | sed "s/\$/=$1/"
+# expect_run NAME UPSTREAM TRAINING EVALUATION PUSH: the outcome of the data
+# nodes, of Transform and the Trainers, of the Evaluators and of the Pushers
+# (the two Resolvers resolve on every run).
+expect_run() {
+  local lines="" n v
+  for n in CsvExampleGen StatisticsGen SchemaGen ExampleValidator; do lines+="$n=$2"$'\n'; done
+  lines+="Transform=$3"$'\n'
+  for v in penguin penguin_lite; do
+    lines+="Trainer.$v=$3"$'\n'"latest_blessed_model_resolver.$v=resolved"$'\n'
+    lines+="Evaluator.$v=$4"$'\n'"Pusher.$v=$5"$'\n'
+  done
+  expect_outcomes "$1" "${lines%$'\n'}"
+}
+# expect_baseline NAME yes|no: whether each Evaluator compared with a baseline model.
+expect_baseline() {
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    for (const m of r.models) {
+      const has = m.baseline_model_id > 0;
+      if (has !== (process.argv[2] === "yes")) {
+        throw new Error(`${m.evaluator}: baseline_model_id ${m.baseline_model_id}`);
+      }
+      if (!m.blessed) throw new Error(`${m.evaluator}: not blessed`);
+    }' "$work/$1.json" "$2" || fail "$1: baseline"
 }
 
 step "first run"
 run first
-expect_outcomes first "$(all executed)"
+expect_run first executed executed executed executed
+expect_baseline first no  # nothing blessed yet: the change threshold is rubber-stamped
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   if (r.models.length !== 2) throw new Error(`${r.models.length} models`);
@@ -96,6 +122,12 @@ node -e '
     if (!m.blessed) throw new Error(`${m.evaluator}: not blessed`);
     if (!m.pushed_destination) throw new Error(`${m.evaluator}: not pushed`);
   }' "$work/first.json" || fail "first run: models"
+
+step "unchanged rerun: the Evaluators judge against the models run 1 blessed"
+run second
+expect_run second cached cached executed executed
+expect_baseline second yes
+# What a user sees (a third, cached run).
 "$edgepipe" run "$pipeline" --data "$data" --pipeline-root "$work/out/pipelines" \
   --metadata "$work/out/metadata.sqlite" --serving-dir "$work/out/serving" 2>/dev/null |
   sed -n '1,/^data:/p'
@@ -123,9 +155,9 @@ node -e '
   if (Math.abs(js.accuracy - ours) > 0.001) throw new Error("accuracies differ by more than 0.001");
 ' "$work/litert.json" "$work/first.json" || fail "LiteRT.js accuracy"
 
-step "unchanged rerun"
-run second
-expect_outcomes second "$(all cached)"
+step "unchanged rerun again: nothing executes"
+run second_again
+expect_run second_again cached cached cached cached
 
 step "edit the module file's source, rebuild, rerun"
 sed -i 's/constexpr int64_t kNumClasses = 3;/constexpr int64_t kNumClasses = 3;  \/\/ Adelie, Chinstrap, Gentoo\nconstexpr char kEdited[] = "edited";/; s/a measurement is missing)\\n"/a measurement is missing; %s)\\n"/; s/static_cast<long long>(split.table.num_skipped));/static_cast<long long>(split.table.num_skipped), kEdited);/' \
@@ -133,16 +165,16 @@ sed -i 's/constexpr int64_t kNumClasses = 3;/constexpr int64_t kNumClasses = 3; 
 grep -q kEdited "$work/penguin/penguin_utils.cc" || fail "the edit did not apply"
 cmake --build "$work/penguin/build" -j2 -- -s >"$work/rebuild.log" 2>&1 || { cat "$work/rebuild.log"; exit 1; }
 run third
-expect_outcomes third "$(printf '%s\n' CsvExampleGen=cached StatisticsGen=cached SchemaGen=cached \
-  ExampleValidator=cached Transform=executed Trainer.penguin=executed Evaluator.penguin=executed \
-  Pusher.penguin=executed Trainer.penguin_lite=executed Evaluator.penguin_lite=executed \
-  Pusher.penguin_lite=executed)"
+expect_run third cached executed executed executed
+expect_baseline third yes
 grep -q "left out (a measurement is missing; edited)" "$work/third.log" ||
   fail "the rebuilt module's run_fn did not run"
 
-step "unchanged rerun after the edit"
+step "unchanged reruns after the edit: once against the new blessed model, then nothing"
 run fourth
-expect_outcomes fourth "$(all cached)"
+expect_run fourth cached cached executed executed
+run fifth
+expect_run fifth cached cached cached cached
 
 step "ok"
 rm -rf "$work"
