@@ -215,6 +215,17 @@ TEST_F(BaselinePipelineTest, FirstRunIsStampedWorseModelRefusedBetterOneJudgedAg
   EXPECT_EQ(std::get<int64_t>(blessing3.custom_properties.at("blessed")), 1);
   EXPECT_EQ(std::get<int64_t>(blessing3.custom_properties.at("current_model_id")), good_model);
   EXPECT_EQ(std::get<int64_t>(blessing3.custom_properties.at("baseline_model_id")), good_model);
+
+  // The store records the three verdicts: blessed, refused, blessed.
+  auto store = metadata::MetadataStore::Open(JoinPath(dir_, "metadata.sqlite"));
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto blessings = (*store)->GetArtifactsByType("ModelBlessing");
+  ASSERT_TRUE(blessings.ok()) << blessings.status().message();
+  std::vector<int64_t> verdicts;
+  for (const auto& b : *blessings) {
+    verdicts.push_back(std::get<int64_t>(b.custom_properties.at("blessed")));
+  }
+  EXPECT_EQ(verdicts, (std::vector<int64_t>{1, 0, 1}));
 }
 
 // On-device cost as a gate: the same accurate .tflite is blessed under a

@@ -8,10 +8,12 @@
 #include "src/core/files.h"
 #include "src/eval/config.h"
 #include "src/eval/metrics.h"
+#include "src/eval/model_loader.h"
 #include "src/eval/validation.h"
 #include "src/lite/converter.h"
 #include "src/nn/dense.h"
 #include "src/nn/model.h"
+#include "src/nn/saving.h"
 #include "tests/support/temp_dir.h"
 
 namespace edgepipe::eval {
@@ -111,6 +113,43 @@ TEST(DeviceCostTest, AMissingModelIsAnErrorNamingIt) {
   ASSERT_FALSE(cost.ok());
   EXPECT_NE(cost.status().message().find("/nonexistent/model.tflite"), std::string::npos)
       << cost.status().message();
+}
+
+}  // namespace
+}  // namespace edgepipe::eval
+
+namespace edgepipe::eval {
+namespace {
+
+// The reference model's cost (the full model beside its .tflite): the bytes
+// of its files and its batch-1 latency; arena and MACs are the interpreter's.
+TEST(DeviceCostTest, AFullModelHasItsSizeAndLatency) {
+  const std::string dir = testing::FreshTempDir("full_model_cost");
+  nn::Sequential model;
+  ASSERT_TRUE(model.Add(std::make_unique<nn::Dense>(8, nn::Activation::kRelu)).ok());
+  ASSERT_TRUE(model.Add(std::make_unique<nn::Dense>(3)).ok());
+  ASSERT_TRUE(model.Build(5, 7).ok());
+  model.set_input_name("x");
+  const std::string saved = JoinPath(dir, "Format-TFMA");
+  ASSERT_TRUE(nn::SaveModel(model, saved).ok());
+  tfma::ModelSpec spec;
+  spec.set_model_type("tf_keras");
+  auto loaded = LoadEvalModel(dir, spec);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  auto cost = MeasureModelCost(Config(kAll), **loaded, saved, {.runs = 20, .warmup_runs = 2});
+  ASSERT_TRUE(cost.ok()) << cost.status().message();
+  std::map<std::string, double> values;
+  for (const auto& kv : *cost) values[kv.key().name()] = kv.value().double_value().value();
+  int64_t bytes = 0;
+  auto files = ListFilesRecursively(saved);
+  ASSERT_TRUE(files.ok());
+  for (const std::string& f : *files) bytes += static_cast<int64_t>(ReadFile(f)->size());
+  EXPECT_EQ(values.at("model_size_bytes"), static_cast<double>(bytes));
+  EXPECT_GT(bytes, 4 * (5 * 8 + 8 + 8 * 3 + 3));  // at least the float weights
+  EXPECT_GT(values.at("latency_p50_ms"), 0.0);
+  EXPECT_GE(values.at("latency_p99_ms"), values.at("latency_p50_ms"));
+  EXPECT_EQ(values.count("arena_bytes"), 0u);
+  EXPECT_EQ(values.count("macs"), 0u);
 }
 
 }  // namespace
