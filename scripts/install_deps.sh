@@ -11,7 +11,7 @@ PACKAGES=(
   build-essential cmake pkg-config git
   libprotobuf-dev protobuf-compiler
   flatbuffers-compiler libflatbuffers-dev
-  libsqlite3-dev sqlite3 zlib1g-dev libisal-dev libssl-dev
+  libsqlite3-dev sqlite3 zlib1g-dev libisal-dev libssl-dev libpng-dev libjpeg62-turbo-dev
   libdnnl-dev ocl-icd-opencl-dev libgemmlowp-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -1,6 +1,7 @@
 // The edgepipe binary's contract on bad input: one line `error: <path>: ...`
 // on stderr, a non-zero exit, no crash, and nothing half-written left behind.
 #include <gtest/gtest.h>
+#include <png.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -446,6 +447,95 @@ TEST_F(CliPipelineTest, LiteConvertWritesAModelInspectReads) {
   std::string empty = TempDir("convert_empty");
   ExpectOneLineError(RunCli("lite convert " + empty + " " + *dir_ + "/x.tflite"), empty);
   EXPECT_FALSE(PathExists(*dir_ + "/x.tflite"));
+}
+
+// lite predict's other sources give the same answers as --input: a .npy
+// array of examples, an image file (resized; pixels / 255 for MNIST's
+// image_floats), and an int8-I/O model fed quantized inputs.
+TEST_F(CliPipelineTest, LitePredictTakesNpyImagesAndInt8Inputs) {
+  const std::string model = LiteModelPath();
+  const std::string examples = EvalExamplesPath();
+  std::vector<nlohmann::json> shown =
+      JsonLines(RunCli("examples show " + examples + " --limit 2").out);
+  ASSERT_EQ(shown.size(), 2u);
+  std::vector<float> two;  // 2 x 784
+  for (const auto& e : shown) {
+    for (const auto& v : e["image_floats"]) two.push_back(v.get<float>());
+  }
+  ASSERT_EQ(two.size(), 2u * 784);
+  CliResult json =
+      RunCli("lite predict " + model + " --input '" +
+             nlohmann::json({shown[0]["image_floats"], shown[1]["image_floats"]}).dump() + "'");
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const std::vector<nlohmann::json> expected = JsonLines(json.out);
+  ASSERT_EQ(expected.size(), 2u);
+
+  // .npy: float32 [2, 784], as numpy.save writes it (format 1.0).
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 784), }";
+  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  std::string npy = std::string("\x93NUMPY\x01\x00", 8);
+  npy += static_cast<char>(header.size() & 0xff);
+  npy += static_cast<char>(header.size() >> 8);
+  npy += header + std::string(reinterpret_cast<const char*>(two.data()), two.size() * 4);
+  const std::string npy_path = *dir_ + "/two.npy";
+  ASSERT_TRUE(WriteFileAtomic(npy_path, npy).ok());
+  CliResult from_npy = RunCli("lite predict " + model + " --input-file " + npy_path);
+  ASSERT_EQ(from_npy.exit_code, 0) << from_npy.err;
+  EXPECT_EQ(JsonLines(from_npy.out), expected);
+  // A damaged .npy is one line naming the file.
+  ASSERT_TRUE(WriteFileAtomic(*dir_ + "/bad.npy", npy.substr(0, npy.size() - 4)).ok());
+  ExpectOneLineError(RunCli("lite predict " + model + " --input-file " + *dir_ + "/bad.npy"),
+                     *dir_ + "/bad.npy");
+
+  // An image: the first digit as a 56x56 PNG (each pixel doubled); resized
+  // back to 28x28 with half-pixel centers it is the digit again. The raw
+  // image_floats are pixel values 0..255, hence --image-range 0,255.
+  std::vector<uint8_t> pixels(56 * 56);
+  for (int y = 0; y < 56; ++y) {
+    for (int x = 0; x < 56; ++x) {
+      pixels[y * 56 + x] = static_cast<uint8_t>(std::lround(two[(y / 2) * 28 + x / 2]));
+    }
+  }
+  png_image image;
+  std::memset(&image, 0, sizeof(image));
+  image.version = PNG_IMAGE_VERSION;
+  image.width = image.height = 56;
+  image.format = PNG_FORMAT_GRAY;
+  const std::string png_path = *dir_ + "/digit.png";
+  ASSERT_TRUE(png_image_write_to_file(&image, png_path.c_str(), 0, pixels.data(), 0, nullptr));
+  CliResult from_png =
+      RunCli("lite predict " + model + " --image " + png_path + " --image-range 0,255");
+  ASSERT_EQ(from_png.exit_code, 0) << from_png.err;
+  std::vector<nlohmann::json> png_lines = JsonLines(from_png.out);
+  ASSERT_EQ(png_lines.size(), 1u);
+  EXPECT_EQ(png_lines[0]["argmax"], expected[0]["argmax"]);
+  const auto& a = png_lines[0]["outputs"].begin().value();
+  const auto& b = expected[0]["outputs"].begin().value();
+  for (size_t k = 0; k < 10; ++k) {
+    EXPECT_NEAR(a[k].get<double>(), b[k].get<double>(), 1e-5 * (1 + std::fabs(b[k].get<double>())));
+  }
+
+  // int8 I/O: the same model converted to full integer with int8 inputs and
+  // outputs, fed the quantized first digit, agrees with its float-I/O twin.
+  const std::string saved = ArtifactOf("Model", "Trainer.mnist")["uri"];
+  const std::string reps =
+      " --quantize int8 --representative-examples " + examples + " --representative-count 20";
+  ASSERT_EQ(RunCli("lite convert " + saved + " " + *dir_ + "/io8.tflite" + reps +
+                   " --inference-type int8")
+                .exit_code,
+            0);
+  ASSERT_EQ(RunCli("lite convert " + saved + " " + *dir_ + "/f32io.tflite" + reps).exit_code, 0);
+  const std::string first = shown[0]["image_floats"].dump();
+  CliResult int8 =
+      RunCli("lite predict " + *dir_ + "/io8.tflite --quantize-inputs --input '" + first + "'");
+  ASSERT_EQ(int8.exit_code, 0) << int8.err;
+  CliResult f32 = RunCli("lite predict " + *dir_ + "/f32io.tflite --input '" + first + "'");
+  ASSERT_EQ(f32.exit_code, 0) << f32.err;
+  EXPECT_EQ(JsonLines(int8.out)[0]["argmax"], JsonLines(f32.out)[0]["argmax"]);
+  // Without --quantize-inputs, floats are not int8 values: a clear error.
+  ExpectOneLineError(RunCli("lite predict " + *dir_ + "/io8.tflite --input '" + first + "'"),
+                     *dir_ + "/io8.tflite: example 0: input 'image_floats' is int8");
 }
 
 TEST_F(CliPipelineTest, LiteConvertQuantizes) {

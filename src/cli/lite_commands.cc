@@ -19,6 +19,8 @@
 #include "src/core/tensor.h"
 #include "src/data/examples.h"
 #include "src/io/example.h"
+#include "src/io/image.h"
+#include "src/io/npy.h"
 #include "src/io/tfrecord.h"
 #include "src/lite/bench.h"
 #include "src/lite/calibration.h"
@@ -90,6 +92,10 @@ struct PredictFlags {
   std::string model;
   std::string examples;
   std::string input_json;
+  std::string input_file;           // .json (as --input) or .npy
+  std::vector<std::string> images;  // PNG/JPEG files, one example each
+  std::string image_range = "0,1";  // float inputs: pixel 0..255 mapped onto this range
+  bool quantize_inputs = false;     // int8/uint8 inputs: quantize the given floats
   int64_t limit = -1;
   std::string feature = kDefaultFeature;
   std::string signature_key = kDefaultSignatureKey;
@@ -107,6 +113,12 @@ struct ModelIo {
   std::vector<NamedTensor> inputs;
   std::vector<NamedTensor> outputs;
   std::vector<int64_t> input_elements;  // per example (dims after the batch)
+  // Per input: its type, its dims after the batch, and for int8/uint8 its
+  // quantization (real = scale * (q - zero_point)).
+  std::vector<lite::schema::TensorType> input_types;
+  std::vector<std::vector<int32_t>> input_dims;
+  std::vector<float> input_scales;
+  std::vector<int32_t> input_zero_points;
 };
 
 StatusOr<ModelIo> ResolveIo(const lite::Interpreter& interp, const std::string& signature_key) {
@@ -136,14 +148,34 @@ StatusOr<ModelIo> ResolveIo(const lite::Interpreter& interp, const std::string& 
   }
   for (const auto& in : io.inputs) {
     lite::TensorInfo info = interp.input_info(in.position);
-    if (info.type != lite::schema::TensorType_FLOAT32) {
+    if (info.type != lite::schema::TensorType_FLOAT32 &&
+        info.type != lite::schema::TensorType_INT8 && info.type != lite::schema::TensorType_UINT8) {
       return Status::Unimplemented(interp.name() + ": input '" + in.name + "' is " +
                                    lite::schema::EnumNameTensorType(info.type) +
-                                   "; lite predict feeds float32 inputs only");
+                                   "; lite predict feeds float32, int8 and uint8 inputs");
     }
     int64_t n = 1;
     for (size_t d = 1; d < info.shape.size(); ++d) n *= info.shape[d];
     io.input_elements.push_back(n);
+    io.input_types.push_back(info.type);
+    io.input_dims.emplace_back(info.shape.begin() + (info.shape.empty() ? 0 : 1), info.shape.end());
+    float scale = 0;
+    int32_t zero_point = 0;
+    const auto* tensor = interp.model().subgraphs()->Get(0)->tensors()->Get(info.tensor_index);
+    if (const auto* q = tensor->quantization();
+        q != nullptr && q->scale() != nullptr && q->scale()->size() == 1) {
+      scale = q->scale()->Get(0);
+      if (q->zero_point() != nullptr && q->zero_point()->size() == 1) {
+        zero_point = static_cast<int32_t>(q->zero_point()->Get(0));
+      }
+    }
+    if (info.type != lite::schema::TensorType_FLOAT32 && !(scale > 0)) {
+      return Status::InvalidArgument(interp.name() + ": input '" + in.name + "' is " +
+                                     lite::schema::EnumNameTensorType(info.type) +
+                                     " without a per-tensor quantization scale");
+    }
+    io.input_scales.push_back(scale);
+    io.input_zero_points.push_back(zero_point);
   }
   return io;
 }
@@ -219,12 +251,38 @@ StatusOr<nlohmann::json> OutputLine(const lite::Interpreter& interp, const Model
   return nlohmann::json{{"outputs", outputs}, {"argmax", argmax}, {"index", index}};
 }
 
-// Sets input values (one example per input, already sized) and invokes.
+// Sets input values (one example per input, already sized) and invokes. A
+// float32 input takes the values as they are; an int8/uint8 input takes them
+// as its quantized integers (which must be integers in its range), or with
+// `quantize` quantizes them with the input's scale and zero point.
 Status RunOne(lite::Interpreter& interp, const ModelIo& io,
-              const std::vector<std::vector<float>>& inputs) {
+              const std::vector<std::vector<float>>& inputs, bool quantize = false) {
   for (size_t i = 0; i < io.inputs.size(); ++i) {
-    RETURN_IF_ERROR(
-        interp.SetInput(io.inputs[i].position, inputs[i].data(), inputs[i].size() * sizeof(float)));
+    const lite::schema::TensorType type = io.input_types[i];
+    if (type == lite::schema::TensorType_FLOAT32) {
+      RETURN_IF_ERROR(interp.SetInput(io.inputs[i].position, inputs[i].data(),
+                                      inputs[i].size() * sizeof(float)));
+      continue;
+    }
+    const bool is_int8 = type == lite::schema::TensorType_INT8;
+    const float lo = is_int8 ? -128.0f : 0.0f, hi = is_int8 ? 127.0f : 255.0f;
+    std::vector<uint8_t> bytes(inputs[i].size());
+    for (size_t k = 0; k < inputs[i].size(); ++k) {
+      float v = inputs[i][k];
+      if (quantize) {
+        v = std::clamp(
+            std::nearbyint(v / io.input_scales[i]) + static_cast<float>(io.input_zero_points[i]),
+            lo, hi);
+      } else if (!(v >= lo && v <= hi && v == std::floor(v))) {
+        return Status::InvalidArgument(
+            "input '" + io.inputs[i].name + "' is " + (is_int8 ? "int8" : "uint8") + ": value " +
+            std::to_string(k) + " (" + std::to_string(v) + ") is not an integer in [" +
+            std::to_string(static_cast<int>(lo)) + ", " + std::to_string(static_cast<int>(hi)) +
+            "] (give quantized values, or floats with --quantize-inputs)");
+      }
+      bytes[k] = is_int8 ? static_cast<uint8_t>(static_cast<int8_t>(v)) : static_cast<uint8_t>(v);
+    }
+    RETURN_IF_ERROR(interp.SetInput(io.inputs[i].position, bytes.data(), bytes.size()));
   }
   return interp.Invoke();
 }
@@ -359,18 +417,146 @@ StatusOr<std::vector<std::vector<std::vector<float>>>> ParseJsonInput(const std:
   return examples;
 }
 
+// Examples from a .npy array: the model's one input, [N, dims...] for N
+// examples or [dims...] for one; values as stored (int8/uint8 arrays are
+// quantized values for an int8/uint8 input).
+StatusOr<std::vector<std::vector<std::vector<float>>>> NpyInput(const std::string& path,
+                                                                const ModelIo& io) {
+  if (io.inputs.size() != 1) {
+    return Status::InvalidArgument(path +
+                                   ": a .npy file feeds a model with one input; this one has " +
+                                   std::to_string(io.inputs.size()) + " (use JSON)");
+  }
+  ASSIGN_OR_RETURN(Tensor array, io::ReadNpy(path));
+  const int64_t per_example = io.input_elements[0];
+  const int64_t total = array.num_elements();
+  if (per_example < 1 || total % per_example != 0 || total == 0) {
+    return Status::InvalidArgument(path + ": shape " + ShapeToString(array.shape()) + " holds " +
+                                   std::to_string(total) + " values, not a multiple of the " +
+                                   std::to_string(per_example) + " of input '" + io.inputs[0].name +
+                                   "'");
+  }
+  std::vector<std::vector<std::vector<float>>> examples(static_cast<size_t>(total / per_example));
+  for (size_t e = 0; e < examples.size(); ++e) {
+    std::vector<float> values(static_cast<size_t>(per_example));
+    for (int64_t k = 0; k < per_example; ++k) {
+      const int64_t at = static_cast<int64_t>(e) * per_example + k;
+      switch (array.dtype()) {
+        case DType::kFloat32:
+          values[static_cast<size_t>(k)] = array.data<float>()[at];
+          break;
+        case DType::kInt8:
+          values[static_cast<size_t>(k)] = array.data<int8_t>()[at];
+          break;
+        case DType::kUInt8:
+          values[static_cast<size_t>(k)] = array.data<uint8_t>()[at];
+          break;
+        case DType::kInt32:
+          values[static_cast<size_t>(k)] = static_cast<float>(array.data<int32_t>()[at]);
+          break;
+        default:
+          values[static_cast<size_t>(k)] = static_cast<float>(array.data<int64_t>()[at]);
+      }
+    }
+    examples[e].push_back(std::move(values));
+  }
+  return examples;
+}
+
+// An image file as one example of the model's one input: [H, W, C] (C 1 or 3)
+// or a flat square grayscale [H*W] (MNIST's 784), resized to it. Pixels go
+// to a float input mapped onto `range` (lo,hi), to a uint8 input as they
+// are, to an int8 input minus 128.
+StatusOr<std::vector<std::vector<float>>> ImageInput(const std::string& path, const ModelIo& io,
+                                                     const std::string& range) {
+  if (io.inputs.size() != 1) {
+    return Status::InvalidArgument(path + ": an image feeds a model with one input; this one has " +
+                                   std::to_string(io.inputs.size()));
+  }
+  const std::vector<int32_t>& dims = io.input_dims[0];
+  int64_t height = 0, width = 0, channels = 0;
+  if (dims.size() == 3 && (dims[2] == 1 || dims[2] == 3)) {
+    height = dims[0], width = dims[1], channels = dims[2];
+  } else if (dims.size() == 1) {
+    const auto side = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(dims[0]))));
+    if (side * side == dims[0]) height = width = side, channels = 1;
+  }
+  if (height < 1 || width < 1) {
+    std::string shape;
+    for (int32_t d : dims) shape += (shape.empty() ? "" : ", ") + std::to_string(d);
+    return Status::InvalidArgument(path + ": input '" + io.inputs[0].name + "' has shape [batch, " +
+                                   shape + "], not an image ([H, W, 1|3] or a square H*W)");
+  }
+  // --image-range LO,HI.
+  double lo = 0, hi = 1;
+  const size_t comma = range.find(',');
+  auto number = [](std::string_view text, double* v) {
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *v);
+    return ec == std::errc() && ptr == text.data() + text.size() && std::isfinite(*v);
+  };
+  if (comma == std::string::npos || !number(std::string_view(range).substr(0, comma), &lo) ||
+      !number(std::string_view(range).substr(comma + 1), &hi) || !(lo < hi)) {
+    return Status::InvalidArgument("--image-range " + range +
+                                   ": expected LO,HI with LO < HI (e.g. 0,1 or -1,1)");
+  }
+  ASSIGN_OR_RETURN(io::Image image, io::ReadImage(path, static_cast<int>(channels)));
+  if (image.height != height || image.width != width) {
+    image = io::ResizeBilinear(image, height, width);
+  }
+  std::vector<float> values(image.pixels.size());
+  for (size_t k = 0; k < values.size(); ++k) {
+    const float p = image.pixels[k];
+    switch (io.input_types[0]) {
+      case lite::schema::TensorType_UINT8:
+        values[k] = p;
+        break;
+      case lite::schema::TensorType_INT8:
+        values[k] = p - 128.0f;
+        break;
+      default:
+        values[k] = static_cast<float>(lo + (hi - lo) * p / 255.0);
+    }
+  }
+  return std::vector<std::vector<float>>{std::move(values)};
+}
+
 Status Predict(const PredictFlags& flags) {
-  if (flags.examples.empty() == flags.input_json.empty()) {
+  const int sources = !flags.examples.empty() + !flags.input_json.empty() +
+                      !flags.input_file.empty() + !flags.images.empty();
+  if (sources != 1) {
     return Status::InvalidArgument(flags.model +
-                                   ": lite predict needs exactly one of --examples or --input");
+                                   ": lite predict needs exactly one of --examples, --input, "
+                                   "--input-file or --image");
   }
   ASSIGN_OR_RETURN(auto interp, lite::Interpreter::FromFile(flags.model));
   RETURN_IF_ERROR(interp->ResizeInputBatch(1));
   ASSIGN_OR_RETURN(ModelIo io, ResolveIo(*interp, flags.signature_key));
   if (!flags.examples.empty()) return PredictExamples(*interp, io, flags);
-  ASSIGN_OR_RETURN(auto examples, ParseJsonInput(flags.input_json, io));
+  std::vector<std::vector<std::vector<float>>> examples;  // [example][input][value]
+  bool quantize = flags.quantize_inputs;
+  if (!flags.images.empty()) {
+    for (const std::string& image : flags.images) {
+      ASSIGN_OR_RETURN(auto example, ImageInput(image, io, flags.image_range));
+      examples.push_back(std::move(example));
+    }
+    quantize = false;  // pixels are already the integer inputs
+  } else if (!flags.input_file.empty() &&
+             std::filesystem::path(flags.input_file).extension() == ".npy") {
+    ASSIGN_OR_RETURN(examples, NpyInput(flags.input_file, io));
+  } else {
+    std::string text = flags.input_json;
+    if (!flags.input_file.empty()) {
+      ASSIGN_OR_RETURN(text, ReadFile(flags.input_file, uint64_t{1} << 30));
+    }
+    auto parsed = ParseJsonInput(text, io);
+    if (!parsed.ok() && !flags.input_file.empty()) {
+      return parsed.status().WithContext(flags.input_file);
+    }
+    ASSIGN_OR_RETURN(examples, std::move(parsed));
+  }
   for (size_t e = 0; e < examples.size(); ++e) {
-    RETURN_IF_ERROR(RunOne(*interp, io, examples[e]));
+    RETURN_IF_ERROR(RunOne(*interp, io, examples[e], quantize)
+                        .WithContext(flags.model + ": example " + std::to_string(e)));
     ASSIGN_OR_RETURN(nlohmann::json line, OutputLine(*interp, io, static_cast<int64_t>(e)));
     std::printf("%s\n", line.dump().c_str());
   }
@@ -387,6 +573,7 @@ struct ConvertFlags {
   std::string feature = kDefaultFeature;
   int64_t representative_count = 100;
   std::string signature_key = kDefaultSignatureKey;
+  std::string inference_type = "float32";  // int8: the model's input and output types
 };
 
 // TF's representative_dataset over a TFRecord of tf.Examples: the first
@@ -430,6 +617,11 @@ Status Convert(const ConvertFlags& flags) {
   } else if (flags.quantize == "int8") {
     options.quantization_optimizations = {lite::Optimize::kDefault};
     options.quantization_enable_full_integer = true;
+  }
+  for (DType t : {DType::kFloat32, DType::kInt8, DType::kUInt8}) {
+    if (flags.inference_type == DTypeName(t)) {
+      options.inference_input_type = options.inference_output_type = t;
+    }
   }
   if (!flags.representative_examples.empty()) {
     ASSIGN_OR_RETURN(
@@ -518,6 +710,17 @@ void RegisterLiteCommands(CLI::App& app) {
         "--input", flags->input_json,
         "JSON input: [v,...], [[v,...],...] or {\"<input name>\": ...} for several inputs");
     examples->excludes(input);
+    cmd->add_option("--input-file", flags->input_file,
+                    "Inputs from a file: .npy ([N, dims...] or [dims...]) or JSON as --input");
+    cmd->add_option("--image", flags->images,
+                    "PNG or JPEG image(s), one example each, resized to the model's input")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--image-range", flags->image_range,
+                    "Float inputs: the range pixels 0..255 map onto (0,1 / -1,1 / 0,255)")
+        ->capture_default_str();
+    cmd->add_flag("--quantize-inputs", flags->quantize_inputs,
+                  "int8/uint8 inputs: quantize the given floats with the input's scale and "
+                  "zero point (default: the values are the quantized integers)");
     cmd->add_option("--limit", flags->limit, "How many examples (-1: all)")
         ->capture_default_str()
         ->check(AllOrAtLeastOne(kMaxExamples));
@@ -551,6 +754,11 @@ void RegisterLiteCommands(CLI::App& app) {
         ->check(IntInRange(1, kMaxExamples))
         ->capture_default_str();
     cmd->add_option("--signature-key", flags->signature_key, "Signature key written")
+        ->capture_default_str();
+    cmd->add_option("--inference-type", flags->inference_type,
+                    "The model's input and output type: float32, or with --quantize int8 also "
+                    "int8 or uint8 (TF's inference_input_type / inference_output_type)")
+        ->check(CLI::IsMember({"float32", "int8", "uint8"}))
         ->capture_default_str();
     cmd->callback([flags] { SetCommandStatus(Convert(*flags)); });
   }
