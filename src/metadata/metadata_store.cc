@@ -727,6 +727,34 @@ MetadataStore::MetadataStore(std::unique_ptr<SqlConnection> conn)
 
 MetadataStore::~MetadataStore() = default;
 
+bool MetadataStore::is_server() const { return IsPostgresUri(path_); }
+
+Status MetadataStore::HoldRunLock(bool wait,
+                                  const std::function<void(const std::string& holder)>& on_wait) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const SqlDialect& dialect = conn_->dialect();
+  if (dialect.try_run_lock == nullptr) {
+    return Status::FailedPrecondition(path_ + ": an SQLite store is locked with a file beside it");
+  }
+  auto run = [&]() -> StatusOr<bool> {
+    ASSIGN_OR_RETURN(StmtPtr q, conn_->Prepare(dialect.try_run_lock));
+    ASSIGN_OR_RETURN(bool row, q->Step());
+    if (!row) return Status::Internal(std::string("no row from ") + dialect.try_run_lock);
+    if (q->Int(0)) return true;
+    ASSIGN_OR_RETURN(StmtPtr h, conn_->Prepare(dialect.run_lock_holder));
+    ASSIGN_OR_RETURN(bool held, h->Step());
+    std::string holder = held ? h->Text(0) : std::string("another run");
+    if (!wait) {
+      return Status::FailedPrecondition("metadata store is held by another run (" + holder + ")");
+    }
+    if (on_wait) on_wait(holder);
+    ASSIGN_OR_RETURN(StmtPtr w, conn_->Prepare(dialect.wait_run_lock));
+    RETURN_IF_ERROR(w->Run());
+    return true;
+  };
+  return run().status().WithContext(path_);
+}
+
 namespace {
 template <typename T>
 TypeRecord ToRecord(const T& t) {

@@ -29,6 +29,7 @@
 #define EDGEPIPE_METADATA_METADATA_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -203,6 +204,18 @@ class MetadataStore {
 
   // The SQLite path, or the server URI with its password hidden.
   const std::string& path() const { return path_; }
+  // True for a store on a server (PostgreSQL), false for an SQLite file.
+  bool is_server() const;
+
+  // For a store on a server: takes the lock that one run holds on the whole
+  // store (the runner's "one run at a time per store"; for an SQLite file it
+  // is a FileLock beside the file, which cannot reach other hosts). Held
+  // until the store is destroyed, or until its process dies (the server
+  // releases it with the connection). When another run holds it: with `wait`
+  // false, FailedPrecondition naming the holder; otherwise `on_wait` is called
+  // once with the holder's description, then the call blocks until the lock
+  // is free. FailedPrecondition on an SQLite store.
+  Status HoldRunLock(bool wait, const std::function<void(const std::string& holder)>& on_wait);
 
   // Types. Put* returns the id of the type with that name, inserting it if
   // new; an existing type gains properties it lacks (MLMD can_add_fields);

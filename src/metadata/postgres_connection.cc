@@ -20,7 +20,7 @@ constexpr Oid kBoolOid = 16;
 // The advisory-lock key every write transaction takes ("mlmd" in ASCII).
 // Advisory locks are per database, so stores in different databases of one
 // server do not contend.
-constexpr const char* kWriteLockSql = "SELECT pg_advisory_xact_lock(1835298148)";
+constexpr const char* kWriteLockSql = "SELECT pg_advisory_xact_lock(1835822436)";
 // Beyond this many distinct statements (statements with inline id lists are
 // each new), a statement is sent unnamed instead of being kept prepared.
 constexpr size_t kMaxPreparedStatements = 256;

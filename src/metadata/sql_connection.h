@@ -53,6 +53,13 @@ struct SqlDialect {
   // An expression ordering EventPath rows of one event as inserted (the
   // table has no key of its own, as in MLMD).
   const char* event_path_insertion_order;
+  // The lock one run holds on the whole store (see MetadataStore::HoldRunLock)
+  // on a server: a session-level lock the server releases when the holder's
+  // connection ends, however its process died. nullptr on SQLite, whose
+  // store is locked with a file beside it.
+  const char* try_run_lock;     // one row: true when taken
+  const char* wait_run_lock;    // blocks until taken
+  const char* run_lock_holder;  // one row naming the holder, if any
 };
 const SqlDialect& SqliteDialect();
 const SqlDialect& PostgresDialect();

@@ -245,11 +245,16 @@ constexpr SqlDialect::Index kPostgresIndices[] = {
      "CREATE INDEX IF NOT EXISTS idx_context_external_id ON Context(external_id)"},
 };
 
+// The run lock's advisory-lock key ("mlmr" in ASCII); write transactions use
+// another key (postgres_connection.cc), so a held run lock never blocks them.
+#define EP_RUN_LOCK_KEY "1835822450"
+
 }  // namespace
 
 const SqlDialect& SqliteDialect() {
   // rowid: SQLite's implicit, increasing row key.
-  static const SqlDialect dialect{"SQLite", kSqliteTables, kSqliteIndices, "rowid"};
+  static const SqlDialect dialect{"SQLite", kSqliteTables, kSqliteIndices, "rowid",
+                                  nullptr,  nullptr,       nullptr};
   return dialect;
 }
 
@@ -258,8 +263,21 @@ const SqlDialect& PostgresDialect() {
   // never updated or deleted, and one event's steps are inserted together in
   // one transaction, so they sit in the heap in insertion order. (MLMD itself
   // reads EventPath with no ORDER BY at all.)
-  static const SqlDialect dialect{"PostgreSQL", kPostgresTables, kPostgresIndices, "ctid"};
+  static const SqlDialect dialect{
+      "PostgreSQL",
+      kPostgresTables,
+      kPostgresIndices,
+      "ctid",
+      "SELECT pg_try_advisory_lock(" EP_RUN_LOCK_KEY ")",
+      "SELECT pg_advisory_lock(" EP_RUN_LOCK_KEY ")",
+      "SELECT 'pid ' || a.pid || ' from ' || coalesce(host(a.client_addr), 'a local socket') "
+      "FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid WHERE l.locktype = "
+      "'advisory' AND l.granted AND l.objid = " EP_RUN_LOCK_KEY
+      " AND l.database = (SELECT oid "
+      "FROM pg_database WHERE datname = current_database())"};
   return dialect;
 }
 
 }  // namespace edgepipe::metadata
+
+#undef EP_RUN_LOCK_KEY

@@ -1,6 +1,7 @@
 #include "tests/support/postgres_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -106,6 +108,7 @@ StatusOr<std::unique_ptr<PostgresTestServer>> PostgresTestServer::Start() {
     }
     server->run_as_ = "runuser -u postgres -- ";
   }
+  server->StartWatchdog();  // from here on, a dying process leaves nothing behind
   const std::string data = JoinPath(server->dir_, "data");
   const std::string log = JoinPath(server->dir_, "server.log");
   const std::string initdb = server->run_as_ + Quote(JoinPath(server->bin_dir_, "initdb")) +
@@ -132,6 +135,47 @@ StatusOr<std::unique_ptr<PostgresTestServer>> PostgresTestServer::Start() {
   return server;
 }
 
+// A process killed before its destructors run (a crash, a ctest timeout)
+// would leave its server running under the postgres user. A forked watchdog
+// blocks on a pipe whose write end only this process holds (close-on-exec):
+// at EOF, i.e. when this process is gone, it stops the server and removes the
+// folder; one byte written by Stop() tells it there is nothing to do.
+void PostgresTestServer::StartWatchdog() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return;
+  // Stop is retried for a few seconds: the process may have died while
+  // pg_ctl start was still bringing the server up.
+  const std::string stop = "for i in 1 2 3 4 5; do " + StopCommand() +
+                           " >/dev/null 2>&1; sleep 1; done; rm -rf " + Quote(dir_);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[1]);
+    char byte;
+    ssize_t n;
+    do {
+      n = ::read(fds[0], &byte, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n == 1) ::_exit(0);  // stopped normally
+    int devnull = ::open("/dev/null", O_RDWR);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    ::execl("/bin/sh", "sh", "-c", stop.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(fds[0]);
+  if (pid < 0) {
+    ::close(fds[1]);
+    return;
+  }
+  watchdog_pid_ = pid;
+  watchdog_fd_ = fds[1];
+}
+
+std::string PostgresTestServer::StopCommand() const {
+  return run_as_ + Quote(JoinPath(bin_dir_, "pg_ctl")) + " -D " + Quote(JoinPath(dir_, "data")) +
+         " -m fast -w stop";
+}
+
 StatusOr<PostgresTestServer*> PostgresTestServer::Shared() {
   static std::unique_ptr<PostgresTestServer> shared;
   static Status failure;
@@ -151,12 +195,16 @@ PostgresTestServer::~PostgresTestServer() { Stop(); }
 
 void PostgresTestServer::Stop() {
   if (running_) {
-    Run(run_as_ + Quote(JoinPath(bin_dir_, "pg_ctl")) + " -D " + Quote(JoinPath(dir_, "data")) +
-            " -m fast -w stop",
-        "/dev/null");
+    Run(StopCommand(), "/dev/null");
     running_ = false;
   }
   if (!dir_.empty()) (void)RemoveAll(dir_);
+  if (watchdog_fd_ >= 0) {
+    (void)!::write(watchdog_fd_, "x", 1);
+    ::close(watchdog_fd_);
+    ::waitpid(watchdog_pid_, nullptr, 0);
+    watchdog_fd_ = -1;
+  }
 }
 
 std::string PostgresTestServer::Uri(const std::string& database) const {

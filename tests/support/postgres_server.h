@@ -8,11 +8,12 @@
 // owned by it. The server binaries are taken from $EDGEPIPE_PG_BINDIR or the
 // newest /usr/lib/postgresql/<version>/bin (Debian's layout).
 //
-// The server trades durability for speed (fsync off): it holds test data
-// only. Ownership: a PostgresTestServer owns its server process and folder;
-// destroying it stops the server (pg_ctl stop -m fast) and removes the folder.
-// Not thread-safe. Failure: Status; a missing server installation is
-// FailedPrecondition naming the package and scripts/install_deps.sh.
+// If the process dies without running destructors, a watchdog process stops
+// the server and removes the folder. The server trades durability for speed (fsync off): it holds
+// test data only. Ownership: a PostgresTestServer owns its server process and folder; destroying it
+// stops the server (pg_ctl stop -m fast) and removes the folder. Not thread-safe. Failure: Status;
+// a missing server installation is FailedPrecondition naming the package and
+// scripts/install_deps.sh.
 #ifndef EDGEPIPE_TESTS_SUPPORT_POSTGRES_SERVER_H_
 #define EDGEPIPE_TESTS_SUPPORT_POSTGRES_SERVER_H_
 
@@ -48,12 +49,16 @@ class PostgresTestServer {
  private:
   PostgresTestServer() = default;
   void Stop();
+  void StartWatchdog();
+  std::string StopCommand() const;
 
   std::string bin_dir_;  // initdb, pg_ctl
   std::string dir_;      // the temporary folder: data/, server.log, the socket
   std::string run_as_;   // "runuser -u postgres -- " when root, else empty
   int port_ = 0;
   bool running_ = false;
+  int watchdog_pid_ = -1;  // stops the server if this process dies first
+  int watchdog_fd_ = -1;   // the watchdog's pipe; closing it without a byte wakes it
 };
 
 }  // namespace edgepipe::testing
