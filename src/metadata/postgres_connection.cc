@@ -25,9 +25,17 @@ constexpr const char* kWriteLockSql = "SELECT pg_advisory_xact_lock(1835822436)"
 // each new), a statement is sent unnamed instead of being kept prepared.
 constexpr size_t kMaxPreparedStatements = 256;
 
+// libpq's message on one line (it writes hints on "\n\t"-indented lines).
 std::string TrimmedError(const char* message) {
-  std::string s = message ? message : "";
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  std::string s;
+  for (const char* p = message ? message : ""; *p; ++p) {
+    if (*p == '\n' || *p == '\t') {
+      if (!s.empty() && s.back() != ' ') s += ' ';
+    } else {
+      s += *p;
+    }
+  }
+  while (!s.empty() && s.back() == ' ') s.pop_back();
   return s;
 }
 
