@@ -12,9 +12,11 @@
 // previous node of its run, two properties on each of the execution and the
 // artifact, an association and an attribution; one pipeline_run context per
 // 10 executions (a run is a chain of 10 nodes, so a lineage query walks 10
-// hops). Rows are bulk-inserted with SQL, not through the store's API, so the
-// load takes seconds; the queries go through the store where it has the call
-// and through the same connection type otherwise.
+// hops), and one node context associated with the N / 10 executions of node
+// 0, searched by cache_key as the runner's cache lookup does. Rows are
+// bulk-inserted with SQL, not through the store's API, so the load takes
+// seconds; the queries go through the store where it has the call and
+// through the same connection type otherwise.
 //
 // Without --postgres the PostgreSQL figures come from a server of the
 // benchmark's own (tests/support/postgres_server.h: fsync off, a temporary
@@ -89,7 +91,7 @@ int64_t Scalar(SqlConnection& conn, const std::string& sql) {
 
 // Bulk load in one transaction with recursive CTEs (SQL both engines run).
 void Load(SqlConnection& conn, int64_t n, int64_t examples_type, int64_t model_type,
-          int64_t blessing_type, int64_t trainer_type, int64_t run_type) {
+          int64_t blessing_type, int64_t trainer_type, int64_t run_type, int64_t node_type) {
   const std::string N = std::to_string(n);
   const std::string seq =
       "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ";
@@ -123,7 +125,8 @@ void Load(SqlConnection& conn, int64_t n, int64_t examples_type, int64_t model_t
           "FALSE, 'out' FROM s",
       seq + N +
           ") INSERT INTO ExecutionProperty(execution_id, name, is_custom_property, "
-          "string_value) SELECT i, 'component_id', TRUE, 'node' || (i % 10) FROM s",
+          "string_value) SELECT i, 'cache_key', TRUE, 'key-' || (i % (" +
+          N + " / 2)) FROM s",
       seq + N +
           ") INSERT INTO ExecutionProperty(execution_id, name, is_custom_property, "
           "string_value) SELECT i, 'run_id', TRUE, 'run-' || ((i - 1) / 10) FROM s",
@@ -144,6 +147,14 @@ void Load(SqlConnection& conn, int64_t n, int64_t examples_type, int64_t model_t
       seq + N +
           ") INSERT INTO Attribution(id, context_id, artifact_id) SELECT i, (i - 1) / 10 + "
           "1, i FROM s",
+      // One node context holding every execution of node 0 across the runs,
+      // as the runner's node contexts do.
+      "INSERT INTO Context(id, type_id, name, create_time_since_epoch, "
+      "last_update_time_since_epoch) VALUES(" +
+          std::to_string(n / 10 + 1) + ", " + std::to_string(node_type) + ", 'bench.node0', " + t0 +
+          ", " + t0 + ")",
+      seq + N + ") INSERT INTO Association(id, context_id, execution_id) SELECT " + N +
+          " + i / 10, " + std::to_string(n / 10 + 1) + ", i FROM s WHERE i % 10 = 0",
   };
   if (IsPostgresUri(conn.location())) {
     // Explicit ids leave SERIAL sequences behind; later API inserts need them
@@ -191,7 +202,7 @@ Figures Measure(const std::vector<Query>& queries, int repeat) {
 
 void RunBackend(const std::string& engine, const std::string& location, int64_t n, int repeat) {
   std::printf("\n== %s: %s\n", engine.c_str(), location.c_str());
-  int64_t examples_type, model_type, blessing_type, trainer_type, run_type;
+  int64_t examples_type, model_type, blessing_type, trainer_type, run_type, node_type;
   {
     auto store = OrDie(MetadataStore::Open(location), "open");
     examples_type =
@@ -200,6 +211,7 @@ void RunBackend(const std::string& engine, const std::string& location, int64_t 
     blessing_type = OrDie(store->PutArtifactType({0, "ModelBlessing", {}}), "type");
     trainer_type = OrDie(store->PutExecutionType({0, "edgepipe.components.Trainer", {}}), "type");
     run_type = OrDie(store->PutContextType({0, kPipelineRunContextType, {}}), "type");
+    node_type = OrDie(store->PutContextType({0, kNodeContextType, {}}), "type");
   }
   auto conn = Connect(location);
   const SqlDialect& dialect = conn->dialect();
@@ -211,7 +223,7 @@ void RunBackend(const std::string& engine, const std::string& location, int64_t 
   };
   drop_indices([](const std::string&) { return true; });  // load into bare tables: faster
   Clock::time_point t0 = Clock::now();
-  Load(*conn, n, examples_type, model_type, blessing_type, trainer_type, run_type);
+  Load(*conn, n, examples_type, model_type, blessing_type, trainer_type, run_type, node_type);
   std::printf("bulk load: %.1f s\n", MsSince(t0) / 1000);
 
   int64_t total = 0;
@@ -231,6 +243,10 @@ void RunBackend(const std::string& engine, const std::string& location, int64_t 
   const int64_t mid_run = n / 20;  // a run in the middle; its last node's model
   const int64_t model_id = mid_run * 10 + 10;
   const int64_t run_context = mid_run + 1;
+  // The runner's cache lookup searches a node's context (all executions of
+  // that node over all runs: N / 10) for a custom property cache_key that two
+  // executions share (a run and a rerun).
+  const int64_t node_context = n / 10 + 1;
   auto sql_rows = [&](const std::string& sql) {
     return [&conn, sql] { return CountRows(*conn, sql); };
   };
@@ -250,11 +266,12 @@ void RunBackend(const std::string& engine, const std::string& location, int64_t 
          return static_cast<int64_t>(
              OrDie(reader->GetExecutionsByContext(run_context), "q").size());
        }},
-      {"cache lookup: context+state+custom property",
+      {"cache lookup: node context+state+cache_key",
        [&] {
          return static_cast<int64_t>(
              OrDie(reader->GetExecutionsByContextStateAndCustomProperty(
-                       run_context, Execution::State::kComplete, "component_id", "node3"),
+                       node_context, Execution::State::kComplete, "cache_key",
+                       "key-" + std::to_string(model_id % (n / 2))),
                    "q")
                  .size());
        }},
@@ -296,6 +313,7 @@ void RunBackend(const std::string& engine, const std::string& location, int64_t 
   Figures all = Measure(queries, repeat);
 
   std::printf("migration (open adds the 19 missing indices): %.2f s\n", migration_s);
+  if (std::getenv("EDGEPIPE_BENCH_KEEP")) return;  // keep the SQLite file to inspect
   std::printf("%-48s %7s %12s %12s %12s %9s\n", "query (median ms)", "rows", "no indices", "old 5",
               "all 24", "24 vs 5");
   for (size_t i = 0; i < all.names.size(); ++i) {
@@ -357,7 +375,9 @@ int main(int argc, char** argv) {
     std::string path = JoinPath(dir, "metadata_store_bench.sqlite");
     for (const char* suffix : {"", "-wal", "-shm"}) (void)RemoveAll(path + suffix);
     metadata::RunBackend("SQLite", path, executions, repeat);
-    for (const char* suffix : {"", "-wal", "-shm"}) (void)RemoveAll(path + suffix);
+    if (!std::getenv("EDGEPIPE_BENCH_KEEP")) {
+      for (const char* suffix : {"", "-wal", "-shm"}) (void)RemoveAll(path + suffix);
+    }
   }
   if (backend != "sqlite") {
     std::unique_ptr<testing::PostgresTestServer> server;

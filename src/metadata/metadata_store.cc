@@ -4,7 +4,6 @@
 #include <cctype>
 #include <chrono>
 #include <set>
-#include <thread>
 #include <unordered_map>
 #include <utility>
 
