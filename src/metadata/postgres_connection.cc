@@ -21,8 +21,9 @@ constexpr Oid kBoolOid = 16;
 // Advisory locks are per database, so stores in different databases of one
 // server do not contend.
 constexpr const char* kWriteLockSql = "SELECT pg_advisory_xact_lock(1835822436)";
-// Beyond this many distinct statements (statements with inline id lists are
-// each new), a statement is sent unnamed instead of being kept prepared.
+// Statements with parameters are the store's fixed texts: each is prepared
+// once per connection and kept (up to this many). Statements without any are
+// mostly one-off texts with inline id lists: they are sent unnamed.
 constexpr size_t kMaxPreparedStatements = 256;
 
 // libpq's message on one line (it writes hints on "\n\t"-indented lines).
@@ -170,7 +171,8 @@ class PostgresConnection final : public SqlConnection {
     auto it = prepared_.find(numbered);
     if (it != prepared_.end()) {
       name = it->second;
-    } else if (prepared_.size() < kMaxPreparedStatements) {
+    } else if (numbered.find('$') != std::string::npos &&
+               prepared_.size() < kMaxPreparedStatements) {
       name = "ep" + std::to_string(prepared_.size());
       ResultPtr res(PQprepare(conn_, name.c_str(), numbered.c_str(), 0, nullptr), &PQclear);
       if (!res || PQresultStatus(res.get()) != PGRES_COMMAND_OK) {
