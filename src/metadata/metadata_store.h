@@ -214,7 +214,8 @@ class MetadataStore {
   // releases it with the connection). When another run holds it: with `wait`
   // false, FailedPrecondition naming the holder; otherwise `on_wait` is called
   // once with the holder's description, then the call blocks until the lock
-  // is free. FailedPrecondition on an SQLite store.
+  // is free (holding the store's mutex: take it before sharing the store
+  // with threads). FailedPrecondition on an SQLite store.
   Status HoldRunLock(bool wait, const std::function<void(const std::string& holder)>& on_wait);
 
   // Types. Put* returns the id of the type with that name, inserting it if
