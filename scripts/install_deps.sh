@@ -12,6 +12,9 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler
   flatbuffers-compiler libflatbuffers-dev
   libsqlite3-dev sqlite3 zlib1g-dev libisal-dev libssl-dev libpng-dev libjpeg62-turbo-dev
+  # The metadata store on PostgreSQL: libpq to build; the server (initdb,
+  # pg_ctl) and psql for the tests, which start a server of their own.
+  libpq-dev postgresql postgresql-client
   libdnnl-dev ocl-icd-opencl-dev libgemmlowp-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -33,6 +36,17 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing Debian packages: ${missing[*]}" >&2
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  # Installing postgresql creates a "main" cluster and may start it on port
+  # 5432. Nothing here uses it (tests start their own server on a free port);
+  # stop the one this install just started so it holds no port or memory.
+  if printf '%s\n' "${missing[@]}" | grep -qx postgresql && command -v pg_lsclusters >/dev/null; then
+    pg_lsclusters --no-header 2>/dev/null | while read -r version cluster _port status _rest; do
+      if [ "$status" = online ]; then
+        echo "stopping PostgreSQL cluster $version/$cluster started by the package install" >&2
+        $SUDO pg_ctlcluster "$version" "$cluster" stop || true
+      fi
+    done
+  fi
 fi
 
 # A node_modules that is a symlink belongs to another checkout (a git

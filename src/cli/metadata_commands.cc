@@ -30,7 +30,10 @@ struct MetadataFlags {
 };
 
 void AddMetadataFlags(CLI::App* cmd, MetadataFlags& flags) {
-  cmd->add_option("--metadata", flags.path, "ML Metadata SQLite file")->capture_default_str();
+  cmd->add_option("--metadata", flags.path,
+                  "ML Metadata store: an SQLite file, or a PostgreSQL server as "
+                  "postgresql://user@host:port/db")
+      ->capture_default_str();
   cmd->add_flag("--json", flags.json, "Print JSON instead of a table");
 }
 

@@ -34,7 +34,9 @@ void RegisterLibraryRun(CLI::App* run) {
                   "A pipeline library (.so exporting EDGEPIPE_PIPELINE), or the subcommand mnist");
   run->add_option("--pipeline-root", f->args.pipeline_root, "Root of the artifacts")
       ->capture_default_str();
-  run->add_option("--metadata", f->args.metadata_path, "ML Metadata SQLite file")
+  run->add_option("--metadata", f->args.metadata_path,
+                  "ML Metadata store: an SQLite file, or a PostgreSQL server as "
+                  "postgresql://user@host:port/db")
       ->capture_default_str();
   run->add_option("--data", f->args.data_root, "The pipeline's data_root");
   run->add_option("--serving-dir", f->args.serving_model_dir, "The pipeline's serving_model_dir")
@@ -117,7 +119,10 @@ void RegisterRunCommand(CLI::App& app) {
       ->capture_default_str();
   mnist->add_option("--pipeline-root", options->pipeline_root, "Root of the artifacts")
       ->capture_default_str();
-  mnist->add_option("--metadata", options->metadata_path, "ML Metadata SQLite file")
+  mnist
+      ->add_option("--metadata", options->metadata_path,
+                   "ML Metadata store: an SQLite file, or a PostgreSQL server as "
+                   "postgresql://user@host:port/db")
       ->capture_default_str();
   mnist
       ->add_option("--serving-dir", options->serving_model_dir,

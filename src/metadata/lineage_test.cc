@@ -3,22 +3,28 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "src/core/files.h"
+#include "tests/support/metadata_backend.h"
 
 namespace edgepipe::metadata {
 namespace {
 
 // A store holding one run of ExampleGen -> Trainer, and a second run where the
 // Trainer was CACHED, recorded the way the runner records it.
-class LineageTest : public ::testing::Test {
+// On each back end.
+class LineageTest : public ::testing::TestWithParam<testing::MetadataBackend> {
  protected:
   void SetUp() override {
-    dir_ = JoinPath(::testing::TempDir(),
-                    "lineage_" + std::to_string(::getpid()) + "_" +
-                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name.begin(), name.end(), '/', '_');  // "Test/SQLite"
+    dir_ = JoinPath(::testing::TempDir(), "lineage_" + std::to_string(::getpid()) + "_" + name);
     ASSERT_TRUE(RemoveAll(dir_).ok());
     ASSERT_TRUE(CreateDirectories(dir_).ok());
-    auto s = MetadataStore::Open(JoinPath(dir_, "m.sqlite"));
+    auto location = testing::FreshStoreLocation(GetParam(), dir_);
+    ASSERT_TRUE(location.ok()) << location.status().ToString();
+    auto s = MetadataStore::Open(*location);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(s).value();
 
@@ -99,7 +105,12 @@ class LineageTest : public ::testing::Test {
   int64_t gen_exec_ = 0, trainer_exec_ = 0, cached_exec_ = 0, examples_id_ = 0, model_id_ = 0;
 };
 
-TEST_F(LineageTest, ListRunsCountsExecutionsByState) {
+INSTANTIATE_TEST_SUITE_P(Backends, LineageTest,
+                         ::testing::Values(testing::MetadataBackend::kSqlite,
+                                           testing::MetadataBackend::kPostgres),
+                         testing::MetadataBackendName);
+
+TEST_P(LineageTest, ListRunsCountsExecutionsByState) {
   auto runs = ListRuns(*store_);
   ASSERT_TRUE(runs.ok()) << runs.status().ToString();
   ASSERT_EQ(runs->size(), 2u);
@@ -111,7 +122,7 @@ TEST_F(LineageTest, ListRunsCountsExecutionsByState) {
   EXPECT_EQ((*runs)[1].executions_by_state, (std::map<std::string, int>{{"CACHED", 1}}));
 }
 
-TEST_F(LineageTest, ListExecutionsNamesNodesAndArtifacts) {
+TEST_P(LineageTest, ListExecutionsNamesNodesAndArtifacts) {
   auto all = ListExecutions(*store_);
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 3u);
@@ -129,7 +140,7 @@ TEST_F(LineageTest, ListExecutionsNamesNodesAndArtifacts) {
   EXPECT_EQ(missing.status().code(), Status::Code::kNotFound);
 }
 
-TEST_F(LineageTest, ListArtifactsNamesTheFirstProducer) {
+TEST_P(LineageTest, ListArtifactsNamesTheFirstProducer) {
   auto arts = ListArtifacts(*store_);
   ASSERT_TRUE(arts.ok());
   ASSERT_EQ(arts->size(), 2u);
@@ -142,7 +153,7 @@ TEST_F(LineageTest, ListArtifactsNamesTheFirstProducer) {
   ASSERT_EQ(models->size(), 1u);
 }
 
-TEST_F(LineageTest, UpstreamLineageOfTheModel) {
+TEST_P(LineageTest, UpstreamLineageOfTheModel) {
   auto g = GetLineage(*store_, model_id_);
   ASSERT_TRUE(g.ok()) << g.status().ToString();
   ASSERT_EQ(g->artifacts.size(), 2u);
@@ -153,7 +164,7 @@ TEST_F(LineageTest, UpstreamLineageOfTheModel) {
   EXPECT_EQ(execs, (std::vector<int64_t>{trainer_exec_, cached_exec_, gen_exec_}));
 }
 
-TEST_F(LineageTest, DownstreamLineageOfTheExamples) {
+TEST_P(LineageTest, DownstreamLineageOfTheExamples) {
   auto g = GetLineage(*store_, examples_id_, LineageDirection::kDownstream);
   ASSERT_TRUE(g.ok());
   ASSERT_EQ(g->artifacts.size(), 2u);
@@ -161,7 +172,7 @@ TEST_F(LineageTest, DownstreamLineageOfTheExamples) {
   ASSERT_EQ(g->executions.size(), 2u);  // the Trainer and its CACHED re-run
 }
 
-TEST_F(LineageTest, UnknownArtifactIsNotFound) {
+TEST_P(LineageTest, UnknownArtifactIsNotFound) {
   auto g = GetLineage(*store_, 999);
   ASSERT_FALSE(g.ok());
   EXPECT_EQ(g.status().code(), Status::Code::kNotFound);

@@ -1,79 +1,18 @@
 #include "src/metadata/metadata_store.h"
 
-#include <sqlite3.h>
-
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <set>
-#include <thread>
 #include <unordered_map>
 #include <utility>
 
+#include "src/core/crash_point.h"
 #include "src/core/files.h"
+#include "src/metadata/sql_connection.h"
 
 namespace edgepipe::metadata {
 namespace {
-
-// The v10 tables. Names, columns and types follow MLMD's SQLite query config
-// (schema_version 10) so the file is a valid MLMD store.
-constexpr const char* kCreateSchema[] = {
-    "CREATE TABLE IF NOT EXISTS `Type` (`id` INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " `name` VARCHAR(255) NOT NULL, `version` VARCHAR(255), `type_kind` TINYINT(1) NOT NULL,"
-    " `description` TEXT, `input_type` TEXT, `output_type` TEXT,"
-    " `external_id` VARCHAR(255) UNIQUE)",
-    "CREATE TABLE IF NOT EXISTS `ParentType` (`type_id` INT NOT NULL,"
-    " `parent_type_id` INT NOT NULL, PRIMARY KEY (`type_id`, `parent_type_id`))",
-    "CREATE TABLE IF NOT EXISTS `TypeProperty` (`type_id` INT NOT NULL,"
-    " `name` VARCHAR(255) NOT NULL, `data_type` INT NULL, PRIMARY KEY (`type_id`, `name`))",
-    "CREATE TABLE IF NOT EXISTS `Artifact` (`id` INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " `type_id` INT NOT NULL, `uri` TEXT, `state` INT, `name` VARCHAR(255),"
-    " `external_id` VARCHAR(255) UNIQUE, `create_time_since_epoch` INT NOT NULL DEFAULT 0,"
-    " `last_update_time_since_epoch` INT NOT NULL DEFAULT 0, UNIQUE(`type_id`, `name`))",
-    "CREATE TABLE IF NOT EXISTS `ArtifactProperty` (`artifact_id` INT NOT NULL,"
-    " `name` VARCHAR(255) NOT NULL, `is_custom_property` TINYINT(1) NOT NULL,"
-    " `int_value` INT, `double_value` DOUBLE, `string_value` TEXT, `byte_value` BLOB,"
-    " `proto_value` BLOB, `bool_value` BOOLEAN,"
-    " PRIMARY KEY (`artifact_id`, `name`, `is_custom_property`))",
-    "CREATE TABLE IF NOT EXISTS `Execution` (`id` INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " `type_id` INT NOT NULL, `last_known_state` INT, `name` VARCHAR(255),"
-    " `external_id` VARCHAR(255) UNIQUE, `create_time_since_epoch` INT NOT NULL DEFAULT 0,"
-    " `last_update_time_since_epoch` INT NOT NULL DEFAULT 0, UNIQUE(`type_id`, `name`))",
-    "CREATE TABLE IF NOT EXISTS `ExecutionProperty` (`execution_id` INT NOT NULL,"
-    " `name` VARCHAR(255) NOT NULL, `is_custom_property` TINYINT(1) NOT NULL,"
-    " `int_value` INT, `double_value` DOUBLE, `string_value` TEXT, `byte_value` BLOB,"
-    " `proto_value` BLOB, `bool_value` BOOLEAN,"
-    " PRIMARY KEY (`execution_id`, `name`, `is_custom_property`))",
-    "CREATE TABLE IF NOT EXISTS `Context` (`id` INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " `type_id` INT NOT NULL, `name` VARCHAR(255) NOT NULL, `external_id` VARCHAR(255) UNIQUE,"
-    " `create_time_since_epoch` INT NOT NULL DEFAULT 0,"
-    " `last_update_time_since_epoch` INT NOT NULL DEFAULT 0, UNIQUE(`type_id`, `name`))",
-    "CREATE TABLE IF NOT EXISTS `ContextProperty` (`context_id` INT NOT NULL,"
-    " `name` VARCHAR(255) NOT NULL, `is_custom_property` TINYINT(1) NOT NULL,"
-    " `int_value` INT, `double_value` DOUBLE, `string_value` TEXT, `byte_value` BLOB,"
-    " `proto_value` BLOB, `bool_value` BOOLEAN,"
-    " PRIMARY KEY (`context_id`, `name`, `is_custom_property`))",
-    "CREATE TABLE IF NOT EXISTS `ParentContext` (`context_id` INT NOT NULL,"
-    " `parent_context_id` INT NOT NULL, PRIMARY KEY (`context_id`, `parent_context_id`))",
-    "CREATE TABLE IF NOT EXISTS `Event` (`id` INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " `artifact_id` INT NOT NULL, `execution_id` INT NOT NULL, `type` INT NOT NULL,"
-    " `milliseconds_since_epoch` INT, UNIQUE(`artifact_id`, `execution_id`, `type`))",
-    "CREATE TABLE IF NOT EXISTS `EventPath` (`event_id` INT NOT NULL,"
-    " `is_index_step` TINYINT(1) NOT NULL, `step_index` INT, `step_key` TEXT)",
-    "CREATE TABLE IF NOT EXISTS `Association` (`id` INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " `context_id` INT NOT NULL, `execution_id` INT NOT NULL,"
-    " UNIQUE(`context_id`, `execution_id`))",
-    "CREATE TABLE IF NOT EXISTS `Attribution` (`id` INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " `context_id` INT NOT NULL, `artifact_id` INT NOT NULL,"
-    " UNIQUE(`context_id`, `artifact_id`))",
-    "CREATE TABLE IF NOT EXISTS `MLMDEnv` (`schema_version` INTEGER PRIMARY KEY)",
-    // MLMD's secondary indices for the lookups the runner and CLI make.
-    "CREATE INDEX IF NOT EXISTS `idx_artifact_uri` ON `Artifact`(`uri`)",
-    "CREATE INDEX IF NOT EXISTS `idx_event_execution_id` ON `Event`(`execution_id`)",
-    "CREATE INDEX IF NOT EXISTS `idx_eventpath_event_id` ON `EventPath`(`event_id`)",
-    "CREATE INDEX IF NOT EXISTS `idx_parentcontext_parent_context_id`"
-    " ON `ParentContext`(`parent_context_id`)",
-    "CREATE INDEX IF NOT EXISTS `idx_type_name` ON `Type`(`name`)",
-};
 
 constexpr const char* kRequiredTables[] = {
     "Type",      "TypeProperty",      "ParentType",  "Artifact",        "ArtifactProperty",
@@ -91,96 +30,7 @@ int64_t NowMillis() {
       .count();
 }
 
-// A prepared statement; finalized on destruction.
-class Stmt {
- public:
-  Stmt() = default;
-  Stmt(Stmt&& o) noexcept : stmt_(std::exchange(o.stmt_, nullptr)), db_(o.db_) {}
-  Stmt& operator=(Stmt&& o) noexcept {
-    std::swap(stmt_, o.stmt_);
-    db_ = o.db_;
-    return *this;
-  }
-  ~Stmt() { sqlite3_finalize(stmt_); }
-
-  static StatusOr<Stmt> Prepare(sqlite3* db, const std::string& sql) {
-    Stmt s;
-    s.db_ = db;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s.stmt_, nullptr) != SQLITE_OK) {
-      return Status::Internal(std::string("cannot prepare \"") + sql + "\": " + sqlite3_errmsg(db));
-    }
-    return s;
-  }
-  Stmt& Bind(int i, int64_t v) {
-    sqlite3_bind_int64(stmt_, i, v);
-    return *this;
-  }
-  Stmt& Bind(int i, double v) {
-    sqlite3_bind_double(stmt_, i, v);
-    return *this;
-  }
-  Stmt& Bind(int i, const std::string& v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& BindNull(int i) {
-    sqlite3_bind_null(stmt_, i);
-    return *this;
-  }
-  Stmt& BindOptionalText(int i, const std::string& v) {
-    return v.empty() ? BindNull(i) : Bind(i, v);
-  }
-  // Returns true for a row, false when done.
-  StatusOr<bool> Step() {
-    int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    if (rc == SQLITE_CONSTRAINT) {
-      return Status::FailedPrecondition(std::string("constraint violated: ") + sqlite3_errmsg(db_));
-    }
-    return Status::IOError(std::string("sqlite: ") + sqlite3_errmsg(db_));
-  }
-  Status Run() {
-    auto r = Step();
-    return r.ok() ? Status::OK() : r.status();
-  }
-  bool IsNull(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
-  int64_t Int(int c) const { return sqlite3_column_int64(stmt_, c); }
-  double Double(int c) const { return sqlite3_column_double(stmt_, c); }
-  std::string Text(int c) const {
-    const unsigned char* p = sqlite3_column_text(stmt_, c);
-    if (p == nullptr) return {};
-    return std::string(reinterpret_cast<const char*>(p),
-                       static_cast<size_t>(sqlite3_column_bytes(stmt_, c)));
-  }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-  sqlite3* db_ = nullptr;
-};
-
-Status ExecSql(sqlite3* db, const std::string& sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : sqlite3_errmsg(db);
-    sqlite3_free(err);
-    return Status::IOError("sqlite: " + msg + " (in \"" + sql + "\")");
-  }
-  return Status::OK();
-}
-
-// Switches the database to WAL. Changing the journal mode needs the file to
-// itself for a moment, and SQLite answers SQLITE_BUSY at once, without calling
-// the busy handler, while another connection reads it: processes opening one
-// new store together met exactly that. Retried for up to ~10 s, like the busy
-// timeout every other statement gets.
-Status EnableWal(sqlite3* db) {
-  for (int attempt = 0;; ++attempt) {
-    Status st = ExecSql(db, "PRAGMA journal_mode=WAL");
-    if (st.ok() || attempt >= 1000 || sqlite3_errcode(db) != SQLITE_BUSY) return st;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
+using StmtPtr = std::unique_ptr<SqlStatement>;
 
 std::string IdList(const std::vector<int64_t>& ids) {
   std::string s;
@@ -237,13 +87,18 @@ struct TypeRecord {
 // transaction).
 class MetadataStore::Impl {
  public:
-  static Status Begin(MetadataStore& s) { return ExecSql(s.db_, "BEGIN IMMEDIATE"); }
-  static Status Commit(MetadataStore& s) { return ExecSql(s.db_, "COMMIT"); }
-  static void Rollback(MetadataStore& s) {
-    sqlite3_exec(s.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  static Status Begin(MetadataStore& s) { return s.conn_->BeginWrite(); }
+  static Status Commit(MetadataStore& s) { return s.conn_->Commit(); }
+  static void Rollback(MetadataStore& s) { s.conn_->Rollback(); }
+
+  // The id an "INSERT ... RETURNING id" statement returns.
+  static StatusOr<int64_t> ReturnedId(SqlStatement& insert) {
+    ASSIGN_OR_RETURN(bool row, insert.Step());
+    if (!row) return Status::Internal("INSERT ... RETURNING id returned no row");
+    return insert.Int(0);
   }
 
-  // Runs `fn` in one transaction: commit if it returns OK, roll back otherwise.
+  // Runs fn in one transaction: commit if it returns OK, roll back otherwise.
   template <typename T, typename Fn>
   static StatusOr<T> InTransaction(MetadataStore& s, Fn&& fn) {
     Status st = Begin(s);
@@ -253,6 +108,7 @@ class MetadataStore::Impl {
       Rollback(s);
       return r.status().WithContext(s.path_);
     }
+    CrashPoint("metadata.before_commit");  // tests: kill -9 inside a write
     st = Commit(s);
     if (!st.ok()) {
       Rollback(s);
@@ -263,30 +119,28 @@ class MetadataStore::Impl {
 
   static StatusOr<std::optional<TypeRecord>> FindType(MetadataStore& s, const std::string& name,
                                                       int kind) {
-    ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(s.db_,
-                                           "SELECT id, name FROM `Type` WHERE name = ? AND "
-                                           "version IS NULL AND type_kind = ?"));
-    q.Bind(1, name).Bind(2, static_cast<int64_t>(kind));
-    ASSIGN_OR_RETURN(bool row, q.Step());
+    ASSIGN_OR_RETURN(StmtPtr q, s.conn_->Prepare("SELECT id, name FROM Type WHERE name = ? AND "
+                                                 "version IS NULL AND type_kind = ?"));
+    q->Bind(1, name).Bind(2, static_cast<int64_t>(kind));
+    ASSIGN_OR_RETURN(bool row, q->Step());
     if (!row) return std::optional<TypeRecord>();
     TypeRecord t;
-    t.id = q.Int(0);
-    t.name = q.Text(1);
+    t.id = q->Int(0);
+    t.name = q->Text(1);
     ASSIGN_OR_RETURN(t.properties, TypeProperties(s, t.id));
     return std::optional<TypeRecord>(std::move(t));
   }
 
   static StatusOr<std::map<std::string, PropertyType>> TypeProperties(MetadataStore& s,
                                                                       int64_t type_id) {
-    ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(s.db_,
-                                           "SELECT name, data_type FROM `TypeProperty` WHERE "
-                                           "type_id = ?"));
-    q.Bind(1, type_id);
+    ASSIGN_OR_RETURN(StmtPtr q, s.conn_->Prepare("SELECT name, data_type FROM TypeProperty WHERE "
+                                                 "type_id = ?"));
+    q->Bind(1, type_id);
     std::map<std::string, PropertyType> props;
     while (true) {
-      ASSIGN_OR_RETURN(bool row, q.Step());
+      ASSIGN_OR_RETURN(bool row, q->Step());
       if (!row) break;
-      props[q.Text(0)] = static_cast<PropertyType>(q.Int(1));
+      props[q->Text(0)] = static_cast<PropertyType>(q->Int(1));
     }
     return props;
   }
@@ -314,37 +168,35 @@ class MetadataStore::Impl {
         }
       }
     } else {
-      ASSIGN_OR_RETURN(Stmt ins,
-                       Stmt::Prepare(s.db_, "INSERT INTO `Type`(name, type_kind) VALUES(?, ?)"));
-      ins.Bind(1, type.name).Bind(2, static_cast<int64_t>(kind));
-      RETURN_IF_ERROR(ins.Run());
-      id = sqlite3_last_insert_rowid(s.db_);
+      ASSIGN_OR_RETURN(
+          StmtPtr ins,
+          s.conn_->Prepare("INSERT INTO Type(name, type_kind) VALUES(?, ?) RETURNING id"));
+      ins->Bind(1, type.name).Bind(2, static_cast<int64_t>(kind));
+      ASSIGN_OR_RETURN(id, ReturnedId(*ins));
     }
     for (const auto& [name, pt] : type.properties) {
       if (have.count(name)) continue;
-      ASSIGN_OR_RETURN(Stmt ins, Stmt::Prepare(s.db_,
-                                               "INSERT INTO `TypeProperty`(type_id, name, "
-                                               "data_type) VALUES(?, ?, ?)"));
-      ins.Bind(1, id).Bind(2, name).Bind(3, static_cast<int64_t>(pt));
-      RETURN_IF_ERROR(ins.Run());
+      ASSIGN_OR_RETURN(StmtPtr ins, s.conn_->Prepare("INSERT INTO TypeProperty(type_id, name, "
+                                                     "data_type) VALUES(?, ?, ?)"));
+      ins->Bind(1, id).Bind(2, name).Bind(3, static_cast<int64_t>(pt));
+      RETURN_IF_ERROR(ins->Run());
     }
     return id;
   }
 
   static StatusOr<TypeRecord> TypeById(MetadataStore& s, int64_t type_id, int kind,
                                        const char* what) {
-    ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(s.db_,
-                                           "SELECT id, name FROM `Type` WHERE id = ? AND "
-                                           "type_kind = ?"));
-    q.Bind(1, type_id).Bind(2, static_cast<int64_t>(kind));
-    ASSIGN_OR_RETURN(bool row, q.Step());
+    ASSIGN_OR_RETURN(StmtPtr q, s.conn_->Prepare("SELECT id, name FROM Type WHERE id = ? AND "
+                                                 "type_kind = ?"));
+    q->Bind(1, type_id).Bind(2, static_cast<int64_t>(kind));
+    ASSIGN_OR_RETURN(bool row, q->Step());
     if (!row) {
       return Status::NotFound(std::string(what) + " type id " + std::to_string(type_id) +
                               " does not exist");
     }
     TypeRecord t;
-    t.id = q.Int(0);
-    t.name = q.Text(1);
+    t.id = q->Int(0);
+    t.name = q->Text(1);
     ASSIGN_OR_RETURN(t.properties, TypeProperties(s, t.id));
     return t;
   }
@@ -370,10 +222,10 @@ class MetadataStore::Impl {
   static Status WriteProperties(MetadataStore& s, const NodeTables& t, int64_t id,
                                 const PropertyMap& props, const PropertyMap& custom) {
     {
-      ASSIGN_OR_RETURN(Stmt del, Stmt::Prepare(s.db_, std::string("DELETE FROM `") + t.prop_table +
-                                                          "` WHERE " + t.id_column + " = ?"));
-      del.Bind(1, id);
-      RETURN_IF_ERROR(del.Run());
+      ASSIGN_OR_RETURN(StmtPtr del, s.conn_->Prepare(std::string("DELETE FROM ") + t.prop_table +
+                                                     " WHERE " + t.id_column + " = ?"));
+      del->Bind(1, id);
+      RETURN_IF_ERROR(del->Run());
     }
     for (int custom_flag = 0; custom_flag < 2; ++custom_flag) {
       const PropertyMap& m = custom_flag ? custom : props;
@@ -381,19 +233,19 @@ class MetadataStore::Impl {
         const char* column = std::holds_alternative<int64_t>(value)  ? "int_value"
                              : std::holds_alternative<double>(value) ? "double_value"
                                                                      : "string_value";
-        ASSIGN_OR_RETURN(Stmt ins,
-                         Stmt::Prepare(s.db_, std::string("INSERT INTO `") + t.prop_table + "`(" +
-                                                  t.id_column + ", name, is_custom_property, " +
-                                                  column + ") VALUES(?, ?, ?, ?)"));
-        ins.Bind(1, id).Bind(2, name).Bind(3, static_cast<int64_t>(custom_flag));
-        std::visit([&](const auto& v) { ins.Bind(4, v); }, value);
-        RETURN_IF_ERROR(ins.Run());
+        ASSIGN_OR_RETURN(
+            StmtPtr ins,
+            s.conn_->Prepare(std::string("INSERT INTO ") + t.prop_table + "(" + t.id_column +
+                             ", name, is_custom_property, " + column + ") VALUES(?, ?, ?, ?)"));
+        ins->Bind(1, id).Bind(2, name).Bind(3, static_cast<int64_t>(custom_flag));
+        std::visit([&](const auto& v) { ins->Bind(4, v); }, value);
+        RETURN_IF_ERROR(ins->Run());
       }
     }
     return Status::OK();
   }
 
-  // Reads the properties of every node in `nodes` (Artifact, Execution or
+  // Reads the properties of every node in nodes (Artifact, Execution or
   // Context records with their ids set): one query per kPropertyBatch nodes,
   // not one per node, so that listing n nodes costs a few statements.
   static constexpr size_t kPropertyBatch = 500;
@@ -406,36 +258,36 @@ class MetadataStore::Impl {
       for (size_t i = begin; i < std::min(nodes->size(), begin + kPropertyBatch); ++i) {
         ids.push_back((*nodes)[i].id);
       }
-      ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(s.db_, std::string("SELECT ") + t.id_column +
-                                                        ", name, is_custom_property, int_value, "
-                                                        "double_value, string_value FROM `" +
-                                                        t.prop_table + "` WHERE " + t.id_column +
-                                                        " IN (" + IdList(ids) + ")"));
+      ASSIGN_OR_RETURN(StmtPtr q, s.conn_->Prepare(std::string("SELECT ") + t.id_column +
+                                                   ", name, is_custom_property, int_value, "
+                                                   "double_value, string_value FROM " +
+                                                   t.prop_table + " WHERE " + t.id_column +
+                                                   " IN (" + IdList(ids) + ")"));
       while (true) {
-        ASSIGN_OR_RETURN(bool row, q.Step());
+        ASSIGN_OR_RETURN(bool row, q->Step());
         if (!row) break;
-        auto it = by_id.find(q.Int(0));
+        auto it = by_id.find(q->Int(0));
         if (it == by_id.end()) continue;
-        PropertyMap& m = q.Int(2) ? it->second->custom_properties : it->second->properties;
+        PropertyMap& m = q->Int(2) ? it->second->custom_properties : it->second->properties;
         Value v;
-        if (!q.IsNull(3)) {
-          v = q.Int(3);
-        } else if (!q.IsNull(4)) {
-          v = q.Double(4);
+        if (!q->IsNull(3)) {
+          v = q->Int(3);
+        } else if (!q->IsNull(4)) {
+          v = q->Double(4);
         } else {
-          v = q.Text(5);
+          v = q->Text(5);
         }
-        m[q.Text(1)] = std::move(v);
+        m[q->Text(1)] = std::move(v);
       }
     }
     return Status::OK();
   }
 
   static Status CheckRowExists(MetadataStore& s, const char* table, int64_t id, const char* what) {
-    ASSIGN_OR_RETURN(
-        Stmt q, Stmt::Prepare(s.db_, std::string("SELECT 1 FROM `") + table + "` WHERE id = ?"));
-    q.Bind(1, id);
-    ASSIGN_OR_RETURN(bool row, q.Step());
+    ASSIGN_OR_RETURN(StmtPtr q,
+                     s.conn_->Prepare(std::string("SELECT 1 FROM ") + table + " WHERE id = ?"));
+    q->Bind(1, id);
+    ASSIGN_OR_RETURN(bool row, q->Step());
     if (!row)
       return Status::NotFound(std::string(what) + " " + std::to_string(id) + " does not exist");
     return Status::OK();
@@ -445,35 +297,34 @@ class MetadataStore::Impl {
     int64_t now = NowMillis();
     int64_t type_id = a.type_id;
     if (a.id != 0) {
-      ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(s.db_, "SELECT type_id FROM `Artifact` WHERE id = ?"));
-      q.Bind(1, a.id);
-      ASSIGN_OR_RETURN(bool row, q.Step());
+      ASSIGN_OR_RETURN(StmtPtr q, s.conn_->Prepare("SELECT type_id FROM Artifact WHERE id = ?"));
+      q->Bind(1, a.id);
+      ASSIGN_OR_RETURN(bool row, q->Step());
       if (!row) return Status::NotFound("artifact " + std::to_string(a.id) + " does not exist");
-      if (type_id != 0 && type_id != q.Int(0)) {
+      if (type_id != 0 && type_id != q->Int(0)) {
         return Status::InvalidArgument("artifact " + std::to_string(a.id) +
                                        ": type_id cannot change");
       }
-      type_id = q.Int(0);
+      type_id = q->Int(0);
     }
     ASSIGN_OR_RETURN(TypeRecord type, TypeById(s, type_id, kArtifactKind, "artifact"));
     RETURN_IF_ERROR(CheckProperties(type, a.properties, "artifact"));
     int64_t id = a.id;
     if (id == 0) {
-      ASSIGN_OR_RETURN(Stmt ins, Stmt::Prepare(s.db_,
-                                               "INSERT INTO `Artifact`(type_id, uri, state, name, "
-                                               "create_time_since_epoch, "
-                                               "last_update_time_since_epoch) VALUES(?, ?, ?, ?, "
-                                               "?, ?)"));
-      ins.Bind(1, type_id).Bind(2, a.uri).Bind(3, static_cast<int64_t>(a.state));
-      ins.BindOptionalText(4, a.name).Bind(5, now).Bind(6, now);
-      RETURN_IF_ERROR(ins.Run());
-      id = sqlite3_last_insert_rowid(s.db_);
+      ASSIGN_OR_RETURN(StmtPtr ins,
+                       s.conn_->Prepare("INSERT INTO Artifact(type_id, uri, state, name, "
+                                        "create_time_since_epoch, "
+                                        "last_update_time_since_epoch) VALUES(?, ?, ?, ?, "
+                                        "?, ?) RETURNING id"));
+      ins->Bind(1, type_id).Bind(2, a.uri).Bind(3, static_cast<int64_t>(a.state));
+      ins->BindOptionalText(4, a.name).Bind(5, now).Bind(6, now);
+      ASSIGN_OR_RETURN(id, ReturnedId(*ins));
     } else {
-      ASSIGN_OR_RETURN(Stmt up, Stmt::Prepare(s.db_,
-                                              "UPDATE `Artifact` SET uri = ?, state = ?, "
-                                              "last_update_time_since_epoch = ? WHERE id = ?"));
-      up.Bind(1, a.uri).Bind(2, static_cast<int64_t>(a.state)).Bind(3, now).Bind(4, id);
-      RETURN_IF_ERROR(up.Run());
+      ASSIGN_OR_RETURN(StmtPtr up,
+                       s.conn_->Prepare("UPDATE Artifact SET uri = ?, state = ?, "
+                                        "last_update_time_since_epoch = ? WHERE id = ?"));
+      up->Bind(1, a.uri).Bind(2, static_cast<int64_t>(a.state)).Bind(3, now).Bind(4, id);
+      RETURN_IF_ERROR(up->Run());
     }
     RETURN_IF_ERROR(WriteProperties(s, kArtifactTables, id, a.properties, a.custom_properties));
     return id;
@@ -483,36 +334,34 @@ class MetadataStore::Impl {
     int64_t now = NowMillis();
     int64_t type_id = e.type_id;
     if (e.id != 0) {
-      ASSIGN_OR_RETURN(Stmt q,
-                       Stmt::Prepare(s.db_, "SELECT type_id FROM `Execution` WHERE id = ?"));
-      q.Bind(1, e.id);
-      ASSIGN_OR_RETURN(bool row, q.Step());
+      ASSIGN_OR_RETURN(StmtPtr q, s.conn_->Prepare("SELECT type_id FROM Execution WHERE id = ?"));
+      q->Bind(1, e.id);
+      ASSIGN_OR_RETURN(bool row, q->Step());
       if (!row) return Status::NotFound("execution " + std::to_string(e.id) + " does not exist");
-      if (type_id != 0 && type_id != q.Int(0)) {
+      if (type_id != 0 && type_id != q->Int(0)) {
         return Status::InvalidArgument("execution " + std::to_string(e.id) +
                                        ": type_id cannot change");
       }
-      type_id = q.Int(0);
+      type_id = q->Int(0);
     }
     ASSIGN_OR_RETURN(TypeRecord type, TypeById(s, type_id, kExecutionKind, "execution"));
     RETURN_IF_ERROR(CheckProperties(type, e.properties, "execution"));
     int64_t id = e.id;
     if (id == 0) {
-      ASSIGN_OR_RETURN(Stmt ins, Stmt::Prepare(s.db_,
-                                               "INSERT INTO `Execution`(type_id, "
-                                               "last_known_state, name, create_time_since_epoch, "
-                                               "last_update_time_since_epoch) VALUES(?, ?, ?, ?, "
-                                               "?)"));
-      ins.Bind(1, type_id).Bind(2, static_cast<int64_t>(e.last_known_state));
-      ins.BindOptionalText(3, e.name).Bind(4, now).Bind(5, now);
-      RETURN_IF_ERROR(ins.Run());
-      id = sqlite3_last_insert_rowid(s.db_);
+      ASSIGN_OR_RETURN(StmtPtr ins,
+                       s.conn_->Prepare("INSERT INTO Execution(type_id, "
+                                        "last_known_state, name, create_time_since_epoch, "
+                                        "last_update_time_since_epoch) VALUES(?, ?, ?, ?, "
+                                        "?) RETURNING id"));
+      ins->Bind(1, type_id).Bind(2, static_cast<int64_t>(e.last_known_state));
+      ins->BindOptionalText(3, e.name).Bind(4, now).Bind(5, now);
+      ASSIGN_OR_RETURN(id, ReturnedId(*ins));
     } else {
-      ASSIGN_OR_RETURN(Stmt up, Stmt::Prepare(s.db_,
-                                              "UPDATE `Execution` SET last_known_state = ?, "
-                                              "last_update_time_since_epoch = ? WHERE id = ?"));
-      up.Bind(1, static_cast<int64_t>(e.last_known_state)).Bind(2, now).Bind(3, id);
-      RETURN_IF_ERROR(up.Run());
+      ASSIGN_OR_RETURN(StmtPtr up,
+                       s.conn_->Prepare("UPDATE Execution SET last_known_state = ?, "
+                                        "last_update_time_since_epoch = ? WHERE id = ?"));
+      up->Bind(1, static_cast<int64_t>(e.last_known_state)).Bind(2, now).Bind(3, id);
+      RETURN_IF_ERROR(up->Run());
     }
     RETURN_IF_ERROR(WriteProperties(s, kExecutionTables, id, e.properties, e.custom_properties));
     return id;
@@ -525,40 +374,40 @@ class MetadataStore::Impl {
     int64_t id = c.id;
     int64_t type_id = c.type_id;
     if (id == 0 && reuse_existing) {
-      ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(s.db_,
-                                             "SELECT id FROM `Context` WHERE type_id = ? AND "
-                                             "name = ?"));
-      q.Bind(1, type_id).Bind(2, c.name);
-      ASSIGN_OR_RETURN(bool row, q.Step());
-      if (row) return q.Int(0);  // MLMD reuse_context_if_already_exist: left unchanged
+      ASSIGN_OR_RETURN(StmtPtr q, s.conn_->Prepare("SELECT id FROM Context WHERE type_id = ? AND "
+                                                   "name = ?"));
+      q->Bind(1, type_id).Bind(2, c.name);
+      ASSIGN_OR_RETURN(bool row, q->Step());
+      if (row) return q->Int(0);  // MLMD reuse_context_if_already_exist: left unchanged
     }
     if (id != 0) {
-      ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(s.db_, "SELECT type_id FROM `Context` WHERE id = ?"));
-      q.Bind(1, id);
-      ASSIGN_OR_RETURN(bool row, q.Step());
+      ASSIGN_OR_RETURN(StmtPtr q, s.conn_->Prepare("SELECT type_id FROM Context WHERE id = ?"));
+      q->Bind(1, id);
+      ASSIGN_OR_RETURN(bool row, q->Step());
       if (!row) return Status::NotFound("context " + std::to_string(id) + " does not exist");
-      type_id = q.Int(0);
+      type_id = q->Int(0);
     }
     ASSIGN_OR_RETURN(TypeRecord type, TypeById(s, type_id, kContextKind, "context"));
     RETURN_IF_ERROR(CheckProperties(type, c.properties, "context"));
     if (id == 0) {
-      ASSIGN_OR_RETURN(Stmt ins, Stmt::Prepare(s.db_,
-                                               "INSERT INTO `Context`(type_id, name, "
-                                               "create_time_since_epoch, "
-                                               "last_update_time_since_epoch) VALUES(?, ?, ?, ?)"));
-      ins.Bind(1, type_id).Bind(2, c.name).Bind(3, now).Bind(4, now);
-      Status st = ins.Run();
-      if (!st.ok()) {
+      ASSIGN_OR_RETURN(StmtPtr ins,
+                       s.conn_->Prepare("INSERT INTO Context(type_id, name, "
+                                        "create_time_since_epoch, "
+                                        "last_update_time_since_epoch) VALUES(?, ?, ?, ?) "
+                                        "RETURNING id"));
+      ins->Bind(1, type_id).Bind(2, c.name).Bind(3, now).Bind(4, now);
+      StatusOr<int64_t> inserted = ReturnedId(*ins);
+      if (inserted.status().code() == Status::Code::kFailedPrecondition) {
         return Status::FailedPrecondition("context " + type.name + "/" + c.name +
                                           " already exists");
       }
-      id = sqlite3_last_insert_rowid(s.db_);
+      ASSIGN_OR_RETURN(id, std::move(inserted));
     } else {
-      ASSIGN_OR_RETURN(Stmt up, Stmt::Prepare(s.db_,
-                                              "UPDATE `Context` SET name = ?, "
-                                              "last_update_time_since_epoch = ? WHERE id = ?"));
-      up.Bind(1, c.name).Bind(2, now).Bind(3, id);
-      RETURN_IF_ERROR(up.Run());
+      ASSIGN_OR_RETURN(StmtPtr up,
+                       s.conn_->Prepare("UPDATE Context SET name = ?, "
+                                        "last_update_time_since_epoch = ? WHERE id = ?"));
+      up->Bind(1, c.name).Bind(2, now).Bind(3, id);
+      RETURN_IF_ERROR(up->Run());
     }
     RETURN_IF_ERROR(WriteProperties(s, kContextTables, id, c.properties, c.custom_properties));
     return id;
@@ -572,59 +421,59 @@ class MetadataStore::Impl {
     }
     RETURN_IF_ERROR(CheckRowExists(s, "Artifact", e.artifact_id, "artifact"));
     RETURN_IF_ERROR(CheckRowExists(s, "Execution", e.execution_id, "execution"));
-    ASSIGN_OR_RETURN(Stmt ins, Stmt::Prepare(s.db_,
-                                             "INSERT INTO `Event`(artifact_id, execution_id, "
-                                             "type, milliseconds_since_epoch) VALUES(?, ?, ?, ?)"));
-    ins.Bind(1, e.artifact_id).Bind(2, e.execution_id).Bind(3, static_cast<int64_t>(e.type));
-    ins.Bind(4, e.milliseconds_since_epoch ? e.milliseconds_since_epoch : NowMillis());
-    RETURN_IF_ERROR(ins.Run());
-    int64_t event_id = sqlite3_last_insert_rowid(s.db_);
+    ASSIGN_OR_RETURN(
+        StmtPtr ins,
+        s.conn_->Prepare("INSERT INTO Event(artifact_id, execution_id, "
+                         "type, milliseconds_since_epoch) VALUES(?, ?, ?, ?) RETURNING id"));
+    ins->Bind(1, e.artifact_id).Bind(2, e.execution_id).Bind(3, static_cast<int64_t>(e.type));
+    ins->Bind(4, e.milliseconds_since_epoch ? e.milliseconds_since_epoch : NowMillis());
+    ASSIGN_OR_RETURN(int64_t event_id, ReturnedId(*ins));
     for (const Event::Step& step : e.path) {
       bool is_index = std::holds_alternative<int64_t>(step.value);
-      ASSIGN_OR_RETURN(Stmt p, Stmt::Prepare(s.db_, std::string("INSERT INTO `EventPath`("
-                                                                "event_id, is_index_step, ") +
-                                                        (is_index ? "step_index" : "step_key") +
-                                                        ") VALUES(?, ?, ?)"));
-      p.Bind(1, event_id).Bind(2, static_cast<int64_t>(is_index));
-      std::visit([&](const auto& v) { p.Bind(3, v); }, step.value);
-      RETURN_IF_ERROR(p.Run());
+      ASSIGN_OR_RETURN(StmtPtr p, s.conn_->Prepare(std::string("INSERT INTO EventPath("
+                                                               "event_id, is_index_step, ") +
+                                                   (is_index ? "step_index" : "step_key") +
+                                                   ") VALUES(?, ?, ?)"));
+      p->Bind(1, event_id).Bind(2, static_cast<int64_t>(is_index));
+      std::visit([&](const auto& v) { p->Bind(3, v); }, step.value);
+      RETURN_IF_ERROR(p->Run());
     }
     return Status::OK();
   }
 
   static Status PutLink(MetadataStore& s, const char* table, const char* column, int64_t context_id,
                         int64_t node_id) {
-    ASSIGN_OR_RETURN(Stmt ins,
-                     Stmt::Prepare(s.db_, std::string("INSERT OR IGNORE INTO `") + table +
-                                              "`(context_id, " + column + ") VALUES(?, ?)"));
-    ins.Bind(1, context_id).Bind(2, node_id);
-    return ins.Run();
+    ASSIGN_OR_RETURN(StmtPtr ins,
+                     s.conn_->Prepare(std::string("INSERT INTO ") + table + "(context_id, " +
+                                      column + ") VALUES(?, ?) ON CONFLICT DO NOTHING"));
+    ins->Bind(1, context_id).Bind(2, node_id);
+    return ins->Run();
   }
 
   static StatusOr<std::vector<Artifact>> QueryArtifacts(MetadataStore& s, const std::string& where,
                                                         const std::vector<Value>& args) {
-    ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(s.db_,
-                                           "SELECT A.id, A.type_id, T.name, A.uri, A.name, "
-                                           "A.state, A.create_time_since_epoch, "
-                                           "A.last_update_time_since_epoch FROM `Artifact` AS A "
-                                           "LEFT JOIN `Type` AS T ON T.id = A.type_id " +
-                                               where + " ORDER BY A.id"));
+    ASSIGN_OR_RETURN(StmtPtr q,
+                     s.conn_->Prepare("SELECT A.id, A.type_id, T.name, A.uri, A.name, "
+                                      "A.state, A.create_time_since_epoch, "
+                                      "A.last_update_time_since_epoch FROM Artifact AS A "
+                                      "LEFT JOIN Type AS T ON T.id = A.type_id " +
+                                      where + " ORDER BY A.id"));
     for (size_t i = 0; i < args.size(); ++i) {
-      std::visit([&](const auto& v) { q.Bind(static_cast<int>(i + 1), v); }, args[i]);
+      std::visit([&](const auto& v) { q->Bind(static_cast<int>(i + 1), v); }, args[i]);
     }
     std::vector<Artifact> out;
     while (true) {
-      ASSIGN_OR_RETURN(bool row, q.Step());
+      ASSIGN_OR_RETURN(bool row, q->Step());
       if (!row) break;
       Artifact a;
-      a.id = q.Int(0);
-      a.type_id = q.Int(1);
-      a.type = q.Text(2);
-      a.uri = q.Text(3);
-      a.name = q.Text(4);
-      a.state = static_cast<Artifact::State>(q.Int(5));
-      a.create_time_since_epoch = q.Int(6);
-      a.last_update_time_since_epoch = q.Int(7);
+      a.id = q->Int(0);
+      a.type_id = q->Int(1);
+      a.type = q->Text(2);
+      a.uri = q->Text(3);
+      a.name = q->Text(4);
+      a.state = static_cast<Artifact::State>(q->Int(5));
+      a.create_time_since_epoch = q->Int(6);
+      a.last_update_time_since_epoch = q->Int(7);
       out.push_back(std::move(a));
     }
     RETURN_IF_ERROR(ReadProperties(s, kArtifactTables, &out));
@@ -634,27 +483,27 @@ class MetadataStore::Impl {
   static StatusOr<std::vector<Execution>> QueryExecutions(MetadataStore& s,
                                                           const std::string& where,
                                                           const std::vector<Value>& args) {
-    ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(s.db_,
-                                           "SELECT E.id, E.type_id, T.name, E.name, "
-                                           "E.last_known_state, E.create_time_since_epoch, "
-                                           "E.last_update_time_since_epoch FROM `Execution` AS E "
-                                           "LEFT JOIN `Type` AS T ON T.id = E.type_id " +
-                                               where + " ORDER BY E.id"));
+    ASSIGN_OR_RETURN(StmtPtr q,
+                     s.conn_->Prepare("SELECT E.id, E.type_id, T.name, E.name, "
+                                      "E.last_known_state, E.create_time_since_epoch, "
+                                      "E.last_update_time_since_epoch FROM Execution AS E "
+                                      "LEFT JOIN Type AS T ON T.id = E.type_id " +
+                                      where + " ORDER BY E.id"));
     for (size_t i = 0; i < args.size(); ++i) {
-      std::visit([&](const auto& v) { q.Bind(static_cast<int>(i + 1), v); }, args[i]);
+      std::visit([&](const auto& v) { q->Bind(static_cast<int>(i + 1), v); }, args[i]);
     }
     std::vector<Execution> out;
     while (true) {
-      ASSIGN_OR_RETURN(bool row, q.Step());
+      ASSIGN_OR_RETURN(bool row, q->Step());
       if (!row) break;
       Execution e;
-      e.id = q.Int(0);
-      e.type_id = q.Int(1);
-      e.type = q.Text(2);
-      e.name = q.Text(3);
-      e.last_known_state = static_cast<Execution::State>(q.Int(4));
-      e.create_time_since_epoch = q.Int(5);
-      e.last_update_time_since_epoch = q.Int(6);
+      e.id = q->Int(0);
+      e.type_id = q->Int(1);
+      e.type = q->Text(2);
+      e.name = q->Text(3);
+      e.last_known_state = static_cast<Execution::State>(q->Int(4));
+      e.create_time_since_epoch = q->Int(5);
+      e.last_update_time_since_epoch = q->Int(6);
       out.push_back(std::move(e));
     }
     RETURN_IF_ERROR(ReadProperties(s, kExecutionTables, &out));
@@ -663,26 +512,25 @@ class MetadataStore::Impl {
 
   static StatusOr<std::vector<Context>> QueryContexts(MetadataStore& s, const std::string& where,
                                                       const std::vector<Value>& args) {
-    ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(s.db_,
-                                           "SELECT C.id, C.type_id, T.name, C.name, "
-                                           "C.create_time_since_epoch, "
-                                           "C.last_update_time_since_epoch FROM `Context` AS C "
-                                           "LEFT JOIN `Type` AS T ON T.id = C.type_id " +
-                                               where + " ORDER BY C.id"));
+    ASSIGN_OR_RETURN(StmtPtr q, s.conn_->Prepare("SELECT C.id, C.type_id, T.name, C.name, "
+                                                 "C.create_time_since_epoch, "
+                                                 "C.last_update_time_since_epoch FROM Context AS C "
+                                                 "LEFT JOIN Type AS T ON T.id = C.type_id " +
+                                                 where + " ORDER BY C.id"));
     for (size_t i = 0; i < args.size(); ++i) {
-      std::visit([&](const auto& v) { q.Bind(static_cast<int>(i + 1), v); }, args[i]);
+      std::visit([&](const auto& v) { q->Bind(static_cast<int>(i + 1), v); }, args[i]);
     }
     std::vector<Context> out;
     while (true) {
-      ASSIGN_OR_RETURN(bool row, q.Step());
+      ASSIGN_OR_RETURN(bool row, q->Step());
       if (!row) break;
       Context c;
-      c.id = q.Int(0);
-      c.type_id = q.Int(1);
-      c.type = q.Text(2);
-      c.name = q.Text(3);
-      c.create_time_since_epoch = q.Int(4);
-      c.last_update_time_since_epoch = q.Int(5);
+      c.id = q->Int(0);
+      c.type_id = q->Int(1);
+      c.type = q->Text(2);
+      c.name = q->Text(3);
+      c.create_time_since_epoch = q->Int(4);
+      c.last_update_time_since_epoch = q->Int(5);
       out.push_back(std::move(c));
     }
     RETURN_IF_ERROR(ReadProperties(s, kContextTables, &out));
@@ -693,160 +541,218 @@ class MetadataStore::Impl {
                                                   const std::vector<int64_t>& ids) {
     std::vector<Event> out;
     if (ids.empty()) return out;
-    ASSIGN_OR_RETURN(Stmt q,
-                     Stmt::Prepare(s.db_, std::string("SELECT id, artifact_id, execution_id, "
-                                                      "type, milliseconds_since_epoch FROM "
-                                                      "`Event` WHERE ") +
-                                              column + " IN (" + IdList(ids) + ") ORDER BY id"));
+    ASSIGN_OR_RETURN(StmtPtr q,
+                     s.conn_->Prepare(std::string("SELECT id, artifact_id, execution_id, "
+                                                  "type, milliseconds_since_epoch FROM "
+                                                  "Event WHERE ") +
+                                      column + " IN (" + IdList(ids) + ") ORDER BY id"));
     while (true) {
-      ASSIGN_OR_RETURN(bool row, q.Step());
+      ASSIGN_OR_RETURN(bool row, q->Step());
       if (!row) break;
       Event e;
-      e.id = q.Int(0);
-      e.artifact_id = q.Int(1);
-      e.execution_id = q.Int(2);
-      e.type = static_cast<Event::Type>(q.Int(3));
-      e.milliseconds_since_epoch = q.Int(4);
+      e.id = q->Int(0);
+      e.artifact_id = q->Int(1);
+      e.execution_id = q->Int(2);
+      e.type = static_cast<Event::Type>(q->Int(3));
+      e.milliseconds_since_epoch = q->Int(4);
       out.push_back(std::move(e));
     }
-    for (Event& e : out) {
-      ASSIGN_OR_RETURN(Stmt p, Stmt::Prepare(s.db_,
-                                             "SELECT is_index_step, step_index, step_key FROM "
-                                             "`EventPath` WHERE event_id = ? ORDER BY rowid"));
-      p.Bind(1, e.id);
+    // The paths of kPropertyBatch events per query, in insertion order.
+    std::unordered_map<int64_t, Event*> by_id;
+    for (Event& e : out) by_id[e.id] = &e;
+    for (size_t begin = 0; begin < out.size(); begin += kPropertyBatch) {
+      std::vector<int64_t> event_ids;
+      for (size_t i = begin; i < std::min(out.size(), begin + kPropertyBatch); ++i) {
+        event_ids.push_back(out[i].id);
+      }
+      ASSIGN_OR_RETURN(StmtPtr p,
+                       s.conn_->Prepare("SELECT event_id, is_index_step, step_index, step_key FROM "
+                                        "EventPath WHERE event_id IN (" +
+                                        IdList(event_ids) + ") ORDER BY event_id, " +
+                                        s.conn_->dialect().event_path_insertion_order));
       while (true) {
-        ASSIGN_OR_RETURN(bool row, p.Step());
+        ASSIGN_OR_RETURN(bool row, p->Step());
         if (!row) break;
         Event::Step step;
-        if (p.Int(0)) {
-          step.value = p.Int(1);
+        if (p->Int(1)) {
+          step.value = p->Int(2);
         } else {
-          step.value = p.Text(2);
+          step.value = p->Text(3);
         }
-        e.path.push_back(std::move(step));
+        auto it = by_id.find(p->Int(0));
+        if (it != by_id.end()) it->second->path.push_back(std::move(step));
       }
     }
     return out;
   }
 
-  // The names of the tables in the database (sqlite_sequence left out);
-  // Corruption when the file is not an SQLite database at all.
-  static StatusOr<std::set<std::string>> ListTables(MetadataStore& s) {
-    auto not_sqlite = [&] {
-      return Status::Corruption(std::string("not an SQLite database (") + sqlite3_errmsg(s.db_) +
-                                ")");
-    };
-    auto prepared =
-        Stmt::Prepare(s.db_, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
-    if (!prepared.ok()) return not_sqlite();
-    Stmt q = std::move(prepared).value();
-    std::set<std::string> tables;
-    while (true) {
-      auto row = q.Step();
-      if (!row.ok()) return not_sqlite();
-      if (!*row) break;
-      std::string name = q.Text(0);
-      if (name != "sqlite_sequence") tables.insert(name);
-    }
-    return tables;
-  }
-
   // Creates the schema when the database is empty. The emptiness check and
-  // the creation are one IMMEDIATE transaction, so two processes opening a
-  // new store at once create it exactly once (the second waits for the
-  // first's write lock, then finds the tables).
+  // the creation are one write transaction, so two processes opening a new
+  // store at once create it exactly once (the second waits for the first's
+  // write lock, then finds the tables).
   static Status CreateSchemaIfEmpty(MetadataStore& s) {
     // The first read tells an SQLite file from anything else before BEGIN
     // (which would report a non-database as a generic I/O error).
-    RETURN_IF_ERROR(ListTables(s).status());
+    ASSIGN_OR_RETURN(std::set<std::string> before, s.conn_->ListTables());
+    if (!before.empty()) return Status::OK();
     RETURN_IF_ERROR(Begin(s));
-    auto tables = ListTables(s);
-    if (!tables.ok() || !tables->empty()) {
-      Rollback(s);
-      return tables.status();
-    }
-    for (const char* sql : kCreateSchema) {
-      Status st = ExecSql(s.db_, sql);
-      if (!st.ok()) {
-        Rollback(s);
-        return st;
-      }
-    }
-    Status st = ExecSql(s.db_, "INSERT INTO `MLMDEnv`(schema_version) VALUES(" +
-                                   std::to_string(kSchemaVersion) + ")");
-    if (!st.ok()) {
+    auto fail = [&](Status st) {
       Rollback(s);
       return st;
+    };
+    auto tables = s.conn_->ListTables();
+    if (!tables.ok()) return fail(tables.status());
+    if (!tables->empty()) return fail(Status::OK());
+    const SqlDialect& dialect = s.conn_->dialect();
+    for (const char* sql : dialect.create_tables) {
+      if (Status st = s.conn_->Execute(sql); !st.ok()) return fail(st);
+    }
+    for (const SqlDialect::Index& index : dialect.secondary_indices) {
+      if (Status st = s.conn_->Execute(index.create); !st.ok()) return fail(st);
+    }
+    if (Status st = s.conn_->Execute("INSERT INTO MLMDEnv(schema_version) VALUES(" +
+                                     std::to_string(kSchemaVersion) + ")");
+        !st.ok()) {
+      return fail(st);
+    }
+    return Commit(s);
+  }
+
+  // Schema migration within v10: a store created before edgepipe made all of
+  // MLMD's secondary indices (it made 5 of SQLite's 24) gains the missing
+  // ones, in one write transaction, the first time it is opened for writing.
+  static Status CreateMissingIndices(MetadataStore& s) {
+    const SqlDialect& dialect = s.conn_->dialect();
+    auto missing = [&](const std::set<std::string>& have) {
+      std::vector<const SqlDialect::Index*> out;
+      for (const SqlDialect::Index& index : dialect.secondary_indices) {
+        if (!have.count(index.name)) out.push_back(&index);
+      }
+      return out;
+    };
+    ASSIGN_OR_RETURN(std::set<std::string> have, s.conn_->ListIndices());
+    if (missing(have).empty()) return Status::OK();
+    RETURN_IF_ERROR(Begin(s));
+    auto fail = [&](Status st) {
+      Rollback(s);
+      return st.WithContext("creating MLMD's secondary indices");
+    };
+    auto now = s.conn_->ListIndices();  // another process may have created them meanwhile
+    if (!now.ok()) return fail(now.status());
+    for (const SqlDialect::Index* index : missing(*now)) {
+      if (Status st = s.conn_->Execute(index->create); !st.ok()) return fail(st);
     }
     return Commit(s);
   }
 
   // Checks an existing database; creates the schema in an empty one.
-  static Status InitSchema(MetadataStore& s, bool read_only) {
-    if (!read_only) RETURN_IF_ERROR(CreateSchemaIfEmpty(s));
-    ASSIGN_OR_RETURN(std::set<std::string> tables, ListTables(s));
+  static Status InitSchema(MetadataStore& s, const Options& options) {
+    const bool postgres = IsPostgresUri(s.path_);
+    if (!options.read_only && (options.create_if_missing || !postgres)) {
+      RETURN_IF_ERROR(CreateSchemaIfEmpty(s));
+    }
+    ASSIGN_OR_RETURN(std::set<std::string> tables, s.conn_->ListTables());
     if (tables.empty()) {
+      // A server database always exists; without create_if_missing, an empty
+      // one is a store that does not exist yet.
+      if (postgres) return Status::NotFound("no ML Metadata store in this database");
       return Status::FailedPrecondition("empty database, not an ML Metadata store");
     }
-    if (!tables.count("MLMDEnv")) {
+    if (!tables.count("mlmdenv")) {
       std::string list;
       for (const auto& t : tables) list += (list.empty() ? "" : ", ") + t;
       return Status::FailedPrecondition(
           "not an ML Metadata database (no MLMDEnv table; tables: " + list + ")");
     }
-    ASSIGN_OR_RETURN(Stmt v, Stmt::Prepare(s.db_, "SELECT schema_version FROM `MLMDEnv`"));
-    ASSIGN_OR_RETURN(bool row, v.Step());
-    if (!row) return Status::Corruption("MLMDEnv has no schema_version row");
-    int64_t version = v.Int(0);
+    int64_t version;
+    {
+      // Scoped: a stepped SQLite statement holds a read transaction while it
+      // lives, and the journal mode cannot change inside one.
+      ASSIGN_OR_RETURN(StmtPtr v, s.conn_->Prepare("SELECT schema_version FROM MLMDEnv"));
+      ASSIGN_OR_RETURN(bool row, v->Step());
+      if (!row) return Status::Corruption("MLMDEnv has no schema_version row");
+      version = v->Int(0);
+    }
     if (version != kSchemaVersion) {
       return Status::FailedPrecondition("MLMD schema version " + std::to_string(version) +
                                         ", expected " + std::to_string(kSchemaVersion) +
                                         " (edgepipe does not migrate stores)");
     }
     for (const char* t : kRequiredTables) {
-      if (!tables.count(t)) {
+      std::string lower = t;
+      std::transform(lower.begin(), lower.end(), lower.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (!tables.count(lower)) {
         return Status::Corruption(std::string("MLMD schema version 10 but table ") + t +
                                   " is missing");
       }
+    }
+    if (!options.read_only) {
+      RETURN_IF_ERROR(CreateMissingIndices(s));
+      RETURN_IF_ERROR(s.conn_->ConfigureForWriting());
     }
     return Status::OK();
   }
 };
 
-StatusOr<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::string& path,
+StatusOr<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::string& location,
                                                              const Options& options) {
-  if (path.empty()) return Status::InvalidArgument("metadata store path is empty");
-  bool exists = PathExists(path);
-  if (!exists && (!options.create_if_missing || options.read_only)) {
-    return Status::NotFound(path + ": metadata store does not exist");
+  if (location.empty()) return Status::InvalidArgument("metadata store path is empty");
+  std::unique_ptr<SqlConnection> conn;
+  if (IsPostgresUri(location)) {
+    auto opened = OpenPostgresConnection(location, {.read_only = options.read_only});
+    if (!opened.ok()) return opened.status().WithContext(RedactPostgresUri(location));
+    conn = std::move(opened).value();
+  } else {
+    bool exists = PathExists(location);
+    if (!exists && (!options.create_if_missing || options.read_only)) {
+      return Status::NotFound(location + ": metadata store does not exist");
+    }
+    if (exists && IsDirectory(location)) {
+      return Status::InvalidArgument(location + ": is a directory, expected an SQLite file");
+    }
+    auto opened = OpenSqliteConnection(location, /*create=*/true, {.read_only = options.read_only});
+    if (!opened.ok()) return opened.status().WithContext(location);
+    conn = std::move(opened).value();
   }
-  if (exists && IsDirectory(path)) {
-    return Status::InvalidArgument(path + ": is a directory, expected an SQLite file");
-  }
-  int flags =
-      options.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  flags |= SQLITE_OPEN_NOMUTEX;  // our own mutex serialises all use of the connection
-  sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
-  if (rc != SQLITE_OK) {
-    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    sqlite3_close(db);
-    return Status::IOError(path + ": cannot open metadata store: " + msg);
-  }
-  std::unique_ptr<MetadataStore> store(new MetadataStore(path, db));
-  sqlite3_busy_timeout(db, 10000);  // another process (the CLI) may hold a short lock
+  std::unique_ptr<MetadataStore> store(new MetadataStore(std::move(conn)));
   std::lock_guard<std::mutex> lock(store->mu_);
-  RETURN_IF_ERROR(Impl::InitSchema(*store, options.read_only).WithContext(path));
-  if (!options.read_only) {
-    // WAL: readers never block the writer; NORMAL sync is durable at each
-    // checkpoint and never corrupts (a crash can lose only the last commits).
-    RETURN_IF_ERROR(EnableWal(db).WithContext(path));
-    RETURN_IF_ERROR(ExecSql(db, "PRAGMA synchronous=NORMAL").WithContext(path));
-  }
+  RETURN_IF_ERROR(Impl::InitSchema(*store, options).WithContext(store->path_));
   return store;
 }
 
-MetadataStore::~MetadataStore() { sqlite3_close(db_); }
+MetadataStore::MetadataStore(std::unique_ptr<SqlConnection> conn)
+    : path_(conn->location()), conn_(std::move(conn)) {}
+
+MetadataStore::~MetadataStore() = default;
+
+bool MetadataStore::is_server() const { return IsPostgresUri(path_); }
+
+Status MetadataStore::HoldRunLock(bool wait,
+                                  const std::function<void(const std::string& holder)>& on_wait) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const SqlDialect& dialect = conn_->dialect();
+  if (dialect.try_run_lock == nullptr) {
+    return Status::FailedPrecondition(path_ + ": an SQLite store is locked with a file beside it");
+  }
+  auto run = [&]() -> StatusOr<bool> {
+    ASSIGN_OR_RETURN(StmtPtr q, conn_->Prepare(dialect.try_run_lock));
+    ASSIGN_OR_RETURN(bool row, q->Step());
+    if (!row) return Status::Internal(std::string("no row from ") + dialect.try_run_lock);
+    if (q->Int(0)) return true;
+    ASSIGN_OR_RETURN(StmtPtr h, conn_->Prepare(dialect.run_lock_holder));
+    ASSIGN_OR_RETURN(bool held, h->Step());
+    std::string holder = held ? h->Text(0) : std::string("another run");
+    if (!wait) {
+      return Status::FailedPrecondition("metadata store is held by another run (" + holder + ")");
+    }
+    if (on_wait) on_wait(holder);
+    ASSIGN_OR_RETURN(StmtPtr w, conn_->Prepare(dialect.wait_run_lock));
+    RETURN_IF_ERROR(w->Run());
+    return true;
+  };
+  return run().status().WithContext(path_);
+}
 
 namespace {
 template <typename T>
@@ -973,12 +879,12 @@ Status MetadataStore::PutParentContexts(const std::vector<ParentContext>& parent
                  }
                  RETURN_IF_ERROR(Impl::CheckRowExists(*this, "Context", p.child_id, "context"));
                  RETURN_IF_ERROR(Impl::CheckRowExists(*this, "Context", p.parent_id, "context"));
-                 ASSIGN_OR_RETURN(Stmt ins, Stmt::Prepare(db_,
-                                                          "INSERT OR IGNORE INTO "
-                                                          "`ParentContext`(context_id, "
-                                                          "parent_context_id) VALUES(?, ?)"));
-                 ins.Bind(1, p.child_id).Bind(2, p.parent_id);
-                 RETURN_IF_ERROR(ins.Run());
+                 ASSIGN_OR_RETURN(StmtPtr ins,
+                                  conn_->Prepare("INSERT INTO ParentContext(context_id, "
+                                                 "parent_context_id) VALUES(?, ?) "
+                                                 "ON CONFLICT DO NOTHING"));
+                 ins->Bind(1, p.child_id).Bind(2, p.parent_id);
+                 RETURN_IF_ERROR(ins->Run());
                }
                return true;
              })
@@ -1040,7 +946,7 @@ StatusOr<std::vector<Artifact>> MetadataStore::GetArtifactsByURI(const std::stri
 }
 StatusOr<std::vector<Artifact>> MetadataStore::GetArtifactsByContext(int64_t context_id) {
   EP_LOCKED_QUERY(Impl::QueryArtifacts(
-      *this, "WHERE A.id IN (SELECT artifact_id FROM `Attribution` WHERE context_id = ?)",
+      *this, "WHERE A.id IN (SELECT artifact_id FROM Attribution WHERE context_id = ?)",
       {context_id}));
 }
 StatusOr<std::vector<Execution>> MetadataStore::GetExecutions() {
@@ -1060,7 +966,7 @@ StatusOr<std::vector<Execution>> MetadataStore::GetExecutionsByState(Execution::
 }
 StatusOr<std::vector<Execution>> MetadataStore::GetExecutionsByContext(int64_t context_id) {
   EP_LOCKED_QUERY(Impl::QueryExecutions(
-      *this, "WHERE E.id IN (SELECT execution_id FROM `Association` WHERE context_id = ?)",
+      *this, "WHERE E.id IN (SELECT execution_id FROM Association WHERE context_id = ?)",
       {context_id}));
 }
 StatusOr<std::vector<Execution>> MetadataStore::GetExecutionsByContextStateAndCustomProperty(
@@ -1069,8 +975,8 @@ StatusOr<std::vector<Execution>> MetadataStore::GetExecutionsByContextStateAndCu
   // is_custom_property) for each execution of the context.
   EP_LOCKED_QUERY(Impl::QueryExecutions(
       *this,
-      "WHERE E.id IN (SELECT A.execution_id FROM `Association` AS A JOIN `ExecutionProperty` AS P "
-      "ON P.execution_id = A.execution_id AND P.name = ? AND P.is_custom_property = 1 "
+      "WHERE E.id IN (SELECT A.execution_id FROM Association AS A JOIN ExecutionProperty AS P "
+      "ON P.execution_id = A.execution_id AND P.name = ? AND P.is_custom_property = TRUE "
       "WHERE A.context_id = ? AND P.string_value = ?) AND E.last_known_state = ?",
       {name, context_id, value, static_cast<int64_t>(state)}));
 }
@@ -1095,22 +1001,22 @@ StatusOr<std::optional<Context>> MetadataStore::GetContextByTypeAndName(
 }
 StatusOr<std::vector<Context>> MetadataStore::GetContextsByArtifact(int64_t artifact_id) {
   EP_LOCKED_QUERY(Impl::QueryContexts(
-      *this, "WHERE C.id IN (SELECT context_id FROM `Attribution` WHERE artifact_id = ?)",
+      *this, "WHERE C.id IN (SELECT context_id FROM Attribution WHERE artifact_id = ?)",
       {artifact_id}));
 }
 StatusOr<std::vector<Context>> MetadataStore::GetContextsByExecution(int64_t execution_id) {
   EP_LOCKED_QUERY(Impl::QueryContexts(
-      *this, "WHERE C.id IN (SELECT context_id FROM `Association` WHERE execution_id = ?)",
+      *this, "WHERE C.id IN (SELECT context_id FROM Association WHERE execution_id = ?)",
       {execution_id}));
 }
 StatusOr<std::vector<Context>> MetadataStore::GetParentContextsByContext(int64_t context_id) {
   EP_LOCKED_QUERY(Impl::QueryContexts(
-      *this, "WHERE C.id IN (SELECT parent_context_id FROM `ParentContext` WHERE context_id = ?)",
+      *this, "WHERE C.id IN (SELECT parent_context_id FROM ParentContext WHERE context_id = ?)",
       {context_id}));
 }
 StatusOr<std::vector<Context>> MetadataStore::GetChildrenContextsByContext(int64_t context_id) {
   EP_LOCKED_QUERY(Impl::QueryContexts(
-      *this, "WHERE C.id IN (SELECT context_id FROM `ParentContext` WHERE parent_context_id = ?)",
+      *this, "WHERE C.id IN (SELECT context_id FROM ParentContext WHERE parent_context_id = ?)",
       {context_id}));
 }
 StatusOr<std::vector<Event>> MetadataStore::GetEventsByExecutionIDs(

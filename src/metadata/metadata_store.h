@@ -1,24 +1,35 @@
-// ML Metadata (MLMD) store on SQLite, schema version 10.
+// ML Metadata (MLMD) store, schema version 10, on SQLite (a file: the
+// embedded default) or PostgreSQL (a server that many hosts share, named by a
+// libpq URI "postgresql://user@host:port/db").
 //
 // The database holds exactly MLMD's v10 tables and column names (Type,
 // TypeProperty, ParentType, Artifact, ArtifactProperty, Execution,
 // ExecutionProperty, Context, ContextProperty, ParentContext, Event, EventPath,
-// Association, Attribution, MLMDEnv), so a store written here can be read by
-// MLMD's own SQLite backend and inspected with the `sqlite3` CLI. The enum
-// values below are MLMD's proto enum values and are stored as such.
+// Association, Attribution, MLMDEnv) and MLMD's 24 secondary indices, so a
+// store written here can be read by MLMD's own SQLite or PostgreSQL back end
+// and inspected with the `sqlite3` or `psql` CLI. The enum values below are
+// MLMD's proto enum values and are stored as such. One implementation serves
+// both engines; what differs between them is behind SqlConnection
+// (sql_connection.h).
 //
-// Ownership and threading: a MetadataStore owns one SQLite connection. Every
-// public method takes an internal mutex, so one store may be shared by the
-// runner's threads. Every write that touches more than one row runs in one
-// SQLite transaction: it is applied completely or not at all. The database is
-// in WAL mode so readers in other processes (the CLI) do not block a run.
+// Ownership and threading: a MetadataStore owns one connection. Every public
+// method takes an internal mutex, so one store may be shared by the runner's
+// threads. Every write that touches more than one row runs in one
+// transaction: it is applied completely or not at all, so a process killed
+// mid-write leaves the store as it was before the write (an execution is
+// never recorded COMPLETE without its outputs and events). Write transactions
+// of all processes take turns (SQLite's write lock; a PostgreSQL advisory
+// lock). An SQLite file is in WAL mode so readers in other processes (the
+// CLI) do not block a run.
 //
 // Failure: methods return Status; no method throws or prints. Messages start
-// with the database path.
+// with the database path or the server URI (password hidden) and name the
+// failed SQL statement.
 #ifndef EDGEPIPE_METADATA_METADATA_STORE_H_
 #define EDGEPIPE_METADATA_METADATA_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -29,9 +40,9 @@
 
 #include "src/core/status.h"
 
-struct sqlite3;
-
 namespace edgepipe::metadata {
+
+class SqlConnection;
 
 // MLMDEnv.schema_version written and accepted by this store.
 inline constexpr int64_t kSchemaVersion = 10;
@@ -172,12 +183,16 @@ class MetadataStore {
     bool read_only = false;         // read-only connection (the CLI's queries)
   };
 
-  // Opens `path`, creating the v10 schema in a new or empty database.
-  // Errors: NotFound (missing, create_if_missing false), Corruption (not an
-  // SQLite file, or an MLMD store missing tables), FailedPrecondition (an
-  // SQLite database that is not MLMD, or an MLMD schema version other than 10),
-  // IOError (cannot open).
-  static StatusOr<std::unique_ptr<MetadataStore>> Open(const std::string& path,
+  // Opens `location`: a "postgresql://" (or "postgres://") URI connects to
+  // that server database, anything else is an SQLite file path. Creates the
+  // v10 schema with its indices in a new or empty database, and adds MLMD's
+  // secondary indices an older edgepipe store lacks (unless read_only).
+  // Errors: NotFound (a missing file, or an empty server database, with
+  // create_if_missing false), Corruption (not an SQLite file, or an MLMD
+  // store missing tables), FailedPrecondition (a database that is not MLMD,
+  // or an MLMD schema version other than 10), IOError (cannot open the file
+  // or connect to the server).
+  static StatusOr<std::unique_ptr<MetadataStore>> Open(const std::string& location,
                                                        const Options& options);
   static StatusOr<std::unique_ptr<MetadataStore>> Open(const std::string& path) {
     return Open(path, Options{});
@@ -187,7 +202,21 @@ class MetadataStore {
   MetadataStore(const MetadataStore&) = delete;
   MetadataStore& operator=(const MetadataStore&) = delete;
 
+  // The SQLite path, or the server URI with its password hidden.
   const std::string& path() const { return path_; }
+  // True for a store on a server (PostgreSQL), false for an SQLite file.
+  bool is_server() const;
+
+  // For a store on a server: takes the lock that one run holds on the whole
+  // store (the runner's "one run at a time per store"; for an SQLite file it
+  // is a FileLock beside the file, which cannot reach other hosts). Held
+  // until the store is destroyed, or until its process dies (the server
+  // releases it with the connection). When another run holds it: with `wait`
+  // false, FailedPrecondition naming the holder; otherwise `on_wait` is called
+  // once with the holder's description, then the call blocks until the lock
+  // is free (holding the store's mutex: take it before sharing the store
+  // with threads). FailedPrecondition on an SQLite store.
+  Status HoldRunLock(bool wait, const std::function<void(const std::string& holder)>& on_wait);
 
   // Types. Put* returns the id of the type with that name, inserting it if
   // new; an existing type gains properties it lacks (MLMD can_add_fields);
@@ -259,12 +288,12 @@ class MetadataStore {
   StatusOr<std::vector<Event>> GetEventsByArtifactIDs(const std::vector<int64_t>& ids);
 
  private:
-  MetadataStore(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
+  explicit MetadataStore(std::unique_ptr<SqlConnection> conn);
   class Impl;  // statement helpers; all of its functions expect mu_ held
   friend class Impl;
 
   std::string path_;
-  sqlite3* db_;  // owned; closed in the destructor
+  std::unique_ptr<SqlConnection> conn_;  // owned; used only with mu_ held
   std::mutex mu_;
 };
 

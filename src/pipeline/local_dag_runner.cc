@@ -859,8 +859,17 @@ StatusOr<RunResult> LocalDagRunner::Run(const Pipeline& pipeline, const RunOptio
   rs.pipeline = &pipeline;
   rs.log = &log;
   ASSIGN_OR_RETURN(rs.store, md::MetadataStore::Open(db));
-  ASSIGN_OR_RETURN(std::unique_ptr<FileLock> store_lock,
-                   LockForRun(db + ".lock", "metadata store " + db, options, log));
+  std::unique_ptr<FileLock> store_lock;
+  if (rs.store->is_server()) {
+    // A store on a server is shared by hosts a lock file cannot reach: the
+    // server holds the lock, for as long as this run's connection lives.
+    RETURN_IF_ERROR(rs.store->HoldRunLock(options.wait_for_lock, [&](const std::string& holder) {
+      log.Line("waiting for the run that holds metadata store {} ({}) to finish", rs.store->path(),
+               holder);
+    }));
+  } else {
+    ASSIGN_OR_RETURN(store_lock, LockForRun(db + ".lock", "metadata store " + db, options, log));
+  }
   for (size_t i = 0; i < pipeline.components.size(); ++i) {
     rs.index[pipeline.components[i].id] = i;
   }
@@ -873,7 +882,7 @@ StatusOr<RunResult> LocalDagRunner::Run(const Pipeline& pipeline, const RunOptio
   }
   rs.results.resize(pipeline.components.size());
   log.Line("[{}] run {} started ({} nodes, root {}, metadata {})", pipeline.name, rs.run_id,
-           pipeline.components.size(), pipeline.pipeline_root, db);
+           pipeline.components.size(), pipeline.pipeline_root, rs.store->path());
 
   Schedule(rs, options.max_parallel_nodes);
 

@@ -22,6 +22,7 @@
 #include "src/metadata/metadata_store.h"
 #include "src/pipeline/resolver.h"
 #include "tests/support/bounded_child.h"
+#include "tests/support/postgres_server.h"
 
 namespace edgepipe::pipeline {
 namespace {
@@ -535,6 +536,60 @@ TEST_F(RunnerTest, KilledRunLeavesNothingTrustedAndIsRecovered) {
                 .find("abandoned: the process running it died"),
             std::string::npos);
   EXPECT_EQ(execs->back().last_known_state, md::Execution::State::kComplete);
+}
+
+// The same runner on a store on a PostgreSQL server (the tests' own): a run
+// killed mid-Trainer leaves RUNNING behind, the next run marks it FAILED and
+// re-executes, a third is all cached; the server holds the store's run lock.
+TEST_F(RunnerTest, PostgresStoreRecoversAKilledRunCachesAndLocks) {
+  auto server = ::edgepipe::testing::PostgresTestServer::Shared();
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  Pipeline p = Diamond();
+  auto uri = (*server)->CreateDatabase("runner_" + std::to_string(::getpid()));
+  ASSERT_TRUE(uri.ok()) << uri.status().ToString();
+  p.metadata_path = *uri;
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    Pipeline killed = p;
+    killed.components[2].executor = [](ExecutionContext&) -> Status {
+      ::raise(SIGKILL);
+      return Status::OK();
+    };
+    (void)LocalDagRunner::Run(killed, {.max_parallel_nodes = 1, .log = nullptr});
+    ::_exit(0);
+  }
+  int wstatus = 0;
+  ASSERT_EQ(::waitpid(pid, &wstatus, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL);
+
+  RunResult rerun = RunOk(p);
+  EXPECT_EQ(Outcomes(rerun), (Rows{{"ImportExampleGen", "cached"},
+                                   {"StatisticsGen", "cached"},
+                                   {"Trainer.mnist", "executed"},
+                                   {"Evaluator.mnist", "executed"}}));
+  {
+    auto store = Store(p);
+    ASSERT_NE(store, nullptr);
+    auto execs = store->GetExecutionsByType("edgepipe.components.Trainer");
+    ASSERT_TRUE(execs.ok());
+    ASSERT_EQ(execs->size(), 2u);
+    EXPECT_EQ(execs->front().last_known_state, md::Execution::State::kFailed);
+    EXPECT_EQ(execs->back().last_known_state, md::Execution::State::kComplete);
+  }
+  RunResult cached = RunOk(p);
+  for (const NodeResult& n : cached.nodes) EXPECT_EQ(OutcomeName(n.outcome), std::string("cached"));
+
+  auto holder = md::MetadataStore::Open(p.metadata_path);
+  ASSERT_TRUE(holder.ok());
+  ASSERT_TRUE((*holder)->HoldRunLock(false, nullptr).ok());
+  auto refused = LocalDagRunner::Run(p, {.log = nullptr, .wait_for_lock = false});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("held by another run (pid "), std::string::npos)
+      << refused.status().message();
+  holder->reset();  // the server releases the lock with the connection
+  RunOk(p);
 }
 
 // A node that publishes a folder outside the root, as the Pusher does:
