@@ -10,6 +10,7 @@
 #include <random>
 
 #include "src/core/files.h"
+#include "src/lite/kernels/op_resolver.h"
 #include "src/lite/schema_util.h"
 #include "src/lite/test_models.h"
 #include "src/lite/testing/model_builder.h"
@@ -332,11 +333,8 @@ TEST(InterpreterErrorTest, UnsupportedOpNamesOpAndIndex) {
   EXPECT_EQ(
       s.message(),
       "bad.tflite: 1 of 2 operators uses an unsupported operator type: LSTM (builtin code 16) "
-      "at operator 1 (supported: "
-      "ADD, AVERAGE_POOL_2D, CONCATENATION, CONV_2D, DEPTHWISE_CONV_2D, DEPTH_TO_SPACE, "
-      "DEQUANTIZE, FULLY_CONNECTED, LOGISTIC, MAX_POOL_2D, MUL, RELU, RELU6, RESHAPE, "
-      "RESIZE_BILINEAR, SOFTMAX, SPACE_TO_DEPTH, TANH, PAD, MEAN, SUB, RESIZE_NEAREST_NEIGHBOR, "
-      "QUANTIZE, HARD_SWISH, DENSIFY, custom Convolution2DTransposeBias)");
+      "at operator 1 (supported: " +
+          BuiltinOpResolver().SupportedOpsString() + ")");
 }
 
 TEST(InterpreterErrorTest, UnknownBuiltinCode) {

@@ -371,6 +371,63 @@ OpDef MakeOp(const std::string& op, Mode mode) {
       std::memcpy(opts.data(), params, sizeof(params));
       b.AddCustomOperator("Convolution2DTransposeBias", {in[0], w, bias}, {out}, opts);
     };
+  } else if (op == "EXP" || op == "LOG" || op == "SQRT" || op == "RSQRT" || op == "ABS" ||
+             op == "GELU" || op == "GELU_APPROXIMATE" || op == "LEAKY_RELU") {
+    // float32 only; LOG, SQRT and RSQRT on positive inputs.
+    const bool positive = op == "LOG" || op == "SQRT" || op == "RSQRT";
+    d.inputs = {{{2, 16}, in_q, positive ? 0.1f : -3.0f, positive ? 4.0f : 3.0f}};
+    d.output = {{2, 16}, in_q};
+    d.add = [op](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
+      if (op == "GELU" || op == "GELU_APPROXIMATE") {
+        schema::GeluOptionsT o;
+        o.approximate = op == "GELU_APPROXIMATE";
+        b.AddOperator(schema::BuiltinOperator_GELU, {in[0]}, {out}, Options(o));
+      } else if (op == "LEAKY_RELU") {
+        schema::LeakyReluOptionsT o;
+        o.alpha = 0.2f;
+        b.AddOperator(schema::BuiltinOperator_LEAKY_RELU, {in[0]}, {out}, Options(o));
+      } else {
+        const auto code = op == "EXP"    ? schema::BuiltinOperator_EXP
+                          : op == "LOG"  ? schema::BuiltinOperator_LOG
+                          : op == "SQRT" ? schema::BuiltinOperator_SQRT
+                          : op == "ABS"  ? schema::BuiltinOperator_ABS
+                                         : schema::BuiltinOperator_RSQRT;
+        b.AddOperator(code, {in[0]}, {out});
+      }
+    };
+  } else if (op == "DIV" || op == "MAXIMUM" || op == "MINIMUM") {
+    // Broadcast [1,3,3,4] by [1,1,1,4]; DIV's divisor in [0.5, 2]. int8
+    // MAXIMUM/MINIMUM share one quantization (values are only compared).
+    d.inputs = {{{1, 3, 3, 4}, in_q}, {{1, 1, 1, 4}, in_q, 0.5f, 2.0f}};
+    d.output = {{1, 3, 3, 4}, in_q};
+    d.add = [op](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
+      if (op == "DIV") {
+        schema::DivOptionsT o;
+        b.AddOperator(schema::BuiltinOperator_DIV, {in[0], in[1]}, {out}, Options(o));
+      } else {
+        schema::MaximumMinimumOptionsT o;
+        b.AddOperator(
+            op == "MAXIMUM" ? schema::BuiltinOperator_MAXIMUM : schema::BuiltinOperator_MINIMUM,
+            {in[0], in[1]}, {out}, Options(o));
+      }
+    };
+  } else if (op == "TRANSPOSE") {
+    d.inputs = {{{2, 3, 4, 5}, in_q}};
+    d.output = {{2, 5, 3, 4}, in_q};
+    d.add = [](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
+      const int perm =
+          b.AddConstant("perm", schema::TensorType_INT32, {4}, std::vector<int32_t>{0, 3, 1, 2});
+      schema::TransposeOptionsT o;
+      b.AddOperator(schema::BuiltinOperator_TRANSPOSE, {in[0], perm}, {out}, Options(o));
+    };
+  } else if (op == "SQUEEZE") {
+    d.inputs = {{{1, 3, 1, 4}, in_q}};
+    d.output = {{3, 4}, in_q};
+    d.add = [](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
+      schema::SqueezeOptionsT o;
+      o.squeeze_dims = {0, 2};  // Arm NN 20.08 refuses negative dims
+      b.AddOperator(schema::BuiltinOperator_SQUEEZE, {in[0]}, {out}, Options(o));
+    };
   } else if (op == "QUANTIZE") {  // int8 -> int8 requantization (int8 mode only)
     d.inputs = {{{2, 10}, in_q}};
     d.output = {{2, 10}, PerTensor(0.045f, -7)};
@@ -522,6 +579,16 @@ const std::map<std::pair<std::string, Mode>, std::string>& ArmNNSkips() {
     skips->emplace(std::make_pair(std::string("DENSIFY"), Mode::kFloat),
                    "Arm NN 20.08 TfLiteParser: 'Operator code 124 is out of range' (no DENSIFY, "
                    "no sparse tensors)");
+    for (const char* op : {"LOG", "SQRT", "RSQRT", "ABS"}) {
+      skips->emplace(
+          std::make_pair(std::string(op), Mode::kFloat),
+          std::string("Arm NN 20.08 TfLiteParser: 'Operator not supported' (") + op + ")");
+    }
+    for (const char* op : {"GELU", "GELU_APPROXIMATE"}) {
+      skips->emplace(std::make_pair(std::string(op), Mode::kFloat),
+                     "Arm NN 20.08 reads only deprecated_builtin_code: GELU (150) is 127 there "
+                     "('Operator code is out of range')");
+    }
     skips->emplace(std::make_pair(std::string("Convolution2DTransposeBias"), Mode::kFloat),
                    "Arm NN 20.08 TfLiteParser runs no custom operators");
     return skips;
@@ -620,6 +687,19 @@ std::vector<Param> AllParams() {
       {"SPACE_TO_DEPTH", {Mode::kFloat, Mode::kInt8}},
       {"DENSIFY", {Mode::kFloat}},
       {"Convolution2DTransposeBias", {Mode::kFloat}},
+      {"EXP", {Mode::kFloat}},
+      {"LOG", {Mode::kFloat}},
+      {"SQRT", {Mode::kFloat}},
+      {"RSQRT", {Mode::kFloat}},
+      {"ABS", {Mode::kFloat}},
+      {"GELU", {Mode::kFloat}},
+      {"GELU_APPROXIMATE", {Mode::kFloat}},
+      {"LEAKY_RELU", {Mode::kFloat}},
+      {"DIV", {Mode::kFloat}},
+      {"MAXIMUM", {Mode::kFloat, Mode::kInt8}},
+      {"MINIMUM", {Mode::kFloat, Mode::kInt8}},
+      {"TRANSPOSE", {Mode::kFloat, Mode::kInt8}},
+      {"SQUEEZE", {Mode::kFloat, Mode::kInt8}},
   };
   std::vector<Param> out;
   for (const auto& [op, modes] : ops) {

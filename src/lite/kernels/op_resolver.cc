@@ -95,7 +95,19 @@ const OpResolver& BuiltinOpResolver() {
                                       RegisterResizeNearestNeighbor(),
                                       RegisterDepthToSpace(),
                                       RegisterSpaceToDepth(),
-                                      RegisterDensify()}) {
+                                      RegisterDensify(),
+                                      RegisterExp(),
+                                      RegisterLog(),
+                                      RegisterSqrt(),
+                                      RegisterRsqrt(),
+                                      RegisterAbs(),
+                                      RegisterGelu(),
+                                      RegisterLeakyRelu(),
+                                      RegisterDiv(),
+                                      RegisterMaximum(),
+                                      RegisterMinimum(),
+                                      RegisterTranspose(),
+                                      RegisterSqueeze()}) {
       // A duplicate here is a programming error in this list, caught by
       // lite_test (OpResolverTest) before it can ship.
       if (!r->Add(reg).ok()) std::abort();

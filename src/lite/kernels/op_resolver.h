@@ -80,6 +80,18 @@ const OpRegistration* RegisterResizeNearestNeighbor();
 const OpRegistration* RegisterDepthToSpace();
 const OpRegistration* RegisterSpaceToDepth();
 const OpRegistration* RegisterDensify();
+const OpRegistration* RegisterExp();
+const OpRegistration* RegisterLog();
+const OpRegistration* RegisterSqrt();
+const OpRegistration* RegisterRsqrt();
+const OpRegistration* RegisterAbs();
+const OpRegistration* RegisterGelu();
+const OpRegistration* RegisterLeakyRelu();
+const OpRegistration* RegisterDiv();
+const OpRegistration* RegisterMaximum();
+const OpRegistration* RegisterMinimum();
+const OpRegistration* RegisterTranspose();
+const OpRegistration* RegisterSqueeze();
 // Custom operators edgepipe ships (registered by name).
 const OpRegistration* RegisterConvolution2DTransposeBias();
 
