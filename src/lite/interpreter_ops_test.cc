@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "src/lite/interpreter.h"
@@ -330,6 +332,110 @@ TEST(Convolution2DTransposeBiasTest, RunsFromAModel) {
   EXPECT_NE(refused.status().message().find("custom_options hold 4 bytes, expected at least 12"),
             std::string::npos)
       << refused.status().message();
+}
+
+// ---- malformed operator parameters: one clear error each -------------------
+
+TEST(OpParameterErrorsTest, EachIsAClearLoadError) {
+  struct Case {
+    const char* what;
+    std::function<void(ModelBuilder&, int x)> add;  // adds the op reading x, writing "y"
+    const char* expected;
+  };
+  const auto f32 = schema::TensorType_FLOAT32;
+  const auto i32 = schema::TensorType_INT32;
+  auto ints = [](std::vector<int32_t> v) { return v; };
+  const std::vector<Case> cases = {
+      {"transpose perm not a permutation",
+       [&](ModelBuilder& b, int x) {
+         const int p = b.AddConstant("perm", i32, {3}, ints({0, 0, 1}));
+         b.AddOperator(schema::BuiltinOperator_TRANSPOSE, {x, p},
+                       {b.AddOutput("y", f32, {2, 2, 3})});
+       },
+       "is not a permutation of 0..2"},
+      {"strided slice zero stride",
+       [&](ModelBuilder& b, int x) {
+         const int z = b.AddConstant("begin", i32, {3}, ints({0, 0, 0}));
+         const int e = b.AddConstant("end", i32, {3}, ints({2, 3, 4}));
+         const int s = b.AddConstant("strides", i32, {3}, ints({1, 0, 1}));
+         b.AddOperator(schema::BuiltinOperator_STRIDED_SLICE, {x, z, e, s},
+                       {b.AddOutput("y", f32, {2, 3, 4})});
+       },
+       "stride of dim 1 is 0"},
+      {"slice past the end",
+       [&](ModelBuilder& b, int x) {
+         const int z = b.AddConstant("begin", i32, {3}, ints({0, 2, 0}));
+         const int n = b.AddConstant("size", i32, {3}, ints({1, 2, 1}));
+         b.AddOperator(schema::BuiltinOperator_SLICE, {x, z, n},
+                       {b.AddOutput("y", f32, {1, 2, 1})});
+       },
+       "slice of dim 1 (3): begin 2, size 2 out of range"},
+      {"depth to space, depth not divisible",
+       [&](ModelBuilder& b, int x) {
+         schema::DepthToSpaceOptionsT o;
+         o.block_size = 3;
+         schema::BuiltinOptionsUnion u;
+         u.Set(o);
+         b.AddOperator(schema::BuiltinOperator_DEPTH_TO_SPACE, {x},
+                       {b.AddOutput("y", f32, {2, 6, 9, 1})}, u);
+       },
+       "input depth 4 is not divisible by block_size² (9)"},
+      {"squeeze of a dim that is not 1",
+       [&](ModelBuilder& b, int x) {
+         schema::SqueezeOptionsT o;
+         o.squeeze_dims = {1};
+         schema::BuiltinOptionsUnion u;
+         u.Set(o);
+         b.AddOperator(schema::BuiltinOperator_SQUEEZE, {x}, {b.AddOutput("y", f32, {2, 4})}, u);
+       },
+       "squeeze dim 1 of shape [2,3,4] is out of range or not of size 1"},
+      {"resize with both align_corners and half_pixel_centers",
+       [&](ModelBuilder& b, int x) {
+         const int size = b.AddConstant("size", i32, {2}, ints({4, 4}));
+         schema::ResizeBilinearOptionsT o;
+         o.align_corners = o.half_pixel_centers = true;
+         schema::BuiltinOptionsUnion u;
+         u.Set(o);
+         b.AddOperator(schema::BuiltinOperator_RESIZE_BILINEAR, {x, size},
+                       {b.AddOutput("y", f32, {2, 4, 4, 4})}, u);
+       },
+       "align_corners and half_pixel_centers are both set"},
+  };
+  for (const Case& c : cases) {
+    ModelBuilder b;
+    const bool four_d = std::string(c.what).find("depth") != std::string::npos ||
+                        std::string(c.what).find("resize") != std::string::npos;
+    const int x = b.AddInput(
+        "x", f32, four_d ? std::vector<int32_t>{2, 3, 3, 4} : std::vector<int32_t>{2, 3, 4});
+    c.add(b, x);
+    auto interp = Interpreter::FromBuffer(b.Finish(), "bad.tflite");
+    ASSERT_FALSE(interp.ok()) << c.what;
+    EXPECT_NE(interp.status().message().find(c.expected), std::string::npos)
+        << c.what << ": " << interp.status().message();
+  }
+}
+
+TEST(OpParameterErrorsTest, GatherIndexOutOfRangeFailsInvokeNotTheProcess) {
+  ModelBuilder b;
+  const int x = b.AddInput("x", schema::TensorType_FLOAT32, {4, 2});
+  const int idx = b.AddInput("idx", schema::TensorType_INT32, {2});
+  const int y = b.AddOutput("y", schema::TensorType_FLOAT32, {2, 2});
+  b.AddOperator(schema::BuiltinOperator_GATHER, {x, idx}, {y});
+  auto interp = Interpreter::FromBuffer(b.Finish(), "gather.tflite");
+  ASSERT_TRUE(interp.ok()) << interp.status().ToString();
+  const std::vector<float> params = {0, 1, 2, 3, 4, 5, 6, 7};
+  ASSERT_TRUE((*interp)->SetInput(0, params.data(), params.size() * sizeof(float)).ok());
+  const std::vector<int32_t> good = {3, 1}, bad = {1, 4};
+  ASSERT_TRUE((*interp)->SetInput(1, good.data(), good.size() * sizeof(int32_t)).ok());
+  ASSERT_TRUE((*interp)->Invoke().ok());
+  auto v = (*interp)->output(0).values<float>();
+  EXPECT_EQ(std::vector<float>(v.begin(), v.end()), (std::vector<float>{6, 7, 2, 3}));
+  ASSERT_TRUE((*interp)->SetInput(1, bad.data(), bad.size() * sizeof(int32_t)).ok());
+  Status st = (*interp)->Invoke();
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("operator 0 (GATHER): gather index 4 out of range [0, 4)"),
+            std::string::npos)
+      << st.message();
 }
 
 }  // namespace

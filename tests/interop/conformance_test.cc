@@ -428,6 +428,79 @@ OpDef MakeOp(const std::string& op, Mode mode) {
       o.squeeze_dims = {0, 2};  // Arm NN 20.08 refuses negative dims
       b.AddOperator(schema::BuiltinOperator_SQUEEZE, {in[0]}, {out}, Options(o));
     };
+  } else if (op == "PRELU") {  // float32; a constant per-channel slope
+    d.inputs = {{{1, 3, 3, 4}, in_q}};
+    d.output = {{1, 3, 3, 4}, in_q};
+    d.add = [](ModelBuilder& b, std::mt19937& rng, const std::vector<int>& in, int out) {
+      const int alpha = b.AddConstant("alpha", schema::TensorType_FLOAT32, {1, 1, 4},
+                                      RandomFloats(4, rng, -0.5f, 0.5f));
+      b.AddOperator(schema::BuiltinOperator_PRELU, {in[0], alpha}, {out});
+    };
+  } else if (op == "SLICE") {
+    d.inputs = {{{2, 5, 6}, in_q}};
+    d.output = {{1, 3, 4}, in_q};
+    d.add = [](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
+      const int begin =
+          b.AddConstant("begin", schema::TensorType_INT32, {3}, std::vector<int32_t>{1, 1, 2});
+      const int size =
+          b.AddConstant("size", schema::TensorType_INT32, {3}, std::vector<int32_t>{1, 3, -1});
+      schema::SliceOptionsT o;
+      b.AddOperator(schema::BuiltinOperator_SLICE, {in[0], begin, size}, {out}, Options(o));
+    };
+  } else if (op == "STRIDED_SLICE") {
+    // dim 0 shrunk (index -1), dim 1 reversed with stride -2 from the end
+    // (begin_mask), dim 2 from 1 to the end (end_mask) by 2.
+    d.inputs = {{{2, 5, 7}, in_q}};
+    d.output = {{3, 3}, in_q};
+    d.add = [](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
+      const int begin =
+          b.AddConstant("begin", schema::TensorType_INT32, {3}, std::vector<int32_t>{-1, 0, 1});
+      const int end =
+          b.AddConstant("end", schema::TensorType_INT32, {3}, std::vector<int32_t>{0, -9, 0});
+      const int strides =
+          b.AddConstant("strides", schema::TensorType_INT32, {3}, std::vector<int32_t>{1, -2, 2});
+      schema::StridedSliceOptionsT o;
+      o.begin_mask = 0b010;
+      o.end_mask = 0b100;
+      o.shrink_axis_mask = 0b001;
+      b.AddOperator(schema::BuiltinOperator_STRIDED_SLICE, {in[0], begin, end, strides}, {out},
+                    Options(o));
+    };
+  } else if (op == "GATHER") {
+    d.inputs = {{{3, 5, 4}, in_q}};
+    d.output = {{3, 2, 3, 4}, in_q};
+    d.add = [](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
+      const int idx = b.AddConstant("indices", schema::TensorType_INT32, {2, 3},
+                                    std::vector<int32_t>{4, 0, 2, 2, 1, 3});
+      schema::GatherOptionsT o;
+      o.axis = 1;
+      b.AddOperator(schema::BuiltinOperator_GATHER, {in[0], idx}, {out}, Options(o));
+    };
+  } else if (op == "SUM" || op == "REDUCE_MAX") {
+    d.inputs = {{{2, 3, 4, 5}, in_q}};
+    d.output = {{2, 5}, in_q};
+    d.add = [op](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
+      const int axes =
+          b.AddConstant("axes", schema::TensorType_INT32, {2}, std::vector<int32_t>{1, -2});
+      schema::ReducerOptionsT o;
+      b.AddOperator(op == "SUM" ? schema::BuiltinOperator_SUM : schema::BuiltinOperator_REDUCE_MAX,
+                    {in[0], axes}, {out}, Options(o));
+    };
+  } else if (op == "L2_NORMALIZATION") {
+    d.inputs = {{{2, 3, 8}, in_q}};
+    d.output = {{2, 3, 8}, in_q};
+    d.add = [](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
+      schema::L2NormOptionsT o;
+      b.AddOperator(schema::BuiltinOperator_L2_NORMALIZATION, {in[0]}, {out}, Options(o));
+    };
+  } else if (op == "BATCH_MATMUL") {  // [2,3,4] x transpose([5,4]) broadcast over the batch
+    d.inputs = {{{2, 3, 4}, in_q}, {{5, 4}, in_q}};
+    d.output = {{2, 3, 5}, in_q};
+    d.add = [](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
+      schema::BatchMatMulOptionsT o;
+      o.adj_y = true;
+      b.AddOperator(schema::BuiltinOperator_BATCH_MATMUL, {in[0], in[1]}, {out}, Options(o));
+    };
   } else if (op == "QUANTIZE") {  // int8 -> int8 requantization (int8 mode only)
     d.inputs = {{{2, 10}, in_q}};
     d.output = {{2, 10}, PerTensor(0.045f, -7)};
@@ -579,7 +652,7 @@ const std::map<std::pair<std::string, Mode>, std::string>& ArmNNSkips() {
     skips->emplace(std::make_pair(std::string("DENSIFY"), Mode::kFloat),
                    "Arm NN 20.08 TfLiteParser: 'Operator code 124 is out of range' (no DENSIFY, "
                    "no sparse tensors)");
-    for (const char* op : {"LOG", "SQRT", "RSQRT", "ABS"}) {
+    for (const char* op : {"LOG", "SQRT", "RSQRT", "ABS", "PRELU", "SUM", "REDUCE_MAX"}) {
       skips->emplace(
           std::make_pair(std::string(op), Mode::kFloat),
           std::string("Arm NN 20.08 TfLiteParser: 'Operator not supported' (") + op + ")");
@@ -589,6 +662,18 @@ const std::map<std::pair<std::string, Mode>, std::string>& ArmNNSkips() {
                      "Arm NN 20.08 reads only deprecated_builtin_code: GELU (150) is 127 there "
                      "('Operator code is out of range')");
     }
+    for (Mode m : {Mode::kFloat, Mode::kInt8}) {
+      skips->emplace(std::make_pair(std::string("GATHER"), m),
+                     "Arm NN 20.08 TfLiteParser: 'Operator not supported' (GATHER)");
+      skips->emplace(std::make_pair(std::string("SLICE"), m),
+                     "Arm NN 20.08 reads SLICE's size -1 as 4294967295 ('TensorShape set on "
+                     "OutputSlot[0] does not match the inferred shape')");
+    }
+    skips->emplace(std::make_pair(std::string("REDUCE_MAX"), Mode::kInt8),
+                   "Arm NN 20.08 TfLiteParser: 'Operator not supported' (REDUCE_MAX)");
+    skips->emplace(std::make_pair(std::string("BATCH_MATMUL"), Mode::kFloat),
+                   "Arm NN 20.08 TfLiteParser: 'Operator code 126 is out of range' (no "
+                   "BATCH_MATMUL)");
     skips->emplace(std::make_pair(std::string("Convolution2DTransposeBias"), Mode::kFloat),
                    "Arm NN 20.08 TfLiteParser runs no custom operators");
     return skips;
@@ -700,6 +785,14 @@ std::vector<Param> AllParams() {
       {"MINIMUM", {Mode::kFloat, Mode::kInt8}},
       {"TRANSPOSE", {Mode::kFloat, Mode::kInt8}},
       {"SQUEEZE", {Mode::kFloat, Mode::kInt8}},
+      {"PRELU", {Mode::kFloat}},
+      {"SLICE", {Mode::kFloat, Mode::kInt8}},
+      {"STRIDED_SLICE", {Mode::kFloat, Mode::kInt8}},
+      {"GATHER", {Mode::kFloat, Mode::kInt8}},
+      {"SUM", {Mode::kFloat}},
+      {"REDUCE_MAX", {Mode::kFloat, Mode::kInt8}},
+      {"L2_NORMALIZATION", {Mode::kFloat}},
+      {"BATCH_MATMUL", {Mode::kFloat}},
   };
   std::vector<Param> out;
   for (const auto& [op, modes] : ops) {

@@ -1,4 +1,5 @@
-// DIV (float32, fused activation), MAXIMUM and MINIMUM (float32; int8 with
+// DIV (float32, fused activation), PRELU (float32: x >= 0 ? x : x·alpha,
+// alpha broadcast), MAXIMUM and MINIMUM (float32; int8 with
 // inputs and output sharing one quantization, as values are only compared),
 // all with NumPy broadcasting up to rank 6.
 #include <string>
@@ -25,14 +26,17 @@ Status Prepare(KernelContext& ctx, Node& node) {
   auto& d = node.op_data<BinaryData>();
   d = {};
   const bool is_div = node.builtin_code == schema::BuiltinOperator_DIV;
+  const bool is_prelu = node.builtin_code == schema::BuiltinOperator_PRELU;
   d.op = is_div                                                 ? reference::BinaryOp::kDiv
+         : is_prelu                                             ? reference::BinaryOp::kPrelu
          : node.builtin_code == schema::BuiltinOperator_MAXIMUM ? reference::BinaryOp::kMaximum
                                                                 : reference::BinaryOp::kMinimum;
   d.is_int8 = a.type == schema::TensorType_INT8;
-  if (a.type != schema::TensorType_FLOAT32 && !(d.is_int8 && !is_div)) {
+  const bool float_only = is_div || is_prelu;
+  if (a.type != schema::TensorType_FLOAT32 && !(d.is_int8 && !float_only)) {
     return Status::Unimplemented(
         "input '" + a.name + "' is " + TensorTypeName(a.type) +
-        (is_div ? "; DIV supports float32" : "; float32 or int8 supported"));
+        (float_only ? "; only float32 is supported" : "; float32 or int8 supported"));
   }
   RETURN_IF_ERROR(ExpectType(b, a.type, "input 1"));
   RETURN_IF_ERROR(ExpectType(output, a.type, "output"));
@@ -71,6 +75,10 @@ Status Eval(KernelContext& ctx, const Node& node) {
 
 const OpRegistration* RegisterDiv() {
   static const OpRegistration reg{schema::BuiltinOperator_DIV, "DIV", 2, 2, 1, Prepare, Eval};
+  return &reg;
+}
+const OpRegistration* RegisterPrelu() {
+  static const OpRegistration reg{schema::BuiltinOperator_PRELU, "PRELU", 2, 2, 1, Prepare, Eval};
   return &reg;
 }
 const OpRegistration* RegisterMaximum() {

@@ -107,7 +107,15 @@ const OpResolver& BuiltinOpResolver() {
                                       RegisterMaximum(),
                                       RegisterMinimum(),
                                       RegisterTranspose(),
-                                      RegisterSqueeze()}) {
+                                      RegisterSqueeze(),
+                                      RegisterPrelu(),
+                                      RegisterSlice(),
+                                      RegisterStridedSlice(),
+                                      RegisterGather(),
+                                      RegisterSum(),
+                                      RegisterReduceMax(),
+                                      RegisterL2Normalization(),
+                                      RegisterBatchMatMul()}) {
       // A duplicate here is a programming error in this list, caught by
       // lite_test (OpResolverTest) before it can ship.
       if (!r->Add(reg).ok()) std::abort();

@@ -92,6 +92,14 @@ const OpRegistration* RegisterMaximum();
 const OpRegistration* RegisterMinimum();
 const OpRegistration* RegisterTranspose();
 const OpRegistration* RegisterSqueeze();
+const OpRegistration* RegisterPrelu();
+const OpRegistration* RegisterSlice();
+const OpRegistration* RegisterStridedSlice();
+const OpRegistration* RegisterGather();
+const OpRegistration* RegisterSum();
+const OpRegistration* RegisterReduceMax();
+const OpRegistration* RegisterL2Normalization();
+const OpRegistration* RegisterBatchMatMul();
 // Custom operators edgepipe ships (registered by name).
 const OpRegistration* RegisterConvolution2DTransposeBias();
 

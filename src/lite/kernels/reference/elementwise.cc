@@ -62,6 +62,9 @@ void BinaryFloat(BinaryOp op, float* out, const float* a, const float* b, const 
       case BinaryOp::kMinimum:
         v = std::min(a[ia], b[ib]);
         break;
+      case BinaryOp::kPrelu:
+        v = a[ia] >= 0.0f ? a[ia] : a[ia] * b[ib];
+        break;
     }
     out[o] = std::min(std::max(v, act_min), act_max);
   });

@@ -21,7 +21,8 @@ struct BroadcastShape {
   int64_t num_elements = 0;
 };
 
-enum class BinaryOp { kAdd, kSub, kMul, kDiv, kMaximum, kMinimum };
+// kPrelu: a >= 0 ? a : a · b (b is the slope).
+enum class BinaryOp { kAdd, kSub, kMul, kDiv, kMaximum, kMinimum, kPrelu };
 
 void BinaryFloat(BinaryOp op, float* out, const float* a, const float* b, const BroadcastShape& s,
                  float act_min, float act_max);
