@@ -429,9 +429,13 @@ Status Interpreter::Load() {
                                             : std::to_string(reg->min_inputs) + " to " +
                                                   std::to_string(reg->max_inputs)));
     }
-    if (static_cast<int>(node.outputs.size()) != reg->num_outputs) {
-      return Error(C::kCorruption, label + ": has " + std::to_string(node.outputs.size()) +
-                                       " outputs, expected " + std::to_string(reg->num_outputs));
+    const int n_out = static_cast<int>(node.outputs.size());
+    if (reg->num_outputs == kAnyNumberOfOutputs ? n_out < 1 : n_out != reg->num_outputs) {
+      return Error(
+          C::kCorruption,
+          label + ": has " + std::to_string(n_out) + " outputs, expected " +
+              (reg->num_outputs == kAnyNumberOfOutputs ? std::string("at least 1")
+                                                       : std::to_string(reg->num_outputs)));
     }
     for (int k = 0; k < n_in; ++k) {
       const int idx = node.inputs[static_cast<size_t>(k)];

@@ -501,6 +501,69 @@ OpDef MakeOp(const std::string& op, Mode mode) {
       o.adj_y = true;
       b.AddOperator(schema::BuiltinOperator_BATCH_MATMUL, {in[0], in[1]}, {out}, Options(o));
     };
+  } else if (op == "SPLIT") {  // three pieces, concatenated back in another order
+    d.inputs = {{{2, 6, 4}, in_q}};
+    d.output = {{2, 6, 4}, in_q};
+    d.add = [](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
+      const int axis = b.AddConstant("axis", schema::TensorType_INT32, {}, std::vector<int32_t>{1});
+      const Quant q = PerTensor(0.03f, 5);
+      const auto type = b.TensorType(in[0]);
+      std::vector<int> parts;
+      for (int i = 0; i < 3; ++i) {
+        parts.push_back(b.AddTensor("part" + std::to_string(i), type, {2, 2, 4},
+                                    type == schema::TensorType_INT8 ? q : Quant{}));
+      }
+      schema::SplitOptionsT o;
+      o.num_splits = 3;
+      b.AddOperator(schema::BuiltinOperator_SPLIT, {axis, in[0]}, {parts[0], parts[1], parts[2]},
+                    Options(o));
+      schema::ConcatenationOptionsT c;
+      c.axis = 1;
+      b.AddOperator(schema::BuiltinOperator_CONCATENATION, {parts[2], parts[0], parts[1]}, {out},
+                    Options(c));
+    };
+  } else if (op == "PACK") {
+    d.inputs = {{{3, 4}, in_q}, {{3, 4}, in_q}};
+    d.output = {{3, 2, 4}, in_q};
+    d.add = [](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
+      schema::PackOptionsT o;
+      o.values_count = 2;
+      o.axis = 1;
+      b.AddOperator(schema::BuiltinOperator_PACK, {in[0], in[1]}, {out}, Options(o));
+    };
+  } else if (op == "UNPACK") {  // unpacked along axis 1, packed back along axis 0
+    d.inputs = {{{3, 2, 4}, in_q}};
+    d.output = {{2, 3, 4}, in_q};
+    d.add = [](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
+      const Quant q = PerTensor(0.03f, 5);
+      const auto type = b.TensorType(in[0]);
+      const Quant tq = type == schema::TensorType_INT8 ? q : Quant{};
+      const int p0 = b.AddTensor("p0", type, {3, 4}, tq), p1 = b.AddTensor("p1", type, {3, 4}, tq);
+      schema::UnpackOptionsT o;
+      o.num = 2;
+      o.axis = 1;
+      b.AddOperator(schema::BuiltinOperator_UNPACK, {in[0]}, {p0, p1}, Options(o));
+      schema::PackOptionsT pk;
+      pk.values_count = 2;
+      pk.axis = 0;
+      b.AddOperator(schema::BuiltinOperator_PACK, {p1, p0}, {out}, Options(pk));
+    };
+  } else if (op == "TRANSPOSE_CONV") {  // float32: 4x4 -> 7x8, stride 2, SAME, bias
+    d.inputs = {{{1, 4, 4, 6}, in_q}};
+    d.output = {{1, 7, 8, 5}, in_q};
+    d.add = [](ModelBuilder& b, std::mt19937& rng, const std::vector<int>& in, int out) {
+      const int shape = b.AddConstant("output_shape", schema::TensorType_INT32, {4},
+                                      std::vector<int32_t>{1, 7, 8, 5});
+      const int w = b.AddConstant("weights", schema::TensorType_FLOAT32, {5, 3, 3, 6},
+                                  RandomFloats(5 * 3 * 3 * 6, rng, -0.5f, 0.5f));
+      const int bias =
+          b.AddConstant("bias", schema::TensorType_FLOAT32, {5}, RandomFloats(5, rng, -0.3f, 0.3f));
+      schema::TransposeConvOptionsT o;
+      o.padding = schema::Padding_SAME;
+      o.stride_h = o.stride_w = 2;
+      b.AddOperator(schema::BuiltinOperator_TRANSPOSE_CONV, {shape, w, in[0], bias}, {out},
+                    Options(o));
+    };
   } else if (op == "QUANTIZE") {  // int8 -> int8 requantization (int8 mode only)
     d.inputs = {{{2, 10}, in_q}};
     d.output = {{2, 10}, PerTensor(0.045f, -7)};
@@ -674,6 +737,11 @@ const std::map<std::pair<std::string, Mode>, std::string>& ArmNNSkips() {
     skips->emplace(std::make_pair(std::string("BATCH_MATMUL"), Mode::kFloat),
                    "Arm NN 20.08 TfLiteParser: 'Operator code 126 is out of range' (no "
                    "BATCH_MATMUL)");
+    skips->emplace(std::make_pair(std::string("UNPACK"), Mode::kInt8),
+                   "Arm NN 20.08 aborts on int8 UNPACK ('free(): invalid pointer')");
+    skips->emplace(std::make_pair(std::string("TRANSPOSE_CONV"), Mode::kFloat),
+                   "Arm NN 20.08 TfLiteParser: 'inputs.size() = 4 is not valid, not in {3}' (no "
+                   "bias input)");
     skips->emplace(std::make_pair(std::string("Convolution2DTransposeBias"), Mode::kFloat),
                    "Arm NN 20.08 TfLiteParser runs no custom operators");
     return skips;
@@ -793,6 +861,10 @@ std::vector<Param> AllParams() {
       {"REDUCE_MAX", {Mode::kFloat, Mode::kInt8}},
       {"L2_NORMALIZATION", {Mode::kFloat}},
       {"BATCH_MATMUL", {Mode::kFloat}},
+      {"SPLIT", {Mode::kFloat, Mode::kInt8}},
+      {"PACK", {Mode::kFloat, Mode::kInt8}},
+      {"UNPACK", {Mode::kFloat, Mode::kInt8}},
+      {"TRANSPOSE_CONV", {Mode::kFloat}},
   };
   std::vector<Param> out;
   for (const auto& [op, modes] : ops) {

@@ -138,6 +138,8 @@ class KernelContext {
   virtual ThreadPool* thread_pool() { return nullptr; }
 };
 
+inline constexpr int kAnyNumberOfOutputs = -1;
+
 // One kernel. Builtin kernels are static objects in their kernel files; a
 // custom operator's registration (builtin_code CUSTOM, `name` = the model's
 // custom_code) is owned by whoever registers it and must outlive every
@@ -148,7 +150,7 @@ struct OpRegistration {
   const char* name = "";     // "FULLY_CONNECTED", or the custom_code of a custom op
   int min_inputs = 0;        // arity, checked by the interpreter before Prepare
   int max_inputs = 0;
-  int num_outputs = 1;
+  int num_outputs = 1;  // kAnyNumberOfOutputs: one or more (SPLIT, UNPACK)
   Status (*prepare)(KernelContext& ctx, Node& node) = nullptr;
   Status (*eval)(KernelContext& ctx, const Node& node) = nullptr;
   // When every input of the node is a constant, the interpreter runs it once

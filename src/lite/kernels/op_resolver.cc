@@ -115,7 +115,11 @@ const OpResolver& BuiltinOpResolver() {
                                       RegisterSum(),
                                       RegisterReduceMax(),
                                       RegisterL2Normalization(),
-                                      RegisterBatchMatMul()}) {
+                                      RegisterBatchMatMul(),
+                                      RegisterSplit(),
+                                      RegisterPack(),
+                                      RegisterUnpack(),
+                                      RegisterTransposeConv()}) {
       // A duplicate here is a programming error in this list, caught by
       // lite_test (OpResolverTest) before it can ship.
       if (!r->Add(reg).ok()) std::abort();

@@ -100,6 +100,10 @@ const OpRegistration* RegisterSum();
 const OpRegistration* RegisterReduceMax();
 const OpRegistration* RegisterL2Normalization();
 const OpRegistration* RegisterBatchMatMul();
+const OpRegistration* RegisterSplit();
+const OpRegistration* RegisterPack();
+const OpRegistration* RegisterUnpack();
+const OpRegistration* RegisterTransposeConv();
 // Custom operators edgepipe ships (registered by name).
 const OpRegistration* RegisterConvolution2DTransposeBias();
 

@@ -101,17 +101,22 @@ TEST(TransposeConvBiasTest, ScattersFilterTimesInputPlusBias) {
   }
   const std::vector<float> bias = {0.5f};
   std::vector<float> out(9);
-  TransposeConvBiasFloat(out.data(), in.data(), filter.data(), bias.data(),
-                         {1, 1, 1, 2, 3, 3, 1, 3, 3, 1, 1, 0, 0});
+  TransposeConvFloat(out.data(), in.data(), filter.data(), bias.data(),
+                     {1, 1, 1, 2, 3, 3, 1, 3, 3, 1, 1, 0, 0}, true, -1e30f, 1e30f);
   for (int i = 0; i < 9; ++i) EXPECT_FLOAT_EQ(out[static_cast<size_t>(i)], 2.0f * i - 1 + 0.5f);
 
   // Stride 2, 2x2 filter of ones: each pixel fills its own 2x2 block.
   const std::vector<float> in4 = {1, 2, 3, 4};
   const std::vector<float> ones(4, 1.0f), zero = {0.0f};
   std::vector<float> out16(16);
-  TransposeConvBiasFloat(out16.data(), in4.data(), ones.data(), zero.data(),
-                         {1, 2, 2, 1, 2, 2, 1, 4, 4, 2, 2, 0, 0});
+  TransposeConvFloat(out16.data(), in4.data(), ones.data(), zero.data(),
+                     {1, 2, 2, 1, 2, 2, 1, 4, 4, 2, 2, 0, 0}, true, -1e30f, 1e30f);
   EXPECT_EQ(out16, (std::vector<float>{1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4}));
+  // TRANSPOSE_CONV's form: bias added last, then the fused activation.
+  const std::vector<float> minus = {-2.5f};
+  TransposeConvFloat(out16.data(), in4.data(), ones.data(), minus.data(),
+                     {1, 2, 2, 1, 2, 2, 1, 4, 4, 2, 2, 0, 0}, false, 0.0f, 1.0f);
+  EXPECT_EQ(out16, (std::vector<float>{0, 0, 0, 0, 0, 0, 0, 0, 0.5, 0.5, 1, 1, 0.5, 0.5, 1, 1}));
 }
 
 }  // namespace

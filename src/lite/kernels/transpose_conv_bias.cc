@@ -96,10 +96,11 @@ Status Prepare(KernelContext& ctx, Node& node) {
 }
 
 Status Eval(KernelContext& ctx, const Node& node) {
-  reference::TransposeConvBiasFloat(
+  reference::TransposeConvFloat(
       ctx.output(node, 0).data_as<float>(), ctx.input(node, 0).data_as<const float>(),
       ctx.input(node, 1).data_as<const float>(), ctx.input(node, 2).data_as<const float>(),
-      node.op_data<reference::TransposeConvShape>());
+      node.op_data<reference::TransposeConvShape>(), /*bias_first=*/true,
+      -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::infinity());
   return Status::OK();
 }
 

@@ -81,6 +81,10 @@ class ModelBuilder {
     return i;
   }
 
+  schema::TensorType TensorType(int tensor) const {
+    return model_->subgraphs[0]->tensors[static_cast<size_t>(tensor)]->type;
+  }
+
   // Makes constant `tensor` sparse: its buffer must then hold only the
   // stored values (see src/lite/sparse_tensor.h).
   void SetSparsity(int tensor, std::unique_ptr<schema::SparsityParametersT> sparsity) {

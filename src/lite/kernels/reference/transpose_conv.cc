@@ -1,15 +1,20 @@
 #include "src/lite/kernels/reference/transpose_conv.h"
 
+#include <algorithm>
+
 namespace edgepipe::lite::reference {
 
-void TransposeConvBiasFloat(float* out, const float* in, const float* filter, const float* bias,
-                            const TransposeConvShape& s) {
+void TransposeConvFloat(float* out, const float* in, const float* filter, const float* bias,
+                        const TransposeConvShape& s, bool bias_first, float act_min,
+                        float act_max) {
   const int64_t out_pixel = s.out_c, in_pixel = s.in_c;
   for (int32_t b = 0; b < s.batches; ++b) {
     float* o_img = out + int64_t{b} * s.out_h * s.out_w * out_pixel;
     const float* i_img = in + int64_t{b} * s.in_h * s.in_w * in_pixel;
     for (int64_t p = 0; p < int64_t{s.out_h} * s.out_w; ++p) {
-      for (int32_t oc = 0; oc < s.out_c; ++oc) o_img[p * out_pixel + oc] = bias[oc];
+      for (int32_t oc = 0; oc < s.out_c; ++oc) {
+        o_img[p * out_pixel + oc] = bias_first && bias != nullptr ? bias[oc] : 0.0f;
+      }
     }
     for (int32_t iy = 0; iy < s.in_h; ++iy) {
       for (int32_t ix = 0; ix < s.in_w; ++ix) {
@@ -32,6 +37,13 @@ void TransposeConvBiasFloat(float* out, const float* in, const float* filter, co
             }
           }
         }
+      }
+    }
+    for (int64_t p = 0; p < int64_t{s.out_h} * s.out_w; ++p) {
+      for (int32_t oc = 0; oc < s.out_c; ++oc) {
+        float v = o_img[p * out_pixel + oc];
+        if (!bias_first && bias != nullptr) v += bias[oc];
+        o_img[p * out_pixel + oc] = std::min(std::max(v, act_min), act_max);
       }
     }
   }

@@ -15,15 +15,17 @@ struct TransposeConvShape {
   int32_t pad_h, pad_w;  // output rows/cols cropped before the first one
 };
 
-// MediaPipe's Convolution2DTransposeBias: the output starts at the bias and
-// every input pixel scatters input · filter into the output window it
-// reaches. Each output element sums its terms in the order MediaPipe's
-// reference does (input row, column, then channel), so results match it
-// bit for bit.
+// Transposed convolution: every input pixel scatters input · filter into
+// the output window it reaches; each output element sums its terms in the
+// order TFLite's (and MediaPipe's) reference does — input row, column, then
+// channel — so results match them bit for bit.
+//   bias_first: MediaPipe's Convolution2DTransposeBias starts each output at
+//   the bias; TFLite's TRANSPOSE_CONV starts at 0 and adds the bias last.
+// The result is clamped to [act_min, act_max].
 // out: (B, out_h, out_w, O); in: (B, in_h, in_w, I); filter: (O, KH, KW, I);
-// bias: (O).
-void TransposeConvBiasFloat(float* out, const float* in, const float* filter, const float* bias,
-                            const TransposeConvShape& s);
+// bias: (O) or null.
+void TransposeConvFloat(float* out, const float* in, const float* filter, const float* bias,
+                        const TransposeConvShape& s, bool bias_first, float act_min, float act_max);
 
 }  // namespace edgepipe::lite::reference
 
