@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <map>
 
 #include "flatbuffers/flatbuffers.h"
 #include "src/core/files.h"
@@ -15,6 +16,7 @@
 #include "src/lite/kernels/op_resolver.h"
 #include "src/lite/memory_planner.h"
 #include "src/lite/schema_util.h"
+#include "src/lite/sparse_tensor.h"
 #include "src/nn/gemm.h"
 
 namespace edgepipe::lite {
@@ -167,6 +169,7 @@ StatusOr<std::unique_ptr<Interpreter>> Interpreter::FromBuffer(std::string_view 
   }
   if (!bytes.empty()) std::memcpy(interp->model_storage_.get(), bytes.data(), bytes.size());
   RETURN_IF_ERROR(interp->Load());
+  RETURN_IF_ERROR(interp->FoldConstants());
   RETURN_IF_ERROR(interp->Prepare(/*check_declared_shapes=*/true));
   return interp;
 }
@@ -288,9 +291,6 @@ Status Interpreter::Load() {
     if (ft->is_variable()) {
       return Error(C::kUnimplemented, label + ": variable tensors are not supported");
     }
-    if (ft->sparsity() != nullptr) {
-      return Error(C::kUnimplemented, label + ": sparse tensors are not supported");
-    }
     if (ft->buffer() >= num_buffers) {
       return Error(C::kCorruption, "tensor " + std::to_string(i) + ": buffer " +
                                        std::to_string(ft->buffer()) + " out of range (model has " +
@@ -303,7 +303,22 @@ Status Interpreter::Load() {
                                           " stores its data outside the flatbuffer "
                                           "(offset/size), which is not supported");
     }
-    if (buf->data() != nullptr && buf->data()->size() > 0) {
+    if (ft->sparsity() != nullptr) {
+      // Densified once, here: kernels only ever see dense tensors.
+      if (buf->data() == nullptr || buf->data()->size() == 0) {
+        return Error(C::kUnimplemented, label + ": sparse tensors must be constants");
+      }
+      AlignedBytes dense(AlignedAlloc(t.bytes));
+      if (dense == nullptr) return Error(C::kIOError, label + ": out of memory");
+      Status st =
+          DensifySparseTensor(*ft->sparsity(), t.dims, elem,
+                              std::span<const uint8_t>(buf->data()->data(), buf->data()->size()),
+                              std::span<uint8_t>(dense.get(), t.bytes));
+      if (!st.ok()) return Error(C::kCorruption, label + ": " + st.message());
+      t.is_constant = true;
+      t.data = dense.get();
+      owned_constants_.push_back(std::move(dense));
+    } else if (buf->data() != nullptr && buf->data()->size() > 0) {
       if (buf->data()->size() != t.bytes) {
         return Error(C::kCorruption, "tensor " + std::to_string(i) + ": buffer " +
                                          std::to_string(ft->buffer()) + " holds " +
@@ -319,7 +334,7 @@ Status Interpreter::Load() {
         if (copy == nullptr) return Error(C::kIOError, label + ": out of memory");
         std::memcpy(copy.get(), p, t.bytes);
         t.data = copy.get();
-        realigned_constants_.push_back(std::move(copy));
+        owned_constants_.push_back(std::move(copy));
       } else {
         // Constants are never written: kernels take them as const.
         t.data = const_cast<uint8_t*>(p);
@@ -358,7 +373,10 @@ Status Interpreter::Load() {
   // ---- operators ----
   const uint32_t num_codes = model_->operator_codes() ? model_->operator_codes()->size() : 0;
   const int num_ops = sg->operators() ? static_cast<int>(sg->operators()->size()) : 0;
-  const OpResolver& resolver = BuiltinOpResolver();
+  const OpResolver& resolver =
+      options_.op_resolver != nullptr ? *options_.op_resolver : BuiltinOpResolver();
+  // Unsupported operator name -> the operators that use it.
+  std::map<std::string, std::vector<int>> unsupported;
   nodes_.resize(static_cast<size_t>(num_ops));
   registrations_.assign(static_cast<size_t>(num_ops), nullptr);
   for (int n = 0; n < num_ops; ++n) {
@@ -371,18 +389,30 @@ Status Interpreter::Load() {
     }
     const schema::OperatorCode* code = model_->operator_codes()->Get(op->opcode_index());
     const int32_t builtin = EffectiveBuiltinCode(*code);
+    const OpRegistration* reg = nullptr;
+    std::string unsupported_name;
     if (builtin == schema::BuiltinOperator_CUSTOM) {
-      return Error(C::kUnimplemented,
-                   op_label + ": custom operator '" +
-                       (code->custom_code() ? code->custom_code()->str() : std::string()) +
-                       "' is not supported");
+      const std::string custom = code->custom_code() ? code->custom_code()->str() : std::string();
+      reg = resolver.FindCustom(custom);
+      if (reg == nullptr) unsupported_name = "custom '" + custom + "'";
+    } else {
+      reg = resolver.Find(builtin);
+      if (reg == nullptr) {
+        unsupported_name =
+            BuiltinOperatorName(builtin) + " (builtin code " + std::to_string(builtin) + ")";
+      }
     }
-    const OpRegistration* reg = resolver.Find(builtin);
     if (reg == nullptr) {
-      return Error(C::kUnimplemented,
-                   op_label + ": " + BuiltinOperatorName(builtin) + " (builtin code " +
-                       std::to_string(builtin) +
-                       ") is not supported (supported: " + resolver.SupportedOpsString() + ")");
+      // Keep going: the error names every unsupported op at once. Outputs
+      // count as written so later operators are checked as usual.
+      auto& ops = unsupported[unsupported_name];
+      ops.push_back(n);
+      if (op->outputs() != nullptr) {
+        for (int32_t idx : *op->outputs()) {
+          if (idx >= 0 && idx < num_tensors) written[static_cast<size_t>(idx)] = true;
+        }
+      }
+      continue;
     }
     const std::string label = op_label + " (" + reg->name + ")";
     Node& node = nodes_[static_cast<size_t>(n)];
@@ -399,9 +429,13 @@ Status Interpreter::Load() {
                                             : std::to_string(reg->min_inputs) + " to " +
                                                   std::to_string(reg->max_inputs)));
     }
-    if (static_cast<int>(node.outputs.size()) != reg->num_outputs) {
-      return Error(C::kCorruption, label + ": has " + std::to_string(node.outputs.size()) +
-                                       " outputs, expected " + std::to_string(reg->num_outputs));
+    const int n_out = static_cast<int>(node.outputs.size());
+    if (reg->num_outputs == kAnyNumberOfOutputs ? n_out < 1 : n_out != reg->num_outputs) {
+      return Error(
+          C::kCorruption,
+          label + ": has " + std::to_string(n_out) + " outputs, expected " +
+              (reg->num_outputs == kAnyNumberOfOutputs ? std::string("at least 1")
+                                                       : std::to_string(reg->num_outputs)));
     }
     for (int k = 0; k < n_in; ++k) {
       const int idx = node.inputs[static_cast<size_t>(k)];
@@ -433,6 +467,24 @@ Status Interpreter::Load() {
       written[static_cast<size_t>(idx)] = true;
     }
     registrations_[static_cast<size_t>(n)] = reg;
+  }
+  if (!unsupported.empty()) {
+    std::string list;
+    size_t count = 0;
+    for (const auto& [op_name, ops] : unsupported) {
+      count += ops.size();
+      std::string where = ops.size() == 1 ? " at operator " : " at operators ";
+      for (size_t k = 0; k < ops.size() && k < 8; ++k) {
+        where += (k ? ", " : "") + std::to_string(ops[k]);
+      }
+      if (ops.size() > 8) where += ", ... (" + std::to_string(ops.size()) + " in all)";
+      list += (list.empty() ? "" : "; ") + op_name + where;
+    }
+    return Error(C::kUnimplemented,
+                 std::to_string(count) + " of " + std::to_string(num_ops) +
+                     (count == 1 ? " operators uses an unsupported operator type: "
+                                 : " operators use unsupported operator types: ") +
+                     list + " (supported: " + resolver.SupportedOpsString() + ")");
   }
   for (int idx : outputs_) {
     if (!written[static_cast<size_t>(idx)]) {
@@ -468,6 +520,59 @@ Status Interpreter::Load() {
   return Status::OK();
 }
 
+Status Interpreter::FoldConstants() {
+  using C = Status::Code;
+  std::vector<Node> kept_nodes;
+  std::vector<const OpRegistration*> kept_registrations;
+  for (size_t n = 0; n < nodes_.size(); ++n) {
+    Node& node = nodes_[n];
+    const OpRegistration* reg = registrations_[n];
+    bool foldable = reg->fold_constant_inputs;
+    for (int idx : node.inputs) {
+      if (idx >= 0 && !tensors_[static_cast<size_t>(idx)].is_constant) foldable = false;
+    }
+    if (foldable) {
+      const std::string label = "operator " + std::to_string(node.index) + " (" + reg->name + ")";
+      node.scratch.clear();
+      const size_t scratch_before = scratch_bytes_.size();
+      Status st = reg->prepare(*context_, node);
+      if (!st.ok()) return Error(st.code(), label + ": " + st.message());
+      if (!node.scratch.empty()) {
+        // Needs scratch at Eval: left to Invoke (the arena is not planned yet).
+        scratch_bytes_.resize(scratch_before);
+        scratch_node_.resize(scratch_before);
+        node.scratch.clear();
+        foldable = false;
+      }
+    }
+    if (!foldable) {
+      kept_nodes.push_back(std::move(node));
+      kept_registrations.push_back(reg);
+      continue;
+    }
+    const std::string label = "operator " + std::to_string(node.index) + " (" + reg->name + ")";
+    for (int idx : node.outputs) {
+      KernelTensor& t = tensors_[static_cast<size_t>(idx)];
+      const auto& declared = declared_dims_[static_cast<size_t>(idx)];
+      if (t.dims != declared) {
+        return Error(C::kCorruption, TensorLabel(idx, t.name) + ": shape " +
+                                         DimsToString(declared) + " in the file, but " + label +
+                                         " computes " + DimsToString(t.dims));
+      }
+      AlignedBytes folded(AlignedAlloc(t.bytes));
+      if (folded == nullptr) return Error(C::kIOError, label + ": out of memory folding constants");
+      t.data = folded.get();
+      owned_constants_.push_back(std::move(folded));
+    }
+    Status st = reg->eval(*context_, node);
+    if (!st.ok()) return Error(st.code(), label + ": " + st.message());
+    for (int idx : node.outputs) tensors_[static_cast<size_t>(idx)].is_constant = true;
+  }
+  nodes_ = std::move(kept_nodes);
+  registrations_ = std::move(kept_registrations);
+  return Status::OK();
+}
+
 Status Interpreter::Prepare(bool check_declared_shapes) {
   using C = Status::Code;
   scratch_bytes_.clear();
@@ -477,7 +582,7 @@ Status Interpreter::Prepare(bool check_declared_shapes) {
     const OpRegistration* reg = registrations_[n];
     node.scratch.clear();
     Status st = reg->prepare(*context_, node);
-    const std::string label = "operator " + std::to_string(n) + " (" + reg->name + ")";
+    const std::string label = "operator " + std::to_string(node.index) + " (" + reg->name + ")";
     if (!st.ok()) return Error(st.code(), label + ": " + st.message());
     if (check_declared_shapes) {
       for (int idx : node.outputs) {
@@ -493,8 +598,9 @@ Status Interpreter::Prepare(bool check_declared_shapes) {
   }
 
   // Lifetimes: graph inputs from the first op, graph outputs to the last.
-  const int num_ops = static_cast<int>(nodes_.size());
-  const int last = std::max(num_ops - 1, 0);
+  // Node indices are the file's operator positions (folded operators leave
+  // gaps), so the last one that runs closes the graph outputs' lifetimes.
+  const int last = nodes_.empty() ? 0 : nodes_.back().index;
   std::vector<int> first_use(tensors_.size(), -1), last_use(tensors_.size(), -1);
   auto touch = [&](int idx, int op) {
     if (idx < 0 || tensors_[static_cast<size_t>(idx)].is_constant) return;
@@ -772,8 +878,8 @@ Status Interpreter::Invoke() {
   for (size_t n = 0; n < nodes_.size(); ++n) {
     Status st = registrations_[n]->eval(*context_, nodes_[n]);
     if (!st.ok()) {
-      return Error(st.code(), "operator " + std::to_string(n) + " (" + registrations_[n]->name +
-                                  "): " + st.message());
+      return Error(st.code(), "operator " + std::to_string(nodes_[n].index) + " (" +
+                                  registrations_[n]->name + "): " + st.message());
     }
   }
   return Status::OK();

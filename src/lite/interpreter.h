@@ -14,7 +14,11 @@
 // Loading is all-or-nothing: the flatbuffers Verifier runs first, then every
 // semantic check (tensor/buffer/opcode indices in range, buffer sizes against
 // shape x dtype, operator arity, supported ops, single subgraph, a tensor is
-// read only after it is written), then every kernel's Prepare. Any failure is
+// read only after it is written; sparse constants are densified), then
+// operators whose inputs are all constants and whose kernel allows it
+// (DEQUANTIZE of float16/int8 weights, DENSIFY) run once and become
+// constants, then every kernel's Prepare. A model using operators no kernel
+// implements is refused with one error naming every such operator. Any failure is
 // one Status whose message starts with the file name, e.g.
 //   "m.tflite: tensor 3: buffer 7 holds 100 bytes, shape [64,784] float32 needs 200704".
 // Nothing in a file can make the interpreter crash.
@@ -44,6 +48,8 @@
 
 namespace edgepipe::lite {
 
+class OpResolver;
+
 // The largest .tflite edgepipe reads: 2 GiB - 1, flatbuffers' own maximum
 // (FLATBUFFERS_MAX_BUFFER_SIZE; 32-bit signed offsets cannot address more).
 inline constexpr size_t kMaxModelBytes = FLATBUFFERS_MAX_BUFFER_SIZE;
@@ -64,6 +70,11 @@ struct InterpreterOptions {
   // FromFile/FromBuffer refuse a model larger than this (ResourceExhausted,
   // before reading a byte of a regular file); see kMaxModelBytes.
   size_t max_model_bytes = kMaxModelBytes;
+  // The kernels to use; nullptr = BuiltinOpResolver(). A custom resolver
+  // (a copy of the builtin one plus custom operators, see
+  // kernels/op_resolver.h) is borrowed: it and its registrations must
+  // outlive the interpreter.
+  const OpResolver* op_resolver = nullptr;
 };
 
 // Description of a model input or output.
@@ -154,6 +165,10 @@ class Interpreter {
   class Context;
   Interpreter();
   Status Load();
+  // Runs once, after Load: every node whose registration allows it and whose
+  // inputs are all constants is evaluated now, its outputs become constants
+  // and it leaves the execution list (TFLite's constant DEQUANTIZE/DENSIFY).
+  Status FoldConstants();
   Status Prepare(bool check_declared_shapes);
   Status Error(Status::Code code, const std::string& message) const;
   StatusOr<int> SignatureIndex(std::string_view signature_key, std::string_view name,
@@ -169,7 +184,9 @@ class Interpreter {
   AlignedBytes model_storage_;
   size_t model_size_ = 0;
   const schema::Model* model_ = nullptr;
-  std::vector<AlignedBytes> realigned_constants_;  // constants whose file data was misaligned
+  // Constants whose bytes are not the file's: realigned (misaligned in the
+  // file), densified (sparse) or folded (outputs of constant-input ops).
+  std::vector<AlignedBytes> owned_constants_;
 
   std::vector<KernelTensor> tensors_;
   std::vector<std::vector<int32_t>> declared_dims_;  // shape as in the file, per tensor

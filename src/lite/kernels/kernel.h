@@ -138,14 +138,27 @@ class KernelContext {
   virtual ThreadPool* thread_pool() { return nullptr; }
 };
 
+inline constexpr int kAnyNumberOfOutputs = -1;
+
+// One kernel. Builtin kernels are static objects in their kernel files; a
+// custom operator's registration (builtin_code CUSTOM, `name` = the model's
+// custom_code) is owned by whoever registers it and must outlive every
+// interpreter built with the resolver that holds it (a static object is the
+// simple way). Prepare and Eval must not keep state outside the Node.
 struct OpRegistration {
-  int32_t builtin_code = 0;  // schema::BuiltinOperator
-  const char* name = "";     // "FULLY_CONNECTED"
+  int32_t builtin_code = 0;  // schema::BuiltinOperator; CUSTOM for a custom op
+  const char* name = "";     // "FULLY_CONNECTED", or the custom_code of a custom op
   int min_inputs = 0;        // arity, checked by the interpreter before Prepare
   int max_inputs = 0;
-  int num_outputs = 1;
+  int num_outputs = 1;  // kAnyNumberOfOutputs: one or more (SPLIT, UNPACK)
   Status (*prepare)(KernelContext& ctx, Node& node) = nullptr;
   Status (*eval)(KernelContext& ctx, const Node& node) = nullptr;
+  // When every input of the node is a constant, the interpreter runs it once
+  // at load (Prepare, then Eval into memory it owns) and its outputs become
+  // constants: no Invoke runs it again (TFLite does the same for DEQUANTIZE
+  // of float16/int8 weights and for DENSIFY). Only for kernels whose Prepare
+  // asks for no scratch memory.
+  bool fold_constant_inputs = false;
 };
 
 // Shared Prepare checks; each returns InvalidArgument naming the tensor.

@@ -137,7 +137,8 @@ const OpRegistration* RegisterQuantize() {
 }
 const OpRegistration* RegisterDequantize() {
   static const OpRegistration reg{
-      schema::BuiltinOperator_DEQUANTIZE, "DEQUANTIZE", 1, 1, 1, PrepareDequantize, EvalDequantize};
+      schema::BuiltinOperator_DEQUANTIZE, "DEQUANTIZE", 1, 1, 1, PrepareDequantize, EvalDequantize,
+      /*fold_constant_inputs=*/true};
   return &reg;
 }
 

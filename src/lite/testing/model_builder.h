@@ -81,6 +81,42 @@ class ModelBuilder {
     return i;
   }
 
+  schema::TensorType TensorType(int tensor) const {
+    return model_->subgraphs[0]->tensors[static_cast<size_t>(tensor)]->type;
+  }
+
+  // Makes constant `tensor` sparse: its buffer must then hold only the
+  // stored values (see src/lite/sparse_tensor.h).
+  void SetSparsity(int tensor, std::unique_ptr<schema::SparsityParametersT> sparsity) {
+    sg().tensors[static_cast<size_t>(tensor)]->sparsity = std::move(sparsity);
+  }
+
+  // A custom operator `custom_code` with raw custom_options bytes.
+  void AddCustomOperator(const std::string& custom_code, std::vector<int32_t> inputs,
+                         std::vector<int32_t> outputs, std::vector<uint8_t> custom_options) {
+    uint32_t opcode = 0;
+    for (; opcode < model_->operator_codes.size(); ++opcode) {
+      const auto& oc = model_->operator_codes[opcode];
+      if (oc->builtin_code == schema::BuiltinOperator_CUSTOM && oc->custom_code == custom_code) {
+        break;
+      }
+    }
+    if (opcode == model_->operator_codes.size()) {
+      auto oc = std::make_unique<schema::OperatorCodeT>();
+      oc->builtin_code = schema::BuiltinOperator_CUSTOM;
+      oc->deprecated_builtin_code = static_cast<int8_t>(schema::BuiltinOperator_CUSTOM);
+      oc->custom_code = custom_code;
+      oc->version = 1;
+      model_->operator_codes.push_back(std::move(oc));
+    }
+    auto op = std::make_unique<schema::OperatorT>();
+    op->opcode_index = opcode;
+    op->inputs = std::move(inputs);
+    op->outputs = std::move(outputs);
+    op->custom_options = std::move(custom_options);
+    sg().operators.push_back(std::move(op));
+  }
+
   void AddOperator(schema::BuiltinOperator code, std::vector<int32_t> inputs,
                    std::vector<int32_t> outputs,
                    schema::BuiltinOptionsUnion options = schema::BuiltinOptionsUnion()) {

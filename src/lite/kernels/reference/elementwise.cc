@@ -42,7 +42,7 @@ int8_t ClampInt8(int32_t v, int32_t lo, int32_t hi) {
 void BinaryFloat(BinaryOp op, float* out, const float* a, const float* b, const BroadcastShape& s,
                  float act_min, float act_max) {
   ForEachBroadcast(s, [&](int64_t o, int64_t ia, int64_t ib) {
-    float v;
+    float v = 0.0f;
     switch (op) {
       case BinaryOp::kAdd:
         v = a[ia] + b[ib];
@@ -50,12 +50,65 @@ void BinaryFloat(BinaryOp op, float* out, const float* a, const float* b, const 
       case BinaryOp::kSub:
         v = a[ia] - b[ib];
         break;
-      default:
+      case BinaryOp::kMul:
         v = a[ia] * b[ib];
+        break;
+      case BinaryOp::kDiv:
+        v = a[ia] / b[ib];
+        break;
+      case BinaryOp::kMaximum:
+        v = std::max(a[ia], b[ib]);
+        break;
+      case BinaryOp::kMinimum:
+        v = std::min(a[ia], b[ib]);
+        break;
+      case BinaryOp::kPrelu:
+        v = a[ia] >= 0.0f ? a[ia] : a[ia] * b[ib];
         break;
     }
     out[o] = std::min(std::max(v, act_min), act_max);
   });
+}
+
+void MaximumMinimumInt8(bool maximum, int8_t* out, const int8_t* a, const int8_t* b,
+                        const BroadcastShape& s) {
+  ForEachBroadcast(s, [&](int64_t o, int64_t ia, int64_t ib) {
+    out[o] = maximum ? std::max(a[ia], b[ib]) : std::min(a[ia], b[ib]);
+  });
+}
+
+void UnaryFloat(UnaryOp op, float* out, const float* in, int64_t n, float alpha) {
+  // sqrt(2 / pi), as TFLite's GELU forms it.
+  constexpr float kSqrt2OverPi = static_cast<float>(M_2_SQRTPI * M_SQRT1_2);
+  for (int64_t i = 0; i < n; ++i) {
+    const float x = in[i];
+    switch (op) {
+      case UnaryOp::kExp:
+        out[i] = std::exp(x);
+        break;
+      case UnaryOp::kLog:
+        out[i] = std::log(x);
+        break;
+      case UnaryOp::kSqrt:
+        out[i] = std::sqrt(x);
+        break;
+      case UnaryOp::kRsqrt:
+        out[i] = 1.0f / std::sqrt(x);
+        break;
+      case UnaryOp::kAbs:
+        out[i] = std::abs(x);
+        break;
+      case UnaryOp::kGelu:
+        out[i] = 0.5f * x * (2.0f - std::erfc(x * static_cast<float>(M_SQRT1_2)));
+        break;
+      case UnaryOp::kGeluTanh:
+        out[i] = 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
+        break;
+      case UnaryOp::kLeakyRelu:
+        out[i] = x > 0.0f ? x : x * alpha;
+        break;
+    }
+  }
 }
 
 void AddSubInt8(bool subtract, int8_t* out, const int8_t* a, const int8_t* b,

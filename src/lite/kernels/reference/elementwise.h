@@ -21,7 +21,8 @@ struct BroadcastShape {
   int64_t num_elements = 0;
 };
 
-enum class BinaryOp { kAdd, kSub, kMul };
+// kPrelu: a >= 0 ? a : a · b (b is the slope).
+enum class BinaryOp { kAdd, kSub, kMul, kDiv, kMaximum, kMinimum, kPrelu };
 
 void BinaryFloat(BinaryOp op, float* out, const float* a, const float* b, const BroadcastShape& s,
                  float act_min, float act_max);
@@ -48,6 +49,16 @@ struct MulInt8Params {
 };
 void MulInt8(int8_t* out, const int8_t* a, const int8_t* b, const BroadcastShape& s,
              const MulInt8Params& p);
+
+// TFLite's int8 MAXIMUM/MINIMUM: compares the stored values (inputs and
+// output share one quantization).
+void MaximumMinimumInt8(bool maximum, int8_t* out, const int8_t* a, const int8_t* b,
+                        const BroadcastShape& s);
+
+// Float32 unary math as TFLite's reference kernels compute it (libm).
+enum class UnaryOp { kExp, kLog, kSqrt, kRsqrt, kAbs, kGelu, kGeluTanh, kLeakyRelu };
+// `alpha` is LEAKY_RELU's slope (unused otherwise).
+void UnaryFloat(UnaryOp op, float* out, const float* in, int64_t n, float alpha);
 
 void ClampFloat(float* out, const float* in, int64_t n, float lo, float hi);
 void LogisticFloat(float* out, const float* in, int64_t n);

@@ -60,4 +60,39 @@ void Pad(uint8_t* out, const uint8_t* in, const int32_t* in_dims, const int32_t*
   PadDim(out, in, in_dims, before, after, rank, 0, elem, pad_value, out_block);
 }
 
+void Transpose(uint8_t* out, const uint8_t* in, const int32_t* in_dims, const int32_t* perm,
+               int rank, size_t elem) {
+  constexpr int kR = 6;
+  // Padded to 6 dims on the left; walk the output in order, stepping the
+  // input by the stride of the dim each output dim comes from.
+  int64_t in_stride[kR] = {}, out_dims[kR], step[kR];
+  int64_t s = 1;
+  for (int k = rank - 1; k >= 0; --k) {
+    in_stride[k] = s;
+    s *= in_dims[k];
+  }
+  const int pad = kR - rank;
+  for (int k = 0; k < kR; ++k) {
+    if (k < pad) {
+      out_dims[k] = 1;
+      step[k] = 0;
+    } else {
+      out_dims[k] = in_dims[perm[k - pad]];
+      step[k] = in_stride[perm[k - pad]];
+    }
+  }
+  for (int64_t i0 = 0; i0 < out_dims[0]; ++i0)
+    for (int64_t i1 = 0; i1 < out_dims[1]; ++i1)
+      for (int64_t i2 = 0; i2 < out_dims[2]; ++i2)
+        for (int64_t i3 = 0; i3 < out_dims[3]; ++i3)
+          for (int64_t i4 = 0; i4 < out_dims[4]; ++i4) {
+            const int64_t base =
+                i0 * step[0] + i1 * step[1] + i2 * step[2] + i3 * step[3] + i4 * step[4];
+            for (int64_t i5 = 0; i5 < out_dims[5]; ++i5) {
+              std::memcpy(out, in + static_cast<size_t>(base + i5 * step[5]) * elem, elem);
+              out += elem;
+            }
+          }
+}
+
 }  // namespace edgepipe::lite::reference

@@ -1,4 +1,5 @@
-// Reference data-movement math: CONCATENATION and PAD over any rank (<= 6).
+// Reference data-movement math: CONCATENATION, PAD and TRANSPOSE over any
+// rank (<= 6).
 // Plain loops on bytes (element size given), so one routine serves float32
 // and int8. No interpreter types, no allocation.
 #ifndef EDGEPIPE_LITE_KERNELS_REFERENCE_TRANSFORM_H_
@@ -19,6 +20,10 @@ void Concatenate(uint8_t* out, const uint8_t* const* inputs, const int64_t* chun
 // `elem`-byte `pad_value`.
 void Pad(uint8_t* out, const uint8_t* in, const int32_t* in_dims, const int32_t* before,
          const int32_t* after, int rank, size_t elem, const uint8_t* pad_value);
+
+// out[j0..j{r-1}] = in[...] with out dim k = in dim perm[k] (rank <= 6).
+void Transpose(uint8_t* out, const uint8_t* in, const int32_t* in_dims, const int32_t* perm,
+               int rank, size_t elem);
 
 }  // namespace edgepipe::lite::reference
 

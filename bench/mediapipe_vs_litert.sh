@@ -1,0 +1,42 @@
+#!/bin/bash
+# bench/mediapipe_vs_litert.sh: latency of `edgepipe lite bench` against
+# LiteRT.js (WASM + XNNPACK in Node, relaxed-SIMD build) on Google's MediaPipe
+# models, batch 1, one thread each. The models are fetched once with
+# tests/mediapipe/fetch_models.sh into $EDGEPIPE_MEDIAPIPE_DIR (default
+# build/mediapipe_models); they are never committed.
+#
+# Environment: BUILD_DIR (default build/), RUNS timed runs (default 50),
+# ROUNDS (default 2): ours and LiteRT.js alternate and the best median of each
+# is kept, so a burst of load from other processes does not decide a ratio.
+# Prints: model, ours (median ms), LiteRT.js (median ms), ratio (LiteRT.js /
+# ours: > 1 = we are faster). Informational: exits 0 whatever the ratios.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+runs=${RUNS:-50}
+rounds=${ROUNDS:-2}
+dir=${EDGEPIPE_MEDIAPIPE_DIR:-$build/mediapipe_models}
+cd "$root"
+if ! ls "$dir"/*.tflite >/dev/null 2>&1; then
+  tests/mediapipe/fetch_models.sh "$dir"
+fi
+cmake --build "$build" --target edgepipe -j"${JOBS:-2}" >&2
+edgepipe="$build/src/cli/edgepipe"
+export NODE_PATH="$root/node_modules"
+json() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=JSON.parse(s)[process.argv[1]];console.log(v===undefined?"":v)})' "$1"; }
+min() { node -e 'console.log(Math.min(...process.argv.slice(1).map(Number)))' "$@"; }
+
+printf '%-34s %10s %15s %7s\n' model "ours (ms)" "LiteRT.js (ms)" ratio
+for file in "$dir"/*.tflite; do
+  ours=() theirs=()
+  for ((r = 0; r < rounds; ++r)); do
+    ours+=("$("$edgepipe" lite bench "$file" --runs "$runs" --threads 1 --json | json median_us)")
+    theirs+=("$(node --experimental-wasm-relaxed-simd tests/js/litert_bench.js "$file" \
+      --runs "$runs" --threads 1 2>/dev/null | json median_us)")
+  done
+  o=$(min "${ours[@]}") t=$(min "${theirs[@]}")
+  printf '%-34s %10.2f %15.2f %6.2fx\n' "$(basename "$file" .tflite)" \
+    "$(node -e "console.log($o / 1000)")" "$(node -e "console.log($t / 1000)")" \
+    "$(node -e "console.log(($t / $o).toFixed(2))")"
+done
+echo "batch 1, 1 thread, median of $runs runs (best of $rounds rounds)"

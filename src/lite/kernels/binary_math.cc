@@ -1,0 +1,95 @@
+// DIV (float32, fused activation), PRELU (float32: x >= 0 ? x : x·alpha,
+// alpha broadcast), MAXIMUM and MINIMUM (float32; int8 with
+// inputs and output sharing one quantization, as values are only compared),
+// all with NumPy broadcasting up to rank 6.
+#include <string>
+
+#include "src/lite/kernels/binary_common.h"
+#include "src/lite/kernels/kernel.h"
+#include "src/lite/kernels/op_resolver.h"
+#include "src/lite/schema_util.h"
+
+namespace edgepipe::lite {
+namespace {
+
+struct BinaryData {
+  reference::BroadcastShape shape;
+  reference::BinaryOp op;
+  bool is_int8;
+  float act_min, act_max;
+};
+
+Status Prepare(KernelContext& ctx, Node& node) {
+  const KernelTensor& a = ctx.input(node, 0);
+  const KernelTensor& b = ctx.input(node, 1);
+  const KernelTensor& output = ctx.output(node, 0);
+  auto& d = node.op_data<BinaryData>();
+  d = {};
+  const bool is_div = node.builtin_code == schema::BuiltinOperator_DIV;
+  const bool is_prelu = node.builtin_code == schema::BuiltinOperator_PRELU;
+  d.op = is_div                                                 ? reference::BinaryOp::kDiv
+         : is_prelu                                             ? reference::BinaryOp::kPrelu
+         : node.builtin_code == schema::BuiltinOperator_MAXIMUM ? reference::BinaryOp::kMaximum
+                                                                : reference::BinaryOp::kMinimum;
+  d.is_int8 = a.type == schema::TensorType_INT8;
+  const bool float_only = is_div || is_prelu;
+  if (a.type != schema::TensorType_FLOAT32 && !(d.is_int8 && !float_only)) {
+    return Status::Unimplemented(
+        "input '" + a.name + "' is " + TensorTypeName(a.type) +
+        (float_only ? "; only float32 is supported" : "; float32 or int8 supported"));
+  }
+  RETURN_IF_ERROR(ExpectType(b, a.type, "input 1"));
+  RETURN_IF_ERROR(ExpectType(output, a.type, "output"));
+  auto act = schema::ActivationFunctionType_NONE;
+  if (is_div) {
+    if (const auto* o = node.op->builtin_options_as_DivOptions()) {
+      act = o->fused_activation_function();
+    }
+  }
+  RETURN_IF_ERROR(ActivationRange(act, &d.act_min, &d.act_max));
+  if (d.is_int8) {
+    RETURN_IF_ERROR(ExpectSameQuantization(a, output, "input 0", "output"));
+    RETURN_IF_ERROR(ExpectSameQuantization(b, output, "input 1", "output"));
+  }
+  std::vector<int32_t> out_dims;
+  RETURN_IF_ERROR(ComputeBroadcast(a, b, &d.shape, &out_dims));
+  return ctx.SetOutputDims(node, 0, std::move(out_dims));
+}
+
+Status Eval(KernelContext& ctx, const Node& node) {
+  const auto& d = node.op_data<BinaryData>();
+  if (d.is_int8) {
+    reference::MaximumMinimumInt8(d.op == reference::BinaryOp::kMaximum,
+                                  ctx.output(node, 0).data_as<int8_t>(),
+                                  ctx.input(node, 0).data_as<const int8_t>(),
+                                  ctx.input(node, 1).data_as<const int8_t>(), d.shape);
+  } else {
+    reference::BinaryFloat(
+        d.op, ctx.output(node, 0).data_as<float>(), ctx.input(node, 0).data_as<const float>(),
+        ctx.input(node, 1).data_as<const float>(), d.shape, d.act_min, d.act_max);
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+const OpRegistration* RegisterDiv() {
+  static const OpRegistration reg{schema::BuiltinOperator_DIV, "DIV", 2, 2, 1, Prepare, Eval};
+  return &reg;
+}
+const OpRegistration* RegisterPrelu() {
+  static const OpRegistration reg{schema::BuiltinOperator_PRELU, "PRELU", 2, 2, 1, Prepare, Eval};
+  return &reg;
+}
+const OpRegistration* RegisterMaximum() {
+  static const OpRegistration reg{
+      schema::BuiltinOperator_MAXIMUM, "MAXIMUM", 2, 2, 1, Prepare, Eval};
+  return &reg;
+}
+const OpRegistration* RegisterMinimum() {
+  static const OpRegistration reg{
+      schema::BuiltinOperator_MINIMUM, "MINIMUM", 2, 2, 1, Prepare, Eval};
+  return &reg;
+}
+
+}  // namespace edgepipe::lite

@@ -1,0 +1,34 @@
+// Reference image resizing and block rearrangement (NHWC), as TFLite's
+// reference kernels compute them: RESIZE_BILINEAR (float32, int8 with its
+// 10-bit fixed-point weights), RESIZE_NEAREST_NEIGHBOR, DEPTH_TO_SPACE and
+// SPACE_TO_DEPTH (byte moves, any element size). No interpreter types, no
+// allocation.
+#ifndef EDGEPIPE_LITE_KERNELS_REFERENCE_RESIZE_H_
+#define EDGEPIPE_LITE_KERNELS_REFERENCE_RESIZE_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace edgepipe::lite::reference {
+
+struct ResizeShape {
+  int32_t batches, in_h, in_w, out_h, out_w, depth;
+  bool align_corners, half_pixel_centers;
+};
+
+// out: (B, out_h, out_w, C); in: (B, in_h, in_w, C).
+void ResizeBilinearFloat(float* out, const float* in, const ResizeShape& s);
+void ResizeBilinearInt8(int8_t* out, const int8_t* in, const ResizeShape& s);
+// `elem` bytes per value: the op only copies values.
+void ResizeNearestNeighbor(uint8_t* out, const uint8_t* in, const ResizeShape& s, size_t elem);
+
+// out: (B, H·b, W·b, C / b²); in: (B, H, W, C).
+void DepthToSpace(uint8_t* out, const uint8_t* in, int32_t batches, int32_t in_h, int32_t in_w,
+                  int32_t in_depth, int32_t block, size_t elem);
+// out: (B, H / b, W / b, C·b²); in: (B, H, W, C).
+void SpaceToDepth(uint8_t* out, const uint8_t* in, int32_t batches, int32_t in_h, int32_t in_w,
+                  int32_t in_depth, int32_t block, size_t elem);
+
+}  // namespace edgepipe::lite::reference
+
+#endif  // EDGEPIPE_LITE_KERNELS_REFERENCE_RESIZE_H_

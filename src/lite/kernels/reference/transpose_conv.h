@@ -1,0 +1,32 @@
+// Reference transposed convolution (NHWC input, OHWI filter), float32.
+// No interpreter types, no allocation.
+#ifndef EDGEPIPE_LITE_KERNELS_REFERENCE_TRANSPOSE_CONV_H_
+#define EDGEPIPE_LITE_KERNELS_REFERENCE_TRANSPOSE_CONV_H_
+
+#include <cstdint>
+
+namespace edgepipe::lite::reference {
+
+struct TransposeConvShape {
+  int32_t batches, in_h, in_w, in_c;
+  int32_t filter_h, filter_w, out_c;
+  int32_t out_h, out_w;
+  int32_t stride_h, stride_w;
+  int32_t pad_h, pad_w;  // output rows/cols cropped before the first one
+};
+
+// Transposed convolution: every input pixel scatters input · filter into
+// the output window it reaches; each output element sums its terms in the
+// order TFLite's (and MediaPipe's) reference does — input row, column, then
+// channel — so results match them bit for bit.
+//   bias_first: MediaPipe's Convolution2DTransposeBias starts each output at
+//   the bias; TFLite's TRANSPOSE_CONV starts at 0 and adds the bias last.
+// The result is clamped to [act_min, act_max].
+// out: (B, out_h, out_w, O); in: (B, in_h, in_w, I); filter: (O, KH, KW, I);
+// bias: (O) or null.
+void TransposeConvFloat(float* out, const float* in, const float* filter, const float* bias,
+                        const TransposeConvShape& s, bool bias_first, float act_min, float act_max);
+
+}  // namespace edgepipe::lite::reference
+
+#endif  // EDGEPIPE_LITE_KERNELS_REFERENCE_TRANSPOSE_CONV_H_
