@@ -4,6 +4,7 @@
 //   mpi_shard_check eval CONFIG OUT FILES...          ShardedEvaluate() on MPI ranks
 //   mpi_shard_check timeout SECONDS                   rank 1 joins a gather SECONDS late:
 //                                                     rank 0 must time out first
+//   mpi_shard_check die                               rank 1 is killed before a gather
 //   mpi_shard_check collectives                       broadcast/gather/allreduce checks
 //
 // The model returns its input: feature "scores" (3 floats) are the class
@@ -12,6 +13,7 @@
 // failure or timeout aborts the job (MPI_Abort, code 3).
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -121,6 +123,11 @@ int Main(int argc, char** argv) {
     if (c.rank() == 1) {
       std::this_thread::sleep_for(std::chrono::duration<double>(std::atof(argv[2])));
     }
+    st = c.Gather("x").status();
+  } else if (mode == "die") {
+    // Rank 1 is killed before the gather; mpirun must end rank 0 as well
+    // (rank 0 alone would wait for the timeout).
+    if (c.rank() == 1) std::raise(SIGKILL);
     st = c.Gather("x").status();
   } else if (mode == "eval" && argc >= 5) {
     IdentityModel model;

@@ -206,5 +206,14 @@ TEST(MpiTest, PeerThatNeverJoinsTimesOutAndAbortsTheJob) {
   EXPECT_NE(r.out.find("timed out"), std::string::npos) << r.out;
 }
 
+TEST(MpiTest, RankKilledMidRunEndsTheJobOnEveryRank) {
+  RequireMpirun();
+  // Rank 0 waits in a gather with the default 30 min timeout; what ends it is
+  // mpirun noticing rank 1's death. A hang would be caught by ctest's timeout.
+  const auto r = RunCommand(Mpirun(2) + MPI_SHARD_CHECK + " die 2>&1");
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("signal 9"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace edgepipe::mpi
