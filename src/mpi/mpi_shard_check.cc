@@ -2,7 +2,9 @@
 //
 //   mpi_shard_check eval-single CONFIG OUT FILES...   Evaluate() in one process
 //   mpi_shard_check eval CONFIG OUT FILES...          ShardedEvaluate() on MPI ranks
-//   mpi_shard_check timeout SECONDS                   rank 1 joins a gather SECONDS late:
+//   mpi_shard_check stats-single OUT FILES...         ComputeStatistics() in one process, 2 threads
+//   mpi_shard_check stats OUT FILES...                ShardedStatistics() on MPI ranks, 1 thread
+//   each mpi_shard_check timeout SECONDS                   rank 1 joins a gather SECONDS late:
 //                                                     rank 0 must time out first
 //   mpi_shard_check die                               rank 1 is killed before a gather
 //   mpi_shard_check collectives                       broadcast/gather/allreduce checks
@@ -21,10 +23,13 @@
 
 #include "src/core/byte_buffer.h"
 #include "src/core/files.h"
+#include "src/core/parallel.h"
+#include "src/data/statistics.h"
 #include "src/eval/config.h"
 #include "src/eval/evaluator.h"
 #include "src/mpi/communicator.h"
 #include "src/mpi/sharded_evaluate.h"
+#include "src/mpi/sharded_statistics.h"
 
 namespace edgepipe::mpi {
 namespace {
@@ -89,6 +94,14 @@ int Main(int argc, char** argv) {
     return 2;
   }
   const std::string mode = argv[1];
+  if (mode == "stats-single") {
+    if (argc < 4) return 2;
+    ThreadPool pool(2);
+    auto stats = data::ComputeStatistics({argv + 3, argv + argc}, "train", {}, &pool);
+    Status st = stats.ok() ? WriteFileAtomic(argv[2], stats->SerializeAsString()) : stats.status();
+    if (!st.ok()) std::fprintf(stderr, "mpi_shard_check: %s\n", st.ToString().c_str());
+    return st.ok() ? 0 : 1;
+  }
   if (mode == "eval-single") {
     if (argc < 5) return 2;
     IdentityModel model;
@@ -124,6 +137,11 @@ int Main(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::duration<double>(std::atof(argv[2])));
     }
     st = c.Gather("x").status();
+  } else if (mode == "stats" && argc >= 4) {
+    ThreadPool pool(1);
+    auto stats = ShardedStatistics(c, {argv + 3, argv + argc}, "train", {}, &pool);
+    st = stats.status();
+    if (st.ok() && stats->has_value()) st = WriteFileAtomic(argv[2], (*stats)->SerializeAsString());
   } else if (mode == "die") {
     // Rank 1 is killed before the gather; mpirun must end rank 0 as well
     // (rank 0 alone would wait for the timeout).

@@ -13,6 +13,7 @@
 
 #include "src/core/byte_buffer.h"
 #include "src/core/files.h"
+#include "src/data/statistics.h"
 #include "src/eval/evaluator.h"
 #include "src/io/example.h"
 #include "src/io/tfrecord.h"
@@ -169,6 +170,33 @@ TEST(MpiTest, ShardedEvaluationEqualsOneProcess) {
     ASSERT_EQ(b.plots.size(), a.plots.size());
     for (size_t i = 0; i < a.plots.size(); ++i) ExpectClose(a.plots[i], b.plots[i]);
     ExpectClose(a.validation, b.validation);
+  }
+}
+
+// Every feature of WriteData stays under 4096 distinct values, so the quantile
+// sketches are exact in both runs and histograms must agree like the moments.
+TEST(MpiTest, ShardedStatisticsEqualOneProcess) {
+  RequireMpirun();
+  const std::string dir = edgepipe::testing::FreshTempDir("mpi_stats");
+  const std::vector<std::string> files = WriteData(dir, 1001, 11);
+  const std::string check = std::string(MPI_SHARD_CHECK);
+  const auto one = RunCommand(check + " stats-single " + dir + "/one.pb" + Join(files) + " 2>&1");
+  ASSERT_EQ(one.exit_code, 0) << one.out;
+  data::tfmd::DatasetFeatureStatistics a;
+  auto bytes = ReadFile(dir + "/one.pb");
+  ASSERT_TRUE(bytes.ok() && a.ParseFromString(*bytes));
+  EXPECT_EQ(a.num_examples(), 1001);
+  ASSERT_EQ(a.features_size(), 4);  // group, label, scores, w
+  for (int ranks : {2, 3}) {
+    SCOPED_TRACE("ranks: " + std::to_string(ranks));
+    const std::string out = dir + "/sharded" + std::to_string(ranks) + ".pb";
+    const auto sharded =
+        RunCommand(Mpirun(ranks) + check + " stats " + out + Join(files) + " 2>&1");
+    ASSERT_EQ(sharded.exit_code, 0) << sharded.out;
+    data::tfmd::DatasetFeatureStatistics b;
+    bytes = ReadFile(out);
+    ASSERT_TRUE(bytes.ok() && b.ParseFromString(*bytes));
+    ExpectClose(a, b);
   }
 }
 

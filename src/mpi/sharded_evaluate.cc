@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <memory>
+#include <tuple>
 
 #include "src/core/byte_buffer.h"
 #include "src/io/tfrecord.h"
@@ -78,6 +79,40 @@ Status AgreeOnStatus(Communicator& comm, const Status& mine) {
   return DecodeStatus(verdict, "verdict from rank 0");
 }
 
+std::pair<int64_t, int64_t> ShardOf(const Communicator& comm, int64_t n) {
+  const int64_t p = comm.size(), r = comm.rank();
+  return {n * r / p, n * (r + 1) / p};
+}
+
+Status MergeShardsOnRoot(Communicator& comm, const StatusOr<std::string>& mine,
+                         const std::function<Status(int rank, std::string_view bytes)>& merge) {
+  // Each rank sends "status, then its shard when OK".
+  ByteWriter w;
+  w.PutString(EncodeStatus(mine.status()));
+  w.PutString(mine.ok() ? *mine : std::string());
+  ASSIGN_OR_RETURN(std::vector<std::string> all, comm.Gather(w.Release()));
+  Status merged = Status::OK();
+  if (comm.is_root()) {
+    for (size_t k = 0; k < all.size() && merged.ok(); ++k) {
+      const std::string what = "shard of rank " + std::to_string(k);
+      ByteReader reader(all[k], what);
+      std::string status_bytes, shard_bytes;
+      merged = reader.GetString(&status_bytes);
+      if (merged.ok()) merged = reader.GetString(&shard_bytes);
+      if (merged.ok()) merged = DecodeStatus(status_bytes, what);
+      if (!merged.ok()) {
+        merged = merged.WithContext("rank " + std::to_string(k));
+      } else if (k > 0) {
+        merged = merge(static_cast<int>(k), shard_bytes);
+      }
+    }
+  }
+  // Rank 0 tells everyone how it went, so all ranks return the same status.
+  std::string verdict = comm.is_root() ? EncodeStatus(merged) : std::string();
+  RETURN_IF_ERROR(comm.Broadcast(&verdict));
+  return DecodeStatus(verdict, "verdict from rank 0");
+}
+
 StatusOr<std::optional<eval::EvalResult>> ShardedEvaluate(
     Communicator& comm, const eval::tfma::EvalConfig& config,
     const std::vector<std::string>& example_files, const std::vector<eval::ModelToEvaluate>& models,
@@ -101,42 +136,20 @@ StatusOr<std::optional<eval::EvalResult>> ShardedEvaluate(
   int64_t total = *counted;
   if (options.max_examples >= 0) total = std::min(total, options.max_examples);
 
-  const int64_t p = comm.size(), r = comm.rank();
   eval::EvaluateOptions shard = options;
   shard.max_examples = -1;
-  shard.record_begin = total * r / p;
-  shard.record_end = total * (r + 1) / p;
+  std::tie(shard.record_begin, shard.record_end) = ShardOf(comm, total);
   // Without skipping, every record of the shard is an example.
   shard.first_example_index = shard.record_begin;
 
   StatusOr<eval::PartialEvaluation> partial =
       eval::EvaluatePartial(config, example_files, models, shard);
-  // Each rank sends "status, then its partial when OK".
-  ByteWriter w;
-  w.PutString(EncodeStatus(partial.status()));
-  w.PutString(partial.ok() ? partial->Serialize() : std::string());
-  ASSIGN_OR_RETURN(std::vector<std::string> all, comm.Gather(w.Release()));
-
-  Status merged = Status::OK();
-  if (comm.is_root()) {
-    for (size_t k = 0; k < all.size() && merged.ok(); ++k) {
-      const std::string what = "shard of rank " + std::to_string(k);
-      ByteReader reader(all[k], what);
-      std::string status_bytes, partial_bytes;
-      merged = reader.GetString(&status_bytes);
-      if (merged.ok()) merged = reader.GetString(&partial_bytes);
-      if (merged.ok()) merged = DecodeStatus(status_bytes, what);
-      if (!merged.ok()) {
-        merged = merged.WithContext("rank " + std::to_string(k));
-      } else if (k > 0) {  // rank 0's partial is the one merged into
-        merged = partial->MergeSerialized(partial_bytes, options.max_disagreements, what);
-      }
-    }
-  }
-  // Rank 0 tells everyone how it went, so all ranks return the same status.
-  std::string verdict = comm.is_root() ? EncodeStatus(merged) : std::string();
-  RETURN_IF_ERROR(comm.Broadcast(&verdict));
-  RETURN_IF_ERROR(DecodeStatus(verdict, "verdict from rank 0"));
+  RETURN_IF_ERROR(MergeShardsOnRoot(
+      comm, partial.ok() ? StatusOr<std::string>(partial->Serialize()) : partial.status(),
+      [&](int rank, std::string_view bytes) {
+        return partial->MergeSerialized(bytes, options.max_disagreements,
+                                        "shard of rank " + std::to_string(rank));
+      }));
   if (!comm.is_root()) return std::optional<eval::EvalResult>();
   partial->seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -22,8 +22,10 @@
 #ifndef EDGEPIPE_MPI_SHARDED_EVALUATE_H_
 #define EDGEPIPE_MPI_SHARDED_EVALUATE_H_
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "src/core/status.h"
@@ -45,10 +47,21 @@ StatusOr<std::optional<eval::EvalResult>> ShardedEvaluate(
 // The number of records in `files` (TFRecord, raw or gzip), read through.
 StatusOr<int64_t> CountRecords(const std::vector<std::string>& files);
 
-// Every rank's `mine` (empty when fine) reduced: OK on every rank if all are
-// OK, else every rank gets the lowest failing rank's error. For SPMD steps
-// that can fail on some ranks only.
+// Every rank's `mine` reduced: OK on every rank if all are OK, else every
+// rank gets the lowest failing rank's error. For SPMD steps that can fail on
+// some ranks only.
 Status AgreeOnStatus(Communicator& comm, const Status& mine);
+
+// The end of a sharded pass: every rank sends its shard's bytes (or its
+// error) to rank 0, which calls merge(rank, bytes) for ranks 1..P-1 in rank
+// order (rank 0's own shard is the one merged into, so it is not passed).
+// Every rank returns the same status: the lowest failing rank's error, or
+// merge's, or OK.
+Status MergeShardsOnRoot(Communicator& comm, const StatusOr<std::string>& mine,
+                         const std::function<Status(int rank, std::string_view bytes)>& merge);
+
+// Records [N r / P, N (r + 1) / P) of N: this rank's share.
+std::pair<int64_t, int64_t> ShardOf(const Communicator& comm, int64_t n);
 
 }  // namespace edgepipe::mpi
 
