@@ -1,20 +1,24 @@
-// Sharded evaluation (src/mpi/sharded_evaluate.h) over MPI ranks: the
-// Evaluator on the 10,000 Fashion-MNIST test images with the Keras-example
-// CNN (Conv 32 -> pool -> Conv 64 -> pool -> Dense 128 -> Dense 10, as
-// src/examples/fashion_mnist's keras_cnn), run under mpirun with 1, 2, ... ranks.
+// Sharded passes over MPI ranks, run under mpirun with 1, 2, ... ranks:
 //
-//   mpirun -np N build/bench/mpi_eval_bench [--fashion DIR] [--repeat R]
+//   mpirun -np N build/bench/mpi_shard_bench [--pass eval|stats|both]
+//                                            [--fashion DIR] [--repeat R]
+//
+//   eval   mpi::ShardedEvaluate: the Evaluator on the 10,000 Fashion-MNIST test
+//          images with the Keras-example CNN (Conv 32 -> pool -> Conv 64 ->
+//          pool -> Dense 128 -> Dense 10, src/examples/fashion_mnist's
+//          keras_cnn) at its initial weights (seed 1: a trained model's cost
+//          per example, metrics not meaningful); example count, accuracy,
+//          cross-entropy, the confusion-matrix plot on the overall slice and
+//          10 image_class slices, Poisson-bootstrap intervals.
+//   stats  mpi::ShardedStatistics: StatisticsGen's pass over all 70,000
+//          Fashion-MNIST images (train and test files), as issue 9's bench.
 //
 // DIR (default /usr/share/datasets/fashion-mnist, Debian dataset-fashion-mnist)
-// holds t10k-{images-idx3,labels-idx1}-ubyte.gz. Rank 0 writes them once as a
-// gzip TFRecord of tf.Examples (image_floats, image_class) under
-// /tmp/edgepipe_mpi_eval_bench. The CNN has its initial weights (seed 1): the
-// cost per example is a trained model's, the metrics are not meaningful.
-// Each rank computes with one thread, so N ranks use N cores. Metrics: example
-// count, accuracy, cross-entropy, the confusion-matrix plot, on the overall
-// slice and 10 image_class slices, with Poisson-bootstrap intervals.
-// Rank 0 prints one RESULT line: the best wall time of R runs (from a barrier
-// to the merged result on rank 0) and the load average.
+// holds the IDX files. Rank 0 writes them once as gzip TFRecords of
+// tf.Examples (image_floats, image_class) under /tmp/edgepipe_mpi_shard_bench.
+// Each rank computes with one thread, so N ranks use N cores. Rank 0 prints a
+// RESULT line per pass: the best wall time of R runs (from a barrier to the
+// merged result on rank 0) and the load average.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -23,6 +27,7 @@
 #include <string>
 
 #include "src/core/files.h"
+#include "src/core/parallel.h"
 #include "src/eval/config.h"
 #include "src/eval/evaluator.h"
 #include "src/io/example.pb.h"
@@ -30,6 +35,7 @@
 #include "src/io/tfrecord.h"
 #include "src/mpi/communicator.h"
 #include "src/mpi/sharded_evaluate.h"
+#include "src/mpi/sharded_statistics.h"
 #include "src/nn/conv.h"
 #include "src/nn/dense.h"
 #include "src/nn/model.h"
@@ -78,9 +84,12 @@ StatusOr<std::unique_ptr<nn::Model>> BuildCnn() {
   return std::unique_ptr<nn::Model>(std::move(m));
 }
 
-Status WriteEvalSplit(const std::string& dir, const std::string& path) {
-  ASSIGN_OR_RETURN(Tensor images, edgepipe::io::ReadIdx(dir + "/t10k-images-idx3-ubyte.gz"));
-  ASSIGN_OR_RETURN(Tensor labels, edgepipe::io::ReadIdx(dir + "/t10k-labels-idx1-ubyte.gz"));
+// `prefix`: "t10k" or "train".
+Status WriteSplit(const std::string& dir, const std::string& prefix, const std::string& path) {
+  ASSIGN_OR_RETURN(Tensor images,
+                   edgepipe::io::ReadIdx(dir + "/" + prefix + "-images-idx3-ubyte.gz"));
+  ASSIGN_OR_RETURN(Tensor labels,
+                   edgepipe::io::ReadIdx(dir + "/" + prefix + "-labels-idx1-ubyte.gz"));
   const int64_t n = images.dim(0);
   if (images.dtype() != DType::kUInt8 || images.num_elements() != n * 784) {
     return Status::InvalidArgument(dir + ": expected 28x28 uint8 images");
@@ -110,11 +119,39 @@ std::string LoadAverage() {
   return a + " " + b + " " + c;
 }
 
-Status Run(mpi::Communicator& comm, const std::string& fashion, int repeat) {
-  const std::string file = "/tmp/edgepipe_mpi_eval_bench/t10k.tfrecord.gz";
+Status RunStats(mpi::Communicator& comm, const std::vector<std::string>& files, int repeat) {
+  edgepipe::ThreadPool pool(1);
+  double best = 1e30;
+  int64_t examples = 0;
+  for (int r = 0; r < repeat; ++r) {
+    RETURN_IF_ERROR(comm.Barrier());
+    const auto t0 = std::chrono::steady_clock::now();
+    ASSIGN_OR_RETURN(auto stats, mpi::ShardedStatistics(comm, files, "all", {}, &pool));
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best = std::min(best, s);
+    if (stats.has_value()) examples = stats->num_examples();
+  }
+  if (comm.is_root()) {
+    std::printf(
+        "RESULT pass=stats ranks=%d examples=%lld best_s=%.3f examples_per_s=%.0f load=%s\n",
+        comm.size(), static_cast<long long>(examples), best, static_cast<double>(examples) / best,
+        LoadAverage().c_str());
+  }
+  return Status::OK();
+}
+
+Status Run(mpi::Communicator& comm, const std::string& fashion, const std::string& pass,
+           int repeat) {
+  const std::string dir = "/tmp/edgepipe_mpi_shard_bench";
+  const std::string file = dir + "/t10k.tfrecord.gz", train = dir + "/train.tfrecord.gz";
   Status written = Status::OK();
-  if (comm.is_root() && !edgepipe::PathExists(file)) written = WriteEvalSplit(fashion, file);
+  if (comm.is_root() && !edgepipe::PathExists(file)) written = WriteSplit(fashion, "t10k", file);
+  if (comm.is_root() && written.ok() && pass != "eval" && !edgepipe::PathExists(train)) {
+    written = WriteSplit(fashion, "train", train);
+  }
   RETURN_IF_ERROR(mpi::AgreeOnStatus(comm, written));
+  if (pass != "eval") RETURN_IF_ERROR(RunStats(comm, {train, file}, repeat));
+  if (pass == "stats") return Status::OK();
   ASSIGN_OR_RETURN(
       ::tensorflow_model_analysis::EvalConfig config,
       eval::ParseEvalConfigText(
@@ -130,7 +167,7 @@ Status Run(mpi::Communicator& comm, const std::string& fashion, int repeat) {
             }
             options { compute_confidence_intervals { value: true } }
           )pb",
-          "mpi_eval_bench"));
+          "mpi_shard_bench"));
   ASSIGN_OR_RETURN(std::unique_ptr<nn::Model> cnn, BuildCnn());
   CnnModel model(std::move(cnn));
   double best = 1e30;
@@ -144,7 +181,7 @@ Status Run(mpi::Communicator& comm, const std::string& fashion, int repeat) {
     if (result.has_value()) examples = result->num_examples;
   }
   if (comm.is_root()) {
-    std::printf("RESULT ranks=%d examples=%lld best_s=%.3f examples_per_s=%.0f load=%s\n",
+    std::printf("RESULT pass=eval ranks=%d examples=%lld best_s=%.3f examples_per_s=%.0f load=%s\n",
                 comm.size(), static_cast<long long>(examples), best,
                 static_cast<double>(examples) / best, LoadAverage().c_str());
   }
@@ -156,24 +193,26 @@ Status Run(mpi::Communicator& comm, const std::string& fashion, int repeat) {
 int main(int argc, char** argv) {
   auto session = mpi::MpiSession::Init(&argc, &argv);
   if (!session.ok()) {
-    std::fprintf(stderr, "mpi_eval_bench: %s\n", session.status().ToString().c_str());
+    std::fprintf(stderr, "mpi_shard_bench: %s\n", session.status().ToString().c_str());
     return 1;
   }
   std::string fashion = "/usr/share/datasets/fashion-mnist";
+  std::string pass = "both";
   int repeat = 3;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--fashion") == 0 && i + 1 < argc) fashion = argv[++i];
+    if (std::strcmp(argv[i], "--pass") == 0 && i + 1 < argc) pass = argv[++i];
     if (std::strcmp(argv[i], "--repeat") == 0 && i + 1 < argc)
       repeat = std::max(1, std::atoi(argv[++i]));
   }
   auto comm = mpi::Communicator::WorldFromEnvironment();
   if (!comm.ok()) {
-    std::fprintf(stderr, "mpi_eval_bench: %s\n", comm.status().ToString().c_str());
+    std::fprintf(stderr, "mpi_shard_bench: %s\n", comm.status().ToString().c_str());
     return 1;
   }
-  const Status st = Run(**comm, fashion, repeat);
+  const Status st = Run(**comm, fashion, pass, repeat);
   if (!st.ok()) {
-    std::fprintf(stderr, "mpi_eval_bench: rank %d: %s\n", (*comm)->rank(), st.ToString().c_str());
+    std::fprintf(stderr, "mpi_shard_bench: rank %d: %s\n", (*comm)->rank(), st.ToString().c_str());
     if ((*comm)->poisoned()) (*comm)->Abort(3);
     return 1;
   }
