@@ -15,6 +15,8 @@ PACKAGES=(
   # The metadata store on PostgreSQL: libpq to build; the server (initdb,
   # pg_ctl) and psql for the tests, which start a server of their own.
   libpq-dev postgresql postgresql-client
+  # MPI: sharded evaluation/statistics and the mpi runner; mpirun for their tests.
+  openmpi-bin libopenmpi-dev
   libdnnl-dev ocl-icd-opencl-dev libgemmlowp-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -14,8 +14,9 @@ namespace {
 // Hands out batches of records from the files in order; thread-safe.
 class RecordSource {
  public:
-  RecordSource(const std::vector<std::string>& files, int64_t batch)
-      : files_(files), batch_(std::max<int64_t>(batch, 1)) {}
+  RecordSource(const std::vector<std::string>& files, int64_t batch, int64_t begin = 0,
+               int64_t end = -1)
+      : files_(files), batch_(std::max<int64_t>(batch, 1)), begin_(begin), end_(end) {}
 
   struct Batch {
     std::vector<std::string> records;
@@ -30,20 +31,33 @@ class RecordSource {
     std::lock_guard<std::mutex> lock(mu_);
     out->size = 0;
     while (failed_.ok()) {
+      if (end_ >= 0 && global_ >= end_) return false;
       if (reader_ == nullptr) {
         if (next_file_ == files_.size()) return false;
         auto reader = io::TFRecordReader::Open(files_[next_file_++]);
         if (!reader.ok()) return Fail(reader.status());
         reader_ = std::move(reader).value();
       }
+      // Another shard's records: read through, not handed out.
+      bool at_end = false;
+      while (global_ < begin_ && !at_end) {
+        StatusOr<bool> more = reader_->ReadRecord(&skipped_);
+        if (!more.ok()) return Fail(more.status());
+        if (more.value()) {
+          ++global_;
+        } else {
+          at_end = true;
+        }
+      }
       out->file = reader_->name();
       out->first_record = reader_->records_read();
       if (out->records.size() < static_cast<size_t>(batch_)) out->records.resize(batch_);
-      while (out->size < static_cast<size_t>(batch_)) {
+      while (!at_end && out->size < static_cast<size_t>(batch_) && (end_ < 0 || global_ < end_)) {
         StatusOr<bool> more = reader_->ReadRecord(&out->records[out->size]);
         if (!more.ok()) return Fail(more.status());
         if (!more.value()) break;
         ++out->size;
+        ++global_;
       }
       if (out->size > 0) return true;
       reader_.reset();
@@ -64,6 +78,9 @@ class RecordSource {
   }
   const std::vector<std::string>& files_;
   const int64_t batch_;
+  const int64_t begin_, end_;  // the range of global record indices handed out
+  int64_t global_ = 0;         // records read so far, over all files
+  std::string skipped_;
   std::mutex mu_;
   size_t next_file_ = 0;
   std::unique_ptr<io::TFRecordReader> reader_;
@@ -74,9 +91,15 @@ class RecordSource {
 
 Status ForEachRecord(const std::vector<std::string>& files, int64_t records_per_batch,
                      ThreadPool* pool, const RecordVisitor& visit) {
+  return ForEachRecordInRange(files, 0, -1, records_per_batch, pool, visit);
+}
+
+Status ForEachRecordInRange(const std::vector<std::string>& files, int64_t begin, int64_t end,
+                            int64_t records_per_batch, ThreadPool* pool,
+                            const RecordVisitor& visit) {
   const int threads = pool->num_threads();
   std::vector<Status> errors(static_cast<size_t>(threads));
-  RecordSource source(files, records_per_batch);
+  RecordSource source(files, records_per_batch, begin, end);
   // One chunk per thread; each pulls batches until the source runs dry.
   pool->ParallelForEachChunk(threads, [&](int64_t chunk, int) {
     const int slot = static_cast<int>(chunk);

@@ -36,6 +36,12 @@ using ExampleVisitor = std::function<Status(int slot, const tensorflow::Example&
 // error, or visit's error prefixed with "<file>: record <i>: ".
 Status ForEachRecord(const std::vector<std::string>& files, int64_t records_per_batch,
                      ThreadPool* pool, const RecordVisitor& visit);
+// As ForEachRecord, over records [begin, end) of the files read one after
+// another (end -1: to the last): one shard of a sharded pass (src/mpi). The
+// records before `begin` are read (their CRCs checked), not visited.
+Status ForEachRecordInRange(const std::vector<std::string>& files, int64_t begin, int64_t end,
+                            int64_t records_per_batch, ThreadPool* pool,
+                            const RecordVisitor& visit);
 
 // Visits every record of `files` (TFRecord, raw or gzip). The first error
 // stops the pass and is returned: the TFRecord reader's "<file>: offset ..."

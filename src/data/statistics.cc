@@ -5,6 +5,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <mutex>
@@ -113,6 +114,40 @@ void StringCounter::Purge() {
     }
   }
   decremented_ += median;
+}
+
+void StringCounter::AppendTo(ByteWriter* w) const {
+  w->Put<uint64_t>(decremented_);
+  w->PutString(std::string_view(reinterpret_cast<const char*>(hll_.data()), hll_.size()));
+  w->Put<uint64_t>(counts_.size());
+  for (const auto& [value, count] : counts_) {
+    w->PutString(value);
+    w->Put<uint64_t>(count);
+  }
+}
+
+Status StringCounter::MergeFrom(ByteReader* r) {
+  StringCounter other(capacity_);
+  std::string hll;
+  uint64_t n = 0;
+  RETURN_IF_ERROR(r->Get(&other.decremented_));
+  RETURN_IF_ERROR(r->GetString(&hll));
+  if (hll.size() != other.hll_.size()) {
+    return Status::Corruption("string counter: " + std::to_string(hll.size()) +
+                              " HyperLogLog registers, expected " +
+                              std::to_string(other.hll_.size()));
+  }
+  std::memcpy(other.hll_.data(), hll.data(), hll.size());
+  RETURN_IF_ERROR(r->Get(&n));
+  std::string value;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t count = 0;
+    RETURN_IF_ERROR(r->GetString(&value));
+    RETURN_IF_ERROR(r->Get(&count));
+    other.counts_[value] = count;
+  }
+  Merge(other);
+  return Status::OK();
 }
 
 void StringCounter::Merge(const StringCounter& other) {
@@ -447,6 +482,84 @@ Status StatisticsAccumulator::Merge(const StatisticsAccumulator& other) {
 
 namespace {
 
+void AppendSketch(const QuantileSketch& sketch, ByteWriter* w) {
+  const auto items = sketch.WeightedItems();
+  w->Put<uint64_t>(items.size());
+  for (const auto& [value, weight] : items) {
+    w->Put<double>(value);
+    w->Put<uint64_t>(weight);
+  }
+}
+
+Status ReadSketch(ByteReader* r, QuantileSketch* sketch) {
+  uint64_t n = 0;
+  RETURN_IF_ERROR(r->Get(&n));
+  for (uint64_t i = 0; i < n; ++i) {
+    double value = 0;
+    uint64_t weight = 0;
+    RETURN_IF_ERROR(r->Get(&value));
+    RETURN_IF_ERROR(r->Get(&weight));
+    if (value != value) return Status::Corruption("quantile sketch: a NaN item");
+    sketch->AddWeighted(value, weight);
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+std::string StatisticsAccumulator::SerializeState() {
+  ByteWriter w;
+  w.Put<int64_t>(num_examples_);
+  w.Put<uint64_t>(features_.size());
+  for (auto& [name, f] : features_) {
+    f->FlushPending();
+    w.PutString(name);
+    w.Put<int32_t>(static_cast<int32_t>(f->kind));
+    for (uint64_t v : {f->num_non_missing, f->min_num_values, f->max_num_values, f->tot_num_values,
+                       f->num_nan, f->num_zeros, f->moments.n, f->total_bytes}) {
+      w.Put<uint64_t>(v);
+    }
+    for (double v : {f->min, f->max, f->moments.mean, f->moments.m2}) w.Put<double>(v);
+    AppendSketch(f->num_values, &w);
+    AppendSketch(f->values, &w);
+    f->strings.AppendTo(&w);
+  }
+  return w.Release();
+}
+
+Status StatisticsAccumulator::MergeSerialized(std::string_view bytes, const std::string& what) {
+  StatisticsAccumulator other(options_, seed_);
+  ByteReader r(bytes, what);
+  uint64_t n = 0;
+  RETURN_IF_ERROR(r.Get(&other.num_examples_));
+  RETURN_IF_ERROR(r.Get(&n));
+  std::string name;
+  for (uint64_t i = 0; i < n; ++i) {
+    RETURN_IF_ERROR(r.GetString(&name));
+    Feature& f = *other.FeatureNamed(name);
+    int32_t kind = 0;
+    RETURN_IF_ERROR(r.Get(&kind));
+    if (kind < static_cast<int32_t>(Kind::kUnknown) || kind > static_cast<int32_t>(Kind::kBytes)) {
+      return Status::Corruption(what + ": feature '" + name + "': bad kind " +
+                                std::to_string(kind));
+    }
+    f.kind = static_cast<Kind>(kind);
+    for (uint64_t* v : {&f.num_non_missing, &f.min_num_values, &f.max_num_values, &f.tot_num_values,
+                        &f.num_nan, &f.num_zeros, &f.moments.n, &f.total_bytes}) {
+      RETURN_IF_ERROR(r.Get(v));
+    }
+    for (double* v : {&f.min, &f.max, &f.moments.mean, &f.moments.m2}) RETURN_IF_ERROR(r.Get(v));
+    Status st = ReadSketch(&r, &f.num_values);
+    if (st.ok()) st = ReadSketch(&r, &f.values);
+    if (st.ok()) st = f.strings.MergeFrom(&r);
+    if (!st.ok()) return st.WithContext(what + ": feature '" + name + "'");
+  }
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return Merge(other);
+}
+
+namespace {
+
 // Quantile edges of `sketch`: `buckets` buckets of count/buckets samples each.
 void QuantilesHistogram(const QuantileSketch& sketch, int buckets, tfmd::Histogram* out) {
   out->set_type(tfmd::Histogram::QUANTILES);
@@ -574,20 +687,28 @@ StatusOr<tfmd::DatasetFeatureStatistics> ComputeStatistics(const std::vector<std
                                                            const std::string& name,
                                                            const StatisticsOptions& options,
                                                            ThreadPool* pool) {
+  ASSIGN_OR_RETURN(StatisticsAccumulator all, AccumulateStatistics(files, options, pool));
+  return all.Finish(name);
+}
+
+StatusOr<StatisticsAccumulator> AccumulateStatistics(const std::vector<std::string>& files,
+                                                     const StatisticsOptions& options,
+                                                     ThreadPool* pool) {
   const int threads = pool->num_threads();
   std::vector<StatisticsAccumulator> partial;
   for (int t = 0; t < threads; ++t) partial.emplace_back(options, static_cast<uint64_t>(t + 1));
   // Records are read straight off the wire (io/example_view.h): building
   // protobuf messages was most of a pass over examples of many features.
   std::vector<io::ExampleView> views(static_cast<size_t>(threads));
-  RETURN_IF_ERROR(ForEachRecord(files, options.records_per_batch, pool,
-                                [&](int slot, std::string_view record) -> Status {
-                                  io::ExampleView& view = views[static_cast<size_t>(slot)];
-                                  RETURN_IF_ERROR(view.Parse(record));
-                                  return partial[static_cast<size_t>(slot)].AddExample(view);
-                                }));
+  RETURN_IF_ERROR(ForEachRecordInRange(files, options.record_begin, options.record_end,
+                                       options.records_per_batch, pool,
+                                       [&](int slot, std::string_view record) -> Status {
+                                         io::ExampleView& view = views[static_cast<size_t>(slot)];
+                                         RETURN_IF_ERROR(view.Parse(record));
+                                         return partial[static_cast<size_t>(slot)].AddExample(view);
+                                       }));
   for (int t = 1; t < threads; ++t) RETURN_IF_ERROR(partial[0].Merge(partial[t]));
-  return partial[0].Finish(name);
+  return std::move(partial[0]);
 }
 
 // ---- Summaries ----------------------------------------------------------------

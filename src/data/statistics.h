@@ -56,6 +56,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "src/core/byte_buffer.h"
 #include "src/core/parallel.h"
 #include "src/core/status.h"
 #include "src/data/proto/statistics.pb.h"
@@ -77,6 +78,10 @@ struct StatisticsOptions {
   int64_t max_exact_distinct_numbers = QuantileSketch::kDefaultMaxExactDistinct;
   int64_t max_tracked_strings = 100000;
   int64_t records_per_batch = 256;  // records a thread takes at once
+  // A shard (src/mpi/sharded_statistics.h): only records [record_begin,
+  // record_end) of the files read one after another (record_end -1: all).
+  int64_t record_begin = 0;
+  int64_t record_end = -1;
 };
 
 // Counts of string values, exact up to a capacity (see the header comment).
@@ -91,6 +96,10 @@ class StringCounter {
   bool exact() const { return decremented_ == 0; }
   // Up to `n` (value, count) pairs, largest count first, ties by value.
   std::vector<std::pair<std::string, uint64_t>> Top(size_t n) const;
+  // The counter as bytes (AppendTo), and those bytes merged into this one
+  // (MergeFrom: Corruption if they do not parse), for src/mpi.
+  void AppendTo(ByteWriter* w) const;
+  Status MergeFrom(ByteReader* r);
 
  private:
   void Purge();
@@ -123,6 +132,18 @@ class StatisticsAccumulator {
   // column batch are folded in first (the figures are the same either way).
   tfmd::DatasetFeatureStatistics Finish(const std::string& name);
 
+  // Everything added, as bytes for an accumulator in another process to
+  // MergeSerialized (sharded statistics over MPI ranks, src/mpi). Not const:
+  // buffered values are folded in first. Host byte order. Quantile sketches
+  // travel as their weighted items (exact counts in exact mode, KLL items
+  // with their weights otherwise) and are rebuilt by weighted adds, so an
+  // exact sketch arrives exact and a KLL one keeps its rank-error bound
+  // (src/data/quantile_sketch.h) plus at most one more compaction's.
+  std::string SerializeState();
+  // Merge(the accumulator whose SerializeState() gave `bytes`); Corruption
+  // naming `what` if the bytes do not parse, errors of Merge otherwise.
+  Status MergeSerialized(std::string_view bytes, const std::string& what);
+
  private:
   struct Feature;
   StatisticsOptions options_;
@@ -145,6 +166,10 @@ class StatisticsAccumulator {
 // becomes DatasetFeatureStatistics.name. The first bad record stops the pass:
 // "<file>: record <i>: ..." (Corruption for unparsable bytes, InvalidArgument
 // for a feature changing kind), or the TFRecord reader's file/offset error.
+// ComputeStatistics before Finish: the merged accumulator of the pass.
+StatusOr<StatisticsAccumulator> AccumulateStatistics(const std::vector<std::string>& files,
+                                                     const StatisticsOptions& options,
+                                                     ThreadPool* pool);
 StatusOr<tfmd::DatasetFeatureStatistics> ComputeStatistics(const std::vector<std::string>& files,
                                                            const std::string& name,
                                                            const StatisticsOptions& options,

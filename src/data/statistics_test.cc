@@ -185,6 +185,40 @@ TEST(StatisticsTest, SplitOverFilesAndThreadsMerges) {
   ExpectHandStatistics(back.datasets(0));
 }
 
+// What MPI ranks do (src/mpi/sharded_statistics.h): each pass takes a range
+// of the records, cut through a file, sends its accumulator as bytes, and the
+// merge gives the hand-computed statistics; damaged bytes are Corruption.
+TEST(StatisticsTest, RecordRangesSerializedAndMergedGiveOnePass) {
+  std::string dir = FreshTempDir("stats_ranges");
+  auto records = HandExamples();
+  std::vector<std::string> files = {JoinPath(dir, "a.gz"), JoinPath(dir, "b")};
+  ASSERT_TRUE(
+      io::WriteAllRecords(files[0], {records[0], records[1], records[2]}, io::Compression::kGzip)
+          .ok());
+  ASSERT_TRUE(io::WriteAllRecords(files[1], {records[3]}, io::Compression::kNone).ok());
+  ThreadPool pool(2);
+  for (int64_t cut : {0, 1, 2, 3, 4}) {
+    SCOPED_TRACE("cut at record " + std::to_string(cut));
+    StatisticsOptions first, second;
+    first.record_end = cut;
+    second.record_begin = cut;
+    auto a = AccumulateStatistics(files, first, &pool);
+    auto b = AccumulateStatistics(files, second, &pool);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(a->num_examples(), cut);
+    EXPECT_EQ(b->num_examples(), 4 - cut);
+    const std::string bytes = b->SerializeState();
+    for (size_t len : {size_t{3}, bytes.size() / 2, bytes.size() - 1}) {
+      if (len >= bytes.size()) continue;
+      StatisticsAccumulator fresh({});
+      const Status st = fresh.MergeSerialized(bytes.substr(0, len), "rank 1");
+      EXPECT_EQ(st.code(), Status::Code::kCorruption) << len << ": " << st.ToString();
+    }
+    ASSERT_TRUE(a->MergeSerialized(bytes, "rank 1").ok());
+    ExpectHandStatistics(a->Finish("train"));
+  }
+}
+
 TEST(StatisticsTest, NoFilesIsNoExamples) {
   ThreadPool pool(2);
   auto stats = ComputeStatistics({}, "eval", {}, &pool);

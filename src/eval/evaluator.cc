@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <set>
 #include <type_traits>
 
+#include "src/core/byte_buffer.h"
 #include "src/eval/baseline.h"
 #include "src/eval/config.h"
 #include "src/eval/validation.h"
@@ -303,6 +305,65 @@ Status Evaluator::Merge(const Evaluator& other) {
   return Status::OK();
 }
 
+std::string Evaluator::SerializeState() const {
+  ByteWriter w;
+  w.Put<int64_t>(num_classes_);
+  w.Put<int64_t>(num_examples_);
+  w.Put<int64_t>(replicas_);
+  w.Put<uint64_t>(slices_.size());
+  for (const SliceState& s : slices_) {
+    w.PutString(SliceKeyBytes(s.key));
+    w.Put<int64_t>(s.count);
+    w.PutDoubles(s.acc);
+  }
+  return w.Release();
+}
+
+Status Evaluator::MergeSerialized(std::string_view bytes, const std::string& what) {
+  // Rebuild the other Evaluator, then Merge: one place checks compatibility.
+  ASSIGN_OR_RETURN(std::unique_ptr<Evaluator> other, Create(config_, options_));
+  ByteReader r(bytes, what);
+  int64_t classes = 0, examples = 0, replicas = 0;
+  uint64_t num_slices = 0;
+  RETURN_IF_ERROR(r.Get(&classes));
+  RETURN_IF_ERROR(r.Get(&examples));
+  RETURN_IF_ERROR(r.Get(&replicas));
+  RETURN_IF_ERROR(r.Get(&num_slices));
+  if (replicas != replicas_) {
+    return Status::InvalidArgument(what + ": " + std::to_string(replicas) +
+                                   " bootstrap replicas, expected " + std::to_string(replicas_));
+  }
+  if (classes >= 0) {
+    if (classes == 0) return Status::Corruption(what + ": 0 classes");
+    RETURN_IF_ERROR(other->combiner_->Prepare(classes));
+    other->num_classes_ = classes;
+  }
+  const size_t acc_size =
+      classes >= 0 ? static_cast<size_t>((1 + replicas_) * other->combiner_->accumulator_size())
+                   : 0;
+  std::string key;
+  std::vector<double> acc;
+  for (uint64_t i = 0; i < num_slices; ++i) {
+    int64_t count = 0;
+    RETURN_IF_ERROR(r.GetString(&key));
+    RETURN_IF_ERROR(r.Get(&count));
+    RETURN_IF_ERROR(r.GetDoubles(&acc));
+    tfma::SliceKey parsed;
+    if (!parsed.ParseFromString(key)) return Status::Corruption(what + ": bad slice key");
+    if (!acc.empty() && acc.size() != acc_size) {
+      return Status::Corruption(what + ": slice " + std::to_string(i) + " has " +
+                                std::to_string(acc.size()) + " accumulator values, expected " +
+                                std::to_string(acc_size));
+    }
+    SliceState& s = other->slices_[static_cast<size_t>(other->SliceIndex(key))];
+    s.count = count;
+    if (!acc.empty()) s.acc = acc;
+  }
+  RETURN_IF_ERROR(r.ExpectEnd());
+  other->num_examples_ = examples;
+  return Merge(*other);
+}
+
 Evaluator::Extracted Evaluator::Extract() const {
   const int64_t min_size =
       config_.options().has_min_slice_size() ? config_.options().min_slice_size().value() : 0;
@@ -399,10 +460,10 @@ void AppendPerSlice(const std::vector<ForSlice>& from, std::vector<ForSlice>* in
 
 }  // namespace
 
-StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
-                              const std::vector<std::string>& example_files,
-                              const std::vector<ModelToEvaluate>& models,
-                              const EvaluateOptions& options) {
+StatusOr<PartialEvaluation> EvaluatePartial(const tfma::EvalConfig& config,
+                                            const std::vector<std::string>& example_files,
+                                            const std::vector<ModelToEvaluate>& models,
+                                            const EvaluateOptions& options) {
   if (options.batch_size < 1) {
     return Status::InvalidArgument("evaluate: batch_size must be >= 1, got " +
                                    std::to_string(options.batch_size));
@@ -452,7 +513,6 @@ StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
     }
   }
   const tfma::ModelSpec* candidate_spec = CandidateSpec(config);
-  const tfma::ModelSpec* baseline_spec = BaselineSpec(config);
   const tfma::ModelSpec* reference_spec = ReferenceSpec(config);
   auto find = [&](const tfma::ModelSpec* spec) -> ModelInPass* {
     for (ModelInPass& p : pass) {
@@ -469,6 +529,7 @@ StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
   for (ModelInPass& p : pass) {
     EvaluatorOptions eo;
     eo.model_name = p.spec->name();
+    eo.first_example_index = options.first_example_index;
     ASSIGN_OR_RETURN(p.evaluator, Evaluator::Create(config, eo));
   }
 
@@ -497,7 +558,7 @@ StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
   SliceAssignment slices;
   int64_t filled = 0;
   int64_t batches = 0;
-  EvalResult result;
+  PartialEvaluation result;
 
   auto flush = [&]() -> Status {
     if (filled == 0) return Status::OK();
@@ -568,14 +629,21 @@ StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
   std::string record;
   int64_t total = 0;
   int64_t skipped = 0;
+  int64_t global_record = 0;  // over all files: the shard's range is in these
+  auto past_shard = [&] { return options.record_end >= 0 && global_record >= options.record_end; };
   for (size_t file_index = 0; file_index < example_files.size(); ++file_index) {
     const std::string& file = example_files[file_index];
     if (options.max_examples >= 0 && total >= options.max_examples) break;
+    if (past_shard()) break;
     ASSIGN_OR_RETURN(std::unique_ptr<io::TFRecordReader> reader, io::TFRecordReader::Open(file));
     int64_t index = 0;
-    while (options.max_examples < 0 || total < options.max_examples) {
+    while ((options.max_examples < 0 || total < options.max_examples) && !past_shard()) {
       ASSIGN_OR_RETURN(bool more, reader->ReadRecord(&record));
       if (!more) break;
+      if (global_record++ < options.record_begin) {  // another shard's
+        ++index;
+        continue;
+      }
       const std::string where = file + ": record " + std::to_string(index);
       if (!example.ParseFromString(record)) {
         return Status::Corruption(where + ": not a valid tensorflow.Example (" +
@@ -612,8 +680,39 @@ StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
     }
   }
   RETURN_IF_ERROR(flush());
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (ModelInPass& p : pass) result.evaluators.push_back(std::move(p.evaluator));
+  result.num_examples = total;
+  result.num_skipped = skipped;
+  return result;
+}
+
+StatusOr<EvalResult> FinishEvaluation(const tfma::EvalConfig& config,
+                                      const std::vector<std::string>& example_files,
+                                      const std::vector<ModelToEvaluate>& models,
+                                      const EvaluateOptions& options, PartialEvaluation partial) {
+  if (partial.evaluators.size() != models.size() || models.empty()) {
+    return Status::InvalidArgument("evaluate: " + std::to_string(partial.evaluators.size()) +
+                                   " evaluators for " + std::to_string(models.size()) + " models");
+  }
+  auto find = [&](const tfma::ModelSpec* spec) -> const Evaluator* {
+    if (spec == nullptr) return nullptr;
+    for (const auto& e : partial.evaluators) {
+      if (e->model_spec().name() == spec->name()) return e.get();
+    }
+    return nullptr;
+  };
+  const tfma::ModelSpec* candidate_spec = CandidateSpec(config);
+  const tfma::ModelSpec* baseline_spec = BaselineSpec(config);
+  const Evaluator* candidate = find(candidate_spec);
+  const Evaluator* reference = find(ReferenceSpec(config));
+  if (candidate == nullptr) return Status::InvalidArgument("evaluate: no candidate evaluator");
+  EvalResult result;
+  result.num_disagreements = partial.num_disagreements;
+  result.disagreements = std::move(partial.disagreements);
+  const double seconds = partial.seconds;
+  const int64_t total = partial.num_examples;
+  const int64_t skipped = partial.num_skipped;
 
   result.config = config;
   result.version = kVersion;
@@ -624,29 +723,108 @@ StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
   } else {
     result.data_location = options.data_location;
   }
-  for (const ModelInPass& p : pass) {
-    result.model_locations[config.model_specs_size() > 1 ? p.spec->name() : ""] = p.location;
+  for (size_t i = 0; i < models.size(); ++i) {
+    result
+        .model_locations[config.model_specs_size() > 1 ? partial.evaluators[i]->model_spec().name()
+                                                       : ""] = models[i].location;
   }
-  Evaluator::Extracted extracted = candidate->evaluator->Extract();
+  Evaluator::Extracted extracted = candidate->Extract();
   result.metrics = std::move(extracted.metrics);
   result.plots = std::move(extracted.plots);
-  if (ModelInPass* baseline = find(baseline_spec)) {
-    Evaluator::Extracted b = baseline->evaluator->Extract();
+  if (const Evaluator* baseline = find(baseline_spec)) {
+    Evaluator::Extracted b = baseline->Extract();
     result.metrics = CombineWithBaseline(result.metrics, b.metrics, candidate_spec->name(),
                                          baseline_spec->name());
     AppendPerSlice(b.plots, &result.plots);
   }
   if (reference != nullptr) {
-    Evaluator::Extracted r = reference->evaluator->Extract();
+    Evaluator::Extracted r = reference->Extract();
     AppendPerSlice(r.metrics, &result.metrics);
     AppendPerSlice(r.plots, &result.plots);
   }
   ASSIGN_OR_RETURN(result.validation, ValidateMetrics(config, result.metrics));
-  result.num_examples = candidate->evaluator->num_examples();
+  result.num_examples = candidate->num_examples();
   result.num_skipped = skipped;
   result.seconds = seconds;
   result.examples_per_second = seconds > 0 ? static_cast<double>(total) / seconds : 0.0;
   return result;
+}
+
+StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
+                              const std::vector<std::string>& example_files,
+                              const std::vector<ModelToEvaluate>& models,
+                              const EvaluateOptions& options) {
+  ASSIGN_OR_RETURN(PartialEvaluation partial,
+                   EvaluatePartial(config, example_files, models, options));
+  return FinishEvaluation(config, example_files, models, options, std::move(partial));
+}
+
+std::string PartialEvaluation::Serialize() const {
+  ByteWriter w;
+  w.Put<uint64_t>(evaluators.size());
+  for (const auto& e : evaluators) w.PutString(e->SerializeState());
+  w.Put<int64_t>(num_examples);
+  w.Put<int64_t>(num_skipped);
+  w.Put<int64_t>(num_disagreements);
+  w.Put<double>(seconds);
+  w.Put<uint64_t>(disagreements.size());
+  for (const Disagreement& d : disagreements) {
+    w.PutString(d.file);
+    w.Put<int64_t>(d.record);
+    w.Put<float>(d.label);
+    w.Put<int64_t>(d.image_side);
+    for (const std::vector<float>* v : {&d.candidate, &d.reference, &d.image}) {
+      w.PutString(
+          std::string_view(reinterpret_cast<const char*>(v->data()), v->size() * sizeof(float)));
+    }
+  }
+  return w.Release();
+}
+
+Status PartialEvaluation::MergeSerialized(std::string_view bytes, int64_t max_disagreements,
+                                          const std::string& what) {
+  ByteReader r(bytes, what);
+  uint64_t n = 0;
+  RETURN_IF_ERROR(r.Get(&n));
+  if (n != evaluators.size()) {
+    return Status::InvalidArgument(what + ": " + std::to_string(n) + " models, expected " +
+                                   std::to_string(evaluators.size()));
+  }
+  std::string state;
+  for (auto& e : evaluators) {
+    RETURN_IF_ERROR(r.GetString(&state));
+    RETURN_IF_ERROR(e->MergeSerialized(state, what));
+  }
+  int64_t examples = 0, skipped = 0, disagreeing = 0;
+  double secs = 0;
+  uint64_t kept = 0;
+  RETURN_IF_ERROR(r.Get(&examples));
+  RETURN_IF_ERROR(r.Get(&skipped));
+  RETURN_IF_ERROR(r.Get(&disagreeing));
+  RETURN_IF_ERROR(r.Get(&secs));
+  RETURN_IF_ERROR(r.Get(&kept));
+  for (uint64_t i = 0; i < kept; ++i) {
+    Disagreement d;
+    RETURN_IF_ERROR(r.GetString(&d.file));
+    RETURN_IF_ERROR(r.Get(&d.record));
+    RETURN_IF_ERROR(r.Get(&d.label));
+    RETURN_IF_ERROR(r.Get(&d.image_side));
+    for (std::vector<float>* v : {&d.candidate, &d.reference, &d.image}) {
+      RETURN_IF_ERROR(r.GetString(&state));
+      if (state.size() % sizeof(float) != 0) return Status::Corruption(what + ": bad float vector");
+      v->resize(state.size() / sizeof(float));
+      std::memcpy(v->data(), state.data(), state.size());
+    }
+    if (static_cast<int64_t>(disagreements.size()) < max_disagreements) {
+      disagreements.push_back(std::move(d));
+    }
+  }
+  RETURN_IF_ERROR(r.ExpectEnd());
+  num_examples += examples;
+  num_skipped += skipped;
+  num_disagreements += disagreeing;
+  seconds = std::max(seconds, secs);  // shards run side by side
+  return Status::OK();
 }
 
 }  // namespace edgepipe::eval

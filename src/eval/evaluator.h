@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -159,6 +160,15 @@ class Evaluator {
   // were built from different metric configurations or saw different C.
   Status Merge(const Evaluator& other);
 
+  // The accumulators as bytes (slices, counts, classes, examples), for an
+  // Evaluator of the same config in another process to MergeSerialized: how
+  // MPI ranks send their shard to the rank that merges (src/mpi). Host byte
+  // order (src/core/byte_buffer.h).
+  std::string SerializeState() const;
+  // Merge(the Evaluator whose SerializeState() gave `bytes`). Corruption if
+  // the bytes do not parse (`what` names them), InvalidArgument as Merge.
+  Status MergeSerialized(std::string_view bytes, const std::string& what);
+
   // Metrics per slice (slices below options.min_slice_size left out), with
   // confidence intervals when the config asks for them.
   std::vector<tfma::MetricsForSlice> ExtractMetrics() const;
@@ -218,6 +228,14 @@ struct EvaluateOptions {
   std::string model_location;
   // Disagreements kept in EvalResult (a reference model only).
   int64_t max_disagreements = 24;
+  // A shard of the examples (sharded evaluation, src/mpi/sharded_evaluate.h):
+  // only records [record_begin, record_end) of the files read one after
+  // another are evaluated (record_end -1: to the end). first_example_index is
+  // the global index of the shard's first evaluated example, so bootstrap
+  // resampling matches one pass over everything (EvaluatorOptions).
+  int64_t record_begin = 0;
+  int64_t record_end = -1;
+  int64_t first_example_index = 0;
 };
 
 // One model of a multi-model evaluation: the spec it is evaluated as (by
@@ -246,6 +264,39 @@ StatusOr<EvalResult> Evaluate(const tfma::EvalConfig& config,
                               const std::vector<std::string>& example_files,
                               const std::vector<ModelToEvaluate>& models,
                               const EvaluateOptions& options = {});
+
+// What one pass over (a shard of) the examples leaves before metrics are
+// extracted: the part of an evaluation that shards merge. Move-only.
+struct PartialEvaluation {
+  // One per model, in the order of the ModelToEvaluate list.
+  std::vector<std::unique_ptr<Evaluator>> evaluators;
+  int64_t num_examples = 0;  // evaluated (not skipped)
+  int64_t num_skipped = 0;
+  int64_t num_disagreements = 0;
+  std::vector<Disagreement> disagreements;
+  double seconds = 0.0;
+
+  // Everything above as bytes (Evaluator::SerializeState for the evaluators).
+  std::string Serialize() const;
+  // Adds a later shard's Serialize()d partial, built from the same config and
+  // models: accumulators merged, counts added, its disagreements appended up
+  // to max_disagreements kept. Errors as Evaluator::MergeSerialized.
+  Status MergeSerialized(std::string_view bytes, int64_t max_disagreements,
+                         const std::string& what);
+};
+
+// The pass of Evaluate without the extraction: shards run this, then one of
+// them merges the partials and calls FinishEvaluation. Same errors as Evaluate.
+StatusOr<PartialEvaluation> EvaluatePartial(const tfma::EvalConfig& config,
+                                            const std::vector<std::string>& example_files,
+                                            const std::vector<ModelToEvaluate>& models,
+                                            const EvaluateOptions& options = {});
+// Metrics, plots, baseline diffs and validation of a (merged) partial
+// evaluation; `models` and `options` as given to EvaluatePartial (locations).
+StatusOr<EvalResult> FinishEvaluation(const tfma::EvalConfig& config,
+                                      const std::vector<std::string>& example_files,
+                                      const std::vector<ModelToEvaluate>& models,
+                                      const EvaluateOptions& options, PartialEvaluation partial);
 
 // Order of slices in results: overall first, then fewer columns first, then
 // by column names and values (numbers numerically).

@@ -696,6 +696,53 @@ TEST(EvaluatorTest, BootstrapShardsMergeToOnePass) {
   }
 }
 
+// What MPI ranks exchange (src/mpi): a serialized shard merges like the
+// Evaluator itself, and damaged bytes are reported, not merged.
+TEST(EvaluatorTest, SerializedStateMergesLikeTheEvaluatorAndRejectsDamage) {
+  const std::vector<Row> rows = RandomRows(300, 5);
+  const tfma::EvalConfig config = Config(kCiConfig);
+  auto fill = [&](Evaluator& e, size_t from, size_t to) {
+    Tensor pred(DType::kFloat32, {static_cast<int64_t>(to - from), 4});
+    std::vector<float> labels;
+    for (size_t i = from; i < to; ++i) {
+      std::copy(rows[i].scores.begin(), rows[i].scores.end(), pred.data<float>() + (i - from) * 4);
+      labels.push_back(static_cast<float>(rows[i].label));
+    }
+    ASSERT_TRUE(e.AddBatch(pred, labels.data(), nullptr, {}).ok());
+  };
+  auto a = Evaluator::Create(config), direct = Evaluator::Create(config);
+  EvaluatorOptions later;
+  later.first_example_index = 100;
+  auto b = Evaluator::Create(config, later);
+  ASSERT_TRUE(a.ok() && b.ok() && direct.ok());
+  fill(**a, 0, 100);
+  fill(**direct, 0, 100);
+  fill(**b, 100, 300);
+  ASSERT_TRUE((*direct)->Merge(**b).ok());
+  const std::string bytes = (*b)->SerializeState();
+  // Truncated anywhere, or with bytes left over: Corruption naming the bytes.
+  for (size_t cut : {size_t{0}, size_t{7}, bytes.size() / 2, bytes.size() - 1}) {
+    auto fresh = Evaluator::Create(config);
+    ASSERT_TRUE(fresh.ok());
+    const Status st = (*fresh)->MergeSerialized(bytes.substr(0, cut), "shard of rank 1");
+    EXPECT_EQ(st.code(), Status::Code::kCorruption) << cut << ": " << st.ToString();
+    EXPECT_NE(st.message().find("shard of rank 1"), std::string::npos) << st.message();
+  }
+  auto fresh = Evaluator::Create(config);
+  EXPECT_EQ((*fresh)->MergeSerialized(bytes + "x", "extra").code(), Status::Code::kCorruption);
+  ASSERT_TRUE((*a)->MergeSerialized(bytes, "shard of rank 1").ok());
+  EXPECT_EQ((*a)->num_examples(), 300);
+  const auto x = (*direct)->Extract(), y = (*a)->Extract();
+  ASSERT_EQ(x.metrics.size(), y.metrics.size());
+  for (size_t i = 0; i < x.metrics.size(); ++i) {
+    EXPECT_EQ(x.metrics[i].SerializeAsString(), y.metrics[i].SerializeAsString());
+  }
+  // Without confidence intervals the layout differs: refused, not misread.
+  auto no_ci = Evaluator::Create(Config(kSliced));
+  ASSERT_TRUE(no_ci.ok());
+  EXPECT_EQ((*no_ci)->MergeSerialized(bytes, "rank 1").code(), Status::Code::kInvalidArgument);
+}
+
 TEST(EvaluatorTest, ValueThresholdsHoldEveryBinarizedKey) {
   const std::string dir = TempDir("binarized_thresholds");
   const std::string file = WriteExamples(dir, RandomRows(400, 4));

@@ -1,0 +1,220 @@
+// Sharded passes over MPI ranks, run under mpirun with 1, 2, ... ranks:
+//
+//   mpirun -np N build/bench/mpi_shard_bench [--pass eval|stats|both]
+//                                            [--fashion DIR] [--repeat R]
+//
+//   eval   mpi::ShardedEvaluate: the Evaluator on the 10,000 Fashion-MNIST test
+//          images with the Keras-example CNN (Conv 32 -> pool -> Conv 64 ->
+//          pool -> Dense 128 -> Dense 10, src/examples/fashion_mnist's
+//          keras_cnn) at its initial weights (seed 1: a trained model's cost
+//          per example, metrics not meaningful); example count, accuracy,
+//          cross-entropy, the confusion-matrix plot on the overall slice and
+//          10 image_class slices, Poisson-bootstrap intervals.
+//   stats  mpi::ShardedStatistics: StatisticsGen's pass over all 70,000
+//          Fashion-MNIST images (train and test files), as issue 9's bench.
+//
+// DIR (default /usr/share/datasets/fashion-mnist, Debian dataset-fashion-mnist)
+// holds the IDX files. Rank 0 writes them once as gzip TFRecords of
+// tf.Examples (image_floats, image_class) under /tmp/edgepipe_mpi_shard_bench.
+// Each rank computes with one thread, so N ranks use N cores. Rank 0 prints a
+// RESULT line per pass: the best wall time of R runs (from a barrier to the
+// merged result on rank 0) and the load average.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "src/core/files.h"
+#include "src/core/parallel.h"
+#include "src/eval/config.h"
+#include "src/eval/evaluator.h"
+#include "src/io/example.pb.h"
+#include "src/io/idx.h"
+#include "src/io/tfrecord.h"
+#include "src/mpi/communicator.h"
+#include "src/mpi/sharded_evaluate.h"
+#include "src/mpi/sharded_statistics.h"
+#include "src/nn/conv.h"
+#include "src/nn/dense.h"
+#include "src/nn/model.h"
+#include "src/nn/pooling.h"
+#include "src/nn/reshaping.h"
+
+namespace {
+
+using edgepipe::DType;
+using edgepipe::Status;
+using edgepipe::StatusOr;
+using edgepipe::Tensor;
+namespace eval = edgepipe::eval;
+namespace nn = edgepipe::nn;
+namespace mpi = edgepipe::mpi;
+
+// The CNN behind the evaluator's interface: 784 floats in, 10 logits out.
+class CnnModel : public eval::EvalModel {
+ public:
+  explicit CnnModel(std::unique_ptr<nn::Model> model) : model_(std::move(model)) {}
+  const std::string& input_feature() const override { return feature_; }
+  int64_t input_dim() const override { return 784; }
+  StatusOr<Tensor> Predict(const Tensor& features) override {
+    Tensor x = features;
+    RETURN_IF_ERROR(x.Reshape({features.dim(0), 28, 28, 1}));
+    return model_->Predict(x, features.dim(0));
+  }
+
+ private:
+  std::unique_ptr<nn::Model> model_;
+  std::string feature_ = "image_floats";
+};
+
+StatusOr<std::unique_ptr<nn::Model>> BuildCnn() {
+  auto m = std::make_unique<nn::Sequential>("fashion_keras_cnn");
+  for (int64_t filters : {32, 64}) {
+    RETURN_IF_ERROR(m->Add(std::make_unique<nn::Conv2D>(
+        nn::Conv2DOptions{.filters = filters, .activation = nn::Activation::kRelu})));
+    RETURN_IF_ERROR(m->Add(std::make_unique<nn::MaxPooling2D>()));
+  }
+  RETURN_IF_ERROR(m->Add(std::make_unique<nn::Flatten>()));
+  RETURN_IF_ERROR(m->Add(std::make_unique<nn::Dense>(128, nn::Activation::kRelu)));
+  RETURN_IF_ERROR(m->Add(std::make_unique<nn::Dense>(10)));
+  RETURN_IF_ERROR(m->Build(edgepipe::Shape{28, 28, 1}, 1));
+  m->set_num_threads(1);
+  return std::unique_ptr<nn::Model>(std::move(m));
+}
+
+// `prefix`: "t10k" or "train".
+Status WriteSplit(const std::string& dir, const std::string& prefix, const std::string& path) {
+  ASSIGN_OR_RETURN(Tensor images,
+                   edgepipe::io::ReadIdx(dir + "/" + prefix + "-images-idx3-ubyte.gz"));
+  ASSIGN_OR_RETURN(Tensor labels,
+                   edgepipe::io::ReadIdx(dir + "/" + prefix + "-labels-idx1-ubyte.gz"));
+  const int64_t n = images.dim(0);
+  if (images.dtype() != DType::kUInt8 || images.num_elements() != n * 784) {
+    return Status::InvalidArgument(dir + ": expected 28x28 uint8 images");
+  }
+  RETURN_IF_ERROR(edgepipe::CreateDirectories(path.substr(0, path.rfind('/'))));
+  ASSIGN_OR_RETURN(auto writer, edgepipe::io::TFRecordWriter::Open(
+                                    path + ".tmp", edgepipe::io::Compression::kGzip));
+  tensorflow::Example ex;
+  std::string bytes;
+  for (int64_t i = 0; i < n; ++i) {
+    ex.Clear();
+    auto& f = *ex.mutable_features()->mutable_feature();
+    auto* img = f["image_floats"].mutable_float_list();
+    for (int64_t j = 0; j < 784; ++j) img->add_value(images.data<uint8_t>()[i * 784 + j] / 255.0f);
+    f["image_class"].mutable_int64_list()->add_value(labels.data<uint8_t>()[i]);
+    ex.SerializeToString(&bytes);
+    RETURN_IF_ERROR(writer->Write(bytes));
+  }
+  RETURN_IF_ERROR(writer->Close());
+  return edgepipe::RenamePath(path + ".tmp", path);
+}
+
+std::string LoadAverage() {
+  std::ifstream f("/proc/loadavg");
+  std::string a, b, c;
+  f >> a >> b >> c;
+  return a + " " + b + " " + c;
+}
+
+Status RunStats(mpi::Communicator& comm, const std::vector<std::string>& files, int repeat) {
+  edgepipe::ThreadPool pool(1);
+  double best = 1e30;
+  int64_t examples = 0;
+  for (int r = 0; r < repeat; ++r) {
+    RETURN_IF_ERROR(comm.Barrier());
+    const auto t0 = std::chrono::steady_clock::now();
+    ASSIGN_OR_RETURN(auto stats, mpi::ShardedStatistics(comm, files, "all", {}, &pool));
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best = std::min(best, s);
+    if (stats.has_value()) examples = stats->num_examples();
+  }
+  if (comm.is_root()) {
+    std::printf(
+        "RESULT pass=stats ranks=%d examples=%lld best_s=%.3f examples_per_s=%.0f load=%s\n",
+        comm.size(), static_cast<long long>(examples), best, static_cast<double>(examples) / best,
+        LoadAverage().c_str());
+  }
+  return Status::OK();
+}
+
+Status Run(mpi::Communicator& comm, const std::string& fashion, const std::string& pass,
+           int repeat) {
+  const std::string dir = "/tmp/edgepipe_mpi_shard_bench";
+  const std::string file = dir + "/t10k.tfrecord.gz", train = dir + "/train.tfrecord.gz";
+  Status written = Status::OK();
+  if (comm.is_root() && !edgepipe::PathExists(file)) written = WriteSplit(fashion, "t10k", file);
+  if (comm.is_root() && written.ok() && pass != "eval" && !edgepipe::PathExists(train)) {
+    written = WriteSplit(fashion, "train", train);
+  }
+  RETURN_IF_ERROR(mpi::AgreeOnStatus(comm, written));
+  if (pass != "eval") RETURN_IF_ERROR(RunStats(comm, {train, file}, repeat));
+  if (pass == "stats") return Status::OK();
+  ASSIGN_OR_RETURN(
+      ::tensorflow_model_analysis::EvalConfig config,
+      eval::ParseEvalConfigText(
+          R"pb(
+            model_specs { label_key: "image_class" }
+            slicing_specs {}
+            slicing_specs { feature_keys: "image_class" }
+            metrics_specs {
+              metrics { class_name: "ExampleCount" }
+              metrics { class_name: "SparseCategoricalAccuracy" }
+              metrics { class_name: "SparseCategoricalCrossentropy" config: '"from_logits": true' }
+              metrics { class_name: "MultiClassConfusionMatrixPlot" }
+            }
+            options { compute_confidence_intervals { value: true } }
+          )pb",
+          "mpi_shard_bench"));
+  ASSIGN_OR_RETURN(std::unique_ptr<nn::Model> cnn, BuildCnn());
+  CnnModel model(std::move(cnn));
+  double best = 1e30;
+  int64_t examples = 0;
+  for (int r = 0; r < repeat; ++r) {
+    RETURN_IF_ERROR(comm.Barrier());
+    const auto t0 = std::chrono::steady_clock::now();
+    ASSIGN_OR_RETURN(auto result, mpi::ShardedEvaluate(comm, config, {file}, {{"", &model, ""}}));
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best = std::min(best, s);
+    if (result.has_value()) examples = result->num_examples;
+  }
+  if (comm.is_root()) {
+    std::printf("RESULT pass=eval ranks=%d examples=%lld best_s=%.3f examples_per_s=%.0f load=%s\n",
+                comm.size(), static_cast<long long>(examples), best,
+                static_cast<double>(examples) / best, LoadAverage().c_str());
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto session = mpi::MpiSession::Init(&argc, &argv);
+  if (!session.ok()) {
+    std::fprintf(stderr, "mpi_shard_bench: %s\n", session.status().ToString().c_str());
+    return 1;
+  }
+  std::string fashion = "/usr/share/datasets/fashion-mnist";
+  std::string pass = "both";
+  int repeat = 3;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--fashion") == 0 && i + 1 < argc) fashion = argv[++i];
+    if (std::strcmp(argv[i], "--pass") == 0 && i + 1 < argc) pass = argv[++i];
+    if (std::strcmp(argv[i], "--repeat") == 0 && i + 1 < argc)
+      repeat = std::max(1, std::atoi(argv[++i]));
+  }
+  auto comm = mpi::Communicator::WorldFromEnvironment();
+  if (!comm.ok()) {
+    std::fprintf(stderr, "mpi_shard_bench: %s\n", comm.status().ToString().c_str());
+    return 1;
+  }
+  const Status st = Run(**comm, fashion, pass, repeat);
+  if (!st.ok()) {
+    std::fprintf(stderr, "mpi_shard_bench: rank %d: %s\n", (*comm)->rank(), st.ToString().c_str());
+    if ((*comm)->poisoned()) (*comm)->Abort(3);
+    return 1;
+  }
+  return 0;
+}
