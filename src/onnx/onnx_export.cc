@@ -388,6 +388,13 @@ StatusOr<int64_t> ExportSavedModelToOnnx(const std::string& model_dir, const std
   StatusOr<std::unique_ptr<nn::Model>> model = nn::LoadAnyModel(src);
   if (!model.ok()) return model.status().WithContext("onnx export");
   ASSIGN_OR_RETURN(std::string bytes, ExportModelToOnnx(**model, options));
+  // As `lite convert`: the output's folder is created (only once the model
+  // has exported, so a failed export leaves nothing behind).
+  const std::string parent = std::filesystem::path(out_path).parent_path().string();
+  if (!parent.empty()) {
+    Status made = CreateDirectories(parent);
+    if (!made.ok()) return made.WithContext("onnx export");
+  }
   Status written = WriteFileAtomic(out_path, bytes);
   if (!written.ok()) return written.WithContext("onnx export");
   return static_cast<int64_t>(bytes.size());

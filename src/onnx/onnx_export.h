@@ -70,8 +70,8 @@ StatusOr<std::string> ExportModelToOnnx(const nn::Model& model,
                                         const OnnxExportOptions& options = {});
 
 // A saved model folder (model.json + weights, nn::LoadAnyModel) or a Model
-// artifact holding Format-Serving/, written to `out_path`. Returns the bytes
-// written.
+// artifact holding Format-Serving/, written to `out_path` (its folder created
+// if missing). Returns the bytes written.
 StatusOr<int64_t> ExportSavedModelToOnnx(const std::string& model_dir, const std::string& out_path,
                                          const OnnxExportOptions& options = {});
 
