@@ -73,12 +73,27 @@ std::string WriteTruncatedTfRecord(const std::string& dir) {
 }
 
 TEST(CliTest, HelpWorksOnEveryVerb) {
-  for (const char* verb :
-       {"--help", "run --help", "run mnist --help", "examples --help", "examples show --help",
-        "runs --help", "executions --help", "artifacts --help", "lineage --help", "eval --help",
-        "eval show --help", "lite --help", "lite inspect --help", "lite predict --help",
-        "lite convert --help", "lite bench --help", "stats --help", "stats show --help",
-        "stats html --help", "onnx --help", "onnx export --help"}) {
+  for (const char* verb : {"--help",
+                           "run --help",
+                           "run mnist --help",
+                           "examples --help",
+                           "examples show --help",
+                           "runs --help",
+                           "executions --help",
+                           "artifacts --help",
+                           "lineage --help",
+                           "eval --help",
+                           "eval show --help",
+                           "lite --help",
+                           "lite inspect --help",
+                           "lite predict --help",
+                           "lite convert --help",
+                           "lite bench --help",
+                           "stats --help",
+                           "stats show --help",
+                           "stats html --help",
+                           "onnx --help",
+                           "onnx export --help"}) {
     CliResult r = RunCli(verb);
     EXPECT_EQ(r.exit_code, 0) << verb << ": " << r.err;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << verb;
