@@ -8,88 +8,31 @@
 // with protoc from a checkout of github.com/onnx/onnx; its header names the commit.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cctype>
-#include <map>
 #include <string>
 
 #include "src/onnx/proto/onnx.pb.h"
+#include "tests/support/proto_fields.h"
 
 namespace edgepipe::onnx {
 namespace {
 
 namespace gp = google::protobuf;
 
-struct UpstreamRow {
-  const char* scope;  // full message or enum name
-  const char* name;   // field or enum value
-  int number;
-  const char* type;      // "TYPE_DOUBLE", ..., or "ENUM_VALUE"
-  const char* label;     // "LABEL_OPTIONAL", ..., or "" for enum values
-  const char* type_ref;  // referenced message / enum, "" for scalars
-  const char* oneof;     // containing oneof, "" when none
-};
-
-constexpr UpstreamRow kUpstream[] = {
+constexpr testing::UpstreamProtoRow kUpstream[] = {
 #include "src/onnx/proto/upstream_fields.inc"
 };
 
-const std::map<std::pair<std::string, std::string>, const UpstreamRow*>& Index() {
-  static const auto* index = [] {
-    auto* m = new std::map<std::pair<std::string, std::string>, const UpstreamRow*>;
-    for (const UpstreamRow& row : kUpstream) (*m)[{row.scope, row.name}] = &row;
-    return m;
-  }();
-  return *index;
+// Our messages are a subset of ONNX's (check_upstream_fields = false).
+const testing::ProtoFieldsChecker& Checker() {
+  static const auto* checker =
+      new testing::ProtoFieldsChecker(kUpstream, "ONNX", /*check_upstream_fields=*/false);
+  return *checker;
 }
 
-std::string Upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
-  return s;
-}
-
-int CheckEnum(const gp::EnumDescriptor& e) {
-  for (int i = 0; i < e.value_count(); ++i) {
-    auto it = Index().find({e.full_name(), e.value(i)->name()});
-    if (it == Index().end()) {
-      ADD_FAILURE() << e.full_name() << "." << e.value(i)->name() << ": not an ONNX enum value";
-      continue;
-    }
-    EXPECT_EQ(e.value(i)->number(), it->second->number)
-        << e.full_name() << "." << e.value(i)->name();
-  }
-  const auto upstream =
-      std::count_if(std::begin(kUpstream), std::end(kUpstream),
-                    [&](const UpstreamRow& r) { return e.full_name() == r.scope; });
-  EXPECT_EQ(e.value_count(), upstream) << e.full_name() << ": ONNX has " << upstream << " values";
-  return e.value_count();
-}
-
-int CheckMessage(const gp::Descriptor& m) {
-  int checked = 0;
-  for (int i = 0; i < m.field_count(); ++i) {
-    const gp::FieldDescriptor& f = *m.field(i);
-    const std::string where = m.full_name() + "." + f.name();
-    auto it = Index().find({m.full_name(), f.name()});
-    if (it == Index().end()) {
-      ADD_FAILURE() << where << ": not an ONNX field";
-      continue;
-    }
-    const UpstreamRow& row = *it->second;
-    EXPECT_EQ(f.number(), row.number) << where;
-    EXPECT_EQ("TYPE_" + Upper(f.type_name()), row.type) << where;
-    EXPECT_STREQ(f.is_repeated() ? "LABEL_REPEATED" : "LABEL_OPTIONAL", row.label) << where;
-    const std::string ref = f.message_type() != nullptr ? f.message_type()->full_name()
-                            : f.enum_type() != nullptr  ? f.enum_type()->full_name()
-                                                        : "";
-    EXPECT_EQ(ref, row.type_ref) << where;
-    const gp::OneofDescriptor* oneof = f.real_containing_oneof();
-    EXPECT_EQ(oneof != nullptr ? oneof->name() : "", row.oneof) << where;
-    ++checked;
-  }
-  for (int i = 0; i < m.nested_type_count(); ++i) checked += CheckMessage(*m.nested_type(i));
-  for (int i = 0; i < m.enum_type_count(); ++i) checked += CheckEnum(*m.enum_type(i));
-  return checked;
+int Number(const std::string& scope, const std::string& name) {
+  const testing::UpstreamProtoRow* row = Checker().Find(scope, name);
+  EXPECT_NE(row, nullptr) << scope << "." << name;
+  return row != nullptr ? row->number : -1;
 }
 
 TEST(OnnxProtoFieldsTest, EveryDeclaredFactMatchesOnnx) {
@@ -104,14 +47,17 @@ TEST(OnnxProtoFieldsTest, EveryDeclaredFactMatchesOnnx) {
 
 // The facts the exporter relies on, read from the table.
 TEST(OnnxProtoFieldsTest, TableHasTheFactsWeRelyOn) {
-  EXPECT_EQ(Index().at({"onnx.ModelProto", "graph"})->number, 7);
-  EXPECT_EQ(Index().at({"onnx.ModelProto", "opset_import"})->number, 8);
-  EXPECT_EQ(Index().at({"onnx.TensorProto", "raw_data"})->number, 9);
-  EXPECT_EQ(Index().at({"onnx.TensorProto.DataType", "FLOAT"})->number, 1);
-  EXPECT_EQ(Index().at({"onnx.TensorProto.DataType", "INT64"})->number, 7);
-  EXPECT_EQ(Index().at({"onnx.AttributeProto", "type"})->number, 20);
-  EXPECT_EQ(Index().at({"onnx.AttributeProto.AttributeType", "INTS"})->number, 7);
-  EXPECT_STREQ(Index().at({"onnx.TensorShapeProto.Dimension", "dim_param"})->oneof, "value");
+  EXPECT_EQ(Number("onnx.ModelProto", "graph"), 7);
+  EXPECT_EQ(Number("onnx.ModelProto", "opset_import"), 8);
+  EXPECT_EQ(Number("onnx.TensorProto", "raw_data"), 9);
+  EXPECT_EQ(Number("onnx.TensorProto.DataType", "FLOAT"), 1);
+  EXPECT_EQ(Number("onnx.TensorProto.DataType", "INT64"), 7);
+  EXPECT_EQ(Number("onnx.AttributeProto", "type"), 20);
+  EXPECT_EQ(Number("onnx.AttributeProto.AttributeType", "INTS"), 7);
+  const testing::UpstreamProtoRow* dim_param =
+      Checker().Find("onnx.TensorShapeProto.Dimension", "dim_param");
+  ASSERT_NE(dim_param, nullptr);
+  EXPECT_STREQ(dim_param->oneof, "value");
 }
 
 // A ModelProto with ir_version 7 and an opset import serializes to the bytes
