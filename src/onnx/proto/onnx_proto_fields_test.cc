@@ -38,10 +38,7 @@ int Number(const std::string& scope, const std::string& name) {
 TEST(OnnxProtoFieldsTest, EveryDeclaredFactMatchesOnnx) {
   const gp::FileDescriptor& file = *::onnx::ModelProto::descriptor()->file();
   EXPECT_EQ(file.package(), "onnx");
-  int checked = 0;
-  for (int i = 0; i < file.message_type_count(); ++i)
-    checked += CheckMessage(*file.message_type(i));
-  for (int i = 0; i < file.enum_type_count(); ++i) checked += CheckEnum(*file.enum_type(i));
+  const int checked = Checker().CheckFile(file);
   EXPECT_GE(checked, 119);  // every field and enum value of onnx.proto
 }
 
