@@ -10,6 +10,12 @@
 //                                      (28x28x1: Conv 32 3x3 relu, MaxPool 2,
 //                                      Conv 64 3x3 relu, MaxPool 2, Flatten,
 //                                      Dense 128 relu, Dense 10);
+//   penguin_float.tflite              TFX's penguin model (four scalar inputs,
+//                                      Concatenate, Normalization, Dense 8, 8,
+//                                      3; random weights): a multi-input model;
+//   *_float.onnx                      the float models exported to ONNX
+//                                      (src/onnx) for onnxruntime
+//                                      (bench/onnx_vs_litert.sh);
 //   mobilenet_{float,int8}.tflite     issue 3's MobileNet-style model
 //                                      (src/examples/fashion_mnist): 28x28x1,
 //                                      Conv 16 3x3/2 + BN + relu6, two
@@ -34,6 +40,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -44,8 +51,12 @@
 #include "src/io/idx.h"
 #include "src/lite/calibration.h"
 #include "src/lite/converter.h"
+#include "src/nn/dense.h"
 #include "src/nn/gemm.h"
 #include "src/nn/model.h"
+#include "src/nn/normalization.h"
+#include "src/nn/reshaping.h"
+#include "src/onnx/onnx_export.h"
 
 namespace {
 
@@ -174,8 +185,34 @@ StatusOr<nn::Sequential*> TrainMnistMlp(const std::string& mnist_dir, nn::Sequen
   return &model;
 }
 
-Status Write(const std::string& dir, const std::string& name, const std::string& bytes) {
-  const std::string path = edgepipe::JoinPath(dir, name + ".tflite");
+// TFX's penguin model: four scalar inputs, Concatenate, Normalization, Dense
+// 8 relu, Dense 8 relu, Dense 3 (random weights).
+StatusOr<std::unique_ptr<nn::Model>> Penguin() {
+  auto model = std::make_unique<nn::Model>("penguin");
+  std::vector<nn::SymbolicTensor> ins;
+  for (const char* name :
+       {"culmen_length_mm", "culmen_depth_mm", "flipper_length_mm", "body_mass_g"}) {
+    ASSIGN_OR_RETURN(nn::SymbolicTensor in, model->Input({1}, name));
+    ins.push_back(in);
+  }
+  ASSIGN_OR_RETURN(auto x, model->Call(std::make_unique<nn::Concatenate>(), ins));
+  ASSIGN_OR_RETURN(
+      x, model->Call(std::make_unique<nn::Normalization>(std::vector<float>{44, 17, 200, 4200},
+                                                         std::vector<float>{30, 4, 200, 640000}),
+                     x));
+  for (int i = 0; i < 2; ++i) {
+    ASSIGN_OR_RETURN(x, model->Call(std::make_unique<nn::Dense>(nn::DenseOptions{
+                                        .units = 8, .activation = nn::Activation::kRelu}),
+                                    x));
+  }
+  ASSIGN_OR_RETURN(x, model->Call(std::make_unique<nn::Dense>(3), x));
+  RETURN_IF_ERROR(model->Build(ins, {x}, 7));
+  return model;
+}
+
+Status Write(const std::string& dir, const std::string& name, const std::string& bytes,
+             const char* extension = ".tflite") {
+  const std::string path = edgepipe::JoinPath(dir, name + extension);
   RETURN_IF_ERROR(edgepipe::WriteFileAtomic(path, bytes));
   std::printf("%s: %zu bytes\n", path.c_str(), bytes.size());
   return Status::OK();
@@ -196,6 +233,8 @@ Status Run(const std::string& out_dir, const std::string& mnist_dir) {
   ASSIGN_OR_RETURN(nn::Sequential * trained, TrainMnistMlp(mnist_dir, mlp, train_x));
   ASSIGN_OR_RETURN(std::string mlp_float, lite::ConvertSequential(*trained));
   RETURN_IF_ERROR(Write(out_dir, "mnist_mlp_float", mlp_float));
+  ASSIGN_OR_RETURN(std::string mlp_onnx, edgepipe::onnx::ExportModelToOnnx(*trained));
+  RETURN_IF_ERROR(Write(out_dir, "mnist_mlp_float", mlp_onnx, ".onnx"));
   ASSIGN_OR_RETURN(auto digits, lite::RepresentativeDatasetFromTensor(train_x, 200));
   ASSIGN_OR_RETURN(std::string mlp_int8, lite::ConvertSequential(*trained, Int8Options(digits)));
   RETURN_IF_ERROR(Write(out_dir, "mnist_mlp_int8", mlp_int8));
@@ -210,6 +249,8 @@ Status Run(const std::string& out_dir, const std::string& mnist_dir) {
   for (const Graph& g : graphs) {
     ASSIGN_OR_RETURN(std::string f, lite::ConvertToTFLite(g.graph));
     RETURN_IF_ERROR(Write(out_dir, std::string(g.name) + "_float", f));
+    ASSIGN_OR_RETURN(std::string o, edgepipe::onnx::ExportGraphToOnnx(g.graph));
+    RETURN_IF_ERROR(Write(out_dir, std::string(g.name) + "_float", o, ".onnx"));
     // Inputs in [0, 1), like scaled pixels.
     std::mt19937 rng(99);
     Shape shape = g.sample_shape;
@@ -219,6 +260,13 @@ Status Run(const std::string& out_dir, const std::string& mnist_dir) {
     ASSIGN_OR_RETURN(std::string q, lite::ConvertToTFLite(g.graph, Int8Options(dataset)));
     RETURN_IF_ERROR(Write(out_dir, std::string(g.name) + "_int8", q));
   }
+
+  // The penguin model (multi-input functional), float only.
+  ASSIGN_OR_RETURN(std::unique_ptr<nn::Model> penguin, Penguin());
+  ASSIGN_OR_RETURN(std::string penguin_float, lite::ConvertModel(*penguin));
+  RETURN_IF_ERROR(Write(out_dir, "penguin_float", penguin_float));
+  ASSIGN_OR_RETURN(std::string penguin_onnx, edgepipe::onnx::ExportModelToOnnx(*penguin));
+  RETURN_IF_ERROR(Write(out_dir, "penguin_float", penguin_onnx, ".onnx"));
   return Status::OK();
 }
 

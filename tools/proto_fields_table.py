@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Turns a FileDescriptorSet in protobuf text format (protoc --decode) into the
-C++ table rows of src/data/proto/upstream_fields.inc (extract_proto_fields.sh)
-and src/eval/proto/upstream_fields.inc (extract_tfma_proto_fields.sh). Reads
+C++ table rows of src/data/proto/upstream_fields.inc (extract_proto_fields.sh),
+src/eval/proto/upstream_fields.inc (extract_tfma_proto_fields.sh) and
+src/onnx/proto/upstream_fields.inc (extract_proto_fields.sh --full). Reads
 stdin, writes stdout.
 
   argv[1]  upstream commit
@@ -10,6 +11,7 @@ stdin, writes stdout.
   argv[4]  "full": two more columns per field, the referenced message or enum
            type (without the leading dot, "" for scalars) and the containing
            oneof ("" when none); enum value rows get "", "" too."""
+import os
 import re
 import sys
 
@@ -73,7 +75,8 @@ def main():
     prefix = sys.argv[2] if len(sys.argv) > 2 else "tensorflow_metadata/"
     origin = sys.argv[3] if len(sys.argv) > 3 else "github.com/tensorflow/metadata"
     full = len(sys.argv) > 4 and sys.argv[4] == "full"
-    script = "extract_tfma_proto_fields.sh" if full else "extract_proto_fields.sh"
+    script = os.environ.get("EXTRACT_PROTO_FIELDS_SCRIPT") or (
+        "extract_tfma_proto_fields.sh" if full else "extract_proto_fields.sh")
     fds = parse(sys.stdin.read())
     rows = []
     for f in fds.get("file", []):

@@ -73,12 +73,27 @@ std::string WriteTruncatedTfRecord(const std::string& dir) {
 }
 
 TEST(CliTest, HelpWorksOnEveryVerb) {
-  for (const char* verb :
-       {"--help", "run --help", "run mnist --help", "examples --help", "examples show --help",
-        "runs --help", "executions --help", "artifacts --help", "lineage --help", "eval --help",
-        "eval show --help", "lite --help", "lite inspect --help", "lite predict --help",
-        "lite convert --help", "lite bench --help", "stats --help", "stats show --help",
-        "stats html --help"}) {
+  for (const char* verb : {"--help",
+                           "run --help",
+                           "run mnist --help",
+                           "examples --help",
+                           "examples show --help",
+                           "runs --help",
+                           "executions --help",
+                           "artifacts --help",
+                           "lineage --help",
+                           "eval --help",
+                           "eval show --help",
+                           "lite --help",
+                           "lite inspect --help",
+                           "lite predict --help",
+                           "lite convert --help",
+                           "lite bench --help",
+                           "stats --help",
+                           "stats show --help",
+                           "stats html --help",
+                           "onnx --help",
+                           "onnx export --help"}) {
     CliResult r = RunCli(verb);
     EXPECT_EQ(r.exit_code, 0) << verb << ": " << r.err;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << verb;
@@ -590,6 +605,25 @@ TEST_F(CliPipelineTest, LiteBenchPrintsLatency) {
 }
 
 // ---- error paths without a pipeline -----------------------------------------
+
+// `onnx export` of the Trainer's Model artifact (Format-Serving/ inside):
+// an ONNX ModelProto (ir_version 7 first: bytes 08 07); a folder without a
+// saved model is one error line and writes nothing. onnxruntime runs the
+// export in tests/interop/onnx_interop_test.cc.
+TEST_F(CliPipelineTest, OnnxExportWritesAModel) {
+  const std::string native = ArtifactOf("Model", "Trainer.mnist")["uri"];
+  const std::string out = *dir_ + "/onnx/m.onnx";
+  CliResult r = RunCli("onnx export " + native + " " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("ONNX opset 13"), std::string::npos) << r.out;
+  auto bytes = ReadFile(out);
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_TRUE(bytes->starts_with(std::string("\x08\x07", 2)));
+
+  std::string empty = TempDir("onnx_empty");
+  ExpectOneLineError(RunCli("onnx export " + empty + " " + *dir_ + "/x.onnx"), "onnx export: ");
+  EXPECT_FALSE(PathExists(*dir_ + "/x.onnx"));
+}
 
 TEST(CliTest, MissingMetadataIsOneErrorLineAndNotCreated) {
   std::string dir = TempDir("missing_db");

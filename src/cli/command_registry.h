@@ -24,6 +24,7 @@ void RegisterEvalCommands(CLI::App& app);       // eval show
 void RegisterStatsCommands(CLI::App& app);      // stats show|html
 void RegisterAnomaliesCommands(CLI::App& app);  // anomalies show
 void RegisterLiteCommands(CLI::App& app);       // lite inspect|predict|convert|bench
+void RegisterOnnxCommands(CLI::App& app);       // onnx export
 
 // Range checks for numeric flags: CLI11 validators that run on the flag's
 // text before it is converted, so "abc", 1e11 or NaN never reach a verb. A

@@ -30,6 +30,7 @@ void RegisterCommands(CLI::App& app) {
   RegisterStatsCommands(app);
   RegisterAnomaliesCommands(app);
   RegisterLiteCommands(app);
+  RegisterOnnxCommands(app);
 }
 
 namespace {

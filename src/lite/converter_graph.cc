@@ -1,6 +1,7 @@
 #include "src/lite/converter_graph.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <set>
@@ -22,6 +23,14 @@ const char* OpKindName(const InferenceOp& op) {
       "Activation", "Binary", "Concat",          "Pad"};
   static_assert(std::size(kNames) == std::variant_size_v<InferenceOp>);
   return kNames[op.index()];
+}
+
+std::array<int64_t, 2> WindowPadding(int64_t in, int64_t out, int64_t filter, int stride,
+                                     int dilation, Padding padding) {
+  if (padding == Padding::kValid) return {0, 0};
+  const int64_t effective = (filter - 1) * dilation + 1;
+  const int64_t total = std::max<int64_t>((out - 1) * stride + effective - in, 0);
+  return {total / 2, total - total / 2};
 }
 
 namespace {
@@ -46,12 +55,9 @@ int64_t WindowOut(int64_t in, int64_t filter, int stride, int dilation, Padding 
   return in >= effective ? (in - effective) / stride + 1 : 0;
 }
 
-// Padding before the first element along one spatial dim (TF's SAME rule).
 int64_t PadBefore(int64_t in, int64_t out, int64_t filter, int stride, int dilation,
                   Padding padding) {
-  if (padding == Padding::kValid) return 0;
-  const int64_t effective = (filter - 1) * dilation + 1;
-  return std::max<int64_t>((out - 1) * stride + effective - in, 0) / 2;
+  return WindowPadding(in, out, filter, stride, dilation, padding)[0];
 }
 
 // numpy broadcast of two shapes; -1 (batch) matches -1 or 1.

@@ -22,6 +22,8 @@
 #ifndef EDGEPIPE_LITE_CONVERTER_GRAPH_H_
 #define EDGEPIPE_LITE_CONVERTER_GRAPH_H_
 
+#include <array>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <utility>
@@ -53,6 +55,12 @@ struct LoweredGraph {
 };
 
 StatusOr<LoweredGraph> LowerGraph(const InferenceGraph& graph);
+
+// {before, after} padding of one spatial dim of a window op (convolution or
+// pooling) from `in` to `out` elements: TF's SAME rule (the odd element goes
+// after), zeros for VALID. For exporters that spell padding out (ONNX pads).
+std::array<int64_t, 2> WindowPadding(int64_t in, int64_t out, int64_t filter, int stride,
+                                     int dilation, Padding padding);
 
 // Float forward pass of `graph` on `inputs` (float32, one per graph input,
 // shape [B, ...] matching the input's static dims). `visit(value_id, tensor)`

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -64,7 +65,7 @@ std::string ErrorLines(const std::string& stderr_text) {
   for (std::string line; std::getline(in, line);) {
     if (line.empty() || line.starts_with("INFO:") || line.starts_with("WARNING:")) continue;
     if (line.starts_with("litert_run.js:") || line.starts_with("tfjs_tflite_run.js:") ||
-        line.starts_with("armnn_run:")) {
+        line.starts_with("armnn_run:") || line.starts_with("onnxruntime_run.js:")) {
       return line;
     }
     kept.push_back(line);
@@ -165,10 +166,16 @@ const char* TfliteRuntimeName(TfliteRuntime runtime) {
   return "unknown";
 }
 
-StatusOr<std::vector<std::vector<RuntimeOutput>>> RunInvocationsInTfliteRuntime(
-    TfliteRuntime runtime, const std::string& model_path,
-    const std::vector<std::vector<Tensor>>& invocations, int timeout_seconds) {
-  const std::string context = std::string(TfliteRuntimeName(runtime)) + ": " + model_path;
+namespace {
+
+// Runs `invocations` through the harness that `command(model, spec)` starts
+// (stderr is redirected here); `runtime` names it in errors.
+StatusOr<std::vector<std::vector<RuntimeOutput>>> RunHarness(
+    const std::string& runtime,
+    const std::function<std::string(const std::string&, const std::string&)>& command_for,
+    const std::string& model_path, const std::vector<std::vector<Tensor>>& invocations,
+    int timeout_seconds) {
+  const std::string context = runtime + ": " + model_path;
   if (!PathExists(model_path)) return Status::NotFound(context + ": no such file");
   TempDir dir;
   if (dir.path().empty()) return Status::IOError(context + ": cannot create a temporary directory");
@@ -191,9 +198,8 @@ StatusOr<std::vector<std::vector<RuntimeOutput>>> RunInvocationsInTfliteRuntime(
 
   const std::string stderr_path = JoinPath(dir.path(), "stderr.txt");
   const std::string command =
-      HarnessCommand(runtime, std::filesystem::absolute(model_path).string(), spec_path,
-                     timeout_seconds) +
-      " 2>" + ShellQuote(stderr_path);
+      command_for(std::filesystem::absolute(model_path).string(), spec_path) + " 2>" +
+      ShellQuote(stderr_path);
   const CommandResult result = RunCommand(command);
   if (result.exit_code != 0) {
     if (result.exit_code == 124 || result.exit_code == 137) {
@@ -212,6 +218,36 @@ StatusOr<std::vector<std::vector<RuntimeOutput>>> RunInvocationsInTfliteRuntime(
                               std::to_string(invocations.size()));
   }
   return parsed;
+}
+
+}  // namespace
+
+StatusOr<std::vector<std::vector<RuntimeOutput>>> RunInvocationsInTfliteRuntime(
+    TfliteRuntime runtime, const std::string& model_path,
+    const std::vector<std::vector<Tensor>>& invocations, int timeout_seconds) {
+  return RunHarness(
+      TfliteRuntimeName(runtime),
+      [&](const std::string& model, const std::string& spec) {
+        return HarnessCommand(runtime, model, spec, timeout_seconds);
+      },
+      model_path, invocations, timeout_seconds);
+}
+
+StatusOr<std::vector<RuntimeOutput>> RunInOnnxRuntime(const std::string& model_path,
+                                                      const std::vector<Tensor>& inputs,
+                                                      int timeout_seconds) {
+  const std::string repo = EDGEPIPE_SOURCE_DIR;
+  ASSIGN_OR_RETURN(auto runs, RunHarness(
+                                  "onnxruntime",
+                                  [&](const std::string& model, const std::string& spec) {
+                                    return "NODE_PATH=" + ShellQuote(repo + "/node_modules") +
+                                           " timeout -k 10 " + std::to_string(timeout_seconds) +
+                                           " node " +
+                                           ShellQuote(repo + "/tests/js/onnxruntime_run.js") + " " +
+                                           ShellQuote(model) + " " + ShellQuote(spec);
+                                  },
+                                  model_path, {inputs}, timeout_seconds));
+  return std::move(runs[0]);
 }
 
 StatusOr<std::vector<RuntimeOutput>> RunInTfliteRuntime(TfliteRuntime runtime,

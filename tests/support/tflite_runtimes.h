@@ -4,6 +4,8 @@
 //   LiteRT.js     tests/js/litert_run.js       (@litertjs/core 2.5.3, WASM + XNNPACK)
 //   tfjs-tflite   tests/js/tfjs_tflite_run.js  (@tensorflow/tfjs-tflite 0.0.1-alpha.10)
 //   Arm NN        tests/interop/armnn_run      (Arm NN 20.08 TfLiteParser, CpuRef)
+// and, for edgepipe's ONNX export (src/onnx), one ONNX runtime:
+//   onnxruntime   tests/js/onnxruntime_run.js  (onnxruntime-node 1.22.0, native CPU)
 //
 // Each call starts ONE process for the runtime, however many examples it is
 // given: inputs go to a temporary directory (a JSON spec plus one binary file
@@ -85,6 +87,12 @@ inline StatusOr<std::vector<RuntimeOutput>> RunInArmNN(const std::string& model_
                                                        const RuntimeRunOptions& options = {}) {
   return RunInTfliteRuntime(TfliteRuntime::kArmNN, model_path, inputs, options);
 }
+
+// Runs `inputs` (float32, the model's inputs in order, batch as given) through
+// an .onnx model in onnxruntime-node, in one invocation.
+StatusOr<std::vector<RuntimeOutput>> RunInOnnxRuntime(const std::string& model_path,
+                                                      const std::vector<Tensor>& inputs,
+                                                      int timeout_seconds = 600);
 
 }  // namespace edgepipe::testing
 
