@@ -7,9 +7,12 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <map>
 
 #include "src/core/files.h"
 #include "src/data/examples.h"
+#include "src/eval/comparison.h"
+#include "src/eval/output.h"
 #include "src/io/tfrecord.h"
 #include "src/metadata/metadata_store.h"
 #include "src/nn/saving.h"
@@ -76,13 +79,38 @@ TEST_F(MnistPipelineTest, BothModelsAreAccurateAgreeAndArePushed) {
   EXPECT_TRUE(PathExists(native.pushed_destination + "/model.json"));
   EXPECT_TRUE(PathExists(native.pushed_destination + "/weights.bin"));
   EXPECT_TRUE(PathExists(lite.pushed_destination + "/tflite"));
-  // The lite trainer's temporary full model was removed after the rewrite.
+  // Only the .tflite is pushed: the full model the lite run_fn converted is
+  // kept in the artifact's Format-TFMA, never in Format-Serving.
   auto files = ListFilesRecursively(lite.pushed_destination);
   ASSERT_TRUE(files.ok());
   EXPECT_EQ(files->size(), 1u);
   for (const auto& node : first_->run.nodes) {
     EXPECT_EQ(node.outcome, pipeline::NodeResult::Outcome::kExecuted) << node.node_id;
   }
+}
+
+// The lite Evaluator evaluated the .tflite beside the model it was converted
+// from: a float conversion agrees on every example, the fidelity gate passed,
+// and the comparison page was written with its cost figures.
+TEST_F(MnistPipelineTest, LiteEvaluationComparesTheTfliteWithItsSourceModel) {
+  ASSERT_NE(first_, nullptr);
+  const MnistModelSummary& lite = Row("mnist_lite");
+  auto result = eval::LoadEvalResult(lite.evaluation_uri);
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  std::map<std::string, double> overall;  // "<model>/<metric>"
+  for (const auto& kv : result->metrics.at(0).metric_keys_and_values()) {
+    overall[kv.key().model_name() + "/" + kv.key().name()] = kv.value().double_value().value();
+  }
+  EXPECT_EQ(overall.at("mnist_lite/prediction_agreement"), 1.0);
+  EXPECT_LT(overall.at("mnist_lite/max_abs_output_difference"), 1e-3);
+  EXPECT_EQ(overall.at("mnist_lite/sparse_categorical_accuracy"),
+            overall.at("mnist/sparse_categorical_accuracy"));
+  EXPECT_GT(overall.at("mnist_lite/model_size_bytes"), 55050 * 4);  // float32 weights
+  EXPECT_EQ(overall.at("mnist_lite/macs"), 784 * 64 + 64 * 64 + 64 * 10);
+  EXPECT_GT(overall.at("mnist/model_size_bytes"), 0.0);
+  EXPECT_EQ(result->num_disagreements, 0);
+  EXPECT_TRUE(result->validation.validation_ok());
+  EXPECT_TRUE(PathExists(JoinPath(lite.evaluation_uri, eval::kComparisonFile)));
 }
 
 // The pushed .tflite, run by a real TFLite runtime (LiteRT.js) over the whole
