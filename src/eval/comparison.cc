@@ -117,9 +117,9 @@ std::string Delta(std::optional<double> d) {
   return (*d > 0 ? "+" : "") + Number(d);
 }
 
-int64_t TopClass(const std::vector<float>& p) {
-  if (p.size() == 1) return p[0] > 0.5f ? 1 : 0;
-  return std::max_element(p.begin(), p.end()) - p.begin();
+// The top class of a kept score vector (eval/metrics.h).
+int64_t TopClassOf(const std::vector<float>& p) {
+  return TopClass(p.data(), static_cast<int64_t>(p.size()));
 }
 
 // The value of `metric` in the overall slice for one side.
@@ -355,8 +355,8 @@ std::string RenderComparisonText(const Comparison& c) {
     for (const Disagreement& d : c.disagreements) {
       std::snprintf(buf, sizeof(buf), "  %s:%lld  %g  %lld  %lld\n", d.file.c_str(),
                     static_cast<long long>(d.record), d.label,
-                    static_cast<long long>(TopClass(d.candidate)),
-                    static_cast<long long>(TopClass(d.reference)));
+                    static_cast<long long>(TopClassOf(d.candidate)),
+                    static_cast<long long>(TopClassOf(d.reference)));
       out += buf;
     }
   }
@@ -450,7 +450,7 @@ std::string RenderComparisonHtml(const Comparison& c) {
     }
     h += ".</p>\n<div id=\"disagreements\">\n";
     for (const Disagreement& d : c.disagreements) {
-      const int64_t lc = TopClass(d.candidate), rc = TopClass(d.reference);
+      const int64_t lc = TopClassOf(d.candidate), rc = TopClassOf(d.reference);
       h += "<div class=\"disagreement\" data-record=\"" + std::to_string(d.record) +
            "\" data-left-class=\"" + std::to_string(lc) + "\" data-right-class=\"" +
            std::to_string(rc) + "\">";

@@ -431,11 +431,6 @@ int64_t ImageSide(int64_t dim) {
   return 0;
 }
 
-inline int64_t TopClassOf(const float* p, int64_t c) {
-  if (c == 1) return p[0] > 0.5f ? 1 : 0;
-  return std::max_element(p, p + c) - p;
-}
-
 // The metrics (or plots) of the other models, appended per slice to the
 // candidate's (every model saw the same examples, so the same slices).
 template <typename ForSlice>
@@ -600,7 +595,7 @@ StatusOr<PartialEvaluation> EvaluatePartial(const tfma::EvalConfig& config,
       const float* pc = candidate->predictions.data<float>();
       const float* pr = reference->predictions.data<float>();
       for (int64_t r = 0; r < filled; ++r) {
-        if (TopClassOf(pc + r * c, c) == TopClassOf(pr + r * c, c)) continue;
+        if (TopClass(pc + r * c, c) == TopClass(pr + r * c, c)) continue;
         ++result.num_disagreements;
         if (static_cast<int64_t>(result.disagreements.size()) >= options.max_disagreements) {
           continue;

@@ -395,13 +395,6 @@ class TopKComputation final : public MultiClassComputation {
   int64_t k_;
 };
 
-// Top class of one score vector: the first maximum (tf.argmax); for a
-// one-output model, 1 when the score is above 0.5.
-inline int64_t TopClass(const float* p, int64_t c) {
-  if (c == 1) return p[0] > 0.5f ? 1 : 0;
-  return std::max_element(p, p + c) - p;
-}
-
 // Conversion fidelity, the candidate against the reference model on the same
 // rows: weight of rows whose top classes agree, total weight, and the largest
 // |candidate - reference| over every output (merged by max, not by sum). A
@@ -1705,6 +1698,11 @@ std::string KeyIdentity(const KeySpec& k, bool plot) {
 }
 
 }  // namespace
+
+int64_t TopClass(const float* scores, int64_t num_classes) {
+  if (num_classes == 1) return scores[0] > 0.5f ? 1 : 0;
+  return std::max_element(scores, scores + num_classes) - scores;
+}
 
 MetricCombiner::MetricCombiner(std::vector<std::unique_ptr<Metric>> metrics,
                                ComputationSet computations)

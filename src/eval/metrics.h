@@ -58,6 +58,12 @@ struct MetricInputs {
   const float* reference_predictions = nullptr;
 };
 
+// The top class of one score vector, as the fidelity metrics, the
+// evaluator's disagreement list and the comparison page all count it: the
+// first maximum (tf.argmax); for a one-output model, 1 when the score is
+// above 0.5.
+int64_t TopClass(const float* scores, int64_t num_classes);
+
 // Rows of a batch that belong to one slice: either all rows (rows == nullptr)
 // or the listed row indices.
 struct RowSelection {
