@@ -597,9 +597,11 @@ Status Interpreter::Prepare(bool check_declared_shapes) {
     }
   }
 
-  // Lifetimes: graph inputs from the first op, graph outputs to the last.
+  // Lifetimes: graph inputs and outputs span the whole graph. Inputs too, as
+  // in TFLite's arena planner: a caller may Invoke again without SetInput, or
+  // read input(i) back after Invoke, so no activation may reuse their bytes.
   // Node indices are the file's operator positions (folded operators leave
-  // gaps), so the last one that runs closes the graph outputs' lifetimes.
+  // gaps), so the last one that runs closes these lifetimes.
   const int last = nodes_.empty() ? 0 : nodes_.back().index;
   std::vector<int> first_use(tensors_.size(), -1), last_use(tensors_.size(), -1);
   auto touch = [&](int idx, int op) {
@@ -613,6 +615,7 @@ Status Interpreter::Prepare(bool check_declared_shapes) {
     for (int idx : node.inputs) touch(idx, node.index);
     for (int idx : node.outputs) touch(idx, node.index);
   }
+  for (int idx : inputs_) touch(idx, last);
   for (int idx : outputs_) touch(idx, last);
 
   std::vector<BufferRequest> requests;

@@ -26,7 +26,8 @@
 // Memory: the interpreter owns an aligned copy of the model bytes (constant
 // tensors point into it) and one arena for all activations and scratch,
 // planned once at load and re-planned only when an input is resized. Invoke
-// allocates nothing.
+// allocates nothing. Graph inputs keep their bytes for the whole graph (as in
+// TFLite), so an input set once serves any number of Invokes.
 //
 // Thread-safety: none; use one Interpreter per thread (they share nothing).
 #ifndef EDGEPIPE_LITE_INTERPRETER_H_

@@ -237,6 +237,29 @@ TEST(InterpreterTest, FromFileAndArenaReuse) {
   EXPECT_FALSE(missing.ok());
 }
 
+// The input's bytes are live for the whole Invoke: with 784 -> 64 -> 64 -> 10
+// the second 64-float activation would fit where the input was once the first
+// layer has read it. A second Invoke without SetInput gives the same outputs,
+// and input(0) reads back what was set.
+TEST(InterpreterTest, InputsSurviveInvokeForASecondInvoke) {
+  InferenceGraph g = MakeMlpGraph({784, 64, 64, 10}, 21);
+  auto interp = Interpreter::FromBuffer(MlpBytes({784, 64, 64, 10}, 21), "mlp.tflite");
+  ASSERT_TRUE(interp.ok()) << interp.status().ToString();
+  Interpreter& it = **interp;
+  std::mt19937 rng(9);
+  Tensor x = RandomTensor({1, 784}, rng);
+  ASSERT_TRUE(it.SetInput(0, x).ok());
+  ASSERT_TRUE(it.Invoke().ok());
+  std::vector<float> xv(x.data<float>(), x.data<float>() + x.num_elements());
+  const std::vector<float> want = PlainForward(g, xv, 1);
+  ExpectClose(it.output(0).values<float>(), want);
+  TensorView in = it.input(0);
+  ASSERT_EQ(in.values<float>().size(), xv.size());
+  for (size_t i = 0; i < xv.size(); ++i) ASSERT_EQ(in.values<float>()[i], xv[i]) << "at " << i;
+  ASSERT_TRUE(it.Invoke().ok());
+  ExpectClose(it.output(0).values<float>(), want);
+}
+
 // ---- error paths: each a clear Status, never a crash ----
 
 Status LoadStatus(const std::string& bytes) {
