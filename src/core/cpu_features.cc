@@ -361,7 +361,8 @@ CpuPeak MeasurePeak(int millis) {
 
 std::string CpuPeakString(const CpuPeak& p) {
   char buf[160];
-  std::snprintf(buf, sizeof(buf), "fp32 %.1f GFLOP/s, int8 %.1f GMAC/s, int16 %.1f GMAC/s (%s, 1 core)",
+  std::snprintf(buf, sizeof(buf),
+                "fp32 %.1f GFLOP/s, int8 %.1f GMAC/s, int16 %.1f GMAC/s (%s, 1 core)",
                 p.fp32_gflops, p.int8_gmacs, p.int16_gmacs, std::string(IsaName(p.isa)).c_str());
   return buf;
 }

@@ -10,8 +10,7 @@ TEST(CpuFeaturesTest, LevelsAreConsistentWithTheDetectedFeatures) {
   EXPECT_TRUE(IsaSupported(Isa::kGeneric));
   EXPECT_EQ(IsaSupported(Isa::kAvx2), f.avx2 && f.fma);
   EXPECT_EQ(IsaSupported(Isa::kAvx2Vnni), f.avx2 && f.fma && f.avxvnni);
-  EXPECT_EQ(IsaSupported(Isa::kAvx512Vnni),
-            IsaSupported(Isa::kAvx512) && f.avx512vnni);
+  EXPECT_EQ(IsaSupported(Isa::kAvx512Vnni), IsaSupported(Isa::kAvx512) && f.avx512vnni);
   EXPECT_TRUE(IsaSupported(BestIsa()));
   // Nothing above the best level is supported except the VEX-only VNNI
   // level, which a CPU with AVX-512 may lack.

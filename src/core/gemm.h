@@ -1,6 +1,6 @@
 // Row-major single-precision GEMM (core: shared by the training engine in
-// src/nn and the TFLite runtime in src/lite, which must not link nn): C (M, N) = alpha * op(A) * op(B) + beta * C,
-// op(X) = X or X^T. Sgemm calls oneDNN's dnnl_sgemm (JIT, AVX-512 here);
+// src/nn and the TFLite runtime in src/lite, which must not link nn): C (M, N) = alpha * op(A) *
+// op(B) + beta * C, op(X) = X or X^T. Sgemm calls oneDNN's dnnl_sgemm (JIT, AVX-512 here);
 // SgemmReference is the plain triple loop beside it, used by the tests to
 // check the fast path and by Sgemm itself if oneDNN ever refuses a call.
 //

@@ -3,9 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <vector>
-
 #include <random>
+#include <vector>
 
 namespace edgepipe {
 namespace {
