@@ -14,7 +14,9 @@
 #include "src/core/cpu_features.h"
 #include "src/lite/interpreter.h"
 #include "src/lite/kernels/optimized/int8_gemm.h"
+#include "src/lite/kernels/optimized/transpose_conv.h"
 #include "src/lite/kernels/reference/fully_connected.h"
+#include "src/lite/kernels/reference/transpose_conv.h"
 #include "src/lite/quantization_util.h"
 #include "src/lite/testing/model_builder.h"
 
@@ -186,6 +188,55 @@ INSTANTIATE_TEST_SUITE_P(AllIsas, IsaPathTest,
                          [](const ::testing::TestParamInfo<Isa>& info) {
                            return std::string(IsaName(info.param));
                          });
+
+// The GEMM + scatter TRANSPOSE_CONV against the reference loops: strides 1-3,
+// filters smaller than, equal to and larger than the stride (overlapping
+// taps), padding, bias before (MediaPipe) and after (TFLite) the sum, a
+// clamp. Float rounding of the in_c-long dot products only.
+TEST(TransposeConvTest, GemmMatchesReference) {
+  std::mt19937 rng(31);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  struct Case {
+    int in_h, in_w, in_c, out_c, fh, fw, stride, pad;
+  };
+  for (const Case& c :
+       {Case{4, 5, 3, 2, 2, 2, 2, 0}, Case{3, 3, 16, 8, 3, 3, 2, 1}, Case{5, 4, 7, 5, 4, 4, 2, 1},
+        Case{2, 3, 1, 1, 1, 1, 1, 0}, Case{3, 2, 9, 4, 3, 2, 3, 0}}) {
+    reference::TransposeConvShape s{};
+    s.batches = 2;
+    s.in_h = c.in_h;
+    s.in_w = c.in_w;
+    s.in_c = c.in_c;
+    s.out_c = c.out_c;
+    s.filter_h = c.fh;
+    s.filter_w = c.fw;
+    s.stride_h = s.stride_w = c.stride;
+    s.pad_h = s.pad_w = c.pad;
+    s.out_h = c.stride * (c.in_h - 1) + c.fh - 2 * c.pad;
+    s.out_w = c.stride * (c.in_w - 1) + c.fw - 2 * c.pad;
+    std::vector<float> in(static_cast<size_t>(2 * c.in_h * c.in_w * c.in_c));
+    std::vector<float> filter(static_cast<size_t>(c.out_c * c.fh * c.fw * c.in_c));
+    std::vector<float> bias(static_cast<size_t>(c.out_c));
+    for (auto* v : {&in, &filter, &bias})
+      for (float& x : *v) x = u(rng);
+    std::vector<float> packed;
+    optimized::PackTransposeConvFilter(filter.data(), s, &packed);
+    std::vector<float> cols(static_cast<size_t>(optimized::TransposeConvColsElements(s)));
+    const size_t n_out = static_cast<size_t>(2 * s.out_h * s.out_w * c.out_c);
+    for (bool bias_first : {true, false}) {
+      std::vector<float> ref(n_out), opt(n_out, 123.0f);
+      reference::TransposeConvFloat(ref.data(), in.data(), filter.data(), bias.data(), s,
+                                    bias_first, -1.5f, 2.0f);
+      optimized::TransposeConvFloatGemm(opt.data(), in.data(), packed.data(), bias.data(), s,
+                                        bias_first, -1.5f, 2.0f, cols.data());
+      for (size_t i = 0; i < n_out; ++i) {
+        ASSERT_NEAR(ref[i], opt[i], 1e-5f * std::max(1.0f, std::abs(ref[i])))
+            << "case in " << c.in_h << "x" << c.in_w << "x" << c.in_c << " filter " << c.fh << "x"
+            << c.fw << " stride " << c.stride << " at " << i;
+      }
+    }
+  }
+}
 
 }  // namespace
 }  // namespace edgepipe::lite
