@@ -4,9 +4,11 @@
 //
 //   out[m, n] = output_stage( Σ_k lhs[m, k] · w[n, k] )
 //
-// Why hand-written: no AVX-512-VNNI here, and oneDNN's u8s8 GEMM on AVX2 uses
-// vpmaddubsw, whose int16 pair sums can saturate; exactness needs int16 x
-// int16 -> int32 products (vpmaddwd). So both operands are int16:
+// Why hand-written: oneDNN's u8s8 GEMM on AVX2 uses vpmaddubsw, whose int16
+// pair sums can saturate, and x - zero point of an int8 input spans
+// [-255, 255], more than u8 x s8 (vpdpbusd) takes without a row-sum
+// correction; exactness on every CPU needs int16 x int16 -> int32 products
+// (vpmaddwd, or vpdpwssd with VNNI). So both operands are int16:
 //  - the left-hand side holds x + input_offset (x - zero point, in
 //    [-255, 255]), written once per call by WidenRows / Im2ColWidened, so the
 //    sum is TFLite's Σ (x + offset)·w itself, with no row-sum correction;
