@@ -7,8 +7,9 @@
 #   (float I/O);
 # models from bench/make_bench_models.cc. Prints one table: model, mode, ours
 # (median us), LiteRT.js (median us), ratio (LiteRT.js / ours: > 1 = we are
-# faster; the goal is >= 1.5), and for the CNN float run the achieved GFLOP/s
-# (2 x MACs / median) against this CPU's measured one-thread sgemm peak.
+# faster; the goal is >= 1.5), and the achieved rate (float: GFLOP/s = 2 x
+# MACs / median; int8: GMAC/s) against the one-core peak that `lite bench`
+# measures in the same run (src/core/cpu_features.h), with the load average.
 #
 # Environment: BUILD_DIR (default build/), RUNS timed runs per measurement
 # (default 200), ROUNDS (default 3): ours and LiteRT.js alternate ROUNDS times
@@ -35,16 +36,23 @@ if [ ! -f data/mnist/images-idx3-ubyte.gz ]; then scripts/prepare_data.sh >&2; f
 edgepipe="$build/src/cli/edgepipe"
 models="$build/bench/lite_bench_models"
 "$build/bench/make_bench_models" "$models" data/mnist >&2
-peak=$("$build/bench/make_bench_models" --gemm-peak | awk '{print $2}')
 
 export NODE_PATH="$root/node_modules"
 # json FIELD: reads one JSON object on stdin, prints FIELD.
 json() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=JSON.parse(s)[process.argv[1]];console.log(v===undefined?"":v)})' "$1"; }
+# best JSON...: of several `lite bench --json` outputs, the one with the lowest
+# median, so the rate and the peak it is read against come from the same run.
+best() { node -e 'const js = process.argv.slice(1).map(s => JSON.parse(s));
+  console.log(JSON.stringify(js.reduce((a, b) => (b.median_us < a.median_us ? b : a))))' "$@"; }
 min() { node -e 'console.log(Math.min(...process.argv.slice(1).map(Number)))' "$@"; }
 
-# MACs per example: `lite inspect`'s count (FULLY_CONNECTED, CONV_2D,
-# DEPTHWISE_CONV_2D).
-macs() { "$edgepipe" lite inspect --json "$1" | json macs; }
+# note JSON MEDIAN_US: "<M> M MACs: <rate> GFLOP/s (or int8 GMAC/s) = <p>% of this core's
+# measured peak <peak>", from one `lite bench --json` output (its MAC count and
+# the peak it measured in the same run) at the best median MEDIAN_US.
+note() { node -e 'const j = JSON.parse(process.argv[1]), o = Number(process.argv[2]);
+  const int8 = j.rate_unit === "GMAC/s", r = (int8 ? 1 : 2) * j.macs / o / 1e3;
+  console.log(`${(j.macs / 1e6).toFixed(2)} M MACs: ${r.toFixed(1)} ${int8 ? "int8 GMAC/s" : "GFLOP/s"} = ` +
+              `${(100 * r / j.peak).toFixed(0)}% of peak ${j.peak.toFixed(0)} (${j.isa})`)' "$1" "$2"; }
 
 printf '%-12s %-5s %12s %14s %7s   %s\n' model mode "ours (us)" "LiteRT.js (us)" ratio notes
 fail=0
@@ -52,10 +60,11 @@ glue=""
 for model in mnist_mlp fashion_cnn mobilenet; do
   for mode in float int8; do
     file="$models/${model}_${mode}.tflite"
-    ours=() theirs=()
+    ours=() theirs=() jsons=()
     for ((r = 0; r < rounds; ++r)); do
-      ours+=("$("$edgepipe" lite bench "$file" --runs "$runs" --threads "$threads" --batch 1 \
-        --json | json median_us)")
+      ours_json=$("$edgepipe" lite bench "$file" --runs "$runs" --threads "$threads" --batch 1 --json)
+      ours+=("$(echo "$ours_json" | json median_us)")
+      jsons+=("$ours_json")
       out=$(node --experimental-wasm-relaxed-simd tests/js/litert_bench.js "$file" \
         --runs "$runs" --threads "$threads" 2>/dev/null)
       theirs+=("$(echo "$out" | json median_us)")
@@ -63,19 +72,11 @@ for model in mnist_mlp fashion_cnn mobilenet; do
     done
     o=$(min "${ours[@]}") t=$(min "${theirs[@]}")
     ratio=$(node -e "console.log((${t} / ${o}).toFixed(2))")
-    notes=""
-    m=$(macs "$file")
-    if [ "$model" = fashion_cnn ] && [ "$mode" = float ]; then
-      notes=$(node -e "const g = 2 * $m / $o / 1e3;
-        console.log(\`\${($m / 1e6).toFixed(2)} M MACs: \${g.toFixed(1)} GFLOP/s = \` +
-                    \`\${(100 * g / $peak).toFixed(0)}% of sgemm peak $peak GFLOP/s\`)")
-    else
-      notes=$(node -e "console.log(\`\${($m / 1e6).toFixed(2)} M MACs: \${($m / $o / 1e3).toFixed(1)} GMAC/s\`)")
-    fi
+    notes=$(note "$(best "${jsons[@]}")" "$o")
     if node -e "process.exit(${t} / ${o} >= 1.5 ? 0 : 1)"; then :; else notes="below 1.5x; $notes"; fail=1; fi
     printf '%-12s %-5s %12.1f %14.1f %6.2fx   %s\n' "$model" "$mode" "$o" "$t" "$ratio" "$notes"
   done
 done
 echo "batch 1, $threads thread, median of $runs runs (best of $rounds rounds); LiteRT.js: $glue;" \
-  "ours: $(basename "$edgepipe") lite bench"
+  "ours: $(basename "$edgepipe") lite bench; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 exit $fail

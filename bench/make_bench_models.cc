@@ -33,7 +33,7 @@
 // Prints one line per file; exit code 1 with the error otherwise.
 //
 // make_bench_models --gemm-peak: prints "sgemm_gflops <x>", the best of 5
-// single-thread oneDNN sgemm (nn::Sgemm) 1024x1024x1024 products on this CPU:
+// single-thread oneDNN sgemm (Sgemm) 1024x1024x1024 products on this CPU:
 // the measured peak the script compares the CNN's achieved GFLOP/s with.
 #include <algorithm>
 #include <chrono>
@@ -46,13 +46,13 @@
 #include <vector>
 
 #include "src/core/files.h"
+#include "src/core/gemm.h"
 #include "src/core/status.h"
 #include "src/core/tensor.h"
 #include "src/io/idx.h"
 #include "src/lite/calibration.h"
 #include "src/lite/converter.h"
 #include "src/nn/dense.h"
-#include "src/nn/gemm.h"
 #include "src/nn/model.h"
 #include "src/nn/normalization.h"
 #include "src/nn/reshaping.h"
@@ -275,12 +275,12 @@ double SgemmPeakGflops() {
   std::mt19937 rng(5);
   const Tensor a = Uniform({n, n}, rng, -1, 1), b = Uniform({n, n}, rng, -1, 1);
   Tensor c(DType::kFloat32, {n, n});
-  nn::ScopedGemmThreads one_thread(1);
+  edgepipe::ScopedGemmThreads one_thread(1);
   double best = 0;
   for (int rep = 0; rep < 6; ++rep) {  // the first is a warm-up (JIT, page faults)
     const auto start = std::chrono::steady_clock::now();
-    nn::Sgemm(false, false, n, n, n, 1.0f, a.data<float>(), n, b.data<float>(), n, 0.0f,
-              c.data<float>(), n);
+    edgepipe::Sgemm(false, false, n, n, n, 1.0f, a.data<float>(), n, b.data<float>(), n, 0.0f,
+                    c.data<float>(), n);
     const double s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (rep > 0) best = std::max(best, 2.0 * n * n * n / s / 1e9);

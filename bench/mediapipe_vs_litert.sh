@@ -9,7 +9,8 @@
 # ROUNDS (default 2): ours and LiteRT.js alternate and the best median of each
 # is kept, so a burst of load from other processes does not decide a ratio.
 # Prints: model, ours (median ms), LiteRT.js (median ms), ratio (LiteRT.js /
-# ours: > 1 = we are faster). Informational: exits 0 whatever the ratios.
+# ours: > 1 = we are faster) and our rate against the one-core peak `lite
+# bench` measures in the same run. Informational: exits 0 whatever the ratios.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
@@ -24,19 +25,33 @@ cmake --build "$build" --target edgepipe -j"${JOBS:-2}" >&2
 edgepipe="$build/src/cli/edgepipe"
 export NODE_PATH="$root/node_modules"
 json() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=JSON.parse(s)[process.argv[1]];console.log(v===undefined?"":v)})' "$1"; }
+# best JSON...: of several `lite bench --json` outputs, the one with the lowest
+# median, so the rate and the peak it is read against come from the same run.
+best() { node -e 'const js = process.argv.slice(1).map(s => JSON.parse(s));
+  console.log(JSON.stringify(js.reduce((a, b) => (b.median_us < a.median_us ? b : a))))' "$@"; }
 min() { node -e 'console.log(Math.min(...process.argv.slice(1).map(Number)))' "$@"; }
+# note JSON MEDIAN_US: "<M> M MACs: <rate> GFLOP/s (or int8 GMAC/s) = <p>% of this core's
+# measured peak <peak>", from one `lite bench --json` output (its MAC count and
+# the peak it measured in the same run) at the best median MEDIAN_US.
+note() { node -e 'const j = JSON.parse(process.argv[1]), o = Number(process.argv[2]);
+  const int8 = j.rate_unit === "GMAC/s", r = (int8 ? 1 : 2) * j.macs / o / 1e3;
+  console.log(`${(j.macs / 1e6).toFixed(2)} M MACs: ${r.toFixed(1)} ${int8 ? "int8 GMAC/s" : "GFLOP/s"} = ` +
+              `${(100 * r / j.peak).toFixed(0)}% of peak ${j.peak.toFixed(0)} (${j.isa})`)' "$1" "$2"; }
 
-printf '%-34s %10s %15s %7s\n' model "ours (ms)" "LiteRT.js (ms)" ratio
+printf '%-34s %10s %15s %7s   %s\n' model "ours (ms)" "LiteRT.js (ms)" ratio notes
 for file in "$dir"/*.tflite; do
-  ours=() theirs=()
+  ours=() theirs=() jsons=()
   for ((r = 0; r < rounds; ++r)); do
-    ours+=("$("$edgepipe" lite bench "$file" --runs "$runs" --threads 1 --json | json median_us)")
+    ours_json=$("$edgepipe" lite bench "$file" --runs "$runs" --threads 1 --json)
+    ours+=("$(echo "$ours_json" | json median_us)")
+    jsons+=("$ours_json")
     theirs+=("$(node --experimental-wasm-relaxed-simd tests/js/litert_bench.js "$file" \
       --runs "$runs" --threads 1 2>/dev/null | json median_us)")
   done
   o=$(min "${ours[@]}") t=$(min "${theirs[@]}")
-  printf '%-34s %10.2f %15.2f %6.2fx\n' "$(basename "$file" .tflite)" \
+  printf '%-34s %10.2f %15.2f %6.2fx   %s\n' "$(basename "$file" .tflite)" \
     "$(node -e "console.log($o / 1000)")" "$(node -e "console.log($t / 1000)")" \
-    "$(node -e "console.log(($t / $o).toFixed(2))")"
+    "$(node -e "console.log(($t / $o).toFixed(2))")" "$(note "$(best "${jsons[@]}")" "$o")"
 done
-echo "batch 1, 1 thread, median of $runs runs (best of $rounds rounds)"
+echo "batch 1, 1 thread, median of $runs runs (best of $rounds rounds);" \
+  "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

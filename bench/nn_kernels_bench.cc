@@ -16,7 +16,7 @@
 
 #include "src/core/cpu.h"
 #include "src/core/parallel.h"
-#include "src/nn/gemm.h"
+#include "src/core/gemm.h"
 #include "src/nn/kernels/conv2d.h"
 #include "src/nn/kernels/pooling.h"
 
@@ -112,7 +112,7 @@ Timing BenchPool(const Pool2DDims& d, ThreadPool& pool, int iters) {
 int main(int argc, char** argv) {
   const int iters = argc > 1 ? std::max(1, std::atoi(argv[1])) : 50;
   edgepipe::ScopedFlushDenormals flush;
-  edgepipe::nn::ScopedGemmThreads one(1);
+  edgepipe::ScopedGemmThreads one(1);
   const int64_t batch = 64;
   auto conv1 = MakeConv2DDims(batch, 28, 28, 1, 3, 3, 32, 1, 1, 1, 1, Padding::kValid);
   auto conv2 = MakeConv2DDims(batch, 13, 13, 32, 3, 3, 64, 1, 1, 1, 1, Padding::kValid);

@@ -47,21 +47,32 @@ trap 'rm -rf "$models"' EXIT
 
 export NODE_PATH="$root/node_modules"
 json() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=JSON.parse(s)[process.argv[1]];console.log(v===undefined?"":v)})' "$1"; }
+# best JSON...: of several `lite bench --json` outputs, the one with the lowest
+# median, so the rate and the peak it is read against come from the same run.
+best() { node -e 'const js = process.argv.slice(1).map(s => JSON.parse(s));
+  console.log(JSON.stringify(js.reduce((a, b) => (b.median_us < a.median_us ? b : a))))' "$@"; }
 min() { node -e 'console.log(Math.min(...process.argv.slice(1).map(Number)))' "$@"; }
 ratio() { node -e "console.log(($1 / $2).toFixed(2) + 'x')"; }
+# pct JSON MEDIAN_US: our GFLOP/s at MEDIAN_US as a percentage of the one-core
+# fp32 peak `lite bench` measured in the same run (src/core/cpu_features.h).
+pct() { node -e 'const j = JSON.parse(process.argv[1]), g = 2 * j.macs / Number(process.argv[2]) / 1e3;
+  console.log(`${g.toFixed(1)}/${j.peak.toFixed(0)}=${(100 * g / j.peak).toFixed(0)}%`)' "$1" "$2"; }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-printf '%-12s %7s %10s %14s %16s %10s %10s %10s %14s\n' model threads "ours (us)" \
-  "LiteRT.js (us)" "onnxruntime (us)" "ort/ours" "litert/ours" "ort-floor" "(ort-floor)/ours"
+printf '%-12s %7s %10s %14s %16s %10s %10s %10s %14s  %s\n' model threads "ours (us)" \
+  "LiteRT.js (us)" "onnxruntime (us)" "ort/ours" "litert/ours" "ort-floor" "(ort-floor)/ours" \
+  "GFLOP/s/peak"
 declare -A floor
 for model in penguin mnist_mlp fashion_cnn mobilenet; do
   tflite="$models/${model}_float.tflite"
   onnx="$models/${model}_float.onnx"
   for threads in 1 2; do
-    ours=() lrt=() ort=()
+    ours=() lrt=() ort=() jsons=()
     for ((r = 0; r < rounds; ++r)); do
-      ours+=("$("$edgepipe" lite bench "$tflite" --runs "$runs" --threads "$threads" --batch 1 \
-        --json | json median_us)")
+      ours_json=$("$edgepipe" lite bench "$tflite" --runs "$runs" --threads "$threads" --batch 1 \
+        --json)
+      ours+=("$(echo "$ours_json" | json median_us)")
+      jsons+=("$ours_json")
       if [ "$threads" = 1 ]; then
         lrt+=("$(node --experimental-wasm-relaxed-simd tests/js/litert_bench.js "$tflite" \
           --runs "$runs" --threads 1 2>/dev/null | json median_us)")
@@ -78,8 +89,8 @@ for model in penguin mnist_mlp fashion_cnn mobilenet; do
     else
       l="n/a" lr="-"
     fi
-    printf '%-12s %7s %10.1f %14s %16.1f %10s %10s %10s %14s\n' "$model" "$threads" "$o" "$l" \
-      "$x" "$(ratio "$x" "$o")" "$lr" "$net" "$netr"
+    printf '%-12s %7s %10.1f %14s %16.1f %10s %10s %10s %14s  %s\n' "$model" "$threads" "$o" "$l" \
+      "$x" "$(ratio "$x" "$o")" "$lr" "$net" "$netr" "$(pct "$(best "${jsons[@]}")" "$o")"
   done
 done
 echo "batch 1, float32, median of $runs runs (best of $rounds rounds)"

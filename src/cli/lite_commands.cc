@@ -660,8 +660,23 @@ Status Bench(const BenchFlags& flags) {
   ASSIGN_OR_RETURN(lite::BenchResult r, lite::BenchmarkInvoke(*interp, {.runs = flags.runs,
                                                                         .warmup_runs = flags.warmup,
                                                                         .batch = flags.batch}));
+  // The peak of this core, measured now (register-only loops, ~0.3 s), so
+  // the rate is read against this machine as it is loaded at this moment.
+  ASSIGN_OR_RETURN(lite::ModelSummary summary, lite::InspectFile(flags.model));
+  const CpuPeak peak = MeasurePeak();
+  const lite::ComputeRate rate = lite::RateAgainstPeak(summary, r, peak);
   if (flags.json) {
     nlohmann::json out = {{"model", flags.model},
+                          {"macs", rate.macs},
+                          {"int8_macs", rate.int8_macs},
+                          {"rate_unit", rate.int8 ? "GMAC/s" : "GFLOP/s"},
+                          {"rate", rate.rate},
+                          {"peak", rate.peak},
+                          {"percent_of_peak", rate.percent_of_peak},
+                          {"peak_fp32_gflops", peak.fp32_gflops},
+                          {"peak_int8_gmacs", peak.int8_gmacs},
+                          {"isa", std::string(IsaName(SelectedIsa()))},
+                          {"cpu_features", CpuFeaturesString(DetectCpuFeatures())},
                           {"batch", r.batch},
                           {"runs", r.runs},
                           {"warmup_runs", flags.warmup},
@@ -682,6 +697,14 @@ Status Bench(const BenchFlags& flags) {
   std::printf("latency (us): mean %.1f  median %.1f  p90 %.1f  min %.1f  max %.1f\n", r.mean_us,
               r.median_us, r.p90_us, r.min_us, r.max_us);
   std::printf("throughput: %.0f examples/s\n", r.examples_per_second);
+  std::printf(
+      "compute: %.2f M MACs/example (%.2f M int8): %.1f %s at the median = %.0f%% of "
+      "this core's measured %s peak %.1f %s\n",
+      static_cast<double>(rate.macs) / 1e6, static_cast<double>(rate.int8_macs) / 1e6, rate.rate,
+      rate.int8 ? "GMAC/s" : "GFLOP/s", rate.percent_of_peak, rate.int8 ? "int8" : "fp32",
+      rate.peak, rate.int8 ? "GMAC/s" : "GFLOP/s");
+  std::printf("cpu: %s; kernels: %s; peak %s\n", CpuFeaturesString(DetectCpuFeatures()).c_str(),
+              std::string(IsaName(SelectedIsa())).c_str(), CpuPeakString(peak).c_str());
   return Status::OK();
 }
 

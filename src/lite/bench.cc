@@ -85,4 +85,25 @@ StatusOr<BenchResult> BenchmarkInvoke(Interpreter& interpreter, const BenchOptio
   return SummarizeLatencies(std::move(latencies), options.batch);
 }
 
+ComputeRate RateAgainstPeak(const ModelSummary& model, const BenchResult& result,
+                            const CpuPeak& peak) {
+  ComputeRate r;
+  r.macs = model.macs;
+  for (const OperatorSummary& op : model.operators) {
+    if (op.inputs.empty() || op.inputs[0] < 0 ||
+        static_cast<size_t>(op.inputs[0]) >= model.tensors.size()) {
+      continue;
+    }
+    if (model.tensors[static_cast<size_t>(op.inputs[0])].type == "int8") r.int8_macs += op.macs;
+  }
+  r.int8 = 2 * r.int8_macs > r.macs;
+  if (result.median_us <= 0) return r;
+  const double per_second =
+      static_cast<double>(r.macs) * static_cast<double>(result.batch) / (result.median_us * 1e-6);
+  r.rate = r.int8 ? per_second * 1e-9 : 2 * per_second * 1e-9;
+  r.peak = r.int8 ? peak.int8_gmacs : peak.fp32_gflops;
+  r.percent_of_peak = r.peak > 0 ? 100.0 * r.rate / r.peak : 0;
+  return r;
+}
+
 }  // namespace edgepipe::lite

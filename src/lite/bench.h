@@ -17,7 +17,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "src/core/cpu_features.h"
 #include "src/core/status.h"
+#include "src/lite/inspect.h"
 #include "src/lite/interpreter.h"
 
 namespace edgepipe::lite {
@@ -45,6 +47,23 @@ StatusOr<BenchResult> BenchmarkInvoke(Interpreter& interpreter, const BenchOptio
 // Mean, median (average of the middle two for an even count), nearest-rank
 // p90, min, max and examples/s of `latencies_us` (non-empty) at `batch`.
 BenchResult SummarizeLatencies(std::vector<double> latencies_us, int64_t batch);
+
+// How close a timed model came to this core's arithmetic peak. The model's
+// multiply-adds per example (`lite inspect`'s count) are split by the
+// arithmetic they run in: int8 where the operator's first input is int8
+// (integer kernels), float otherwise (float and hybrid kernels). The rate is
+// for the larger share, against the matching measured peak: float as GFLOP/s
+// (2 per multiply-add) of the fp32 FMA peak, int8 as GMAC/s of the int8 peak.
+struct ComputeRate {
+  int64_t macs = 0;       // per example
+  int64_t int8_macs = 0;  // of which in int8 operators
+  bool int8 = false;      // the rate below is int8 GMAC/s (else float GFLOP/s)
+  double rate = 0;        // GFLOP/s or GMAC/s at the median latency
+  double peak = 0;        // the matching measured peak (same unit)
+  double percent_of_peak = 0;
+};
+ComputeRate RateAgainstPeak(const ModelSummary& model, const BenchResult& result,
+                            const CpuPeak& peak);
 
 }  // namespace edgepipe::lite
 

@@ -17,7 +17,7 @@
 #include "src/lite/memory_planner.h"
 #include "src/lite/schema_util.h"
 #include "src/lite/sparse_tensor.h"
-#include "src/nn/gemm.h"
+#include "src/core/gemm.h"
 
 namespace edgepipe::lite {
 namespace {
@@ -877,7 +877,7 @@ Status Interpreter::SetInput(int i, const void* data, size_t bytes) {
 }
 
 Status Interpreter::Invoke() {
-  nn::ScopedGemmThreads threads(std::max(options_.num_threads, 1));
+  ScopedGemmThreads threads(std::max(options_.num_threads, 1));
   for (size_t n = 0; n < nodes_.size(); ++n) {
     Status st = registrations_[n]->eval(*context_, nodes_[n]);
     if (!st.ok()) {

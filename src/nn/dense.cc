@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "src/nn/gemm.h"
+#include "src/core/gemm.h"
 
 namespace edgepipe::nn {
 

@@ -9,7 +9,7 @@
 #include <set>
 
 #include "src/core/cpu.h"
-#include "src/nn/gemm.h"
+#include "src/core/gemm.h"
 
 namespace edgepipe::nn {
 namespace {

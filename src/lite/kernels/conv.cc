@@ -33,6 +33,8 @@ struct ConvData {
   bool pointwise;
   bool per_channel;
   bool use_reference;
+  // int8: the GEMM for this CPU, chosen once here (cpu_features.h).
+  const optimized::Int8GemmKernel* gemm;
 };
 
 Status Prepare(KernelContext& ctx, Node& node) {
@@ -75,6 +77,7 @@ Status Prepare(KernelContext& ctx, Node& node) {
   if (d.mode == Mode::kInt8) {
     RETURN_IF_ERROR(ComputeChannelMultipliers(input, filter, bias, output, d.g.out_c, node));
     d.per_channel = filter.scales.size() > 1;
+    d.gemm = optimized::SelectInt8Gemm();
     d.input_offset = -input.zero_point();
     d.output_offset = output.zero_point();
     RETURN_IF_ERROR(QuantizedActivationRange(opts->fused_activation_function(), output.type,
@@ -151,8 +154,8 @@ Status Eval(KernelContext& ctx, const Node& node) {
             optimized::Im2ColWidened(lhs, input.data_as<const int8_t>(), g, static_cast<int>(b),
                                      d.input_offset);
           }
-          optimized::GemmInt8(output.data_as<int8_t>() + b * pixels * g.out_c, lhs,
-                              node.params_i16.data(), bias, pixels, k, g.out_c, p, pool);
+          d.gemm->gemm_int8(output.data_as<int8_t>() + b * pixels * g.out_c, lhs,
+                            node.params_i16.data(), bias, pixels, k, g.out_c, p, pool);
         }
       };
       // Several images: one hand-off for the whole batch (a pool wake-up per

@@ -39,6 +39,8 @@ struct FullyConnectedData {
   bool use_dnnl;
   bool per_channel;
   bool asymmetric_inputs;
+  // int8 / hybrid: the GEMM for this CPU, chosen once here (cpu_features.h).
+  const optimized::Int8GemmKernel* gemm;
 };
 
 Status Prepare(KernelContext& ctx, Node& node) {
@@ -106,6 +108,7 @@ Status Prepare(KernelContext& ctx, Node& node) {
   const int64_t min_batch = ctx.options().dnnl_min_batch;
   data.use_dnnl = min_batch > 0 && data.batch >= min_batch;
 
+  data.gemm = optimized::SelectInt8Gemm();
   if (data.mode == Mode::kInt8) {
     RETURN_IF_ERROR(
         ComputeChannelMultipliers(input, weights, bias, output, static_cast<int>(units), node));
@@ -164,8 +167,8 @@ Status Eval(KernelContext& ctx, const Node& node) {
       auto* lhs = static_cast<int16_t*>(ctx.scratch(node.scratch[0]));
       optimized::WidenRows(lhs, input.data_as<const int8_t>(), d.batch, d.in_features,
                            d.input_offset);
-      optimized::GemmInt8(output.data_as<int8_t>(), lhs, node.params_i16.data(), bias, d.batch,
-                          d.in_features, d.units, p, ctx.thread_pool());
+      d.gemm->gemm_int8(output.data_as<int8_t>(), lhs, node.params_i16.data(), bias, d.batch,
+                        d.in_features, d.units, p, ctx.thread_pool());
       return Status::OK();
     }
     case Mode::kHybrid: {
@@ -178,7 +181,7 @@ Status Eval(KernelContext& ctx, const Node& node) {
         optimized::WidenRows(lhs + b * stride, h.q + b * d.in_features, 1, d.in_features,
                              -h.offsets[b]);
       }
-      optimized::GemmHybrid(
+      d.gemm->gemm_hybrid(
           output.data_as<float>(), lhs, node.params_i16.data(), d.batch, d.in_features, d.units,
           {h.scales, node.params_f32.data(), d.per_channel, bias, d.act_min, d.act_max},
           ctx.thread_pool());

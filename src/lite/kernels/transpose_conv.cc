@@ -10,6 +10,7 @@
 
 #include "src/lite/kernels/kernel.h"
 #include "src/lite/kernels/op_resolver.h"
+#include "src/lite/kernels/optimized/transpose_conv.h"
 #include "src/lite/schema_util.h"
 
 namespace edgepipe::lite {
@@ -18,6 +19,7 @@ namespace {
 struct TransposeConvData {
   reference::TransposeConvShape shape;
   float act_min, act_max;
+  bool gemm;  // constant weights: GEMM + scatter (optimized/transpose_conv.h)
 };
 
 Status Prepare(KernelContext& ctx, Node& node) {
@@ -74,12 +76,25 @@ Status Prepare(KernelContext& ctx, Node& node) {
   d.shape = {input.dims[0],   input.dims[1],   input.dims[2], input.dims[3], weights.dims[1],
              weights.dims[2], weights.dims[0], os[1],         os[2],         o->stride_h(),
              o->stride_w(),   ph.pad_before,   pw.pad_before};
+  d.gemm = weights.is_constant && ctx.options().dnnl_min_batch > 0;
+  if (d.gemm) {
+    optimized::PackTransposeConvFilter(weights.data_as<const float>(), d.shape, &node.params_f32);
+    RETURN_IF_ERROR(ctx.RequestScratch(
+        node, static_cast<size_t>(optimized::TransposeConvColsElements(d.shape)) * sizeof(float)));
+  }
   return ctx.SetOutputDims(node, 0, {os[0], os[1], os[2], os[3]});
 }
 
 Status Eval(KernelContext& ctx, const Node& node) {
   const auto& d = node.op_data<TransposeConvData>();
   const float* bias = ctx.has_input(node, 3) ? ctx.input(node, 3).data_as<const float>() : nullptr;
+  if (d.gemm) {
+    optimized::TransposeConvFloatGemm(
+        ctx.output(node, 0).data_as<float>(), ctx.input(node, 2).data_as<const float>(),
+        node.params_f32.data(), bias, d.shape, /*bias_first=*/false, d.act_min, d.act_max,
+        static_cast<float*>(ctx.scratch(node.scratch[0])));
+    return Status::OK();
+  }
   reference::TransposeConvFloat(ctx.output(node, 0).data_as<float>(),
                                 ctx.input(node, 2).data_as<const float>(),
                                 ctx.input(node, 1).data_as<const float>(), bias, d.shape,

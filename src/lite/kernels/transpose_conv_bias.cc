@@ -17,11 +17,17 @@
 
 #include "src/lite/kernels/kernel.h"
 #include "src/lite/kernels/op_resolver.h"
+#include "src/lite/kernels/optimized/transpose_conv.h"
 #include "src/lite/kernels/reference/transpose_conv.h"
 #include "src/lite/schema_util.h"
 
 namespace edgepipe::lite {
 namespace {
+
+struct TransposeConvBiasData {
+  reference::TransposeConvShape shape;
+  bool gemm;  // constant weights: GEMM + scatter (optimized/transpose_conv.h)
+};
 
 // TfLitePadding values in the custom options.
 constexpr int32_t kPaddingSame = 1;
@@ -91,16 +97,31 @@ Status Prepare(KernelContext& ctx, Node& node) {
   s.out_w = static_cast<int32_t>(out_w);
   s.pad_h = static_cast<int32_t>(pad_h / 2);
   s.pad_w = static_cast<int32_t>(pad_w / 2);
-  node.op_data<reference::TransposeConvShape>() = s;
+  auto& d = node.op_data<TransposeConvBiasData>();
+  d.shape = s;
+  d.gemm = weights.is_constant && ctx.options().dnnl_min_batch > 0;
+  if (d.gemm) {
+    optimized::PackTransposeConvFilter(weights.data_as<const float>(), s, &node.params_f32);
+    RETURN_IF_ERROR(ctx.RequestScratch(
+        node, static_cast<size_t>(optimized::TransposeConvColsElements(s)) * sizeof(float)));
+  }
   return ctx.SetOutputDims(node, 0, {s.batches, s.out_h, s.out_w, s.out_c});
 }
 
 Status Eval(KernelContext& ctx, const Node& node) {
+  const auto& d = node.op_data<TransposeConvBiasData>();
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  if (d.gemm) {
+    optimized::TransposeConvFloatGemm(
+        ctx.output(node, 0).data_as<float>(), ctx.input(node, 0).data_as<const float>(),
+        node.params_f32.data(), ctx.input(node, 2).data_as<const float>(), d.shape,
+        /*bias_first=*/true, -kInf, kInf, static_cast<float*>(ctx.scratch(node.scratch[0])));
+    return Status::OK();
+  }
   reference::TransposeConvFloat(
       ctx.output(node, 0).data_as<float>(), ctx.input(node, 0).data_as<const float>(),
-      ctx.input(node, 1).data_as<const float>(), ctx.input(node, 2).data_as<const float>(),
-      node.op_data<reference::TransposeConvShape>(), /*bias_first=*/true,
-      -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::infinity());
+      ctx.input(node, 1).data_as<const float>(), ctx.input(node, 2).data_as<const float>(), d.shape,
+      /*bias_first=*/true, -kInf, kInf);
   return Status::OK();
 }
 

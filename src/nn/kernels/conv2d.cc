@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "src/nn/gemm.h"
+#include "src/core/gemm.h"
 
 namespace edgepipe::nn::kernels {
 namespace {

@@ -7,7 +7,7 @@
 // Two fast paths, both parallelised over the batch in chunks of images that
 // the pool hands to whichever thread is free (each task keeps oneDNN at one
 // thread):
-//  - im2col into caller-provided scratch, then oneDNN sgemm (nn::Sgemm); a
+//  - im2col into caller-provided scratch, then oneDNN sgemm (Sgemm); a
 //    1x1, stride-1, unpadded convolution skips im2col;
 //  - small patches (KH * KW * C <= kConv2DDirectMaxPatch, OC a multiple of 8,
 //    e.g. the first 3x3 layer on gray images, K = 9): direct loops that keep

@@ -30,7 +30,7 @@ int InterleavedIndex(int c, int which_tap) {
 
 // For output pixel (b, oy, ox): where each tap reads in `in` (element offset
 // of channel 0), or -1 outside the image.
-void TapOffsets(const reference::ConvGeometry& g, int b, int oy, int ox, int64_t* offsets) {
+void TapOffsetsClipped(const reference::ConvGeometry& g, int b, int oy, int ox, int64_t* offsets) {
   for (int ky = 0; ky < g.filter_h; ++ky) {
     const int iy = oy * g.stride_h - g.pad_h + ky * g.dilation_h;
     for (int kx = 0; kx < g.filter_w; ++kx) {
@@ -42,6 +42,41 @@ void TapOffsets(const reference::ConvGeometry& g, int b, int oy, int ox, int64_t
     }
   }
 }
+
+// TapOffsetsClipped with a fast way for the (most) pixels whose window lies
+// inside the image: the window's corner plus each tap's fixed distance from
+// it, computed once per kernel call (the per-tap bounds checks were ~6% of
+// MediaPipe's face detection).
+class TapOffsets {
+ public:
+  explicit TapOffsets(const reference::ConvGeometry& g) : g_(g) {
+    const int taps = g.filter_h * g.filter_w;
+    fast_ = taps <= kMaxTaps;
+    if (!fast_) return;
+    for (int ky = 0; ky < g.filter_h; ++ky)
+      for (int kx = 0; kx < g.filter_w; ++kx) {
+        rel_[ky * g.filter_w + kx] =
+            (static_cast<int64_t>(ky) * g.dilation_h * g.in_w + int64_t{kx} * g.dilation_w) *
+            g.out_c;
+      }
+  }
+  void operator()(int b, int oy, int ox, int64_t* offsets) const {
+    const int iy = oy * g_.stride_h - g_.pad_h, ix = ox * g_.stride_w - g_.pad_w;
+    if (fast_ && iy >= 0 && iy + (g_.filter_h - 1) * g_.dilation_h < g_.in_h && ix >= 0 &&
+        ix + (g_.filter_w - 1) * g_.dilation_w < g_.in_w) {
+      const int64_t base = ((static_cast<int64_t>(b) * g_.in_h + iy) * g_.in_w + ix) * g_.out_c;
+      for (int t = 0; t < g_.filter_h * g_.filter_w; ++t) offsets[t] = base + rel_[t];
+      return;
+    }
+    TapOffsetsClipped(g_, b, oy, ox, offsets);
+  }
+
+ private:
+  static constexpr int kMaxTaps = 64;
+  const reference::ConvGeometry& g_;
+  bool fast_ = false;
+  int64_t rel_[kMaxTaps] = {};
+};
 
 int8_t RequantizeScalar(int32_t acc, int c, const int32_t* bias,
                         const reference::Int8ConvParams& p) {
@@ -77,10 +112,11 @@ void DepthwiseConvInt8M1(int8_t* out, const int8_t* in, const int8_t* filter, co
   const int taps = g.filter_h * g.filter_w;
   const int64_t pairs = TapPairs(taps);
   const int vector_channels = kBlock * (C / kBlock);
+  const TapOffsets tap_offsets_of(g);
   for (int b = 0; b < g.batch; ++b)
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox) {
-        TapOffsets(g, b, oy, ox, tap_offsets);
+        tap_offsets_of(b, oy, ox, tap_offsets);
         int8_t* o = out + ((static_cast<int64_t>(b) * g.out_h + oy) * g.out_w + ox) * C;
         int c = 0;
 #if defined(__AVX2__)
@@ -145,15 +181,38 @@ void DepthwiseConvFloatM1(float* out, const float* in, const float* filter, cons
                           int64_t* tap_offsets) {
   const int C = g.out_c;
   const int taps = g.filter_h * g.filter_w;
+  const TapOffsets tap_offsets_of(g);
   for (int b = 0; b < g.batch; ++b)
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox) {
-        TapOffsets(g, b, oy, ox, tap_offsets);
+        tap_offsets_of(b, oy, ox, tap_offsets);
         float* o = out + ((static_cast<int64_t>(b) * g.out_h + oy) * g.out_w + ox) * C;
         int c = 0;
 #if defined(__AVX2__)
         // Separate multiply and add, taps in order: the reference's rounding.
         const __m256 lo = _mm256_set1_ps(act_min), hi = _mm256_set1_ps(act_max);
+        // 32 channels at a time: four independent add chains, so the adds'
+        // latency (one chain per 8 channels was latency-bound: 9 dependent
+        // adds per 3x3 window) overlaps.
+        for (; c + 32 <= C; c += 32) {
+          __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                           _mm256_setzero_ps()};
+          for (int tap = 0; tap < taps; ++tap) {
+            if (tap_offsets[tap] < 0) continue;
+            const float* x = in + tap_offsets[tap] + c;
+            const float* w = filter + static_cast<int64_t>(tap) * C + c;
+#pragma GCC unroll 4
+            for (int v = 0; v < 4; ++v) {
+              acc[v] = _mm256_add_ps(
+                  acc[v], _mm256_mul_ps(_mm256_loadu_ps(x + 8 * v), _mm256_loadu_ps(w + 8 * v)));
+            }
+          }
+#pragma GCC unroll 4
+          for (int v = 0; v < 4; ++v) {
+            if (bias != nullptr) acc[v] = _mm256_add_ps(acc[v], _mm256_loadu_ps(bias + c + 8 * v));
+            _mm256_storeu_ps(o + c + 8 * v, _mm256_min_ps(hi, _mm256_max_ps(lo, acc[v])));
+          }
+        }
         for (; c + 8 <= C; c += 8) {
           __m256 acc = _mm256_setzero_ps();
           for (int tap = 0; tap < taps; ++tap) {

@@ -4,9 +4,11 @@
 //
 //   out[m, n] = output_stage( Σ_k lhs[m, k] · w[n, k] )
 //
-// Why hand-written: no AVX-512-VNNI here, and oneDNN's u8s8 GEMM on AVX2 uses
-// vpmaddubsw, whose int16 pair sums can saturate; exactness needs int16 x
-// int16 -> int32 products (vpmaddwd). So both operands are int16:
+// Why hand-written: oneDNN's u8s8 GEMM on AVX2 uses vpmaddubsw, whose int16
+// pair sums can saturate, and x - zero point of an int8 input spans
+// [-255, 255], more than u8 x s8 (vpdpbusd) takes without a row-sum
+// correction; exactness on every CPU needs int16 x int16 -> int32 products
+// (vpmaddwd, or vpdpwssd with VNNI). So both operands are int16:
 //  - the left-hand side holds x + input_offset (x - zero point, in
 //    [-255, 255]), written once per call by WidenRows / Im2ColWidened, so the
 //    sum is TFLite's Σ (x + offset)·w itself, with no row-sum correction;
@@ -16,8 +18,13 @@
 // The micro-kernel keeps a 6-row x 16-channel int32 tile in 12 AVX2
 // registers: per pair of k, 2 weight loads and 6 broadcasts feed 12 vpmaddwd
 // (192 multiply-adds); the output stage (requantization or hybrid float
-// scaling) runs on the tile in registers. Dispatch: AVX2 when the compiler
-// targets it (-march=native), else plain loops with the same results.
+// scaling) runs on the tile in registers. With VNNI the multiply-add and the
+// accumulate are one vpdpwssd; with AVX-512 a 12-row x 16-channel tile is one
+// zmm per row. Dispatch: the kernels are compiled once per instruction set
+// (int8_gemm_<isa>.cc, each with its own -m flags) and SelectInt8Gemm picks
+// one at run time from the CPU's features (core/cpu_features.h), so a build
+// for baseline x86-64 still runs VNNI where the CPU has it. Every variant
+// gives the same bytes (tested per variant against the reference).
 //
 // Threads: given a pool, GemmInt8/GemmHybrid split the rows (in whole tiles)
 // over it when the product has at least kInt8GemmParallelMacs multiply-adds;
@@ -30,6 +37,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "src/core/cpu_features.h"
 #include "src/core/status.h"
 
 namespace edgepipe {
@@ -67,7 +75,8 @@ struct Int8GemmRequantParams {
   int32_t act_min, act_max;
 };
 
-// out (m, n) int8 = requant(Σ lhs·w + bias); bias [n] int32 or null.
+// out (m, n) int8 = requant(Σ lhs·w + bias); bias [n] int32 or null. Runs
+// SelectInt8Gemm()'s kernel.
 void GemmInt8(int8_t* out, const int16_t* lhs, const int16_t* packed, const int32_t* bias,
               int64_t m, int64_t k, int64_t n, const Int8GemmRequantParams& p,
               ThreadPool* pool = nullptr);
@@ -84,6 +93,21 @@ struct HybridGemmParams {
 // TFLite's hybrid FULLY_CONNECTED output stage.
 void GemmHybrid(float* out, const int16_t* lhs, const int16_t* packed, int64_t m, int64_t k,
                 int64_t n, const HybridGemmParams& p, ThreadPool* pool = nullptr);
+
+// One instruction set's GemmInt8 / GemmHybrid (same contracts as below).
+struct Int8GemmKernel {
+  Isa isa;  // the level the kernel was compiled for
+  void (*gemm_int8)(int8_t* out, const int16_t* lhs, const int16_t* packed, const int32_t* bias,
+                    int64_t m, int64_t k, int64_t n, const Int8GemmRequantParams& p,
+                    ThreadPool* pool);
+  void (*gemm_hybrid)(float* out, const int16_t* lhs, const int16_t* packed, int64_t m, int64_t k,
+                      int64_t n, const HybridGemmParams& p, ThreadPool* pool);
+};
+
+// The best kernel at or below `isa` (a static object: kernels store the
+// pointer in their prepared data). The caller makes sure the CPU supports
+// `isa` (SelectedIsa() always is).
+const Int8GemmKernel* SelectInt8Gemm(Isa isa = SelectedIsa());
 
 }  // namespace edgepipe::lite::optimized
 

@@ -39,35 +39,85 @@ int8_t ClampInt8(int32_t v, int32_t lo, int32_t hi) {
 
 }  // namespace
 
+namespace {
+
+template <BinaryOp kOp>
+float ApplyBinary(float a, float b) {
+  if constexpr (kOp == BinaryOp::kAdd) return a + b;
+  if constexpr (kOp == BinaryOp::kSub) return a - b;
+  if constexpr (kOp == BinaryOp::kMul) return a * b;
+  if constexpr (kOp == BinaryOp::kDiv) return a / b;
+  if constexpr (kOp == BinaryOp::kMaximum) return std::max(a, b);
+  if constexpr (kOp == BinaryOp::kMinimum) return std::min(a, b);
+  if constexpr (kOp == BinaryOp::kPrelu) return a >= 0.0f ? a : a * b;
+  return 0.0f;
+}
+
+// One operator per instantiation and the innermost dimension's three common
+// cases (both contiguous, b or a repeated) as loops of their own: with the
+// operator switch and the strides out of the loop the compiler vectorizes
+// them (they were the largest share of MediaPipe's selfie segmentation after
+// the convolutions). Same arithmetic, element by element, as the plain loop.
+template <BinaryOp kOp>
+void BinaryFloatOp(float* out, const float* a, const float* b, const BroadcastShape& s,
+                   float act_min, float act_max) {
+  const auto clamp = [act_min, act_max](float v) {
+    return std::min(std::max(v, act_min), act_max);
+  };
+  if (s.same_shape) {
+    for (int64_t i = 0; i < s.num_elements; ++i) out[i] = clamp(ApplyBinary<kOp>(a[i], b[i]));
+    return;
+  }
+  const auto& d = s.out_dims;
+  const int64_t as = s.a_strides[5], bs = s.b_strides[5];
+  const int32_t n = d[5];
+  int64_t o = 0;
+  for (int32_t i0 = 0; i0 < d[0]; ++i0)
+    for (int32_t i1 = 0; i1 < d[1]; ++i1)
+      for (int32_t i2 = 0; i2 < d[2]; ++i2)
+        for (int32_t i3 = 0; i3 < d[3]; ++i3)
+          for (int32_t i4 = 0; i4 < d[4]; ++i4, o += n) {
+            const float* pa = a + i0 * s.a_strides[0] + i1 * s.a_strides[1] + i2 * s.a_strides[2] +
+                              i3 * s.a_strides[3] + i4 * s.a_strides[4];
+            const float* pb = b + i0 * s.b_strides[0] + i1 * s.b_strides[1] + i2 * s.b_strides[2] +
+                              i3 * s.b_strides[3] + i4 * s.b_strides[4];
+            float* po = out + o;
+            if (as == 1 && bs == 1) {
+              for (int32_t i = 0; i < n; ++i) po[i] = clamp(ApplyBinary<kOp>(pa[i], pb[i]));
+            } else if (as == 1 && bs == 0) {
+              const float vb = *pb;
+              for (int32_t i = 0; i < n; ++i) po[i] = clamp(ApplyBinary<kOp>(pa[i], vb));
+            } else if (as == 0 && bs == 1) {
+              const float va = *pa;
+              for (int32_t i = 0; i < n; ++i) po[i] = clamp(ApplyBinary<kOp>(va, pb[i]));
+            } else {
+              for (int32_t i = 0; i < n; ++i) {
+                po[i] = clamp(ApplyBinary<kOp>(pa[i * as], pb[i * bs]));
+              }
+            }
+          }
+}
+
+}  // namespace
+
 void BinaryFloat(BinaryOp op, float* out, const float* a, const float* b, const BroadcastShape& s,
                  float act_min, float act_max) {
-  ForEachBroadcast(s, [&](int64_t o, int64_t ia, int64_t ib) {
-    float v = 0.0f;
-    switch (op) {
-      case BinaryOp::kAdd:
-        v = a[ia] + b[ib];
-        break;
-      case BinaryOp::kSub:
-        v = a[ia] - b[ib];
-        break;
-      case BinaryOp::kMul:
-        v = a[ia] * b[ib];
-        break;
-      case BinaryOp::kDiv:
-        v = a[ia] / b[ib];
-        break;
-      case BinaryOp::kMaximum:
-        v = std::max(a[ia], b[ib]);
-        break;
-      case BinaryOp::kMinimum:
-        v = std::min(a[ia], b[ib]);
-        break;
-      case BinaryOp::kPrelu:
-        v = a[ia] >= 0.0f ? a[ia] : a[ia] * b[ib];
-        break;
-    }
-    out[o] = std::min(std::max(v, act_min), act_max);
-  });
+  switch (op) {
+    case BinaryOp::kAdd:
+      return BinaryFloatOp<BinaryOp::kAdd>(out, a, b, s, act_min, act_max);
+    case BinaryOp::kSub:
+      return BinaryFloatOp<BinaryOp::kSub>(out, a, b, s, act_min, act_max);
+    case BinaryOp::kMul:
+      return BinaryFloatOp<BinaryOp::kMul>(out, a, b, s, act_min, act_max);
+    case BinaryOp::kDiv:
+      return BinaryFloatOp<BinaryOp::kDiv>(out, a, b, s, act_min, act_max);
+    case BinaryOp::kMaximum:
+      return BinaryFloatOp<BinaryOp::kMaximum>(out, a, b, s, act_min, act_max);
+    case BinaryOp::kMinimum:
+      return BinaryFloatOp<BinaryOp::kMinimum>(out, a, b, s, act_min, act_max);
+    case BinaryOp::kPrelu:
+      return BinaryFloatOp<BinaryOp::kPrelu>(out, a, b, s, act_min, act_max);
+  }
 }
 
 void MaximumMinimumInt8(bool maximum, int8_t* out, const int8_t* a, const int8_t* b,

@@ -1,9 +1,9 @@
-#include "src/nn/gemm.h"
+#include "src/core/gemm.h"
 
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
 
-namespace edgepipe::nn {
+namespace edgepipe {
 
 void Sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
@@ -38,4 +38,4 @@ ScopedGemmThreads::ScopedGemmThreads(int threads) : saved_(omp_get_max_threads()
 
 ScopedGemmThreads::~ScopedGemmThreads() { omp_set_num_threads(saved_); }
 
-}  // namespace edgepipe::nn
+}  // namespace edgepipe

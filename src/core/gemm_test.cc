@@ -1,19 +1,19 @@
-#include "src/nn/gemm.h"
+#include "src/core/gemm.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 #include <vector>
 
-#include "src/nn/random.h"
-
-namespace edgepipe::nn {
+namespace edgepipe {
 namespace {
 
 // The oneDNN fast path against the plain-loop reference, for every
 // transpose combination, odd sizes, padded leading dimensions and beta 0/1.
 TEST(SgemmTest, FastPathMatchesReference) {
-  Rng rng(42);
+  std::mt19937 rng(42);
+  std::uniform_real_distribution<float> uniform(-0.5f, 0.5f);
   struct Dims {
     int64_t M, N, K;
   };
@@ -24,9 +24,9 @@ TEST(SgemmTest, FastPathMatchesReference) {
         const bool ta = trans & 1, tb = trans & 2;
         const int64_t lda = (ta ? d.M : d.K) + 3, ldb = (tb ? d.K : d.N) + 1, ldc = d.N + 2;
         std::vector<float> A((ta ? d.K : d.M) * lda), B((tb ? d.N : d.K) * ldb), C(d.M * ldc);
-        for (float& x : A) x = rng.UniformFloat() - 0.5f;
-        for (float& x : B) x = rng.UniformFloat() - 0.5f;
-        for (float& x : C) x = rng.UniformFloat() - 0.5f;
+        for (float& x : A) x = uniform(rng);
+        for (float& x : B) x = uniform(rng);
+        for (float& x : C) x = uniform(rng);
         std::vector<float> expected = C;
         Sgemm(ta, tb, d.M, d.N, d.K, 1.0f, A.data(), lda, B.data(), ldb, beta, C.data(), ldc);
         SgemmReference(ta, tb, d.M, d.N, d.K, 1.0f, A.data(), lda, B.data(), ldb, beta,
@@ -58,4 +58,4 @@ TEST(SgemmTest, ReferenceComputesAKnownProduct) {
 }
 
 }  // namespace
-}  // namespace edgepipe::nn
+}  // namespace edgepipe

@@ -1,17 +1,18 @@
-// Row-major single-precision GEMM: C (M, N) = alpha * op(A) * op(B) + beta * C,
-// op(X) = X or X^T. Sgemm calls oneDNN's dnnl_sgemm (JIT, AVX-512 here);
+// Row-major single-precision GEMM (core: shared by the training engine in
+// src/nn and the TFLite runtime in src/lite, which must not link nn): C (M, N) = alpha * op(A) *
+// op(B) + beta * C, op(X) = X or X^T. Sgemm calls oneDNN's dnnl_sgemm (JIT, AVX-512 here);
 // SgemmReference is the plain triple loop beside it, used by the tests to
 // check the fast path and by Sgemm itself if oneDNN ever refuses a call.
 //
 // Threads: oneDNN (OpenMP runtime in Debian's build) would start its own
 // pool; ScopedGemmThreads limits it for the calling thread, so the GEMM runs
 // on the thread that owns the flush-to-zero mode and no second pool fights ours.
-#ifndef EDGEPIPE_NN_GEMM_H_
-#define EDGEPIPE_NN_GEMM_H_
+#ifndef EDGEPIPE_CORE_GEMM_H_
+#define EDGEPIPE_CORE_GEMM_H_
 
 #include <cstdint>
 
-namespace edgepipe::nn {
+namespace edgepipe {
 
 // A: op(A) is (M, K), stored (M, lda) or, transposed, (K, lda).
 // B: op(B) is (K, N), stored (K, ldb) or, transposed, (N, ldb).
@@ -35,6 +36,6 @@ class ScopedGemmThreads {
   int saved_;
 };
 
-}  // namespace edgepipe::nn
+}  // namespace edgepipe
 
-#endif  // EDGEPIPE_NN_GEMM_H_
+#endif  // EDGEPIPE_CORE_GEMM_H_

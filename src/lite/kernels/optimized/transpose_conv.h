@@ -1,0 +1,38 @@
+// TRANSPOSE_CONV / MediaPipe's Convolution2DTransposeBias as one GEMM plus a
+// scatter ("col2im"): every input pixel times every filter tap is
+//   cols (in_h·in_w, fh·fw·out_c) = input (in_h·in_w, in_c) · filterᵀ
+// through oneDNN's sgemm (core/gemm.h), then each tap's out_c values are added
+// into the output pixel it lands on, in the reference's order (input pixels
+// row by row, taps row by row). Only the in_c-long dot products are formed
+// differently from reference::TransposeConvFloat (blocked and fused by the
+// GEMM), so results agree to float rounding (~1e-6 relative), not bit for bit.
+//
+// Memory: the repacked filter (PackTransposeConvFilter, once in Prepare) and
+// `cols` (TransposeConvColsElements floats of scratch) belong to the caller.
+// No allocation; thread-compatible.
+#ifndef EDGEPIPE_LITE_KERNELS_OPTIMIZED_TRANSPOSE_CONV_H_
+#define EDGEPIPE_LITE_KERNELS_OPTIMIZED_TRANSPOSE_CONV_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "src/lite/kernels/reference/transpose_conv.h"
+
+namespace edgepipe::lite::optimized {
+
+// filter [out_c, fh, fw, in_c] -> [fh, fw, out_c, in_c] (each tap's out_c
+// rows together, so a tap's results are contiguous in `cols`).
+void PackTransposeConvFilter(const float* filter, const reference::TransposeConvShape& s,
+                             std::vector<float>* packed);
+
+// Floats of `cols` scratch for one image.
+int64_t TransposeConvColsElements(const reference::TransposeConvShape& s);
+
+// Same contract as reference::TransposeConvFloat, with the packed filter.
+void TransposeConvFloatGemm(float* out, const float* in, const float* packed_filter,
+                            const float* bias, const reference::TransposeConvShape& s,
+                            bool bias_first, float act_min, float act_max, float* cols);
+
+}  // namespace edgepipe::lite::optimized
+
+#endif  // EDGEPIPE_LITE_KERNELS_OPTIMIZED_TRANSPOSE_CONV_H_
