@@ -368,6 +368,25 @@ TEST(MpiTrainTest, TwoRanksReachOneProcessAccuracyOnMnist) {
   EXPECT_NEAR(acc2, acc1, 0.005) << "1 process " << acc1 << ", 2 ranks " << acc2;
 }
 
+// The MNIST example module's run_fn, given FnArgs::gradient_reducer on two
+// ranks: both train, only rank 0 writes the model and the run files.
+TEST(MpiTrainTest, ExampleRunFnTrainsOnEveryRankAndRankZeroWrites) {
+  RequireMpirun();
+  const std::string dir = edgepipe::testing::FreshTempDir("mpi_train_runfn");
+  const std::string data = std::string(EDGEPIPE_SOURCE_DIR) + "/data/mnist/";
+  const auto r = RunCommand(Mpirun(2) + MPI_TRAIN_CHECK + " runfn " + dir + " " + data +
+                            "images-idx3-ubyte.gz " + data + "labels-idx1-ubyte.gz 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(PathExists(dir + "/rank0/serving/model.json"));
+  EXPECT_TRUE(PathExists(dir + "/rank0/run/history.csv"));
+  EXPECT_FALSE(PathExists(dir + "/rank1/serving/model.json"));
+  EXPECT_FALSE(PathExists(dir + "/rank1/run/history.csv"));
+  // 200 global steps of 40 (2 x 20): the run file counts them.
+  auto summary = ReadFile(dir + "/rank0/run/training.json");
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_NE(summary->find("\"steps\": 200"), std::string::npos) << *summary;
+}
+
 TEST(MpiTrainTest, BadDataOnOneRankFailsBothWithItsError) {
   RequireMpirun();
   const std::string dir = edgepipe::testing::FreshTempDir("mpi_train_bad");

@@ -10,6 +10,10 @@
 //   mpi_train_check mnist OUT IMAGES LABELS BATCH   MLP on MNIST: 8,000 rows to train, the
 //       last 2,000 to test; rank 0 (or the lone process, without mpirun:
 //       `mnist-single`) writes the test accuracy to OUT
+//   mpi_train_check runfn DIR IMAGES LABELS          the MNIST example's RunFn with
+//       FnArgs::gradient_reducer on every rank: 2,000 digits to train, 500 to
+//       validate, as tf.Example files in DIR/rank<r>/; the run_fn's outputs in
+//       DIR/rank<r>/serving and DIR/rank<r>/run (only rank 0 writes there)
 //
 // Exit codes: 0 fine, 1 an error every rank agreed on, 2 bad usage; an MPI
 // failure or timeout aborts the job (MPI_Abort, code 3).
@@ -22,7 +26,11 @@
 
 #include "src/core/byte_buffer.h"
 #include "src/core/files.h"
+#include "src/data/examples.h"
+#include "src/examples/mnist/mnist_utils.h"
+#include "src/io/example.h"
 #include "src/io/idx.h"
+#include "src/io/tfrecord.h"
 #include "src/mpi/communicator.h"
 #include "src/mpi/gradient_allreduce.h"
 #include "src/nn/model.h"
@@ -233,6 +241,51 @@ Status Mnist(nn::GradientReducer* reducer, const std::string& out, const std::st
   return WriteFileAtomic(out, line);
 }
 
+// ---- the example module's run_fn -------------------------------------------
+
+Status RunFnOnRanks(nn::GradientReducer& reducer, const std::string& dir, const std::string& images,
+                    const std::string& labels) {
+  ASSIGN_OR_RETURN(Tensor xi, io::ReadIdx(images));
+  ASSIGN_OR_RETURN(Tensor yi, io::ReadIdx(labels));
+  constexpr int64_t kTrain = 2000, kEval = 500, kPixels = 784;
+  if (xi.dtype() != DType::kUInt8 || xi.num_elements() < (kTrain + kEval) * kPixels ||
+      yi.dtype() != DType::kUInt8 || yi.num_elements() < kTrain + kEval) {
+    return Status::InvalidArgument(images + ": expected at least 2,500 uint8 28x28 images");
+  }
+  // The pipeline's ExampleGen output, written by every rank into its own folder.
+  const std::string mine = dir + "/rank" + std::to_string(reducer.rank());
+  auto write = [&](int64_t begin, int64_t n, const std::string& path) {
+    std::vector<std::string> records;
+    for (int64_t i = begin; i < begin + n; ++i) {
+      tensorflow::Example ex;
+      std::vector<float> pixels(kPixels);
+      for (int64_t j = 0; j < kPixels; ++j) pixels[j] = xi.data<uint8_t>()[i * kPixels + j];
+      io::SetFloatFeature(examples::mnist::kImageKey, pixels, &ex);
+      io::SetInt64Feature(examples::mnist::kLabelKey, {yi.data<uint8_t>()[i]}, &ex);
+      records.push_back(ex.SerializeAsString());
+    }
+    return io::WriteAllRecords(path, records, io::Compression::kGzip);
+  };
+  RETURN_IF_ERROR(CreateDirectories(mine + "/serving"));
+  RETURN_IF_ERROR(CreateDirectories(mine + "/run"));
+  RETURN_IF_ERROR(write(0, kTrain, mine + "/train.tfrecord.gz"));
+  RETURN_IF_ERROR(write(kTrain, kEval, mine + "/eval.tfrecord.gz"));
+  components::FnArgs args;
+  args.train_files = {mine + "/train.tfrecord.gz"};
+  args.eval_files = {mine + "/eval.tfrecord.gz"};
+  args.serving_model_dir = mine + "/serving";
+  args.model_run_dir = mine + "/run";
+  args.train_steps = 200;
+  args.eval_steps = 5;
+  args.custom_config = {{"seed", 1}, {"batch_size", 40}};
+  args.data_accessor.read_examples =
+      [](const std::vector<std::string>& files, const std::vector<data::FeatureSpec>& specs,
+         const data::ReadOptions& options) { return data::ReadExamples(files, specs, options); };
+  args.gradient_reducer = &reducer;
+  args.log = nullptr;
+  return examples::mnist::RunFn(args);
+}
+
 int Main(int argc, char** argv) {
   if (argc < 2) return 2;
   const std::string mode = argv[1];
@@ -266,6 +319,9 @@ int Main(int argc, char** argv) {
     st = reducer.ok() ? Train(reducer->get(), c.rank(), argv[2], std::atoll(argv[4]),
                               argc >= 6 ? argv[5] : "")
                       : reducer.status();
+  } else if (mode == "runfn" && argc >= 5) {
+    auto reducer = MakeGradientReducer(c);
+    st = reducer.ok() ? RunFnOnRanks(**reducer, argv[2], argv[3], argv[4]) : reducer.status();
   } else if (mode == "mnist" && argc >= 6) {
     auto reducer = MakeGradientReducer(c);
     st = reducer.ok() ? Mnist(reducer->get(), argv[2], argv[3], argv[4], std::atoll(argv[5]))
