@@ -6,18 +6,23 @@
 //
 //   mpirun -np 2 build/bench/mpi_train_bench --train-images P --train-labels P
 //       --test-images P --test-labels P [--epochs 1] [--batch 64 (global)]
-//       [--bucket-kb 64] [--train-limit N] [--allreduce-repeat 200]
+//       [--bucket-kb 32] [--train-limit N] [--allreduce-repeat 200]
 //
 // (training_bench_common.h's flags, minus --threads: one thread per rank.)
 // Phases: (1) rank 0 trains alone with the global batch while the others
-// wait in a barrier (which sleeps), then 200 steps alone with batch / N rows
-// (one rank's compute, for the cost model); (2) every rank trains a fresh model with
-// batch / N rows per step (nn::FitOptions::reducer, mpi::GradientAllreduce,
-// buckets of --bucket-kb); (3) the ranks time the allreduce of one step's
-// buckets alone, back to back (its unhidden cost). Rank 0 prints, per
-// phase, the seconds per epoch and the test accuracy, then the speed-up, the
-// allreduce bytes per step, compute per step, exposed (waited) and
-// overlapped communication per step, and the load average (bench/README.md,
+// wait in a barrier (which sleeps), then 200 steps alone with batch / N
+// rows (one rank's compute, for the cost model); (2) every rank trains a
+// fresh model with batch / N rows per step (nn::FitOptions::reducer,
+// mpi::GradientAllreduce, buckets of --bucket-kb: 32 KiB makes three
+// buckets of this CNN — dense, conv2, conv1 — so the first two overlap the
+// backward of the layers below them); (3) the ranks time the allreduce of
+// one step's buckets alone, back to back (its unhidden cost). Rank 0 prints,
+// per phase, the seconds per epoch and the test accuracy, then the
+// speed-up, the allreduce bytes per step, compute per step (step time minus
+// the time spent waiting in Finish), the exposed communication (that wait:
+// the allreduce the backward pass did not hide, plus any time waiting for a
+// slower rank), the overlapped part (allreduce alone minus exposed, floored
+// at 0), the cost model's prediction and the load average (bench/README.md,
 // "MPI").
 #include <algorithm>
 #include <cstdio>
@@ -120,7 +125,7 @@ int Run(int argc, char** argv) {
   }
   mpi::Communicator& comm = **comm_or;
   // Our own flags out of the way of ParseTrainingBenchArgs.
-  int64_t bucket_kb = 64, allreduce_repeat = 200;
+  int64_t bucket_kb = 32, allreduce_repeat = 200;
   std::vector<char*> rest = {argv[0]};
   for (int i = 1; i < argc; ++i) {
     if (i + 1 < argc && std::strcmp(argv[i], "--bucket-kb") == 0) {

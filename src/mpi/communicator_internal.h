@@ -34,13 +34,10 @@ struct Communicator::Impl {
   // Polls `request` until it completes or `timeout` passes. Polling (rather
   // than MPI_Wait) is what lets a rank give up on a peer that never comes;
   // the sleeps keep a waiting rank from taking a core from a computing one
-  // when ranks outnumber cores (mpirun --oversubscribe); `max_pause` bounds
-  // the latency a sleep adds (the gradient allreduce, once a step, wants it
-  // small).
-  Status Wait(MPI_Request* request, const char* op, std::chrono::milliseconds timeout,
-              std::chrono::microseconds max_pause = std::chrono::microseconds(2000)) {
+  // when ranks outnumber cores (mpirun --oversubscribe).
+  Status Wait(MPI_Request* request, const char* op, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    auto pause = std::min(std::chrono::microseconds(20), max_pause);
+    auto pause = std::chrono::microseconds(20);
     while (true) {
       int done = 0;
       RETURN_IF_ERROR(Check(MPI_Test(request, &done, MPI_STATUS_IGNORE), op));
@@ -52,7 +49,7 @@ struct Communicator::Impl {
             " s waiting for the other ranks (one died or hangs)");
       }
       std::this_thread::sleep_for(pause);
-      pause = std::min(pause * 2, max_pause);
+      pause = std::min(pause * 2, std::chrono::microseconds(2000));
     }
   }
 };

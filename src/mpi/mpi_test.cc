@@ -403,6 +403,19 @@ TEST(MpiTrainTest, BadDataOnOneRankFailsBothWithItsError) {
   EXPECT_FALSE(PathExists(dir + "/bad.rank1"));
 }
 
+TEST(MpiTrainTest, GradientAllreduceTimesOutOnALatePeerAndAbortsTheJob) {
+  RequireMpirun();
+  // Rank 1 starts its bucket 20 s late; rank 0's Finish gives up after the
+  // communicator's 1 s and aborts the job, which ends rank 1 in its sleep.
+  const auto r =
+      RunCommand("EDGEPIPE_MPI_TIMEOUT_SECONDS=1 " + Mpirun(2) +
+                 "-x EDGEPIPE_MPI_TIMEOUT_SECONDS " + MPI_TRAIN_CHECK + " reducer-late 20 2>&1");
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("rank 0: Resource exhausted: mpi gradient allreduce: timed out after 1"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST(MpiTrainTest, RankKilledMidTrainingEndsTheJob) {
   RequireMpirun();
   // Rank 1 dies after its second epoch; rank 0 waits in a gradient allreduce

@@ -2,6 +2,8 @@
 // nn::Model::Fit); mpi_train_test.cc launches it under mpirun or alone.
 //
 //   mpi_train_check reducer                          bucketed allreduce vs the plain sum/mean
+//   mpi_train_check reducer-late SECONDS             rank 1 starts its bucket SECONDS late:
+//                                                    rank 0's Finish must time out first
 //   mpi_train_check train OUT BUCKET_BYTES BATCH [bn|bad-rank-1|die-rank-1]
 //       trains the small model below (SGD, no dropout) on 481 synthetic rows,
 //       3 epochs, BATCH rows per rank; each rank writes OUT.rank<r>: its
@@ -17,11 +19,13 @@
 //
 // Exit codes: 0 fine, 1 an error every rank agreed on, 2 bad usage; an MPI
 // failure or timeout aborts the job (MPI_Abort, code 3).
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "src/core/byte_buffer.h"
@@ -314,6 +318,15 @@ int Main(int argc, char** argv) {
   if (mode == "reducer") {
     st = CheckReducer(c);
     if (st.ok() && c.is_root()) std::printf("reducer ok on %d ranks\n", c.size());
+  } else if (mode == "reducer-late" && argc >= 3) {
+    auto reducer = MakeGradientReducer(c);
+    st = reducer.status();
+    std::vector<float> grads(1000, 1.0f);
+    if (st.ok() && c.rank() == 1) {
+      std::this_thread::sleep_for(std::chrono::duration<double>(std::atof(argv[2])));
+    }
+    if (st.ok()) st = (*reducer)->BeginBucket(grads.data(), 1000);
+    if (st.ok()) st = (*reducer)->Finish();
   } else if (mode == "train" && argc >= 5) {
     auto reducer = MakeGradientReducer(c, {.bucket_bytes = std::atoll(argv[3])});
     st = reducer.ok() ? Train(reducer->get(), c.rank(), argv[2], std::atoll(argv[4]),
