@@ -403,6 +403,23 @@ TEST(MpiTrainTest, BadDataOnOneRankFailsBothWithItsError) {
   EXPECT_FALSE(PathExists(dir + "/bad.rank1"));
 }
 
+TEST(MpiTrainTest, RanksWithDifferentDataFailBothBeforeTraining) {
+  RequireMpirun();
+  // Rank 1 holds one example fewer: the global permutations would differ.
+  const std::string dir = edgepipe::testing::FreshTempDir("mpi_train_short");
+  const auto r = RunCommand(Mpirun(2) + MPI_TRAIN_CHECK + " train " + dir +
+                            "/short 4096 16 short-rank-1 2>&1");
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  for (const char* rank : {"rank 0: ", "rank 1: "}) {
+    EXPECT_NE(r.out.find(std::string(rank) +
+                         "Invalid argument: rank 1: fit: data-parallel ranks disagree on "
+                         "examples: rank 0 has 481, this rank 480"),
+              std::string::npos)
+        << r.out;
+  }
+  EXPECT_FALSE(PathExists(dir + "/short.rank0"));
+}
+
 TEST(MpiTrainTest, GradientAllreduceTimesOutOnALatePeerAndAbortsTheJob) {
   RequireMpirun();
   // Rank 1 starts its bucket 20 s late; rank 0's Finish gives up after the

@@ -4,7 +4,7 @@
 //   mpi_train_check reducer                          bucketed allreduce vs the plain sum/mean
 //   mpi_train_check reducer-late SECONDS             rank 1 starts its bucket SECONDS late:
 //                                                    rank 0's Finish must time out first
-//   mpi_train_check train OUT BUCKET_BYTES BATCH [bn|bad-rank-1|die-rank-1]
+//   mpi_train_check train OUT BUCKET_BYTES BATCH [bn|bad-rank-1|short-rank-1|die-rank-1]
 //       trains the small model below (SGD, no dropout) on 481 synthetic rows,
 //       3 epochs, BATCH rows per rank; each rank writes OUT.rank<r>: its
 //       weights (floats, save order) and the epochs' losses (doubles)
@@ -183,6 +183,13 @@ Status Train(nn::GradientReducer* reducer, int rank, const std::string& out, int
              const std::string& variant) {
   Dataset d = MakeDataset();
   if (variant == "bad-rank-1" && rank == 1) d.y.data<int64_t>()[17] = 9;
+  if (variant == "short-rank-1" && rank == 1) {  // one example fewer than rank 0
+    Tensor x(DType::kFloat32, {kRows - 1, kFeatures}), y(DType::kInt64, {kRows - 1});
+    std::memcpy(x.raw_data(), d.x.raw_data(), x.num_bytes());
+    std::memcpy(y.raw_data(), d.y.raw_data(), y.num_bytes());
+    d.x = std::move(x);
+    d.y = std::move(y);
+  }
   ASSIGN_OR_RETURN(auto model, SmallModel(variant == "bn"));
   if (rank != 0) {
     // Different initial weights on the other ranks: Fit must replace them by rank 0's.

@@ -51,7 +51,8 @@
 //
 //   Errors. Fit's argument checks are agreed on: if any rank's fails, every
 //   rank returns that rank's error ("rank r: ..."). The ranks must also
-//   agree on the number of examples and the schedule (checked). A reducer
+//   agree on the number of examples, the schedule (batch, steps, epochs,
+//   shuffle, seed) and the optimizer's step count (checked, same way). A reducer
 //   failure (a peer died, a timeout) is returned by Fit; the runtime is then
 //   unusable and the job should be aborted.
 //

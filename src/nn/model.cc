@@ -587,15 +587,16 @@ void Model::PlanBuckets(int64_t bucket_bytes) {
 Status Model::StartDataParallel(GradientReducer& reducer, const std::vector<int64_t>& schedule) {
   // The ranks must draw the same permutation and take the same steps: rank
   // 0's schedule (the others add zeros) against each rank's own.
-  std::vector<double> root(schedule.size() + 2, 0.0);
+  std::vector<double> root(schedule.size() + 3, 0.0);
   std::vector<double> mine(schedule.begin(), schedule.end());
   mine.push_back(static_cast<double>(padded_all_));
   mine.push_back(static_cast<double>(num_slots_));
+  mine.push_back(static_cast<double>(optimizer_->iterations()));  // schedules, Adam's bias fix
   if (reducer.rank() == 0) root = mine;
   RETURN_IF_ERROR(reducer.SumDoubles(root.data(), static_cast<int64_t>(root.size())));
-  static const char* const kNames[] = {"examples",       "batch_size", "steps", "steps_per_epoch",
-                                       "epochs",         "shuffle",    "seed",  "weights",
-                                       "optimizer slots"};
+  static const char* const kNames[] = {
+      "examples", "batch_size", "steps",   "steps_per_epoch", "epochs",
+      "shuffle",  "seed",       "weights", "optimizer slots", "optimizer iterations"};
   Status same;
   for (size_t i = 0; i < root.size() && i < std::size(kNames); ++i) {
     if (root[i] != mine[i]) {
