@@ -155,7 +155,7 @@ int Run(int argc, char** argv) {
   }
   bench::ImageSet train, test;
   if (st.ok()) st = bench::LoadTrainTest(*args, &train, &test);
-  if (Status agreed = mpi::AgreeOnStatus(comm, st); !agreed.ok()) {
+  if (Status agreed = AgreeOnStatus(comm, st); !agreed.ok()) {
     if (comm.is_root()) std::fprintf(stderr, "mpi_train_bench: %s\n", agreed.message().c_str());
     return comm.poisoned() ? (comm.Abort(3), 3) : 2;
   }
@@ -190,7 +190,7 @@ int Run(int argc, char** argv) {
     }
   }
   if (Status s = comm.Barrier(); !s.ok()) return fail(s);
-  if (Status s = mpi::AgreeOnStatus(comm, solo); !s.ok()) return fail(s);
+  if (Status s = AgreeOnStatus(comm, solo); !s.ok()) return fail(s);
   const double load_one = bench::LoadAverage();
 
   // (2) Every rank, batch / N each.
