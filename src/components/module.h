@@ -35,6 +35,10 @@
 #include "src/pipeline/pipeline.h"
 #include "src/transform/transform_graph.h"
 
+namespace edgepipe::nn {
+class GradientReducer;  // src/nn/gradient_reducer.h
+}  // namespace edgepipe::nn
+
 namespace edgepipe::components {
 
 // Reads example files into dense tensors (TFX's DataAccessor.tf_dataset_factory
@@ -70,6 +74,13 @@ struct FnArgs {
   DataAccessor data_accessor;
   std::string temp_dir;     // scratch, removed after run_fn returns
   std::FILE* log = stderr;  // progress lines go here
+  // Data-parallel training (src/nn/gradient_reducer.h): set when run_fn runs
+  // on every rank of an MPI job (mpi::MakeGradientReducer over the job's
+  // communicator, src/mpi/gradient_allreduce.h); null in one process.
+  // run_fn hands it to nn::FitOptions::reducer and lets only rank 0
+  // (gradient_reducer->rank() == 0) write the model and the run files.
+  // Borrowed for the call.
+  nn::GradientReducer* gradient_reducer = nullptr;
 };
 
 using RunFn = std::function<Status(const FnArgs&)>;
@@ -105,7 +116,7 @@ using PipelineFn = StatusOr<pipeline::Pipeline> (*)(const PipelineArgs&);
 
 // Bumped whenever FnArgs, PipelineArgs, transform::Inputs/Outputs, Status or
 // the export structs change in a way a module built earlier cannot survive.
-inline constexpr int kModuleAbiVersion = 3;
+inline constexpr int kModuleAbiVersion = 4;  // 4: FnArgs::gradient_reducer
 
 // What a module file exports, one struct per entry point (each optional).
 // The sizes catch a module built against other headers with the same ABI

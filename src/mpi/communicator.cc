@@ -5,51 +5,10 @@
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
-#include <thread>
+
+#include "src/mpi/communicator_internal.h"
 
 namespace edgepipe::mpi {
-namespace {
-
-std::string MpiError(int rc) {
-  char text[MPI_MAX_ERROR_STRING];
-  int len = 0;
-  if (MPI_Error_string(rc, text, &len) != MPI_SUCCESS) return "MPI error " + std::to_string(rc);
-  return std::string(text, static_cast<size_t>(len));
-}
-
-}  // namespace
-
-struct Communicator::Impl {
-  MPI_Comm comm = MPI_COMM_NULL;
-
-  Status Check(int rc, const char* op) {
-    if (rc == MPI_SUCCESS) return Status::OK();
-    return Status::Internal(std::string("mpi ") + op + ": " + MpiError(rc));
-  }
-
-  // Polls `request` until it completes or `timeout` passes. Polling (rather
-  // than MPI_Wait) is what lets a rank give up on a peer that never comes;
-  // the sleeps keep a waiting rank from taking a core from a computing one
-  // when ranks outnumber cores (mpirun --oversubscribe).
-  Status Wait(MPI_Request* request, const char* op, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    auto pause = std::chrono::microseconds(20);
-    while (true) {
-      int done = 0;
-      RETURN_IF_ERROR(Check(MPI_Test(request, &done, MPI_STATUS_IGNORE), op));
-      if (done) return Status::OK();
-      if (std::chrono::steady_clock::now() > deadline) {
-        return Status::ResourceExhausted(
-            std::string("mpi ") + op + ": timed out after " +
-            std::to_string(std::chrono::duration<double>(timeout).count()) +
-            " s waiting for the other ranks (one died or hangs)");
-      }
-      std::this_thread::sleep_for(pause);
-      pause = std::min(pause * 2, std::chrono::microseconds(2000));
-    }
-  }
-};
-
 StatusOr<std::unique_ptr<MpiSession>> MpiSession::Init(int* argc, char*** argv) {
   int initialized = 0;
   MPI_Initialized(&initialized);

@@ -97,7 +97,8 @@ class Communicator {
   [[noreturn]] void Abort(int code);
 
  private:
-  struct Impl;  // holds the MPI_Comm: keeps <mpi.h> out of users' includes
+  friend class GradientAllreduce;  // its own non-blocking float allreduces
+  struct Impl;                     // holds the MPI_Comm: keeps <mpi.h> out of users' includes
   Communicator();
   Status Usable(const char* op) const;
 

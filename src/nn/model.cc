@@ -492,26 +492,54 @@ void Model::BackwardBatch(int64_t batch) {
     ctx.cache = node.cache;
     layers_[l]->Backward(node.din_ptrs, dacts_[static_cast<size_t>(node.output)], node.in_ptrs,
                          acts_[static_cast<size_t>(node.output)], ctx);
+    if (reducer_ != nullptr) {
+      // Layer l's weight gradients are final: start the bucket it completes.
+      for (const GradientBucket& bucket : buckets_) {
+        if (bucket.trigger_layer == l && reduce_status_.ok()) {
+          reduce_status_ = reducer_->BeginBucket(grads() + bucket.begin, bucket.end - bucket.begin);
+        }
+      }
+      reducer_->Poll();
+    }
   }
 }
 
-double Model::TrainStep(int64_t batch) {
+Status Model::TrainStep(int64_t batch, int64_t global_batch, double* loss_sum) {
   const int64_t out_elems = act_elems_[static_cast<size_t>(output_)];
-  // The gather buffers are acts_ of the model inputs.
-  const float* in_ptrs[16];
-  for (size_t k = 0; k < inputs_.size() && k < 16; ++k) {
-    in_ptrs[k] = acts_[static_cast<size_t>(inputs_[k])];
-  }
-  const float* out = ForwardBatch(in_ptrs, batch, /*training=*/true);
   const int64_t* labels = loss_.sparse() ? batch_labels_.data() : nullptr;
   const float* targets = loss_.sparse() ? nullptr : batch_targets_.data();
-  const double loss_sum =
-      LossForward(loss_, losses_.data(), probs_.data(), out, labels, targets, batch, out_elems);
-  for (auto& m : metrics_) m->Update(out, labels, targets, batch, out_elems);
+  const float* out = nullptr;
+  if (batch > 0) {  // a rank's share of a short last global batch may be empty
+    // The gather buffers are acts_ of the model inputs.
+    const float* in_ptrs[16];
+    for (size_t k = 0; k < inputs_.size() && k < 16; ++k) {
+      in_ptrs[k] = acts_[static_cast<size_t>(inputs_[k])];
+    }
+    out = ForwardBatch(in_ptrs, batch, /*training=*/true);
+    *loss_sum +=
+        LossForward(loss_, losses_.data(), probs_.data(), out, labels, targets, batch, out_elems);
+    for (auto& m : metrics_) m->Update(out, labels, targets, batch, out_elems);
+  }
   std::memset(grads(), 0, static_cast<size_t>(padded_trainable_) * sizeof(float));
-  LossBackward(loss_, dacts_[static_cast<size_t>(output_)], probs_.data(), out, labels, targets,
-               batch, out_elems, 1.0f / static_cast<float>(batch));
-  BackwardBatch(batch);
+  reduce_status_ = Status::OK();
+  if (batch > 0) {
+    // 1 / global_batch: summed over the ranks, the gradients are the global
+    // batch's mean (gradient_reducer.h).
+    LossBackward(loss_, dacts_[static_cast<size_t>(output_)], probs_.data(), out, labels, targets,
+                 batch, out_elems, 1.0f / static_cast<float>(global_batch));
+    BackwardBatch(batch);  // starts the buckets when there is a reducer
+  } else if (reducer_ != nullptr) {
+    for (const GradientBucket& bucket : buckets_) {  // zeros, but every rank must take part
+      if (reduce_status_.ok()) {
+        reduce_status_ = reducer_->BeginBucket(grads() + bucket.begin, bucket.end - bucket.begin);
+      }
+    }
+  }
+  if (reducer_ != nullptr) {
+    const Status finished = reducer_->Finish();
+    RETURN_IF_ERROR(reduce_status_);
+    RETURN_IF_ERROR(finished);
+  }
   const GradientClipping& c = optimizer_->clipping();
   if (c.clipnorm > 0 || c.clipvalue > 0 || c.global_clipnorm > 0) {
     optimizer_->ClipGradients(grads(), grad_segments_);
@@ -519,7 +547,83 @@ double Model::TrainStep(int64_t batch) {
   // Padding floats have zero weights and gradients, so they stay zero
   // (AdamW's decay of a zero is zero).
   optimizer_->Apply(params(), grads(), slots(), padded_trainable_, padded_trainable_);
-  return loss_sum;
+  return Status::OK();
+}
+
+// ---- Data-parallel training (gradient_reducer.h) ---------------------------
+
+void Model::PlanBuckets(int64_t bucket_bytes) {
+  // Each layer's trainable weights are one contiguous range of the gradient
+  // array, and the layers' ranges follow layer order; backward runs the
+  // layers from the last, so a bucket grows downwards from its last layer.
+  buckets_.clear();
+  const int64_t bucket_floats = std::max<int64_t>(1, bucket_bytes / int64_t{sizeof(float)});
+  std::vector<int64_t> lo(layers_.size(), -1), hi(layers_.size(), -1);
+  for (const WeightSlot& w : weights_) {
+    if (!w.trainable) continue;
+    int64_t& l = lo[w.layer];
+    int64_t& h = hi[w.layer];
+    l = l < 0 ? w.offset : std::min(l, w.offset);
+    h = std::max(h, w.offset + PadFloats(w.size));
+  }
+  bool open = false;
+  GradientBucket bucket{};
+  for (size_t l = layers_.size(); l-- > 0;) {
+    if (lo[l] < 0) continue;
+    if (!open) {
+      bucket = {l, lo[l], hi[l]};
+      open = true;
+    }
+    bucket.trigger_layer = l;
+    bucket.begin = lo[l];
+    if (bucket.end - bucket.begin >= bucket_floats) {
+      buckets_.push_back(bucket);
+      open = false;
+    }
+  }
+  if (open) buckets_.push_back(bucket);
+}
+
+Status Model::StartDataParallel(GradientReducer& reducer, const std::vector<int64_t>& schedule) {
+  // The ranks must draw the same permutation and take the same steps: rank
+  // 0's schedule (the others add zeros) against each rank's own.
+  std::vector<double> root(schedule.size() + 3, 0.0);
+  std::vector<double> mine(schedule.begin(), schedule.end());
+  mine.push_back(static_cast<double>(padded_all_));
+  mine.push_back(static_cast<double>(num_slots_));
+  mine.push_back(static_cast<double>(optimizer_->iterations()));  // schedules, Adam's bias fix
+  if (reducer.rank() == 0) root = mine;
+  RETURN_IF_ERROR(reducer.SumDoubles(root.data(), static_cast<int64_t>(root.size())));
+  static const char* const kNames[] = {
+      "examples", "batch_size", "steps",   "steps_per_epoch", "epochs",
+      "shuffle",  "seed",       "weights", "optimizer slots", "optimizer iterations"};
+  Status same;
+  for (size_t i = 0; i < root.size() && i < std::size(kNames); ++i) {
+    if (root[i] != mine[i]) {
+      same =
+          Status::InvalidArgument("fit: data-parallel ranks disagree on " + std::string(kNames[i]) +
+                                  ": rank 0 has " + std::to_string(static_cast<int64_t>(root[i])) +
+                                  ", this rank " + std::to_string(static_cast<int64_t>(mine[i])));
+      break;
+    }
+  }
+  RETURN_IF_ERROR(reducer.Agree(same));
+  // Rank 0's weights and optimizer state everywhere.
+  RETURN_IF_ERROR(reducer.Broadcast(params(), padded_all_));
+  if (num_slots_ > 0) RETURN_IF_ERROR(reducer.Broadcast(slots(), padded_trainable_ * num_slots_));
+  PlanBuckets(reducer.bucket_bytes());
+  return Status::OK();
+}
+
+Status Model::AverageNonTrainable(GradientReducer& reducer) {
+  const int64_t n = padded_all_ - padded_trainable_;
+  if (n == 0) return Status::OK();
+  float* values = params() + padded_trainable_;
+  RETURN_IF_ERROR(reducer.BeginBucket(values, n));
+  RETURN_IF_ERROR(reducer.Finish());
+  const float inv = 1.0f / static_cast<float>(reducer.size());
+  for (int64_t i = 0; i < n; ++i) values[i] *= inv;
+  return Status::OK();
 }
 
 // ---- Data checks -----------------------------------------------------------
@@ -592,39 +696,56 @@ StatusOr<History> Model::Fit(const Tensor& x, const Tensor& y, const FitOptions&
 
 StatusOr<History> Model::Fit(const std::vector<const Tensor*>& xs, const Tensor& y,
                              const FitOptions& options) {
-  RETURN_IF_ERROR(CheckInputs(xs, "fit"));
-  if (optimizer_ == nullptr) return Status::FailedPrecondition("fit: call Compile() first");
-  const int64_t n = xs[0]->dim(0);
-  if (n == 0) return Status::InvalidArgument("fit: no examples");
+  GradientReducer* const reducer = options.reducer;
+  int64_t n = 0;
   std::vector<int64_t> labels;
   std::vector<float> targets;
-  RETURN_IF_ERROR(ConvertTargets(y, n, "fit", &labels, &targets));
-  if (options.batch_size <= 0) {
-    return Status::InvalidArgument("fit: batch_size must be positive, got " +
-                                   std::to_string(options.batch_size));
-  }
-  if (options.steps < 0 || options.steps_per_epoch < 0 ||
-      (options.steps == 0 && options.epochs <= 0)) {
-    return Status::InvalidArgument("fit: steps, steps_per_epoch must be >= 0 and epochs > 0");
-  }
   std::vector<const Tensor*> val_xs = options.validation_inputs;
   if (options.validation_x != nullptr) val_xs.insert(val_xs.begin(), options.validation_x);
   const bool has_validation = !val_xs.empty();
-  if (has_validation != (options.validation_y != nullptr)) {
-    return Status::InvalidArgument("fit: validation inputs and validation_y go together");
-  }
   std::vector<int64_t> val_labels;
   std::vector<float> val_targets;
-  if (has_validation) {
-    RETURN_IF_ERROR(CheckInputs(val_xs, "fit: validation data"));
-    RETURN_IF_ERROR(ConvertTargets(*options.validation_y, val_xs[0]->dim(0), "fit: validation data",
-                                   &val_labels, &val_targets));
+  auto check = [&]() -> Status {
+    RETURN_IF_ERROR(CheckInputs(xs, "fit"));
+    if (optimizer_ == nullptr) return Status::FailedPrecondition("fit: call Compile() first");
+    n = xs[0]->dim(0);
+    if (n == 0) return Status::InvalidArgument("fit: no examples");
+    RETURN_IF_ERROR(ConvertTargets(y, n, "fit", &labels, &targets));
+    if (options.batch_size <= 0) {
+      return Status::InvalidArgument("fit: batch_size must be positive, got " +
+                                     std::to_string(options.batch_size));
+    }
+    if (options.steps < 0 || options.steps_per_epoch < 0 ||
+        (options.steps == 0 && options.epochs <= 0)) {
+      return Status::InvalidArgument("fit: steps, steps_per_epoch must be >= 0 and epochs > 0");
+    }
+    if (has_validation != (options.validation_y != nullptr)) {
+      return Status::InvalidArgument("fit: validation inputs and validation_y go together");
+    }
+    if (has_validation) {
+      RETURN_IF_ERROR(CheckInputs(val_xs, "fit: validation data"));
+      RETURN_IF_ERROR(ConvertTargets(*options.validation_y, val_xs[0]->dim(0),
+                                     "fit: validation data", &val_labels, &val_targets));
+    }
+    return Status::OK();
+  };
+  if (reducer == nullptr) {
+    RETURN_IF_ERROR(check());
+  } else {
+    // Every rank must fail when one does: the others would wait in a
+    // collective otherwise.
+    RETURN_IF_ERROR(reducer->Agree(check()));
   }
+  const int ranks = reducer != nullptr ? reducer->size() : 1;
+  const int rank = reducer != nullptr ? reducer->rank() : 0;
 
   // Schedule. Steps mode: full batches from an endless reshuffled stream
   // (TFX: dataset.repeat() + train_steps). Epoch mode: passes over the data.
+  // Batches here are global (ranks × batch_size rows); this rank takes its
+  // slice of each.
   const bool steps_mode = options.steps > 0;
-  const int64_t batch_size = steps_mode ? options.batch_size : std::min(options.batch_size, n);
+  const int64_t global_batch_size = options.batch_size * ranks;
+  const int64_t batch_size = steps_mode ? global_batch_size : std::min(global_batch_size, n);
   int64_t steps_per_epoch, epochs;
   if (steps_mode) {
     steps_per_epoch = options.steps_per_epoch > 0 ? std::min(options.steps_per_epoch, options.steps)
@@ -634,11 +755,33 @@ StatusOr<History> Model::Fit(const std::vector<const Tensor*>& xs, const Tensor&
     steps_per_epoch = (n + batch_size - 1) / batch_size;
     epochs = options.epochs;
   }
+  // This rank's rows of a global batch of `rows`: [begin, end).
+  auto share = [&](int64_t rows, int64_t* begin, int64_t* end) {
+    ThreadPool::SplitRange(rows, ranks, rank, begin, end);
+  };
+  int64_t local_max = 0;
+  for (int r = 0; r < ranks; ++r) {
+    int64_t b0, b1;
+    ThreadPool::SplitRange(batch_size, ranks, r, &b0, &b1);
+    local_max = std::max(local_max, b1 - b0);
+  }
 
   ComputeScope scope;
-  Plan(batch_size, /*training=*/true);
+  Plan(std::max<int64_t>(local_max, 1), /*training=*/true);
+  reducer_ = reducer;
+  struct ClearReducer {
+    Model* m;
+    ~ClearReducer() { m->reducer_ = nullptr; }
+  } clear_reducer{this};
+  if (reducer != nullptr) {
+    RETURN_IF_ERROR(StartDataParallel(
+        *reducer, {n, options.batch_size, options.steps, options.steps_per_epoch, options.epochs,
+                   options.shuffle ? 1 : 0, static_cast<int64_t>(options.seed & 0xffffffffu)}));
+  }
   Rng shuffle_rng(options.seed);
-  train_rng_.Seed(options.seed ^ kDropoutStream);
+  // Rank 0's dropout stream is the one-process stream; the others differ.
+  train_rng_.Seed((options.seed ^ kDropoutStream) +
+                  static_cast<uint64_t>(rank) * 0x9e3779b97f4a7c15ull);
   std::vector<int64_t> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), 0);
   auto reshuffle = [&] {
@@ -687,15 +830,19 @@ StatusOr<History> Model::Fit(const std::vector<const Tensor*>& xs, const Tensor&
       return e;
     };
     for (int64_t step = 0; step < epoch_steps; ++step) {
-      // Gather the batch rows (crossing into a fresh shuffle in steps mode).
-      int64_t b = 0;
+      // Walk the global batch's rows (crossing into a fresh shuffle in steps
+      // mode) and gather this rank's slice of them.
       const int64_t want = steps_mode ? batch_size : std::min(batch_size, n - cursor);
-      while (b < want) {
+      int64_t mine_begin, mine_end;
+      share(want, &mine_begin, &mine_end);
+      int64_t b = 0;
+      for (int64_t j = 0; j < want; ++j) {
         if (cursor == n) {
           reshuffle();
           cursor = 0;
         }
         const int64_t row = order[static_cast<size_t>(cursor++)];
+        if (j < mine_begin || j >= mine_end) continue;
         for (size_t k = 0; k < inputs_.size(); ++k) {
           const int64_t e = act_elems_[static_cast<size_t>(inputs_[k])];
           std::memcpy(acts_[static_cast<size_t>(inputs_[k])] + b * e,
@@ -709,13 +856,28 @@ StatusOr<History> Model::Fit(const std::vector<const Tensor*>& xs, const Tensor&
         }
         ++b;
       }
-      loss_sum += TrainStep(b);
+      RETURN_IF_ERROR(TrainStep(b, want, &loss_sum));
       seen += b;
       if (progress.Due(step + 1)) progress.Update(event(step + 1, false));
     }
     steps_left -= epoch_steps;
     history.steps += epoch_steps;
     ProgressEvent end = event(epoch_steps, true);
+    if (reducer != nullptr) {
+      // The epoch's figures over every rank's rows (each rank's means
+      // weighted by its rows), and the BN moving statistics made equal.
+      std::vector<double> sums = {loss_sum, static_cast<double>(seen)};
+      for (const auto& m : metrics_) {
+        sums.push_back(seen > 0 ? m->Result() * static_cast<double>(seen) : 0.0);
+      }
+      RETURN_IF_ERROR(reducer->SumDoubles(sums.data(), static_cast<int64_t>(sums.size())));
+      const double rows = std::max(sums[1], 1.0);
+      end.metrics = {{"loss", sums[0] / rows}};
+      for (size_t i = 0; i < metrics_.size(); ++i) {
+        end.metrics.emplace_back(metrics_[i]->name(), sums[2 + i] / rows);
+      }
+      RETURN_IF_ERROR(AverageNonTrainable(*reducer));
+    }
     if (has_validation) {
       const auto val_start = std::chrono::steady_clock::now();
       ASSIGN_OR_RETURN(EvaluateResult val, EvaluateInternal(val_xs, val_labels, val_targets, 256));
@@ -723,7 +885,7 @@ StatusOr<History> Model::Fit(const std::vector<const Tensor*>& xs, const Tensor&
       end.metrics.emplace_back("val_loss", val.loss);
       for (const auto& m : metrics_)
         end.metrics.emplace_back("val_" + m->name(), val.metrics[m->name()]);
-      Plan(batch_size, /*training=*/true);  // no-op unless validation grew the plan
+      Plan(std::max<int64_t>(local_max, 1), /*training=*/true);  // no-op unless validation grew it
     }
     for (const auto& [name, value] : end.metrics) history.history[name].push_back(value);
     progress.EndEpoch(end);

@@ -72,6 +72,7 @@
 #include "src/nn/callbacks.h"
 #include "src/nn/dense.h"
 #include "src/nn/dropout.h"
+#include "src/nn/gradient_reducer.h"
 #include "src/nn/layer.h"
 #include "src/nn/loss.h"
 #include "src/nn/metrics.h"
@@ -112,6 +113,13 @@ struct FitOptions {
   std::vector<const Tensor*> validation_inputs;
   const Tensor* validation_y = nullptr;
   std::vector<Callback*> callbacks;  // borrowed for the call
+  // Data-parallel training (borrowed for the call; null = this process
+  // alone): batch_size is then the per-rank batch, one step takes a global
+  // batch of reducer->size() × batch_size rows, and gradients are summed
+  // across ranks in buckets overlapping the backward pass. Semantics
+  // (learning rate, shuffling, batch norm, dropout, metrics, errors):
+  // src/nn/gradient_reducer.h.
+  GradientReducer* reducer = nullptr;
 };
 
 // Keras `History.history`: metric name → one value per epoch.
@@ -292,8 +300,15 @@ class Model {
   // input); returns the output (B, output elements).
   const float* ForwardBatch(const float* const* inputs, int64_t batch, bool training);
   void BackwardBatch(int64_t batch);
-  // One optimizer step on the gathered batch; returns the loss sum.
-  double TrainStep(int64_t batch);
+  // One optimizer step on the gathered `batch` rows, part of a global batch
+  // of `global_batch` rows (== batch without a reducer); adds the loss sum to
+  // *loss_sum. Fails only when the reducer does.
+  Status TrainStep(int64_t batch, int64_t global_batch, double* loss_sum);
+  // Data-parallel Fit (FitOptions::reducer): the buckets of the gradient
+  // range, the ranks' agreement on the schedule and the weights broadcast.
+  void PlanBuckets(int64_t bucket_bytes);
+  Status StartDataParallel(GradientReducer& reducer, const std::vector<int64_t>& schedule);
+  Status AverageNonTrainable(GradientReducer& reducer);
   Status CheckInputs(const std::vector<const Tensor*>& xs, const char* what) const;
   // Validates targets (shape, dtype, range): int64 labels for the sparse
   // loss, float targets otherwise.
@@ -347,6 +362,17 @@ class Model {
   std::vector<float> probs_;              // (B, output elems)
   std::vector<float> losses_;             // (B)
   Rng train_rng_;                         // dropout stream of the current Fit
+
+  // Data-parallel Fit only. A bucket is the gradient range [begin, end) of
+  // consecutive layers, started once the backward of `trigger_layer` (its
+  // first layer) is done; buckets are in backward order.
+  struct GradientBucket {
+    size_t trigger_layer;
+    int64_t begin, end;
+  };
+  GradientReducer* reducer_ = nullptr;  // FitOptions::reducer during Fit
+  std::vector<GradientBucket> buckets_;
+  Status reduce_status_;  // first BeginBucket failure of the step
 };
 
 // Keras Sequential: a chain of layers over one input.

@@ -33,6 +33,13 @@ StatusOr<TrainedModel> TrainModel(const components::FnArgs& fn_args) {
     return Status::InvalidArgument("train_args.num_steps: expected > 0, got " +
                                    std::to_string(fn_args.train_steps));
   }
+  nn::GradientReducer* const reducer = fn_args.gradient_reducer;
+  const int64_t ranks = reducer != nullptr ? reducer->size() : 1;
+  if (batch_size <= 0 || batch_size % ranks != 0) {
+    return Status::InvalidArgument(
+        "custom_config.batch_size: expected a positive multiple of the " + std::to_string(ranks) +
+        " rank(s), got " + std::to_string(batch_size));
+  }
   // With a Transform, train on its outputs (TFX trains on transformed_examples).
   const bool transformed = !fn_args.transform_graph_path.empty();
   const std::string image_key = transformed ? kTransformedImageKey : kImageKey;
@@ -58,15 +65,18 @@ StatusOr<TrainedModel> TrainModel(const components::FnArgs& fn_args) {
   TrainedModel out;
   ASSIGN_OR_RETURN(out.model, BuildKerasModel(seed));
   nn::FitOptions fit;
-  fit.batch_size = batch_size;
+  fit.batch_size = batch_size / ranks;  // per rank: the global batch stays batch_size
   fit.steps = fn_args.train_steps;
   fit.seed = seed;
-  fit.progress = fn_args.log;
+  fit.reducer = reducer;
+  // One progress line per job, not one per rank.
+  fit.progress = reducer == nullptr || reducer->rank() == 0 ? fn_args.log : nullptr;
   fit.validation_x = eval_rows > 0 ? &val_x : nullptr;
   fit.validation_y = eval_rows > 0 ? &val_y : nullptr;
   ASSIGN_OR_RETURN(out.history, out.model->Fit(*train_x, *train_y, fit));
   out.train = std::move(train);
   out.image_key = image_key;
+  if (reducer != nullptr && reducer->rank() != 0) return out;  // rank 0 writes
 
   // Keras' CSVLogger-style history in model_run_dir, plus the throughput.
   std::string csv = "epoch";
@@ -188,16 +198,23 @@ StatusOr<ServingModel> MakeServingModel(const components::FnArgs& fn_args, Train
   return out;
 }
 
+// Data-parallel: ranks other than 0 train, then leave the writing to rank 0.
+bool WritesModel(const components::FnArgs& fn_args) {
+  return fn_args.gradient_reducer == nullptr || fn_args.gradient_reducer->rank() == 0;
+}
+
 }  // namespace
 
 Status RunFn(const components::FnArgs& fn_args) {
   ASSIGN_OR_RETURN(TrainedModel trained, TrainModel(fn_args));
+  if (!WritesModel(fn_args)) return Status::OK();
   ASSIGN_OR_RETURN(ServingModel serving, MakeServingModel(fn_args, trained));
   return nn::SaveModel(*serving.model, fn_args.serving_model_dir);
 }
 
 Status RunFnLite(const components::FnArgs& fn_args) {
   ASSIGN_OR_RETURN(TrainedModel trained, TrainModel(fn_args));
+  if (!WritesModel(fn_args)) return Status::OK();
   ASSIGN_OR_RETURN(ServingModel serving, MakeServingModel(fn_args, trained));
   // TFX's guide saves to a temporary folder, rewrites and removes the folder.
   // We keep the model we convert in eval_model_dir (Format-TFMA), outside
