@@ -55,6 +55,14 @@ int16_t SaturatingRoundingDoublingHighMul16(int16_t a, int16_t b);
 int32_t RoundingDivideByPOT(int32_t x, int exponent);
 int16_t RoundingDivideByPOT16(int16_t x, int exponent);
 
+// 1 / sqrt(input) as a quantized multiplier and shift, TFLite's
+// GetInvSqrtQuantizedMultiplierExp: input scaled into [2^27, 2^29) by pairs of
+// bits, five Newton-Raphson steps in gemmlowp's Q3.28 fixed point from x = 1.
+// input <= 1 gives (INT32_MAX, 0). `reverse_shift` -1 turns the result's right
+// shift into MultiplyByQuantizedMultiplier's left-shift convention.
+void GetInvSqrtQuantizedMultiplierExp(int32_t input, int reverse_shift, int32_t* output_inv_sqrt,
+                                      int* output_shift);
+
 // x · real_multiplier in TFLite's double-rounding fixed point.
 // shift must be in [-31, 30], as QuantizeMultiplier guarantees.
 inline int32_t MultiplyByQuantizedMultiplier(int32_t x, int32_t quantized_multiplier, int shift) {

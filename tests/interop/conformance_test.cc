@@ -146,6 +146,12 @@ schema::BuiltinOptionsUnion Options(auto&& table) {
   return u;
 }
 
+// int8 parameters spanning [lo, hi] (lo <= 0 <= hi not required).
+Quant RangeQuant(float lo, float hi) {
+  const float scale = (hi - lo) / 255.0f;
+  return PerTensor(scale, static_cast<int64_t>(std::lround(-128.0f - lo / scale)));
+}
+
 OpDef MakeOp(const std::string& op, Mode mode) {
   const Quant in_q = PerTensor(0.03f, 5);  // covers about [-3.99, 3.66]
   OpDef d;
@@ -373,10 +379,21 @@ OpDef MakeOp(const std::string& op, Mode mode) {
     };
   } else if (op == "EXP" || op == "LOG" || op == "SQRT" || op == "RSQRT" || op == "ABS" ||
              op == "GELU" || op == "GELU_APPROXIMATE" || op == "LEAKY_RELU") {
-    // float32 only; LOG, SQRT and RSQRT on positive inputs.
+    // LOG, SQRT and RSQRT on positive inputs. int8: outputs quantized over
+    // the op's range on these inputs; ABS keeps the input's scale (older
+    // TFLite kernels, as in tfjs-tflite, require it).
     const bool positive = op == "LOG" || op == "SQRT" || op == "RSQRT";
-    d.inputs = {{{2, 16}, in_q, positive ? 0.1f : -3.0f, positive ? 4.0f : 3.0f}};
-    d.output = {{2, 16}, in_q};
+    const Quant positive_q = RangeQuant(0.0f, 4.0f);
+    d.inputs = {
+        {{2, 16}, positive ? positive_q : in_q, positive ? 0.1f : -3.0f, positive ? 4.0f : 3.0f}};
+    const Quant out_q = op == "EXP"          ? RangeQuant(0.0f, 20.1f)
+                        : op == "LOG"        ? RangeQuant(-2.4f, 1.4f)
+                        : op == "SQRT"       ? RangeQuant(0.0f, 2.0f)
+                        : op == "RSQRT"      ? RangeQuant(0.0f, 3.2f)
+                        : op == "ABS"        ? PerTensor(0.03f, -128)
+                        : op == "LEAKY_RELU" ? RangeQuant(-0.8f, 3.0f)
+                                             : RangeQuant(-0.2f, 3.0f);  // GELU
+    d.output = {{2, 16}, out_q};
     d.add = [op](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
       if (op == "GELU" || op == "GELU_APPROXIMATE") {
         schema::GeluOptionsT o;
@@ -720,10 +737,17 @@ const std::map<std::pair<std::string, Mode>, std::string>& ArmNNSkips() {
           std::make_pair(std::string(op), Mode::kFloat),
           std::string("Arm NN 20.08 TfLiteParser: 'Operator not supported' (") + op + ")");
     }
+    for (const char* op : {"LOG", "SQRT", "RSQRT", "ABS"}) {
+      skips->emplace(
+          std::make_pair(std::string(op), Mode::kInt8),
+          std::string("Arm NN 20.08 TfLiteParser: 'Operator not supported' (") + op + ")");
+    }
     for (const char* op : {"GELU", "GELU_APPROXIMATE"}) {
-      skips->emplace(std::make_pair(std::string(op), Mode::kFloat),
-                     "Arm NN 20.08 reads only deprecated_builtin_code: GELU (150) is 127 there "
-                     "('Operator code is out of range')");
+      for (Mode m : {Mode::kFloat, Mode::kInt8}) {
+        skips->emplace(std::make_pair(std::string(op), m),
+                       "Arm NN 20.08 reads only deprecated_builtin_code: GELU (150) is 127 there "
+                       "('Operator code is out of range')");
+      }
     }
     for (Mode m : {Mode::kFloat, Mode::kInt8}) {
       skips->emplace(std::make_pair(std::string("GATHER"), m),
@@ -749,6 +773,22 @@ const std::map<std::pair<std::string, Mode>, std::string>& ArmNNSkips() {
   return *skips;
 }
 
+// tfjs-tflite 0.0.1-alpha.10 (an older TFLite) cases it cannot run, with the
+// error observed.
+const std::map<std::pair<std::string, Mode>, std::string>& TfjsTfliteSkips() {
+  static const auto* skips = new std::map<std::pair<std::string, Mode>, std::string>{
+      {{"EXP", Mode::kInt8},
+       "tfjs-tflite 0.0.1-alpha.10: 'Infer() failed' (its EXP kernel predates int8)"},
+      {{"LOG", Mode::kInt8},
+       "tfjs-tflite 0.0.1-alpha.10 refuses the model ('Can't initialize model'): its LOG "
+       "kernel predates int8"},
+      {{"SQRT", Mode::kInt8},
+       "tfjs-tflite 0.0.1-alpha.10 refuses the model ('Can't initialize model'): its SQRT "
+       "kernel predates int8"},
+  };
+  return *skips;
+}
+
 class ConformanceTest : public ::testing::TestWithParam<Param> {};
 
 TEST_P(ConformanceTest, MatchesRuntime) {
@@ -759,6 +799,10 @@ TEST_P(ConformanceTest, MatchesRuntime) {
   if (runtime == TfliteRuntime::kArmNN) {
     auto it = ArmNNSkips().find({op, mode});
     if (it != ArmNNSkips().end()) GTEST_SKIP() << it->second;
+  }
+  if (runtime == TfliteRuntime::kTfjsTflite) {
+    auto it = TfjsTfliteSkips().find({op, mode});
+    if (it != TfjsTfliteSkips().end()) GTEST_SKIP() << it->second;
   }
   if (runtime == TfliteRuntime::kTfjsTflite && op == "Convolution2DTransposeBias") {
     GTEST_SKIP() << "tfjs-tflite 0.0.1-alpha.10 refuses the model ('Can't initialize model'): "
@@ -840,14 +884,14 @@ std::vector<Param> AllParams() {
       {"SPACE_TO_DEPTH", {Mode::kFloat, Mode::kInt8}},
       {"DENSIFY", {Mode::kFloat}},
       {"Convolution2DTransposeBias", {Mode::kFloat}},
-      {"EXP", {Mode::kFloat}},
-      {"LOG", {Mode::kFloat}},
-      {"SQRT", {Mode::kFloat}},
-      {"RSQRT", {Mode::kFloat}},
-      {"ABS", {Mode::kFloat}},
-      {"GELU", {Mode::kFloat}},
-      {"GELU_APPROXIMATE", {Mode::kFloat}},
-      {"LEAKY_RELU", {Mode::kFloat}},
+      {"EXP", {Mode::kFloat, Mode::kInt8}},
+      {"LOG", {Mode::kFloat, Mode::kInt8}},
+      {"SQRT", {Mode::kFloat, Mode::kInt8}},
+      {"RSQRT", {Mode::kFloat, Mode::kInt8}},
+      {"ABS", {Mode::kFloat, Mode::kInt8}},
+      {"GELU", {Mode::kFloat, Mode::kInt8}},
+      {"GELU_APPROXIMATE", {Mode::kFloat, Mode::kInt8}},
+      {"LEAKY_RELU", {Mode::kFloat, Mode::kInt8}},
       {"DIV", {Mode::kFloat}},
       {"MAXIMUM", {Mode::kFloat, Mode::kInt8}},
       {"MINIMUM", {Mode::kFloat, Mode::kInt8}},

@@ -71,6 +71,23 @@ void LookupInt8(int8_t* out, const int8_t* in, int64_t n, const int8_t* table);
 // f in float, round(f / output_scale) + output_zp, clamp to int8.
 void PopulateInt8Table(int8_t* table, float input_scale, int32_t input_zp, float output_scale,
                        int32_t output_zp, float (*f)(float));
+// Fills table (256 entries, index q + 128) with TFLite's int8 result of the
+// unary op for every input q, so Eval is one lookup:
+//   EXP, GELU (both forms)  PopulateInt8Table of the float function;
+//   LOG                     the same, with log(x <= 0) = the output's lowest value;
+//   SQRT                    dequantize, sqrt, truncate (not round) / output_scale
+//                           + output_zp, as TFLite; a negative input (an error
+//                           at Invoke in TFLite) gives sqrt(0);
+//   RSQRT                   TFLite's fixed point: 1/sqrt(q - zp_in) from
+//                           GetInvSqrtQuantizedMultiplierExp, rescaled by
+//                           1 / (sqrt(in_scale) · out_scale); q <= zp_in gives
+//                           127 (TFLite: 127 for q = zp_in, an error below);
+//   ABS                     |q - zp_in| requantized by in/out scales;
+//   LEAKY_RELU              q - zp_in requantized by in/out scales (>= 0) or by
+//                           alpha · in/out scales (< 0).
+// Scales must be finite and > 0 (checked in Prepare).
+void PopulateUnaryInt8Table(UnaryOp op, float alpha, float input_scale, int32_t input_zp,
+                            float output_scale, int32_t output_zp, int8_t* table);
 float LogisticOfFloat(float x);
 float TanhOfFloat(float x);
 
