@@ -146,6 +146,11 @@ schema::BuiltinOptionsUnion Options(auto&& table) {
   return u;
 }
 
+float Quantized(float x, const Quant& q) {
+  const float v = std::round(x / q.scales[0]) + static_cast<float>(q.zero_points[0]);
+  return std::min(127.0f, std::max(-128.0f, v));
+}
+
 // int8 parameters spanning [lo, hi] (lo <= 0 <= hi not required).
 Quant RangeQuant(float lo, float hi) {
   const float scale = (hi - lo) / 255.0f;
@@ -445,12 +450,20 @@ OpDef MakeOp(const std::string& op, Mode mode) {
       o.squeeze_dims = {0, 2};  // Arm NN 20.08 refuses negative dims
       b.AddOperator(schema::BuiltinOperator_SQUEEZE, {in[0]}, {out}, Options(o));
     };
-  } else if (op == "PRELU") {  // float32; a constant per-channel slope
+  } else if (op == "PRELU") {  // a constant per-channel slope (int8: its own scale)
     d.inputs = {{{1, 3, 3, 4}, in_q}};
-    d.output = {{1, 3, 3, 4}, in_q};
-    d.add = [](ModelBuilder& b, std::mt19937& rng, const std::vector<int>& in, int out) {
-      const int alpha = b.AddConstant("alpha", schema::TensorType_FLOAT32, {1, 1, 4},
-                                      RandomFloats(4, rng, -0.5f, 0.5f));
+    d.output = {{1, 3, 3, 4}, mode == Mode::kInt8 ? RangeQuant(-1.5f, 3.0f) : in_q};
+    d.add = [mode](ModelBuilder& b, std::mt19937& rng, const std::vector<int>& in, int out) {
+      const auto slope = RandomFloats(4, rng, -0.5f, 0.5f);
+      int alpha;
+      if (mode == Mode::kInt8) {
+        const Quant aq = PerTensor(0.5f / 127, 3);
+        std::vector<int8_t> q;
+        for (float v : slope) q.push_back(static_cast<int8_t>(Quantized(v, aq)));
+        alpha = b.AddConstant("alpha", schema::TensorType_INT8, {1, 1, 4}, q, aq);
+      } else {
+        alpha = b.AddConstant("alpha", schema::TensorType_FLOAT32, {1, 1, 4}, slope);
+      }
       b.AddOperator(schema::BuiltinOperator_PRELU, {in[0], alpha}, {out});
     };
   } else if (op == "SLICE") {
@@ -494,8 +507,9 @@ OpDef MakeOp(const std::string& op, Mode mode) {
       b.AddOperator(schema::BuiltinOperator_GATHER, {in[0], idx}, {out}, Options(o));
     };
   } else if (op == "SUM" || op == "REDUCE_MAX") {
+    // int8 SUM of 12 values in [-3, 3]: its own output scale.
     d.inputs = {{{2, 3, 4, 5}, in_q}};
-    d.output = {{2, 5}, in_q};
+    d.output = {{2, 5}, op == "SUM" && mode == Mode::kInt8 ? RangeQuant(-15.0f, 15.0f) : in_q};
     d.add = [op](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
       const int axes =
           b.AddConstant("axes", schema::TensorType_INT32, {2}, std::vector<int32_t>{1, -2});
@@ -503,16 +517,16 @@ OpDef MakeOp(const std::string& op, Mode mode) {
       b.AddOperator(op == "SUM" ? schema::BuiltinOperator_SUM : schema::BuiltinOperator_REDUCE_MAX,
                     {in[0], axes}, {out}, Options(o));
     };
-  } else if (op == "L2_NORMALIZATION") {
+  } else if (op == "L2_NORMALIZATION") {  // int8 output: TFLite's fixed 1/128, 0
     d.inputs = {{{2, 3, 8}, in_q}};
-    d.output = {{2, 3, 8}, in_q};
+    d.output = {{2, 3, 8}, mode == Mode::kInt8 ? PerTensor(1.0f / 128, 0) : in_q};
     d.add = [](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
       schema::L2NormOptionsT o;
       b.AddOperator(schema::BuiltinOperator_L2_NORMALIZATION, {in[0]}, {out}, Options(o));
     };
   } else if (op == "BATCH_MATMUL") {  // [2,3,4] x transpose([5,4]) broadcast over the batch
     d.inputs = {{{2, 3, 4}, in_q}, {{5, 4}, in_q}};
-    d.output = {{2, 3, 5}, in_q};
+    d.output = {{2, 3, 5}, mode == Mode::kInt8 ? RangeQuant(-20.0f, 20.0f) : in_q};
     d.add = [](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
       schema::BatchMatMulOptionsT o;
       o.adj_y = true;
@@ -621,11 +635,6 @@ struct BuiltCase {
   float out_scale = 0.0f;  // int8 cases: one output step, in the model's output units
   bool int8_io = false;
 };
-
-float Quantized(float x, const Quant& q) {
-  const float v = std::round(x / q.scales[0]) + static_cast<float>(q.zero_points[0]);
-  return std::min(127.0f, std::max(-128.0f, v));
-}
 
 // wrap: int8 op between float QUANTIZE/DEQUANTIZE (for LiteRT.js).
 BuiltCase Build(const std::string& op, Mode mode, bool wrap, uint32_t seed) {
@@ -737,7 +746,7 @@ const std::map<std::pair<std::string, Mode>, std::string>& ArmNNSkips() {
           std::make_pair(std::string(op), Mode::kFloat),
           std::string("Arm NN 20.08 TfLiteParser: 'Operator not supported' (") + op + ")");
     }
-    for (const char* op : {"LOG", "SQRT", "RSQRT", "ABS"}) {
+    for (const char* op : {"LOG", "SQRT", "RSQRT", "ABS", "PRELU", "SUM"}) {
       skips->emplace(
           std::make_pair(std::string(op), Mode::kInt8),
           std::string("Arm NN 20.08 TfLiteParser: 'Operator not supported' (") + op + ")");
@@ -758,9 +767,11 @@ const std::map<std::pair<std::string, Mode>, std::string>& ArmNNSkips() {
     }
     skips->emplace(std::make_pair(std::string("REDUCE_MAX"), Mode::kInt8),
                    "Arm NN 20.08 TfLiteParser: 'Operator not supported' (REDUCE_MAX)");
-    skips->emplace(std::make_pair(std::string("BATCH_MATMUL"), Mode::kFloat),
-                   "Arm NN 20.08 TfLiteParser: 'Operator code 126 is out of range' (no "
-                   "BATCH_MATMUL)");
+    for (Mode m : {Mode::kFloat, Mode::kInt8}) {
+      skips->emplace(std::make_pair(std::string("BATCH_MATMUL"), m),
+                     "Arm NN 20.08 TfLiteParser: 'Operator code 126 is out of range' (no "
+                     "BATCH_MATMUL)");
+    }
     skips->emplace(std::make_pair(std::string("UNPACK"), Mode::kInt8),
                    "Arm NN 20.08 aborts on int8 UNPACK ('free(): invalid pointer')");
     skips->emplace(std::make_pair(std::string("TRANSPOSE_CONV"), Mode::kFloat),
@@ -897,14 +908,14 @@ std::vector<Param> AllParams() {
       {"MINIMUM", {Mode::kFloat, Mode::kInt8}},
       {"TRANSPOSE", {Mode::kFloat, Mode::kInt8}},
       {"SQUEEZE", {Mode::kFloat, Mode::kInt8}},
-      {"PRELU", {Mode::kFloat}},
+      {"PRELU", {Mode::kFloat, Mode::kInt8}},
       {"SLICE", {Mode::kFloat, Mode::kInt8}},
       {"STRIDED_SLICE", {Mode::kFloat, Mode::kInt8}},
       {"GATHER", {Mode::kFloat, Mode::kInt8}},
-      {"SUM", {Mode::kFloat}},
+      {"SUM", {Mode::kFloat, Mode::kInt8}},
       {"REDUCE_MAX", {Mode::kFloat, Mode::kInt8}},
-      {"L2_NORMALIZATION", {Mode::kFloat}},
-      {"BATCH_MATMUL", {Mode::kFloat}},
+      {"L2_NORMALIZATION", {Mode::kFloat, Mode::kInt8}},
+      {"BATCH_MATMUL", {Mode::kFloat, Mode::kInt8}},
       {"SPLIT", {Mode::kFloat, Mode::kInt8}},
       {"PACK", {Mode::kFloat, Mode::kInt8}},
       {"UNPACK", {Mode::kFloat, Mode::kInt8}},

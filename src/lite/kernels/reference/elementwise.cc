@@ -77,6 +77,18 @@ void MaximumMinimumInt8(bool maximum, int8_t* out, const int8_t* a, const int8_t
   });
 }
 
+void PreluInt8(int8_t* out, const int8_t* x, const int8_t* alpha, const BroadcastShape& s,
+               const PreluInt8Params& p) {
+  ForEachBroadcast(s, [&](int64_t o, int64_t ix, int64_t ia) {
+    const int32_t v = x[ix] - p.input_zp;
+    const int32_t r =
+        v >= 0 ? MultiplyByQuantizedMultiplier(v, p.multiplier_identity, p.shift_identity)
+               : MultiplyByQuantizedMultiplier(v * (alpha[ia] - p.alpha_zp), p.multiplier_alpha,
+                                               p.shift_alpha);
+    out[o] = ClampInt8(AddZeroPoint(r, p.output_zp), -128, 127);
+  });
+}
+
 void UnaryFloat(UnaryOp op, float* out, const float* in, int64_t n, float alpha) {
   // sqrt(2 / pi), as TFLite's GELU forms it.
   constexpr float kSqrt2OverPi = static_cast<float>(M_2_SQRTPI * M_SQRT1_2);

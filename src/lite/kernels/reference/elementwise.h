@@ -55,6 +55,16 @@ void MulInt8(int8_t* out, const int8_t* a, const int8_t* b, const BroadcastShape
 void MaximumMinimumInt8(bool maximum, int8_t* out, const int8_t* a, const int8_t* b,
                         const BroadcastShape& s);
 
+// TFLite's int8 PRELU: v = x - input_zp; v >= 0 ? v · (in/out scales)
+// : v · (alpha - alpha_zp) · (in·alpha/out scales); + output_zp, clamped.
+struct PreluInt8Params {
+  int32_t input_zp, alpha_zp, output_zp;
+  int32_t multiplier_identity, multiplier_alpha;
+  int shift_identity, shift_alpha;
+};
+void PreluInt8(int8_t* out, const int8_t* x, const int8_t* alpha, const BroadcastShape& s,
+               const PreluInt8Params& p);
+
 // Float32 unary math as TFLite's reference kernels compute it (libm).
 enum class UnaryOp { kExp, kLog, kSqrt, kRsqrt, kAbs, kGelu, kGeluTanh, kLeakyRelu };
 // `alpha` is LEAKY_RELU's slope (unused otherwise).
