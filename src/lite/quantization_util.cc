@@ -111,6 +111,18 @@ void GetInvSqrtQuantizedMultiplierExp(int32_t input, int reverse_shift, int32_t*
   *output_shift *= reverse_shift;
 }
 
+int32_t GetReciprocal(int32_t x, int x_integer_digits, int* num_bits_over_unit) {
+  const int headroom_plus_one = __builtin_clz(static_cast<uint32_t>(x));
+  *num_bits_over_unit = x_integer_digits - headroom_plus_one;
+  const auto shifted_minus_one = static_cast<int32_t>(
+      (static_cast<uint32_t>(x) << headroom_plus_one) - (static_cast<uint32_t>(1) << 31));
+  return gemmlowp::one_over_one_plus_x_for_x_in_0_1(
+             gemmlowp::FixedPoint<int32_t, 0>::FromRaw(shifted_minus_one))
+      .raw();
+}
+
+int CountLeadingSignBits(int32_t x) { return x == 0 ? 31 : __builtin_clrsb(x); }
+
 int32_t SaturatingRoundingDoublingHighMul(int32_t a, int32_t b) {
   return gemmlowp::SaturatingRoundingDoublingHighMul(a, b);
 }

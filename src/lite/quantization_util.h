@@ -63,6 +63,14 @@ int16_t RoundingDivideByPOT16(int16_t x, int exponent);
 void GetInvSqrtQuantizedMultiplierExp(int32_t input, int reverse_shift, int32_t* output_inv_sqrt,
                                       int* output_shift);
 
+// TFLite's GetReciprocal: for x > 0 with `x_integer_digits` integer bits,
+// 1/x as a Q0.31 value (gemmlowp's one_over_one_plus_x_for_x_in_0_1 of the
+// normalized x) and the number of bits x has above 1 (`num_bits_over_unit`).
+int32_t GetReciprocal(int32_t x, int x_integer_digits, int* num_bits_over_unit);
+
+// Redundant sign bits of x (31 for 0), as TFLite's CountLeadingSignBits.
+int CountLeadingSignBits(int32_t x);
+
 // x · real_multiplier in TFLite's double-rounding fixed point.
 // shift must be in [-31, 30], as QuantizeMultiplier guarantees.
 inline int32_t MultiplyByQuantizedMultiplier(int32_t x, int32_t quantized_multiplier, int shift) {

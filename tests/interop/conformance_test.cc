@@ -421,7 +421,7 @@ OpDef MakeOp(const std::string& op, Mode mode) {
     // Broadcast [1,3,3,4] by [1,1,1,4]; DIV's divisor in [0.5, 2]. int8
     // MAXIMUM/MINIMUM share one quantization (values are only compared).
     d.inputs = {{{1, 3, 3, 4}, in_q}, {{1, 1, 1, 4}, in_q, 0.5f, 2.0f}};
-    d.output = {{1, 3, 3, 4}, in_q};
+    d.output = {{1, 3, 3, 4}, op == "DIV" && mode == Mode::kInt8 ? RangeQuant(-8.0f, 8.0f) : in_q};
     d.add = [op](ModelBuilder& b, std::mt19937&, const std::vector<int>& in, int out) {
       if (op == "DIV") {
         schema::DivOptionsT o;
@@ -793,6 +793,8 @@ const std::map<std::pair<std::string, Mode>, std::string>& TfjsTfliteSkips() {
       {{"LOG", Mode::kInt8},
        "tfjs-tflite 0.0.1-alpha.10 refuses the model ('Can't initialize model'): its LOG "
        "kernel predates int8"},
+      {{"DIV", Mode::kInt8},
+       "tfjs-tflite 0.0.1-alpha.10: 'Infer() failed' (its DIV takes quantized uint8 only)"},
       {{"SQRT", Mode::kInt8},
        "tfjs-tflite 0.0.1-alpha.10 refuses the model ('Can't initialize model'): its SQRT "
        "kernel predates int8"},
@@ -903,7 +905,7 @@ std::vector<Param> AllParams() {
       {"GELU", {Mode::kFloat, Mode::kInt8}},
       {"GELU_APPROXIMATE", {Mode::kFloat, Mode::kInt8}},
       {"LEAKY_RELU", {Mode::kFloat, Mode::kInt8}},
-      {"DIV", {Mode::kFloat}},
+      {"DIV", {Mode::kFloat, Mode::kInt8}},
       {"MAXIMUM", {Mode::kFloat, Mode::kInt8}},
       {"MINIMUM", {Mode::kFloat, Mode::kInt8}},
       {"TRANSPOSE", {Mode::kFloat, Mode::kInt8}},

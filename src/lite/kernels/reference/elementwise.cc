@@ -77,6 +77,30 @@ void MaximumMinimumInt8(bool maximum, int8_t* out, const int8_t* a, const int8_t
   });
 }
 
+void DivInt8(int8_t* out, const int8_t* a, const int8_t* b, const BroadcastShape& s,
+             const DivInt8Params& p) {
+  ForEachBroadcast(s, [&](int64_t o, int64_t ia, int64_t ib) {
+    const int32_t x = a[ia] - p.a_zp;
+    const int32_t y = b[ib] - p.b_zp;
+    if (y == 0) {
+      out[o] = static_cast<int8_t>(x >= 0 ? p.act_max : p.act_min);
+      return;
+    }
+    int recip_shift = 0;
+    const int32_t inv =
+        y > 0 ? GetReciprocal(y, 31, &recip_shift) : -GetReciprocal(-y, 31, &recip_shift);
+    const int headroom = CountLeadingSignBits(x);
+    const int32_t unscaled = SaturatingRoundingDoublingHighMul(
+        static_cast<int32_t>(static_cast<uint32_t>(x) << headroom), inv);
+    // Within [-31, 0] for any sane scales; clamped so no shift is undefined.
+    const int total_shift = std::clamp(p.shift - recip_shift - headroom, -31, 0);
+    const int32_t r = AddZeroPoint(
+        MultiplyByQuantizedMultiplierSmallerThanOneExp(unscaled, p.multiplier, total_shift),
+        p.output_zp);
+    out[o] = ClampInt8(r, p.act_min, p.act_max);
+  });
+}
+
 void PreluInt8(int8_t* out, const int8_t* x, const int8_t* alpha, const BroadcastShape& s,
                const PreluInt8Params& p) {
   ForEachBroadcast(s, [&](int64_t o, int64_t ix, int64_t ia) {

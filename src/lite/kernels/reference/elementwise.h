@@ -65,6 +65,19 @@ struct PreluInt8Params {
 void PreluInt8(int8_t* out, const int8_t* x, const int8_t* alpha, const BroadcastShape& s,
                const PreluInt8Params& p);
 
+// TFLite's int8 DIV: a - a_zp times the fixed-point reciprocal of b - b_zp
+// (GetReciprocal), normalized by a's headroom, rescaled by
+// a_scale / (b_scale · out_scale), + out_zp, clamped to [act_min, act_max].
+// A divisor equal to its zero point (division by zero, an error at Invoke in
+// TFLite) gives act_max for a >= 0 and act_min below.
+struct DivInt8Params {
+  int32_t a_zp, b_zp, output_zp, multiplier;
+  int shift;
+  int32_t act_min, act_max;
+};
+void DivInt8(int8_t* out, const int8_t* a, const int8_t* b, const BroadcastShape& s,
+             const DivInt8Params& p);
+
 // Float32 unary math as TFLite's reference kernels compute it (libm).
 enum class UnaryOp { kExp, kLog, kSqrt, kRsqrt, kAbs, kGelu, kGeluTanh, kLeakyRelu };
 // `alpha` is LEAKY_RELU's slope (unused otherwise).
