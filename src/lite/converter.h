@@ -6,6 +6,9 @@
 //      InferenceGraph: an inference-only DAG of ops over named tensors, one op
 //      per Keras layer, weights still in Keras layout. The adapter translates
 //      layer by layer; it does no optimisation.
+//   Every op kind has one home, src/lite/converter_ops/<op>.cc (interface in
+//   converter_ops/converter_op.h): its shape inference, float evaluation,
+//   TFLite emission with its int8 rule, ONNX emission and runtime versions.
 //   2. ConvertToTFLite(graph, options) -> bytes. It lowers the graph the way
 //      TF's converter does (converter_graph.h: BatchNormalization folded into
 //      the convolution/Dense before it, RELU/RELU6 fused into the op before

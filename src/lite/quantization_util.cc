@@ -73,6 +73,56 @@ int16_t DownScaleInt32ToInt16Multiplier(int32_t multiplier) {
   return static_cast<int16_t>((multiplier + kRoundingOffset) >> 16);
 }
 
+void GetInvSqrtQuantizedMultiplierExp(int32_t input, int reverse_shift, int32_t* output_inv_sqrt,
+                                      int* output_shift) {
+  if (input <= 1) {
+    // 1 would overflow below; 0 is invalid and treated as 1 (TFLite's rule).
+    *output_inv_sqrt = std::numeric_limits<int32_t>::max();
+    *output_shift = 0;
+    return;
+  }
+  *output_shift = 11;
+  while (input >= (1 << 29)) {
+    input /= 4;
+    ++*output_shift;
+  }
+  const int max_left_shift_bits = __builtin_clz(static_cast<uint32_t>(input)) - 1;
+  const int left_shift_bit_pairs = max_left_shift_bits / 2 - 1;
+  *output_shift -= left_shift_bit_pairs;
+  input <<= 2 * left_shift_bit_pairs;
+  using F3 = gemmlowp::FixedPoint<int32_t, 3>;
+  using F0 = gemmlowp::FixedPoint<int32_t, 0>;
+  const F3 fixedpoint_input = F3::FromRaw(input >> 1);
+  const F3 half_input = gemmlowp::SaturatingRoundingMultiplyByPOT<-1>(fixedpoint_input);
+  const F3 half_three = F3::FromRaw((1 << 28) + (1 << 27));  // 1.5
+  F3 x = F3::One();
+  for (int i = 0; i < 5; ++i) {
+    const F3 x3 = gemmlowp::Rescale<3>(x * x * x);
+    x = gemmlowp::Rescale<3>(half_three * x - half_input * x3);
+  }
+  const F0 half_sqrt_2 = F0::FromRaw(1518500250);  // sqrt(2) / 2
+  x = x * half_sqrt_2;
+  *output_inv_sqrt = x.raw();
+  if (*output_shift < 0) {
+    *output_inv_sqrt =
+        static_cast<int32_t>(static_cast<uint32_t>(*output_inv_sqrt) << -*output_shift);
+    *output_shift = 0;
+  }
+  *output_shift *= reverse_shift;
+}
+
+int32_t GetReciprocal(int32_t x, int x_integer_digits, int* num_bits_over_unit) {
+  const int headroom_plus_one = __builtin_clz(static_cast<uint32_t>(x));
+  *num_bits_over_unit = x_integer_digits - headroom_plus_one;
+  const auto shifted_minus_one = static_cast<int32_t>(
+      (static_cast<uint32_t>(x) << headroom_plus_one) - (static_cast<uint32_t>(1) << 31));
+  return gemmlowp::one_over_one_plus_x_for_x_in_0_1(
+             gemmlowp::FixedPoint<int32_t, 0>::FromRaw(shifted_minus_one))
+      .raw();
+}
+
+int CountLeadingSignBits(int32_t x) { return x == 0 ? 31 : __builtin_clrsb(x); }
+
 int32_t SaturatingRoundingDoublingHighMul(int32_t a, int32_t b) {
   return gemmlowp::SaturatingRoundingDoublingHighMul(a, b);
 }

@@ -55,6 +55,22 @@ int16_t SaturatingRoundingDoublingHighMul16(int16_t a, int16_t b);
 int32_t RoundingDivideByPOT(int32_t x, int exponent);
 int16_t RoundingDivideByPOT16(int16_t x, int exponent);
 
+// 1 / sqrt(input) as a quantized multiplier and shift, TFLite's
+// GetInvSqrtQuantizedMultiplierExp: input scaled into [2^27, 2^29) by pairs of
+// bits, five Newton-Raphson steps in gemmlowp's Q3.28 fixed point from x = 1.
+// input <= 1 gives (INT32_MAX, 0). `reverse_shift` -1 turns the result's right
+// shift into MultiplyByQuantizedMultiplier's left-shift convention.
+void GetInvSqrtQuantizedMultiplierExp(int32_t input, int reverse_shift, int32_t* output_inv_sqrt,
+                                      int* output_shift);
+
+// TFLite's GetReciprocal: for x > 0 with `x_integer_digits` integer bits,
+// 1/x as a Q0.31 value (gemmlowp's one_over_one_plus_x_for_x_in_0_1 of the
+// normalized x) and the number of bits x has above 1 (`num_bits_over_unit`).
+int32_t GetReciprocal(int32_t x, int x_integer_digits, int* num_bits_over_unit);
+
+// Redundant sign bits of x (31 for 0), as TFLite's CountLeadingSignBits.
+int CountLeadingSignBits(int32_t x);
+
 // x · real_multiplier in TFLite's double-rounding fixed point.
 // shift must be in [-31, 30], as QuantizeMultiplier guarantees.
 inline int32_t MultiplyByQuantizedMultiplier(int32_t x, int32_t quantized_multiplier, int shift) {

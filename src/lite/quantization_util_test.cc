@@ -252,5 +252,26 @@ TEST(QuantizationUtilTest, QuantizeFloatsMapNaNAndInfWithoutUndefinedCasts) {
   EXPECT_EQ(offset, 0);
 }
 
+// The fixed-point inverse square root (RSQRT, L2_NORMALIZATION): multiplier ·
+// 2^shift / 2^31 is 1/sqrt(input) to 5e-6 (Q3.28 Newton-Raphson steps),
+// from small inputs to ones that need the /4 pre-scaling; 0 and 1 give
+// (INT32_MAX, 0).
+TEST(QuantizationUtilTest, InvSqrtMultiplierMatchesDefinition) {
+  for (int32_t input : {2, 3, 4, 7, 100, 255, 4096, 65025, 1 << 20, (1 << 29) + 5, INT32_MAX}) {
+    int32_t m = 0;
+    int shift = 0;
+    GetInvSqrtQuantizedMultiplierExp(input, -1, &m, &shift);
+    const double real = static_cast<double>(m) * std::ldexp(1.0, shift) / std::ldexp(1.0, 31);
+    EXPECT_NEAR(real * std::sqrt(static_cast<double>(input)), 1.0, 5e-6) << "input " << input;
+  }
+  for (int32_t input : {0, 1}) {
+    int32_t m = 0;
+    int shift = 7;
+    GetInvSqrtQuantizedMultiplierExp(input, -1, &m, &shift);
+    EXPECT_EQ(m, INT32_MAX);
+    EXPECT_EQ(shift, 0);
+  }
+}
+
 }  // namespace
 }  // namespace edgepipe::lite

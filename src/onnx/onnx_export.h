@@ -3,8 +3,9 @@
 // every shape known) written as an ONNX ModelProto, opset 13, so a native
 // runtime (onnxruntime) can run the same model as our TFLite interpreter.
 //
-// Op mapping (every LoweredGraph op has one; the visit fails to compile when
-// the converter grows a new op kind):
+// Op mapping (every LoweredGraph op has one, written by the op's own rule in
+// src/lite/converter_ops/<op>.cc through lite::OnnxNode; a new op kind
+// without a rule fails to link):
 //   Dense            -> Gemm (B = the Keras kernel [in, units], C = bias)
 //   Conv2D           -> Conv, W [out, in, kh, kw]
 //   DepthwiseConv2D  -> Conv with group = C, W [C * mult, 1, kh, kw]

@@ -1,12 +1,15 @@
-// DIV (float32, fused activation), PRELU (float32: x >= 0 ? x : x·alpha,
-// alpha broadcast), MAXIMUM and MINIMUM (float32; int8 with
-// inputs and output sharing one quantization, as values are only compared),
-// all with NumPy broadcasting up to rank 6.
+// DIV (float32 and int8, fused activation; int8 with any per-tensor
+// parameters, TFLite's fixed-point reciprocal), PRELU (float32:
+// x >= 0 ? x : x·alpha, alpha broadcast; int8 with any per-tensor
+// parameters, TFLite's two requantizations), MAXIMUM and MINIMUM (float32;
+// int8 with inputs and output sharing one quantization, as values are only
+// compared), all with NumPy broadcasting up to rank 6.
 #include <string>
 
 #include "src/lite/kernels/binary_common.h"
 #include "src/lite/kernels/kernel.h"
 #include "src/lite/kernels/op_resolver.h"
+#include "src/lite/quantization_util.h"
 #include "src/lite/schema_util.h"
 
 namespace edgepipe::lite {
@@ -17,6 +20,8 @@ struct BinaryData {
   reference::BinaryOp op;
   bool is_int8;
   float act_min, act_max;
+  reference::PreluInt8Params prelu;
+  reference::DivInt8Params div;
 };
 
 Status Prepare(KernelContext& ctx, Node& node) {
@@ -32,11 +37,9 @@ Status Prepare(KernelContext& ctx, Node& node) {
          : node.builtin_code == schema::BuiltinOperator_MAXIMUM ? reference::BinaryOp::kMaximum
                                                                 : reference::BinaryOp::kMinimum;
   d.is_int8 = a.type == schema::TensorType_INT8;
-  const bool float_only = is_div || is_prelu;
-  if (a.type != schema::TensorType_FLOAT32 && !(d.is_int8 && !float_only)) {
-    return Status::Unimplemented(
-        "input '" + a.name + "' is " + TensorTypeName(a.type) +
-        (float_only ? "; only float32 is supported" : "; float32 or int8 supported"));
+  if (a.type != schema::TensorType_FLOAT32 && !d.is_int8) {
+    return Status::Unimplemented("input '" + a.name + "' is " + TensorTypeName(a.type) +
+                                 "; float32 or int8 supported");
   }
   RETURN_IF_ERROR(ExpectType(b, a.type, "input 1"));
   RETURN_IF_ERROR(ExpectType(output, a.type, "output"));
@@ -47,7 +50,33 @@ Status Prepare(KernelContext& ctx, Node& node) {
     }
   }
   RETURN_IF_ERROR(ActivationRange(act, &d.act_min, &d.act_max));
-  if (d.is_int8) {
+  if (d.is_int8 && is_div) {
+    RETURN_IF_ERROR(ExpectPerTensorQuantized(a, "input 0"));
+    RETURN_IF_ERROR(ExpectPerTensorQuantized(b, "input 1"));
+    RETURN_IF_ERROR(ExpectPerTensorQuantized(output, "output"));
+    auto& p = d.div;
+    p.a_zp = a.zero_point();
+    p.b_zp = b.zero_point();
+    p.output_zp = output.zero_point();
+    RETURN_IF_ERROR(QuantizePositiveMultiplier(
+        static_cast<double>(a.scale()) / (static_cast<double>(b.scale()) * output.scale()),
+        &p.multiplier, &p.shift));
+    RETURN_IF_ERROR(QuantizedActivationRange(act, output.type, output.scale(), output.zero_point(),
+                                             &p.act_min, &p.act_max));
+  } else if (d.is_int8 && is_prelu) {
+    RETURN_IF_ERROR(ExpectPerTensorQuantized(a, "input"));
+    RETURN_IF_ERROR(ExpectPerTensorQuantized(b, "alpha"));
+    RETURN_IF_ERROR(ExpectPerTensorQuantized(output, "output"));
+    auto& p = d.prelu;
+    p.input_zp = a.zero_point();
+    p.alpha_zp = b.zero_point();
+    p.output_zp = output.zero_point();
+    RETURN_IF_ERROR(QuantizePositiveMultiplier(static_cast<double>(a.scale()) / output.scale(),
+                                               &p.multiplier_identity, &p.shift_identity));
+    RETURN_IF_ERROR(
+        QuantizePositiveMultiplier(static_cast<double>(a.scale()) * b.scale() / output.scale(),
+                                   &p.multiplier_alpha, &p.shift_alpha));
+  } else if (d.is_int8) {
     RETURN_IF_ERROR(ExpectSameQuantization(a, output, "input 0", "output"));
     RETURN_IF_ERROR(ExpectSameQuantization(b, output, "input 1", "output"));
   }
@@ -58,7 +87,15 @@ Status Prepare(KernelContext& ctx, Node& node) {
 
 Status Eval(KernelContext& ctx, const Node& node) {
   const auto& d = node.op_data<BinaryData>();
-  if (d.is_int8) {
+  if (d.is_int8 && d.op == reference::BinaryOp::kDiv) {
+    reference::DivInt8(ctx.output(node, 0).data_as<int8_t>(),
+                       ctx.input(node, 0).data_as<const int8_t>(),
+                       ctx.input(node, 1).data_as<const int8_t>(), d.shape, d.div);
+  } else if (d.is_int8 && d.op == reference::BinaryOp::kPrelu) {
+    reference::PreluInt8(ctx.output(node, 0).data_as<int8_t>(),
+                         ctx.input(node, 0).data_as<const int8_t>(),
+                         ctx.input(node, 1).data_as<const int8_t>(), d.shape, d.prelu);
+  } else if (d.is_int8) {
     reference::MaximumMinimumInt8(d.op == reference::BinaryOp::kMaximum,
                                   ctx.output(node, 0).data_as<int8_t>(),
                                   ctx.input(node, 0).data_as<const int8_t>(),

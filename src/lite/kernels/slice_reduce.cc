@@ -5,10 +5,14 @@
 //                  masks are Unimplemented. Any type.
 //   GATHER         params along `axis` by int32 indices (run-time values are
 //                  range-checked in Eval); batch_dims 0. Any type.
-//   SUM            float32; REDUCE_MAX float32 and int8 (same quantization
-//                  in and out); axes constant, keep_dims.
-//   L2_NORMALIZATION  float32, over the last dim.
-//   BATCH_MATMUL   float32, adj_x / adj_y, up to 3 broadcast batch dims.
+//   SUM            float32 and int8 (any input and output quantization,
+//                  TFLite's float rescale of the int32 sum); REDUCE_MAX
+//                  float32 and int8 (same quantization in and out); axes
+//                  constant, keep_dims.
+//   L2_NORMALIZATION  float32 and int8 (output scale 1/128, zero point 0,
+//                  as TFLite requires), over the last dim.
+//   BATCH_MATMUL   float32 and int8 (per-tensor, TFLite's requantization),
+//                  adj_x / adj_y, up to 3 broadcast batch dims.
 // Ops that move values unchanged need a quantized input and output to share
 // their quantization.
 #include "src/lite/kernels/reference/slice_reduce.h"
@@ -19,6 +23,7 @@
 
 #include "src/lite/kernels/kernel.h"
 #include "src/lite/kernels/op_resolver.h"
+#include "src/lite/quantization_util.h"
 #include "src/lite/schema_util.h"
 
 namespace edgepipe::lite {
@@ -237,6 +242,7 @@ struct ReduceData {
   int64_t in_dims[kR];
   bool reduce[kR];
   bool is_int8, is_max;
+  reference::ReduceSumInt8Params sum_int8;
 };
 
 Status PrepareReduce(KernelContext& ctx, Node& node) {
@@ -247,13 +253,18 @@ Status PrepareReduce(KernelContext& ctx, Node& node) {
   d = {};
   d.is_max = node.builtin_code == schema::BuiltinOperator_REDUCE_MAX;
   d.is_int8 = input.type == schema::TensorType_INT8;
-  if (input.type != schema::TensorType_FLOAT32 && !(d.is_int8 && d.is_max)) {
-    return Status::Unimplemented(
-        "input '" + input.name + "' is " + TensorTypeName(input.type) +
-        (d.is_max ? "; float32 or int8 supported" : "; only float32 is supported"));
+  if (input.type != schema::TensorType_FLOAT32 && !d.is_int8) {
+    return Status::Unimplemented("input '" + input.name + "' is " + TensorTypeName(input.type) +
+                                 "; float32 or int8 supported");
   }
   RETURN_IF_ERROR(ExpectType(output, input.type, "output"));
-  if (d.is_int8) RETURN_IF_ERROR(ExpectSameQuantization(input, output, "input", "output"));
+  if (d.is_int8 && d.is_max) {
+    RETURN_IF_ERROR(ExpectSameQuantization(input, output, "input", "output"));
+  } else if (d.is_int8) {
+    RETURN_IF_ERROR(ExpectPerTensorQuantized(input, "input"));
+    RETURN_IF_ERROR(ExpectPerTensorQuantized(output, "output"));
+    d.sum_int8 = {input.zero_point(), output.zero_point(), input.scale() / output.scale()};
+  }
   const int rank = static_cast<int>(input.dims.size());
   if (rank > kR) return Status::Unimplemented("reduction beyond rank 6");
   ASSIGN_OR_RETURN(const int32_t* a, ConstantIndices(axes, "axes", axes.num_elements()));
@@ -278,14 +289,23 @@ Status PrepareReduce(KernelContext& ctx, Node& node) {
       out_dims.push_back(1);
     }
   }
+  if (d.is_int8 && !d.is_max) {
+    int64_t n_out = 1;
+    for (int32_t v : out_dims) n_out *= v;
+    RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(n_out) * sizeof(int32_t)));
+  }
   return ctx.SetOutputDims(node, 0, std::move(out_dims));
 }
 
 Status EvalReduce(KernelContext& ctx, const Node& node) {
   const auto& d = node.op_data<ReduceData>();
-  if (d.is_int8) {
+  if (d.is_int8 && d.is_max) {
     reference::ReduceMaxInt8(ctx.output(node, 0).data_as<int8_t>(),
                              ctx.input(node, 0).data_as<const int8_t>(), d.in_dims, d.reduce);
+  } else if (d.is_int8) {
+    reference::ReduceSumInt8(
+        ctx.output(node, 0).data_as<int8_t>(), static_cast<int32_t*>(ctx.scratch(node.scratch[0])),
+        ctx.input(node, 0).data_as<const int8_t>(), d.in_dims, d.reduce, d.sum_int8);
   } else {
     reference::ReduceFloat(d.is_max ? reference::ReduceOp::kMax : reference::ReduceOp::kSum,
                            ctx.output(node, 0).data_as<float>(),
@@ -296,17 +316,32 @@ Status EvalReduce(KernelContext& ctx, const Node& node) {
 
 struct L2NormData {
   int64_t rows, depth;
+  bool is_int8;
+  int32_t input_zp;
 };
 
 Status PrepareL2Norm(KernelContext& ctx, Node& node) {
   const KernelTensor& input = ctx.input(node, 0);
-  if (input.type != schema::TensorType_FLOAT32) {
+  const KernelTensor& output = ctx.output(node, 0);
+  if (input.type != schema::TensorType_FLOAT32 && input.type != schema::TensorType_INT8) {
     return Status::Unimplemented("input '" + input.name + "' is " + TensorTypeName(input.type) +
-                                 "; only float32 is supported");
+                                 "; float32 or int8 supported");
   }
-  RETURN_IF_ERROR(ExpectType(ctx.output(node, 0), input.type, "output"));
+  RETURN_IF_ERROR(ExpectType(output, input.type, "output"));
   if (input.dims.empty()) return Status::InvalidArgument("L2_NORMALIZATION of a scalar");
   auto& d = node.op_data<L2NormData>();
+  d.is_int8 = input.type == schema::TensorType_INT8;
+  if (d.is_int8) {
+    RETURN_IF_ERROR(ExpectPerTensorQuantized(input, "input"));
+    RETURN_IF_ERROR(ExpectPerTensorQuantized(output, "output"));
+    if (output.scale() != 1.0f / 128 || output.zero_point() != 0) {
+      return Status::InvalidArgument("int8 output '" + output.name + "' has scale " +
+                                     std::to_string(output.scale()) + ", zero point " +
+                                     std::to_string(output.zero_point()) +
+                                     "; L2_NORMALIZATION needs scale 1/128, zero point 0");
+    }
+    d.input_zp = input.zero_point();
+  }
   d.depth = input.dims.back();
   d.rows = d.depth == 0 ? 0 : input.num_elements() / d.depth;
   return ctx.SetOutputDims(node, 0, input.dims);
@@ -314,27 +349,51 @@ Status PrepareL2Norm(KernelContext& ctx, Node& node) {
 
 Status EvalL2Norm(KernelContext& ctx, const Node& node) {
   const auto& d = node.op_data<L2NormData>();
+  if (d.is_int8) {
+    reference::L2NormalizeInt8(ctx.output(node, 0).data_as<int8_t>(),
+                               ctx.input(node, 0).data_as<const int8_t>(), d.rows, d.depth,
+                               d.input_zp);
+    return Status::OK();
+  }
   reference::L2NormalizeFloat(ctx.output(node, 0).data_as<float>(),
                               ctx.input(node, 0).data_as<const float>(), d.rows, d.depth);
   return Status::OK();
 }
 
+struct BatchMatMulData {
+  reference::BatchMatMulShape shape;
+  bool is_int8;
+  reference::BatchMatMulInt8Params int8;
+};
+
 Status PrepareBatchMatMul(KernelContext& ctx, Node& node) {
   const KernelTensor& lhs = ctx.input(node, 0);
   const KernelTensor& rhs = ctx.input(node, 1);
-  if (lhs.type != schema::TensorType_FLOAT32) {
+  const KernelTensor& output = ctx.output(node, 0);
+  if (lhs.type != schema::TensorType_FLOAT32 && lhs.type != schema::TensorType_INT8) {
     return Status::Unimplemented("lhs '" + lhs.name + "' is " + TensorTypeName(lhs.type) +
-                                 "; only float32 is supported");
+                                 "; float32 or int8 supported");
   }
   RETURN_IF_ERROR(ExpectType(rhs, lhs.type, "rhs"));
-  RETURN_IF_ERROR(ExpectType(ctx.output(node, 0), lhs.type, "output"));
+  RETURN_IF_ERROR(ExpectType(output, lhs.type, "output"));
+  auto& d = node.op_data<BatchMatMulData>();
+  d = {};
+  d.is_int8 = lhs.type == schema::TensorType_INT8;
+  if (d.is_int8) {
+    RETURN_IF_ERROR(ExpectPerTensorQuantized(lhs, "lhs"));
+    RETURN_IF_ERROR(ExpectPerTensorQuantized(rhs, "rhs"));
+    RETURN_IF_ERROR(ExpectPerTensorQuantized(output, "output"));
+    d.int8 = {lhs.zero_point(), rhs.zero_point(), output.zero_point(), 0, 0};
+    RETURN_IF_ERROR(
+        QuantizePositiveMultiplier(static_cast<double>(lhs.scale()) * rhs.scale() / output.scale(),
+                                   &d.int8.multiplier, &d.int8.shift));
+  }
   const int lr = static_cast<int>(lhs.dims.size()), rr = static_cast<int>(rhs.dims.size());
   if (lr < 2 || rr < 2 || lr > 5 || rr > 5) {
     return Status::InvalidArgument("lhs " + DimsToString(lhs.dims) + " and rhs " +
                                    DimsToString(rhs.dims) + " must have rank 2 to 5");
   }
-  auto& s = node.op_data<reference::BatchMatMulShape>();
-  s = {};
+  auto& s = d.shape;
   if (const auto* o = node.op->builtin_options_as_BatchMatMulOptions()) {
     s.adj_x = o->adj_x();
     s.adj_y = o->adj_y();
@@ -376,9 +435,16 @@ Status PrepareBatchMatMul(KernelContext& ctx, Node& node) {
 }
 
 Status EvalBatchMatMul(KernelContext& ctx, const Node& node) {
-  reference::BatchMatMulFloat(
-      ctx.output(node, 0).data_as<float>(), ctx.input(node, 0).data_as<const float>(),
-      ctx.input(node, 1).data_as<const float>(), node.op_data<reference::BatchMatMulShape>());
+  const auto& d = node.op_data<BatchMatMulData>();
+  if (d.is_int8) {
+    reference::BatchMatMulInt8(ctx.output(node, 0).data_as<int8_t>(),
+                               ctx.input(node, 0).data_as<const int8_t>(),
+                               ctx.input(node, 1).data_as<const int8_t>(), d.shape, d.int8);
+  } else {
+    reference::BatchMatMulFloat(ctx.output(node, 0).data_as<float>(),
+                                ctx.input(node, 0).data_as<const float>(),
+                                ctx.input(node, 1).data_as<const float>(), d.shape);
+  }
   return Status::OK();
 }
 

@@ -1,7 +1,14 @@
-// Float32 elementwise math, output shape = input shape: EXP, LOG, SQRT,
-// RSQRT, ABS, GELU (erf form, or the tanh form with approximate = true) and
-// LEAKY_RELU (x > 0 ? x : alpha·x). int8 variants are not implemented: a
-// model with them is refused in Prepare (Unimplemented, naming the input).
+// Elementwise math, output shape = input shape: EXP, LOG, SQRT, RSQRT, ABS,
+// GELU (erf form, or the tanh form with approximate = true) and LEAKY_RELU
+// (x > 0 ? x : alpha·x).
+//   float32  libm, as TFLite's reference kernels.
+//   int8     per-tensor input and output parameters (any, as TFLite); Prepare
+//            fills a 256-entry table with TFLite's int8 result for every
+//            input value (reference::PopulateUnaryInt8Table: its lookup
+//            tables for EXP, LOG and GELU, its integer requantization for ABS
+//            and LEAKY_RELU, its fixed-point RSQRT and truncating SQRT), so
+//            Eval is one lookup per element.
+#include <cmath>
 #include <string>
 
 #include "src/lite/kernels/kernel.h"
@@ -16,6 +23,7 @@ struct UnaryData {
   reference::UnaryOp op;
   float alpha;
   int64_t n;
+  bool is_int8;
 };
 
 reference::UnaryOp OpOf(const Node& node) {
@@ -43,22 +51,38 @@ reference::UnaryOp OpOf(const Node& node) {
 Status Prepare(KernelContext& ctx, Node& node) {
   const KernelTensor& input = ctx.input(node, 0);
   const KernelTensor& output = ctx.output(node, 0);
-  if (input.type != schema::TensorType_FLOAT32) {
+  if (input.type != schema::TensorType_FLOAT32 && input.type != schema::TensorType_INT8) {
     return Status::Unimplemented("input '" + input.name + "' is " + TensorTypeName(input.type) +
-                                 "; only float32 is supported");
+                                 "; only float32 and int8 are supported");
   }
   RETURN_IF_ERROR(ExpectType(output, input.type, "output"));
   auto& d = node.op_data<UnaryData>();
-  d = {OpOf(node), 0.0f, input.num_elements()};
+  d = {OpOf(node), 0.0f, input.num_elements(), input.type == schema::TensorType_INT8};
   if (node.builtin_code == schema::BuiltinOperator_LEAKY_RELU) {
     const auto* o = node.op->builtin_options_as_LeakyReluOptions();
     d.alpha = o != nullptr ? o->alpha() : 0.0f;
+    if (!std::isfinite(d.alpha)) {
+      return Status::InvalidArgument("LEAKY_RELU alpha " + std::to_string(d.alpha) +
+                                     " is not finite");
+    }
+  }
+  if (d.is_int8) {
+    RETURN_IF_ERROR(ExpectPerTensorQuantized(input, "input"));
+    RETURN_IF_ERROR(ExpectPerTensorQuantized(output, "output"));
+    node.params_i8.resize(256);
+    reference::PopulateUnaryInt8Table(d.op, d.alpha, input.scale(), input.zero_point(),
+                                      output.scale(), output.zero_point(), node.params_i8.data());
   }
   return ctx.SetOutputDims(node, 0, input.dims);
 }
 
 Status Eval(KernelContext& ctx, const Node& node) {
   const auto& d = node.op_data<UnaryData>();
+  if (d.is_int8) {
+    reference::LookupInt8(ctx.output(node, 0).data_as<int8_t>(),
+                          ctx.input(node, 0).data_as<const int8_t>(), d.n, node.params_i8.data());
+    return Status::OK();
+  }
   reference::UnaryFloat(d.op, ctx.output(node, 0).data_as<float>(),
                         ctx.input(node, 0).data_as<const float>(), d.n, d.alpha);
   return Status::OK();

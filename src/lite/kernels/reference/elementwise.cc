@@ -127,6 +127,42 @@ void MaximumMinimumInt8(bool maximum, int8_t* out, const int8_t* a, const int8_t
   });
 }
 
+void DivInt8(int8_t* out, const int8_t* a, const int8_t* b, const BroadcastShape& s,
+             const DivInt8Params& p) {
+  ForEachBroadcast(s, [&](int64_t o, int64_t ia, int64_t ib) {
+    const int32_t x = a[ia] - p.a_zp;
+    const int32_t y = b[ib] - p.b_zp;
+    if (y == 0) {
+      out[o] = static_cast<int8_t>(x >= 0 ? p.act_max : p.act_min);
+      return;
+    }
+    int recip_shift = 0;
+    const int32_t inv =
+        y > 0 ? GetReciprocal(y, 31, &recip_shift) : -GetReciprocal(-y, 31, &recip_shift);
+    const int headroom = CountLeadingSignBits(x);
+    const int32_t unscaled = SaturatingRoundingDoublingHighMul(
+        static_cast<int32_t>(static_cast<uint32_t>(x) << headroom), inv);
+    // Within [-31, 0] for any sane scales; clamped so no shift is undefined.
+    const int total_shift = std::clamp(p.shift - recip_shift - headroom, -31, 0);
+    const int32_t r = AddZeroPoint(
+        MultiplyByQuantizedMultiplierSmallerThanOneExp(unscaled, p.multiplier, total_shift),
+        p.output_zp);
+    out[o] = ClampInt8(r, p.act_min, p.act_max);
+  });
+}
+
+void PreluInt8(int8_t* out, const int8_t* x, const int8_t* alpha, const BroadcastShape& s,
+               const PreluInt8Params& p) {
+  ForEachBroadcast(s, [&](int64_t o, int64_t ix, int64_t ia) {
+    const int32_t v = x[ix] - p.input_zp;
+    const int32_t r =
+        v >= 0 ? MultiplyByQuantizedMultiplier(v, p.multiplier_identity, p.shift_identity)
+               : MultiplyByQuantizedMultiplier(v * (alpha[ia] - p.alpha_zp), p.multiplier_alpha,
+                                               p.shift_alpha);
+    out[o] = ClampInt8(AddZeroPoint(r, p.output_zp), -128, 127);
+  });
+}
+
 void UnaryFloat(UnaryOp op, float* out, const float* in, int64_t n, float alpha) {
   // sqrt(2 / pi), as TFLite's GELU forms it.
   constexpr float kSqrt2OverPi = static_cast<float>(M_2_SQRTPI * M_SQRT1_2);
@@ -157,6 +193,95 @@ void UnaryFloat(UnaryOp op, float* out, const float* in, int64_t n, float alpha)
       case UnaryOp::kLeakyRelu:
         out[i] = x > 0.0f ? x : x * alpha;
         break;
+    }
+  }
+}
+
+namespace {
+
+float UnaryOfFloat(UnaryOp op, float x) {
+  float y = 0.0f;
+  UnaryFloat(op, &y, &x, 1, 0.0f);
+  return y;
+}
+
+}  // namespace
+
+void PopulateUnaryInt8Table(UnaryOp op, float alpha, float input_scale, int32_t input_zp,
+                            float output_scale, int32_t output_zp, int8_t* table) {
+  switch (op) {
+    case UnaryOp::kExp:
+    case UnaryOp::kGelu:
+    case UnaryOp::kGeluTanh:
+    case UnaryOp::kLog: {
+      const float inverse_scale = 1.0f / output_scale;
+      const float output_min = static_cast<float>(-128 - output_zp) * output_scale;
+      for (int32_t q = -128; q <= 127; ++q) {
+        const float x = input_scale * static_cast<float>(q - input_zp);
+        const float y = op == UnaryOp::kLog && x <= 0.0f ? output_min : UnaryOfFloat(op, x);
+        const float rescaled = RoundHalfAway(y * inverse_scale);
+        table[q + 128] =
+            ClampInt8(static_cast<int32_t>(rescaled + static_cast<float>(output_zp)), -128, 127);
+      }
+      return;
+    }
+    case UnaryOp::kSqrt:
+      for (int32_t q = -128; q <= 127; ++q) {
+        const float x = input_scale * static_cast<float>(q - input_zp);
+        const float y = std::sqrt(std::max(x, 0.0f));
+        table[q + 128] = ClampInt8(static_cast<int32_t>(y / output_scale) + output_zp, -128, 127);
+      }
+      return;
+    case UnaryOp::kRsqrt: {
+      int32_t multiplier = 0;
+      int shift = 0;
+      QuantizeMultiplier(1.0 / (std::sqrt(static_cast<double>(input_scale)) * output_scale),
+                         &multiplier, &shift);
+      constexpr int kShift = 20;  // keeps 1/sqrt(v) an integer before the rescale
+      for (int32_t q = -128; q <= 127; ++q) {
+        const int32_t v = q - input_zp;
+        if (v <= 0) {
+          table[q + 128] = 127;
+          continue;
+        }
+        int32_t inv_sqrt = 0;
+        int inv_shift = 0;
+        GetInvSqrtQuantizedMultiplierExp(v, -1, &inv_sqrt, &inv_shift);
+        const int32_t data = MultiplyByQuantizedMultiplier(1, inv_sqrt, inv_shift + kShift);
+        const int32_t out = AddZeroPoint(
+            MultiplyByQuantizedMultiplier(data, multiplier, std::max(shift - kShift, -31)),
+            output_zp);
+        table[q + 128] = ClampInt8(out, -128, 127);
+      }
+      return;
+    }
+    case UnaryOp::kAbs:
+    case UnaryOp::kLeakyRelu: {
+      int32_t identity_multiplier = 0, alpha_multiplier = 0;
+      int identity_shift = 0, alpha_shift = 0;
+      QuantizeMultiplier(static_cast<double>(input_scale) / output_scale, &identity_multiplier,
+                         &identity_shift);
+      QuantizeMultiplier(static_cast<double>(input_scale * alpha / output_scale), &alpha_multiplier,
+                         &alpha_shift);
+      const bool rescale = input_scale != output_scale;
+      for (int32_t q = -128; q <= 127; ++q) {
+        int32_t v = q - input_zp;
+        int32_t out;
+        if (op == UnaryOp::kAbs) {
+          v = std::abs(v);
+          out = rescale ? AddZeroPoint(
+                              MultiplyByQuantizedMultiplier(v, identity_multiplier, identity_shift),
+                              output_zp)
+                        : v + output_zp;
+        } else {
+          out = AddZeroPoint(
+              v >= 0 ? MultiplyByQuantizedMultiplier(v, identity_multiplier, identity_shift)
+                     : MultiplyByQuantizedMultiplier(v, alpha_multiplier, alpha_shift),
+              output_zp);
+        }
+        table[q + 128] = ClampInt8(out, -128, 127);
+      }
+      return;
     }
   }
 }

@@ -55,6 +55,29 @@ void MulInt8(int8_t* out, const int8_t* a, const int8_t* b, const BroadcastShape
 void MaximumMinimumInt8(bool maximum, int8_t* out, const int8_t* a, const int8_t* b,
                         const BroadcastShape& s);
 
+// TFLite's int8 PRELU: v = x - input_zp; v >= 0 ? v · (in/out scales)
+// : v · (alpha - alpha_zp) · (in·alpha/out scales); + output_zp, clamped.
+struct PreluInt8Params {
+  int32_t input_zp, alpha_zp, output_zp;
+  int32_t multiplier_identity, multiplier_alpha;
+  int shift_identity, shift_alpha;
+};
+void PreluInt8(int8_t* out, const int8_t* x, const int8_t* alpha, const BroadcastShape& s,
+               const PreluInt8Params& p);
+
+// TFLite's int8 DIV: a - a_zp times the fixed-point reciprocal of b - b_zp
+// (GetReciprocal), normalized by a's headroom, rescaled by
+// a_scale / (b_scale · out_scale), + out_zp, clamped to [act_min, act_max].
+// A divisor equal to its zero point (division by zero, an error at Invoke in
+// TFLite) gives act_max for a >= 0 and act_min below.
+struct DivInt8Params {
+  int32_t a_zp, b_zp, output_zp, multiplier;
+  int shift;
+  int32_t act_min, act_max;
+};
+void DivInt8(int8_t* out, const int8_t* a, const int8_t* b, const BroadcastShape& s,
+             const DivInt8Params& p);
+
 // Float32 unary math as TFLite's reference kernels compute it (libm).
 enum class UnaryOp { kExp, kLog, kSqrt, kRsqrt, kAbs, kGelu, kGeluTanh, kLeakyRelu };
 // `alpha` is LEAKY_RELU's slope (unused otherwise).
@@ -71,6 +94,23 @@ void LookupInt8(int8_t* out, const int8_t* in, int64_t n, const int8_t* table);
 // f in float, round(f / output_scale) + output_zp, clamp to int8.
 void PopulateInt8Table(int8_t* table, float input_scale, int32_t input_zp, float output_scale,
                        int32_t output_zp, float (*f)(float));
+// Fills table (256 entries, index q + 128) with TFLite's int8 result of the
+// unary op for every input q, so Eval is one lookup:
+//   EXP, GELU (both forms)  PopulateInt8Table of the float function;
+//   LOG                     the same, with log(x <= 0) = the output's lowest value;
+//   SQRT                    dequantize, sqrt, truncate (not round) / output_scale
+//                           + output_zp, as TFLite; a negative input (an error
+//                           at Invoke in TFLite) gives sqrt(0);
+//   RSQRT                   TFLite's fixed point: 1/sqrt(q - zp_in) from
+//                           GetInvSqrtQuantizedMultiplierExp, rescaled by
+//                           1 / (sqrt(in_scale) · out_scale); q <= zp_in gives
+//                           127 (TFLite: 127 for q = zp_in, an error below);
+//   ABS                     |q - zp_in| requantized by in/out scales;
+//   LEAKY_RELU              q - zp_in requantized by in/out scales (>= 0) or by
+//                           alpha · in/out scales (< 0).
+// Scales must be finite and > 0 (checked in Prepare).
+void PopulateUnaryInt8Table(UnaryOp op, float alpha, float input_scale, int32_t input_zp,
+                            float output_scale, int32_t output_zp, int8_t* table);
 float LogisticOfFloat(float x);
 float TanhOfFloat(float x);
 

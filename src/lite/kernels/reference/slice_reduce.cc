@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 
+#include "src/lite/quantization_util.h"
+
 namespace edgepipe::lite::reference {
 
 void StridedSlice(uint8_t* out, const uint8_t* in, const StridedSliceParams& p, size_t elem) {
@@ -89,6 +91,42 @@ void ReduceMaxInt8(int8_t* out, const int8_t* in, const int64_t* in_dims, const 
   ForEachReduced(in_dims, reduce, [&](int64_t i, int64_t o) { out[o] = std::max(out[o], in[i]); });
 }
 
+void ReduceSumInt8(int8_t* out, int32_t* sum, const int8_t* in, const int64_t* in_dims,
+                   const bool* reduce, const ReduceSumInt8Params& p) {
+  const int64_t n_out = OutputElements(in_dims, reduce);
+  int64_t count = 1;
+  for (int k = 0; k < kMaxSliceRank; ++k) count *= reduce[k] ? in_dims[k] : 1;
+  std::fill(sum, sum + n_out, 0);
+  ForEachReduced(in_dims, reduce, [&](int64_t i, int64_t o) { sum[o] += in[i]; });
+  const float bias = static_cast<float>(-p.input_zp) * p.scale * static_cast<float>(count);
+  for (int64_t o = 0; o < n_out; ++o) {
+    const auto v =
+        static_cast<int64_t>(RoundHalfAway(static_cast<float>(sum[o]) * p.scale + bias)) +
+        p.output_zp;
+    out[o] = static_cast<int8_t>(std::clamp<int64_t>(v, -128, 127));
+  }
+}
+
+void L2NormalizeInt8(int8_t* out, const int8_t* in, int64_t rows, int64_t depth, int32_t input_zp) {
+  constexpr int kOutputScaleBits = 7;  // output scale 1/128
+  for (int64_t r = 0; r < rows; ++r) {
+    const int8_t* x = in + r * depth;
+    int32_t acc = 0;
+    for (int64_t c = 0; c < depth; ++c) {
+      const int32_t v = x[c] - input_zp;
+      acc += v * v;
+    }
+    int32_t inv_multiplier = 0;
+    int inv_shift = 0;
+    GetInvSqrtQuantizedMultiplierExp(acc, -1, &inv_multiplier, &inv_shift);
+    for (int64_t c = 0; c < depth; ++c) {
+      const int32_t v = MultiplyByQuantizedMultiplier(x[c] - input_zp, inv_multiplier,
+                                                      inv_shift + kOutputScaleBits);
+      out[r * depth + c] = static_cast<int8_t>(std::clamp<int32_t>(v, -128, 127));
+    }
+  }
+}
+
 void L2NormalizeFloat(float* out, const float* in, int64_t rows, int64_t depth) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* x = in + r * depth;
@@ -116,6 +154,31 @@ void BatchMatMulFloat(float* out, const float* lhs, const float* rhs, const Batc
               acc += lv * rv;
             }
             *out++ = acc;
+          }
+        }
+      }
+}
+
+void BatchMatMulInt8(int8_t* out, const int8_t* lhs, const int8_t* rhs, const BatchMatMulShape& s,
+                     const BatchMatMulInt8Params& p) {
+  for (int64_t b0 = 0; b0 < s.batch[0]; ++b0)
+    for (int64_t b1 = 0; b1 < s.batch[1]; ++b1)
+      for (int64_t b2 = 0; b2 < s.batch[2]; ++b2) {
+        const int8_t* l = lhs + b0 * s.lhs_batch_stride[0] + b1 * s.lhs_batch_stride[1] +
+                          b2 * s.lhs_batch_stride[2];
+        const int8_t* r = rhs + b0 * s.rhs_batch_stride[0] + b1 * s.rhs_batch_stride[1] +
+                          b2 * s.rhs_batch_stride[2];
+        for (int64_t i = 0; i < s.rows; ++i) {
+          for (int64_t j = 0; j < s.cols; ++j) {
+            int32_t acc = 0;
+            for (int64_t k = 0; k < s.inner; ++k) {
+              const int32_t lv = s.adj_x ? l[k * s.rows + i] : l[i * s.inner + k];
+              const int32_t rv = s.adj_y ? r[j * s.inner + k] : r[k * s.cols + j];
+              acc += (lv - p.lhs_zp) * (rv - p.rhs_zp);
+            }
+            const int32_t v = AddZeroPoint(
+                MultiplyByQuantizedMultiplier(acc, p.multiplier, p.shift), p.output_zp);
+            *out++ = static_cast<int8_t>(std::clamp<int32_t>(v, -128, 127));
           }
         }
       }

@@ -33,8 +33,24 @@ void ReduceFloat(ReduceOp op, float* out, const float* in, const int64_t* in_dim
                  const bool* reduce);
 void ReduceMaxInt8(int8_t* out, const int8_t* in, const int64_t* in_dims, const bool* reduce);
 
+// TFLite's int8 SUM: the int32 sum of the raw values, rescaled in float,
+// round(sum · in_scale/out_scale − in_zp · in_scale/out_scale · count)
+// + out_zp, clamped to int8 (TFLite casts without clamping; equal in range).
+struct ReduceSumInt8Params {
+  int32_t input_zp, output_zp;
+  float scale;  // input_scale / output_scale
+};
+// `sum`: scratch of one int32 per output element.
+void ReduceSumInt8(int8_t* out, int32_t* sum, const int8_t* in, const int64_t* in_dims,
+                   const bool* reduce, const ReduceSumInt8Params& p);
+
 // Last-dim L2 normalization: x / sqrt(max(sum x², 1e-6)) per row.
 void L2NormalizeFloat(float* out, const float* in, int64_t rows, int64_t depth);
+// TFLite's int8 form (output scale 1/128, zero point 0): per row the int32
+// sum of squares of q - input_zp, its inverse square root as a fixed-point
+// multiplier (GetInvSqrtQuantizedMultiplierExp), each q - input_zp times it
+// with 7 more bits, clamped to int8.
+void L2NormalizeInt8(int8_t* out, const int8_t* in, int64_t rows, int64_t depth, int32_t input_zp);
 
 // out[b] = op(lhs[b]) · op(rhs[b]), op = transpose when adj, over up to 3
 // batch dims `batch` (the broadcast of both); a batch stride of 0 repeats
@@ -47,6 +63,14 @@ struct BatchMatMulShape {
   bool adj_x, adj_y;
 };
 void BatchMatMulFloat(float* out, const float* lhs, const float* rhs, const BatchMatMulShape& s);
+// int8: int32 sums of (lhs - lhs_zp)(rhs - rhs_zp), requantized by
+// lhs_scale · rhs_scale / out_scale, plus out_zp, clamped (TFLite's).
+struct BatchMatMulInt8Params {
+  int32_t lhs_zp, rhs_zp, output_zp, multiplier;
+  int shift;
+};
+void BatchMatMulInt8(int8_t* out, const int8_t* lhs, const int8_t* rhs, const BatchMatMulShape& s,
+                     const BatchMatMulInt8Params& p);
 
 }  // namespace edgepipe::lite::reference
 
