@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "src/core/crash_point.h"
 #include "src/core/files.h"
 #include "src/data/examples.h"
 #include "src/mpi/sharded_statistics.h"
@@ -90,7 +91,9 @@ Status GenerateStatistics(const std::string& examples_uri, const std::vector<std
       // Every rank lists the files (a failure here is agreed on), passes its
       // share, and rank 0 alone merges and writes.
       StatusOr<std::vector<std::string>> files = data::SplitFiles(examples_uri, split);
-      RETURN_IF_ERROR(AgreeOnStatus(*group, files.status()));
+      // (A failure injected here tests how one rank's error spreads.)
+      Status listed = files.ok() ? FailPoint("statistics_gen.rank_files") : files.status();
+      RETURN_IF_ERROR(AgreeOnStatus(*group, listed));
       ASSIGN_OR_RETURN(std::optional<data::tfmd::DatasetFeatureStatistics> merged,
                        mpi::ShardedStatistics(*group, *files, split, options, pool));
       if (!group->is_root()) continue;

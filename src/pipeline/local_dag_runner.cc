@@ -527,6 +527,9 @@ Status ExecuteOnRanks(RunState& rs, const Component& c, ExecutionContext& ctx) {
                               {"run_id", ctx.run_id},
                               {"tmp_dir", ctx.tmp_dir}});
   RETURN_IF_ERROR(group.Broadcast(&msg));
+  // Two agreements: that every rank is ready (so that no rank enters the
+  // executor's collectives while another one skips them), then the outcome.
+  RETURN_IF_ERROR(AgreeOnStatus(group, Status::OK()));
   const Status mine = CallExecutor(c, ctx);
   return AgreeOnStatus(group, mine);
 }
@@ -543,44 +546,49 @@ StatusOr<RunResult> FollowRun(const Pipeline& p, const RunOptions& options) {
   while (true) {
     std::string bytes;
     if (Status got = group.Broadcast(&bytes); !got.ok()) abort_job(got);
-    Status mine = Status::OK();
+    Status ready = Status::OK();
+    const Component* c = nullptr;
+    ArtifactMap inputs, outputs;
+    std::string tmp, run_id;
+    int64_t execution_id = 0;
     try {
       const nlohmann::json msg = nlohmann::json::parse(bytes);
       if (msg.at("kind").get<std::string>() == "end") return RunResultFromEndMessage(msg);
       const size_t index = msg.at("index").get<size_t>();
       const std::string node_id = msg.at("node_id").get<std::string>();
       if (index >= p.components.size() || p.components[index].id != node_id) {
-        mine = Status::FailedPrecondition(
+        ready = Status::FailedPrecondition(
             me + " built another pipeline than rank 0 (node " + std::to_string(index) + " is '" +
             (index < p.components.size() ? p.components[index].id : std::string("none")) +
             "' here, '" + node_id + "' on rank 0): every rank must run the same command");
       } else if (p.components[index].runs_on_every_rank) {
-        const Component& c = p.components[index];
-        const ArtifactMap inputs = ArtifactMapFromJson(msg.at("inputs"));
-        ArtifactMap outputs = ArtifactMapFromJson(msg.at("outputs"));
+        c = &p.components[index];
+        inputs = ArtifactMapFromJson(msg.at("inputs"));
+        outputs = ArtifactMapFromJson(msg.at("outputs"));
+        run_id = msg.at("run_id").get<std::string>();
+        execution_id = msg.at("execution_id").get<int64_t>();
         // A scratch folder of its own, inside rank 0's (removed with it).
-        const std::string tmp =
+        tmp =
             JoinPath(msg.at("tmp_dir").get<std::string>(), "rank-" + std::to_string(group.rank()));
-        mine = CreateDirectories(tmp);
-        if (mine.ok()) {
-          ExecutionContext ctx{&inputs,
-                               &outputs,
-                               &c.exec_properties,
-                               p.pipeline_root,
-                               p.name,
-                               c.id,
-                               msg.at("run_id").get<std::string>(),
-                               msg.at("execution_id").get<int64_t>(),
-                               tmp};
-          ctx.collective = &group;  // no external publishes: rank 0 publishes
-          CrashPoint(("runner.rank_executing." + c.id).c_str());
-          mine = CallExecutor(c, ctx);
-          (void)RemoveAll(tmp);
-        }
+        ready = CreateDirectories(tmp);
       }
     } catch (const nlohmann::json::exception& e) {
       abort_job(Status::Corruption(std::string("message from rank 0: ") + e.what()));
     }
+    // Every rank enters the executor, or none does.
+    ready = AgreeOnStatus(group, ready);
+    if (group.poisoned()) abort_job(ready);
+    Status mine = Status::OK();
+    if (ready.ok() && c != nullptr) {
+      ExecutionContext ctx{&inputs,         &outputs,     &c->exec_properties,
+                           p.pipeline_root, p.name,       c->id,
+                           run_id,          execution_id, tmp};
+      ctx.collective = &group;  // no external publishes: rank 0 publishes
+      // Fault injection for the tests: a rank that dies mid-component.
+      CrashPoint(("runner.rank_executing." + c->id).c_str());
+      mine = CallExecutor(*c, ctx);
+    }
+    if (!tmp.empty()) (void)RemoveAll(tmp);
     (void)AgreeOnStatus(group, mine);
     if (group.poisoned()) abort_job(Status::Internal("a collective failed"));
   }
