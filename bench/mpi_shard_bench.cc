@@ -149,7 +149,7 @@ Status Run(mpi::Communicator& comm, const std::string& fashion, const std::strin
   if (comm.is_root() && written.ok() && pass != "eval" && !edgepipe::PathExists(train)) {
     written = WriteSplit(fashion, "train", train);
   }
-  RETURN_IF_ERROR(mpi::AgreeOnStatus(comm, written));
+  RETURN_IF_ERROR(AgreeOnStatus(comm, written));
   if (pass != "eval") RETURN_IF_ERROR(RunStats(comm, {train, file}, repeat));
   if (pass == "stats") return Status::OK();
   ASSIGN_OR_RETURN(

@@ -32,7 +32,8 @@ set(EDGEPIPE_INSTALL_INCLUDEDIR ${CMAKE_INSTALL_INCLUDEDIR}/edgepipe)
 set(EDGEPIPE_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/edgepipe)
 
 # The libraries: every library target defined in src/<layer>/CMakeLists.txt
-# except test-only ones (a name containing "test").
+# except test-only ones (a name containing "test") and the Open MPI
+# communicator (edgepipe_mpi: the installed package needs no MPI).
 set(EDGEPIPE_INSTALL_LIBRARIES)
 foreach(layer ${EDGEPIPE_LAYERS})
   if(NOT EXISTS ${PROJECT_SOURCE_DIR}/src/${layer}/CMakeLists.txt)
@@ -41,7 +42,8 @@ foreach(layer ${EDGEPIPE_LAYERS})
   get_property(targets DIRECTORY ${PROJECT_SOURCE_DIR}/src/${layer} PROPERTY BUILDSYSTEM_TARGETS)
   foreach(target ${targets})
     get_target_property(type ${target} TYPE)
-    if(type MATCHES "^(STATIC|SHARED|INTERFACE)_LIBRARY$" AND NOT target MATCHES "test")
+    if(type MATCHES "^(STATIC|SHARED|INTERFACE)_LIBRARY$" AND NOT target MATCHES "test"
+       AND NOT target STREQUAL "edgepipe_mpi")
       list(APPEND EDGEPIPE_INSTALL_LIBRARIES ${target})
     endif()
   endforeach()

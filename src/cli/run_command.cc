@@ -15,10 +15,60 @@
 #include "src/core/files.h"
 #include "src/examples/mnist/pipeline.h"
 #include "src/pipeline/local_dag_runner.h"
+#if EDGEPIPE_HAVE_MPI
+#include "src/mpi/communicator.h"
+#endif
 
 namespace edgepipe::cli {
 
 namespace {
+
+// `--runner mpi`: this process is one rank of an MPI job (mpirun, srun, an
+// MPIJob); every rank runs the same command (local_dag_runner.h, "SPMD").
+// Owns MPI for the length of the run.
+class Runner {
+ public:
+  static StatusOr<std::unique_ptr<Runner>> Start(const std::string& name) {
+    std::unique_ptr<Runner> runner(new Runner());
+    if (name == "local") return runner;
+#if EDGEPIPE_HAVE_MPI
+    ASSIGN_OR_RETURN(runner->session_, mpi::MpiSession::Init(nullptr, nullptr));
+    ASSIGN_OR_RETURN(runner->comm_, mpi::Communicator::WorldFromEnvironment());
+    return runner;
+#else
+    return Status::Unimplemented(
+        "--runner mpi: this edgepipe was built without Open MPI (install openmpi-bin "
+        "libopenmpi-dev and configure with -DEDGEPIPE_MPI=ON)");
+#endif
+  }
+  ~Runner() {
+#if EDGEPIPE_HAVE_MPI
+    comm_.reset();  // before MPI_Finalize
+    session_.reset();
+#endif
+  }
+  // The group for RunOptions::collective; null for the local runner.
+  Collective* group() const {
+#if EDGEPIPE_HAVE_MPI
+    return comm_.get();
+#else
+    return nullptr;
+#endif
+  }
+  // Only rank 0 prints the summary (every rank returns the same result).
+  bool prints() const { return group() == nullptr || group()->is_root(); }
+
+ private:
+  Runner() = default;
+#if EDGEPIPE_HAVE_MPI
+  std::unique_ptr<mpi::MpiSession> session_;
+  std::unique_ptr<mpi::Communicator> comm_;
+#endif
+};
+
+constexpr char kRunnerHelp[] =
+    "local: this process; mpi: every rank of an MPI job (mpirun -np N edgepipe run ... "
+    "--runner mpi), rank 0 alone on the metadata store";
 
 // `edgepipe run PIPELINE.so ...`.
 void RegisterLibraryRun(CLI::App* run) {
@@ -28,6 +78,7 @@ void RegisterLibraryRun(CLI::App* run) {
     std::vector<std::string> sets;
     bool wait_for_lock = true;
     bool json = false;
+    std::string runner = "local";
   };
   auto f = std::make_shared<Flags>();
   run->add_option("pipeline", f->library,
@@ -47,6 +98,9 @@ void RegisterLibraryRun(CLI::App* run) {
   run->add_flag("!--no-wait", f->wait_for_lock,
                 "Fail at once if another run holds the pipeline root or metadata store");
   run->add_flag("--json", f->json, "Print the summary as JSON");
+  run->add_option("--runner", f->runner, kRunnerHelp)
+      ->capture_default_str()
+      ->check(CLI::IsMember({"local", "mpi"}));
   run->callback([run, f] {
     if (!run->get_subcommands().empty()) return;  // `run mnist` ran its own callback
     if (f->library.empty()) {
@@ -83,8 +137,18 @@ void RegisterLibraryRun(CLI::App* run) {
       SetCommandStatus(made);
       return;
     }
-    auto result = pipeline::LocalDagRunner::Run(*pipeline,
-                                                {.log = stderr, .wait_for_lock = f->wait_for_lock});
+    auto runner = Runner::Start(f->runner);
+    if (!runner.ok()) {
+      SetCommandStatus(runner.status());
+      return;
+    }
+    auto result = pipeline::LocalDagRunner::Run(
+        *pipeline,
+        {.log = stderr, .wait_for_lock = f->wait_for_lock, .collective = (*runner)->group()});
+    if (!(*runner)->prints()) {
+      SetCommandStatus(result.ok() ? result->status() : result.status());
+      return;
+    }
     if (!result.ok()) {
       SetCommandStatus(result.status());
       return;
@@ -156,12 +220,24 @@ void RegisterRunCommand(CLI::App& app) {
                   "(default: wait for it)");
   auto json = std::make_shared<bool>(false);
   mnist->add_flag("--json", *json, "Print the summary as JSON");
-  mnist->callback([options, json] {
-    auto summary = examples::mnist::RunMnistPipeline(*options, stderr);
+  auto runner_name = std::make_shared<std::string>("local");
+  mnist->add_option("--runner", *runner_name, kRunnerHelp)
+      ->capture_default_str()
+      ->check(CLI::IsMember({"local", "mpi"}));
+  mnist->callback([options, json, runner_name] {
+    auto runner = Runner::Start(*runner_name);
+    if (!runner.ok()) {
+      SetCommandStatus(runner.status());
+      return;
+    }
+    examples::mnist::MnistPipelineOptions run_options = *options;
+    run_options.collective = (*runner)->group();
+    auto summary = examples::mnist::RunMnistPipeline(run_options, stderr);
     if (!summary.ok()) {
       SetCommandStatus(summary.status());
       return;
     }
+    if (!(*runner)->prints()) return;
     if (*json) {
       nlohmann::json out = {{"run_id", summary->run.run_id}, {"seconds", summary->run.seconds}};
       for (const auto& row : summary->models) {

@@ -1,5 +1,8 @@
 #include "src/components/evaluator.h"
 
+#include <memory>
+#include <optional>
+
 #include "src/core/files.h"
 #include "src/data/examples.h"
 #include "src/eval/baseline.h"
@@ -9,6 +12,7 @@
 #include "src/eval/model_loader.h"
 #include "src/eval/output.h"
 #include "src/eval/validation.h"
+#include "src/mpi/sharded_evaluate.h"
 
 namespace edgepipe::components {
 
@@ -33,41 +37,64 @@ const pipeline::Artifact* BaselineInput(const pipeline::ExecutionContext& ctx) {
 
 Status Evaluate(pipeline::ExecutionContext& ctx, const tfma::EvalConfig& user_config,
                 const std::string& split, bool skip_missing_inputs) {
-  ASSIGN_OR_RETURN(const pipeline::Artifact* examples, ctx.SingleInput("examples"));
-  ASSIGN_OR_RETURN(const pipeline::Artifact* model, ctx.SingleInput("model"));
-  ASSIGN_OR_RETURN(pipeline::Artifact * evaluation_ptr, ctx.SingleOutput("evaluation"));
-  ASSIGN_OR_RETURN(pipeline::Artifact * blessing_ptr, ctx.SingleOutput("blessing"));
-  pipeline::Artifact& evaluation = *evaluation_ptr;
-  pipeline::Artifact& blessing = *blessing_ptr;
+  // Under the MPI runner with several ranks: every rank loads the models and
+  // evaluates its share (mpi::ShardedEvaluate), rank 0 alone writes.
+  Collective* group =
+      ctx.collective != nullptr && ctx.collective->size() > 1 ? ctx.collective : nullptr;
+  const pipeline::Artifact* examples = nullptr;
+  const pipeline::Artifact* model = nullptr;
+  pipeline::Artifact* evaluation_ptr = nullptr;
+  pipeline::Artifact* blessing_ptr = nullptr;
   const pipeline::Artifact* baseline = BaselineInput(ctx);
-  ASSIGN_OR_RETURN(tfma::EvalConfig config,
-                   eval::ConfigWithBaseline(user_config, baseline != nullptr));
-
-  const tfma::ModelSpec* spec = eval::CandidateSpec(config);
-  if (spec == nullptr) return Status::InvalidArgument(ctx.node_id + ": no candidate model_spec");
-  ASSIGN_OR_RETURN(std::vector<std::string> files, data::SplitFiles(examples->uri, split));
-  // Every model in one pass over the examples: the candidate; the reference
-  // it was converted from, read from the same artifact (eval/model_loader.h);
-  // the baseline from its own.
+  tfma::EvalConfig config;
+  const tfma::ModelSpec* spec = nullptr;
+  const tfma::ModelSpec* reference = nullptr;
+  std::vector<std::string> files;
   std::vector<std::unique_ptr<eval::EvalModel>> loaded;
   std::vector<eval::ModelToEvaluate> models;
-  auto load = [&](const tfma::ModelSpec& s, const std::string& uri,
-                  const std::string& role) -> Status {
-    auto m = eval::LoadEvalModel(uri, s);
-    if (!m.ok()) return m.status().WithContext(role + " model");
-    loaded.push_back(std::move(*m));
-    models.push_back({s.name(), loaded.back().get(), uri});
+  // What can fail on one rank only, agreed on before the sharded pass.
+  const Status prepared = [&]() -> Status {
+    ASSIGN_OR_RETURN(examples, ctx.SingleInput("examples"));
+    ASSIGN_OR_RETURN(model, ctx.SingleInput("model"));
+    ASSIGN_OR_RETURN(evaluation_ptr, ctx.SingleOutput("evaluation"));
+    ASSIGN_OR_RETURN(blessing_ptr, ctx.SingleOutput("blessing"));
+    ASSIGN_OR_RETURN(config, eval::ConfigWithBaseline(user_config, baseline != nullptr));
+    spec = eval::CandidateSpec(config);
+    if (spec == nullptr) return Status::InvalidArgument(ctx.node_id + ": no candidate model_spec");
+    ASSIGN_OR_RETURN(files, data::SplitFiles(examples->uri, split));
+    // Every model in one pass over the examples: the candidate; the reference
+    // it was converted from, read from the same artifact (eval/model_loader.h);
+    // the baseline from its own.
+    auto load = [&](const tfma::ModelSpec& s, const std::string& uri,
+                    const std::string& role) -> Status {
+      auto m = eval::LoadEvalModel(uri, s);
+      if (!m.ok()) return m.status().WithContext(role + " model");
+      loaded.push_back(std::move(*m));
+      models.push_back({s.name(), loaded.back().get(), uri});
+      return Status::OK();
+    };
+    RETURN_IF_ERROR(load(*spec, model->uri, "candidate"));
+    reference = eval::ReferenceSpec(config);
+    if (reference != nullptr) RETURN_IF_ERROR(load(*reference, model->uri, "reference"));
+    if (baseline != nullptr)
+      RETURN_IF_ERROR(load(*eval::BaselineSpec(config), baseline->uri, "baseline"));
     return Status::OK();
-  };
-  RETURN_IF_ERROR(load(*spec, model->uri, "candidate"));
-  const tfma::ModelSpec* reference = eval::ReferenceSpec(config);
-  if (reference != nullptr) RETURN_IF_ERROR(load(*reference, model->uri, "reference"));
-  if (baseline != nullptr)
-    RETURN_IF_ERROR(load(*eval::BaselineSpec(config), baseline->uri, "baseline"));
+  }();
+  RETURN_IF_ERROR(group != nullptr ? AgreeOnStatus(*group, prepared) : prepared);
+  pipeline::Artifact& evaluation = *evaluation_ptr;
+  pipeline::Artifact& blessing = *blessing_ptr;
   eval::EvaluateOptions options;
   options.data_location = JoinPath(examples->uri, "Split-" + split);
   options.skip_missing_inputs = skip_missing_inputs;
-  ASSIGN_OR_RETURN(eval::EvalResult result, eval::Evaluate(config, files, models, options));
+  eval::EvalResult result;
+  if (group != nullptr) {
+    ASSIGN_OR_RETURN(std::optional<eval::EvalResult> merged,
+                     mpi::ShardedEvaluate(*group, config, files, models, options));
+    if (!group->is_root()) return Status::OK();
+    result = std::move(*merged);
+  } else {
+    ASSIGN_OR_RETURN(result, eval::Evaluate(config, files, models, options));
+  }
   // On-device cost metrics (eval/device_cost.h) are properties of the
   // .tflite: measured once on the candidate and judged with the rest; the
   // reference model's size and latency are measured beside it (never judged).
@@ -145,6 +172,7 @@ StatusOr<pipeline::Component> Evaluator(const EvaluatorOptions& options) {
   if (options.skip_missing_inputs) c.exec_properties["skip_missing_inputs"] = true;
   std::string split = options.example_split;
   const bool skip = options.skip_missing_inputs;
+  c.runs_on_every_rank = true;  // a sharded pass under the MPI runner
   c.executor = [config, split, skip](pipeline::ExecutionContext& ctx) {
     return Evaluate(ctx, config, split, skip);
   };

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <climits>
+#include <cstdio>
 #include <limits>
 #include <memory>
 #include <regex>
@@ -16,6 +18,7 @@
 #include "src/io/example.h"
 #include "src/io/idx.h"
 #include "src/io/tfrecord.h"
+#include "src/mpi/sharded_evaluate.h"
 
 namespace edgepipe::components {
 
@@ -75,8 +78,21 @@ StatusOr<InputFiles> FindInputs(const std::string& input_base) {
   return found;
 }
 
+// Under the MPI runner each rank imports a contiguous range [begin, end) of
+// the examples of all inputs in order (so the shards in rank order are the
+// one-process stream); `next` is the global index of the next example read.
+struct ExampleRange {
+  int64_t begin = 0;
+  int64_t end = INT64_MAX;
+  int64_t next = 0;
+  bool Take() {
+    const int64_t i = next++;
+    return i >= begin && i < end;
+  }
+};
+
 Status ImportIdx(const std::string& images_path, const std::string& labels_path,
-                 ExampleSplitWriter* out) {
+                 ExampleSplitWriter* out, ExampleRange* range) {
   ASSIGN_OR_RETURN(Tensor images, io::ReadIdx(images_path));
   ASSIGN_OR_RETURN(Tensor labels, io::ReadIdx(labels_path));
   if (images.dtype() != DType::kUInt8 || images.rank() < 2) {
@@ -99,6 +115,7 @@ Status ImportIdx(const std::string& images_path, const std::string& labels_path,
   std::vector<float> floats(static_cast<size_t>(pixels));
   tensorflow::Example example;
   for (int64_t i = 0; i < n; ++i) {
+    if (!range->Take()) continue;
     // Raw intensities (0..255): scaling is the pipeline's Transform's job.
     for (int64_t j = 0; j < pixels; ++j) floats[j] = px[i * pixels + j];
     example.Clear();
@@ -110,13 +127,14 @@ Status ImportIdx(const std::string& images_path, const std::string& labels_path,
   return Status::OK();
 }
 
-Status ImportTFRecord(const std::string& path, ExampleSplitWriter* out) {
+Status ImportTFRecord(const std::string& path, ExampleSplitWriter* out, ExampleRange* range) {
   ASSIGN_OR_RETURN(auto reader, io::TFRecordReader::Open(path));
   std::string record;
   for (;;) {
     uint64_t offset = reader->offset();
     ASSIGN_OR_RETURN(bool more, reader->ReadRecord(&record));
     if (!more) break;
+    if (!range->Take()) continue;
     ASSIGN_OR_RETURN(tensorflow::Example example,
                      io::ParseExample(record, path + ": offset " + std::to_string(offset)));
     const std::string serialized = io::SerializeDeterministic(example);
@@ -128,20 +146,47 @@ Status ImportTFRecord(const std::string& path, ExampleSplitWriter* out) {
   return Status::OK();
 }
 
+// The number of examples of the inputs, in import order, without parsing
+// them (a TFRecord is read through, an IDX by its labels file).
+StatusOr<int64_t> CountExamples(const InputFiles& inputs) {
+  int64_t n = 0;
+  for (const auto& [images, labels] : inputs.idx_pairs) {
+    ASSIGN_OR_RETURN(Tensor read, io::ReadIdx(labels));
+    n += read.rank() >= 1 ? read.dim(0) : 0;
+  }
+  ASSIGN_OR_RETURN(int64_t records, mpi::CountRecords(inputs.tfrecords));
+  return n + records;
+}
+
 Status Generate(pipeline::ExecutionContext& ctx, const ImportExampleGenOptions& options) {
-  ASSIGN_OR_RETURN(InputFiles inputs, FindInputs(options.input_base));
+  // Under the MPI runner every rank writes its own shard file per split.
+  Collective* group =
+      ctx.collective != nullptr && ctx.collective->size() > 1 ? ctx.collective : nullptr;
   ASSIGN_OR_RETURN(pipeline::Artifact * examples_ptr, ctx.SingleOutput("examples"));
   pipeline::Artifact& examples = *examples_ptr;
-  ASSIGN_OR_RETURN(std::unique_ptr<ExampleSplitWriter> writer,
-                   ExampleSplitWriter::OpenHashed(examples.uri, options.splits));
-  for (const auto& [images, labels] : inputs.idx_pairs) {
-    RETURN_IF_ERROR(ImportIdx(images, labels, writer.get()));
-  }
-  for (const std::string& path : inputs.tfrecords) {
-    RETURN_IF_ERROR(ImportTFRecord(path, writer.get()));
-  }
-  ASSIGN_OR_RETURN(std::string fingerprint, InputFingerprint(inputs.all));
-  return writer->Publish(options.input_base, 0, std::nullopt, fingerprint, &examples);
+  std::unique_ptr<ExampleSplitWriter> writer;
+  std::string fingerprint;
+  const Status imported = [&]() -> Status {
+    ASSIGN_OR_RETURN(InputFiles inputs, FindInputs(options.input_base));
+    ExampleRange range;
+    if (group != nullptr) {
+      ASSIGN_OR_RETURN(int64_t total, CountExamples(inputs));
+      std::tie(range.begin, range.end) = ShardOf(*group, total);
+    }
+    ASSIGN_OR_RETURN(writer, ExampleSplitWriter::OpenHashed(examples.uri, options.splits,
+                                                            group ? group->rank() : 0,
+                                                            group ? group->size() : 1));
+    for (const auto& [images, labels] : inputs.idx_pairs) {
+      RETURN_IF_ERROR(ImportIdx(images, labels, writer.get(), &range));
+    }
+    for (const std::string& path : inputs.tfrecords) {
+      RETURN_IF_ERROR(ImportTFRecord(path, writer.get(), &range));
+    }
+    ASSIGN_OR_RETURN(fingerprint, InputFingerprint(inputs.all));
+    return Status::OK();
+  }();
+  RETURN_IF_ERROR(group != nullptr ? AgreeOnStatus(*group, imported) : imported);
+  return writer->Publish(options.input_base, 0, std::nullopt, fingerprint, &examples, group);
 }
 
 }  // namespace
@@ -173,6 +218,7 @@ StatusOr<pipeline::Component> ImportExampleGen(const ImportExampleGenOptions& op
   c.exec_properties = {{"input_base", options.input_base},
                        {"output_config", {{"split_config", {{"splits", splits}}}}},
                        {"input_fingerprint", fingerprint}};
+  c.runs_on_every_rank = true;  // a shard per rank under the MPI runner
   c.executor = [options](pipeline::ExecutionContext& ctx) { return Generate(ctx, options); };
   return c;
 }
@@ -567,12 +613,20 @@ constexpr size_t kBatchBytes = size_t{256} << 10;
 constexpr size_t kMaxQueuedBatches = 4;
 }  // namespace
 
+namespace {
+std::string ShardFileName(int shard, int num_shards) {
+  char name[64];
+  std::snprintf(name, sizeof(name), "data_tfrecord-%05d-of-%05d.gz", shard, num_shards);
+  return name;
+}
+}  // namespace
+
 Status ExampleSplitWriter::OpenSplit(const std::string& uri, const std::string& name,
                                      std::string origin) {
   const std::string dir = JoinPath(uri, "Split-" + name);
   RETURN_IF_ERROR(CreateDirectories(dir));
   ASSIGN_OR_RETURN(auto writer,
-                   io::TFRecordWriter::Open(JoinPath(dir, "data_tfrecord-00000-of-00001.gz"),
+                   io::TFRecordWriter::Open(JoinPath(dir, ShardFileName(shard_, num_shards_)),
                                             io::Compression::kGzip));
   writers_.push_back(std::move(writer));
   names_.push_back(name);
@@ -600,10 +654,24 @@ ExampleSplitWriter::~ExampleSplitWriter() {
   (void)StopThread();
 }
 
+namespace {
+Status CheckShard(int shard, int num_shards) {
+  if (num_shards < 1 || num_shards > 99999 || shard < 0 || shard >= num_shards) {
+    return Status::InvalidArgument("ExampleSplitWriter: shard " + std::to_string(shard) + " of " +
+                                   std::to_string(num_shards) +
+                                   " (expected 0 <= shard < num_shards <= 99999)");
+  }
+  return Status::OK();
+}
+}  // namespace
+
 StatusOr<std::unique_ptr<ExampleSplitWriter>> ExampleSplitWriter::OpenHashed(
-    const std::string& uri, const std::vector<SplitConfig>& splits) {
+    const std::string& uri, const std::vector<SplitConfig>& splits, int shard, int num_shards) {
   RETURN_IF_ERROR(SplitConfigJson("ExampleSplitWriter", splits).status());
+  RETURN_IF_ERROR(CheckShard(shard, num_shards));
   std::unique_ptr<ExampleSplitWriter> w(new ExampleSplitWriter());
+  w->shard_ = shard;
+  w->num_shards_ = num_shards;
   int total = 0;
   for (const SplitConfig& split : splits) total += split.hash_buckets;
   for (const SplitConfig& split : splits) {
@@ -618,9 +686,12 @@ StatusOr<std::unique_ptr<ExampleSplitWriter>> ExampleSplitWriter::OpenHashed(
 }
 
 StatusOr<std::unique_ptr<ExampleSplitWriter>> ExampleSplitWriter::OpenPreSplit(
-    const std::string& uri, const std::vector<InputSplit>& splits) {
+    const std::string& uri, const std::vector<InputSplit>& splits, int shard, int num_shards) {
   if (splits.empty()) return Status::InvalidArgument("ExampleSplitWriter: no splits");
+  RETURN_IF_ERROR(CheckShard(shard, num_shards));
   std::unique_ptr<ExampleSplitWriter> w(new ExampleSplitWriter());
+  w->shard_ = shard;
+  w->num_shards_ = num_shards;
   for (const InputSplit& split : splits) {
     RETURN_IF_ERROR(w->OpenSplit(uri, split.name, "input pattern '" + split.pattern + "'"));
   }
@@ -719,14 +790,27 @@ Status ExampleSplitWriter::StopThread() {
 
 Status ExampleSplitWriter::Publish(std::string_view input, int64_t span,
                                    std::optional<int64_t> version, const std::string& fingerprint,
-                                   pipeline::Artifact* examples) {
-  for (size_t i = 0; i < filling_.size(); ++i) RETURN_IF_ERROR(Flush(i));
-  RETURN_IF_ERROR(StopThread());
-  for (size_t i = 0; i < filling_.size(); ++i) RETURN_IF_ERROR(Flush(i));  // thread-less
+                                   pipeline::Artifact* examples, Collective* group) {
+  Status flushed = [&]() -> Status {
+    for (size_t i = 0; i < filling_.size(); ++i) RETURN_IF_ERROR(Flush(i));
+    RETURN_IF_ERROR(StopThread());
+    for (size_t i = 0; i < filling_.size(); ++i) RETURN_IF_ERROR(Flush(i));  // thread-less
+    return Status::OK();
+  }();
+  // The counts of every shard: the same check and properties on every rank.
+  std::vector<int64_t> counts = counts_;
+  if (group != nullptr && group->size() > 1) {
+    RETURN_IF_ERROR(AgreeOnStatus(*group, flushed));
+    std::vector<double> sums(counts.begin(), counts.end());  // exact below 2^53
+    RETURN_IF_ERROR(group->AllreduceSum(sums.data(), static_cast<int64_t>(sums.size())));
+    for (size_t i = 0; i < counts.size(); ++i) counts[i] = static_cast<int64_t>(sums[i]);
+  } else {
+    RETURN_IF_ERROR(flushed);
+  }
   int64_t total = 0;
-  for (int64_t c : counts_) total += c;
+  for (int64_t c : counts) total += c;
   for (size_t i = 0; i < names_.size(); ++i) {
-    if (counts_[i] > 0) continue;
+    if (counts[i] > 0) continue;
     // The writers are dropped with this object: their temp files go too.
     return Status::InvalidArgument(std::string(input) + ": split '" + names_[i] +
                                    "' got 0 of the " + std::to_string(total) + " examples (" +
@@ -737,7 +821,7 @@ Status ExampleSplitWriter::Publish(std::string_view input, int64_t span,
   for (size_t i = 0; i < names_.size(); ++i) {
     if (i > 0) split_names += ", ";
     split_names += "\"" + names_[i] + "\"";
-    examples->custom_properties["num_examples_" + names_[i]] = counts_[i];
+    examples->custom_properties["num_examples_" + names_[i]] = counts[i];
   }
   examples->properties["split_names"] = split_names + "]";
   examples->properties["span"] = span;

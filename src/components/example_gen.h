@@ -12,7 +12,12 @@
 //   - TFRecord files of serialized tf.Example (`*.tfrecord`, `*.tfrecord.gz`,
 //     `*.gz`), each record verified to parse.
 // Output `examples` (type Examples): `Split-<name>/data_tfrecord-00000-of-00001.gz`
-// per split, gzip TFRecords, with properties `split_names` and `span`.
+// per split, gzip TFRecords, with properties `split_names` and `span`. Under
+// the MPI runner with N ranks, rank r imports examples [T r / N, T (r + 1) / N)
+// of the T examples of the inputs (in file order) and writes
+// `data_tfrecord-0000r-of-0000N.gz` per split: the split of an example is
+// its hash's whatever N is, and the shards in rank order are the
+// one-process file.
 //
 // Splitting is TFX's default rule: the SHA-256 of the deterministically
 // serialized example, read as one big-endian integer, modulo the total number
@@ -35,6 +40,7 @@
 #include <thread>
 #include <vector>
 
+#include "src/core/collective.h"
 #include "src/core/status.h"
 #include "src/io/tfrecord.h"
 #include "src/pipeline/pipeline.h"
@@ -131,11 +137,17 @@ class ExampleSplitWriter {
   // Output splits by hash (TFX's Output.split_config): an example goes to the
   // split whose hash buckets hold PartitionBucket(partition key, total
   // buckets), buckets given to splits in order.
+  // `shard` of `num_shards` names the files TFX's way,
+  // `data_tfrecord-<shard>-of-<num_shards>.gz` (5 digits each): under the
+  // MPI runner each rank writes its own (InvalidArgument unless
+  // 0 <= shard < num_shards <= 99999).
   static StatusOr<std::unique_ptr<ExampleSplitWriter>> OpenHashed(
-      const std::string& uri, const std::vector<SplitConfig>& splits);
+      const std::string& uri, const std::vector<SplitConfig>& splits, int shard = 0,
+      int num_shards = 1);
   // Output splits = input splits (TFX without a split_config): AddToSplit.
   static StatusOr<std::unique_ptr<ExampleSplitWriter>> OpenPreSplit(
-      const std::string& uri, const std::vector<InputSplit>& splits);
+      const std::string& uri, const std::vector<InputSplit>& splits, int shard = 0,
+      int num_shards = 1);
   ~ExampleSplitWriter();
   ExampleSplitWriter(const ExampleSplitWriter&) = delete;
   ExampleSplitWriter& operator=(const ExampleSplitWriter&) = delete;
@@ -152,8 +164,12 @@ class ExampleSplitWriter {
   // closes the files and sets the properties of `examples` as TFX does:
   // split_names, span, version (when set), and custom num_examples_<split>,
   // payload_format, file_format and input_fingerprint.
+  // With a `group` of several ranks (each writing one shard; every rank
+  // calls Publish), the split counts are the sums over the ranks: the check
+  // and the properties are the same on every rank.
   Status Publish(std::string_view input, int64_t span, std::optional<int64_t> version,
-                 const std::string& fingerprint, pipeline::Artifact* examples);
+                 const std::string& fingerprint, pipeline::Artifact* examples,
+                 Collective* group = nullptr);
 
   const std::vector<int64_t>& counts() const { return counts_; }
 
@@ -173,6 +189,8 @@ class ExampleSplitWriter {
   void WriterLoop();
   Status StopThread();  // writes every queued batch, joins, returns the first error
 
+  int shard_ = 0;  // this writer's file is data_tfrecord-<shard_>-of-<num_shards_>.gz
+  int num_shards_ = 1;
   int total_buckets_ = 0;        // 0: pre-split
   std::vector<int> bucket_end_;  // cumulative hash buckets per split
   std::vector<std::string> names_;

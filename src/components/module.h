@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "src/core/collective.h"
 #include "src/core/status.h"
 #include "src/data/examples.h"
 #include "src/pipeline/pipeline.h"
@@ -81,6 +82,12 @@ struct FnArgs {
   // (gradient_reducer->rank() == 0) write the model and the run files.
   // Borrowed for the call.
   nn::GradientReducer* gradient_reducer = nullptr;
+  // For data-parallel training: the MPI runner's group of ranks when the
+  // Trainer runs run_fn on every rank (each rank then trains on its share,
+  // averages gradients through it and rank 0 saves the model). Null today:
+  // under the MPI runner the Trainer runs on rank 0 alone (trainer.cc), and
+  // always null under the one-process runner. Borrowed for the call.
+  Collective* collective = nullptr;
 };
 
 using RunFn = std::function<Status(const FnArgs&)>;
@@ -116,7 +123,8 @@ using PipelineFn = StatusOr<pipeline::Pipeline> (*)(const PipelineArgs&);
 
 // Bumped whenever FnArgs, PipelineArgs, transform::Inputs/Outputs, Status or
 // the export structs change in a way a module built earlier cannot survive.
-inline constexpr int kModuleAbiVersion = 4;  // 4: FnArgs::gradient_reducer
+inline constexpr int kModuleAbiVersion = 5;  // 5: FnArgs::gradient_reducer, FnArgs::collective,
+                                             // Component::runs_on_every_rank
 
 // What a module file exports, one struct per entry point (each optional).
 // The sizes catch a module built against other headers with the same ABI

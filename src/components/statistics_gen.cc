@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "src/core/crash_point.h"
 #include "src/core/files.h"
 #include "src/data/examples.h"
+#include "src/mpi/sharded_statistics.h"
 
 namespace edgepipe::components {
 
@@ -37,7 +39,7 @@ Status Run(pipeline::ExecutionContext& ctx, const StatisticsGenOptions& options)
     }
   }
   RETURN_IF_ERROR(GenerateStatistics(examples->uri, splits, statistics->uri, options.stats_options,
-                                     &DefaultThreadPool()));
+                                     &DefaultThreadPool(), ctx.collective));
   statistics->properties["split_names"] = nlohmann::json(splits).dump();
   return Status::OK();
 }
@@ -81,12 +83,25 @@ StatusOr<std::vector<std::string>> ParseSplitNames(const std::string& split_name
 
 Status GenerateStatistics(const std::string& examples_uri, const std::vector<std::string>& splits,
                           const std::string& statistics_uri, const data::StatisticsOptions& options,
-                          ThreadPool* pool) {
+                          ThreadPool* pool, Collective* group) {
   std::vector<SplitStatistics> written;
   for (const std::string& split : splits) {
-    ASSIGN_OR_RETURN(std::vector<std::string> files, data::SplitFiles(examples_uri, split));
-    ASSIGN_OR_RETURN(data::tfmd::DatasetFeatureStatistics stats,
-                     data::ComputeStatistics(files, split, options, pool));
+    data::tfmd::DatasetFeatureStatistics stats;
+    if (group != nullptr && group->size() > 1) {
+      // Every rank lists the files (a failure here is agreed on), passes its
+      // share, and rank 0 alone merges and writes.
+      StatusOr<std::vector<std::string>> files = data::SplitFiles(examples_uri, split);
+      // (A failure injected here tests how one rank's error spreads.)
+      Status listed = files.ok() ? FailPoint("statistics_gen.rank_files") : files.status();
+      RETURN_IF_ERROR(AgreeOnStatus(*group, listed));
+      ASSIGN_OR_RETURN(std::optional<data::tfmd::DatasetFeatureStatistics> merged,
+                       mpi::ShardedStatistics(*group, *files, split, options, pool));
+      if (!group->is_root()) continue;
+      stats = std::move(*merged);
+    } else {
+      ASSIGN_OR_RETURN(std::vector<std::string> files, data::SplitFiles(examples_uri, split));
+      ASSIGN_OR_RETURN(stats, data::ComputeStatistics(files, split, options, pool));
+    }
     std::string dir = JoinPath(statistics_uri, "Split-" + split);
     SplitStatistics& s =
         written.emplace_back(SplitStatistics{split, JoinPath(dir, kStatsFile), {}});
@@ -94,6 +109,7 @@ Status GenerateStatistics(const std::string& examples_uri, const std::vector<std
     RETURN_IF_ERROR(CreateDirectories(dir));
     RETURN_IF_ERROR(WriteFileAtomic(s.path, s.statistics.SerializeAsString()));
   }
+  if (group != nullptr && !group->is_root()) return Status::OK();
   RETURN_IF_ERROR(CreateDirectories(statistics_uri));
   return WriteFileAtomic(JoinPath(statistics_uri, kStatisticsHtmlFile),
                          RenderStatisticsPage(written, "Statistics of " + examples_uri));
@@ -161,6 +177,7 @@ StatusOr<pipeline::Component> StatisticsGen(const StatisticsGenOptions& options)
   c.outputs = {{"statistics", "ExampleStatistics"}};
   c.exec_properties = {{"exclude_splits", options.exclude_splits},
                        {"stats_options", StatsOptionsJson(options.stats_options)}};
+  c.runs_on_every_rank = true;  // a sharded pass under the MPI runner
   c.executor = [options](pipeline::ExecutionContext& ctx) { return Run(ctx, options); };
   return c;
 }

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "src/core/collective.h"
 #include "src/core/parallel.h"
 #include "src/core/status.h"
 #include "src/data/statistics.h"
@@ -51,9 +52,12 @@ inline constexpr uint64_t kMaxStatisticsFileBytes = uint64_t{256} << 20;
 // of `splits` of the Examples folder `examples_uri` into
 // `<statistics_uri>/Split-<split>/FeatureStats.pb`, and the page of them all
 // (in `splits` order) into `<statistics_uri>/statistics.html`, on `pool`.
+// With a `group` of several ranks (the MPI runner; every rank calls it) each
+// split is one mpi::ShardedStatistics pass (by file when the split has at
+// least one file per rank, by records otherwise) and rank 0 alone writes.
 Status GenerateStatistics(const std::string& examples_uri, const std::vector<std::string>& splits,
                           const std::string& statistics_uri, const data::StatisticsOptions& options,
-                          ThreadPool* pool);
+                          ThreadPool* pool, Collective* group = nullptr);
 
 // The names in an artifact's `split_names` property ("[\"train\", \"eval\"]").
 // InvalidArgument naming `where` if it is not a JSON list of non-empty strings.

@@ -33,6 +33,9 @@ Status Train(pipeline::ExecutionContext& ctx, const TrainerOptions& options) {
   args.train_steps = options.train_steps;
   args.eval_steps = options.eval_steps;
   args.custom_config = options.custom_config;
+  // Null while the Trainer does not run on every rank (runs_on_every_rank is
+  // false below): the hook for data-parallel training.
+  args.collective = ctx.collective;
   args.data_accessor.read_examples = [](const std::vector<std::string>& files,
                                         const std::vector<data::FeatureSpec>& specs,
                                         const data::ReadOptions& read_options) {
@@ -77,6 +80,9 @@ StatusOr<pipeline::Component> Trainer(const TrainerOptions& given) {
                        {"custom_config", options.custom_config},
                        {"module", options.module.name}};
   c.code_fingerprint = options.module.fingerprint;
+  // Under the MPI runner the Trainer runs on rank 0 alone (the other ranks
+  // wait); data-parallel training sets this and uses FnArgs::collective.
+  c.runs_on_every_rank = false;
   c.executor = [options](pipeline::ExecutionContext& ctx) { return Train(ctx, options); };
   return c;
 }

@@ -14,9 +14,9 @@ struct Target {
   long hit = 1;      // crash on this (1-based) arrival at the point
 };
 
-Target ParseTarget() {
+Target ParseTarget(const char* variable) {
   Target t;
-  const char* env = std::getenv("EDGEPIPE_CRASH_AT");
+  const char* env = std::getenv(variable);
   if (env == nullptr) return t;
   t.name = env;
   size_t colon = t.name.rfind(':');
@@ -35,10 +35,18 @@ Target ParseTarget() {
 
 void CrashPoint(const char* name) {
   // Read once: the environment does not change under a running pipeline.
-  static const Target target = ParseTarget();
+  static const Target target = ParseTarget("EDGEPIPE_CRASH_AT");
   static std::atomic<long> arrivals{0};
   if (target.name.empty() || target.name != name) return;
   if (++arrivals == target.hit) std::raise(SIGKILL);
+}
+
+Status FailPoint(const char* name) {
+  static const Target target = ParseTarget("EDGEPIPE_FAIL_AT");
+  static std::atomic<long> arrivals{0};
+  if (target.name.empty() || target.name != name) return Status::OK();
+  if (++arrivals != target.hit) return Status::OK();
+  return Status::Internal(std::string("injected failure at ") + name);
 }
 
 }  // namespace edgepipe

@@ -14,9 +14,17 @@
 #ifndef EDGEPIPE_CORE_CRASH_POINT_H_
 #define EDGEPIPE_CORE_CRASH_POINT_H_
 
+#include "src/core/status.h"
+
 namespace edgepipe {
 
 void CrashPoint(const char* name);
+
+// The same for an error instead of a death: returns Internal("injected
+// failure at <name>") when EDGEPIPE_FAIL_AT names the point (same
+// "name[:n]" form, its own count), OK otherwise. For tests of how a failure
+// on one rank of an MPI job spreads.
+Status FailPoint(const char* name);
 
 }  // namespace edgepipe
 

@@ -36,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include "src/core/collective.h"
 #include "src/core/status.h"
 
 namespace edgepipe::mpi {
@@ -55,7 +56,8 @@ class MpiSession {
   MpiSession() = default;
 };
 
-class Communicator {
+// The MPI implementation of Collective (src/core/collective.h).
+class Communicator final : public Collective {
  public:
   struct Options {
     // How long one collective may wait for the other ranks, including the
@@ -70,31 +72,30 @@ class Communicator {
   // World() with Options::timeout from EDGEPIPE_MPI_TIMEOUT_SECONDS when set
   // (InvalidArgument if it is not a positive number).
   static StatusOr<std::unique_ptr<Communicator>> WorldFromEnvironment();
-  ~Communicator();  // MPI_Comm_free (unless poisoned: a pending request may still use it)
+  ~Communicator() override;  // MPI_Comm_free (unless poisoned: a pending request may still use it)
   Communicator(const Communicator&) = delete;
   Communicator& operator=(const Communicator&) = delete;
 
-  int rank() const { return rank_; }
-  int size() const { return size_; }
-  bool is_root() const { return rank_ == 0; }
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
   std::chrono::milliseconds timeout() const { return options_.timeout; }
   // True once a collective failed or timed out: the job must Abort.
-  bool poisoned() const { return !poisoned_.empty(); }
+  bool poisoned() const override { return !poisoned_.empty(); }
 
   // Every rank ends with root's bytes in *bytes (any length).
-  Status Broadcast(std::string* bytes, int root = 0);
+  Status Broadcast(std::string* bytes, int root = 0) override;
   // On root: every rank's bytes, in rank order (root's own included). On
   // other ranks: an empty vector. InvalidArgument if the total exceeds 2 GiB
   // (MPI's int displacements).
-  StatusOr<std::vector<std::string>> Gather(std::string_view bytes, int root = 0);
+  StatusOr<std::vector<std::string>> Gather(std::string_view bytes, int root = 0) override;
   // Element-wise sum over ranks of values[0..n), in place on every rank. The
   // order of the additions is MPI's: use it where a few ulps do not matter;
   // exact merges gather (Gather) and combine in rank order.
-  Status AllreduceSum(double* values, int64_t n);
-  Status Barrier();
+  Status AllreduceSum(double* values, int64_t n) override;
+  Status Barrier() override;
 
   // MPI_Abort on this communicator: every rank of the job exits with `code`.
-  [[noreturn]] void Abort(int code);
+  [[noreturn]] void Abort(int code) override;
 
  private:
   friend class GradientAllreduce;  // its own non-blocking float allreduces

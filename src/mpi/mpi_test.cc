@@ -2,8 +2,6 @@
 // mpi_shard_check under `mpirun -np 2` (and alone) and compares what they
 // wrote; data-parallel training likewise with mpi_train_check. Needs mpirun (openmpi-bin,
 // scripts/install_deps.sh): without it the tests fail, they do not skip.
-#include <google/protobuf/util/field_comparator.h>
-#include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -19,6 +17,7 @@
 #include "src/eval/evaluator.h"
 #include "src/io/example.h"
 #include "src/io/tfrecord.h"
+#include "tests/support/proto_close.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
@@ -78,14 +77,7 @@ Written ReadWritten(const std::string& path) {
 // Integers and strings equal, doubles and floats within 1e-12 relative.
 template <typename Message>
 void ExpectClose(const Message& a, const Message& b) {
-  google::protobuf::util::DefaultFieldComparator comparator;
-  comparator.set_float_comparison(google::protobuf::util::DefaultFieldComparator::APPROXIMATE);
-  comparator.SetDefaultFractionAndMargin(1e-12, 1e-300);
-  google::protobuf::util::MessageDifferencer differencer;
-  differencer.set_field_comparator(&comparator);
-  std::string report;
-  differencer.ReportDifferencesToString(&report);
-  EXPECT_TRUE(differencer.Compare(a, b)) << report;
+  testing::ExpectProtoClose(a, b);
 }
 
 // `n` examples of 3 class scores, a label, a group for slicing and a weight;

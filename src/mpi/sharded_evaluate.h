@@ -17,7 +17,8 @@
 // vain. MPI failures and timeouts come back from the Communicator (whose
 // caller then aborts the job).
 //
-// `comm` and the models are borrowed for the call; the Communicator's
+// `comm` (an mpi::Communicator, or any Collective: the pass itself needs no
+// MPI) and the models are borrowed for the call; the Communicator's
 // threading rules apply (call from the thread that owns MPI).
 #ifndef EDGEPIPE_MPI_SHARDED_EVALUATE_H_
 #define EDGEPIPE_MPI_SHARDED_EVALUATE_H_
@@ -28,9 +29,9 @@
 #include <utility>
 #include <vector>
 
+#include "src/core/collective.h"
 #include "src/core/status.h"
 #include "src/eval/evaluator.h"
-#include "src/mpi/communicator.h"
 
 namespace edgepipe::mpi {
 
@@ -40,28 +41,12 @@ namespace edgepipe::mpi {
 // options.record_begin/record_end/first_example_index are set here and must
 // be left at their defaults.
 StatusOr<std::optional<eval::EvalResult>> ShardedEvaluate(
-    Communicator& comm, const eval::tfma::EvalConfig& config,
+    Collective& comm, const eval::tfma::EvalConfig& config,
     const std::vector<std::string>& example_files, const std::vector<eval::ModelToEvaluate>& models,
     const eval::EvaluateOptions& options = {});
 
 // The number of records in `files` (TFRecord, raw or gzip), read through.
 StatusOr<int64_t> CountRecords(const std::vector<std::string>& files);
-
-// Every rank's `mine` reduced: OK on every rank if all are OK, else every
-// rank gets the lowest failing rank's error. For SPMD steps that can fail on
-// some ranks only.
-Status AgreeOnStatus(Communicator& comm, const Status& mine);
-
-// The end of a sharded pass: every rank sends its shard's bytes (or its
-// error) to rank 0, which calls merge(rank, bytes) for ranks 1..P-1 in rank
-// order (rank 0's own shard is the one merged into, so it is not passed).
-// Every rank returns the same status: the lowest failing rank's error, or
-// merge's, or OK.
-Status MergeShardsOnRoot(Communicator& comm, const StatusOr<std::string>& mine,
-                         const std::function<Status(int rank, std::string_view bytes)>& merge);
-
-// Records [N r / P, N (r + 1) / P) of N: this rank's share.
-std::pair<int64_t, int64_t> ShardOf(const Communicator& comm, int64_t n);
 
 }  // namespace edgepipe::mpi
 

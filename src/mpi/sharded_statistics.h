@@ -1,5 +1,7 @@
 // StatisticsGen's pass (data::ComputeStatistics) over the ranks of an MPI job,
-// SPMD: rank r accumulates records [N r / P, N (r + 1) / P) of the files on
+// SPMD: with at least one file per rank, rank r accumulates files
+// [F r / P, F (r + 1) / P) whole (an ExampleGen's shards: no rank reads
+// another's); otherwise records [N r / P, N (r + 1) / P) of the files; on
 // its own threads, the accumulators are gathered to rank 0 and merged in rank
 // order, and rank 0 finishes the statistics. Against one process:
 //   - counts (examples, values, missing, NaNs, zeros), min/max, value-count
@@ -22,17 +24,17 @@
 #include <string>
 #include <vector>
 
+#include "src/core/collective.h"
 #include "src/core/parallel.h"
 #include "src/core/status.h"
 #include "src/data/statistics.h"
-#include "src/mpi/communicator.h"
 
 namespace edgepipe::mpi {
 
 // The statistics on rank 0; std::nullopt on the other ranks.
 // options.record_begin/record_end are set here and must be left at defaults.
 StatusOr<std::optional<data::tfmd::DatasetFeatureStatistics>> ShardedStatistics(
-    Communicator& comm, const std::vector<std::string>& files, const std::string& name,
+    Collective& comm, const std::vector<std::string>& files, const std::string& name,
     const data::StatisticsOptions& options, ThreadPool* pool);
 
 }  // namespace edgepipe::mpi

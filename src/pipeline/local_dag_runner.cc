@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <ctime>
 #include <deque>
 #include <exception>
@@ -14,7 +15,9 @@
 #include <set>
 #include <system_error>
 #include <thread>
+#include <type_traits>
 
+#include "src/core/byte_buffer.h"
 #include "src/core/crash_point.h"
 #include "src/core/file_lock.h"
 #include "src/core/files.h"
@@ -160,6 +163,7 @@ struct RunState {
   std::map<std::string, int64_t> execution_type_id;  // by node id
   std::map<std::string, size_t> index;               // node id -> component index
   std::vector<NodeResult> results;
+  Collective* collective = nullptr;  // RunOptions::collective (this is rank 0)
 };
 
 std::string NodeDir(const RunState& rs, const std::string& node_id) {
@@ -379,6 +383,217 @@ void RemoveTempIfEmpty(const std::string& node_dir) {
   if (entries.ok() && entries->empty()) (void)RemoveAll(temp);
 }
 
+// ---- SPMD (RunOptions::collective): what rank 0 tells the other ranks -------
+
+nlohmann::json PropertiesJson(const std::map<std::string, PropertyValue>& props) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [name, value] : props) {
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, int64_t>) {
+            out[name] = {{"int", v}};
+          } else if constexpr (std::is_same_v<T, double>) {
+            out[name] = {{"double", fmt::format("{}", v)}};  // round-trips, nan and inf too
+          } else {
+            out[name] = {{"string", v}};
+          }
+        },
+        value);
+  }
+  return out;
+}
+
+std::map<std::string, PropertyValue> PropertiesFromJson(const nlohmann::json& j) {
+  std::map<std::string, PropertyValue> out;
+  for (const auto& [name, v] : j.items()) {
+    if (v.contains("int")) {
+      out[name] = v.at("int").get<int64_t>();
+    } else if (v.contains("double")) {
+      out[name] = std::strtod(v.at("double").get<std::string>().c_str(), nullptr);
+    } else {
+      out[name] = v.at("string").get<std::string>();
+    }
+  }
+  return out;
+}
+
+nlohmann::json ArtifactMapJson(const ArtifactMap& map) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, arts] : map) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const Artifact& a : arts) {
+      list.push_back({{"id", a.id},
+                      {"type_name", a.type_name},
+                      {"uri", a.uri},
+                      {"properties", PropertiesJson(a.properties)},
+                      {"custom_properties", PropertiesJson(a.custom_properties)},
+                      {"producer_node", a.producer_node},
+                      {"output_key", a.output_key}});
+    }
+    out[key] = std::move(list);
+  }
+  return out;
+}
+
+// Throws nlohmann::json::exception on a malformed message (callers catch).
+ArtifactMap ArtifactMapFromJson(const nlohmann::json& j) {
+  ArtifactMap out;
+  for (const auto& [key, list] : j.items()) {
+    std::vector<Artifact>& arts = out[key];
+    for (const nlohmann::json& a : list) {
+      Artifact art;
+      art.id = a.at("id").get<int64_t>();
+      art.type_name = a.at("type_name").get<std::string>();
+      art.uri = a.at("uri").get<std::string>();
+      art.properties = PropertiesFromJson(a.at("properties"));
+      art.custom_properties = PropertiesFromJson(a.at("custom_properties"));
+      art.producer_node = a.at("producer_node").get<std::string>();
+      art.output_key = a.at("output_key").get<std::string>();
+      arts.push_back(std::move(art));
+    }
+  }
+  return out;
+}
+
+nlohmann::json StatusJson(const Status& s) {
+  return {{"code", static_cast<int>(s.code())}, {"message", s.message()}};
+}
+
+Status StatusFromJson(const nlohmann::json& j) {
+  ByteWriter w;
+  w.Put<int32_t>(j.at("code").get<int32_t>());
+  w.PutString(j.at("message").get<std::string>());
+  return DecodeStatus(w.Release(), "status from rank 0");
+}
+
+// The end of a run, which every rank returns.
+std::string EndMessage(const StatusOr<RunResult>& result) {
+  nlohmann::json msg = {{"kind", "end"}, {"status", StatusJson(result.status())}};
+  if (result.ok()) {
+    msg["run_id"] = result->run_id;
+    msg["seconds"] = result->seconds;
+    nlohmann::json nodes = nlohmann::json::array();
+    for (const NodeResult& n : result->nodes) {
+      nodes.push_back({{"node_id", n.node_id},
+                       {"outcome", static_cast<int>(n.outcome)},
+                       {"execution_id", n.execution_id},
+                       {"outputs", ArtifactMapJson(n.outputs)},
+                       {"seconds", n.seconds},
+                       {"status", StatusJson(n.status)}});
+    }
+    msg["nodes"] = std::move(nodes);
+  }
+  return DumpJson(msg);
+}
+
+StatusOr<RunResult> RunResultFromEndMessage(const nlohmann::json& msg) {
+  RETURN_IF_ERROR(StatusFromJson(msg.at("status")));
+  RunResult result;
+  result.run_id = msg.at("run_id").get<std::string>();
+  result.seconds = msg.at("seconds").get<double>();
+  for (const nlohmann::json& n : msg.at("nodes")) {
+    NodeResult node;
+    node.node_id = n.at("node_id").get<std::string>();
+    const int outcome = n.at("outcome").get<int>();
+    if (outcome < 0 || outcome > static_cast<int>(NodeResult::Outcome::kSkipped)) {
+      return Status::Corruption("run result from rank 0: bad outcome " + std::to_string(outcome));
+    }
+    node.outcome = static_cast<NodeResult::Outcome>(outcome);
+    node.execution_id = n.at("execution_id").get<int64_t>();
+    node.outputs = ArtifactMapFromJson(n.at("outputs"));
+    node.seconds = n.at("seconds").get<double>();
+    node.status = StatusFromJson(n.at("status"));
+    result.nodes.push_back(std::move(node));
+  }
+  return result;
+}
+
+// Rank 0's side of one executed node: tells the other ranks what to run,
+// runs its own part and returns what the ranks agree on (the lowest failing
+// rank's error). Without a group (or a group of one) it only calls the
+// executor.
+Status ExecuteOnRanks(RunState& rs, const Component& c, ExecutionContext& ctx) {
+  if (rs.collective == nullptr) return CallExecutor(c, ctx);
+  if (c.runs_on_every_rank) ctx.collective = rs.collective;
+  if (rs.collective->size() == 1) return CallExecutor(c, ctx);
+  Collective& group = *rs.collective;
+  std::string msg = DumpJson({{"kind", "node"},
+                              {"index", rs.index.at(c.id)},
+                              {"node_id", c.id},
+                              {"inputs", ArtifactMapJson(*ctx.inputs)},
+                              {"outputs", ArtifactMapJson(*ctx.outputs)},
+                              {"execution_id", ctx.execution_id},
+                              {"run_id", ctx.run_id},
+                              {"tmp_dir", ctx.tmp_dir}});
+  RETURN_IF_ERROR(group.Broadcast(&msg));
+  // Two agreements: that every rank is ready (so that no rank enters the
+  // executor's collectives while another one skips them), then the outcome.
+  RETURN_IF_ERROR(AgreeOnStatus(group, Status::OK()));
+  const Status mine = CallExecutor(c, ctx);
+  return AgreeOnStatus(group, mine);
+}
+
+// Ranks 1..P-1: runs the nodes rank 0 sends until it sends the end of the run.
+StatusOr<RunResult> FollowRun(const Pipeline& p, const RunOptions& options) {
+  Collective& group = *options.collective;
+  Log log(options.log);
+  const std::string me = "rank " + std::to_string(group.rank());
+  auto abort_job = [&](const Status& why) {
+    log.Line("[{}] {}: {}: aborting the MPI job", p.name, me, why.ToString());
+    group.Abort(1);
+  };
+  while (true) {
+    std::string bytes;
+    if (Status got = group.Broadcast(&bytes); !got.ok()) abort_job(got);
+    Status ready = Status::OK();
+    const Component* c = nullptr;
+    ArtifactMap inputs, outputs;
+    std::string tmp, run_id;
+    int64_t execution_id = 0;
+    try {
+      const nlohmann::json msg = nlohmann::json::parse(bytes);
+      if (msg.at("kind").get<std::string>() == "end") return RunResultFromEndMessage(msg);
+      const size_t index = msg.at("index").get<size_t>();
+      const std::string node_id = msg.at("node_id").get<std::string>();
+      if (index >= p.components.size() || p.components[index].id != node_id) {
+        ready = Status::FailedPrecondition(
+            me + " built another pipeline than rank 0 (node " + std::to_string(index) + " is '" +
+            (index < p.components.size() ? p.components[index].id : std::string("none")) +
+            "' here, '" + node_id + "' on rank 0): every rank must run the same command");
+      } else if (p.components[index].runs_on_every_rank) {
+        c = &p.components[index];
+        inputs = ArtifactMapFromJson(msg.at("inputs"));
+        outputs = ArtifactMapFromJson(msg.at("outputs"));
+        run_id = msg.at("run_id").get<std::string>();
+        execution_id = msg.at("execution_id").get<int64_t>();
+        // A scratch folder of its own, inside rank 0's (removed with it).
+        tmp =
+            JoinPath(msg.at("tmp_dir").get<std::string>(), "rank-" + std::to_string(group.rank()));
+        ready = CreateDirectories(tmp);
+      }
+    } catch (const nlohmann::json::exception& e) {
+      abort_job(Status::Corruption(std::string("message from rank 0: ") + e.what()));
+    }
+    // Every rank enters the executor, or none does.
+    ready = AgreeOnStatus(group, ready);
+    if (group.poisoned()) abort_job(ready);
+    Status mine = Status::OK();
+    if (ready.ok() && c != nullptr) {
+      ExecutionContext ctx{&inputs,         &outputs,     &c->exec_properties,
+                           p.pipeline_root, p.name,       c->id,
+                           run_id,          execution_id, tmp};
+      ctx.collective = &group;  // no external publishes: rank 0 publishes
+      // Fault injection for the tests: a rank that dies mid-component.
+      CrashPoint(("runner.rank_executing." + c->id).c_str());
+      mine = CallExecutor(*c, ctx);
+    }
+    if (!tmp.empty()) (void)RemoveAll(tmp);
+    (void)AgreeOnStatus(group, mine);
+    if (group.poisoned()) abort_job(Status::Internal("a collective failed"));
+  }
+}
+
 // Executes one node whose inputs are resolved; fills `result`.
 void ExecuteNode(RunState& rs, const Component& c, const ArtifactMap& inputs,
                  const std::string& cache_key, NodeResult& result, Clock::time_point t0) {
@@ -396,6 +611,12 @@ void ExecuteNode(RunState& rs, const Component& c, const ArtifactMap& inputs,
     }
     rs.log->Line("[{}] FAILED after {:.2f}s (execution {}): {}", c.id, result.seconds, execution_id,
                  error.ToString());
+    if (rs.collective != nullptr && rs.collective->poisoned()) {
+      // The ranks no longer agree on where they are: FAILED is recorded, now
+      // the job ends (the launcher stops every rank).
+      rs.log->Line("[{}] the ranks lost each other: aborting the MPI job", c.id);
+      rs.collective->Abort(1);
+    }
   };
 
   // RUNNING, with its INPUT events, associated to the run's contexts.
@@ -461,7 +682,7 @@ void ExecuteNode(RunState& rs, const Component& c, const ArtifactMap& inputs,
   auto cleanup_external = [&](bool published) {
     (void)RollBackExternalPublishes(external, published);
   };
-  Status st = CallExecutor(c, ctx);
+  Status st = ExecuteOnRanks(rs, c, ctx);
   // The executor may only fill in files and properties.
   if (st.ok()) {
     if (outputs.size() != c.outputs.size()) {
@@ -779,6 +1000,8 @@ StatusOr<std::unique_ptr<FileLock>> LockForRun(const std::string& path, const st
       });
 }
 
+StatusOr<RunResult> RunOnRoot(const Pipeline& pipeline, const RunOptions& options);
+
 }  // namespace
 
 std::string ExecutionTypeName(const std::string& component_type) {
@@ -842,6 +1065,24 @@ Status RunResult::status() const {
 }
 
 StatusOr<RunResult> LocalDagRunner::Run(const Pipeline& pipeline, const RunOptions& options) {
+  Collective* group = options.collective;
+  if (group == nullptr || group->size() == 1) return RunOnRoot(pipeline, options);
+  if (!group->is_root()) return FollowRun(pipeline, options);
+  StatusOr<RunResult> result = RunOnRoot(pipeline, options);
+  std::string end = EndMessage(result);
+  if (Status sent = group->Broadcast(&end); !sent.ok()) {
+    if (options.log != nullptr) {
+      std::fprintf(options.log, "[%s] telling the ranks the run ended: %s: aborting the MPI job\n",
+                   pipeline.name.c_str(), sent.ToString().c_str());
+    }
+    group->Abort(1);
+  }
+  return result;
+}
+
+namespace {
+
+StatusOr<RunResult> RunOnRoot(const Pipeline& pipeline, const RunOptions& options) {
   const Clock::time_point t0 = Clock::now();
   RETURN_IF_ERROR(ValidatePipeline(pipeline));
   RETURN_IF_ERROR(CreateDirectories(pipeline.pipeline_root));
@@ -858,6 +1099,7 @@ StatusOr<RunResult> LocalDagRunner::Run(const Pipeline& pipeline, const RunOptio
   RunState rs;
   rs.pipeline = &pipeline;
   rs.log = &log;
+  rs.collective = options.collective;
   ASSIGN_OR_RETURN(rs.store, md::MetadataStore::Open(db));
   std::unique_ptr<FileLock> store_lock;
   if (rs.store->is_server()) {
@@ -884,7 +1126,9 @@ StatusOr<RunResult> LocalDagRunner::Run(const Pipeline& pipeline, const RunOptio
   log.Line("[{}] run {} started ({} nodes, root {}, metadata {})", pipeline.name, rs.run_id,
            pipeline.components.size(), pipeline.pipeline_root, rs.store->path());
 
-  Schedule(rs, options.max_parallel_nodes);
+  // Under a group, one node at a time on this thread: the ranks run the
+  // nodes' collectives in one order, from the thread that owns MPI.
+  Schedule(rs, rs.collective != nullptr ? 1 : options.max_parallel_nodes);
 
   RunResult result;
   result.run_id = rs.run_id;
@@ -896,5 +1140,7 @@ StatusOr<RunResult> LocalDagRunner::Run(const Pipeline& pipeline, const RunOptio
            pipeline.name, rs.run_id, result.seconds, counts[0], counts[1], counts[2], counts[3]);
   return result;
 }
+
+}  // namespace
 
 }  // namespace edgepipe::pipeline

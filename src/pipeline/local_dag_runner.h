@@ -42,6 +42,25 @@
 //     folders (error_message says it was abandoned);
 //   - removes <root>/<node>/.temp leftovers (no live run owns them).
 //
+// SPMD (RunOptions::collective, the MPI runner). Every rank of the group calls
+// Run with the same pipeline. Rank 0 alone does all of the above: it holds
+// the locks, talks to the metadata store, decides caching, resolves inputs,
+// stages and publishes; it runs the nodes one at a time on the calling thread
+// (the collectives are funneled through it). For each node it executes it
+// broadcasts the node, its resolved input artifacts, the staged output
+// folders and the execution id; then a node with
+// Component::runs_on_every_rank runs its executor on every rank (each with
+// ExecutionContext::collective and a scratch folder of its own), any other on
+// rank 0 while the ranks wait; the ranks agree on the outcome (the lowest
+// failing rank's error fails the node on every rank) before rank 0 publishes
+// or records FAILED. At the end rank 0 broadcasts the RunResult, so every
+// rank returns the same one (or the same error). If a collective fails (a
+// rank died, a timeout), rank 0 records the node FAILED and every rank that
+// notices aborts the job (Collective::Abort); a rank 0 that dies leaves a
+// RUNNING execution that the next run marks FAILED, as for a killed
+// one-process run. A group of size 1 runs as without one, but the executors
+// see the collective.
+//
 // Thread-safety: Run may be called from any thread; concurrent runs on one
 // root or store take turns. Failure: a pipeline that does not validate, or a
 // store or root that cannot be opened/created, is the returned Status; a node
@@ -53,6 +72,7 @@
 #include <string>
 #include <vector>
 
+#include "src/core/collective.h"
 #include "src/core/status.h"
 #include "src/pipeline/pipeline.h"
 
@@ -98,6 +118,10 @@ struct RunOptions {
   // it (a line on `log` says so), false fails at once (FailedPrecondition
   // naming the lock file and its holder).
   bool wait_for_lock = true;
+  // The MPI runner (`mpirun -np N edgepipe run ... --runner mpi`): the group
+  // of ranks, every one of which calls Run with the same pipeline. Borrowed
+  // for the call; null runs in this process alone. See "SPMD" above.
+  Collective* collective = nullptr;
 };
 
 class LocalDagRunner {

@@ -20,6 +20,7 @@
 #include <variant>
 #include <vector>
 
+#include "src/core/collective.h"
 #include "src/core/status.h"
 
 namespace edgepipe::metadata {
@@ -85,6 +86,12 @@ struct ExecutionContext {
   std::string pipeline_root, pipeline_name, node_id, run_id;
   int64_t execution_id;
   std::string tmp_dir;  // scratch folder, removed after the execution
+  // Under the MPI runner (RunOptions::collective), the group of ranks; null
+  // otherwise. A component with Component::runs_on_every_rank is called on
+  // every rank at once and shards its work with it (rank(), size(), the
+  // collectives from the calling thread); the others run on rank 0 alone and
+  // see a null pointer. Borrowed for the call.
+  Collective* collective = nullptr;
   // Where PublishOnCommit records its publishes (owned by the runner or a test
   // harness); and, when set, how it makes them durable before returning (the
   // runner writes them into the RUNNING execution in the metadata store).
@@ -137,6 +144,13 @@ struct Component {
   // to what it found, and hands those artifacts downstream as this node's
   // outputs. It creates no artifacts.
   ResolveFn resolve;
+  // Under the MPI runner: true calls `executor` on every rank at once with
+  // ExecutionContext::collective set (SPMD); each rank sees the same inputs
+  // and staged output folders and writes only its own share of the files,
+  // and only rank 0's output properties are published. False (the default,
+  // and any component that does not shard its work) runs it on rank 0 alone
+  // while the other ranks wait. Ignored by the one-process runner.
+  bool runs_on_every_rank = false;
 
   // For wiring: {id, key, outputs.at(key)}. An undeclared key gives a Channel
   // with an empty type_name, which pipeline validation reports (no throw).

@@ -169,9 +169,10 @@ StatusOr<double> OverallMetric(const eval::EvalResult& result, const std::string
 StatusOr<MnistRunSummary> RunMnistPipeline(const MnistPipelineOptions& options, std::FILE* log) {
   ASSIGN_OR_RETURN(pipeline::Pipeline p, CreateMnistPipeline(options));
   RETURN_IF_ERROR(CreateDirectories(p.pipeline_root));
-  ASSIGN_OR_RETURN(
-      pipeline::RunResult run,
-      pipeline::LocalDagRunner::Run(p, {.log = log, .wait_for_lock = options.wait_for_lock}));
+  ASSIGN_OR_RETURN(pipeline::RunResult run,
+                   pipeline::LocalDagRunner::Run(p, {.log = log,
+                                                     .wait_for_lock = options.wait_for_lock,
+                                                     .collective = options.collective}));
   RETURN_IF_ERROR(run.status());
   MnistRunSummary summary;
   for (const std::string name : {"mnist", "mnist_lite"}) {

@@ -64,6 +64,9 @@ struct MnistPipelineOptions {
   // Another run holds the pipeline root or the metadata store: wait for it
   // (true) or fail at once (false, `--no-wait`).
   bool wait_for_lock = true;
+  // The MPI runner's group (RunOptions::collective); null runs in this
+  // process alone. Borrowed.
+  Collective* collective = nullptr;
 };
 
 // The EvalConfig text proto of one Evaluator (model_type "" or "tf_lite"; the

@@ -1,0 +1,360 @@
+// `edgepipe run --runner mpi` under `mpirun -np 2` against the one-process
+// runner, on the MNIST pipeline over tiny MNIST-shaped data: the same
+// statistics (counts exact, doubles within 1e-12 relative), evaluation and
+// blessing; ExampleGen's shard files; a cached rerun; a rank killed or failing
+// mid-component and the rerun after it; the runner at size 1 without mpirun;
+// and `edgepipe run` on a PostgreSQL store. Needs mpirun (openmpi-bin,
+// scripts/install_deps.sh): without it the tests fail, they do not skip.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "src/components/statistics_gen.h"
+#include "src/core/files.h"
+#include "src/eval/output.h"
+#include "src/io/tfrecord.h"
+#include "tests/support/postgres_server.h"
+#include "tests/support/proto_close.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/tiny_mnist.h"
+
+namespace edgepipe {
+namespace {
+
+using testing::RunCommand;
+
+// As mpi_test: every setting the test relies on is a flag (root allowed,
+// more ranks than cores, shared memory without CMA, which needs ptrace).
+std::string Mpirun() {
+  return std::string(MPIEXEC) +
+         " --allow-run-as-root --oversubscribe --bind-to none"
+         " --mca btl self,vader --mca btl_vader_single_copy_mechanism none"
+         " -x EDGEPIPE_MPI_TIMEOUT_SECONDS=120 ";
+}
+
+struct CliRun {
+  int exit_code = -1;
+  nlohmann::json summary;  // --json output (rank 0's), null on failure
+  std::string err;
+};
+
+// A file's text, or "" (for failure messages).
+std::string TextOf(const std::string& path) {
+  auto text = ReadFile(path);
+  return text.ok() ? *text : "";
+}
+
+std::string TempDir(const std::string& name) {
+  std::string dir = ::testing::TempDir() + "mpi_run_" + name + "_" + std::to_string(::getpid());
+  EXPECT_TRUE(RemoveAll(dir).ok());
+  EXPECT_TRUE(CreateDirectories(dir).ok());
+  return dir;
+}
+
+// `launcher edgepipe run mnist ...` on `dir`'s data, root and store.
+CliRun RunMnist(const std::string& launcher, const std::string& dir, const std::string& name,
+                const std::string& extra = "") {
+  const std::string err_path = dir + "/" + name + ".stderr";
+  const std::string args = " run mnist --data " + dir + "/data --pipeline-root " + dir + "/" +
+                           name + "/root --metadata " + dir + "/" + name +
+                           "/m.sqlite --serving-dir " + dir + "/" + name +
+                           "/serving --train-steps 30 --eval-steps 3 --accuracy-threshold 0.5"
+                           " --json " +
+                           extra;
+  auto r = RunCommand(launcher + std::string(EDGEPIPE_CLI) + args + " 2>" + err_path);
+  CliRun run;
+  run.exit_code = r.exit_code;
+  auto err = ReadFile(err_path);
+  run.err = err.ok() ? *err : "";
+  run.summary = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  if (run.summary.is_discarded()) run.summary = nullptr;
+  return run;
+}
+
+std::map<std::string, std::string> Outcomes(const nlohmann::json& summary) {
+  std::map<std::string, std::string> out;
+  if (!summary.is_object() || !summary.contains("nodes")) return out;
+  for (const auto& node : summary["nodes"]) out[node["id"]] = node["outcome"];
+  return out;
+}
+
+// `edgepipe executions|artifacts --json` of a store.
+nlohmann::json Store(const std::string& verb, const std::string& db) {
+  auto r = RunCommand(std::string(EDGEPIPE_CLI) + " " + verb + " --json --metadata " + db);
+  EXPECT_EQ(r.exit_code, 0) << verb << " " << db;
+  return nlohmann::json::parse(r.out, nullptr, false);
+}
+
+// The single folder under <root>/mnist_native_keras/<node>/<key>/.
+std::string OutputDir(const std::string& root, const std::string& node, const std::string& key) {
+  const std::string dir = root + "/mnist_native_keras/" + node + "/" + key;
+  auto entries = ListDirectory(dir);
+  EXPECT_TRUE(entries.ok() && entries->size() == 1) << dir;
+  return entries.ok() && !entries->empty() ? dir + "/" + entries->front() : dir;
+}
+
+class MpiRunTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto version = RunCommand(std::string(MPIEXEC) + " --version 2>&1");
+    ASSERT_EQ(version.exit_code, 0) << "mpirun (" << MPIEXEC
+                                    << ") does not run: install Open MPI (openmpi-bin "
+                                       "libopenmpi-dev, scripts/install_deps.sh)";
+    dir_ = new std::string(TempDir("suite"));
+    ASSERT_TRUE(CreateDirectories(*dir_ + "/data").ok());
+    ASSERT_TRUE(testing::WriteTinyMnist(*dir_ + "/data", 301).ok());
+    local_ = new CliRun(RunMnist("", *dir_, "local"));
+    mpi_ = new CliRun(RunMnist(Mpirun() + "-np 2 ", *dir_, "mpi", "--runner mpi"));
+  }
+  static void TearDownTestSuite() {
+    (void)RemoveAll(*dir_);
+    delete dir_;
+    delete local_;
+    delete mpi_;
+  }
+  void SetUp() override {
+    ASSERT_EQ(local_->exit_code, 0) << local_->err;
+    ASSERT_EQ(mpi_->exit_code, 0) << mpi_->err;
+  }
+  static std::string Root(const std::string& name) { return *dir_ + "/" + name + "/root"; }
+
+  static std::string* dir_;
+  static CliRun* local_;
+  static CliRun* mpi_;
+};
+std::string* MpiRunTest::dir_ = nullptr;
+CliRun* MpiRunTest::local_ = nullptr;
+CliRun* MpiRunTest::mpi_ = nullptr;
+
+TEST_F(MpiRunTest, EveryNodeExecutesOnTwoRanks) {
+  const auto outcomes = Outcomes(mpi_->summary);
+  EXPECT_EQ(outcomes.size(), 11u);
+  for (const auto& [node, outcome] : outcomes) EXPECT_EQ(outcome, "executed") << node;
+  EXPECT_EQ(Outcomes(local_->summary), outcomes);
+}
+
+TEST_F(MpiRunTest, ExampleGenWritesOneShardPerRankHoldingTheOneProcessExamples) {
+  const std::string local = OutputDir(Root("local"), "ImportExampleGen", "examples");
+  const std::string mpi = OutputDir(Root("mpi"), "ImportExampleGen", "examples");
+  int64_t total = 0;
+  for (const std::string split : {"train", "eval"}) {
+    auto names = ListDirectory(mpi + "/Split-" + split);
+    ASSERT_TRUE(names.ok());
+    EXPECT_EQ(*names, (std::vector<std::string>{"data_tfrecord-00000-of-00002.gz",
+                                                "data_tfrecord-00001-of-00002.gz"}));
+    auto one = io::ReadAllRecords(local + "/Split-" + split + "/data_tfrecord-00000-of-00001.gz");
+    ASSERT_TRUE(one.ok()) << one.status().ToString();
+    std::vector<std::string> sharded;
+    for (const std::string& name : *names) {
+      auto shard = io::ReadAllRecords(mpi + "/Split-" + split + "/" + name);
+      ASSERT_TRUE(shard.ok()) << shard.status().ToString();
+      EXPECT_FALSE(shard->empty()) << name;  // 301 examples: both ranks get some of each split
+      sharded.insert(sharded.end(), shard->begin(), shard->end());
+    }
+    // The same examples in the same split (TFX's hash), in the same order.
+    EXPECT_EQ(sharded, *one) << split;
+    total += static_cast<int64_t>(one->size());
+  }
+  EXPECT_EQ(total, 301);
+  // The artifact's counts are the sums over the ranks.
+  for (const auto& a : Store("artifacts", *dir_ + "/mpi/m.sqlite")) {
+    if (a["producer_node"] != "ImportExampleGen") continue;
+    EXPECT_EQ(a["custom_properties"]["num_examples_train"].get<int64_t>() +
+                  a["custom_properties"]["num_examples_eval"].get<int64_t>(),
+              301);
+  }
+}
+
+TEST_F(MpiRunTest, StatisticsEqualOneProcess) {
+  auto local = components::ReadStatistics(OutputDir(Root("local"), "StatisticsGen", "statistics"));
+  auto mpi = components::ReadStatistics(OutputDir(Root("mpi"), "StatisticsGen", "statistics"));
+  ASSERT_TRUE(local.ok()) << local.status().ToString();
+  ASSERT_TRUE(mpi.ok()) << mpi.status().ToString();
+  ASSERT_EQ(local->size(), 2u);
+  ASSERT_EQ(mpi->size(), local->size());
+  for (size_t i = 0; i < local->size(); ++i) {
+    EXPECT_EQ((*mpi)[i].split, (*local)[i].split);
+    ASSERT_EQ((*mpi)[i].statistics.datasets_size(), 1);
+    EXPECT_GT((*mpi)[i].statistics.datasets(0).num_examples(), 0);
+    testing::ExpectProtoClose((*mpi)[i].statistics, (*local)[i].statistics);
+  }
+}
+
+TEST_F(MpiRunTest, EvaluationAndBlessingEqualOneProcess) {
+  // The full model's evaluation: every metric (no timing metrics in it).
+  auto local = eval::LoadEvalResult(OutputDir(Root("local"), "Evaluator.mnist", "evaluation"));
+  auto mpi = eval::LoadEvalResult(OutputDir(Root("mpi"), "Evaluator.mnist", "evaluation"));
+  ASSERT_TRUE(local.ok()) << local.status().ToString();
+  ASSERT_TRUE(mpi.ok()) << mpi.status().ToString();
+  ASSERT_EQ(mpi->metrics.size(), local->metrics.size());
+  for (size_t i = 0; i < local->metrics.size(); ++i) {
+    testing::ExpectProtoClose(mpi->metrics[i], local->metrics[i]);
+  }
+  EXPECT_EQ(mpi->validation.validation_ok(), local->validation.validation_ok());
+  // Both models' accuracy, count and blessing as the summary reports them
+  // (the lite evaluation also holds latencies, which differ run to run).
+  ASSERT_EQ(mpi_->summary["models"].size(), 2u);
+  for (size_t m = 0; m < 2; ++m) {
+    const auto& a = local_->summary["models"][m];
+    const auto& b = mpi_->summary["models"][m];
+    EXPECT_EQ(b["example_count"], a["example_count"]);
+    EXPECT_NEAR(b["sparse_categorical_accuracy"].get<double>(),
+                a["sparse_categorical_accuracy"].get<double>(), 1e-12);
+    EXPECT_EQ(b["blessed"], a["blessed"]);
+    EXPECT_EQ(b["pushed"], a["pushed"]);
+  }
+}
+
+TEST_F(MpiRunTest, SecondRunIsFullyCached) {
+  CliRun again = RunMnist(Mpirun() + "-np 2 ", *dir_, "mpi", "--runner mpi");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  const auto outcomes = Outcomes(again.summary);
+  EXPECT_EQ(outcomes.size(), 11u);
+  for (const auto& [node, outcome] : outcomes) EXPECT_EQ(outcome, "cached") << node;
+}
+
+TEST_F(MpiRunTest, OneRankWithoutMpirunEqualsTheLocalRunner) {
+  CliRun single = RunMnist("", *dir_, "single", "--runner mpi");
+  ASSERT_EQ(single.exit_code, 0) << single.err;
+  EXPECT_EQ(Outcomes(single.summary), Outcomes(local_->summary));
+  auto names =
+      ListDirectory(OutputDir(Root("single"), "ImportExampleGen", "examples") + "/Split-train");
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(*names, std::vector<std::string>{"data_tfrecord-00000-of-00001.gz"});
+  auto local = components::ReadStatistics(OutputDir(Root("local"), "StatisticsGen", "statistics"));
+  auto one = components::ReadStatistics(OutputDir(Root("single"), "StatisticsGen", "statistics"));
+  ASSERT_TRUE(local.ok() && one.ok());
+  ASSERT_EQ(one->size(), local->size());
+  for (size_t i = 0; i < local->size(); ++i) {
+    testing::ExpectProtoClose((*one)[i].statistics, (*local)[i].statistics);
+  }
+  for (size_t m = 0; m < 2; ++m) {
+    EXPECT_EQ(single.summary["models"][m]["sparse_categorical_accuracy"],
+              local_->summary["models"][m]["sparse_categorical_accuracy"]);
+    EXPECT_EQ(single.summary["models"][m]["blessed"], local_->summary["models"][m]["blessed"]);
+  }
+}
+
+// The executions of one node in a store, by state.
+std::map<std::string, int> StatesOf(const nlohmann::json& executions, const std::string& node) {
+  std::map<std::string, int> out;
+  for (const auto& e : executions) {
+    if (e["node_id"] == node) ++out[e["state"].get<std::string>()];
+  }
+  return out;
+}
+
+TEST(MpiRunFaultTest, KilledRankEndsTheJobAndTheRerunCompletes) {
+  const std::string dir = TempDir("kill");
+  ASSERT_TRUE(CreateDirectories(dir + "/data").ok());
+  ASSERT_TRUE(testing::WriteTinyMnist(dir + "/data", 120).ok());
+  // Rank 1 dies (SIGKILL) as it starts StatisticsGen; rank 0 is inside it.
+  const std::string cli = EDGEPIPE_CLI;
+  const std::string args = " run mnist --runner mpi --data " + dir + "/data --pipeline-root " +
+                           dir + "/k/root --metadata " + dir + "/k/m.sqlite --serving-dir " + dir +
+                           "/k/serving --train-steps 10 --eval-steps 2 --accuracy-threshold 0";
+  auto killed = RunCommand(Mpirun() + "-np 1 " + cli + args + " : -np 1 env " +
+                           "EDGEPIPE_CRASH_AT=runner.rank_executing.StatisticsGen " + cli + args +
+                           " 2>" + dir + "/killed.stderr");
+  EXPECT_NE(killed.exit_code, 0);
+  // Consistent store: ExampleGen complete; StatisticsGen never COMPLETE and
+  // none of its artifacts LIVE; nothing downstream ran.
+  const std::string db = dir + "/k/m.sqlite";
+  nlohmann::json executions = Store("executions", db);
+  EXPECT_EQ(StatesOf(executions, "ImportExampleGen"),
+            (std::map<std::string, int>{{"COMPLETE", 1}}));
+  auto stats = StatesOf(executions, "StatisticsGen");
+  EXPECT_EQ(stats.count("COMPLETE"), 0u);
+  EXPECT_EQ(stats["RUNNING"] + stats["FAILED"], 1);
+  EXPECT_TRUE(StatesOf(executions, "SchemaGen").empty());
+  for (const auto& a : Store("artifacts", db)) {
+    EXPECT_NE(a["producer_node"], "StatisticsGen") << a.dump();
+  }
+  // The rerun marks what the dead job left FAILED, reuses ExampleGen's
+  // examples and completes.
+  const std::string err = dir + "/rerun.stderr";
+  auto rerun = RunCommand(Mpirun() + "-np 2 " + cli + args + " --json 2>" + err);
+  ASSERT_EQ(rerun.exit_code, 0) << TextOf(err);
+  const auto outcomes = Outcomes(nlohmann::json::parse(rerun.out, nullptr, false));
+  EXPECT_EQ(outcomes.at("ImportExampleGen"), "cached");
+  EXPECT_EQ(outcomes.at("StatisticsGen"), "executed");
+  EXPECT_EQ(outcomes.at("Pusher.mnist_lite"), "executed");
+  executions = Store("executions", db);
+  EXPECT_EQ(StatesOf(executions, "StatisticsGen"),
+            (std::map<std::string, int>{{"COMPLETE", 1}, {"FAILED", 1}}));
+  (void)RemoveAll(dir);
+}
+
+TEST(MpiRunFaultTest, FailingRankFailsTheNodeOnEveryRankAndTheStoreRecordsIt) {
+  const std::string dir = TempDir("fail");
+  ASSERT_TRUE(CreateDirectories(dir + "/data").ok());
+  ASSERT_TRUE(testing::WriteTinyMnist(dir + "/data", 120).ok());
+  const std::string cli = EDGEPIPE_CLI;
+  const std::string args = " run mnist --runner mpi --data " + dir + "/data --pipeline-root " +
+                           dir + "/f/root --metadata " + dir + "/f/m.sqlite --serving-dir " + dir +
+                           "/f/serving --train-steps 10 --eval-steps 2 --accuracy-threshold 0";
+  const std::string err = dir + "/failed.stderr";
+  auto failed =
+      RunCommand(Mpirun() + "-np 1 " + cli + args + " : -np 1 env " +
+                 "EDGEPIPE_FAIL_AT=statistics_gen.rank_files " + cli + args + " 2>" + err);
+  EXPECT_NE(failed.exit_code, 0);
+  const std::string log = TextOf(err);
+  EXPECT_NE(log.find("rank 1: injected failure at statistics_gen.rank_files"), std::string::npos)
+      << log;
+  const std::string db = dir + "/f/m.sqlite";
+  nlohmann::json executions = Store("executions", db);
+  EXPECT_EQ(StatesOf(executions, "StatisticsGen"), (std::map<std::string, int>{{"FAILED", 1}}));
+  for (const auto& e : executions) {
+    if (e["node_id"] != "StatisticsGen") continue;
+    EXPECT_NE(e["custom_properties"]["error_message"].get<std::string>().find("injected failure"),
+              std::string::npos);
+  }
+  EXPECT_TRUE(StatesOf(executions, "SchemaGen").empty());
+  auto rerun = RunCommand(Mpirun() + "-np 2 " + cli + args + " --json 2>" + err);
+  ASSERT_EQ(rerun.exit_code, 0) << TextOf(err);
+  const auto outcomes = Outcomes(nlohmann::json::parse(rerun.out, nullptr, false));
+  EXPECT_EQ(outcomes.at("ImportExampleGen"), "cached");
+  EXPECT_EQ(outcomes.at("StatisticsGen"), "executed");
+  (void)RemoveAll(dir);
+}
+
+// `edgepipe run` with its metadata on a PostgreSQL server (a server of the
+// test's own): the local runner, then the MPI runner on a second store, and a
+// cached rerun.
+TEST(MpiRunPostgresTest, RunsOnAPostgresStore) {
+  auto server = testing::PostgresTestServer::Shared();
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  const std::string dir = TempDir("postgres");
+  ASSERT_TRUE(CreateDirectories(dir + "/data").ok());
+  ASSERT_TRUE(testing::WriteTinyMnist(dir + "/data", 120).ok());
+  const std::string cli = EDGEPIPE_CLI;
+  for (const std::string runner : {"local", "mpi"}) {
+    auto uri = (*server)->CreateDatabase("edgepipe_run_" + runner);
+    ASSERT_TRUE(uri.ok()) << uri.status().ToString();
+    const std::string launcher = runner == "mpi" ? Mpirun() + "-np 2 " : "";
+    const std::string command = launcher + cli + " run mnist --runner " + runner + " --data " +
+                                dir + "/data --pipeline-root " + dir + "/" + runner +
+                                " --metadata " + *uri + " --serving-dir " + dir + "/serving-" +
+                                runner +
+                                " --train-steps 10 --eval-steps 2 --accuracy-threshold 0 --json";
+    for (const std::string expected : {"executed", "cached"}) {
+      auto r = RunCommand(command + " 2>" + dir + "/pg.stderr");
+      ASSERT_EQ(r.exit_code, 0) << runner << ": " << TextOf(dir + "/pg.stderr");
+      const auto outcomes = Outcomes(nlohmann::json::parse(r.out, nullptr, false));
+      EXPECT_EQ(outcomes.size(), 11u);
+      for (const auto& [node, outcome] : outcomes) EXPECT_EQ(outcome, expected) << node;
+    }
+    nlohmann::json executions = Store("executions", *uri);
+    EXPECT_EQ(StatesOf(executions, "StatisticsGen"),
+              (std::map<std::string, int>{{"COMPLETE", 1}, {"CACHED", 1}}))
+        << runner;
+  }
+  (void)RemoveAll(dir);
+}
+
+}  // namespace
+}  // namespace edgepipe
