@@ -144,6 +144,14 @@ void ThreadPool::WorkerLoop(int index) {
 
 void ThreadPool::Run(int64_t pieces, const std::function<void(int64_t, int)>& fn) {
   std::lock_guard<std::mutex> call_lock(call_mu_);
+  if (inline_calls_left_ > 0) {
+    // Backing off: a recent call lost time waiting for a descheduled worker.
+    --inline_calls_left_;
+    t_in_task = true;
+    for (int64_t p = 0; p < pieces; ++p) fn(p, 0);
+    t_in_task = false;
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     fn_ = &fn;
@@ -153,9 +161,14 @@ void ThreadPool::Run(int64_t pieces, const std::function<void(int64_t, int)>& fn
     generation_.fetch_add(1);
   }
   work_cv_.notify_all();
+  const auto start = std::chrono::steady_clock::now();
   t_in_task = true;
-  RunPieces(0);
+  int64_t own = 0;
+  for (int64_t p = next_piece_.fetch_add(1); p < pieces; p = next_piece_.fetch_add(1), ++own) {
+    fn(p, 0);
+  }
   t_in_task = false;
+  const auto own_done = std::chrono::steady_clock::now();
   // Every piece is claimed. Close the call (a worker waking from now on
   // leaves it alone) and wait for the workers still running theirs.
   {
@@ -168,8 +181,20 @@ void ThreadPool::Run(int64_t pieces, const std::function<void(int64_t, int)>& fn
   }
   // The lock orders the workers' writes before the caller's reads (the spin's
   // acquire load does too).
-  std::lock_guard<std::mutex> lock(mu_);
-  fn_ = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    fn_ = nullptr;
+  }
+  // Lost: the caller waited longer than one of its own pieces took (plus the
+  // cost of a wake-up), so running alone would have been faster.
+  const auto waited = std::chrono::steady_clock::now() - own_done;
+  const auto per_piece = own > 0 ? (own_done - start) / own : std::chrono::nanoseconds(0);
+  if (waited > per_piece + std::chrono::microseconds(100)) {
+    backoff_calls_ = std::clamp<int64_t>(backoff_calls_ * 2, 8, 4096);
+    inline_calls_left_ = backoff_calls_;
+  } else {
+    backoff_calls_ = 0;
+  }
 }
 
 void ThreadPool::ParallelFor(int64_t n, const RangeFn& fn) {

@@ -26,6 +26,14 @@
 //   spins at all when the process may use fewer CPUs than the pool has threads.
 // - ChunksFor() turns a cost estimate into a piece count: work below
 //   kMinParallelWork runs inline on the caller (a hand-off costs more).
+// - A worker can still be descheduled after it claimed a piece, and then the
+//   caller waits for it. The pool watches for that: when the caller waited
+//   for the other threads longer than one of its own pieces took (the call
+//   was slower than running it alone would have been), the next calls run
+//   every piece on the calling thread (8 calls, doubling up to 4096 while
+//   probes keep losing), then it tries the workers again. So next to busy
+//   processes the pool degrades to one thread instead of to a fraction of
+//   one. Which thread runs a piece never changes what the piece computes.
 //
 // Determinism: ParallelFor's ranges depend only on (n, num_threads()) and
 // range i is always passed thread_index i, whichever thread runs it;
@@ -99,14 +107,17 @@ class ThreadPool {
   static void SplitRange(int64_t n, int threads, int index, int64_t* begin, int64_t* end);
 
   // How many pieces to split `items` items of `cost_per_item` units of work
-  // each (multiply-adds or bytes touched; anything ~1 ns per unit) into: 1
-  // when the whole is below kMinParallelWork or the pool has one thread,
-  // else up to kChunksPerThread per thread, each piece at least
-  // kMinParallelWork / 2, never more than `items`. Depends on num_threads(),
-  // so callers that promise results independent of the pool size must not
-  // let their arithmetic depend on it (split outputs, not reductions).
+  // each into. A unit is one multiply-add of vectorised kernel work (one
+  // core does ~30-60 per ns here; memory-bound kernels should count more per
+  // element). 1 when the whole is below kMinParallelWork (about 50 us of one
+  // core: a hand-off to a sleeping worker costs tens of us on this VM) or the
+  // pool has one thread, else up to kChunksPerThread per thread, each piece
+  // at least kMinParallelWork / 2, never more than `items`. Depends on
+  // num_threads(), so callers that promise results independent of the pool
+  // size must not let their arithmetic depend on it (split outputs, not
+  // reductions).
   int64_t ChunksFor(int64_t items, int64_t cost_per_item) const;
-  static constexpr int64_t kMinParallelWork = int64_t{1} << 16;
+  static constexpr int64_t kMinParallelWork = int64_t{1} << 21;
   static constexpr int64_t kChunksPerThread = 4;
 
   // fn(chunk, thread_index): chunk in [0, chunks), thread_index in
@@ -157,6 +168,10 @@ class ThreadPool {
   std::atomic<int64_t> next_piece_{0};
   bool open_ = false;
   std::atomic<int> joined_{0};  // workers inside the current call (written under mu_)
+
+  // Back-off (see the header comment); touched only by callers, under call_mu_.
+  int64_t inline_calls_left_ = 0;
+  int64_t backoff_calls_ = 0;  // 0: the last probe paid off
 };
 
 // The process-wide compute pool, one thread per hardware thread

@@ -116,6 +116,48 @@ TEST(ThreadPoolTest, StuckWorkerDoesNotBlockTheOtherChunks) {
   for (int64_t c = 0; c < kChunks; ++c) EXPECT_EQ(hits[c].load(), 1) << c;
 }
 
+// When a call loses time waiting for a worker (here: the worker sleeps 30 ms
+// in its chunk while the caller's took microseconds, as when another process
+// holds the worker's core), the next calls run on the calling thread alone;
+// after the back-off the workers are used again.
+TEST(ThreadPoolTest, BacksOffToTheCallerAfterWaitingForAWorker) {
+  ThreadPool pool(2);
+  std::atomic<bool> worker_claimed{false};
+  bool caller_waited = true;
+  pool.ParallelForEachChunk(2, [&](int64_t, int thread) {
+    if (thread == 0) {
+      caller_waited = WaitFor([&] { return worker_claimed.load(); });
+    } else {
+      worker_claimed = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    }
+  });
+  ASSERT_TRUE(caller_waited);
+  // Backing off: every chunk on the calling thread, as thread 0.
+  const std::thread::id caller = std::this_thread::get_id();
+  for (int call = 0; call < 8; ++call) {
+    std::atomic<int> elsewhere{0};
+    pool.ParallelForEachChunk(16, [&](int64_t, int thread) {
+      if (thread != 0 || std::this_thread::get_id() != caller) ++elsewhere;
+    });
+    EXPECT_EQ(elsewhere.load(), 0) << "call " << call;
+  }
+  // The back-off is over: the next call can use the worker again.
+  std::atomic<bool> range1_ran{false};
+  bool waited = true;
+  std::thread::id range1_thread;
+  pool.ParallelFor(2, [&](int64_t, int64_t, int t) {
+    if (t == 0) {
+      waited = WaitFor([&] { return range1_ran.load(); });
+    } else {
+      range1_thread = std::this_thread::get_id();
+      range1_ran = true;
+    }
+  });
+  EXPECT_TRUE(waited);
+  EXPECT_NE(range1_thread, caller);
+}
+
 // Per-chunk partial sums reduced in chunk order: bit-identical whatever the
 // pool size and whichever thread ran which chunk (the guarantee kernels
 // build on, documented in parallel.h).

@@ -127,7 +127,8 @@ TEST(InterpreterTest, Int8ConvIsTheSameOnTwoThreads) {
 // Float CONV_2D and DEPTHWISE_CONV_2D split each image's output rows into
 // bands over the pool (kernels/parallel_bands.h), shifting the padding per
 // band; SAME padding with strides 1 and 2 and two images make every band
-// kind occur (top, middle, bottom, next image). The floats must be those of
+// kind occur (top, middle, bottom, and the second image; the layers are large enough
+// for ThreadPool::ChunksFor to split them). The floats must be those of
 // one thread, bit for bit.
 TEST(InterpreterTest, FloatConvBandsAreTheSameOnAnyThreadCount) {
   const auto f32 = schema::TensorType_FLOAT32;
@@ -140,14 +141,14 @@ TEST(InterpreterTest, FloatConvBandsAreTheSameOnAnyThreadCount) {
       return out;
     };
     lite::testing::ModelBuilder b;
-    const int x = b.AddInput("x", f32, {2, 21, 21, 8});
-    const int f = b.AddConstant<float>("f", f32, {16, 3, 3, 8}, values(16 * 9 * 8));
-    const int bias = b.AddConstant<float>("b", f32, {16}, values(16));
-    const int out_hw = stride == 1 ? 21 : 11;
-    const int h = b.AddTensor("h", f32, {2, out_hw, out_hw, 16});
-    const int df = b.AddConstant<float>("df", f32, {1, 3, 3, 16}, values(9 * 16));
-    const int db = b.AddConstant<float>("db", f32, {16}, values(16));
-    const int y = b.AddOutput("y", f32, {2, out_hw, out_hw, 16});
+    const int x = b.AddInput("x", f32, {2, 45, 45, 32});
+    const int f = b.AddConstant<float>("f", f32, {64, 3, 3, 32}, values(64 * 9 * 32));
+    const int bias = b.AddConstant<float>("b", f32, {64}, values(64));
+    const int out_hw = stride == 1 ? 45 : 23;
+    const int h = b.AddTensor("h", f32, {2, out_hw, out_hw, 64});
+    const int df = b.AddConstant<float>("df", f32, {1, 3, 3, 64}, values(9 * 64));
+    const int db = b.AddConstant<float>("db", f32, {64}, values(64));
+    const int y = b.AddOutput("y", f32, {2, out_hw, out_hw, 64});
     schema::BuiltinOptionsUnion conv_opts;
     schema::Conv2DOptionsT co;
     co.padding = schema::Padding_SAME;
@@ -163,7 +164,7 @@ TEST(InterpreterTest, FloatConvBandsAreTheSameOnAnyThreadCount) {
     dw_opts.Set(dwo);
     b.AddOperator(schema::BuiltinOperator_DEPTHWISE_CONV_2D, {h, df, db}, {y}, dw_opts);
     const std::string bytes = b.Finish();
-    const std::vector<float> in = values(2 * 21 * 21 * 8);
+    const std::vector<float> in = values(2 * 45 * 45 * 32);
     std::vector<std::vector<float>> outs;
     for (int threads : {1, 2, 3}) {
       InterpreterOptions options;
@@ -176,7 +177,7 @@ TEST(InterpreterTest, FloatConvBandsAreTheSameOnAnyThreadCount) {
       const auto* p = static_cast<const float*>(out.data);
       outs.emplace_back(p, p + out.bytes / sizeof(float));
     }
-    ASSERT_EQ(outs[0].size(), size_t{2} * out_hw * out_hw * 16);
+    ASSERT_EQ(outs[0].size(), size_t{2} * out_hw * out_hw * 64);
     EXPECT_EQ(std::memcmp(outs[0].data(), outs[1].data(), outs[0].size() * sizeof(float)), 0)
         << "stride " << stride;
     EXPECT_EQ(std::memcmp(outs[0].data(), outs[2].data(), outs[0].size() * sizeof(float)), 0)

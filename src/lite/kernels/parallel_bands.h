@@ -30,29 +30,29 @@ inline reference::ConvGeometry BandGeometry(const reference::ConvGeometry& g, in
   return band;
 }
 
-// Runs fn(image, oy0, oy1) over every image and band of output rows, on the
-// context's pool when the work (cost_per_row units per output row, ~1 ns
-// each; see ThreadPool::ChunksFor) pays for a split, else on the calling
-// thread one whole image at a time. Bands are written to disjoint outputs, so
-// any thread may run any band. fn must not throw.
+// Runs fn(image, oy0, oy1) over every image and band of output rows: one
+// image after the other (a kernel may keep one image's scratch, e.g. its
+// im2col columns, which bands of the same image share by rows), each
+// image's bands on the context's pool when its work (cost_per_row units per
+// output row; see ThreadPool::ChunksFor) pays for a split, else the whole
+// image on the calling thread. Bands are written to disjoint outputs, so any
+// thread may run any band. fn must not throw.
 template <typename Fn>
 void ForEachBand(KernelContext& ctx, const reference::ConvGeometry& g, int64_t cost_per_row,
                  const Fn& fn) {
   ThreadPool* pool = ctx.thread_pool();
-  const int64_t rows = int64_t{g.batch} * g.out_h;
-  const int64_t chunks = pool != nullptr ? pool->ChunksFor(rows, cost_per_row) : 1;
-  if (chunks <= 1) {
-    for (int b = 0; b < g.batch; ++b) fn(b, 0, g.out_h);
-    return;
+  const int64_t bands = pool != nullptr ? pool->ChunksFor(g.out_h, cost_per_row) : 1;
+  for (int b = 0; b < g.batch; ++b) {
+    if (bands <= 1) {
+      fn(b, 0, g.out_h);
+      continue;
+    }
+    pool->ParallelForEachChunk(bands, [&](int64_t band, int) {
+      int64_t oy0, oy1;
+      ThreadPool::SplitRange(g.out_h, static_cast<int>(bands), static_cast<int>(band), &oy0, &oy1);
+      fn(b, static_cast<int>(oy0), static_cast<int>(oy1));
+    });
   }
-  const int bands = static_cast<int>(
-      std::clamp<int64_t>((chunks + g.batch - 1) / g.batch, 1, std::max(g.out_h, 1)));
-  pool->ParallelForEachChunk(int64_t{g.batch} * bands, [&](int64_t chunk, int) {
-    const int b = static_cast<int>(chunk / bands);
-    int64_t oy0, oy1;
-    ThreadPool::SplitRange(g.out_h, bands, static_cast<int>(chunk % bands), &oy0, &oy1);
-    if (oy1 > oy0) fn(b, static_cast<int>(oy0), static_cast<int>(oy1));
-  });
 }
 
 }  // namespace edgepipe::lite
