@@ -185,16 +185,17 @@ void ThreadPool::Run(int64_t pieces, const std::function<void(int64_t, int)>& fn
     std::lock_guard<std::mutex> lock(mu_);
     fn_ = nullptr;
   }
-  // Lost: the caller waited longer than one of its own pieces took (plus the
-  // cost of a wake-up), so running alone would have been faster.
-  const auto waited = std::chrono::steady_clock::now() - own_done;
+  // Lost: the caller waited for the others longer than one of its own pieces
+  // took (plus a wake-up), or the call took longer than all its pieces would
+  // have on the caller alone. A loss doubles the back-off, a win halves it, so
+  // on a loaded machine the pool stays on the caller and probes rarely.
+  const auto end = std::chrono::steady_clock::now();
+  const auto waited = end - own_done;
   const auto per_piece = own > 0 ? (own_done - start) / own : std::chrono::nanoseconds(0);
-  if (waited > per_piece + std::chrono::microseconds(100)) {
-    backoff_calls_ = std::clamp<int64_t>(backoff_calls_ * 2, 8, 4096);
-    inline_calls_left_ = backoff_calls_;
-  } else {
-    backoff_calls_ = 0;
-  }
+  const bool lost = waited > per_piece + std::chrono::microseconds(100) ||
+                    (own > 0 && end - start > per_piece * pieces);
+  backoff_calls_ = lost ? std::clamp<int64_t>(backoff_calls_ * 2, 16, 4096) : backoff_calls_ / 2;
+  inline_calls_left_ = backoff_calls_;
 }
 
 void ThreadPool::ParallelFor(int64_t n, const RangeFn& fn) {

@@ -27,11 +27,12 @@
 // - ChunksFor() turns a cost estimate into a piece count: work below
 //   kMinParallelWork runs inline on the caller (a hand-off costs more).
 // - A worker can still be descheduled after it claimed a piece, and then the
-//   caller waits for it. The pool watches for that: when the caller waited
-//   for the other threads longer than one of its own pieces took (the call
-//   was slower than running it alone would have been), the next calls run
-//   every piece on the calling thread (8 calls, doubling up to 4096 while
-//   probes keep losing), then it tries the workers again. So next to busy
+//   caller waits for it. The pool watches for that: a call is lost when the
+//   caller waited for the other threads longer than one of its own pieces
+//   took, or when the call took longer than all its pieces would have on the
+//   caller alone. A loss doubles a back-off (16 to 4096 calls), a call that
+//   pays halves it, and while it lasts every piece runs on the calling
+//   thread; then the pool probes the workers again. So next to busy
 //   processes the pool degrades to one thread instead of to a fraction of
 //   one. Which thread runs a piece never changes what the piece computes.
 //
@@ -171,7 +172,7 @@ class ThreadPool {
 
   // Back-off (see the header comment); touched only by callers, under call_mu_.
   int64_t inline_calls_left_ = 0;
-  int64_t backoff_calls_ = 0;  // 0: the last probe paid off
+  int64_t backoff_calls_ = 0;  // 0: calls pay off
 };
 
 // The process-wide compute pool, one thread per hardware thread

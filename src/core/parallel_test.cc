@@ -135,14 +135,15 @@ TEST(ThreadPoolTest, BacksOffToTheCallerAfterWaitingForAWorker) {
   ASSERT_TRUE(caller_waited);
   // Backing off: every chunk on the calling thread, as thread 0.
   const std::thread::id caller = std::this_thread::get_id();
-  for (int call = 0; call < 8; ++call) {
+  for (int call = 0; call < 16; ++call) {
     std::atomic<int> elsewhere{0};
     pool.ParallelForEachChunk(16, [&](int64_t, int thread) {
       if (thread != 0 || std::this_thread::get_id() != caller) ++elsewhere;
     });
     EXPECT_EQ(elsewhere.load(), 0) << "call " << call;
   }
-  // The back-off is over: the next call can use the worker again.
+  // The back-off (16 calls after one loss) is over: the next call can use
+  // the worker again.
   std::atomic<bool> range1_ran{false};
   bool waited = true;
   std::thread::id range1_thread;
