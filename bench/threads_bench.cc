@@ -152,12 +152,12 @@ Status BuildCnn(nn::Sequential* model) {
 StatusOr<std::vector<double>> TimeTraining(const std::vector<int>& threads, const Args& a) {
   constexpr int64_t kBatch = 64;
   const int64_t n = kBatch * a.train_steps;
-  Tensor x(edgepipe::DType::kFloat32, Shape{n, 28, 28, 1}), y(edgepipe::DType::kFloat32, Shape{n});
+  Tensor x(edgepipe::DType::kFloat32, Shape{n, 28, 28, 1}), y(edgepipe::DType::kInt32, Shape{n});
   nn::Rng rng(11);
   float* px = x.data<float>();
   for (int64_t i = 0; i < x.num_elements(); ++i) px[i] = rng.UniformFloat() * 2.0f - 1.0f;
-  float* py = y.data<float>();
-  for (int64_t i = 0; i < n; ++i) py[i] = static_cast<float>(rng.UniformInt(10));
+  int32_t* py = y.data<int32_t>();
+  for (int64_t i = 0; i < n; ++i) py[i] = static_cast<int32_t>(rng.UniformInt(10));
   std::vector<std::unique_ptr<nn::Sequential>> models;
   for (int t : threads) {
     auto m = std::make_unique<nn::Sequential>("cnn");

@@ -110,15 +110,16 @@ class ThreadPool {
   // How many pieces to split `items` items of `cost_per_item` units of work
   // each into. A unit is one multiply-add of vectorised kernel work (one
   // core does ~30-60 per ns here; memory-bound kernels should count more per
-  // element). 1 when the whole is below kMinParallelWork (about 50 us of one
-  // core: a hand-off to a sleeping worker costs tens of us on this VM) or the
+  // element). 1 when the whole is below kMinParallelWork (about 100 us of one
+  // core: a hand-off to a sleeping worker costs ~50 us on this VM, as
+  // kInt8GemmParallelMacs measured) or the
   // pool has one thread, else up to kChunksPerThread per thread, each piece
   // at least kMinParallelWork / 2, never more than `items`. Depends on
   // num_threads(), so callers that promise results independent of the pool
   // size must not let their arithmetic depend on it (split outputs, not
   // reductions).
   int64_t ChunksFor(int64_t items, int64_t cost_per_item) const;
-  static constexpr int64_t kMinParallelWork = int64_t{1} << 21;
+  static constexpr int64_t kMinParallelWork = int64_t{1} << 22;
   static constexpr int64_t kChunksPerThread = 4;
 
   // fn(chunk, thread_index): chunk in [0, chunks), thread_index in
