@@ -2,7 +2,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <limits>
 #include <system_error>
+
+#if defined(__linux__)
+#include <sched.h>
+#endif
 
 #include "src/core/cpu.h"
 
@@ -11,9 +17,38 @@ namespace {
 // Set while a thread runs a task, so nested ParallelFor calls run inline
 // instead of waiting on the workers they are occupying.
 thread_local bool t_in_task = false;
+
+// Spins until done() or kSpinMicros have passed; true if done() held.
+template <typename Done>
+bool SpinBriefly(const Done& done) {
+  constexpr int64_t kSpinMicros = 50;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (done()) return true;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return done();
+  }
+}
+
+// CPUs this process may run on (its affinity mask), at least 1.
+int UsableCpus() {
+#if defined(__linux__)
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(CPU_COUNT(&set), 1);
+#endif
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 }  // namespace
 
 ThreadPool::ThreadPool(int num_threads) : num_threads_(std::clamp(num_threads, 1, kMaxThreads)) {
+  // Spinning only pays when every thread can have a CPU of its own; with
+  // fewer, a spinning thread takes the CPU the thread it waits for needs.
+  spin_ = num_threads_ <= UsableCpus();
   workers_.reserve(static_cast<size_t>(num_threads_ - 1));
   for (int i = 1; i < num_threads_; ++i) {
     try {
@@ -45,6 +80,7 @@ ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
+    stop_flag_.store(true);
   }
   work_cv_.notify_all();
   for (std::thread& t : workers_) t.join();
@@ -57,51 +93,109 @@ void ThreadPool::SplitRange(int64_t n, int threads, int index, int64_t* begin, i
   *end = *begin + base + (index < extra ? 1 : 0);
 }
 
+int64_t ThreadPool::ChunksFor(int64_t items, int64_t cost_per_item) const {
+  if (items <= 0) return 0;
+  if (items == 1 || num_threads_ == 1) return 1;
+  const int64_t cost = std::max<int64_t>(cost_per_item, 1);
+  // Saturate: items * cost may not fit.
+  const int64_t total = items > std::numeric_limits<int64_t>::max() / cost
+                            ? std::numeric_limits<int64_t>::max()
+                            : items * cost;
+  if (total < kMinParallelWork) return 1;
+  const int64_t by_size = std::max<int64_t>(total / (kMinParallelWork / 2), 1);
+  return std::min({items, by_size, int64_t{num_threads_} * kChunksPerThread});
+}
+
+void ThreadPool::RunPieces(int thread) {
+  const int64_t pieces = pieces_;
+  const auto& fn = *fn_;
+  for (int64_t p = next_piece_.fetch_add(1); p < pieces; p = next_piece_.fetch_add(1)) {
+    fn(p, thread);
+  }
+}
+
 void ThreadPool::WorkerLoop(int index) {
   SetFlushDenormals();
   t_in_task = true;  // everything a worker runs is a task
   uint64_t seen = 0;
   for (;;) {
-    bool chunked;
-    const RangeFn* fn = nullptr;
-    const ChunkFn* chunk_fn = nullptr;
-    int64_t n = 0;
-    int active = 0;
-    {
+    // A short spin first: the next call usually follows within microseconds
+    // (one per interpreter op), and a futex wake-up costs tens of them here.
+    if (!spin_ || !SpinBriefly([&] {
+          return generation_.load(std::memory_order_acquire) != seen ||
+                 stop_flag_.load(std::memory_order_relaxed);
+        })) {
       std::unique_lock<std::mutex> lock(mu_);
-      work_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      chunked = chunked_;
-      if (chunked) {
-        if (!open_) continue;  // woke too late: the caller ran every chunk
-        ++joined_;
-        chunk_fn = chunk_fn_;
-        n = chunks_;
-      } else {
-        fn = fn_;
-        n = n_;
-        active = active_;
-      }
-    }
-    if (chunked) {
-      for (int64_t c = next_chunk_.fetch_add(1); c < n; c = next_chunk_.fetch_add(1)) {
-        (*chunk_fn)(c, index);
-      }
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--joined_ == 0) done_cv_.notify_one();
-      continue;
-    }
-    if (index < active) {
-      int64_t begin, end;
-      SplitRange(n, active, index, &begin, &end);
-      (*fn)(begin, end, index);
+      work_cv_.wait(lock, [&] { return stop_ || generation_.load() != seen; });
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (--pending_ == 0) done_cv_.notify_one();
+      if (stop_) return;
+      seen = generation_.load();
+      // Woke too late: the caller (and the other workers) claimed every piece.
+      if (!open_) continue;
+      joined_.fetch_add(1);
     }
+    RunPieces(index);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (joined_.fetch_sub(1) == 1) done_cv_.notify_one();
   }
+}
+
+void ThreadPool::Run(int64_t pieces, const std::function<void(int64_t, int)>& fn) {
+  std::lock_guard<std::mutex> call_lock(call_mu_);
+  if (inline_calls_left_ > 0) {
+    // Backing off: a recent call lost time waiting for a descheduled worker.
+    --inline_calls_left_;
+    t_in_task = true;
+    for (int64_t p = 0; p < pieces; ++p) fn(p, 0);
+    t_in_task = false;
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    fn_ = &fn;
+    pieces_ = pieces;
+    next_piece_.store(0);
+    open_ = true;
+    generation_.fetch_add(1);
+  }
+  work_cv_.notify_all();
+  const auto start = std::chrono::steady_clock::now();
+  t_in_task = true;
+  int64_t own = 0;
+  for (int64_t p = next_piece_.fetch_add(1); p < pieces; p = next_piece_.fetch_add(1), ++own) {
+    fn(p, 0);
+  }
+  t_in_task = false;
+  const auto own_done = std::chrono::steady_clock::now();
+  // Every piece is claimed. Close the call (a worker waking from now on
+  // leaves it alone) and wait for the workers still running theirs.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = false;
+  }
+  if (!spin_ || !SpinBriefly([&] { return joined_.load(std::memory_order_acquire) == 0; })) {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_cv_.wait(lock, [&] { return joined_.load() == 0; });
+  }
+  // The lock orders the workers' writes before the caller's reads (the spin's
+  // acquire load does too).
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    fn_ = nullptr;
+  }
+  // Lost: the caller waited for the others longer than one of its own pieces
+  // took (plus a wake-up), or the call took longer than all its pieces would
+  // have on the caller alone. A loss doubles the back-off, a win halves it, so
+  // on a loaded machine the pool stays on the caller and probes rarely.
+  const auto end = std::chrono::steady_clock::now();
+  const auto waited = end - own_done;
+  const auto per_piece = own > 0 ? (own_done - start) / own : std::chrono::nanoseconds(0);
+  const bool lost = waited > per_piece + std::chrono::microseconds(100) ||
+                    (own > 0 && end - start > per_piece * pieces);
+  backoff_calls_ = lost ? std::clamp<int64_t>(backoff_calls_ * 2, 16, 4096) : backoff_calls_ / 2;
+  inline_calls_left_ = backoff_calls_;
 }
 
 void ThreadPool::ParallelFor(int64_t n, const RangeFn& fn) {
@@ -111,25 +205,13 @@ void ThreadPool::ParallelFor(int64_t n, const RangeFn& fn) {
     fn(0, n, 0);
     return;
   }
-  std::lock_guard<std::mutex> call_lock(call_mu_);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    chunked_ = false;
-    fn_ = &fn;
-    n_ = n;
-    active_ = active;
-    pending_ = num_threads_ - 1;
-    ++generation_;
-  }
-  work_cv_.notify_all();
-  int64_t begin, end;
-  SplitRange(n, active, 0, &begin, &end);
-  t_in_task = true;
-  fn(begin, end, 0);
-  t_in_task = false;
-  std::unique_lock<std::mutex> lock(mu_);
-  done_cv_.wait(lock, [&] { return pending_ == 0; });
-  fn_ = nullptr;
+  // Range r keeps thread_index r whoever runs it (per-range scratch and
+  // partial sums stay where the caller expects them).
+  Run(active, [n, active, &fn](int64_t range, int) {
+    int64_t begin, end;
+    SplitRange(n, active, static_cast<int>(range), &begin, &end);
+    fn(begin, end, static_cast<int>(range));
+  });
 }
 
 void ThreadPool::ParallelForEachChunk(int64_t chunks, const ChunkFn& fn) {
@@ -138,26 +220,7 @@ void ThreadPool::ParallelForEachChunk(int64_t chunks, const ChunkFn& fn) {
     for (int64_t c = 0; c < chunks; ++c) fn(c, 0);
     return;
   }
-  std::lock_guard<std::mutex> call_lock(call_mu_);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    chunked_ = true;
-    chunk_fn_ = &fn;
-    chunks_ = chunks;
-    next_chunk_.store(0);
-    open_ = true;
-    ++generation_;
-  }
-  work_cv_.notify_all();
-  t_in_task = true;
-  for (int64_t c = next_chunk_.fetch_add(1); c < chunks; c = next_chunk_.fetch_add(1)) fn(c, 0);
-  t_in_task = false;
-  // Every chunk is claimed. Close the call (a worker waking from now on
-  // leaves it alone) and wait for the workers still running theirs.
-  std::unique_lock<std::mutex> lock(mu_);
-  open_ = false;
-  done_cv_.wait(lock, [&] { return joined_ == 0; });
-  chunk_fn_ = nullptr;
+  Run(chunks, fn);
 }
 
 ThreadPool& DefaultThreadPool() {

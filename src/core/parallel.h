@@ -1,10 +1,12 @@
 // The one compute thread pool of edgepipe: a small persistent pool with a
-// static ParallelFor and a dynamic ParallelForEachChunk.
+// static-split ParallelFor and a dynamic ParallelForEachChunk.
 //
 // Why hand-written: the kernels need a fixed, deterministic split of work
-// (per-thread partial sums reduced in a fixed order give bit-identical results
-// run to run), FTZ/DAZ on every worker, and no second runtime competing for
-// the two cores (oneDNN's OpenMP pool is kept at one thread inside our tasks).
+// (partial sums kept per range or per chunk and reduced in a fixed order give
+// bit-identical results run to run), FTZ/DAZ on every worker, and no second
+// runtime competing for the cores (oneDNN's OpenMP pool is kept at one thread
+// inside our tasks: libgomp's barrier spins while its other thread waits for a
+// core, which made two threads 20-80x slower than one next to a busy process).
 //
 // A pool of `num_threads` runs tasks on the calling thread plus
 // `num_threads - 1` workers, so a pool sized to the core count keeps every
@@ -12,10 +14,39 @@
 // denormals-are-zero once at start (src/core/cpu.h); the calling thread keeps
 // its own mode (compute callers hold a ScopedFlushDenormals).
 //
+// Never hurting (issue 12):
+// - Every call's pieces (ParallelFor's ranges, ParallelForEachChunk's chunks)
+//   are claimed from a shared counter, and the calling thread claims too: a
+//   worker that has not been scheduled yet (another process holds its core)
+//   simply finds nothing left, and the call never waits for a thread that has
+//   not started a piece. Boundaries never depend on who runs a piece.
+// - Waiting is a bounded spin (kSpinMicros, so back-to-back calls such as the
+//   interpreter's ops skip the futex round trip) and then a blocking condvar
+//   wait; nobody spins longer than that against other processes, and nobody
+//   spins at all when the process may use fewer CPUs than the pool has threads.
+// - ChunksFor() turns a cost estimate into a piece count: work below
+//   kMinParallelWork runs inline on the caller (a hand-off costs more).
+// - A worker can still be descheduled after it claimed a piece, and then the
+//   caller waits for it. The pool watches for that: a call is lost when the
+//   caller waited for the other threads longer than one of its own pieces
+//   took, or when the call took longer than all its pieces would have on the
+//   caller alone. A loss doubles a back-off (16 to 4096 calls), a call that
+//   pays halves it, and while it lasts every piece runs on the calling
+//   thread; then the pool probes the workers again. So next to busy
+//   processes the pool degrades to one thread instead of to a fraction of
+//   one. Which thread runs a piece never changes what the piece computes.
+//
+// Determinism: ParallelFor's ranges depend only on (n, num_threads()) and
+// range i is always passed thread_index i, whichever thread runs it;
+// ParallelForEachChunk's chunk c is always the same work. Code that keeps
+// partial results per range or per chunk and combines them in index order is
+// bit-identical whatever the scheduling; with a fixed chunk count (not derived
+// from num_threads()) it is also bit-identical across pool sizes.
+//
 // Thread-safety: ParallelFor / ParallelForEachChunk may be called from any
 // thread; calls from different threads are serialised; a nested call (from
-// inside a task) runs its whole range inline on the calling worker. The pool must outlive every
-// call; the destructor joins the workers.
+// inside a task) runs its whole range inline on the calling thread. The pool
+// must outlive every call; the destructor joins the workers.
 //
 // Starting threads can fail (std::thread throws std::system_error under
 // `ulimit -u`, or when stacks no longer fit): Create() turns that into a
@@ -65,14 +96,31 @@ class ThreadPool {
 
   // Splits [0, n) into min(n, num_threads()) contiguous ranges of near-equal
   // size (the first n % T ranges get one more), runs range i as
-  // fn(begin, end, i) — range 0 on the calling thread — and returns when all
-  // have finished. The split depends only on n and num_threads(), so
-  // per-thread partial results are reproducible. n <= 0 does nothing.
-  // fn must not throw.
+  // fn(begin, end, i) and returns when all have finished. The calling thread
+  // runs range 0 and then any range no worker has claimed yet, so i is the
+  // range's index (unique among running ranges: use it for per-range
+  // scratch), not necessarily a distinct OS thread. The split depends only on
+  // n and num_threads(), so per-range partial results are reproducible.
+  // n <= 0 does nothing. fn must not throw.
   void ParallelFor(int64_t n, const RangeFn& fn);
 
   // The range ParallelFor gives thread `index` of `threads` for n items.
   static void SplitRange(int64_t n, int threads, int index, int64_t* begin, int64_t* end);
+
+  // How many pieces to split `items` items of `cost_per_item` units of work
+  // each into. A unit is one multiply-add of vectorised kernel work (one
+  // core does ~30-60 per ns here; memory-bound kernels should count more per
+  // element). 1 when the whole is below kMinParallelWork (about 100 us of one
+  // core: a hand-off to a sleeping worker costs ~50 us on this VM, as
+  // kInt8GemmParallelMacs measured) or the
+  // pool has one thread, else up to kChunksPerThread per thread, each piece
+  // at least kMinParallelWork / 2, never more than `items`. Depends on
+  // num_threads(), so callers that promise results independent of the pool
+  // size must not let their arithmetic depend on it (split outputs, not
+  // reductions).
+  int64_t ChunksFor(int64_t items, int64_t cost_per_item) const;
+  static constexpr int64_t kMinParallelWork = int64_t{1} << 22;
+  static constexpr int64_t kChunksPerThread = 4;
 
   // fn(chunk, thread_index): chunk in [0, chunks), thread_index in
   // [0, num_threads()) names the thread (for per-thread scratch).
@@ -83,7 +131,7 @@ class ThreadPool {
   // returns when all have finished. Unlike ParallelFor's static split, a
   // thread slowed down by another process on the machine takes fewer chunks
   // instead of holding everyone back, and the caller never waits for a worker
-  // that has not started yet (it runs the remaining chunks itself). Which
+  // that has not started a chunk (it runs the remaining chunks itself). Which
   // thread runs which chunk is not fixed, so results that must be reproducible
   // are kept per chunk and combined in chunk order by the caller (and the
   // caller should flush denormals as the workers do). chunks <= 0 does
@@ -92,33 +140,40 @@ class ThreadPool {
 
  private:
   void WorkerLoop(int index);
+  // Runs `pieces` pieces: fn_(piece, thread) with the piece claimed from
+  // next_piece_, on the caller and on the workers that join in time.
+  void Run(int64_t pieces, const std::function<void(int64_t piece, int thread)>& fn);
+  // Claims and runs pieces of the current call until none is left.
+  void RunPieces(int thread);
 
-  int num_threads_;  // set once in the constructor
+  int num_threads_;   // set once in the constructor
+  bool spin_ = true;  // false when the process may use fewer CPUs than threads
   std::vector<std::thread> workers_;
   std::string start_error_;  // why a worker could not start, if one could not
-  std::mutex call_mu_;  // serialises callers
+  std::mutex call_mu_;       // serialises callers
 
   std::mutex mu_;
   std::condition_variable work_cv_;
   std::condition_variable done_cv_;
-  uint64_t generation_ = 0;  // bumped per dispatched call
+  // Bumped (under mu_) per dispatched call; read without the lock while
+  // spinning.
+  std::atomic<uint64_t> generation_{0};
   bool stop_ = false;
-  bool chunked_ = false;  // the current call is ParallelForEachChunk's
+  std::atomic<bool> stop_flag_{false};  // stop_, for spinning workers
 
-  // ParallelFor: every worker runs its own range and checks in.
-  const RangeFn* fn_ = nullptr;
-  int64_t n_ = 0;
-  int active_ = 0;   // ranges in the current call
-  int pending_ = 0;  // workers still running the current call
-
-  // ParallelForEachChunk: workers that wake while the call is open join in
-  // and claim chunks from next_chunk_; the caller closes the call once it
-  // finds no chunk left, and waits only for the workers that joined.
-  const ChunkFn* chunk_fn_ = nullptr;
-  int64_t chunks_ = 0;
-  std::atomic<int64_t> next_chunk_{0};
+  // The current call. Workers that see a new generation join under mu_ while
+  // open_ (incrementing joined_) and claim pieces from next_piece_; the
+  // caller closes the call once every piece is claimed and waits only for the
+  // workers that joined.
+  const std::function<void(int64_t, int)>* fn_ = nullptr;
+  int64_t pieces_ = 0;
+  std::atomic<int64_t> next_piece_{0};
   bool open_ = false;
-  int joined_ = 0;  // workers inside the current chunked call
+  std::atomic<int> joined_{0};  // workers inside the current call (written under mu_)
+
+  // Back-off (see the header comment); touched only by callers, under call_mu_.
+  int64_t inline_calls_left_ = 0;
+  int64_t backoff_calls_ = 0;  // 0: calls pay off
 };
 
 // The process-wide compute pool, one thread per hardware thread

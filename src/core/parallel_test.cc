@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstring>
 #include <mutex>
 #include <set>
 #include <vector>
@@ -48,17 +50,177 @@ TEST(ThreadPoolTest, SplitIsNearEqualAndOrdered) {
   EXPECT_EQ(e, 10);
 }
 
+// Waits until pred() or `seconds` pass; false on timeout (so a broken pool
+// fails the test instead of hanging it).
+template <typename Pred>
+bool WaitFor(const Pred& pred, double seconds = 20) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
 TEST(ThreadPoolTest, UsesDistinctThreadsAndWorkersFlushDenormals) {
   ThreadPool pool(2);
   std::thread::id ids[2];
   bool ftz[2] = {false, false};
+  std::atomic<bool> range1_ran{false};
+  bool waited = true;
   pool.ParallelFor(2, [&](int64_t, int64_t, int t) {
     ids[t] = std::this_thread::get_id();
     ftz[t] = FlushDenormalsEnabled();
+    // Range 0 (the caller's) waits for range 1, so a worker must run it.
+    if (t == 0) {
+      waited = WaitFor([&] { return range1_ran.load(); });
+    } else {
+      range1_ran = true;
+    }
   });
+  EXPECT_TRUE(waited);
   EXPECT_EQ(ids[0], std::this_thread::get_id());
   EXPECT_NE(ids[1], ids[0]);
   EXPECT_TRUE(ftz[1]);
+}
+
+// A worker stuck in one chunk for a long time (as when another process holds
+// its core) does not hold the call back: the caller takes every other chunk,
+// and the call ends as soon as the stuck chunk does. With a static split the
+// worker's share would wait for it and the caller's wait below would time out.
+TEST(ThreadPoolTest, StuckWorkerDoesNotBlockTheOtherChunks) {
+  ThreadPool pool(2);
+  constexpr int64_t kChunks = 64;
+  std::vector<std::atomic<int>> hits(kChunks);
+  std::atomic<int64_t> done{0};
+  std::atomic<bool> worker_claimed{false};
+  std::atomic<int64_t> worker_chunks{0};
+  bool caller_waited = true, worker_waited = true;
+  bool caller_first = true;
+  pool.ParallelForEachChunk(kChunks, [&](int64_t c, int thread) {
+    if (thread == 0 && caller_first) {
+      caller_first = false;
+      // Let the worker claim a chunk first (it then stalls in it).
+      caller_waited = WaitFor([&] { return worker_claimed.load(); });
+    } else if (thread != 0 && !worker_claimed.exchange(true)) {
+      // The worker's first chunk lasts until every other chunk is done.
+      worker_waited = WaitFor([&] { return done.load() == kChunks - 1; });
+    }
+    if (thread != 0) ++worker_chunks;
+    hits[c]++;
+    ++done;
+  });
+  EXPECT_TRUE(caller_waited);
+  EXPECT_TRUE(worker_waited);
+  EXPECT_EQ(worker_chunks.load(), 1);  // the caller ran the other 63
+  for (int64_t c = 0; c < kChunks; ++c) EXPECT_EQ(hits[c].load(), 1) << c;
+}
+
+// When a call loses time waiting for a worker (here: the worker sleeps 30 ms
+// in its chunk while the caller's took microseconds, as when another process
+// holds the worker's core), the next calls run on the calling thread alone;
+// after the back-off the workers are used again.
+TEST(ThreadPoolTest, BacksOffToTheCallerAfterWaitingForAWorker) {
+  ThreadPool pool(2);
+  std::atomic<bool> worker_claimed{false};
+  bool caller_waited = true;
+  pool.ParallelForEachChunk(2, [&](int64_t, int thread) {
+    if (thread == 0) {
+      caller_waited = WaitFor([&] { return worker_claimed.load(); });
+    } else {
+      worker_claimed = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    }
+  });
+  ASSERT_TRUE(caller_waited);
+  // Backing off: every chunk on the calling thread, as thread 0.
+  const std::thread::id caller = std::this_thread::get_id();
+  for (int call = 0; call < 16; ++call) {
+    std::atomic<int> elsewhere{0};
+    pool.ParallelForEachChunk(16, [&](int64_t, int thread) {
+      if (thread != 0 || std::this_thread::get_id() != caller) ++elsewhere;
+    });
+    EXPECT_EQ(elsewhere.load(), 0) << "call " << call;
+  }
+  // The back-off (16 calls after one loss) is over: the next call can use
+  // the worker again.
+  std::atomic<bool> range1_ran{false};
+  bool waited = true;
+  std::thread::id range1_thread;
+  pool.ParallelFor(2, [&](int64_t, int64_t, int t) {
+    if (t == 0) {
+      waited = WaitFor([&] { return range1_ran.load(); });
+    } else {
+      range1_thread = std::this_thread::get_id();
+      range1_ran = true;
+    }
+  });
+  EXPECT_TRUE(waited);
+  EXPECT_NE(range1_thread, caller);
+}
+
+// Per-chunk partial sums reduced in chunk order: bit-identical whatever the
+// pool size and whichever thread ran which chunk (the guarantee kernels
+// build on, documented in parallel.h).
+TEST(ThreadPoolTest, ChunkOrderedReductionIsBitIdenticalAcrossThreadCounts) {
+  constexpr int64_t kN = 100003, kChunks = 37;
+  std::vector<float> x(kN);
+  for (int64_t i = 0; i < kN; ++i) x[i] = 1.0f / static_cast<float>(i + 1) * ((i % 3) - 1.0f);
+  auto sum = [&](ThreadPool& pool) {
+    std::vector<float> partial(kChunks, 0.0f);
+    pool.ParallelForEachChunk(kChunks, [&](int64_t c, int) {
+      int64_t b, e;
+      ThreadPool::SplitRange(kN, kChunks, static_cast<int>(c), &b, &e);
+      float s = 0.0f;
+      for (int64_t i = b; i < e; ++i) s += x[i];
+      partial[c] = s;
+    });
+    float total = 0.0f;
+    for (float p : partial) total += p;
+    return total;
+  };
+  ThreadPool one(1), two(2), three(3);
+  const float expected = sum(one);
+  for (int rep = 0; rep < 50; ++rep) {
+    const float a = sum(two), b = sum(three);
+    EXPECT_EQ(std::memcmp(&a, &expected, sizeof a), 0);
+    EXPECT_EQ(std::memcmp(&b, &expected, sizeof b), 0);
+  }
+}
+
+TEST(ThreadPoolTest, ChunksForSplitsOnlyWhereItPays) {
+  ThreadPool one(1), two(2);
+  EXPECT_EQ(two.ChunksFor(0, 1000), 0);
+  EXPECT_EQ(two.ChunksFor(1, int64_t{1} << 40), 1);
+  EXPECT_EQ(one.ChunksFor(1000, 1000000), 1);  // nobody to share with
+  // Below the minimum: inline.
+  EXPECT_EQ(two.ChunksFor(128, ThreadPool::kMinParallelWork / 128 - 1), 1);
+  // Large: a few chunks per thread, each at least half the minimum.
+  EXPECT_EQ(two.ChunksFor(1000, 1000000), 2 * ThreadPool::kChunksPerThread);
+  EXPECT_EQ(two.ChunksFor(3, int64_t{1} << 30), 3);  // never more than the items
+  EXPECT_EQ(two.ChunksFor(128, ThreadPool::kMinParallelWork / 128), 2);
+  // No overflow for huge costs.
+  EXPECT_EQ(two.ChunksFor(int64_t{1} << 40, int64_t{1} << 40), 2 * ThreadPool::kChunksPerThread);
+}
+
+// More threads than CPUs (no spinning then) and back-to-back calls of both
+// kinds: every piece runs once, no call is lost.
+TEST(ThreadPoolTest, OversubscribedPoolRunsManyMixedCalls) {
+  ThreadPool pool(9);
+  int64_t ranges = 0, chunks = 0;
+  std::mutex mu;
+  for (int rep = 0; rep < 500; ++rep) {
+    pool.ParallelFor(20, [&](int64_t b, int64_t e, int) {
+      std::lock_guard<std::mutex> lock(mu);
+      ranges += e - b;
+    });
+    pool.ParallelForEachChunk(13, [&](int64_t, int) {
+      std::lock_guard<std::mutex> lock(mu);
+      ++chunks;
+    });
+  }
+  EXPECT_EQ(ranges, 500 * 20);
+  EXPECT_EQ(chunks, 500 * 13);
 }
 
 TEST(ThreadPoolTest, NestedCallRunsInline) {
@@ -123,7 +285,8 @@ TEST(ThreadPoolTest, ThreadsTheOsRefusesAreAStatusNotAnAbort) {
         if (pool.ok()) return 2;
         std::fprintf(stderr, "%s\n", pool.status().message().c_str());
         if (pool.status().code() != Status::Code::kResourceExhausted) return 3;
-        if (pool.status().message().find("thread pool: cannot start thread 2 of 4: ") != 0) return 4;
+        if (pool.status().message().find("thread pool: cannot start thread 2 of 4: ") != 0)
+          return 4;
         ThreadPool partial(4);
         if (partial.num_threads() != 1) return 5;
         std::atomic<int64_t> sum{0};

@@ -877,7 +877,11 @@ Status Interpreter::SetInput(int i, const void* data, size_t bytes) {
 }
 
 Status Interpreter::Invoke() {
-  ScopedGemmThreads threads(std::max(options_.num_threads, 1));
+  // oneDNN's sgemm runs on one OpenMP thread: the kernels split their work
+  // over pool_ instead (libgomp's barrier spins while its other thread waits
+  // for a core: two threads were 20-80x slower than one next to a busy
+  // process, issue 12).
+  ScopedGemmThreads threads(1);
   for (size_t n = 0; n < nodes_.size(); ++n) {
     Status st = registrations_[n]->eval(*context_, nodes_[n]);
     if (!st.ok()) {

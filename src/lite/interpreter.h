@@ -57,10 +57,12 @@ inline constexpr size_t kMaxModelBytes = FLATBUFFERS_MAX_BUFFER_SIZE;
 
 struct InterpreterOptions {
   KernelOptions kernels;
-  // Compute threads during Invoke: oneDNN's (float GEMMs; OpenMP, limited
-  // for the calling thread only and restored afterwards) and, above 1, a
-  // ThreadPool the int8 kernels split large GEMMs over. 1 is fastest for
-  // MLPs of MNIST size at batch 1: a hand-off costs more than the GEMM.
+  // Compute threads during Invoke: above 1, a ThreadPool (core/parallel.h)
+  // that CONV_2D and DEPTHWISE_CONV_2D split their output rows over and the
+  // int8 kernels their large GEMMs, each only where the work pays for the
+  // hand-off (ThreadPool::ChunksFor). oneDNN's sgemm itself runs on one
+  // OpenMP thread (limited for the calling thread during Invoke only). Float
+  // results do not depend on the thread count.
   // Above kMaxThreads (core/parallel.h) is InvalidArgument; a pool the OS
   // cannot start is ResourceExhausted (ThreadPool::Create), never an abort.
   int num_threads = 1;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <random>
 
@@ -121,6 +122,69 @@ TEST(InterpreterTest, Int8ConvIsTheSameOnTwoThreads) {
   EXPECT_EQ(outs[0], outs[1]);
   EXPECT_NE(std::count(outs[0].begin(), outs[0].end(), outs[0][0]),
             static_cast<std::ptrdiff_t>(outs[0].size()));  // not a constant output
+}
+
+// Float CONV_2D and DEPTHWISE_CONV_2D split each image's output rows into
+// bands over the pool (kernels/parallel_bands.h), shifting the padding per
+// band; SAME padding with strides 1 and 2 and two images make every band
+// kind occur (top, middle, bottom, and the second image; the layers are large enough
+// for ThreadPool::ChunksFor to split them). The floats must be those of
+// one thread, bit for bit.
+TEST(InterpreterTest, FloatConvBandsAreTheSameOnAnyThreadCount) {
+  const auto f32 = schema::TensorType_FLOAT32;
+  for (int stride : {1, 2}) {
+    std::mt19937 rng(5 + stride);
+    std::uniform_real_distribution<float> v(-1.0f, 1.0f);
+    auto values = [&](size_t n) {
+      std::vector<float> out(n);
+      for (float& e : out) e = v(rng);
+      return out;
+    };
+    lite::testing::ModelBuilder b;
+    const int x = b.AddInput("x", f32, {2, 45, 45, 32});
+    const int f = b.AddConstant<float>("f", f32, {64, 3, 3, 32}, values(64 * 9 * 32));
+    const int bias = b.AddConstant<float>("b", f32, {64}, values(64));
+    const int out_hw = stride == 1 ? 45 : 23;
+    const int h = b.AddTensor("h", f32, {2, out_hw, out_hw, 64});
+    const int df = b.AddConstant<float>("df", f32, {1, 3, 3, 64}, values(9 * 64));
+    const int db = b.AddConstant<float>("db", f32, {64}, values(64));
+    const int y = b.AddOutput("y", f32, {2, out_hw, out_hw, 64});
+    schema::BuiltinOptionsUnion conv_opts;
+    schema::Conv2DOptionsT co;
+    co.padding = schema::Padding_SAME;
+    co.stride_h = co.stride_w = stride;
+    co.fused_activation_function = schema::ActivationFunctionType_RELU6;
+    conv_opts.Set(co);
+    b.AddOperator(schema::BuiltinOperator_CONV_2D, {x, f, bias}, {h}, conv_opts);
+    schema::BuiltinOptionsUnion dw_opts;
+    schema::DepthwiseConv2DOptionsT dwo;
+    dwo.padding = schema::Padding_SAME;
+    dwo.stride_h = dwo.stride_w = 1;
+    dwo.depth_multiplier = 1;
+    dw_opts.Set(dwo);
+    b.AddOperator(schema::BuiltinOperator_DEPTHWISE_CONV_2D, {h, df, db}, {y}, dw_opts);
+    const std::string bytes = b.Finish();
+    const std::vector<float> in = values(2 * 45 * 45 * 32);
+    std::vector<std::vector<float>> outs;
+    for (int threads : {1, 2, 3}) {
+      InterpreterOptions options;
+      options.num_threads = threads;
+      auto interp = Interpreter::FromBuffer(bytes, "bands.tflite", options);
+      ASSERT_TRUE(interp.ok()) << interp.status().ToString();
+      ASSERT_TRUE((*interp)->SetInput(0, in.data(), in.size() * sizeof(float)).ok());
+      ASSERT_TRUE((*interp)->Invoke().ok());
+      const TensorView out = (*interp)->output(0);
+      const auto* p = static_cast<const float*>(out.data);
+      outs.emplace_back(p, p + out.bytes / sizeof(float));
+    }
+    ASSERT_EQ(outs[0].size(), size_t{2} * out_hw * out_hw * 64);
+    EXPECT_EQ(std::memcmp(outs[0].data(), outs[1].data(), outs[0].size() * sizeof(float)), 0)
+        << "stride " << stride;
+    EXPECT_EQ(std::memcmp(outs[0].data(), outs[2].data(), outs[0].size() * sizeof(float)), 0)
+        << "stride " << stride;
+    EXPECT_NE(std::count(outs[0].begin(), outs[0].end(), outs[0][0]),
+              static_cast<std::ptrdiff_t>(outs[0].size()));  // not a constant output
+  }
 }
 
 TEST(InterpreterTest, SoftmaxModel) {

@@ -7,6 +7,7 @@
 // float32 and int8 run as im2col + GEMM (oneDNN sgemm / the exact int8 GEMM).
 #include "src/lite/kernels/reference/conv.h"
 
+#include <atomic>
 #include <string>
 
 #include "src/core/parallel.h"
@@ -16,6 +17,7 @@
 #include "src/lite/kernels/optimized/fully_connected_dnnl.h"
 #include "src/lite/kernels/optimized/im2col.h"
 #include "src/lite/kernels/optimized/int8_gemm.h"
+#include "src/lite/kernels/parallel_bands.h"
 #include "src/lite/quantization_util.h"
 #include "src/lite/schema_util.h"
 
@@ -121,18 +123,26 @@ Status Eval(KernelContext& ctx, const Node& node) {
                              filter.data_as<const float>(), bias, g, d.act_min, d.act_max);
         return Status::OK();
       }
-      for (int b = 0; b < g.batch; ++b) {
-        const float* cols = input.data_as<const float>() + b * in_image;
-        if (!d.pointwise) {
-          auto* scratch = static_cast<float*>(ctx.scratch(node.scratch[0]));
-          optimized::Im2Col(scratch, input.data_as<const float>(), g, b, 0.0f);
-          cols = scratch;
-        }
-        RETURN_IF_ERROR(optimized::FullyConnectedFloatDnnl(
-            output.data_as<float>() + b * pixels * g.out_c, cols, filter.data_as<const float>(),
-            bias, pixels, k, g.out_c, d.act_min, d.act_max));
-      }
-      return Status::OK();
+      // Bands of output rows over the pool (parallel_bands.h); each band's
+      // columns go to its own rows of the image's im2col scratch.
+      std::atomic<bool> failed{false};
+      Status error;
+      ForEachBand(
+          ctx, g, static_cast<int64_t>(g.out_w) * k * g.out_c, [&](int b, int oy0, int oy1) {
+            const int64_t row0 = int64_t{oy0} * g.out_w, band_pixels = int64_t{oy1 - oy0} * g.out_w;
+            const float* cols = input.data_as<const float>() + b * in_image + row0 * k;
+            if (!d.pointwise) {
+              float* scratch = static_cast<float*>(ctx.scratch(node.scratch[0])) + row0 * k;
+              const float* image = input.data_as<const float>() + b * in_image;
+              optimized::Im2Col(scratch, image, BandGeometry(g, oy0, oy1), 0, 0.0f);
+              cols = scratch;
+            }
+            Status st = optimized::FullyConnectedFloatDnnl(
+                output.data_as<float>() + (b * pixels + row0) * g.out_c, cols,
+                filter.data_as<const float>(), bias, band_pixels, k, g.out_c, d.act_min, d.act_max);
+            if (!st.ok() && !failed.exchange(true)) error = st;
+          });
+      return error;
     }
     case Mode::kInt8: {
       const int32_t* bias = has_bias ? ctx.input(node, 2).data_as<const int32_t>() : nullptr;

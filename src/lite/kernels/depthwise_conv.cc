@@ -6,11 +6,13 @@
 // runs the channel-vectorised loops in optimized/depthwise.cc.
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "src/lite/kernels/conv_common.h"
 #include "src/lite/kernels/kernel.h"
 #include "src/lite/kernels/op_resolver.h"
 #include "src/lite/kernels/optimized/depthwise.h"
+#include "src/lite/kernels/parallel_bands.h"
 #include "src/lite/kernels/reference/conv.h"
 #include "src/lite/quantization_util.h"
 #include "src/lite/schema_util.h"
@@ -108,9 +110,25 @@ Status Eval(KernelContext& ctx, const Node& node) {
     case Mode::kFloat: {
       const float* bias = has_bias ? ctx.input(node, 2).data_as<const float>() : nullptr;
       if (d.fast) {
-        optimized::DepthwiseConvFloatM1(
-            output.data_as<float>(), input.data_as<const float>(), filter.data_as<const float>(),
-            bias, g, d.act_min, d.act_max, static_cast<int64_t*>(ctx.scratch(node.scratch[0])));
+        // Bands of output rows over the pool (parallel_bands.h), each with
+        // its own tap-offset scratch.
+        const int taps = g.filter_h * g.filter_w;
+        const int64_t in_image = int64_t{g.in_h} * g.in_w * g.in_c;
+        const int64_t out_image = int64_t{g.out_h} * g.out_w * g.out_c;
+        // Memory-bound: a multiply-add here costs ~4 of a GEMM's (ChunksFor's unit).
+        ForEachBand(ctx, g, 4 * int64_t{g.out_w} * g.out_c * taps, [&](int b, int oy0, int oy1) {
+          int64_t local_offsets[64];
+          std::vector<int64_t> heap_offsets;
+          int64_t* offsets = local_offsets;
+          if (taps > 64) {
+            heap_offsets.resize(static_cast<size_t>(taps));
+            offsets = heap_offsets.data();
+          }
+          optimized::DepthwiseConvFloatM1(
+              output.data_as<float>() + b * out_image + int64_t{oy0} * g.out_w * g.out_c,
+              input.data_as<const float>() + b * in_image, filter.data_as<const float>(), bias,
+              BandGeometry(g, oy0, oy1), d.act_min, d.act_max, offsets);
+        });
       } else {
         reference::DepthwiseConvFloat(output.data_as<float>(), input.data_as<const float>(),
                                       filter.data_as<const float>(), bias, g, d.act_min, d.act_max);

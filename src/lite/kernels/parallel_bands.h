@@ -1,0 +1,60 @@
+// How CONV_2D and DEPTHWISE_CONV_2D split their work over the interpreter's
+// thread pool (issue 12): each image's output rows are cut into bands, every
+// band is the same convolution over fewer output rows (BandGeometry), and the
+// bands go to the pool as chunks, so a thread slowed down by another process
+// runs fewer bands instead of holding the operator back. The single-thread
+// arithmetic is the kernels' own, unchanged: a band computes each output
+// value exactly as the whole image would (same taps, same order), so results
+// do not depend on the thread count. Internal to src/lite/kernels.
+#ifndef EDGEPIPE_LITE_KERNELS_PARALLEL_BANDS_H_
+#define EDGEPIPE_LITE_KERNELS_PARALLEL_BANDS_H_
+
+#include <algorithm>
+#include <cstdint>
+
+#include "src/core/parallel.h"
+#include "src/lite/kernels/kernel.h"
+#include "src/lite/kernels/reference/conv.h"
+
+namespace edgepipe::lite {
+
+// Output rows [oy0, oy1) of one image of g as a convolution of its own:
+// batch 1, out_h = oy1 - oy0, and the padding shifted so its row 0 reads
+// where row oy0 of g does (pad_h may go negative). The input pointer stays
+// the image's; the output pointer moves by oy0 rows.
+inline reference::ConvGeometry BandGeometry(const reference::ConvGeometry& g, int oy0, int oy1) {
+  reference::ConvGeometry band = g;
+  band.batch = 1;
+  band.out_h = oy1 - oy0;
+  band.pad_h = g.pad_h - oy0 * g.stride_h;
+  return band;
+}
+
+// Runs fn(image, oy0, oy1) over every image and band of output rows: one
+// image after the other (a kernel may keep one image's scratch, e.g. its
+// im2col columns, which bands of the same image share by rows), each
+// image's bands on the context's pool when its work (cost_per_row units per
+// output row; see ThreadPool::ChunksFor) pays for a split, else the whole
+// image on the calling thread. Bands are written to disjoint outputs, so any
+// thread may run any band. fn must not throw.
+template <typename Fn>
+void ForEachBand(KernelContext& ctx, const reference::ConvGeometry& g, int64_t cost_per_row,
+                 const Fn& fn) {
+  ThreadPool* pool = ctx.thread_pool();
+  const int64_t bands = pool != nullptr ? pool->ChunksFor(g.out_h, cost_per_row) : 1;
+  for (int b = 0; b < g.batch; ++b) {
+    if (bands <= 1) {
+      fn(b, 0, g.out_h);
+      continue;
+    }
+    pool->ParallelForEachChunk(bands, [&](int64_t band, int) {
+      int64_t oy0, oy1;
+      ThreadPool::SplitRange(g.out_h, static_cast<int>(bands), static_cast<int>(band), &oy0, &oy1);
+      fn(b, static_cast<int>(oy0), static_cast<int>(oy1));
+    });
+  }
+}
+
+}  // namespace edgepipe::lite
+
+#endif  // EDGEPIPE_LITE_KERNELS_PARALLEL_BANDS_H_
