@@ -143,20 +143,20 @@ TEST(ThreadPoolTest, BacksOffToTheCallerAfterWaitingForAWorker) {
     EXPECT_EQ(elsewhere.load(), 0) << "call " << call;
   }
   // The back-off (16 calls after one loss) is over: the next call can use
-  // the worker again.
-  std::atomic<bool> range1_ran{false};
-  bool waited = true;
-  std::thread::id range1_thread;
-  pool.ParallelFor(2, [&](int64_t, int64_t, int t) {
-    if (t == 0) {
-      waited = WaitFor([&] { return range1_ran.load(); });
-    } else {
-      range1_thread = std::this_thread::get_id();
-      range1_ran = true;
-    }
+  // the worker again. Each range waits for the other to start, so both
+  // finish in time only if they run at once, on two threads (whichever
+  // range the caller claims, it is inside it when the worker claims the other).
+  std::atomic<int> started{0};
+  std::thread::id range_thread[2];
+  bool both_ran_at_once[2] = {false, false};
+  pool.ParallelFor(2, [&](int64_t begin, int64_t, int) {
+    range_thread[begin] = std::this_thread::get_id();
+    ++started;
+    both_ran_at_once[begin] = WaitFor([&] { return started.load() == 2; });
   });
-  EXPECT_TRUE(waited);
-  EXPECT_NE(range1_thread, caller);
+  EXPECT_TRUE(both_ran_at_once[0]);
+  EXPECT_TRUE(both_ran_at_once[1]);
+  EXPECT_NE(range_thread[0], range_thread[1]);
 }
 
 // Per-chunk partial sums reduced in chunk order: bit-identical whatever the
