@@ -31,14 +31,12 @@
 #include <string>
 #include <vector>
 
+#include "bench/fashion_cnn.h"
 #include "bench/training_bench_common.h"
 #include "src/mpi/communicator.h"
 #include "src/mpi/gradient_allreduce.h"
 #include "src/mpi/sharded_evaluate.h"
-#include "src/nn/conv.h"
 #include "src/nn/model.h"
-#include "src/nn/pooling.h"
-#include "src/nn/reshaping.h"
 
 namespace {
 
@@ -50,15 +48,7 @@ using edgepipe::Status;
 using edgepipe::Tensor;
 
 Status BuildCnn(const bench::TrainingBenchArgs& a, int64_t train_examples, nn::Sequential* model) {
-  RETURN_IF_ERROR(model->Add(std::make_unique<nn::Conv2D>(nn::Conv2DOptions{
-      .filters = 32, .kernel_size = {3, 3}, .activation = nn::Activation::kRelu})));
-  RETURN_IF_ERROR(model->Add(std::make_unique<nn::MaxPooling2D>()));
-  RETURN_IF_ERROR(model->Add(std::make_unique<nn::Conv2D>(nn::Conv2DOptions{
-      .filters = 64, .kernel_size = {3, 3}, .activation = nn::Activation::kRelu})));
-  RETURN_IF_ERROR(model->Add(std::make_unique<nn::MaxPooling2D>()));
-  RETURN_IF_ERROR(model->Add(std::make_unique<nn::Flatten>()));
-  RETURN_IF_ERROR(model->Add(std::make_unique<nn::Dense>(10)));
-  RETURN_IF_ERROR(model->Build(edgepipe::Shape{28, 28, 1}, a.seed));
+  RETURN_IF_ERROR(bench::BuildFashionCnn(model, a.seed));
   std::unique_ptr<nn::Optimizer> adam = nn::Adam({.learning_rate = a.learning_rate});
   if (auto schedule = bench::LearningRateSchedule(a, train_examples))
     adam->set_learning_rate_schedule(*schedule);

@@ -20,11 +20,10 @@
 #include <string>
 #include <vector>
 
+#include "bench/fashion_cnn.h"
 #include "bench/training_bench_common.h"
-#include "src/nn/conv.h"
+#include "src/nn/dense.h"
 #include "src/nn/model.h"
-#include "src/nn/pooling.h"
-#include "src/nn/reshaping.h"
 
 namespace {
 
@@ -57,15 +56,7 @@ Status BuildModel(const bench::TrainingBenchArgs& a, int64_t train_examples,
     RETURN_IF_ERROR(model->Add(std::make_unique<nn::Dense>(10)));
     RETURN_IF_ERROR(model->Build(784, a.seed));
   } else {
-    RETURN_IF_ERROR(model->Add(std::make_unique<nn::Conv2D>(nn::Conv2DOptions{
-        .filters = 32, .kernel_size = {3, 3}, .activation = nn::Activation::kRelu})));
-    RETURN_IF_ERROR(model->Add(std::make_unique<nn::MaxPooling2D>()));
-    RETURN_IF_ERROR(model->Add(std::make_unique<nn::Conv2D>(nn::Conv2DOptions{
-        .filters = 64, .kernel_size = {3, 3}, .activation = nn::Activation::kRelu})));
-    RETURN_IF_ERROR(model->Add(std::make_unique<nn::MaxPooling2D>()));
-    RETURN_IF_ERROR(model->Add(std::make_unique<nn::Flatten>()));
-    RETURN_IF_ERROR(model->Add(std::make_unique<nn::Dense>(10)));
-    RETURN_IF_ERROR(model->Build(edgepipe::Shape{28, 28, 1}, a.seed));
+    RETURN_IF_ERROR(bench::BuildFashionCnn(model, a.seed));
   }
   // The recipe's rate and schedule (training_bench_common.h), as libtorch's.
   std::unique_ptr<nn::Optimizer> adam = nn::Adam({.learning_rate = a.learning_rate});

@@ -32,17 +32,15 @@
 #include <string>
 #include <vector>
 
+#include "bench/fashion_cnn.h"
+#include "bench/training_bench_common.h"
 #include "src/core/cpu.h"
 #include "src/core/tensor.h"
 #include "src/lite/bench.h"
 #include "src/lite/interpreter.h"
-#include "src/nn/conv.h"
-#include "src/nn/dense.h"
 #include "src/nn/model.h"
 #include "src/nn/optimizer.h"
-#include "src/nn/pooling.h"
 #include "src/nn/random.h"
-#include "src/nn/reshaping.h"
 
 namespace {
 
@@ -135,15 +133,7 @@ StatusOr<std::vector<double>> TimeModel(const std::string& path, const std::vect
 }
 
 Status BuildCnn(nn::Sequential* model) {
-  RETURN_IF_ERROR(model->Add(std::make_unique<nn::Conv2D>(nn::Conv2DOptions{
-      .filters = 32, .kernel_size = {3, 3}, .activation = nn::Activation::kRelu})));
-  RETURN_IF_ERROR(model->Add(std::make_unique<nn::MaxPooling2D>()));
-  RETURN_IF_ERROR(model->Add(std::make_unique<nn::Conv2D>(nn::Conv2DOptions{
-      .filters = 64, .kernel_size = {3, 3}, .activation = nn::Activation::kRelu})));
-  RETURN_IF_ERROR(model->Add(std::make_unique<nn::MaxPooling2D>()));
-  RETURN_IF_ERROR(model->Add(std::make_unique<nn::Flatten>()));
-  RETURN_IF_ERROR(model->Add(std::make_unique<nn::Dense>(10)));
-  RETURN_IF_ERROR(model->Build(Shape{28, 28, 1}, 7));
+  RETURN_IF_ERROR(edgepipe::bench::BuildFashionCnn(model, 7));
   return model->Compile({.optimizer = nn::Adam({.learning_rate = 1e-3f})});
 }
 
