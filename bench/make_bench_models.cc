@@ -31,12 +31,8 @@
 // calibrated on 200 training digits (MLP) or 64 random inputs (the others).
 //
 // Prints one line per file; exit code 1 with the error otherwise.
-//
-// make_bench_models --gemm-peak: prints "sgemm_gflops <x>", the best of 5
-// single-thread oneDNN sgemm (Sgemm) 1024x1024x1024 products on this CPU:
-// the measured peak the script compares the CNN's achieved GFLOP/s with.
+
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -46,7 +42,6 @@
 #include <vector>
 
 #include "src/core/files.h"
-#include "src/core/gemm.h"
 #include "src/core/status.h"
 #include "src/core/tensor.h"
 #include "src/io/idx.h"
@@ -270,31 +265,9 @@ Status Run(const std::string& out_dir, const std::string& mnist_dir) {
   return Status::OK();
 }
 
-double SgemmPeakGflops() {
-  constexpr int64_t n = 1024;
-  std::mt19937 rng(5);
-  const Tensor a = Uniform({n, n}, rng, -1, 1), b = Uniform({n, n}, rng, -1, 1);
-  Tensor c(DType::kFloat32, {n, n});
-  edgepipe::ScopedGemmThreads one_thread(1);
-  double best = 0;
-  for (int rep = 0; rep < 6; ++rep) {  // the first is a warm-up (JIT, page faults)
-    const auto start = std::chrono::steady_clock::now();
-    edgepipe::Sgemm(false, false, n, n, n, 1.0f, a.data<float>(), n, b.data<float>(), n, 0.0f,
-                    c.data<float>(), n);
-    const double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (rep > 0) best = std::max(best, 2.0 * n * n * n / s / 1e9);
-  }
-  return best;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 2 && std::string(argv[1]) == "--gemm-peak") {
-    std::printf("sgemm_gflops %.1f\n", SgemmPeakGflops());
-    return 0;
-  }
   if (argc < 2 || argc > 3) {
     std::fprintf(stderr, "usage: %s OUT_DIR [MNIST_DIR]\n", argv[0]);
     return 2;
