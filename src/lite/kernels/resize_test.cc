@@ -7,8 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <random>
 #include <vector>
 
+#include "src/lite/kernels/optimized/resize.h"
 #include "src/lite/kernels/reference/transpose_conv.h"
 
 namespace edgepipe::lite::reference {
@@ -68,6 +70,68 @@ TEST(ResizeNearestNeighborTest, Modes) {
   ResizeNearestNeighbor(reinterpret_cast<uint8_t*>(out3.data()), bytes(in),
                         {1, 2, 2, 3, 3, 1, false, true}, sizeof(float));
   EXPECT_EQ(out3, (std::vector<float>{1, 2, 2, 3, 4, 4, 3, 4, 4}));
+}
+
+// The planned kernels (optimized/resize.h) against the reference, byte for
+// byte, over up- and downscales by integer and fractional factors, every
+// mode, channel counts below and above a vector width, two images.
+TEST(ResizePlannedTest, BitIdenticalToReference) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> uniform(-4.0f, 4.0f);
+  const int32_t sizes[][4] = {{3, 4, 7, 6}, {16, 16, 32, 32}, {5, 7, 2, 3}, {1, 1, 4, 5},
+                              {4, 4, 4, 4}, {6, 9, 13, 1},    {2, 3, 1, 1}};
+  for (const auto& hw : sizes) {
+    for (int32_t depth : {1, 3, 16, 37}) {
+      for (int mode = 0; mode < 3; ++mode) {
+        const ResizeShape s{2, hw[0], hw[1], hw[2], hw[3], depth, mode == 1, mode == 2};
+        const size_t n_in = size_t{2} * s.in_h * s.in_w * s.depth;
+        const size_t n_out = size_t{2} * s.out_h * s.out_w * s.depth;
+        std::vector<float> in(n_in);
+        std::vector<int8_t> in8(n_in);
+        for (size_t i = 0; i < n_in; ++i) {
+          in[i] = uniform(rng);
+          in8[i] = static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
+        }
+        SCOPED_TRACE(testing::Message() << hw[0] << "x" << hw[1] << " -> " << hw[2] << "x" << hw[3]
+                                        << ", depth " << depth << ", mode " << mode);
+        using optimized::ResizeKind;
+        auto plan = [&](ResizeKind kind, std::vector<int32_t>* ints, std::vector<float>* floats) {
+          ints->assign(optimized::ResizePlanInts(kind, s), -1);
+          floats->assign(optimized::ResizePlanFloats(kind, s), -1.0f);
+          optimized::PlanResize(kind, s, ints->data(), floats->empty() ? nullptr : floats->data());
+        };
+        std::vector<int32_t> ints;
+        std::vector<float> floats;
+
+        std::vector<float> want(n_out), got(n_out, -99.0f);
+        ResizeBilinearFloat(want.data(), in.data(), s);
+        plan(ResizeKind::kBilinearFloat, &ints, &floats);
+        optimized::ResizeBilinearFloat(got.data(), in.data(), s, ints.data(), floats.data());
+        EXPECT_EQ(std::memcmp(want.data(), got.data(), n_out * sizeof(float)), 0) << "float";
+
+        std::vector<int8_t> want8(n_out), got8(n_out, 99);
+        ResizeBilinearInt8(want8.data(), in8.data(), s);
+        plan(ResizeKind::kBilinearInt8, &ints, &floats);
+        std::vector<int32_t> scratch(static_cast<size_t>(optimized::ResizeInt8ScratchElements(s)));
+        optimized::ResizeBilinearInt8(got8.data(), in8.data(), s, ints.data(), scratch.data());
+        EXPECT_EQ(want8, got8) << "int8";
+
+        plan(ResizeKind::kNearest, &ints, &floats);
+        ResizeNearestNeighbor(reinterpret_cast<uint8_t*>(want.data()),
+                              reinterpret_cast<const uint8_t*>(in.data()), s, sizeof(float));
+        optimized::ResizeNearestNeighbor(reinterpret_cast<uint8_t*>(got.data()),
+                                         reinterpret_cast<const uint8_t*>(in.data()), s,
+                                         sizeof(float), ints.data());
+        EXPECT_EQ(want, got) << "nearest float";
+        ResizeNearestNeighbor(reinterpret_cast<uint8_t*>(want8.data()),
+                              reinterpret_cast<const uint8_t*>(in8.data()), s, 1);
+        optimized::ResizeNearestNeighbor(reinterpret_cast<uint8_t*>(got8.data()),
+                                         reinterpret_cast<const uint8_t*>(in8.data()), s, 1,
+                                         ints.data());
+        EXPECT_EQ(want8, got8) << "nearest int8";
+      }
+    }
+  }
 }
 
 TEST(DepthToSpaceTest, RoundTripsWithSpaceToDepth) {
