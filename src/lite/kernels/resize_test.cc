@@ -6,12 +6,16 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <vector>
 
 #include "src/lite/kernels/optimized/resize.h"
+#include "src/lite/kernels/optimized/transpose_conv.h"
 #include "src/lite/kernels/reference/transpose_conv.h"
+#include "src/lite/quantization_util.h"
 
 namespace edgepipe::lite::reference {
 namespace {
@@ -181,6 +185,83 @@ TEST(TransposeConvBiasTest, ScattersFilterTimesInputPlusBias) {
   TransposeConvFloat(out16.data(), in4.data(), ones.data(), minus.data(),
                      {1, 2, 2, 1, 2, 2, 1, 4, 4, 2, 2, 0, 0}, false, 0.0f, 1.0f);
   EXPECT_EQ(out16, (std::vector<float>{0, 0, 0, 0, 0, 0, 0, 0, 0.5, 0.5, 1, 1, 0.5, 0.5, 1, 1}));
+}
+
+TEST(TransposeConvInt8Test, HandComputedRequantization) {
+  // One input pixel (2 channels, zero point -3 -> offset 3), a 2x2 filter,
+  // stride 1, no padding: output tap t of channel c is
+  // ((x0 + 3)·w[c,t,0] + (x1 + 3)·w[c,t,1] + bias[c]) · m_c + zero point 1.
+  const std::vector<int8_t> in = {-1, 1};  // x + 3 = 2, 4
+  std::vector<int8_t> filter(2 * 4 * 2);   // (2, 2, 2, 2)
+  for (int i = 0; i < 16; ++i) filter[static_cast<size_t>(i)] = static_cast<int8_t>(i - 8);
+  const std::vector<int32_t> bias = {10, -20};
+  // Channel 0 scaled by 0.5, channel 1 by 0.25.
+  int32_t m[2], sh[2];
+  int shift = 0;
+  ASSERT_TRUE(QuantizePositiveMultiplier(0.5, &m[0], &shift).ok());
+  sh[0] = shift;
+  ASSERT_TRUE(QuantizePositiveMultiplier(0.25, &m[1], &shift).ok());
+  sh[1] = shift;
+  const Int8ConvParams p{3, 1, m, sh, -128, 127};
+  const TransposeConvShape s{1, 1, 1, 2, 2, 2, 2, 2, 2, 1, 1, 0, 0};
+  std::vector<int32_t> acc(8);
+  std::vector<int8_t> out(8);
+  TransposeConvInt8(out.data(), in.data(), filter.data(), bias.data(), s, p, acc.data());
+  for (int t = 0; t < 4; ++t) {
+    for (int c = 0; c < 2; ++c) {
+      const int w0 = (c * 4 + t) * 2 - 8, w1 = w0 + 1;
+      const double real = (2.0 * w0 + 4.0 * w1 + bias[static_cast<size_t>(c)]) * (c ? 0.25 : 0.5);
+      // Round half away from zero (MultiplyByQuantizedMultiplier), + 1.
+      const int want = static_cast<int>(std::round(real)) + 1;
+      EXPECT_EQ(out[static_cast<size_t>(t * 2 + c)], want) << "tap " << t << " channel " << c;
+    }
+  }
+}
+
+// GEMM + scatter against the reference, byte for byte, for both the
+// generic and the CPU's int8 GEMM: overlapping taps (stride < filter),
+// SAME-style cropping, per-channel scales, a ReLU-like clamp, two images.
+TEST(TransposeConvInt8Test, GemmBitIdenticalToReference) {
+  std::mt19937 rng(5);
+  auto fill = [&](std::vector<int8_t>* v, int lo, int hi) {
+    for (auto& x : *v) x = static_cast<int8_t>(lo + static_cast<int>(rng() % (hi - lo + 1)));
+  };
+  const TransposeConvShape shapes[] = {{2, 4, 4, 6, 3, 3, 5, 7, 8, 2, 2, 1, 1},
+                                       {1, 5, 3, 37, 4, 4, 20, 10, 6, 2, 2, 1, 1},
+                                       {1, 3, 3, 518, 2, 2, 3, 6, 6, 2, 2, 0, 0}};
+  for (const TransposeConvShape& s : shapes) {
+    std::vector<int8_t> in(static_cast<size_t>(s.batches * s.in_h * s.in_w * s.in_c));
+    std::vector<int8_t> filter(static_cast<size_t>(s.out_c * s.filter_h * s.filter_w * s.in_c));
+    fill(&in, -128, 127);
+    fill(&filter, -127, 127);
+    std::vector<int32_t> bias(static_cast<size_t>(s.out_c)), m(bias.size()), sh(bias.size());
+    for (int c = 0; c < s.out_c; ++c) {
+      bias[static_cast<size_t>(c)] = static_cast<int32_t>(rng() % 20001) - 10000;
+      int shift = 0;
+      ASSERT_TRUE(
+          QuantizePositiveMultiplier(1e-4 * (1 + c % 7), &m[static_cast<size_t>(c)], &shift).ok());
+      sh[static_cast<size_t>(c)] = shift;
+    }
+    const Int8ConvParams p{128, -5, m.data(), sh.data(), -5, 127};  // zero point -128 input
+    const size_t out_n = static_cast<size_t>(s.batches * s.out_h * s.out_w * s.out_c);
+    std::vector<int8_t> want(out_n), got(out_n);
+    std::vector<int32_t> acc(static_cast<size_t>(s.out_h * s.out_w * s.out_c));
+    TransposeConvInt8(want.data(), in.data(), filter.data(), bias.data(), s, p, acc.data());
+    std::vector<int16_t> packed;
+    ASSERT_TRUE(optimized::PackTransposeConvFilterInt8(filter.data(), s, &packed).ok());
+    std::vector<unsigned char> scratch(optimized::TransposeConvInt8ScratchBytes(s) + 64);
+    void* aligned = scratch.data() + (64 - reinterpret_cast<uintptr_t>(scratch.data()) % 64) % 64;
+    for (const optimized::Int8GemmKernel* gemm :
+         {optimized::SelectInt8Gemm(Isa::kGeneric), optimized::SelectInt8Gemm()}) {
+      std::fill(got.begin(), got.end(), int8_t{0});
+      optimized::TransposeConvInt8Gemm(got.data(), in.data(), packed.data(), bias.data(), s, p,
+                                       *gemm, aligned);
+      EXPECT_EQ(want, got) << "in_c " << s.in_c << ", GEMM for ISA " << static_cast<int>(gemm->isa);
+    }
+    // Not all saturated: the test would pass on a constant output otherwise.
+    EXPECT_GT(std::count_if(want.begin(), want.end(), [](int8_t v) { return v > -5 && v < 127; }),
+              static_cast<long>(out_n / 4));
+  }
 }
 
 }  // namespace
