@@ -3,6 +3,7 @@
 // operator, constants folded once at load, sparse constants densified.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -413,6 +414,73 @@ TEST(OpParameterErrorsTest, EachIsAClearLoadError) {
     EXPECT_NE(interp.status().message().find(c.expected), std::string::npos)
         << c.what << ": " << interp.status().message();
   }
+}
+
+// int8 TRANSPOSE_CONV through the interpreter: the GEMM path (constant
+// weights) and the reference path (dnnl_min_batch = 0) give the same bytes;
+// weights quantized along another dimension than the output channels are a
+// load error naming it.
+std::string TransposeConvInt8Model(int weights_quantized_dimension) {
+  ModelBuilder b;
+  const int x =
+      b.AddInput("x", schema::TensorType_INT8, {1, 3, 3, 4}, testing::PerTensor(0.05f, 3));
+  const int shape = b.AddConstant("output_shape", schema::TensorType_INT32, {4},
+                                  std::vector<int32_t>{1, 6, 6, 5});
+  std::vector<int8_t> w(5 * 3 * 3 * 4);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<int8_t>((i * 37) % 255 - 127);
+  const int channels = weights_quantized_dimension == 0 ? 5 : 4;
+  std::vector<float> scales;
+  for (int c = 0; c < channels; ++c) scales.push_back(0.004f * static_cast<float>(c + 1));
+  const int wi = b.AddConstant(
+      "w", schema::TensorType_INT8, {5, 3, 3, 4}, w,
+      testing::Quant{scales, std::vector<int64_t>(scales.size(), 0), weights_quantized_dimension});
+  std::vector<float> bias_scales;
+  for (int c = 0; c < 5; ++c) bias_scales.push_back(0.05f * 0.004f * static_cast<float>(c + 1));
+  const int bias = b.AddConstant("bias", schema::TensorType_INT32, {5},
+                                 std::vector<int32_t>{100, -200, 300, 0, -50},
+                                 testing::Quant{bias_scales, std::vector<int64_t>(5, 0), 0});
+  const int y =
+      b.AddOutput("y", schema::TensorType_INT8, {1, 6, 6, 5}, testing::PerTensor(0.02f, -20));
+  schema::TransposeConvOptionsT o;
+  o.padding = schema::Padding_SAME;
+  o.stride_h = o.stride_w = 2;
+  o.fused_activation_function = schema::ActivationFunctionType_RELU;
+  schema::BuiltinOptionsUnion u;
+  u.Set(o);
+  b.AddOperator(schema::BuiltinOperator_TRANSPOSE_CONV, {shape, wi, x, bias}, {y}, u);
+  return b.Finish();
+}
+
+TEST(TransposeConvInt8ModelTest, GemmAndReferencePathsAgree) {
+  const std::string model = TransposeConvInt8Model(0);
+  InterpreterOptions reference_only;
+  reference_only.kernels.dnnl_min_batch = 0;
+  auto fast = Interpreter::FromBuffer(model, "tc.tflite");
+  auto slow = Interpreter::FromBuffer(model, "tc.tflite", reference_only);
+  ASSERT_TRUE(fast.ok()) << fast.status().ToString();
+  ASSERT_TRUE(slow.ok()) << slow.status().ToString();
+  std::vector<int8_t> x(36);
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = static_cast<int8_t>(static_cast<int>(i * 11 % 200) - 100);
+  std::vector<std::vector<int8_t>> outs;
+  for (auto* interp : {fast->get(), slow->get()}) {
+    ASSERT_TRUE(interp->SetInput(0, x.data(), x.size()).ok());
+    ASSERT_TRUE(interp->Invoke().ok());
+    const auto v = interp->output(0).values<int8_t>();
+    outs.emplace_back(v.begin(), v.end());
+  }
+  EXPECT_EQ(outs[0], outs[1]);
+  // ReLU clamps at the zero point -20; the rest spread above it.
+  EXPECT_EQ(*std::min_element(outs[0].begin(), outs[0].end()), -20);
+  EXPECT_GT(std::count_if(outs[0].begin(), outs[0].end(), [](int8_t v) { return v > -20; }), 60);
+}
+
+TEST(TransposeConvInt8ModelTest, WeightsQuantizedAlongInputChannelsAreALoadError) {
+  auto interp = Interpreter::FromBuffer(TransposeConvInt8Model(3), "tc.tflite");
+  ASSERT_FALSE(interp.ok());
+  EXPECT_NE(interp.status().message().find("quantized along dimension 3, expected 0"),
+            std::string::npos)
+      << interp.status().message();
 }
 
 TEST(OpParameterErrorsTest, GatherIndexOutOfRangeFailsInvokeNotTheProcess) {

@@ -579,19 +579,20 @@ OpDef MakeOp(const std::string& op, Mode mode) {
       pk.axis = 0;
       b.AddOperator(schema::BuiltinOperator_PACK, {p1, p0}, {out}, Options(pk));
     };
-  } else if (op == "TRANSPOSE_CONV") {  // float32: 4x4 -> 7x8, stride 2, SAME, bias
+  } else if (op.starts_with("TRANSPOSE_CONV")) {  // 4x4 -> 7x8, stride 2, SAME, bias
+    // int8: per-channel weights, int32 bias (TFLite's int8 form). _RELU: with
+    // the fused activation TRANSPOSE_CONV has since version 4.
+    const bool relu = op.ends_with("_RELU");
     d.inputs = {{{1, 4, 4, 6}, in_q}};
-    d.output = {{1, 7, 8, 5}, in_q};
-    d.add = [](ModelBuilder& b, std::mt19937& rng, const std::vector<int>& in, int out) {
+    d.output = {{1, 7, 8, 5}, PerTensor(0.04f, relu ? -128 : -10)};
+    d.add = [mode, relu](ModelBuilder& b, std::mt19937& rng, const std::vector<int>& in, int out) {
       const int shape = b.AddConstant("output_shape", schema::TensorType_INT32, {4},
                                       std::vector<int32_t>{1, 7, 8, 5});
-      const int w = b.AddConstant("weights", schema::TensorType_FLOAT32, {5, 3, 3, 6},
-                                  RandomFloats(5 * 3 * 3 * 6, rng, -0.5f, 0.5f));
-      const int bias =
-          b.AddConstant("bias", schema::TensorType_FLOAT32, {5}, RandomFloats(5, rng, -0.3f, 0.3f));
+      auto [w, bias] = AddWeightsAndBias(b, rng, mode, {5, 3, 3, 6}, 5, false, true, 0.03f);
       schema::TransposeConvOptionsT o;
       o.padding = schema::Padding_SAME;
       o.stride_h = o.stride_w = 2;
+      if (relu) o.fused_activation_function = schema::ActivationFunctionType_RELU;
       b.AddOperator(schema::BuiltinOperator_TRANSPOSE_CONV, {shape, w, in[0], bias}, {out},
                     Options(o));
     };
@@ -774,9 +775,13 @@ const std::map<std::pair<std::string, Mode>, std::string>& ArmNNSkips() {
     }
     skips->emplace(std::make_pair(std::string("UNPACK"), Mode::kInt8),
                    "Arm NN 20.08 aborts on int8 UNPACK ('free(): invalid pointer')");
-    skips->emplace(std::make_pair(std::string("TRANSPOSE_CONV"), Mode::kFloat),
-                   "Arm NN 20.08 TfLiteParser: 'inputs.size() = 4 is not valid, not in {3}' (no "
-                   "bias input)");
+    for (const char* op : {"TRANSPOSE_CONV", "TRANSPOSE_CONV_RELU"}) {
+      for (Mode m : {Mode::kFloat, Mode::kInt8}) {
+        skips->emplace(std::make_pair(std::string(op), m),
+                       "Arm NN 20.08 TfLiteParser: 'inputs.size() = 4 is not valid, not in {3}' "
+                       "(no bias input)");
+      }
+    }
     skips->emplace(std::make_pair(std::string("Convolution2DTransposeBias"), Mode::kFloat),
                    "Arm NN 20.08 TfLiteParser runs no custom operators");
     return skips;
@@ -795,6 +800,12 @@ const std::map<std::pair<std::string, Mode>, std::string>& TfjsTfliteSkips() {
        "kernel predates int8"},
       {{"DIV", Mode::kInt8},
        "tfjs-tflite 0.0.1-alpha.10: 'Infer() failed' (its DIV takes quantized uint8 only)"},
+      {{"TRANSPOSE_CONV_RELU", Mode::kFloat},
+       "tfjs-tflite 0.0.1-alpha.10 ignores TRANSPOSE_CONV's fused activation (added in its "
+       "version 4): negative outputs where LiteRT.js and we clamp at 0"},
+      {{"TRANSPOSE_CONV_RELU", Mode::kInt8},
+       "tfjs-tflite 0.0.1-alpha.10 ignores TRANSPOSE_CONV's fused activation (added in its "
+       "version 4): outputs below the ReLU's zero point"},
       {{"SQRT", Mode::kInt8},
        "tfjs-tflite 0.0.1-alpha.10 refuses the model ('Can't initialize model'): its SQRT "
        "kernel predates int8"},
@@ -921,7 +932,8 @@ std::vector<Param> AllParams() {
       {"SPLIT", {Mode::kFloat, Mode::kInt8}},
       {"PACK", {Mode::kFloat, Mode::kInt8}},
       {"UNPACK", {Mode::kFloat, Mode::kInt8}},
-      {"TRANSPOSE_CONV", {Mode::kFloat}},
+      {"TRANSPOSE_CONV", {Mode::kFloat, Mode::kInt8}},
+      {"TRANSPOSE_CONV_RELU", {Mode::kFloat, Mode::kInt8}},
   };
   std::vector<Param> out;
   for (const auto& [op, modes] : ops) {

@@ -1,20 +1,36 @@
 // Google's MediaPipe models (the .tflite files the npm packages
 // @mediapipe/face_detection, hands, pose and selfie_segmentation ship) run in
-// our interpreter and in LiteRT.js on the same seeded inputs; every output
-// must agree within 1e-4 relative to its own scale:
-//   max |ours - theirs| <= 1e-4 · max(max |theirs|, 1e-3)   (per output)
-// The 1e-3 floor is for probability outputs that are all but zero on random
-// inputs (a pose-presence sigmoid of 1e-12): there 1e-7 absolute is exact
-// enough. Element-wise relative error is printed but not asserted.
+// our interpreter and in LiteRT.js on the same seeded inputs (three seeds,
+// uniform [0, 1) images, one LiteRT.js process). Per output, with
+//   scale = max(max |theirs|, 1e-3)   (the output's largest magnitude; the
+//           1e-3 floor is for probabilities that are all but zero on random
+//           images, e.g. a pose-presence sigmoid of 1e-12)
+//   S     = max |ours(x) - ours(x')| / scale, x' = every input element moved
+//           one ulp up or down (the output's own float32 sensitivity)
+// the test asserts
+//   max |ours - theirs| <= scale · max(1e-4, 4·S)
+// i.e. every element within 1e-4 relative to its output's scale, except where
+// the output itself moves by more than that when the input moves by one ulp.
 //
-// Known exception (kLooserOutputs): the pose models' segmentation logits
-// ('Identity_2', 256x256) differ by 1.5e-4 to 3e-4 of their range. That is
-// summation order, not semantics: LiteRT.js (XNNPACK) and our GEMMs (oneDNN)
-// add in different orders, and this decoder amplifies it — our own two code
-// paths (oneDNN vs the reference loops) already differ by 6.6e-5 of the
-// range on pose_landmark_lite's Identity_2, and every op of the models
-// matches LiteRT.js within 1e-5 in the conformance test. Those outputs are
-// held to 1e-3 of their range.
+// Why not element-wise relative error: measured per output (see
+// bench/README.md, "MediaPipe models: accuracy"), the elements that miss
+// 1e-4 of their own magnitude are all far below their output's scale:
+// cancellation (a logit or a landmark coordinate near 0) or a sigmoid's tail,
+// where the output's relative error is the logit's absolute error (a
+// segmentation mask of 0.003 from logits of range 900). Tracing every
+// intermediate tensor (both runtimes, all ops) found no op where the models
+// diverge: each op's difference to LiteRT.js is 1-3x the difference between
+// our own two code paths (oneDNN vs reference loops), from the first
+// convolution on, i.e. summation order (XNNPACK, WebAssembly without FMA, vs
+// oneDNN with FMA) carried forward by the network.
+//
+// Why 4·S: the pose models' segmentation logits ('Identity_2') and, in
+// pose_landmark_full, the landmarks ('Identity', 'Identity_4') change by
+// 1e-4 to 7e-4 of their scale under a one-ulp input change; no float32
+// runtime can be held closer to another than that. Their differences to
+// LiteRT.js were 0.2-2.1 S; 4 S leaves room across seeds, and a wrong
+// operation shows as 1e-2 of the scale or more. Every other output is within
+// 1e-4 of its scale (worst 4.9e-5, pose_landmark_heavy 'Identity').
 //
 // The models are not in the repository: tests/mediapipe/fetch_models.sh DIR
 // fetches them. The test looks in $EDGEPIPE_MEDIAPIPE_DIR, else in
@@ -44,10 +60,53 @@ std::string ModelDir() {
   return std::string(EDGEPIPE_BINARY_DIR) + "/mediapipe_models";
 }
 
-// (model, output) pairs held to 1e-3 of their range; see the header comment.
-bool LooserOutput(const std::string& model, const std::string& output) {
-  return model.starts_with("pose_landmark_") && output == "Identity_2";
-}
+constexpr uint32_t kSeeds[] = {20261206, 1, 2};
+constexpr double kRelative = 1e-4;
+constexpr double kMinScale = 1e-3;
+constexpr double kSensitivityFactor = 4.0;
+
+// Agreement of one output with LiteRT.js over several seeds; every figure is
+// the worst over the seeds, relative to that seed's scale (header comment).
+class OutputAgreement {
+ public:
+  // ours and theirs for one seed's inputs; nudged: ours for the inputs moved
+  // by one ulp.
+  void Add(const std::vector<float>& ours, const std::vector<float>& nudged,
+           const std::vector<float>& theirs) {
+    double scale = kMinScale;
+    for (float v : theirs) scale = std::max(scale, double{std::abs(v)});
+    for (size_t k = 0; k < theirs.size(); ++k) {
+      const double r = theirs[k];
+      const double err = std::abs(double{ours[k]} - r);
+      if (!(err / scale <= error_)) {  // also catches NaN
+        error_ = err / scale;
+        worst_ = "element " + std::to_string(k) + ": ours " + std::to_string(ours[k]) +
+                 ", LiteRT.js " + std::to_string(theirs[k]) + " (scale " + std::to_string(scale) +
+                 ")";
+      }
+      // Element-wise relative error, and the fraction of the scale above
+      // which every element is within kRelative of itself (informational).
+      if (r != 0.0) elementwise_ = std::max(elementwise_, err / std::abs(r));
+      if (err > kRelative * std::abs(r)) floor_ = std::max(floor_, err / (kRelative * scale));
+      sensitivity_ = std::max(sensitivity_, std::abs(double{nudged[k]} - ours[k]) / scale);
+    }
+  }
+  double tolerance() const { return std::max(kRelative, kSensitivityFactor * sensitivity_); }
+  double error() const { return error_; }
+  const std::string& worst() const { return worst_; }
+  std::string Summary() const {
+    char buf[320];
+    std::snprintf(buf, sizeof buf,
+                  "max error %.3g of scale (tolerance %.3g); 1-ulp sensitivity %.3g; "
+                  "element-wise relative %.3g, within 1e-4 of itself above %.3g of scale",
+                  error_, tolerance(), sensitivity_, elementwise_, floor_);
+    return buf;
+  }
+
+ private:
+  double error_ = 0.0, elementwise_ = 0.0, floor_ = 0.0, sensitivity_ = 0.0;
+  std::string worst_;
+};
 
 bool FileExists(const std::string& path) {
   struct stat st;
@@ -67,77 +126,74 @@ TEST_P(MediaPipeModelTest, MatchesLiteRtJs) {
   ASSERT_TRUE(interp.ok()) << interp.status().ToString();
   lite::Interpreter& ours = **interp;
 
-  // Seeded image-like inputs in [0, 1).
-  std::mt19937 rng(20261206);
-  std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
-  std::vector<Tensor> inputs;
-  for (int i = 0; i < ours.num_inputs(); ++i) {
-    const lite::TensorInfo info = ours.input_info(i);
-    ASSERT_EQ(info.type, lite::schema::TensorType_FLOAT32) << "input " << i;
-    Tensor t(DType::kFloat32, Shape(info.shape.begin(), info.shape.end()));
-    for (int64_t k = 0; k < t.num_elements(); ++k) t.data<float>()[k] = uniform(rng);
-    ASSERT_TRUE(ours.SetInput(i, t).ok());
-    inputs.push_back(std::move(t));
-  }
-  ASSERT_TRUE(ours.Invoke().ok());
-  // Informational latency (no assertion): the best of a few Invokes.
+  // Per seed: the inputs, our outputs, and our outputs for the inputs moved
+  // by one ulp (the outputs' own float32 sensitivity).
+  std::vector<std::vector<Tensor>> invocations;
+  std::vector<std::vector<std::vector<float>>> ours_out, nudged_out;
   double best_ms = 1e30;
-  for (int run = 0; run < 3; ++run) {
-    // Inputs stay live through Invoke (the arena plan keeps them), so they are set once.
-    const auto start = std::chrono::steady_clock::now();
-    ASSERT_TRUE(ours.Invoke().ok());
-    best_ms = std::min(
-        best_ms, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                     .count());
+  for (uint32_t seed : kSeeds) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+    std::vector<Tensor> inputs, nudged;
+    for (int i = 0; i < ours.num_inputs(); ++i) {
+      const lite::TensorInfo info = ours.input_info(i);
+      ASSERT_EQ(info.type, lite::schema::TensorType_FLOAT32) << "input " << i;
+      Tensor t(DType::kFloat32, Shape(info.shape.begin(), info.shape.end()));
+      Tensor n(DType::kFloat32, t.shape());
+      for (int64_t k = 0; k < t.num_elements(); ++k) {
+        const float v = uniform(rng);
+        t.data<float>()[k] = v;
+        n.data<float>()[k] = std::nextafter(v, (rng() & 1) ? 2.0f : -1.0f);
+      }
+      inputs.push_back(std::move(t));
+      nudged.push_back(std::move(n));
+    }
+    for (const auto* set : {&nudged, &inputs}) {
+      for (int i = 0; i < ours.num_inputs(); ++i) ASSERT_TRUE(ours.SetInput(i, (*set)[i]).ok());
+      // Informational latency (no assertion): the best Invoke.
+      const auto start = std::chrono::steady_clock::now();
+      ASSERT_TRUE(ours.Invoke().ok());
+      best_ms = std::min(best_ms, std::chrono::duration<double, std::milli>(
+                                      std::chrono::steady_clock::now() - start)
+                                      .count());
+      std::vector<std::vector<float>> outs;
+      for (int o = 0; o < ours.num_outputs(); ++o) {
+        const lite::TensorView view = ours.output(o);
+        ASSERT_EQ(view.type, lite::schema::TensorType_FLOAT32) << ours.output_info(o).name;
+        const auto values = view.values<float>();
+        outs.emplace_back(values.begin(), values.end());
+      }
+      (set == &inputs ? ours_out : nudged_out).push_back(std::move(outs));
+    }
+    invocations.push_back(std::move(inputs));
   }
 
-  RuntimeRunOptions options;
-  options.rows_per_invocation = 0;
-  auto theirs = RunInLiteRtJs(path, inputs, options);
+  auto theirs = RunInvocationsInTfliteRuntime(TfliteRuntime::kLiteRtJs, path, invocations);
   ASSERT_TRUE(theirs.ok()) << theirs.status().ToString();
-  ASSERT_EQ(static_cast<int>(theirs->size()), ours.num_outputs());
+  ASSERT_EQ(theirs->size(), invocations.size());
 
-  double worst_rel = 0.0;
   for (int o = 0; o < ours.num_outputs(); ++o) {
     const lite::TensorInfo info = ours.output_info(o);
-    // LiteRT.js may list outputs in another order: match them by name.
-    const RuntimeOutput* ref = nullptr;
-    for (const RuntimeOutput& r : *theirs) {
-      if (r.name == info.name) ref = &r;
-    }
-    if (ref == nullptr) ref = &(*theirs)[static_cast<size_t>(o)];
-    const lite::TensorView view = ours.output(o);
-    ASSERT_EQ(view.type, lite::schema::TensorType_FLOAT32) << info.name;
-    const auto values = view.values<float>();
-    ASSERT_EQ(values.size(), ref->values.size()) << info.name;
-    double max_abs = 0.0, max_err = 0.0, max_elem_rel = 0.0;
-    for (float v : ref->values) max_abs = std::max(max_abs, double{std::abs(v)});
-    size_t worst = 0;
-    for (size_t k = 0; k < values.size(); ++k) {
-      const double r = ref->values[k];
-      const double err = std::abs(static_cast<double>(values[k]) - r);
-      if (!(err <= max_err)) {  // also catches NaN
-        max_err = err;
-        worst = k;
+    OutputAgreement a;
+    for (size_t s = 0; s < invocations.size(); ++s) {
+      const std::vector<RuntimeOutput>& run = (*theirs)[s];
+      ASSERT_EQ(static_cast<int>(run.size()), ours.num_outputs());
+      // LiteRT.js may list outputs in another order: match them by name.
+      const RuntimeOutput* ref = &run[static_cast<size_t>(o)];
+      for (const RuntimeOutput& r : run) {
+        if (r.name == info.name) ref = &r;
       }
-      // Element-wise, with a floor of 1e-3 of the range for elements near 0.
-      max_elem_rel = std::max(max_elem_rel, err / std::max(std::abs(r), 1e-3 * max_abs));
+      const std::vector<float>& values = ours_out[s][static_cast<size_t>(o)];
+      ASSERT_EQ(values.size(), ref->values.size()) << info.name;
+      a.Add(values, nudged_out[s][static_cast<size_t>(o)], ref->values);
     }
-    const double rel = max_err / std::max(max_abs, 1e-3);
-    const double bound = LooserOutput(GetParam(), info.name) ? 1e-3 : 1e-4;
-    EXPECT_LE(rel, bound) << GetParam() << " output '" << info.name << "': element " << worst
-                          << " ours " << values[worst] << ", LiteRT.js " << ref->values[worst]
-                          << " (output range " << max_abs << ")";
-    std::printf(
-        "[ mediapipe ] %s output '%s': max |error| %.3g = %.3g of its range; "
-        "element-wise relative %.3g\n",
-        GetParam().c_str(), info.name.c_str(), max_err, rel, max_elem_rel);
-    worst_rel = std::max(worst_rel, rel);
+    std::printf("[ mediapipe ] %s '%s': %s (%zu seeds)\n", GetParam().c_str(), info.name.c_str(),
+                a.Summary().c_str(), invocations.size());
+    EXPECT_LE(a.error(), a.tolerance())
+        << GetParam() << " output '" << info.name << "', " << a.worst();
   }
-  std::printf(
-      "[ mediapipe ] %s: %d outputs, max error %.3g of the output range; "
-      "edgepipe Invoke %.2f ms (best of 3, 1 thread)\n",
-      GetParam().c_str(), ours.num_outputs(), worst_rel, best_ms);
+  std::printf("[ mediapipe ] %s: edgepipe Invoke %.2f ms (best of %zu, 1 thread)\n",
+              GetParam().c_str(), best_ms, 2 * invocations.size());
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, MediaPipeModelTest,

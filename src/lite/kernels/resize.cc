@@ -2,13 +2,15 @@
 // input 1 the constant int32 output size [new_height, new_width]; options
 // align_corners and half_pixel_centers (not both: TFLite refuses that too).
 // int8 moves values without rescaling, so input and output must share their
-// quantization.
-#include "src/lite/kernels/reference/resize.h"
+// quantization. Prepare plans the per-axis taps once (optimized/resize.h);
+// Eval runs the planned kernels, bit-identical to the reference ones.
+#include "src/lite/kernels/optimized/resize.h"
 
 #include <string>
 
 #include "src/lite/kernels/kernel.h"
 #include "src/lite/kernels/op_resolver.h"
+#include "src/lite/kernels/reference/resize.h"
 #include "src/lite/schema_util.h"
 
 namespace edgepipe::lite {
@@ -20,7 +22,8 @@ struct ResizeData {
   size_t elem;
 };
 
-Status PrepareResize(KernelContext& ctx, Node& node, bool align_corners, bool half_pixel_centers) {
+Status PrepareResize(KernelContext& ctx, Node& node, bool bilinear, bool align_corners,
+                     bool half_pixel_centers) {
   const KernelTensor& input = ctx.input(node, 0);
   const KernelTensor& size = ctx.input(node, 1);
   const KernelTensor& output = ctx.output(node, 0);
@@ -67,6 +70,18 @@ Status PrepareResize(KernelContext& ctx, Node& node, bool align_corners, bool ha
              hw[1],         input.dims[3], align_corners, half_pixel_centers};
   d.is_int8 = input.type == schema::TensorType_INT8;
   d.elem = TensorTypeSize(input.type);
+  const optimized::ResizeKind kind = !bilinear   ? optimized::ResizeKind::kNearest
+                                     : d.is_int8 ? optimized::ResizeKind::kBilinearInt8
+                                                 : optimized::ResizeKind::kBilinearFloat;
+  node.params_i32.assign(optimized::ResizePlanInts(kind, d.shape), 0);
+  node.params_f32.assign(optimized::ResizePlanFloats(kind, d.shape), 0.0f);
+  optimized::PlanResize(kind, d.shape, node.params_i32.data(),
+                        node.params_f32.empty() ? nullptr : node.params_f32.data());
+  if (kind == optimized::ResizeKind::kBilinearInt8) {
+    RETURN_IF_ERROR(ctx.RequestScratch(
+        node,
+        static_cast<size_t>(optimized::ResizeInt8ScratchElements(d.shape)) * sizeof(int32_t)));
+  }
   return ctx.SetOutputDims(node, 0, {input.dims[0], hw[0], hw[1], input.dims[3]});
 }
 
@@ -76,17 +91,19 @@ Status PrepareBilinear(KernelContext& ctx, Node& node) {
     align = o->align_corners();
     half = o->half_pixel_centers();
   }
-  return PrepareResize(ctx, node, align, half);
+  return PrepareResize(ctx, node, /*bilinear=*/true, align, half);
 }
 
 Status EvalBilinear(KernelContext& ctx, const Node& node) {
   const auto& d = node.op_data<ResizeData>();
   if (d.is_int8) {
-    reference::ResizeBilinearInt8(ctx.output(node, 0).data_as<int8_t>(),
-                                  ctx.input(node, 0).data_as<const int8_t>(), d.shape);
+    optimized::ResizeBilinearInt8(
+        ctx.output(node, 0).data_as<int8_t>(), ctx.input(node, 0).data_as<const int8_t>(), d.shape,
+        node.params_i32.data(), static_cast<int32_t*>(ctx.scratch(node.scratch[0])));
   } else {
-    reference::ResizeBilinearFloat(ctx.output(node, 0).data_as<float>(),
-                                   ctx.input(node, 0).data_as<const float>(), d.shape);
+    optimized::ResizeBilinearFloat(ctx.output(node, 0).data_as<float>(),
+                                   ctx.input(node, 0).data_as<const float>(), d.shape,
+                                   node.params_i32.data(), node.params_f32.data());
   }
   return Status::OK();
 }
@@ -97,13 +114,14 @@ Status PrepareNearest(KernelContext& ctx, Node& node) {
     align = o->align_corners();
     half = o->half_pixel_centers();
   }
-  return PrepareResize(ctx, node, align, half);
+  return PrepareResize(ctx, node, /*bilinear=*/false, align, half);
 }
 
 Status EvalNearest(KernelContext& ctx, const Node& node) {
   const auto& d = node.op_data<ResizeData>();
-  reference::ResizeNearestNeighbor(ctx.output(node, 0).data_as<uint8_t>(),
-                                   ctx.input(node, 0).data_as<const uint8_t>(), d.shape, d.elem);
+  optimized::ResizeNearestNeighbor(ctx.output(node, 0).data_as<uint8_t>(),
+                                   ctx.input(node, 0).data_as<const uint8_t>(), d.shape, d.elem,
+                                   node.params_i32.data());
   return Status::OK();
 }
 

@@ -13,22 +13,6 @@ float ResizeScale(int32_t in, int32_t out, bool align_corners) {
   return static_cast<float>(in) / static_cast<float>(out);
 }
 
-// Source coordinate of output position `value` and its two neighbours.
-void InterpolationValues(float value, float scale, bool half_pixel_centers, int32_t in_size,
-                         float* scaled, int32_t* lower, int32_t* upper) {
-  *scaled = half_pixel_centers ? (value + 0.5f) * scale - 0.5f : value * scale;
-  *lower = std::max(static_cast<int32_t>(std::floor(*scaled)), int32_t{0});
-  *upper = std::min(static_cast<int32_t>(std::ceil(*scaled)), in_size - 1);
-}
-
-// The same in 10-bit fixed point (the int8 kernel).
-void InterpolationValues10(int32_t value, int32_t scale_10, bool half_pixel_centers,
-                           int32_t in_size, int32_t* scaled, int32_t* lower, int32_t* upper) {
-  *scaled = half_pixel_centers ? value * scale_10 + scale_10 / 2 - (1 << 9) : value * scale_10;
-  *lower = std::max(*scaled / (1 << 10), int32_t{0});
-  *upper = std::min((*scaled + (1 << 10) - 1) / (1 << 10), in_size - 1);
-}
-
 int32_t Scale10(int32_t in, int32_t out, bool align_corners) {
   if (align_corners && out > 1) return ((1 << 10) * (in - 1) + (out - 1) / 2) / (out - 1);
   return ((1 << 10) * in + out / 2) / out;
@@ -36,28 +20,59 @@ int32_t Scale10(int32_t in, int32_t out, bool align_corners) {
 
 }  // namespace
 
+BilinearTap BilinearTapFloat(int32_t pos, int32_t in_size, int32_t out_size, bool align_corners,
+                             bool half_pixel_centers) {
+  const float scale = ResizeScale(in_size, out_size, align_corners);
+  const float value = static_cast<float>(pos);
+  const float scaled = half_pixel_centers ? (value + 0.5f) * scale - 0.5f : value * scale;
+  BilinearTap t;
+  t.lo = std::max(static_cast<int32_t>(std::floor(scaled)), int32_t{0});
+  t.hi = std::min(static_cast<int32_t>(std::ceil(scaled)), in_size - 1);
+  // Formed exactly as TFLite's reference does (same rounding).
+  t.frac = scaled - static_cast<float>(t.lo);
+  return t;
+}
+
+BilinearTap10 BilinearTapInt8(int32_t pos, int32_t in_size, int32_t out_size, bool align_corners,
+                              bool half_pixel_centers) {
+  const int32_t scale_10 = Scale10(in_size, out_size, align_corners);
+  const int32_t scaled =
+      half_pixel_centers ? pos * scale_10 + scale_10 / 2 - (1 << 9) : pos * scale_10;
+  BilinearTap10 t;
+  t.lo = std::max(scaled / (1 << 10), int32_t{0});
+  t.hi = std::min((scaled + (1 << 10) - 1) / (1 << 10), in_size - 1);
+  t.frac10 = scaled - (1 << 10) * t.lo;
+  return t;
+}
+
+int32_t NearestSource(int32_t pos, int32_t in_size, int32_t out_size, bool align_corners,
+                      bool half_pixel_centers) {
+  const float scale = ResizeScale(in_size, out_size, align_corners);
+  const float offset = half_pixel_centers ? 0.5f : 0.0f;
+  const float value = (static_cast<float>(pos) + offset) * scale;
+  // TfLiteRound rounds half away from zero, as std::round does.
+  int32_t r = std::min(align_corners ? static_cast<int32_t>(std::round(value))
+                                     : static_cast<int32_t>(std::floor(value)),
+                       in_size - 1);
+  if (half_pixel_centers) r = std::max(int32_t{0}, r);
+  return r;
+}
+
 void ResizeBilinearFloat(float* out, const float* in, const ResizeShape& s) {
-  const float h_scale = ResizeScale(s.in_h, s.out_h, s.align_corners);
-  const float w_scale = ResizeScale(s.in_w, s.out_w, s.align_corners);
   const int64_t C = s.depth;
   for (int32_t b = 0; b < s.batches; ++b) {
     const float* img = in + int64_t{b} * s.in_h * s.in_w * C;
     for (int32_t y = 0; y < s.out_h; ++y) {
-      float iy;
-      int32_t y0, y1;
-      InterpolationValues(static_cast<float>(y), h_scale, s.half_pixel_centers, s.in_h, &iy, &y0,
-                          &y1);
+      const BilinearTap ty =
+          BilinearTapFloat(y, s.in_h, s.out_h, s.align_corners, s.half_pixel_centers);
       for (int32_t x = 0; x < s.out_w; ++x) {
-        float ix;
-        int32_t x0, x1;
-        InterpolationValues(static_cast<float>(x), w_scale, s.half_pixel_centers, s.in_w, &ix, &x0,
-                            &x1);
-        const float* p00 = img + (int64_t{y0} * s.in_w + x0) * C;
-        const float* p10 = img + (int64_t{y1} * s.in_w + x0) * C;
-        const float* p01 = img + (int64_t{y0} * s.in_w + x1) * C;
-        const float* p11 = img + (int64_t{y1} * s.in_w + x1) * C;
-        // Weights formed exactly as TFLite's reference does (same rounding).
-        const float dy = iy - static_cast<float>(y0), dx = ix - static_cast<float>(x0);
+        const BilinearTap tx =
+            BilinearTapFloat(x, s.in_w, s.out_w, s.align_corners, s.half_pixel_centers);
+        const float* p00 = img + (int64_t{ty.lo} * s.in_w + tx.lo) * C;
+        const float* p10 = img + (int64_t{ty.hi} * s.in_w + tx.lo) * C;
+        const float* p01 = img + (int64_t{ty.lo} * s.in_w + tx.hi) * C;
+        const float* p11 = img + (int64_t{ty.hi} * s.in_w + tx.hi) * C;
+        const float dy = ty.frac, dx = tx.frac;
         float* o = out + ((int64_t{b} * s.out_h + y) * s.out_w + x) * C;
         for (int64_t c = 0; c < C; ++c) {
           o[c] = p00[c] * (1 - dy) * (1 - dx) + p10[c] * dy * (1 - dx) + p01[c] * (1 - dy) * dx +
@@ -69,22 +84,20 @@ void ResizeBilinearFloat(float* out, const float* in, const ResizeShape& s) {
 }
 
 void ResizeBilinearInt8(int8_t* out, const int8_t* in, const ResizeShape& s) {
-  const int32_t h_scale = Scale10(s.in_h, s.out_h, s.align_corners);
-  const int32_t w_scale = Scale10(s.in_w, s.out_w, s.align_corners);
   const int64_t C = s.depth;
   for (int32_t b = 0; b < s.batches; ++b) {
     const int8_t* img = in + int64_t{b} * s.in_h * s.in_w * C;
     for (int32_t y = 0; y < s.out_h; ++y) {
-      int32_t iy, y0, y1;
-      InterpolationValues10(y, h_scale, s.half_pixel_centers, s.in_h, &iy, &y0, &y1);
+      const BilinearTap10 ty =
+          BilinearTapInt8(y, s.in_h, s.out_h, s.align_corners, s.half_pixel_centers);
       for (int32_t x = 0; x < s.out_w; ++x) {
-        int32_t ix, x0, x1;
-        InterpolationValues10(x, w_scale, s.half_pixel_centers, s.in_w, &ix, &x0, &x1);
-        const int8_t* p00 = img + (int64_t{y0} * s.in_w + x0) * C;
-        const int8_t* p10 = img + (int64_t{y1} * s.in_w + x0) * C;
-        const int8_t* p01 = img + (int64_t{y0} * s.in_w + x1) * C;
-        const int8_t* p11 = img + (int64_t{y1} * s.in_w + x1) * C;
-        const int64_t fy = iy - (1 << 10) * y0, fx = ix - (1 << 10) * x0;
+        const BilinearTap10 tx =
+            BilinearTapInt8(x, s.in_w, s.out_w, s.align_corners, s.half_pixel_centers);
+        const int8_t* p00 = img + (int64_t{ty.lo} * s.in_w + tx.lo) * C;
+        const int8_t* p10 = img + (int64_t{ty.hi} * s.in_w + tx.lo) * C;
+        const int8_t* p01 = img + (int64_t{ty.lo} * s.in_w + tx.hi) * C;
+        const int8_t* p11 = img + (int64_t{ty.hi} * s.in_w + tx.hi) * C;
+        const int64_t fy = ty.frac10, fx = tx.frac10;
         int8_t* o = out + ((int64_t{b} * s.out_h + y) * s.out_w + x) * C;
         for (int64_t c = 0; c < C; ++c) {
           const int64_t sum = p00[c] * ((1 << 10) - fy) * ((1 << 10) - fx) +
@@ -100,24 +113,12 @@ void ResizeBilinearInt8(int8_t* out, const int8_t* in, const ResizeShape& s) {
 }
 
 void ResizeNearestNeighbor(uint8_t* out, const uint8_t* in, const ResizeShape& s, size_t elem) {
-  const float h_scale = ResizeScale(s.in_h, s.out_h, s.align_corners);
-  const float w_scale = ResizeScale(s.in_w, s.out_w, s.align_corners);
-  const float offset = s.half_pixel_centers ? 0.5f : 0.0f;
-  auto source = [&](int32_t v, int32_t in_size, float scale) {
-    const float pos = (static_cast<float>(v) + offset) * scale;
-    // TfLiteRound rounds half away from zero, as std::round does.
-    int32_t r = std::min(s.align_corners ? static_cast<int32_t>(std::round(pos))
-                                         : static_cast<int32_t>(std::floor(pos)),
-                         in_size - 1);
-    if (s.half_pixel_centers) r = std::max(int32_t{0}, r);
-    return r;
-  };
   const size_t row = static_cast<size_t>(s.depth) * elem;
   for (int32_t b = 0; b < s.batches; ++b) {
     for (int32_t y = 0; y < s.out_h; ++y) {
-      const int32_t iy = source(y, s.in_h, h_scale);
+      const int32_t iy = NearestSource(y, s.in_h, s.out_h, s.align_corners, s.half_pixel_centers);
       for (int32_t x = 0; x < s.out_w; ++x) {
-        const int32_t ix = source(x, s.in_w, w_scale);
+        const int32_t ix = NearestSource(x, s.in_w, s.out_w, s.align_corners, s.half_pixel_centers);
         std::memcpy(out + static_cast<size_t>((int64_t{b} * s.out_h + y) * s.out_w + x) * row,
                     in + static_cast<size_t>((int64_t{b} * s.in_h + iy) * s.in_w + ix) * row, row);
       }

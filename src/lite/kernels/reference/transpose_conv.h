@@ -1,9 +1,11 @@
-// Reference transposed convolution (NHWC input, OHWI filter), float32.
-// No interpreter types, no allocation.
+// Reference transposed convolution (NHWC input, OHWI filter), float32 and
+// int8. No interpreter types, no allocation.
 #ifndef EDGEPIPE_LITE_KERNELS_REFERENCE_TRANSPOSE_CONV_H_
 #define EDGEPIPE_LITE_KERNELS_REFERENCE_TRANSPOSE_CONV_H_
 
 #include <cstdint>
+
+#include "src/lite/kernels/reference/conv.h"
 
 namespace edgepipe::lite::reference {
 
@@ -26,6 +28,16 @@ struct TransposeConvShape {
 // bias: (O) or null.
 void TransposeConvFloat(float* out, const float* in, const float* filter, const float* bias,
                         const TransposeConvShape& s, bool bias_first, float act_min, float act_max);
+
+// int8 TRANSPOSE_CONV as TFLite's reference_integer_ops::TransposeConv:
+// acc[o] = Σ (x + input_offset) · w over the input pixels and taps that
+// reach o (int32, so the order does not matter), then + bias[oc] (int32, may
+// be null), requantized per output channel (p.multiplier / p.shift hold
+// out_c entries), + output_offset, clamped to [p.act_min, p.act_max].
+// The filter is symmetric (zero point 0). acc: scratch of out_h·out_w·out_c
+// int32, owned by the caller.
+void TransposeConvInt8(int8_t* out, const int8_t* in, const int8_t* filter, const int32_t* bias,
+                       const TransposeConvShape& s, const Int8ConvParams& p, int32_t* acc);
 
 }  // namespace edgepipe::lite::reference
 
