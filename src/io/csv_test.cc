@@ -427,14 +427,8 @@ TEST(CsvTypeTest, RowShardsTypeTheirRowsAndMergeToTheWhole) {
   const std::string a = JoinPath(dir, "a.csv"), b = JoinPath(dir, "b.csv");
   // Rows 0..3: "f" is FLOAT only in row 1, "s" BYTES only in row 2, "e"
   // set only in row 3.
-  ASSERT_TRUE(WriteFileAtomic(a, "i,f,s,e
-1,2,3,
-4,5.5,6,
-").ok());
-  ASSERT_TRUE(WriteFileAtomic(b, "i,f,s,e
-7,8,x,
-9,10,11,12
-").ok());
+  ASSERT_TRUE(WriteFileAtomic(a, "i,f,s,e\n1,2,3,\n4,5.5,6,\n").ok());
+  ASSERT_TRUE(WriteFileAtomic(b, "i,f,s,e\n7,8,x,\n9,10,11,12\n").ok());
   const auto whole = InferCsvColumns({a, b});
   ASSERT_TRUE(whole.ok()) << whole.status().message();
   EXPECT_EQ(whole->rows, 4);
