@@ -16,8 +16,8 @@
 //               ExampleValidator, Transform, Trainer, Evaluator, Pusher
 //               (TFX's, with their options structs), and the user's code:
 //               FnArgs, DataAccessor, RunFn, UserModule, module files
-//               (EDGEPIPE_RUN_FN, EDGEPIPE_PREPROCESSING_FN,
-//               EDGEPIPE_PIPELINE)
+//               (EDGEPIPE_RUN_FN, EDGEPIPE_DATA_PARALLEL_RUN_FN,
+//               EDGEPIPE_PREPROCESSING_FN, EDGEPIPE_PIPELINE)
 //   transform   PreprocessingFn, Inputs/Outputs and the mappers
 //               (ScaleByMinMax, ScaleToZScore, Bucketize,
 //               ComputeAndApplyVocabulary, ...), TFTransformOutput

@@ -1,7 +1,9 @@
 // `edgepipe run --runner mpi` under `mpirun -np 2` against the one-process
 // runner, on the MNIST pipeline over tiny MNIST-shaped data: the same
-// statistics (counts exact, doubles within 1e-12 relative), evaluation and
-// blessing; ExampleGen's shard files; a cached rerun; a rank killed or failing
+// statistics (counts exact, doubles within 1e-12 relative); both Trainers
+// data-parallel on the two ranks, their evaluation within 0.5 points of
+// accuracy, the same blessing and push; ExampleGen's shard files; a cached
+// rerun; a rank killed (the execution FAILED at once) or failing
 // mid-component and the rerun after it; the runner at size 1 without mpirun;
 // and `edgepipe run` on a PostgreSQL store. Needs mpirun (openmpi-bin,
 // scripts/install_deps.sh): without it the tests fail, they do not skip.
@@ -184,28 +186,77 @@ TEST_F(MpiRunTest, StatisticsEqualOneProcess) {
   }
 }
 
-TEST_F(MpiRunTest, EvaluationAndBlessingEqualOneProcess) {
-  // The full model's evaluation: every metric (no timing metrics in it).
+// The training.json a Trainer's run_fn wrote into its ModelRun.
+nlohmann::json TrainingJson(const std::string& root, const std::string& trainer) {
+  return nlohmann::json::parse(TextOf(OutputDir(root, trainer, "model_run") + "/training.json"),
+                               nullptr, /*allow_exceptions=*/false);
+}
+
+TEST_F(MpiRunTest, BothTrainersTrainDataParallelOnTwoRanks) {
+  for (const std::string trainer : {"Trainer.mnist", "Trainer.mnist_lite"}) {
+    // The run_fn's own record: 2 ranks of 20 rows, the global batch of 40
+    // that one process uses, and the same number of (global) steps.
+    const nlohmann::json mpi = TrainingJson(Root("mpi"), trainer);
+    const nlohmann::json local = TrainingJson(Root("local"), trainer);
+    ASSERT_TRUE(mpi.is_object() && local.is_object()) << trainer;
+    EXPECT_EQ(mpi["ranks"], 2) << mpi.dump();
+    EXPECT_EQ(mpi["per_rank_batch_size"], 20) << mpi.dump();
+    EXPECT_EQ(mpi["batch_size"], 40) << mpi.dump();
+    EXPECT_EQ(local["ranks"], 1) << local.dump();
+    EXPECT_EQ(local["per_rank_batch_size"], 40) << local.dump();
+    EXPECT_EQ(mpi["steps"], local["steps"]);
+    EXPECT_EQ(mpi["train_examples"], local["train_examples"]);
+    // The Trainer's log line, once per Trainer (rank 0's).
+    const std::string line = "[" + trainer + "] run_fn of module 'mnist_utils_native_keras" +
+                             (trainer == "Trainer.mnist_lite" ? "_lite" : "") +
+                             "' trains data-parallel on 2 ranks";
+    const size_t at = mpi_->err.find(line);
+    EXPECT_NE(at, std::string::npos) << line << "\n" << mpi_->err;
+    EXPECT_EQ(mpi_->err.find(line, at + 1), std::string::npos) << line;
+    EXPECT_EQ(local_->err.find("trains data-parallel"), std::string::npos);
+  }
+  // The store: each ModelRun says how many ranks trained it.
+  int model_runs = 0;
+  for (const auto& a : Store("artifacts", *dir_ + "/mpi/m.sqlite")) {
+    if (a["type"] != "ModelRun") continue;
+    ++model_runs;
+    EXPECT_EQ(a["custom_properties"]["data_parallel_ranks"], 2) << a.dump();
+  }
+  EXPECT_EQ(model_runs, 2);
+  for (const auto& a : Store("artifacts", *dir_ + "/local/m.sqlite")) {
+    if (a["type"] != "ModelRun") continue;
+    EXPECT_FALSE(a["custom_properties"].contains("data_parallel_ranks")) << a.dump();
+  }
+  // Rank 1 trained in scratch: the published folders hold one model each.
+  auto files = ListFilesRecursively(OutputDir(Root("mpi"), "Trainer.mnist", "model"));
+  ASSERT_TRUE(files.ok());
+  auto local_files = ListFilesRecursively(OutputDir(Root("local"), "Trainer.mnist", "model"));
+  ASSERT_TRUE(local_files.ok());
+  EXPECT_EQ(files->size(), local_files->size());
+}
+
+TEST_F(MpiRunTest, EvaluationAndBlessingMatchOneProcess) {
+  // The models differ from one process's in the order of float additions
+  // and in rank 1's dropout masks (src/nn/gradient_reducer.h): the same
+  // examples evaluated, accuracy within 0.5 points, the same blessing and push.
   auto local = eval::LoadEvalResult(OutputDir(Root("local"), "Evaluator.mnist", "evaluation"));
   auto mpi = eval::LoadEvalResult(OutputDir(Root("mpi"), "Evaluator.mnist", "evaluation"));
   ASSERT_TRUE(local.ok()) << local.status().ToString();
   ASSERT_TRUE(mpi.ok()) << mpi.status().ToString();
   ASSERT_EQ(mpi->metrics.size(), local->metrics.size());
-  for (size_t i = 0; i < local->metrics.size(); ++i) {
-    testing::ExpectProtoClose(mpi->metrics[i], local->metrics[i]);
-  }
   EXPECT_EQ(mpi->validation.validation_ok(), local->validation.validation_ok());
-  // Both models' accuracy, count and blessing as the summary reports them
-  // (the lite evaluation also holds latencies, which differ run to run).
   ASSERT_EQ(mpi_->summary["models"].size(), 2u);
   for (size_t m = 0; m < 2; ++m) {
     const auto& a = local_->summary["models"][m];
     const auto& b = mpi_->summary["models"][m];
     EXPECT_EQ(b["example_count"], a["example_count"]);
     EXPECT_NEAR(b["sparse_categorical_accuracy"].get<double>(),
-                a["sparse_categorical_accuracy"].get<double>(), 1e-12);
+                a["sparse_categorical_accuracy"].get<double>(), 0.005)
+        << b["model"];
     EXPECT_EQ(b["blessed"], a["blessed"]);
     EXPECT_EQ(b["pushed"], a["pushed"]);
+    EXPECT_EQ(b["blessed"], true);
+    EXPECT_EQ(b["pushed"], true);
   }
 }
 
@@ -261,30 +312,80 @@ TEST(MpiRunFaultTest, KilledRankEndsTheJobAndTheRerunCompletes) {
                            "EDGEPIPE_CRASH_AT=runner.rank_executing.StatisticsGen " + cli + args +
                            " 2>" + dir + "/killed.stderr");
   EXPECT_NE(killed.exit_code, 0);
-  // Consistent store: ExampleGen complete; StatisticsGen never COMPLETE and
-  // none of its artifacts LIVE; nothing downstream ran.
+  // Consistent store: ExampleGen complete; StatisticsGen FAILED at the time
+  // of the kill (mpirun stopped rank 0 with SIGTERM, whose termination watch
+  // recorded it) and none of its artifacts LIVE; nothing downstream ran.
   const std::string db = dir + "/k/m.sqlite";
   nlohmann::json executions = Store("executions", db);
   EXPECT_EQ(StatesOf(executions, "ImportExampleGen"),
             (std::map<std::string, int>{{"COMPLETE", 1}}));
-  auto stats = StatesOf(executions, "StatisticsGen");
-  EXPECT_EQ(stats.count("COMPLETE"), 0u);
-  EXPECT_EQ(stats["RUNNING"] + stats["FAILED"], 1);
+  EXPECT_EQ(StatesOf(executions, "StatisticsGen"), (std::map<std::string, int>{{"FAILED", 1}}))
+      << TextOf(dir + "/killed.stderr");
+  for (const auto& e : executions) {
+    if (e["node_id"] != "StatisticsGen") continue;
+    EXPECT_EQ(e["custom_properties"]["error_message"],
+              "terminated: the job was stopped by SIGTERM while this execution ran (under mpirun: "
+              "another rank died or the job was cancelled)");
+  }
   EXPECT_TRUE(StatesOf(executions, "SchemaGen").empty());
   for (const auto& a : Store("artifacts", db)) {
     EXPECT_NE(a["producer_node"], "StatisticsGen") << a.dump();
   }
-  // The rerun marks what the dead job left FAILED, reuses ExampleGen's
-  // examples and completes.
+  // The rerun finds nothing abandoned, reuses ExampleGen's examples and
+  // completes.
   const std::string err = dir + "/rerun.stderr";
   auto rerun = RunCommand(Mpirun() + "-np 2 " + cli + args + " --json 2>" + err);
   ASSERT_EQ(rerun.exit_code, 0) << TextOf(err);
+  EXPECT_EQ(TextOf(err).find("left RUNNING"), std::string::npos) << TextOf(err);
   const auto outcomes = Outcomes(nlohmann::json::parse(rerun.out, nullptr, false));
   EXPECT_EQ(outcomes.at("ImportExampleGen"), "cached");
   EXPECT_EQ(outcomes.at("StatisticsGen"), "executed");
   EXPECT_EQ(outcomes.at("Pusher.mnist_lite"), "executed");
   executions = Store("executions", db);
   EXPECT_EQ(StatesOf(executions, "StatisticsGen"),
+            (std::map<std::string, int>{{"COMPLETE", 1}, {"FAILED", 1}}));
+  (void)RemoveAll(dir);
+}
+
+TEST(MpiRunFaultTest, RankKilledInDataParallelTrainingFailsTheTrainerAtOnce) {
+  const std::string dir = TempDir("kill_trainer");
+  ASSERT_TRUE(CreateDirectories(dir + "/data").ok());
+  ASSERT_TRUE(testing::WriteTinyMnist(dir + "/data", 120).ok());
+  // Rank 1 dies (SIGKILL) as it starts Trainer.mnist, which runs on every
+  // rank: rank 0 is inside it, waiting for rank 1 before run_fn.
+  const std::string cli = EDGEPIPE_CLI;
+  const std::string args = " run mnist --runner mpi --data " + dir + "/data --pipeline-root " +
+                           dir + "/t/root --metadata " + dir + "/t/m.sqlite --serving-dir " + dir +
+                           "/t/serving --train-steps 10 --eval-steps 2 --accuracy-threshold 0";
+  auto killed = RunCommand(Mpirun() + "-np 1 " + cli + args + " : -np 1 env " +
+                           "EDGEPIPE_CRASH_AT=runner.rank_executing.Trainer.mnist " + cli + args +
+                           " 2>" + dir + "/killed.stderr");
+  EXPECT_NE(killed.exit_code, 0);
+  const std::string db = dir + "/t/m.sqlite";
+  nlohmann::json executions = Store("executions", db);
+  EXPECT_EQ(StatesOf(executions, "Transform"), (std::map<std::string, int>{{"COMPLETE", 1}}));
+  EXPECT_EQ(StatesOf(executions, "Trainer.mnist"), (std::map<std::string, int>{{"FAILED", 1}}))
+      << TextOf(dir + "/killed.stderr");
+  for (const auto& e : executions) {
+    if (e["node_id"] != "Trainer.mnist") continue;
+    EXPECT_NE(e["custom_properties"]["error_message"].get<std::string>().find(
+                  "terminated: the job was stopped by SIGTERM"),
+              std::string::npos)
+        << e.dump();
+  }
+  for (const auto& a : Store("artifacts", db)) {
+    EXPECT_NE(a["producer_node"], "Trainer.mnist") << a.dump();
+  }
+  // Nothing of the dead execution is published (its outputs were staged).
+  EXPECT_FALSE(PathExists(dir + "/t/root/mnist_native_keras/Trainer.mnist/model"));
+  const std::string err = dir + "/rerun.stderr";
+  auto rerun = RunCommand(Mpirun() + "-np 2 " + cli + args + " --json 2>" + err);
+  ASSERT_EQ(rerun.exit_code, 0) << TextOf(err);
+  const auto outcomes = Outcomes(nlohmann::json::parse(rerun.out, nullptr, false));
+  EXPECT_EQ(outcomes.at("Transform"), "cached");
+  EXPECT_EQ(outcomes.at("Trainer.mnist"), "executed");
+  EXPECT_EQ(outcomes.at("Pusher.mnist"), "executed");
+  EXPECT_EQ(StatesOf(Store("executions", db), "Trainer.mnist"),
             (std::map<std::string, int>{{"COMPLETE", 1}, {"FAILED", 1}}));
   (void)RemoveAll(dir);
 }
@@ -319,6 +420,78 @@ TEST(MpiRunFaultTest, FailingRankFailsTheNodeOnEveryRankAndTheStoreRecordsIt) {
   const auto outcomes = Outcomes(nlohmann::json::parse(rerun.out, nullptr, false));
   EXPECT_EQ(outcomes.at("ImportExampleGen"), "cached");
   EXPECT_EQ(outcomes.at("StatisticsGen"), "executed");
+  (void)RemoveAll(dir);
+}
+
+// CsvExampleGen under `mpirun -np 2` against one process, through a pipeline
+// library (CsvExampleGen -> StatisticsGen): the ranks infer the column types
+// together (a column whose only FLOAT or BYTES values lie in one rank's rows
+// still gets that type), each writes its shard of each split, and the shards
+// in rank order are the one-process split's examples in order; the
+// statistics are the same.
+TEST(MpiRunCsvTest, CsvExampleGenShardsByRankLikeOneProcess) {
+  const std::string dir = TempDir("csv");
+  ASSERT_TRUE(CreateDirectories(dir + "/data").ok());
+  // Two files of one split. Column "x" is INT except one FLOAT value in the
+  // last rows (rank 1's share at 2 ranks, outside rank 0's type rows at odd
+  // row numbers), "tag" has empty values, "name" is BYTES with quoting.
+  std::string a = "id,x,tag,name\n", b = "id,x,tag,name\n";
+  for (int i = 0; i < 150; ++i) {
+    std::string& out = i < 90 ? a : b;
+    out += std::to_string(i) + "," + (i == 147 ? std::string("2.5") : std::to_string(i % 7)) + "," +
+           (i % 5 == 0 ? std::string() : std::to_string(i % 3)) + ",\"n, " + std::to_string(i) +
+           "\"\n";
+  }
+  ASSERT_TRUE(WriteFileAtomic(dir + "/data/a.csv", a).ok());
+  ASSERT_TRUE(WriteFileAtomic(dir + "/data/b.csv", b).ok());
+  const std::string cli = EDGEPIPE_CLI;
+  auto run = [&](const std::string& launcher, const std::string& name, const std::string& runner) {
+    const std::string err = dir + "/" + name + ".stderr";
+    auto r = RunCommand(launcher + cli + " run " + CSV_PIPELINE + " --data " + dir +
+                        "/data --pipeline-root " + dir + "/" + name + " --metadata " + dir + "/" +
+                        name + ".sqlite --runner " + runner + " --json 2>" + err);
+    EXPECT_EQ(r.exit_code, 0) << TextOf(err);
+    return r.exit_code;
+  };
+  ASSERT_EQ(run("", "one", "local"), 0);
+  ASSERT_EQ(run(Mpirun() + "-np 2 ", "two", "mpi"), 0);
+  auto single_dir = [&](const std::string& name, const std::string& node, const std::string& key) {
+    const std::string d = dir + "/" + name + "/csv/" + node + "/" + key;
+    auto entries = ListDirectory(d);
+    EXPECT_TRUE(entries.ok() && entries->size() == 1) << d;
+    return entries.ok() && !entries->empty() ? d + "/" + entries->front() : d;
+  };
+  const std::string one = single_dir("one", "CsvExampleGen", "examples");
+  const std::string two = single_dir("two", "CsvExampleGen", "examples");
+  int64_t total = 0;
+  for (const std::string split : {"train", "eval"}) {
+    auto names = ListDirectory(two + "/Split-" + split);
+    ASSERT_TRUE(names.ok());
+    EXPECT_EQ(*names, (std::vector<std::string>{"data_tfrecord-00000-of-00002.gz",
+                                                "data_tfrecord-00001-of-00002.gz"}));
+    auto expected =
+        io::ReadAllRecords(one + "/Split-" + split + "/data_tfrecord-00000-of-00001.gz");
+    ASSERT_TRUE(expected.ok()) << expected.status().ToString();
+    std::vector<std::string> sharded;
+    for (const std::string& name : *names) {
+      auto shard = io::ReadAllRecords(two + "/Split-" + split + "/" + name);
+      ASSERT_TRUE(shard.ok()) << shard.status().ToString();
+      EXPECT_FALSE(shard->empty()) << split << " " << name;
+      sharded.insert(sharded.end(), shard->begin(), shard->end());
+    }
+    // Byte for byte: the same types (x is FLOAT everywhere), the same split
+    // for every example (TFX's hash), the one-process order.
+    EXPECT_EQ(sharded, *expected) << split;
+    total += static_cast<int64_t>(expected->size());
+  }
+  EXPECT_EQ(total, 150);
+  auto stats_one = components::ReadStatistics(single_dir("one", "StatisticsGen", "statistics"));
+  auto stats_two = components::ReadStatistics(single_dir("two", "StatisticsGen", "statistics"));
+  ASSERT_TRUE(stats_one.ok() && stats_two.ok());
+  ASSERT_EQ(stats_two->size(), stats_one->size());
+  for (size_t i = 0; i < stats_one->size(); ++i) {
+    testing::ExpectProtoClose((*stats_two)[i].statistics, (*stats_one)[i].statistics);
+  }
   (void)RemoveAll(dir);
 }
 

@@ -13,10 +13,12 @@
 #include "src/components/module.h"
 #include "src/components/run_report.h"
 #include "src/core/files.h"
+#include "src/core/termination_watch.h"
 #include "src/examples/mnist/pipeline.h"
 #include "src/pipeline/local_dag_runner.h"
 #if EDGEPIPE_HAVE_MPI
 #include "src/mpi/communicator.h"
+#include "src/mpi/gradient_allreduce.h"
 #endif
 
 namespace edgepipe::cli {
@@ -32,6 +34,11 @@ class Runner {
     std::unique_ptr<Runner> runner(new Runner());
     if (name == "local") return runner;
 #if EDGEPIPE_HAVE_MPI
+    // Before MPI starts its threads (they inherit the blocked signals): when
+    // the launcher stops this rank — mpirun does when another rank died —
+    // rank 0 records its running execution FAILED there and then, instead of
+    // leaving it RUNNING for the next run to find.
+    ASSIGN_OR_RETURN(runner->watch_, TerminationWatch::Start(&RecordTermination));
     ASSIGN_OR_RETURN(runner->session_, mpi::MpiSession::Init(nullptr, nullptr));
     ASSIGN_OR_RETURN(runner->comm_, mpi::Communicator::WorldFromEnvironment());
     return runner;
@@ -45,6 +52,7 @@ class Runner {
 #if EDGEPIPE_HAVE_MPI
     comm_.reset();  // before MPI_Finalize
     session_.reset();
+    watch_.reset();
 #endif
   }
   // The group for RunOptions::collective; null for the local runner.
@@ -55,12 +63,43 @@ class Runner {
     return nullptr;
 #endif
   }
+  // RunOptions::gradient_reducer_factory: data-parallel Trainers get the
+  // bucketed MPI allreduce over the communicator; empty for the local runner.
+  pipeline::GradientReducerFactory reducer_factory() const {
+#if EDGEPIPE_HAVE_MPI
+    if (comm_ != nullptr) {
+      mpi::Communicator* comm = comm_.get();
+      return [comm]() -> StatusOr<std::unique_ptr<nn::GradientReducer>> {
+        ASSIGN_OR_RETURN(std::unique_ptr<mpi::GradientAllreduce> reducer,
+                         mpi::MakeGradientReducer(*comm));
+        return std::unique_ptr<nn::GradientReducer>(std::move(reducer));
+      };
+    }
+#endif
+    return nullptr;
+  }
   // Only rank 0 prints the summary (every rank returns the same result).
   bool prints() const { return group() == nullptr || group()->is_root(); }
 
  private:
   Runner() = default;
 #if EDGEPIPE_HAVE_MPI
+  // On the termination watch's thread (core/termination_watch.h).
+  static void RecordTermination(int signal) {
+    const std::string reason =
+        std::string("terminated: the job was stopped by ") + TerminationWatch::SignalName(signal) +
+        " while this execution ran (under mpirun: another rank died or the job was cancelled)";
+    StatusOr<int> failed = pipeline::FailRunningExecutions(reason);
+    if (!failed.ok()) {
+      std::fprintf(stderr, "edgepipe: %s: recording the running executions FAILED: %s\n",
+                   TerminationWatch::SignalName(signal), failed.status().ToString().c_str());
+    } else if (*failed > 0) {
+      std::fprintf(stderr, "edgepipe: %s: %d running execution(s) recorded FAILED; exiting\n",
+                   TerminationWatch::SignalName(signal), *failed);
+    }
+  }
+
+  std::unique_ptr<TerminationWatch> watch_;
   std::unique_ptr<mpi::MpiSession> session_;
   std::unique_ptr<mpi::Communicator> comm_;
 #endif
@@ -108,6 +147,12 @@ void RegisterLibraryRun(CLI::App* run) {
           "run: name a pipeline library (PIPELINE.so) or a built-in pipeline (mnist)"));
       return;
     }
+    // First: MPI (and its signal watch) before the library can start threads.
+    auto runner = Runner::Start(f->runner);
+    if (!runner.ok()) {
+      SetCommandStatus(runner.status());
+      return;
+    }
     for (const std::string& set : f->sets) {
       const size_t eq = set.find('=');
       if (eq == std::string::npos || eq == 0) {
@@ -137,14 +182,11 @@ void RegisterLibraryRun(CLI::App* run) {
       SetCommandStatus(made);
       return;
     }
-    auto runner = Runner::Start(f->runner);
-    if (!runner.ok()) {
-      SetCommandStatus(runner.status());
-      return;
-    }
     auto result = pipeline::LocalDagRunner::Run(
-        *pipeline,
-        {.log = stderr, .wait_for_lock = f->wait_for_lock, .collective = (*runner)->group()});
+        *pipeline, {.log = stderr,
+                    .wait_for_lock = f->wait_for_lock,
+                    .collective = (*runner)->group(),
+                    .gradient_reducer_factory = (*runner)->reducer_factory()});
     if (!(*runner)->prints()) {
       SetCommandStatus(result.ok() ? result->status() : result.status());
       return;
@@ -232,6 +274,7 @@ void RegisterRunCommand(CLI::App& app) {
     }
     examples::mnist::MnistPipelineOptions run_options = *options;
     run_options.collective = (*runner)->group();
+    run_options.gradient_reducer_factory = (*runner)->reducer_factory();
     auto summary = examples::mnist::RunMnistPipeline(run_options, stderr);
     if (!summary.ok()) {
       SetCommandStatus(summary.status());

@@ -10,7 +10,12 @@
 // tf.Example with a feature per column, serialized deterministically.
 //
 // Output `examples` (type Examples), exactly as ImportExampleGen writes it:
-// `Split-<name>/data_tfrecord-00000-of-00001.gz` per split (gzip TFRecord),
+// `Split-<name>/data_tfrecord-00000-of-00001.gz` per split (gzip TFRecord);
+// under the MPI runner `data_tfrecord-<r>-of-<N>.gz` from each rank r, which
+// converts a contiguous share of each split's rows (the shards in rank order
+// hold the one-process examples in order) after the ranks inferred the
+// column types together (each from every N-th row, merged: the one-process
+// types); an example lands in the same split whatever N is;
 // properties `split_names`, `span`, `version` (when the patterns have
 // {VERSION}), custom `num_examples_<split>`, `payload_format`, `file_format`,
 // `input_fingerprint`. Splits, as TFX's output_config:

@@ -88,7 +88,10 @@ StatusOr<LoadedModule> LoadModuleFile(const std::string& path) {
     if (e == nullptr) continue;
     RETURN_IF_ERROR(CheckAbi(*e, path, symbol));
     any = true;
-    if (e->run_fn != nullptr) out.module.run_fn = e->run_fn;
+    if (e->run_fn != nullptr) {
+      out.module.run_fn = e->run_fn;
+      out.module.data_parallel = (e->flags & kModuleExportDataParallel) != 0;
+    }
     if (e->preprocessing_fn != nullptr) out.module.preprocessing_fn = e->preprocessing_fn;
     if (e->pipeline_fn != nullptr) out.pipeline_fn = e->pipeline_fn;
   }

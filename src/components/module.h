@@ -9,7 +9,7 @@
 //   edgepipe::Status RunFn(const edgepipe::components::FnArgs& fn_args) { ... }
 //   edgepipe::Status PreprocessingFn(const edgepipe::transform::Inputs& inputs,
 //                                    edgepipe::transform::Outputs* outputs) { ... }
-//   EDGEPIPE_RUN_FN(RunFn)
+//   EDGEPIPE_RUN_FN(RunFn)    // or EDGEPIPE_DATA_PARALLEL_RUN_FN(RunFn), FnArgs
 //   EDGEPIPE_PREPROCESSING_FN(PreprocessingFn)
 //
 // and building it as a shared library against the installed headers (CMake:
@@ -75,18 +75,26 @@ struct FnArgs {
   DataAccessor data_accessor;
   std::string temp_dir;     // scratch, removed after run_fn returns
   std::FILE* log = stderr;  // progress lines go here
-  // Data-parallel training (src/nn/gradient_reducer.h): set when run_fn runs
-  // on every rank of an MPI job (mpi::MakeGradientReducer over the job's
-  // communicator, src/mpi/gradient_allreduce.h); null in one process.
-  // run_fn hands it to nn::FitOptions::reducer and lets only rank 0
-  // (gradient_reducer->rank() == 0) write the model and the run files.
-  // Borrowed for the call.
+  // Data-parallel training (src/nn/gradient_reducer.h). Set only for a
+  // module that declares data-parallel support (UserModule::data_parallel,
+  // EDGEPIPE_DATA_PARALLEL_RUN_FN) when the Trainer runs under the MPI
+  // runner: run_fn then runs on every rank at once, each with its own
+  // reducer over the job's ranks (mpi::MakeGradientReducer over its
+  // communicator, src/mpi/gradient_allreduce.h); null in one process and for
+  // a module that does not declare it (its run_fn runs on rank 0 alone, as
+  // under the local runner). run_fn hands it to nn::FitOptions::reducer;
+  // every rank must call the same collectives in the same order, so a step
+  // that may fail on some ranks only (reading data) is agreed on with
+  // gradient_reducer->Agree before the next collective. Only rank 0's files
+  // are published: on the other ranks serving_model_dir, eval_model_dir and
+  // model_run_dir are scratch folders of that rank's own, removed after
+  // run_fn returns, so a run_fn that writes on every rank publishes rank 0's
+  // model only (writing on rank 0 alone, gradient_reducer->rank() == 0, saves
+  // the time). Borrowed for the call.
   nn::GradientReducer* gradient_reducer = nullptr;
-  // For data-parallel training: the MPI runner's group of ranks when the
-  // Trainer runs run_fn on every rank (each rank then trains on its share,
-  // averages gradients through it and rank 0 saves the model). Null today:
-  // under the MPI runner the Trainer runs on rank 0 alone (trainer.cc), and
-  // always null under the one-process runner. Borrowed for the call.
+  // With gradient_reducer: the MPI runner's group of ranks (rank(), size(),
+  // byte collectives), for a run_fn that needs more than the reducer offers.
+  // Null otherwise. Borrowed for the call.
   Collective* collective = nullptr;
 };
 
@@ -101,6 +109,12 @@ struct UserModule {
   std::string fingerprint;  // e.g. SHA-256 of the module's bytes
   RunFn run_fn;
   transform::PreprocessingFn preprocessing_fn;
+  // The module's run_fn trains data-parallel when FnArgs::gradient_reducer is
+  // set (and writes only where FnArgs says on ranks other than 0): under the
+  // MPI runner its Trainer runs on every rank. False (the default): the
+  // Trainer runs it on rank 0 alone. A module file declares it by exporting
+  // its run_fn with EDGEPIPE_DATA_PARALLEL_RUN_FN instead of EDGEPIPE_RUN_FN.
+  bool data_parallel = false;
 };
 
 // ---- Module files -----------------------------------------------------------
@@ -123,8 +137,13 @@ using PipelineFn = StatusOr<pipeline::Pipeline> (*)(const PipelineArgs&);
 
 // Bumped whenever FnArgs, PipelineArgs, transform::Inputs/Outputs, Status or
 // the export structs change in a way a module built earlier cannot survive.
-inline constexpr int kModuleAbiVersion = 5;  // 5: FnArgs::gradient_reducer, FnArgs::collective,
-                                             // Component::runs_on_every_rank
+// 5: FnArgs::gradient_reducer, FnArgs::collective, Component::runs_on_every_rank.
+// 6: ModuleExport::flags (kModuleExportDataParallel), UserModule::data_parallel,
+//    ExecutionContext::make_gradient_reducer.
+inline constexpr int kModuleAbiVersion = 6;
+
+// ModuleExport::flags bits.
+inline constexpr uint32_t kModuleExportDataParallel = 1;  // run_fn: UserModule::data_parallel
 
 // What a module file exports, one struct per entry point (each optional).
 // The sizes catch a module built against other headers with the same ABI
@@ -137,27 +156,35 @@ struct ModuleExport {
   Status (*run_fn)(const FnArgs&);
   Status (*preprocessing_fn)(const transform::Inputs&, transform::Outputs*);
   PipelineFn pipeline_fn;
+  uint32_t flags;  // kModuleExport* bits (read only once abi_version matches)
 };
 
-#define EDGEPIPE_MODULE_EXPORT_(symbol, run, preprocessing, pipeline)      \
-  extern "C" __attribute__((visibility("default"), used))                  \
-  const ::edgepipe::components::ModuleExport symbol = {                    \
-      ::edgepipe::components::kModuleAbiVersion,                           \
-      static_cast<uint32_t>(sizeof(::edgepipe::components::FnArgs)),       \
-      static_cast<uint32_t>(sizeof(::edgepipe::components::PipelineArgs)), \
-      static_cast<uint32_t>(sizeof(::edgepipe::Status)),                   \
-      run,                                                                 \
-      preprocessing,                                                       \
-      pipeline};
+#define EDGEPIPE_MODULE_EXPORT_(symbol, run, preprocessing, pipeline, flags) \
+  extern "C" __attribute__((visibility("default"), used))                    \
+  const ::edgepipe::components::ModuleExport symbol = {                      \
+      ::edgepipe::components::kModuleAbiVersion,                             \
+      static_cast<uint32_t>(sizeof(::edgepipe::components::FnArgs)),         \
+      static_cast<uint32_t>(sizeof(::edgepipe::components::PipelineArgs)),   \
+      static_cast<uint32_t>(sizeof(::edgepipe::Status)),                     \
+      run,                                                                   \
+      preprocessing,                                                         \
+      pipeline,                                                              \
+      flags};
 
 // Exports `fn` (Status(const FnArgs&)) as the module's run_fn.
-#define EDGEPIPE_RUN_FN(fn) EDGEPIPE_MODULE_EXPORT_(edgepipe_run_fn, &fn, nullptr, nullptr)
+#define EDGEPIPE_RUN_FN(fn) EDGEPIPE_MODULE_EXPORT_(edgepipe_run_fn, &fn, nullptr, nullptr, 0u)
+// The same, for a run_fn that trains data-parallel with
+// FnArgs::gradient_reducer (UserModule::data_parallel): under the MPI runner
+// its Trainer runs it on every rank.
+#define EDGEPIPE_DATA_PARALLEL_RUN_FN(fn)                         \
+  EDGEPIPE_MODULE_EXPORT_(edgepipe_run_fn, &fn, nullptr, nullptr, \
+                          ::edgepipe::components::kModuleExportDataParallel)
 // Exports `fn` (Status(const transform::Inputs&, transform::Outputs*)).
 #define EDGEPIPE_PREPROCESSING_FN(fn) \
-  EDGEPIPE_MODULE_EXPORT_(edgepipe_preprocessing_fn, nullptr, &fn, nullptr)
+  EDGEPIPE_MODULE_EXPORT_(edgepipe_preprocessing_fn, nullptr, &fn, nullptr, 0u)
 // Exports `fn` (StatusOr<pipeline::Pipeline>(const PipelineArgs&)): the
 // library is then a pipeline `edgepipe run` can run.
-#define EDGEPIPE_PIPELINE(fn) EDGEPIPE_MODULE_EXPORT_(edgepipe_pipeline, nullptr, nullptr, &fn)
+#define EDGEPIPE_PIPELINE(fn) EDGEPIPE_MODULE_EXPORT_(edgepipe_pipeline, nullptr, nullptr, &fn, 0u)
 
 // A loaded module file. Its code stays loaded until the process ends (its
 // functions may be referenced by components and pipelines at any time).

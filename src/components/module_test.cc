@@ -38,6 +38,27 @@ TEST(ModuleFileTest, LoadsRunFnAndPreprocessingFnAndFingerprintsTheBytes) {
             *loaded->module.run_fn.target<Status (*)(const FnArgs&)>());
 }
 
+// A module file declares that its run_fn trains data-parallel with the
+// export macro; the Trainer then runs on every rank under the MPI runner.
+TEST(ModuleFileTest, DataParallelRunFnIsDeclaredByItsExport) {
+  auto good = LoadModuleFile(ModulePath("good"));
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_FALSE(good->module.data_parallel);
+  auto parallel = LoadModuleFile(ModulePath("data_parallel"));
+  ASSERT_TRUE(parallel.ok()) << parallel.status().ToString();
+  ASSERT_TRUE(parallel->module.run_fn);
+  EXPECT_TRUE(parallel->module.data_parallel);
+  EXPECT_FALSE(parallel->module.preprocessing_fn);
+  for (const auto& [variant, every_rank] :
+       std::vector<std::pair<std::string, bool>>{{"good", false}, {"data_parallel", true}}) {
+    auto trainer = Trainer({.id = "Trainer",
+                            .examples = {"ExampleGen", "examples", "Examples"},
+                            .module_file = ModulePath(variant)});
+    ASSERT_TRUE(trainer.ok()) << trainer.status().ToString();
+    EXPECT_EQ(trainer->runs_on_every_rank, every_rank) << variant;
+  }
+}
+
 TEST(ModuleFileTest, PipelineFunctionIsExported) {
   auto loaded = LoadModuleFile(ModulePath("pipeline"));
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();

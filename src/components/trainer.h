@@ -8,7 +8,20 @@
 // the TF.js layers model for a native trainer, the single file `tflite` for a
 // lite trainer) and `model_run` (type ModelRun; logs and training history).
 // The executor fails if run_fn returns an error or leaves `serving_model_dir`
-// empty, so a Model artifact is never published without a model in it.
+// empty, so a Model artifact is never published without a model in it. The
+// ModelRun artifact of a data-parallel run records the number of ranks that
+// trained it (custom property "data_parallel_ranks"; absent in one process).
+//
+// Under the MPI runner (`--runner mpi`, local_dag_runner.h "SPMD"): a module
+// that declares data-parallel support (UserModule::data_parallel,
+// EDGEPIPE_DATA_PARALLEL_RUN_FN) has its run_fn called on every rank at once
+// with FnArgs::gradient_reducer (built by RunOptions::gradient_reducer_factory)
+// — synchronous data-parallel SGD, src/nn/gradient_reducer.h. Rank 0's
+// run_fn writes the published model; the other ranks get scratch folders of
+// their own as serving_model_dir, eval_model_dir and model_run_dir, removed
+// afterwards. The ranks agree on the steps before run_fn (its input files,
+// the folders, the reducer), the runner on the outcome; the check that a
+// model was saved is rank 0's. Any other module runs on rank 0 alone.
 #ifndef EDGEPIPE_COMPONENTS_TRAINER_H_
 #define EDGEPIPE_COMPONENTS_TRAINER_H_
 
@@ -25,6 +38,9 @@
 #include "src/pipeline/pipeline.h"
 
 namespace edgepipe::components {
+
+// The ModelRun artifact's custom property: the ranks that trained the model.
+inline constexpr char kDataParallelRanksProperty[] = "data_parallel_ranks";
 
 struct TrainerOptions {
   std::string id = "Trainer";  // TFX .with_id, e.g. "Trainer.mnist_lite"

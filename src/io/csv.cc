@@ -702,8 +702,13 @@ void UpdateCsvTypes(const std::vector<std::string_view>& row, std::vector<CsvTyp
 }
 
 StatusOr<CsvColumns> InferCsvColumns(const std::vector<std::string>& paths,
-                                     const CsvOptions& options) {
+                                     const CsvOptions& options, CsvRowShard shard) {
   if (paths.empty()) return Status::InvalidArgument("InferCsvColumns: no files");
+  if (shard.count < 1 || shard.index < 0 || shard.index >= shard.count) {
+    return Status::InvalidArgument("InferCsvColumns: row shard " + std::to_string(shard.index) +
+                                   " of " + std::to_string(shard.count) +
+                                   " (expected 0 <= index < count)");
+  }
   CsvColumns columns;
   for (size_t f = 0; f < paths.size(); ++f) {
     ASSIGN_OR_RETURN(auto reader, CsvReader::Open(paths[f], options));
@@ -725,7 +730,9 @@ StatusOr<CsvColumns> InferCsvColumns(const std::vector<std::string>& paths,
     for (;;) {
       ASSIGN_OR_RETURN(bool more, reader->ReadRow());
       if (!more) break;
-      UpdateCsvTypes(reader->row(), &columns.types);
+      if (columns.rows++ % shard.count == shard.index) {
+        UpdateCsvTypes(reader->row(), &columns.types);
+      }
     }
   }
   return columns;

@@ -176,17 +176,29 @@ float CsvDoubleToFloat(double value);
 struct CsvColumns {
   std::vector<std::string> names;
   std::vector<CsvType> types;
+  int64_t rows = 0;  // the rows of all files (InferCsvColumns reads every one)
+};
+
+// Which rows raise the types in InferCsvColumns: those whose number (0-based,
+// over the files in order) is `index` modulo `count`. For processes that each
+// infer from a share of the rows and merge (a column's type is the maximum
+// over any partition of its values).
+struct CsvRowShard {
+  int64_t index = 0;
+  int64_t count = 1;
 };
 
 // Raises each column's type to cover `row` (header-sized).
 void UpdateCsvTypes(const std::vector<std::string_view>& row, std::vector<CsvType>* types);
 
 // The first pass of CsvExampleGen over one split: reads every row of every
-// file and infers the types. All files must have the same header
-// (InvalidArgument "<file>: header differs from <first file>'s (column <c>:
-// ...)"); any reader error is returned as is. `paths` must not be empty.
+// file, counts them and infers the types (from `shard`'s rows only; all by
+// default). All files must have the same header (InvalidArgument "<file>:
+// header differs from <first file>'s (column <c>: ...)"); any reader error is
+// returned as is. `paths` must not be empty; InvalidArgument unless
+// 0 <= shard.index < shard.count.
 StatusOr<CsvColumns> InferCsvColumns(const std::vector<std::string>& paths,
-                                     const CsvOptions& options = {});
+                                     const CsvOptions& options = {}, CsvRowShard shard = {});
 
 // Turns rows into tf.Examples as TFX's CsvExampleGen does (see above). Holds
 // one Example with a feature per column and refills its values per row, so a

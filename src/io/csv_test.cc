@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -417,6 +418,36 @@ TEST(CsvTypeTest, ColumnTypeIsTheHighestOfItsValues) {
   EXPECT_EQ(columns->types,
             (std::vector<CsvType>{CsvType::kInt, CsvType::kFloat, CsvType::kBytes,
                                   CsvType::kUnknown, CsvType::kBytes, CsvType::kFloat}));
+}
+
+// A row shard types only its rows (0-based over the files in order) but
+// reads and counts them all; the maximum over the shards is the whole's.
+TEST(CsvTypeTest, RowShardsTypeTheirRowsAndMergeToTheWhole) {
+  const std::string dir = testing::FreshTempDir("csv_infer_shards");
+  const std::string a = JoinPath(dir, "a.csv"), b = JoinPath(dir, "b.csv");
+  // Rows 0..3: "f" is FLOAT only in row 1, "s" BYTES only in row 2, "e"
+  // set only in row 3.
+  ASSERT_TRUE(WriteFileAtomic(a, "i,f,s,e\n1,2,3,\n4,5.5,6,\n").ok());
+  ASSERT_TRUE(WriteFileAtomic(b, "i,f,s,e\n7,8,x,\n9,10,11,12\n").ok());
+  const auto whole = InferCsvColumns({a, b});
+  ASSERT_TRUE(whole.ok()) << whole.status().message();
+  EXPECT_EQ(whole->rows, 4);
+  const std::vector<std::vector<CsvType>> want = {
+      {CsvType::kInt, CsvType::kInt, CsvType::kBytes, CsvType::kUnknown},  // rows 0, 2
+      {CsvType::kInt, CsvType::kFloat, CsvType::kInt, CsvType::kInt}};     // rows 1, 3
+  std::vector<CsvType> merged(4, CsvType::kUnknown);
+  for (int64_t index = 0; index < 2; ++index) {
+    const auto shard = InferCsvColumns({a, b}, {}, {index, 2});
+    ASSERT_TRUE(shard.ok()) << shard.status().message();
+    EXPECT_EQ(shard->rows, 4);
+    EXPECT_EQ(shard->names, whole->names);
+    EXPECT_EQ(shard->types, want[index]) << index;
+    for (size_t c = 0; c < merged.size(); ++c) merged[c] = std::max(merged[c], shard->types[c]);
+  }
+  EXPECT_EQ(merged, whole->types);
+  EXPECT_EQ(whole->types,
+            (std::vector<CsvType>{CsvType::kInt, CsvType::kFloat, CsvType::kBytes, CsvType::kInt}));
+  EXPECT_EQ(InferCsvColumns({a}, {}, {2, 2}).status().code(), Status::Code::kInvalidArgument);
 }
 
 // ---- rows to tf.Example (TFX's CsvExampleGen) --------------------------------

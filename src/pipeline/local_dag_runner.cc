@@ -164,7 +164,58 @@ struct RunState {
   std::map<std::string, size_t> index;               // node id -> component index
   std::vector<NodeResult> results;
   Collective* collective = nullptr;  // RunOptions::collective (this is rank 0)
+  const GradientReducerFactory* reducer_factory = nullptr;  // RunOptions' (null: empty)
+
+  // The executions this run has RUNNING, for FailRunningExecutions (another
+  // thread, while the process is being stopped). `live_mu` guards them and
+  // every step that changes one's state or what it published: registering
+  // it RUNNING, recording its external publishes, placing its outputs up to
+  // the COMPLETE transaction, recording it FAILED. Once `terminated`, those
+  // steps are refused: the process is about to end and the store already
+  // says how its executions ended.
+  struct Running {
+    const Component* component = nullptr;
+    std::string cache_key;
+    std::vector<ExternalPublish> publishes;  // as recorded in the store
+  };
+  std::mutex live_mu;
+  bool terminated = false;
+  std::map<int64_t, Running> running;  // by execution id
 };
+
+// The runs in progress in this process (FailRunningExecutions' view).
+std::mutex& LiveRunsMutex() {
+  static std::mutex* mu = new std::mutex;  // never destroyed: a signal may come at exit
+  return *mu;
+}
+std::set<RunState*>& LiveRuns() {
+  static std::set<RunState*>* runs = new std::set<RunState*>;
+  return *runs;
+}
+
+// Lists a run among the live ones for as long as it exists; the RunState
+// must outlive it.
+class LiveRun {
+ public:
+  explicit LiveRun(RunState* rs) : rs_(rs) {
+    std::lock_guard<std::mutex> lock(LiveRunsMutex());
+    LiveRuns().insert(rs_);
+  }
+  ~LiveRun() {
+    std::lock_guard<std::mutex> lock(LiveRunsMutex());
+    LiveRuns().erase(rs_);
+  }
+  LiveRun(const LiveRun&) = delete;
+  LiveRun& operator=(const LiveRun&) = delete;
+
+ private:
+  RunState* rs_;
+};
+
+Status Terminated() {
+  return Status::FailedPrecondition(
+      "the process is being stopped (its running executions were recorded FAILED)");
+}
 
 std::string NodeDir(const RunState& rs, const std::string& node_id) {
   return JoinPath(rs.pipeline->pipeline_root, node_id);
@@ -355,15 +406,24 @@ Status RecordCached(RunState& rs, const Component& c, const ArtifactMap& inputs,
   return Status::OK();
 }
 
-Status MarkFailed(RunState& rs, const Component& c, int64_t execution_id,
-                  const std::string& cache_key, const Status& error) {
+// Records FAILED with `message` as error_message. Called with live_mu held.
+Status MarkFailedLocked(RunState& rs, const Component& c, int64_t execution_id,
+                        const std::string& cache_key, const std::string& message) {
   md::Execution e;
   e.id = execution_id;
   e.type_id = rs.execution_type_id.at(c.id);
   e.last_known_state = md::Execution::State::kFailed;
   e.custom_properties = SystemProperties(rs, c, cache_key);
-  e.custom_properties[kErrorMessageProperty] = error.ToString();
+  e.custom_properties[kErrorMessageProperty] = message;
   return rs.store->PutExecution(e).status();
+}
+
+Status MarkFailed(RunState& rs, const Component& c, int64_t execution_id,
+                  const std::string& cache_key, const Status& error) {
+  std::lock_guard<std::mutex> lock(rs.live_mu);
+  rs.running.erase(execution_id);
+  if (rs.terminated) return Status::OK();  // FailRunningExecutions recorded it
+  return MarkFailedLocked(rs, c, execution_id, cache_key, error.ToString());
 }
 
 Status CallExecutor(const Component& c, ExecutionContext& ctx) {
@@ -515,7 +575,10 @@ StatusOr<RunResult> RunResultFromEndMessage(const nlohmann::json& msg) {
 // executor.
 Status ExecuteOnRanks(RunState& rs, const Component& c, ExecutionContext& ctx) {
   if (rs.collective == nullptr) return CallExecutor(c, ctx);
-  if (c.runs_on_every_rank) ctx.collective = rs.collective;
+  if (c.runs_on_every_rank) {
+    ctx.collective = rs.collective;
+    ctx.make_gradient_reducer = rs.reducer_factory;
+  }
   if (rs.collective->size() == 1) return CallExecutor(c, ctx);
   Collective& group = *rs.collective;
   std::string msg = DumpJson({{"kind", "node"},
@@ -531,7 +594,12 @@ Status ExecuteOnRanks(RunState& rs, const Component& c, ExecutionContext& ctx) {
   // executor's collectives while another one skips them), then the outcome.
   RETURN_IF_ERROR(AgreeOnStatus(group, Status::OK()));
   const Status mine = CallExecutor(c, ctx);
-  return AgreeOnStatus(group, mine);
+  Status agreed = AgreeOnStatus(group, mine);
+  // A peer that died or hangs fails the executor's own collectives first
+  // (e.g. a gradient allreduce that timed out): its error says more than the
+  // agreement's "the communicator failed earlier".
+  if (!agreed.ok() && group.poisoned() && !mine.ok()) return mine;
+  return agreed;
 }
 
 // Ranks 1..P-1: runs the nodes rank 0 sends until it sends the end of the run.
@@ -584,6 +652,9 @@ StatusOr<RunResult> FollowRun(const Pipeline& p, const RunOptions& options) {
                            p.pipeline_root, p.name,       c->id,
                            run_id,          execution_id, tmp};
       ctx.collective = &group;  // no external publishes: rank 0 publishes
+      if (options.gradient_reducer_factory) {
+        ctx.make_gradient_reducer = &options.gradient_reducer_factory;
+      }
       // Fault injection for the tests: a rank that dies mid-component.
       CrashPoint(("runner.rank_executing." + c->id).c_str());
       mine = CallExecutor(*c, ctx);
@@ -626,7 +697,14 @@ void ExecuteNode(RunState& rs, const Component& c, const ArtifactMap& inputs,
   running.custom_properties = SystemProperties(rs, c, cache_key);
   auto input_events = InputEvents(store, inputs);
   if (!input_events.ok()) return fail(0, input_events.status());
-  auto registered = store.PutExecution(running, *input_events, RunContexts(rs, c.id));
+  StatusOr<md::PutExecutionResult> registered = Terminated();
+  {
+    std::lock_guard<std::mutex> lock(rs.live_mu);
+    if (!rs.terminated) {
+      registered = store.PutExecution(running, *input_events, RunContexts(rs, c.id));
+      if (registered.ok()) rs.running[registered->execution_id] = {&c, cache_key, {}};
+    }
+  }
   if (!registered.ok()) return fail(0, registered.status());
   const int64_t eid = registered->execution_id;
   result.execution_id = eid;
@@ -672,11 +750,14 @@ void ExecuteNode(RunState& rs, const Component& c, const ArtifactMap& inputs,
   // Recorded in the RUNNING execution before the executor stages anything,
   // so the next run on this store can roll back what a dead run left.
   ctx.record_external_publishes = [&](const std::vector<ExternalPublish>& publishes) {
+    std::lock_guard<std::mutex> lock(rs.live_mu);
+    if (rs.terminated) return Terminated();
     md::Execution update = running;
     update.id = eid;
     update.custom_properties[kExternalPublishesProperty] = ExternalPublishesJson(publishes);
     RETURN_IF_ERROR(store.PutExecution(update).status());
     running.custom_properties = update.custom_properties;
+    rs.running[eid].publishes = publishes;
     return Status::OK();
   };
   auto cleanup_external = [&](bool published) {
@@ -706,10 +787,15 @@ void ExecuteNode(RunState& rs, const Component& c, const ArtifactMap& inputs,
   (void)RemoveAll(tmp_dir);
 
   // Move each output into place, then publish in one transaction: an
-  // execution is COMPLETE only once its outputs are where it says.
+  // execution is COMPLETE only once its outputs are where it says. The
+  // whole step holds live_mu, so a process being stopped records FAILED
+  // either before any output is placed or not at all (COMPLETE won).
+  std::unique_lock<std::mutex> live(rs.live_mu);
+  if (rs.terminated) st = Terminated();
   std::vector<std::string> placed;
   std::vector<md::ArtifactAndEvent> published;
   for (auto& [key, arts] : outputs) {
+    if (!st.ok()) break;
     Artifact& a = arts[0];
     std::string final_dir = JoinPath(JoinPath(node_dir, key), std::to_string(eid));
     // Nothing trusted can live here: the execution id is new.
@@ -758,9 +844,12 @@ void ExecuteNode(RunState& rs, const Component& c, const ArtifactMap& inputs,
     // Never FAILED with a published folder: undo everything made visible.
     cleanup_external(external_published);
     for (const std::string& dir : placed) (void)RemoveAll(dir);
+    live.unlock();
     cleanup_staging();
     return fail(eid, st);
   }
+  rs.running.erase(eid);
+  live.unlock();
   CrashPoint("runner.after_complete");
   cleanup_staging();
   size_t i = 0;
@@ -1050,6 +1139,38 @@ std::string ComputeCacheKey(const Component& c, const ArtifactMap& inputs) {
   return Sha256Hex(buf);
 }
 
+StatusOr<int> FailRunningExecutions(const std::string& reason) {
+  std::lock_guard<std::mutex> runs(LiveRunsMutex());
+  int failed = 0;
+  Status first = Status::OK();
+  for (RunState* rs : LiveRuns()) {
+    std::lock_guard<std::mutex> lock(rs->live_mu);
+    rs->terminated = true;
+    for (const auto& [eid, r] : rs->running) {
+      // What RecoverAbandonedExecutions would do at the next run, now: no
+      // FAILED execution keeps a published folder.
+      Status st = RollBackExternalPublishes(r.publishes, /*published=*/true);
+      for (const auto& [key, type] : r.component->outputs) {
+        Status removed =
+            RemoveAll(JoinPath(JoinPath(NodeDir(*rs, r.component->id), key), std::to_string(eid)));
+        if (st.ok()) st = removed;
+      }
+      Status marked = MarkFailedLocked(*rs, *r.component, eid, r.cache_key, reason);
+      if (st.ok()) st = marked;
+      if (marked.ok()) {
+        ++failed;
+        rs->log->Line("[{}] marked FAILED (execution {}): {}", r.component->id, eid, reason);
+      }
+      if (first.ok() && !st.ok()) {
+        first = st.WithContext("execution " + std::to_string(eid) + " (" + r.component->id + ")");
+      }
+    }
+    rs->running.clear();
+  }
+  RETURN_IF_ERROR(first);
+  return failed;
+}
+
 const NodeResult* RunResult::node(const std::string& node_id) const {
   for (const NodeResult& n : nodes) {
     if (n.node_id == node_id) return &n;
@@ -1100,6 +1221,7 @@ StatusOr<RunResult> RunOnRoot(const Pipeline& pipeline, const RunOptions& option
   rs.pipeline = &pipeline;
   rs.log = &log;
   rs.collective = options.collective;
+  if (options.gradient_reducer_factory) rs.reducer_factory = &options.gradient_reducer_factory;
   ASSIGN_OR_RETURN(rs.store, md::MetadataStore::Open(db));
   std::unique_ptr<FileLock> store_lock;
   if (rs.store->is_server()) {
@@ -1117,6 +1239,7 @@ StatusOr<RunResult> RunOnRoot(const Pipeline& pipeline, const RunOptions& option
   }
   RETURN_IF_ERROR(RegisterRun(rs, options));
   RETURN_IF_ERROR(RecoverAbandonedExecutions(rs));
+  const LiveRun live_run(&rs);
   for (const Component& c : pipeline.components) {
     // Leftovers of a killed run (the root is locked: no live run owns them):
     // never published, never trusted.

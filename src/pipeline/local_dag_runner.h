@@ -56,10 +56,19 @@
 // or records FAILED. At the end rank 0 broadcasts the RunResult, so every
 // rank returns the same one (or the same error). If a collective fails (a
 // rank died, a timeout), rank 0 records the node FAILED and every rank that
-// notices aborts the job (Collective::Abort); a rank 0 that dies leaves a
-// RUNNING execution that the next run marks FAILED, as for a killed
+// notices aborts the job (Collective::Abort). A rank that dies makes the
+// launcher stop the others (mpirun: SIGTERM, then SIGKILL 1 s later); the
+// CLI's termination watch then has rank 0 record the node FAILED at once
+// (FailRunningExecutions). A rank 0 that dies without that chance (SIGKILL)
+// leaves a RUNNING execution that the next run marks FAILED, as for a killed
 // one-process run. A group of size 1 runs as without one, but the executors
-// see the collective.
+// see the collective (and get no gradient reducer: training in one process).
+//
+// Data-parallel training: a component with runs_on_every_rank that trains
+// (the Trainer of a module that declares it, components/trainer.h) builds a
+// gradient reducer over the group on every rank through
+// ExecutionContext::make_gradient_reducer, which is
+// RunOptions::gradient_reducer_factory.
 //
 // Thread-safety: Run may be called from any thread; concurrent runs on one
 // root or store take turns. Failure: a pipeline that does not validate, or a
@@ -122,12 +131,40 @@ struct RunOptions {
   // of ranks, every one of which calls Run with the same pipeline. Borrowed
   // for the call; null runs in this process alone. See "SPMD" above.
   Collective* collective = nullptr;
+  // With `collective`: how a component that trains data-parallel on every
+  // rank (ExecutionContext::make_gradient_reducer, the Trainer) gets its
+  // gradient reducer; every rank passes one (the CLI builds
+  // mpi::MakeGradientReducer over the communicator it gives as
+  // `collective`). Empty: such components train on rank 0 alone.
+  //
+  // A factory here rather than a method of Collective: Collective lives in
+  // core/, below nn/, so it cannot name nn::GradientReducer without turning
+  // the layers upside down, and a reducer over Collective's blocking
+  // collectives would lose what makes MPI's worth having (non-blocking
+  // bucketed allreduces that overlap the backward pass, gradient_allreduce.h).
+  // The one that owns the communicator (the CLI, which links edgepipe_mpi)
+  // knows how to build the fast one; pipeline/ and components/ stay free of
+  // MPI, and a test can hand in any reducer.
+  GradientReducerFactory gradient_reducer_factory;
 };
 
 class LocalDagRunner {
  public:
   static StatusOr<RunResult> Run(const Pipeline& pipeline, const RunOptions& options = {});
 };
+
+// For a process that is being stopped (a termination watch,
+// core/termination_watch.h, on SIGTERM: mpirun ending the job because a rank
+// died, Slurm or Kubernetes stopping it): marks FAILED, with `reason` as
+// error_message, every execution that a run in this process has RUNNING,
+// after rolling back what it published or staged outside the root and
+// removing its output folders — what the next run would do to it as an
+// abandoned execution, done at the time of the stop. From then on those runs
+// record nothing more (their later store steps fail), so the caller should
+// end the process. Returns how many executions it marked; the first error
+// (the others are still tried). Thread-safe: call it from any thread but not
+// from a signal handler; it waits for a run's publish step in progress.
+StatusOr<int> FailRunningExecutions(const std::string& reason);
 
 // The name of the execution type for a component type.
 std::string ExecutionTypeName(const std::string& component_type);

@@ -649,6 +649,71 @@ TEST_F(RunnerTest, KilledPublishIsRolledBackAndTheRerunPublishesOnce) {
   EXPECT_EQ(execs->at(1).last_known_state, md::Execution::State::kComplete);
 }
 
+// A process being stopped (the CLI's termination watch on SIGTERM) records
+// the running execution FAILED from another thread while the executor runs:
+// its staged publish is rolled back, the run then publishes nothing more,
+// and the next run finds nothing abandoned and publishes once.
+TEST_F(RunnerTest, FailRunningExecutionsRecordsTheStopAtOnceAndTheRunPublishesNothing) {
+  const std::string serving = JoinPath(dir_, "serving");
+  Pipeline p;
+  p.name = "push";
+  p.pipeline_root = root_;
+  p.metadata_path = JoinPath(dir_, "metadata.sqlite");
+  StatusOr<int> failed = 0;
+  std::vector<md::Execution> seen;  // the store as the watch left it
+  p.components = {PublishingNode(serving, [&](const std::string&) {
+    std::thread watch([&] {
+      failed = FailRunningExecutions("terminated: the test stopped it");
+      auto store = md::MetadataStore::Open(p.metadata_path);
+      auto execs = store.ok() ? (*store)->GetExecutionsByType("edgepipe.components.Pusher")
+                              : StatusOr<std::vector<md::Execution>>(store.status());
+      if (execs.ok()) seen = *execs;
+    });
+    watch.join();
+  })};
+  RunResult r = RunOk(p);
+  ASSERT_TRUE(failed.ok()) << failed.status().ToString();
+  EXPECT_EQ(*failed, 1);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].last_known_state, md::Execution::State::kFailed);
+  EXPECT_EQ(std::get<std::string>(seen[0].custom_properties.at("error_message")),
+            "terminated: the test stopped it");
+  // The run went on to its publish step, which was refused.
+  ASSERT_EQ(r.node("Pusher")->outcome, Outcome::kFailed);
+  EXPECT_NE(r.node("Pusher")->status.message().find("the process is being stopped"),
+            std::string::npos)
+      << r.node("Pusher")->status.ToString();
+  auto left = ListDirectory(serving);
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->empty());  // the staged version was rolled back
+  EXPECT_FALSE(PathExists(JoinPath(root_, "Pusher/pushed_model")));
+  auto store = Store(p);
+  auto execs = store->GetExecutionsByType("edgepipe.components.Pusher");
+  ASSERT_TRUE(execs.ok());
+  ASSERT_EQ(execs->size(), 1u);  // the runner did not overwrite the watch's record
+  EXPECT_EQ(std::get<std::string>(execs->at(0).custom_properties.at("error_message")),
+            "terminated: the test stopped it");
+  store.reset();
+  // Nothing is running any more.
+  auto again = FailRunningExecutions("terminated again");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0);
+
+  p.components = {PublishingNode(serving, nullptr)};
+  RunResult rerun = RunOk(p);
+  ASSERT_EQ(rerun.node("Pusher")->outcome, Outcome::kExecuted);
+  auto names = ListDirectory(serving);
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(*names, std::vector<std::string>{"1"});
+  store = Store(p);
+  execs = store->GetExecutionsByType("edgepipe.components.Pusher");
+  ASSERT_TRUE(execs.ok());
+  ASSERT_EQ(execs->size(), 2u);
+  EXPECT_EQ(std::get<std::string>(execs->at(0).custom_properties.at("error_message")),
+            "terminated: the test stopped it");  // not re-marked "abandoned"
+  EXPECT_EQ(execs->at(1).last_known_state, md::Execution::State::kComplete);
+}
+
 TEST_F(RunnerTest, PublishThatCannotBeMadeFailsTheNodeAndLeavesNoStaging) {
   const std::string serving = JoinPath(dir_, "serving");
   Pipeline p;

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <variant>
@@ -22,6 +23,7 @@
 
 #include "src/core/collective.h"
 #include "src/core/status.h"
+#include "src/nn/gradient_reducer.h"
 
 namespace edgepipe::metadata {
 class MetadataStore;
@@ -73,6 +75,14 @@ Status ApplyExternalPublishes(const std::vector<ExternalPublish>& publishes);
 // publishes. Best effort; returns the first error.
 Status RollBackExternalPublishes(const std::vector<ExternalPublish>& publishes, bool published);
 
+// Builds a data-parallel gradient reducer (src/nn/gradient_reducer.h) over
+// the MPI runner's group, for a component that trains on every rank (the
+// Trainer of a module that declares data-parallel support, module.h). Called
+// on every rank, from the thread that owns the group; the reducer it returns
+// borrows the group and must not outlive the executor call. Errors: the
+// runtime could not build one (e.g. a bad bucket size).
+using GradientReducerFactory = std::function<StatusOr<std::unique_ptr<nn::GradientReducer>>()>;
+
 // What an executor sees. All pointers are owned by the runner and valid for
 // the duration of the executor call only.
 struct ExecutionContext {
@@ -92,6 +102,12 @@ struct ExecutionContext {
   // collectives from the calling thread); the others run on rank 0 alone and
   // see a null pointer. Borrowed for the call.
   Collective* collective = nullptr;
+  // With `collective`, when the runner was given one
+  // (RunOptions::gradient_reducer_factory): builds the gradient reducer of
+  // data-parallel training over the group. Null otherwise (then a component
+  // that would train on every rank trains on rank 0 alone). Borrowed for the
+  // call.
+  const GradientReducerFactory* make_gradient_reducer = nullptr;
   // Where PublishOnCommit records its publishes (owned by the runner or a test
   // harness); and, when set, how it makes them durable before returning (the
   // runner writes them into the RUNNING execution in the metadata store).

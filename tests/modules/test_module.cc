@@ -7,6 +7,10 @@
 //   EDGEPIPE_TEST_WRONG_ABI     an edgepipe_run_fn of ABI 99
 //   EDGEPIPE_TEST_NO_EXPORTS    exports nothing edgepipe knows
 //   EDGEPIPE_TEST_UNDEFINED     references a function nobody defines
+//   EDGEPIPE_TEST_DATA_PARALLEL its run_fn declared data-parallel
+//                               (EDGEPIPE_DATA_PARALLEL_RUN_FN)
+//   EDGEPIPE_TEST_CSV_PIPELINE  a pipeline CsvExampleGen -> StatisticsGen
+#include "src/components/csv_example_gen.h"
 #include "src/components/example_gen.h"
 #include "src/components/example_validator.h"
 #include "src/components/module.h"
@@ -66,6 +70,24 @@ edgepipe::StatusOr<edgepipe::pipeline::Pipeline> CreatePipeline(
 }
 #endif
 
+#if defined(EDGEPIPE_TEST_CSV_PIPELINE)
+// CsvExampleGen (TFX's default train 2 : eval 1 hash split) -> StatisticsGen.
+edgepipe::StatusOr<edgepipe::pipeline::Pipeline> CreateCsvPipeline(
+    const edgepipe::components::PipelineArgs& args) {
+  namespace c = edgepipe::components;
+  edgepipe::pipeline::Pipeline p;
+  p.name = "csv";
+  p.pipeline_root = edgepipe::JoinPath(args.pipeline_root, p.name);
+  p.metadata_path = args.metadata_path;
+  p.enable_cache = args.enable_cache;
+  if (args.data_root.empty()) return Status::InvalidArgument("this pipeline needs --data");
+  ASSIGN_OR_RETURN(auto gen, c::CsvExampleGen({.input_base = args.data_root}));
+  ASSIGN_OR_RETURN(auto stats, c::StatisticsGen({.examples = gen.output("examples")}));
+  p.components = {gen, stats};
+  return p;
+}
+#endif
+
 }  // namespace
 
 #if defined(EDGEPIPE_TEST_WRONG_ABI)
@@ -73,10 +95,14 @@ extern "C" __attribute__((visibility("default"), used))
 const edgepipe::components::ModuleExport edgepipe_run_fn = {99, 1, 2, 3, &RunFn, nullptr, nullptr};
 #elif defined(EDGEPIPE_TEST_NO_EXPORTS)
 extern "C" __attribute__((visibility("default"))) int something_else() { return 1; }
+#elif defined(EDGEPIPE_TEST_DATA_PARALLEL)
+EDGEPIPE_DATA_PARALLEL_RUN_FN(RunFn)
 #else
 EDGEPIPE_RUN_FN(RunFn)
 EDGEPIPE_PREPROCESSING_FN(PreprocessingFn)
 #if defined(EDGEPIPE_TEST_PIPELINE)
 EDGEPIPE_PIPELINE(CreatePipeline)
+#elif defined(EDGEPIPE_TEST_CSV_PIPELINE)
+EDGEPIPE_PIPELINE(CreateCsvPipeline)
 #endif
 #endif

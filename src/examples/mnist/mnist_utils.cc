@@ -46,10 +46,18 @@ StatusOr<TrainedModel> TrainModel(const components::FnArgs& fn_args) {
   const std::string label_key = transformed ? kTransformedLabelKey : kLabelKey;
   const std::vector<data::FeatureSpec> specs = {{image_key, DType::kFloat32, kImagePixels},
                                                 {label_key, DType::kInt64, 1}};
-  ASSIGN_OR_RETURN(data::ExampleTable train,
-                   fn_args.data_accessor.read_examples(fn_args.train_files, specs, {}));
-  ASSIGN_OR_RETURN(data::ExampleTable eval,
-                   fn_args.data_accessor.read_examples(fn_args.eval_files, specs, {}));
+  StatusOr<data::ExampleTable> train_read =
+      fn_args.data_accessor.read_examples(fn_args.train_files, specs, {});
+  StatusOr<data::ExampleTable> eval_read =
+      train_read.ok() ? fn_args.data_accessor.read_examples(fn_args.eval_files, specs, {})
+                      : StatusOr<data::ExampleTable>(train_read.status());
+  // Data-parallel: a file one rank cannot read fails every rank, before Fit's
+  // collectives (which the failing rank would never join).
+  Status read = eval_read.status();
+  if (reducer != nullptr) read = reducer->Agree(read);
+  RETURN_IF_ERROR(read);
+  data::ExampleTable train = std::move(*train_read);
+  data::ExampleTable eval = std::move(*eval_read);
   ASSIGN_OR_RETURN(const Tensor* train_x, train.Column(image_key));
   ASSIGN_OR_RETURN(const Tensor* train_y, train.Column(label_key));
   ASSIGN_OR_RETURN(const Tensor* eval_x, eval.Column(image_key));
@@ -98,6 +106,9 @@ StatusOr<TrainedModel> TrainModel(const components::FnArgs& fn_args) {
       {"eval_examples", eval.num_examples},
       {"steps", out.history.steps},
       {"batch_size", batch_size},
+      // Data-parallel: batch_size is the global batch, ranks x per_rank_batch_size.
+      {"ranks", ranks},
+      {"per_rank_batch_size", batch_size / ranks},
       {"seconds", out.history.seconds},
       {"steps_per_second",
        out.history.seconds > 0 ? out.history.steps / out.history.seconds : 0.0}};
@@ -234,12 +245,13 @@ Status RunFnLite(const components::FnArgs& fn_args) {
 }
 
 components::UserModule NativeKerasModule() {
-  return {"mnist_utils_native_keras", edgepipe::ExecutableFingerprint(), RunFn, PreprocessingFn};
+  return {"mnist_utils_native_keras", edgepipe::ExecutableFingerprint(), RunFn, PreprocessingFn,
+          /*data_parallel=*/true};
 }
 
 components::UserModule NativeKerasLiteModule() {
   return {"mnist_utils_native_keras_lite", edgepipe::ExecutableFingerprint(), RunFnLite,
-          PreprocessingFn};
+          PreprocessingFn, /*data_parallel=*/true};
 }
 
 }  // namespace edgepipe::examples::mnist

@@ -32,7 +32,9 @@
 // recipe (RMSprop 0.0015 at batch 40, train_steps steps) is the same
 // whatever the number of ranks (src/nn/gradient_reducer.h). Every rank reads
 // the whole splits; only rank 0 writes the model and model_run_dir's files,
-// the others return OK once training is done.
+// the others return OK once training is done. Both modules declare it
+// (UserModule::data_parallel), so under `--runner mpi` their Trainers train
+// on every rank; training.json records "ranks" and "per_rank_batch_size".
 #ifndef EDGEPIPE_EXAMPLES_MNIST_MNIST_UTILS_H_
 #define EDGEPIPE_EXAMPLES_MNIST_MNIST_UTILS_H_
 

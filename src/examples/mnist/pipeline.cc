@@ -170,9 +170,11 @@ StatusOr<MnistRunSummary> RunMnistPipeline(const MnistPipelineOptions& options, 
   ASSIGN_OR_RETURN(pipeline::Pipeline p, CreateMnistPipeline(options));
   RETURN_IF_ERROR(CreateDirectories(p.pipeline_root));
   ASSIGN_OR_RETURN(pipeline::RunResult run,
-                   pipeline::LocalDagRunner::Run(p, {.log = log,
-                                                     .wait_for_lock = options.wait_for_lock,
-                                                     .collective = options.collective}));
+                   pipeline::LocalDagRunner::Run(
+                       p, {.log = log,
+                           .wait_for_lock = options.wait_for_lock,
+                           .collective = options.collective,
+                           .gradient_reducer_factory = options.gradient_reducer_factory}));
   RETURN_IF_ERROR(run.status());
   MnistRunSummary summary;
   for (const std::string name : {"mnist", "mnist_lite"}) {

@@ -67,6 +67,9 @@ struct MnistPipelineOptions {
   // The MPI runner's group (RunOptions::collective); null runs in this
   // process alone. Borrowed.
   Collective* collective = nullptr;
+  // With `collective`: RunOptions::gradient_reducer_factory, so that both
+  // Trainers train data-parallel on every rank; empty trains on rank 0.
+  pipeline::GradientReducerFactory gradient_reducer_factory;
 };
 
 // The EvalConfig text proto of one Evaluator (model_type "" or "tf_lite"; the
