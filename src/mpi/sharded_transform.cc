@@ -68,9 +68,7 @@ Status ShardedAnalyze(Collective& comm, transform::TransformGraph* graph,
   ASSIGN_OR_RETURN(RecordShare share, ShareRecords(comm, files));
   for (int phase = 1; phase <= phases; ++phase) {
     StatusOr<std::vector<AnalyzerPartial>> mine =
-        share.files.empty() ? StatusOr<std::vector<AnalyzerPartial>>(graph->EmptyPartials(phase))
-                            : graph->AccumulatePhase(phase, share.files, share.record_begin,
-                                                     share.record_end, pool);
+        graph->AccumulatePhase(phase, share.files, share.record_begin, share.record_end, pool);
     ASSIGN_OR_RETURN(std::vector<AnalyzerPartial> merged, MergePhase(comm, phase, std::move(mine)));
     // Rank 0 finishes the phase (a vocabulary may still be too large there).
     const Status finished = comm.is_root() ? graph->FinishPhase(phase, merged) : Status::OK();

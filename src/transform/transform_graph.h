@@ -132,7 +132,8 @@ const char* OpName(Node::Op op);  // "input", "scale_by_min_max", ...
 //   sketch (kQuantiles): data::QuantileSketch's merge (exact while at most
 //     4096 distinct values, KLL beyond: see quantile_sketch.h for the bound);
 //   counts (kVocabulary): exact counts per value; the order, top_k and
-//     frequency_threshold apply only to the merged counts (Finish).
+//     frequency_threshold apply only to the merged counts
+//     (TransformGraph::FinishPhase).
 // A value type (move-only for its sketch); not thread-safe.
 struct AnalyzerPartial {
   int64_t count = 0;
@@ -263,7 +264,7 @@ class TransformGraph {
                                                          const std::vector<std::string>& files,
                                                          int64_t record_begin, int64_t record_end,
                                                          ThreadPool* pool) const;
-  // The empty partials of `phase` (a share with no records).
+  // The empty partials of `phase` (what AccumulatePhase starts from).
   std::vector<AnalyzerPartial> EmptyPartials(int phase) const;
   // Sets the results of the analyzers of `phase` from the partials over all
   // the data: ResourceExhausted for a vocabulary of more than 10 Mi distinct

@@ -14,6 +14,7 @@
 
 #include <barrier>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
@@ -61,7 +62,9 @@ class ThreadCollective : public Collective {
     for (int64_t i = 0; i < n; ++i) {
       double sum = 0;
       for (const std::string& slot : shared_->slots) {
-        sum += reinterpret_cast<const double*>(slot.data())[i];
+        double v;
+        std::memcpy(&v, slot.data() + i * static_cast<int64_t>(sizeof(double)), sizeof v);
+        sum += v;
       }
       values[i] = sum;
     }
