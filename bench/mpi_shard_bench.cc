@@ -1,6 +1,6 @@
 // Sharded passes over MPI ranks, run under mpirun with 1, 2, ... ranks:
 //
-//   mpirun -np N build/bench/mpi_shard_bench [--pass eval|stats|both]
+//   mpirun -np N build/bench/mpi_shard_bench [--pass eval|stats|both|transform]
 //                                            [--fashion DIR] [--repeat R]
 //
 //   eval   mpi::ShardedEvaluate: the Evaluator on the 10,000 Fashion-MNIST test
@@ -12,6 +12,13 @@
 //          10 image_class slices, Poisson-bootstrap intervals.
 //   stats  mpi::ShardedStatistics: StatisticsGen's pass over all 70,000
 //          Fashion-MNIST images (train and test files), as issue 9's bench.
+//   transform  mpi::ShardedAnalyze + mpi::ShardedTransformFiles: Transform's
+//          passes over the 60,000 training images written as two files of
+//          30,000 (a 2-rank ExampleGen's shards): min/max, mean/variance and
+//          10-bucket quantiles of image_floats and the vocabulary of
+//          image_class in one pass, then every image transformed (scaled to
+//          [-0.5, 0.5], z-scored, bucketized; the class's index) into one
+//          gzip shard file per rank. Not part of "both".
 //
 // DIR (default /usr/share/datasets/fashion-mnist, Debian dataset-fashion-mnist)
 // holds the IDX files. Rank 0 writes them once as gzip TFRecords of
@@ -28,14 +35,17 @@
 
 #include "src/core/files.h"
 #include "src/core/parallel.h"
+#include "src/data/examples.h"
 #include "src/eval/config.h"
 #include "src/eval/evaluator.h"
 #include "src/io/example.pb.h"
 #include "src/io/idx.h"
+#include "src/io/text_proto.h"
 #include "src/io/tfrecord.h"
 #include "src/mpi/communicator.h"
 #include "src/mpi/sharded_evaluate.h"
 #include "src/mpi/sharded_statistics.h"
+#include "src/mpi/sharded_transform.h"
 #include "src/nn/conv.h"
 #include "src/nn/dense.h"
 #include "src/nn/model.h"
@@ -51,6 +61,7 @@ using edgepipe::Tensor;
 namespace eval = edgepipe::eval;
 namespace nn = edgepipe::nn;
 namespace mpi = edgepipe::mpi;
+namespace transform = edgepipe::transform;
 
 // The CNN behind the evaluator's interface: 784 floats in, 10 logits out.
 class CnnModel : public eval::EvalModel {
@@ -84,8 +95,10 @@ StatusOr<std::unique_ptr<nn::Model>> BuildCnn() {
   return std::unique_ptr<nn::Model>(std::move(m));
 }
 
-// `prefix`: "t10k" or "train".
-Status WriteSplit(const std::string& dir, const std::string& prefix, const std::string& path) {
+// `prefix`: "t10k" or "train"; its images spread over `paths` in order, in
+// (near) equal parts.
+Status WriteSplit(const std::string& dir, const std::string& prefix,
+                  const std::vector<std::string>& paths) {
   ASSIGN_OR_RETURN(Tensor images,
                    edgepipe::io::ReadIdx(dir + "/" + prefix + "-images-idx3-ubyte.gz"));
   ASSIGN_OR_RETURN(Tensor labels,
@@ -94,22 +107,28 @@ Status WriteSplit(const std::string& dir, const std::string& prefix, const std::
   if (images.dtype() != DType::kUInt8 || images.num_elements() != n * 784) {
     return Status::InvalidArgument(dir + ": expected 28x28 uint8 images");
   }
-  RETURN_IF_ERROR(edgepipe::CreateDirectories(path.substr(0, path.rfind('/'))));
-  ASSIGN_OR_RETURN(auto writer, edgepipe::io::TFRecordWriter::Open(
-                                    path + ".tmp", edgepipe::io::Compression::kGzip));
-  tensorflow::Example ex;
-  std::string bytes;
-  for (int64_t i = 0; i < n; ++i) {
-    ex.Clear();
-    auto& f = *ex.mutable_features()->mutable_feature();
-    auto* img = f["image_floats"].mutable_float_list();
-    for (int64_t j = 0; j < 784; ++j) img->add_value(images.data<uint8_t>()[i * 784 + j] / 255.0f);
-    f["image_class"].mutable_int64_list()->add_value(labels.data<uint8_t>()[i]);
-    ex.SerializeToString(&bytes);
-    RETURN_IF_ERROR(writer->Write(bytes));
+  const int64_t parts = static_cast<int64_t>(paths.size());
+  for (int64_t p = 0; p < parts; ++p) {
+    const std::string& path = paths[static_cast<size_t>(p)];
+    RETURN_IF_ERROR(edgepipe::CreateDirectories(path.substr(0, path.rfind('/'))));
+    ASSIGN_OR_RETURN(auto writer, edgepipe::io::TFRecordWriter::Open(
+                                      path + ".tmp", edgepipe::io::Compression::kGzip));
+    tensorflow::Example ex;
+    std::string bytes;
+    for (int64_t i = n * p / parts; i < n * (p + 1) / parts; ++i) {
+      ex.Clear();
+      auto& f = *ex.mutable_features()->mutable_feature();
+      auto* img = f["image_floats"].mutable_float_list();
+      for (int64_t j = 0; j < 784; ++j)
+        img->add_value(images.data<uint8_t>()[i * 784 + j] / 255.0f);
+      f["image_class"].mutable_int64_list()->add_value(labels.data<uint8_t>()[i]);
+      ex.SerializeToString(&bytes);
+      RETURN_IF_ERROR(writer->Write(bytes));
+    }
+    RETURN_IF_ERROR(writer->Close());
+    RETURN_IF_ERROR(edgepipe::RenamePath(path + ".tmp", path));
   }
-  RETURN_IF_ERROR(writer->Close());
-  return edgepipe::RenamePath(path + ".tmp", path);
+  return Status::OK();
 }
 
 std::string LoadAverage() {
@@ -140,16 +159,73 @@ Status RunStats(mpi::Communicator& comm, const std::vector<std::string>& files, 
   return Status::OK();
 }
 
+Status PreprocessingFn(const transform::Inputs& in, transform::Outputs* out) {
+  (*out)["image_xf"] = transform::ScaleByMinMax(in["image_floats"], -0.5, 0.5);
+  (*out)["image_z"] = transform::ScaleToZScore(in["image_floats"]);
+  (*out)["image_bucket"] = transform::Bucketize(in["image_floats"], 10);
+  (*out)["class_index"] = transform::ComputeAndApplyVocabulary(in["image_class"]);
+  return Status::OK();
+}
+
+Status RunTransform(mpi::Communicator& comm, const std::vector<std::string>& files,
+                    const std::string& dir, int repeat) {
+  transform::tfmd::Schema schema;
+  RETURN_IF_ERROR(edgepipe::io::ParseTextProto(R"pb(
+                                                 feature {
+                                                   name: "image_floats"
+                                                   type: FLOAT
+                                                   shape { dim { size: 784 } }
+                                                 }
+                                                 feature { name: "image_class" type: INT }
+                                               )pb",
+                                               "mpi_shard_bench schema", &schema));
+  edgepipe::ThreadPool pool(1);
+  double best_analyze = 1e30, best_total = 1e30;
+  int64_t examples = 0;
+  const std::string out =
+      dir + "/" + edgepipe::data::ShardFileName("transformed", comm.rank(), comm.size());
+  for (int r = 0; r < repeat; ++r) {
+    ASSIGN_OR_RETURN(transform::TransformGraph graph,
+                     transform::BuildTransformGraph(schema, PreprocessingFn));
+    RETURN_IF_ERROR(comm.Barrier());
+    const auto t0 = std::chrono::steady_clock::now();
+    RETURN_IF_ERROR(mpi::ShardedAnalyze(comm, &graph, files, &pool));
+    const auto t1 = std::chrono::steady_clock::now();
+    ASSIGN_OR_RETURN(examples, mpi::ShardedTransformFiles(comm, graph, files, out, &pool));
+    const auto t2 = std::chrono::steady_clock::now();
+    best_analyze = std::min(best_analyze, std::chrono::duration<double>(t1 - t0).count());
+    best_total = std::min(best_total, std::chrono::duration<double>(t2 - t0).count());
+  }
+  if (comm.is_root()) {
+    std::printf(
+        "RESULT pass=transform ranks=%d examples=%lld best_analyze_s=%.3f best_s=%.3f "
+        "examples_per_s=%.0f load=%s\n",
+        comm.size(), static_cast<long long>(examples), best_analyze, best_total,
+        static_cast<double>(examples) / best_total, LoadAverage().c_str());
+  }
+  return Status::OK();
+}
+
 Status Run(mpi::Communicator& comm, const std::string& fashion, const std::string& pass,
            int repeat) {
   const std::string dir = "/tmp/edgepipe_mpi_shard_bench";
   const std::string file = dir + "/t10k.tfrecord.gz", train = dir + "/train.tfrecord.gz";
   Status written = Status::OK();
-  if (comm.is_root() && !edgepipe::PathExists(file)) written = WriteSplit(fashion, "t10k", file);
+  if (comm.is_root() && !edgepipe::PathExists(file)) written = WriteSplit(fashion, "t10k", {file});
   if (comm.is_root() && written.ok() && pass != "eval" && !edgepipe::PathExists(train)) {
-    written = WriteSplit(fashion, "train", train);
+    written = WriteSplit(fashion, "train", {train});
   }
   RETURN_IF_ERROR(AgreeOnStatus(comm, written));
+  if (pass == "transform") {
+    const std::vector<std::string> shards = {dir + "/train-00000-of-00002.gz",
+                                             dir + "/train-00001-of-00002.gz"};
+    written = Status::OK();
+    if (comm.is_root() && !edgepipe::PathExists(shards[1])) {
+      written = WriteSplit(fashion, "train", shards);
+    }
+    RETURN_IF_ERROR(AgreeOnStatus(comm, written));
+    return RunTransform(comm, shards, dir, repeat);
+  }
   if (pass != "eval") RETURN_IF_ERROR(RunStats(comm, {train, file}, repeat));
   if (pass == "stats") return Status::OK();
   ASSIGN_OR_RETURN(

@@ -1,12 +1,13 @@
 // `edgepipe run --runner mpi` under `mpirun -np 2` against the one-process
 // runner, on the MNIST pipeline over tiny MNIST-shaped data: the same
-// statistics (counts exact, doubles within 1e-12 relative); both Trainers
-// data-parallel on the two ranks, their evaluation within 0.5 points of
-// accuracy, the same blessing and push; ExampleGen's shard files; a cached
-// rerun; a rank killed (the execution FAILED at once) or failing
-// mid-component and the rerun after it; the runner at size 1 without mpirun;
-// and `edgepipe run` on a PostgreSQL store. Needs mpirun (openmpi-bin,
-// scripts/install_deps.sh): without it the tests fail, they do not skip.
+// statistics (counts exact, doubles within 1e-12 relative), the transform
+// graph and Transform's shard files; both Trainers data-parallel on the two
+// ranks, their evaluation within 0.5 points of accuracy, the same blessing and
+// push; ExampleGen's shard files; a cached rerun; a rank killed (the execution
+// FAILED at once) or failing mid-component (StatisticsGen, Transform) and the
+// rerun after it; the runner at size 1 without mpirun; and `edgepipe run` on a
+// PostgreSQL store. Needs mpirun (openmpi-bin, scripts/install_deps.sh):
+// without it the tests fail, they do not skip.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -233,6 +234,49 @@ TEST_F(MpiRunTest, BothTrainersTrainDataParallelOnTwoRanks) {
   auto local_files = ListFilesRecursively(OutputDir(Root("local"), "Trainer.mnist", "model"));
   ASSERT_TRUE(local_files.ok());
   EXPECT_EQ(files->size(), local_files->size());
+}
+
+TEST_F(MpiRunTest, TransformEqualsOneProcessWithOneShardPerRank) {
+  // The analyzed graph (min/max, counts: exact) as one process writes it.
+  const std::string local = OutputDir(Root("local"), "Transform", "transform_graph");
+  const std::string mpi = OutputDir(Root("mpi"), "Transform", "transform_graph");
+  const std::string graph_file = "/transform_fn/transform_graph.json";
+  EXPECT_FALSE(TextOf(local + graph_file).empty());
+  EXPECT_EQ(TextOf(mpi + graph_file), TextOf(local + graph_file));
+  // Rank r's shard of each split; in rank order the one-process examples.
+  const std::string one = OutputDir(Root("local"), "Transform", "transformed_examples");
+  const std::string two = OutputDir(Root("mpi"), "Transform", "transformed_examples");
+  for (const std::string split : {"train", "eval"}) {
+    auto names = ListDirectory(two + "/Split-" + split);
+    ASSERT_TRUE(names.ok());
+    EXPECT_EQ(*names, (std::vector<std::string>{"transformed_examples-00000-of-00002.gz",
+                                                "transformed_examples-00001-of-00002.gz"}));
+    auto want =
+        io::ReadAllRecords(one + "/Split-" + split + "/transformed_examples-00000-of-00001.gz");
+    ASSERT_TRUE(want.ok()) << want.status().ToString();
+    std::vector<std::string> got;
+    for (const std::string& name : *names) {
+      auto shard = io::ReadAllRecords(two + "/Split-" + split + "/" + name);
+      ASSERT_TRUE(shard.ok()) << shard.status().ToString();
+      EXPECT_FALSE(shard->empty()) << name;
+      got.insert(got.end(), shard->begin(), shard->end());
+    }
+    EXPECT_FALSE(want->empty());
+    EXPECT_TRUE(got == *want) << split << ": " << got.size() << " records, one process "
+                              << want->size();
+  }
+  // The artifact's counts are the totals.
+  std::map<std::string, int64_t> counts[2];
+  for (int k = 0; k < 2; ++k) {
+    for (const auto& a : Store("artifacts", *dir_ + (k == 0 ? "/local" : "/mpi") + "/m.sqlite")) {
+      if (a["producer_node"] != "Transform" || a["type"] != "Examples") continue;
+      for (const std::string split : {"train", "eval"}) {
+        counts[k][split] = a["custom_properties"]["num_examples_" + split].get<int64_t>();
+      }
+    }
+  }
+  EXPECT_EQ(counts[0].size(), 2u);
+  EXPECT_EQ(counts[1], counts[0]);
 }
 
 TEST_F(MpiRunTest, EvaluationAndBlessingMatchOneProcess) {
@@ -492,6 +536,36 @@ TEST(MpiRunCsvTest, CsvExampleGenShardsByRankLikeOneProcess) {
   for (size_t i = 0; i < stats_one->size(); ++i) {
     testing::ExpectProtoClose((*stats_two)[i].statistics, (*stats_one)[i].statistics);
   }
+}
+
+TEST(MpiRunFaultTest, FailingRankInTransformFailsItOnEveryRankAndTheRerunCompletes) {
+  const std::string dir = TempDir("transform_fail");
+  ASSERT_TRUE(CreateDirectories(dir + "/data").ok());
+  ASSERT_TRUE(testing::WriteTinyMnist(dir + "/data", 120).ok());
+  const std::string cli = EDGEPIPE_CLI;
+  const std::string args = " run mnist --runner mpi --data " + dir + "/data --pipeline-root " +
+                           dir + "/t/root --metadata " + dir + "/t/m.sqlite --serving-dir " + dir +
+                           "/t/serving --train-steps 10 --eval-steps 2 --accuracy-threshold 0";
+  const std::string err = dir + "/failed.stderr";
+  // Rank 1 fails after the analysis, as it starts transforming the first split.
+  auto failed = RunCommand(Mpirun() + "-np 1 " + cli + args + " : -np 1 env " +
+                           "EDGEPIPE_FAIL_AT=transform.rank_split " + cli + args + " 2>" + err);
+  EXPECT_NE(failed.exit_code, 0);
+  const std::string log = TextOf(err);
+  EXPECT_NE(log.find("rank 1: injected failure at transform.rank_split"), std::string::npos) << log;
+  const std::string db = dir + "/t/m.sqlite";
+  nlohmann::json executions = Store("executions", db);
+  EXPECT_EQ(StatesOf(executions, "Transform"), (std::map<std::string, int>{{"FAILED", 1}}));
+  EXPECT_TRUE(StatesOf(executions, "Trainer.mnist").empty());
+  for (const auto& a : Store("artifacts", db)) {
+    EXPECT_NE(a["producer_node"], "Transform") << a.dump();
+  }
+  auto rerun = RunCommand(Mpirun() + "-np 2 " + cli + args + " --json 2>" + err);
+  ASSERT_EQ(rerun.exit_code, 0) << TextOf(err);
+  const auto outcomes = Outcomes(nlohmann::json::parse(rerun.out, nullptr, false));
+  EXPECT_EQ(outcomes.at("StatisticsGen"), "cached");
+  EXPECT_EQ(outcomes.at("Transform"), "executed");
+  EXPECT_EQ(outcomes.at("Pusher.mnist_lite"), "executed");
   (void)RemoveAll(dir);
 }
 

@@ -15,6 +15,7 @@
 #include "src/core/files.h"
 #include "src/core/sha256.h"
 #include "src/core/tensor.h"
+#include "src/data/examples.h"
 #include "src/io/example.h"
 #include "src/io/idx.h"
 #include "src/io/tfrecord.h"
@@ -613,21 +614,14 @@ constexpr size_t kBatchBytes = size_t{256} << 10;
 constexpr size_t kMaxQueuedBatches = 4;
 }  // namespace
 
-namespace {
-std::string ShardFileName(int shard, int num_shards) {
-  char name[64];
-  std::snprintf(name, sizeof(name), "data_tfrecord-%05d-of-%05d.gz", shard, num_shards);
-  return name;
-}
-}  // namespace
-
 Status ExampleSplitWriter::OpenSplit(const std::string& uri, const std::string& name,
                                      std::string origin) {
   const std::string dir = JoinPath(uri, "Split-" + name);
   RETURN_IF_ERROR(CreateDirectories(dir));
   ASSIGN_OR_RETURN(auto writer,
-                   io::TFRecordWriter::Open(JoinPath(dir, ShardFileName(shard_, num_shards_)),
-                                            io::Compression::kGzip));
+                   io::TFRecordWriter::Open(
+                       JoinPath(dir, data::ShardFileName("data_tfrecord", shard_, num_shards_)),
+                       io::Compression::kGzip));
   writers_.push_back(std::move(writer));
   names_.push_back(name);
   origins_.push_back(std::move(origin));

@@ -15,6 +15,19 @@
 //     preprocessing_fn's outputs only, in the input's order), properties
 //     `split_names` and custom properties `num_examples_<split>`.
 //
+// Under the MPI runner (ExecutionContext::collective, N ranks) it runs on
+// every rank (mpi/sharded_transform.h): each rank analyzes its share of the
+// analyze splits (whole files when there are at least N, else a range of
+// records), the analyzers' partial states are merged on rank 0, which
+// finishes them and sends the results to every rank and alone writes
+// `transform_graph`; then rank r transforms its share of every split into
+// Split-<name>/transformed_examples-0000r-of-0000N.gz. Read in rank order the
+// shards hold one process's examples in its order; the analyzer results equal
+// one process's (counts, min/max, vocabularies exactly; mean and variance up
+// to the order of additions; quantiles exactly while the sketch is exact,
+// within its rank-error bound beyond). An error on any rank fails the
+// execution on every rank.
+//
 // Failure: a module without preprocessing_fn, an unreadable schema, misuse
 // inside the preprocessing_fn, a split missing from the input, or a bad
 // record (named by file and record) fails the execution; nothing is published.

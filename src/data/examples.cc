@@ -1,5 +1,6 @@
 #include "src/data/examples.h"
 
+#include <cstdio>
 #include <cstring>
 #include <set>
 
@@ -183,6 +184,12 @@ StatusOr<ExampleTable> ParseExamples(const std::vector<std::string>& serialized,
         builder.Add(serialized[i], std::string(name) + ": record " + std::to_string(i)));
   }
   return builder.Finish();
+}
+
+std::string ShardFileName(std::string_view prefix, int shard, int num_shards) {
+  char digits[32];
+  std::snprintf(digits, sizeof(digits), "-%05d-of-%05d.gz", shard, num_shards);
+  return std::string(prefix) + digits;
 }
 
 StatusOr<std::vector<std::string>> SplitFiles(const std::string& examples_uri,

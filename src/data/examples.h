@@ -79,6 +79,11 @@ StatusOr<ExampleTable> ParseExamples(const std::vector<std::string>& serialized,
                                      const std::vector<FeatureSpec>& specs, std::string_view name,
                                      const ReadOptions& options = {});
 
+// The name of shard `shard` of `num_shards` gzip TFRecord files of one split,
+// as TFX names them: "<prefix>-00001-of-00002.gz" (ExampleGen's
+// data_tfrecord, Transform's transformed_examples: one per MPI rank).
+std::string ShardFileName(std::string_view prefix, int shard, int num_shards);
+
 // The files of one split of a TFX Examples artifact: the regular files in
 // `<examples_uri>/Split-<split>/`, sorted by name. Hidden files and writers'
 // temp files (names containing ".tmp-") are skipped. NotFound naming the

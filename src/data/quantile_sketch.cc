@@ -180,4 +180,27 @@ std::vector<double> QuantileSketch::Quantiles(const std::vector<double>& qs) con
 
 double QuantileSketch::Quantile(double q) const { return Quantiles({q})[0]; }
 
+void QuantileSketch::AppendTo(ByteWriter* w) const {
+  const auto items = WeightedItems();
+  w->Put<uint64_t>(items.size());
+  for (const auto& [value, weight] : items) {
+    w->Put<double>(value);
+    w->Put<uint64_t>(weight);
+  }
+}
+
+Status QuantileSketch::MergeFrom(ByteReader* r) {
+  uint64_t n = 0;
+  RETURN_IF_ERROR(r->Get(&n));
+  for (uint64_t i = 0; i < n; ++i) {
+    double value = 0;
+    uint64_t weight = 0;
+    RETURN_IF_ERROR(r->Get(&value));
+    RETURN_IF_ERROR(r->Get(&weight));
+    if (value != value) return Status::Corruption("quantile sketch: a NaN item");
+    AddWeighted(value, weight);
+  }
+  return Status::OK();
+}
+
 }  // namespace edgepipe::data

@@ -33,6 +33,9 @@
 #include <utility>
 #include <vector>
 
+#include "src/core/byte_buffer.h"
+#include "src/core/status.h"
+
 namespace edgepipe::data {
 
 class QuantileSketch {
@@ -61,6 +64,15 @@ class QuantileSketch {
     }
   }
   void Merge(const QuantileSketch& other);
+
+  // The sketch as bytes for a sketch in another process (the ranks of an MPI
+  // job, src/mpi): its weighted items (exact counts in exact mode, KLL items
+  // with their weights otherwise). MergeFrom adds items read back with
+  // AddWeighted, so an exact sketch arrives exact and a KLL one keeps its
+  // rank-error bound plus at most one more compaction's. Corruption if the
+  // bytes are truncated or hold a NaN.
+  void AppendTo(ByteWriter* w) const;
+  Status MergeFrom(ByteReader* r);
 
   // Number of values added (with weights).
   uint64_t count() const { return count_; }

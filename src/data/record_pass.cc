@@ -130,6 +130,12 @@ Status ForEachRecordInRange(const std::vector<std::string>& files, int64_t begin
 
 Status ForEachExample(const std::vector<std::string>& files, int64_t records_per_batch,
                       ThreadPool* pool, const ExampleVisitor& visit) {
+  return ForEachExampleInRange(files, 0, -1, records_per_batch, pool, visit);
+}
+
+Status ForEachExampleInRange(const std::vector<std::string>& files, int64_t begin, int64_t end,
+                             int64_t records_per_batch, ThreadPool* pool,
+                             const ExampleVisitor& visit) {
   // Examples are parsed into a per-thread arena emptied every batch of
   // records: a tf.Example of 784 one-float features is ~2,400 allocations,
   // which malloc/free made a fifth of a statistics pass.
@@ -139,16 +145,17 @@ Status ForEachExample(const std::vector<std::string>& files, int64_t records_per
   };
   std::vector<Slot> slots(static_cast<size_t>(pool->num_threads()));
   const int64_t reset_every = std::max<int64_t>(records_per_batch, 1);
-  return ForEachRecord(files, records_per_batch, pool, [&](int slot, std::string_view record) {
-    Slot& s = slots[static_cast<size_t>(slot)];
-    if (s.parsed++ % reset_every == 0) s.arena.Reset();
-    auto* example = google::protobuf::Arena::CreateMessage<tensorflow::Example>(&s.arena);
-    if (!example->ParseFromArray(record.data(), static_cast<int>(record.size()))) {
-      return Status::Corruption("not a valid tensorflow.Example (" + std::to_string(record.size()) +
-                                " bytes)");
-    }
-    return visit(slot, *example);
-  });
+  return ForEachRecordInRange(
+      files, begin, end, records_per_batch, pool, [&](int slot, std::string_view record) {
+        Slot& s = slots[static_cast<size_t>(slot)];
+        if (s.parsed++ % reset_every == 0) s.arena.Reset();
+        auto* example = google::protobuf::Arena::CreateMessage<tensorflow::Example>(&s.arena);
+        if (!example->ParseFromArray(record.data(), static_cast<int>(record.size()))) {
+          return Status::Corruption("not a valid tensorflow.Example (" +
+                                    std::to_string(record.size()) + " bytes)");
+        }
+        return visit(slot, *example);
+      });
 }
 
 }  // namespace edgepipe::data

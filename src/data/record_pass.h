@@ -49,6 +49,10 @@ Status ForEachRecordInRange(const std::vector<std::string>& files, int64_t begin
 // visit's error prefixed with "<file>: record <i>: ".
 Status ForEachExample(const std::vector<std::string>& files, int64_t records_per_batch,
                       ThreadPool* pool, const ExampleVisitor& visit);
+// As ForEachExample, over records [begin, end) (as ForEachRecordInRange).
+Status ForEachExampleInRange(const std::vector<std::string>& files, int64_t begin, int64_t end,
+                             int64_t records_per_batch, ThreadPool* pool,
+                             const ExampleVisitor& visit);
 
 }  // namespace edgepipe::data
 

@@ -480,33 +480,6 @@ Status StatisticsAccumulator::Merge(const StatisticsAccumulator& other) {
   return Status::OK();
 }
 
-namespace {
-
-void AppendSketch(const QuantileSketch& sketch, ByteWriter* w) {
-  const auto items = sketch.WeightedItems();
-  w->Put<uint64_t>(items.size());
-  for (const auto& [value, weight] : items) {
-    w->Put<double>(value);
-    w->Put<uint64_t>(weight);
-  }
-}
-
-Status ReadSketch(ByteReader* r, QuantileSketch* sketch) {
-  uint64_t n = 0;
-  RETURN_IF_ERROR(r->Get(&n));
-  for (uint64_t i = 0; i < n; ++i) {
-    double value = 0;
-    uint64_t weight = 0;
-    RETURN_IF_ERROR(r->Get(&value));
-    RETURN_IF_ERROR(r->Get(&weight));
-    if (value != value) return Status::Corruption("quantile sketch: a NaN item");
-    sketch->AddWeighted(value, weight);
-  }
-  return Status::OK();
-}
-
-}  // namespace
-
 std::string StatisticsAccumulator::SerializeState() {
   ByteWriter w;
   w.Put<int64_t>(num_examples_);
@@ -520,8 +493,8 @@ std::string StatisticsAccumulator::SerializeState() {
       w.Put<uint64_t>(v);
     }
     for (double v : {f->min, f->max, f->moments.mean, f->moments.m2}) w.Put<double>(v);
-    AppendSketch(f->num_values, &w);
-    AppendSketch(f->values, &w);
+    f->num_values.AppendTo(&w);
+    f->values.AppendTo(&w);
     f->strings.AppendTo(&w);
   }
   return w.Release();
@@ -549,8 +522,8 @@ Status StatisticsAccumulator::MergeSerialized(std::string_view bytes, const std:
       RETURN_IF_ERROR(r.Get(v));
     }
     for (double* v : {&f.min, &f.max, &f.moments.mean, &f.moments.m2}) RETURN_IF_ERROR(r.Get(v));
-    Status st = ReadSketch(&r, &f.num_values);
-    if (st.ok()) st = ReadSketch(&r, &f.values);
+    Status st = f.num_values.MergeFrom(&r);
+    if (st.ok()) st = f.values.MergeFrom(&r);
     if (st.ok()) st = f.strings.MergeFrom(&r);
     if (!st.ok()) return st.WithContext(what + ": feature '" + name + "'");
   }

@@ -1,8 +1,7 @@
 // StatisticsGen's pass (data::ComputeStatistics) over the ranks of an MPI job,
-// SPMD: with at least one file per rank, rank r accumulates files
-// [F r / P, F (r + 1) / P) whole (an ExampleGen's shards: no rank reads
-// another's); otherwise records [N r / P, N (r + 1) / P) of the files; on
-// its own threads, the accumulators are gathered to rank 0 and merged in rank
+// SPMD: each rank accumulates its share of the records (record_share.h:
+// whole files when there are at least as many as ranks, else a range of
+// records) on its own threads, the accumulators are gathered to rank 0 and merged in rank
 // order, and rank 0 finishes the statistics. Against one process:
 //   - counts (examples, values, missing, NaNs, zeros), min/max, value-count
 //     figures, string top values and byte totals: exact;

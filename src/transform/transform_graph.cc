@@ -760,160 +760,269 @@ tfmd::Schema TransformGraph::TransformedSchema() const {
 
 // ---- Analysis ------------------------------------------------------------------
 
-namespace {
-
-// Partial result of one analyzer on one thread.
-struct Accumulator {
-  int64_t count = 0;
-  double min = std::numeric_limits<double>::infinity();
-  double max = -std::numeric_limits<double>::infinity();
-  double mean = 0, m2 = 0;  // Chan et al.'s running moments
-  std::unique_ptr<data::QuantileSketch> sketch;
-  std::unordered_map<std::string, int64_t> counts;
-
-  void AddNumber(double x) {
-    ++count;
-    min = std::min(min, x);
-    max = std::max(max, x);
-    const double delta = x - mean;
-    mean += delta / static_cast<double>(count);
-    m2 += delta * (x - mean);
-    if (sketch) sketch->Add(x);
-  }
-  void Merge(Accumulator& o) {
-    if (o.count > 0) {
-      const double n = static_cast<double>(count), m = static_cast<double>(o.count);
-      const double delta = o.mean - mean;
-      mean += delta * m / (n + m);
-      m2 += o.m2 + delta * delta * n * m / (n + m);
-      count += o.count;
+void AnalyzerPartial::Merge(const AnalyzerPartial& o) {
+  if (o.count > 0) {
+    if (count == 0) {
+      min = o.min;
+      max = o.max;
+    } else {
       min = std::min(min, o.min);
       max = std::max(max, o.max);
     }
-    if (sketch && o.sketch) sketch->Merge(*o.sketch);
-    for (auto& [value, c] : o.counts) counts[value] += c;
+    const double n = static_cast<double>(count), m = static_cast<double>(o.count);
+    const double delta = o.mean - mean;
+    mean += delta * m / (n + m);
+    m2 += o.m2 + delta * delta * n * m / (n + m);
+    count += o.count;
   }
-};
+  if (sketch && o.sketch) sketch->Merge(*o.sketch);
+  for (const auto& [value, c] : o.counts) counts[value] += c;
+}
+
+void AnalyzerPartial::AppendTo(ByteWriter* w) const {
+  w->Put<int64_t>(count);
+  for (double v : {min, max, mean, m2}) w->Put<double>(v);
+  w->Put<uint8_t>(sketch ? 1 : 0);
+  if (sketch) sketch->AppendTo(w);
+  w->Put<uint64_t>(counts.size());
+  for (const auto& [value, c] : counts) {
+    w->PutString(value);
+    w->Put<int64_t>(c);
+  }
+}
+
+Status AnalyzerPartial::MergeFrom(ByteReader* r) {
+  AnalyzerPartial other;
+  uint8_t has_sketch = 0;
+  uint64_t n = 0;
+  RETURN_IF_ERROR(r->Get(&other.count));
+  for (double* v : {&other.min, &other.max, &other.mean, &other.m2}) RETURN_IF_ERROR(r->Get(v));
+  RETURN_IF_ERROR(r->Get(&has_sketch));
+  if (other.count < 0 || has_sketch > 1 || (has_sketch == 1) != (sketch != nullptr)) {
+    return Status::Corruption("analyzer state: count " + std::to_string(other.count) +
+                              ", sketch flag " + std::to_string(has_sketch) +
+                              " (expected a count >= 0 and a sketch exactly for quantiles)");
+  }
+  // The sketch's items go straight into this one (QuantileSketch::MergeFrom).
+  if (has_sketch) RETURN_IF_ERROR(sketch->MergeFrom(r));
+  RETURN_IF_ERROR(r->Get(&n));
+  std::string value;
+  for (uint64_t i = 0; i < n; ++i) {
+    int64_t c = 0;
+    RETURN_IF_ERROR(r->GetString(&value));
+    RETURN_IF_ERROR(r->Get(&c));
+    if (c <= 0) return Status::Corruption("analyzer state: count " + std::to_string(c));
+    counts[value] += c;
+  }
+  other.sketch = nullptr;
+  Merge(other);
+  return Status::OK();
+}
+
+namespace {
 
 // The most distinct values a vocabulary analyzer counts before refusing:
 // its exact counts live in memory.
 constexpr size_t kMaxVocabularyDistinct = size_t{10} << 20;
 
+Status TooManyDistinct(int node) {
+  return Status::ResourceExhausted("vocabulary of node " + std::to_string(node) + ": more than " +
+                                   std::to_string(kMaxVocabularyDistinct) + " distinct values");
+}
+
 }  // namespace
 
-Status Analyze(TransformGraph* graph, const std::vector<std::string>& files, ThreadPool* pool) {
-  if (files.empty() && !graph->analyzers_.empty()) {
-    return Status::InvalidArgument("transform: no files to analyze");
+std::vector<AnalyzerPartial> TransformGraph::EmptyPartials(int phase) const {
+  const std::vector<int> ids = AnalyzersOfPhase(phase);
+  std::vector<AnalyzerPartial> out(ids.size());
+  for (size_t k = 0; k < ids.size(); ++k) {
+    if (analyzers_[static_cast<size_t>(ids[k])].kind == Analyzer::Kind::kQuantiles) {
+      out[k].sketch = std::make_unique<data::QuantileSketch>();
+    }
   }
+  return out;
+}
+
+StatusOr<std::vector<AnalyzerPartial>> TransformGraph::AccumulatePhase(
+    int phase, const std::vector<std::string>& files, int64_t record_begin, int64_t record_end,
+    ThreadPool* pool) const {
   const int threads = pool->num_threads();
-  const int phases = graph->NumPhases();
-  for (int phase = 1; phase <= phases; ++phase) {
-    const std::vector<int> ids = graph->AnalyzersOfPhase(phase);
-    std::vector<std::vector<Accumulator>> partial(static_cast<size_t>(threads));
-    std::vector<TransformScratchPtr> scratch;
-    for (int t = 0; t < threads; ++t) {
-      partial[static_cast<size_t>(t)].resize(ids.size());
-      for (size_t k = 0; k < ids.size(); ++k) {
-        if (graph->analyzers_[static_cast<size_t>(ids[k])].kind == Analyzer::Kind::kQuantiles) {
-          partial[static_cast<size_t>(t)][k].sketch = std::make_unique<data::QuantileSketch>(
-              data::QuantileSketch::kDefaultK, data::QuantileSketch::kDefaultMaxExactDistinct,
-              static_cast<uint64_t>(t + 1));
-        }
+  const std::vector<int> ids = AnalyzersOfPhase(phase);
+  std::vector<std::vector<AnalyzerPartial>> partial;
+  std::vector<TransformScratchPtr> scratch;
+  for (int t = 0; t < threads; ++t) {
+    partial.push_back(EmptyPartials(phase));
+    // Each thread's sketch its own seed (KLL's coin flips).
+    for (AnalyzerPartial& p : partial.back()) {
+      if (p.sketch) {
+        p.sketch = std::make_unique<data::QuantileSketch>(
+            data::QuantileSketch::kDefaultK, data::QuantileSketch::kDefaultMaxExactDistinct,
+            static_cast<uint64_t>(t + 1));
       }
-      scratch.push_back(graph->NewScratch());
     }
     // Later-phase scratch needs the affine constants of analyzers computed in
     // earlier phases: NewScratch reads them from the graph as it is now.
-    const TransformGraph& g = *graph;
-    Status status = data::ForEachExample(
-        files, 256, pool, [&](int slot, const tensorflow::Example& example) -> Status {
-          TransformScratch* s = scratch[static_cast<size_t>(slot)].get();
-          std::fill(s->done.begin(), s->done.end(), 0);
-          for (size_t k = 0; k < ids.size(); ++k) {
-            const Analyzer& a = g.analyzers()[static_cast<size_t>(ids[k])];
-            Accumulator& acc = partial[static_cast<size_t>(slot)][k];
-            Status visit_status;
-            RETURN_IF_ERROR(g.EvaluateNode(example, a.input, s, [&](const Values& v) {
-              if (a.kind == Analyzer::Kind::kVocabulary) {
-                if (v.kind == ValueKind::kBytes) {
-                  for (const std::string& x : v.bytes) ++acc.counts[x];
-                } else {
-                  for (int64_t x : v.ints) ++acc.counts[IntToVocab(x)];
-                }
-                if (acc.counts.size() > kMaxVocabularyDistinct) {
-                  visit_status = Status::ResourceExhausted(
-                      "vocabulary of node " + std::to_string(a.input) + ": more than " +
-                      std::to_string(kMaxVocabularyDistinct) + " distinct values");
-                }
-                return;
-              }
-              if (v.kind == ValueKind::kFloat) {
-                for (float x : v.floats) {
-                  if (!std::isnan(x)) acc.AddNumber(x);
-                }
-              } else {
-                for (int64_t x : v.ints) acc.AddNumber(static_cast<double>(x));
-              }
-            }));
-            RETURN_IF_ERROR(visit_status);
-          }
-          return Status::OK();
-        });
-    RETURN_IF_ERROR(status.WithContext("transform analysis pass " + std::to_string(phase)));
-    for (size_t k = 0; k < ids.size(); ++k) {
-      Accumulator& acc = partial[0][k];
-      for (int t = 1; t < threads; ++t) acc.Merge(partial[static_cast<size_t>(t)][k]);
-      Analyzer& a = graph->analyzers_[static_cast<size_t>(ids[k])];
-      a.count = acc.count;
-      switch (a.kind) {
-        case Analyzer::Kind::kMinMax:
-          a.min = acc.count > 0 ? acc.min : 0.0;
-          a.max = acc.count > 0 ? acc.max : 0.0;
-          break;
-        case Analyzer::Kind::kMeanVar:
-          a.mean = acc.mean;
-          a.variance = acc.count > 0 ? std::max(acc.m2 / static_cast<double>(acc.count), 0.0) : 0.0;
-          break;
-        case Analyzer::Kind::kQuantiles: {
-          std::vector<double> qs;
-          for (int i = 1; i < a.num_buckets; ++i)
-            qs.push_back(static_cast<double>(i) / a.num_buckets);
-          a.boundaries =
-              acc.count > 0 ? acc.sketch->Quantiles(qs) : std::vector<double>(qs.size(), 0.0);
-          std::sort(a.boundaries.begin(), a.boundaries.end());
-          break;
-        }
-        case Analyzer::Kind::kVocabulary: {
-          std::vector<std::pair<int64_t, std::string>> entries;
-          entries.reserve(acc.counts.size());
-          for (auto& [value, c] : acc.counts) {
-            if (c >= a.frequency_threshold) entries.emplace_back(c, value);
-          }
-          // Most frequent first; ties by value, descending (tf.Transform's order).
-          std::sort(entries.begin(), entries.end(), std::greater<>());
-          if (a.top_k >= 0 && entries.size() > static_cast<size_t>(a.top_k)) {
-            entries.resize(static_cast<size_t>(a.top_k));
-          }
-          a.vocabulary.clear();
-          a.frequencies.clear();
-          for (auto& [c, value] : entries) {
-            a.vocabulary.push_back(std::move(value));
-            a.frequencies.push_back(c);
-          }
-          break;
-        }
-      }
-      a.analyzed = true;
-    }
-    graph->Index();  // the next phase may apply this phase's vocabularies
+    scratch.push_back(NewScratch());
   }
-  graph->Index();
+  Status status = data::ForEachExampleInRange(
+      files, record_begin, record_end, 256, pool,
+      [&](int slot, const tensorflow::Example& example) -> Status {
+        TransformScratch* s = scratch[static_cast<size_t>(slot)].get();
+        std::fill(s->done.begin(), s->done.end(), 0);
+        for (size_t k = 0; k < ids.size(); ++k) {
+          const Analyzer& a = analyzers_[static_cast<size_t>(ids[k])];
+          AnalyzerPartial& acc = partial[static_cast<size_t>(slot)][k];
+          Status visit_status;
+          RETURN_IF_ERROR(EvaluateNode(example, a.input, s, [&](const Values& v) {
+            if (a.kind == Analyzer::Kind::kVocabulary) {
+              if (v.kind == ValueKind::kBytes) {
+                for (const std::string& x : v.bytes) ++acc.counts[x];
+              } else {
+                for (int64_t x : v.ints) ++acc.counts[IntToVocab(x)];
+              }
+              if (acc.counts.size() > kMaxVocabularyDistinct)
+                visit_status = TooManyDistinct(a.input);
+              return;
+            }
+            if (v.kind == ValueKind::kFloat) {
+              for (float x : v.floats) {
+                if (!std::isnan(x)) acc.AddNumber(x);
+              }
+            } else {
+              for (int64_t x : v.ints) acc.AddNumber(static_cast<double>(x));
+            }
+          }));
+          RETURN_IF_ERROR(visit_status);
+        }
+        return Status::OK();
+      });
+  RETURN_IF_ERROR(status.WithContext("transform analysis pass " + std::to_string(phase)));
+  for (int t = 1; t < threads; ++t) {
+    for (size_t k = 0; k < ids.size(); ++k) partial[0][k].Merge(partial[static_cast<size_t>(t)][k]);
+  }
+  return std::move(partial[0]);
+}
+
+Status TransformGraph::FinishPhase(int phase, const std::vector<AnalyzerPartial>& partials) {
+  const std::vector<int> ids = AnalyzersOfPhase(phase);
+  if (partials.size() != ids.size()) {
+    return Status::InvalidArgument("transform analysis pass " + std::to_string(phase) + ": " +
+                                   std::to_string(partials.size()) + " partial states for " +
+                                   std::to_string(ids.size()) + " analyzers");
+  }
+  for (size_t k = 0; k < ids.size(); ++k) {
+    const AnalyzerPartial& acc = partials[k];
+    Analyzer& a = analyzers_[static_cast<size_t>(ids[k])];
+    a.count = acc.count;
+    switch (a.kind) {
+      case Analyzer::Kind::kMinMax:
+        a.min = acc.count > 0 ? acc.min : 0.0;
+        a.max = acc.count > 0 ? acc.max : 0.0;
+        break;
+      case Analyzer::Kind::kMeanVar:
+        a.mean = acc.count > 0 ? acc.mean : 0.0;
+        a.variance = acc.count > 0 ? std::max(acc.m2 / static_cast<double>(acc.count), 0.0) : 0.0;
+        break;
+      case Analyzer::Kind::kQuantiles: {
+        std::vector<double> qs;
+        for (int i = 1; i < a.num_buckets; ++i)
+          qs.push_back(static_cast<double>(i) / a.num_buckets);
+        a.boundaries = acc.count > 0 && acc.sketch ? acc.sketch->Quantiles(qs)
+                                                   : std::vector<double>(qs.size(), 0.0);
+        std::sort(a.boundaries.begin(), a.boundaries.end());
+        break;
+      }
+      case Analyzer::Kind::kVocabulary: {
+        // Checked again over the merged counts: shards under the limit may
+        // not be together.
+        if (acc.counts.size() > kMaxVocabularyDistinct) return TooManyDistinct(a.input);
+        std::vector<std::pair<int64_t, std::string>> entries;
+        entries.reserve(acc.counts.size());
+        for (const auto& [value, c] : acc.counts) {
+          if (c >= a.frequency_threshold) entries.emplace_back(c, value);
+        }
+        // Most frequent first; ties by value, descending (tf.Transform's order).
+        std::sort(entries.begin(), entries.end(), std::greater<>());
+        if (a.top_k >= 0 && entries.size() > static_cast<size_t>(a.top_k)) {
+          entries.resize(static_cast<size_t>(a.top_k));
+        }
+        a.vocabulary.clear();
+        a.frequencies.clear();
+        for (auto& [c, value] : entries) {
+          a.vocabulary.push_back(std::move(value));
+          a.frequencies.push_back(c);
+        }
+        break;
+      }
+    }
+    a.analyzed = true;
+  }
+  Index();  // the next phase may apply this phase's vocabularies
+  return Status::OK();
+}
+
+std::string TransformGraph::PhaseResults(int phase) const {
+  ByteWriter w;
+  for (int id : AnalyzersOfPhase(phase)) {
+    const Analyzer& a = analyzers_[static_cast<size_t>(id)];
+    w.Put<int64_t>(a.count);
+    for (double v : {a.min, a.max, a.mean, a.variance}) w.Put<double>(v);
+    w.PutDoubles(a.boundaries);
+    w.Put<uint64_t>(a.vocabulary.size());
+    for (size_t i = 0; i < a.vocabulary.size(); ++i) {
+      w.PutString(a.vocabulary[i]);
+      w.Put<int64_t>(a.frequencies[i]);
+    }
+  }
+  return w.Release();
+}
+
+Status TransformGraph::SetPhaseResults(int phase, std::string_view bytes, const std::string& what) {
+  ByteReader r(bytes, what);
+  for (int id : AnalyzersOfPhase(phase)) {
+    Analyzer& a = analyzers_[static_cast<size_t>(id)];
+    uint64_t n = 0;
+    RETURN_IF_ERROR(r.Get(&a.count));
+    for (double* v : {&a.min, &a.max, &a.mean, &a.variance}) RETURN_IF_ERROR(r.Get(v));
+    RETURN_IF_ERROR(r.GetDoubles(&a.boundaries));
+    RETURN_IF_ERROR(r.Get(&n));
+    a.vocabulary.clear();
+    a.frequencies.clear();
+    for (uint64_t i = 0; i < n; ++i) {
+      int64_t c = 0;
+      RETURN_IF_ERROR(r.GetString(&a.vocabulary.emplace_back()));
+      RETURN_IF_ERROR(r.Get(&c));
+      a.frequencies.push_back(c);
+    }
+    if (a.kind == Analyzer::Kind::kQuantiles &&
+        a.boundaries.size() != static_cast<size_t>(std::max(a.num_buckets - 1, 0))) {
+      return Status::Corruption(what + ": analyzer " + std::to_string(id) + ": " +
+                                std::to_string(a.boundaries.size()) + " boundaries, expected " +
+                                std::to_string(a.num_buckets - 1));
+    }
+    a.analyzed = true;
+  }
+  RETURN_IF_ERROR(r.ExpectEnd());
+  Index();
+  return Status::OK();
+}
+
+Status Analyze(TransformGraph* graph, const std::vector<std::string>& files, ThreadPool* pool) {
+  if (files.empty() && !graph->analyzers().empty()) {
+    return Status::InvalidArgument("transform: no files to analyze");
+  }
+  for (int phase = 1; phase <= graph->NumPhases(); ++phase) {
+    ASSIGN_OR_RETURN(std::vector<AnalyzerPartial> partials,
+                     graph->AccumulatePhase(phase, files, 0, -1, pool));
+    RETURN_IF_ERROR(graph->FinishPhase(phase, partials));
+  }
   return Status::OK();
 }
 
 StatusOr<int64_t> TransformFiles(const TransformGraph& graph,
                                  const std::vector<std::string>& input_files,
-                                 const std::string& output_path, ThreadPool* pool) {
+                                 const std::string& output_path, ThreadPool* pool,
+                                 int64_t record_begin, int64_t record_end) {
   if (!graph.analyzed()) return Status::FailedPrecondition("transform graph is not analyzed");
   ASSIGN_OR_RETURN(auto writer, io::TFRecordWriter::Open(output_path, io::Compression::kGzip));
   const int threads = pool->num_threads();
@@ -925,16 +1034,26 @@ StatusOr<int64_t> TransformFiles(const TransformGraph& graph,
   std::vector<std::string> in(kChunk), out(kChunk);
   std::vector<Status> errors(static_cast<size_t>(threads));
   int64_t written = 0;
+  int64_t global = 0;  // records read so far, over all files
   for (const std::string& file : input_files) {
+    if (record_end >= 0 && global >= record_end) break;
     ASSIGN_OR_RETURN(auto reader, io::TFRecordReader::Open(file));
-    for (bool more = true; more;) {
+    bool more = true;
+    // Another shard's records: read through (CRCs checked), not transformed.
+    while (more && global < record_begin) {
+      ASSIGN_OR_RETURN(more, reader->ReadRecord(&in[0]));
+      if (more) ++global;
+    }
+    while (more) {
       const int64_t first = reader->records_read();
       size_t n = 0;
-      while (n < kChunk) {
+      while (n < kChunk && (record_end < 0 || global < record_end)) {
         ASSIGN_OR_RETURN(more, reader->ReadRecord(&in[n]));
         if (!more) break;
         ++n;
+        ++global;
       }
+      if (n < kChunk && more) more = false;  // at record_end
       pool->ParallelFor(static_cast<int64_t>(n), [&](int64_t begin, int64_t end, int t) {
         tensorflow::Example raw, transformed;
         Status& error = errors[static_cast<size_t>(t)];

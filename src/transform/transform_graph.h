@@ -57,18 +57,22 @@
 #ifndef EDGEPIPE_TRANSFORM_TRANSFORM_GRAPH_H_
 #define EDGEPIPE_TRANSFORM_TRANSFORM_GRAPH_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "src/core/byte_buffer.h"
 #include "src/core/parallel.h"
 #include "src/core/status.h"
 #include "src/data/proto/schema.pb.h"
+#include "src/data/quantile_sketch.h"
 #include "src/io/example.pb.h"
 
 namespace edgepipe::transform {
@@ -118,6 +122,46 @@ struct Node {
 };
 
 const char* OpName(Node::Op op);  // "input", "scale_by_min_max", ...
+
+// The partial state of one analyzer over some of the data (one thread's
+// share of a pass, or one MPI rank's: src/mpi/sharded_transform.h), which
+// merges with the others' into the state over all of it:
+//   count, min and max: exact;
+//   mean and M2 (the sum of squared deviations): Chan et al.'s parallel
+//     merge, equal to one pass's up to the order of additions (~1e-15);
+//   sketch (kQuantiles): data::QuantileSketch's merge (exact while at most
+//     4096 distinct values, KLL beyond: see quantile_sketch.h for the bound);
+//   counts (kVocabulary): exact counts per value; the order, top_k and
+//     frequency_threshold apply only to the merged counts
+//     (TransformGraph::FinishPhase).
+// A value type (move-only for its sketch); not thread-safe.
+struct AnalyzerPartial {
+  int64_t count = 0;
+  double min = 0, max = 0;  // valid when count > 0
+  double mean = 0, m2 = 0;
+  std::unique_ptr<data::QuantileSketch> sketch;  // kQuantiles only
+  std::unordered_map<std::string, int64_t> counts;
+
+  void AddNumber(double x) {
+    if (count == 0) {
+      min = max = x;
+    } else {
+      min = std::min(min, x);
+      max = std::max(max, x);
+    }
+    ++count;
+    const double delta = x - mean;
+    mean += delta / static_cast<double>(count);
+    m2 += delta * (x - mean);
+    if (sketch) sketch->Add(x);
+  }
+  void Merge(const AnalyzerPartial& other);
+  // As bytes for another process (host byte order: ranks of one job), and
+  // merged back: Corruption naming the ByteReader's `what` if they do not
+  // parse or do not match this partial's kind (a sketch on one side only).
+  void AppendTo(ByteWriter* w) const;
+  Status MergeFrom(ByteReader* r);
+};
 
 // One column's values for one example (used by EvaluateNode's visitor).
 struct Values {
@@ -210,6 +254,28 @@ class TransformGraph {
   // The analyzers of pass `phase` (1-based).
   std::vector<int> AnalyzersOfPhase(int phase) const;
 
+  // Analysis one phase at a time, in parts (Analyze does all of it in one
+  // process; src/mpi/sharded_transform.h across the ranks of a job):
+  // AccumulatePhase gives the partial states of the analyzers of `phase`
+  // (AnalyzersOfPhase order) over records [record_begin, record_end) of
+  // `files` (read one after another; record_end -1: to the end), whose
+  // earlier phases must be analyzed; errors name the file and record.
+  StatusOr<std::vector<AnalyzerPartial>> AccumulatePhase(int phase,
+                                                         const std::vector<std::string>& files,
+                                                         int64_t record_begin, int64_t record_end,
+                                                         ThreadPool* pool) const;
+  // The empty partials of `phase` (what AccumulatePhase starts from).
+  std::vector<AnalyzerPartial> EmptyPartials(int phase) const;
+  // Sets the results of the analyzers of `phase` from the partials over all
+  // the data: ResourceExhausted for a vocabulary of more than 10 Mi distinct
+  // values; InvalidArgument if `partials` does not match the phase.
+  Status FinishPhase(int phase, const std::vector<AnalyzerPartial>& partials);
+  // The results of the analyzers of `phase` as bytes (exact, host byte
+  // order), and set from such bytes on another process's graph built by the
+  // same preprocessing_fn (Corruption naming `what` otherwise).
+  std::string PhaseResults(int phase) const;
+  Status SetPhaseResults(int phase, std::string_view bytes, const std::string& what);
+
   // For an affine node (ScaleByMinMax, ScaleTo01, ScaleToZScore, after
   // analysis): the float scale and offset it applies. FailedPrecondition
   // otherwise.
@@ -260,8 +326,6 @@ class TransformGraph {
  private:
   friend StatusOr<TransformGraph> BuildTransformGraph(const tfmd::Schema& schema,
                                                       const PreprocessingFn& fn);
-  friend Status Analyze(TransformGraph* graph, const std::vector<std::string>& files,
-                        ThreadPool* pool);
   Status Check() const;  // wiring, kinds, ids (FromJson and Build)
 
   std::vector<Node> nodes_;
@@ -289,12 +353,15 @@ StatusOr<TransformGraph> BuildTransformGraph(const tfmd::Schema& schema, const P
 // `pool`. Errors name the file and record.
 Status Analyze(TransformGraph* graph, const std::vector<std::string>& files, ThreadPool* pool);
 
-// Transforms every record of `input_files` (in order) into `output_path`
-// (gzip TFRecord, written crash-safely), on `pool`. Returns the number of
-// examples written.
+// Transforms records [record_begin, record_end) of `input_files` (read one
+// after another, in order; record_end -1: to the end; the records before
+// record_begin are read, their CRCs checked, not transformed) into
+// `output_path` (gzip TFRecord, written crash-safely), on `pool`. Returns the
+// number of examples written.
 StatusOr<int64_t> TransformFiles(const TransformGraph& graph,
                                  const std::vector<std::string>& input_files,
-                                 const std::string& output_path, ThreadPool* pool);
+                                 const std::string& output_path, ThreadPool* pool,
+                                 int64_t record_begin = 0, int64_t record_end = -1);
 
 }  // namespace edgepipe::transform
 
