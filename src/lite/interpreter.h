@@ -155,6 +155,15 @@ class Interpreter {
   // Runs all operators. Fails only if a kernel's backend reports an error.
   Status Invoke();
 
+  TensorView input(int i) const;
+  TensorView output(int i) const;
+  // Copy of output i as an edgepipe Tensor (float32/int8/... only).
+  StatusOr<Tensor> CopyOutput(int i) const;
+
+  // Convenience for single-input, single-output models: resizes the batch if
+  // needed, sets, invokes, copies the output.
+  StatusOr<Tensor> Run(const Tensor& input);
+
   // The operators Invoke runs, in order (constant-folded ones excluded):
   // their position in the file's operator list and their kernel's name
   // ("CONV_2D", or a custom op's custom_code).
@@ -169,15 +178,6 @@ class Interpreter {
   // (InvalidArgument otherwise). For profiles (`lite bench --profile`):
   // the clock reads cost ~50 ns per operator over Invoke.
   Status InvokeTimed(std::span<double> node_us);
-
-  TensorView input(int i) const;
-  TensorView output(int i) const;
-  // Copy of output i as an edgepipe Tensor (float32/int8/... only).
-  StatusOr<Tensor> CopyOutput(int i) const;
-
-  // Convenience for single-input, single-output models: resizes the batch if
-  // needed, sets, invokes, copies the output.
-  StatusOr<Tensor> Run(const Tensor& input);
 
  private:
   class Context;
