@@ -602,6 +602,23 @@ TEST_F(CliPipelineTest, LiteBenchPrintsLatency) {
   EXPECT_LE(out["min_us"].get<double>(), out["median_us"].get<double>());
   EXPECT_LE(out["median_us"].get<double>(), out["p90_us"].get<double>());
   EXPECT_LE(out["p90_us"].get<double>(), out["max_us"].get<double>());
+  EXPECT_FALSE(out.contains("profile"));
+
+  // --profile: one line per operator kind and per operator (the MLP's
+  // FULLY_CONNECTED layers, with their GFLOP/s and output shapes).
+  CliResult p = RunCli("lite bench --runs 3 --profile " + LiteModelPath());
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_NE(p.out.find("profile (3 more runs, median us): Invoke "), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("FULLY_CONNECTED"), std::string::npos) << p.out;
+  CliResult pj = RunCli("lite bench --json --runs 3 --profile " + LiteModelPath());
+  ASSERT_EQ(pj.exit_code, 0) << pj.err;
+  auto prof = nlohmann::json::parse(pj.out)["profile"];
+  ASSERT_FALSE(prof["operators"].empty()) << pj.out;
+  for (const auto& op : prof["operators"]) {
+    EXPECT_GE(op["median_us"].get<double>(), 0.0);
+    EXPECT_FALSE(op["output_shape"].get<std::string>().empty());
+  }
+  EXPECT_EQ(prof["kinds"][0]["op"], prof["operators"][0]["op"]);
 }
 
 // ---- error paths without a pipeline -----------------------------------------

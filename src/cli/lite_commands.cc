@@ -27,6 +27,7 @@
 #include "src/lite/inspect.h"
 #include "src/lite/interpreter.h"
 #include "src/lite/rewriter.h"
+#include "src/lite/schema_util.h"
 
 namespace edgepipe::cli {
 
@@ -651,7 +652,29 @@ struct BenchFlags {
   int threads = 1;
   int64_t batch = 1;
   bool json = false;
+  bool profile = false;
 };
+
+// The multiply-adds (batch 1) and output shape of operator `index` of the
+// file, for the profile lines; 0 and "" when inspect has no such operator.
+int64_t OperatorMacs(const lite::ModelSummary& summary, int index) {
+  for (const lite::OperatorSummary& op : summary.operators) {
+    if (op.index == index) return op.macs;
+  }
+  return 0;
+}
+std::string OperatorOutputShape(const lite::ModelSummary& summary, int index, int64_t batch) {
+  for (const lite::OperatorSummary& op : summary.operators) {
+    if (op.index != index || op.outputs.empty() || op.outputs[0] < 0 ||
+        static_cast<size_t>(op.outputs[0]) >= summary.tensors.size()) {
+      continue;
+    }
+    std::vector<int32_t> dims = summary.tensors[static_cast<size_t>(op.outputs[0])].shape;
+    if (!dims.empty()) dims[0] = static_cast<int32_t>(dims[0] * batch);
+    return lite::DimsToString(dims);
+  }
+  return "";
+}
 
 Status Bench(const BenchFlags& flags) {
   lite::InterpreterOptions options;
@@ -659,7 +682,8 @@ Status Bench(const BenchFlags& flags) {
   ASSIGN_OR_RETURN(auto interp, lite::Interpreter::FromFile(flags.model, options));
   ASSIGN_OR_RETURN(lite::BenchResult r, lite::BenchmarkInvoke(*interp, {.runs = flags.runs,
                                                                         .warmup_runs = flags.warmup,
-                                                                        .batch = flags.batch}));
+                                                                        .batch = flags.batch,
+                                                                        .profile = flags.profile}));
   // The peak of this core, measured now (register-only loops, ~0.3 s), so
   // the rate is read against this machine as it is loaded at this moment.
   ASSIGN_OR_RETURN(lite::ModelSummary summary, lite::InspectFile(flags.model));
@@ -688,6 +712,28 @@ Status Bench(const BenchFlags& flags) {
                           {"max_us", r.max_us},
                           {"examples_per_second", r.examples_per_second},
                           {"latencies_us", r.latencies_us}};
+    if (flags.profile) {
+      nlohmann::json ops = nlohmann::json::array(), kinds = nlohmann::json::array();
+      for (const lite::OperatorTime& op : r.operators) {
+        const int64_t macs = OperatorMacs(summary, op.index) * r.batch;
+        ops.push_back(
+            {{"index", op.index},
+             {"op", op.name},
+             {"median_us", op.median_us},
+             {"percent", op.percent},
+             {"macs", macs},
+             {"output_shape", OperatorOutputShape(summary, op.index, r.batch)},
+             {"gflops", op.median_us > 0 ? 2e-3 * static_cast<double>(macs) / op.median_us : 0.0}});
+      }
+      for (const lite::OperatorKindTime& k : r.kinds) {
+        kinds.push_back({{"op", k.name},
+                         {"count", k.count},
+                         {"median_us", k.median_us},
+                         {"percent", k.percent}});
+      }
+      out["profile"] = {
+          {"invoke_median_us", r.profiled_invoke_us}, {"operators", ops}, {"kinds", kinds}};
+    }
     std::printf("%s\n", out.dump(2).c_str());
     return Status::OK();
   }
@@ -705,6 +751,27 @@ Status Bench(const BenchFlags& flags) {
       rate.peak, rate.int8 ? "GMAC/s" : "GFLOP/s");
   std::printf("cpu: %s; kernels: %s; peak %s\n", CpuFeaturesString(DetectCpuFeatures()).c_str(),
               std::string(IsaName(SelectedIsa())).c_str(), CpuPeakString(peak).c_str());
+  if (flags.profile) {
+    double ops_us = 0;
+    for (const lite::OperatorTime& op : r.operators) ops_us += op.median_us;
+    std::printf("profile (%d more runs, median us): Invoke %.1f, sum of operators %.1f\n", r.runs,
+                r.profiled_invoke_us, ops_us);
+    std::printf("  %-24s %5s %9s %6s\n", "kind", "count", "us", "%");
+    for (const lite::OperatorKindTime& k : r.kinds) {
+      std::printf("  %-24s %5d %9.2f %5.1f%%\n", k.name.c_str(), k.count, k.median_us, k.percent);
+    }
+    std::printf("  %4s %-24s %9s %6s %8s  %s\n", "#", "operator", "us", "%", "GFLOP/s", "output");
+    for (const lite::OperatorTime& op : r.operators) {
+      const int64_t macs = OperatorMacs(summary, op.index) * r.batch;
+      char gflops[32] = "-";
+      if (macs > 0 && op.median_us > 0) {
+        std::snprintf(gflops, sizeof(gflops), "%.1f",
+                      2e-3 * static_cast<double>(macs) / op.median_us);
+      }
+      std::printf("  %4d %-24s %9.2f %5.1f%% %8s  %s\n", op.index, op.name.c_str(), op.median_us,
+                  op.percent, gflops, OperatorOutputShape(summary, op.index, r.batch).c_str());
+    }
+  }
   return Status::OK();
 }
 
@@ -804,6 +871,9 @@ void RegisterLiteCommands(CLI::App& app) {
         ->check(IntInRange(1, kMaxBatch))
         ->capture_default_str();
     cmd->add_flag("--json", flags->json, "Print JSON instead of text");
+    cmd->add_flag("--profile", flags->profile,
+                  "Then as many runs again timing each operator: time per operator kind and per "
+                  "operator (with its GFLOP/s and output shape)");
     cmd->callback([flags] { SetCommandStatus(Bench(*flags)); });
   }
 }

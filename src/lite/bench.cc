@@ -82,7 +82,47 @@ StatusOr<BenchResult> BenchmarkInvoke(Interpreter& interpreter, const BenchOptio
     auto end = std::chrono::steady_clock::now();
     latencies.push_back(std::chrono::duration<double, std::micro>(end - start).count());
   }
-  return SummarizeLatencies(std::move(latencies), options.batch);
+  BenchResult result = SummarizeLatencies(std::move(latencies), options.batch);
+  if (options.profile) {
+    // Medians, as for the latency: on a shared machine a few preempted runs
+    // would otherwise decide the profile.
+    const std::vector<Interpreter::ExecutedOperator> ops = interpreter.executed_operators();
+    const size_t runs = static_cast<size_t>(options.runs);
+    std::vector<double> samples(ops.size() * runs, 0.0);  // [operator][run]
+    std::vector<double> run_us(ops.size(), 0.0), invoke_us(runs, 0.0);
+    for (size_t i = 0; i < runs; ++i) {
+      std::fill(run_us.begin(), run_us.end(), 0.0);
+      auto start = std::chrono::steady_clock::now();
+      RETURN_IF_ERROR(interpreter.InvokeTimed(run_us));
+      auto end = std::chrono::steady_clock::now();
+      invoke_us[i] = std::chrono::duration<double, std::micro>(end - start).count();
+      for (size_t n = 0; n < ops.size(); ++n) samples[n * runs + i] = run_us[n];
+    }
+    result.profiled_invoke_us = SummarizeLatencies(std::move(invoke_us), options.batch).median_us;
+    double total = 0;
+    for (size_t n = 0; n < ops.size(); ++n) {
+      std::vector<double> one(samples.begin() + static_cast<std::ptrdiff_t>(n * runs),
+                              samples.begin() + static_cast<std::ptrdiff_t>((n + 1) * runs));
+      const double median = SummarizeLatencies(std::move(one), options.batch).median_us;
+      result.operators.push_back({ops[n].index, ops[n].name, median, 0.0});
+      total += median;
+    }
+    for (OperatorTime& op : result.operators) {
+      op.percent = total > 0 ? 100.0 * op.median_us / total : 0.0;
+      auto kind = std::find_if(result.kinds.begin(), result.kinds.end(),
+                               [&](const OperatorKindTime& k) { return k.name == op.name; });
+      if (kind == result.kinds.end()) {
+        result.kinds.push_back({op.name, 0, 0.0, 0.0});
+        kind = result.kinds.end() - 1;
+      }
+      ++kind->count;
+      kind->median_us += op.median_us;
+    }
+    for (OperatorKindTime& k : result.kinds) {
+      k.percent = total > 0 ? 100.0 * k.median_us / total : 0.0;
+    }
+  }
+  return result;
 }
 
 ComputeRate RateAgainstPeak(const ModelSummary& model, const BenchResult& result,

@@ -6,7 +6,9 @@
 // Resizes every input's batch dimension to `batch`, fills the inputs with
 // fixed pseudo-random values (the same on every call), runs `warmup_runs`
 // untimed invocations (first-touch of the arena, oneDNN primitive creation),
-// then times each of `runs` invocations with a steady clock.
+// then times each of `runs` invocations with a steady clock. With `profile`,
+// `runs` more invocations follow (after the timed ones, so the clock reads
+// inside them do not touch the latency figures) timing every operator.
 //
 // The interpreter is borrowed for the call and left resized to `batch`.
 // Not thread-safe (as the Interpreter). Failure: InvalidArgument for runs < 1,
@@ -15,6 +17,7 @@
 #define EDGEPIPE_LITE_BENCH_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "src/core/cpu_features.h"
@@ -28,6 +31,22 @@ struct BenchOptions {
   int runs = 100;
   int warmup_runs = 10;
   int64_t batch = 1;
+  bool profile = false;
+};
+
+// One executed operator's share of a profiled Invoke.
+struct OperatorTime {
+  int index = 0;         // position in the file's operator list
+  std::string name;      // kernel name, e.g. "CONV_2D"
+  double median_us = 0;  // median wall time of its Eval over the profiled runs
+  double percent = 0;    // of the sum over all operators' medians
+};
+// Operators of one kind (same name) added up, in order of first appearance.
+struct OperatorKindTime {
+  std::string name;
+  int count = 0;         // operators of this kind
+  double median_us = 0;  // sum of their medians
+  double percent = 0;
 };
 
 struct BenchResult {
@@ -40,6 +59,11 @@ struct BenchResult {
   double min_us = 0;
   double max_us = 0;
   double examples_per_second = 0;  // batch / mean latency
+  // With BenchOptions::profile: every executed operator in run order, and
+  // the same by kind; empty otherwise.
+  std::vector<OperatorTime> operators;
+  std::vector<OperatorKindTime> kinds;
+  double profiled_invoke_us = 0;  // median Invoke wall time of the profiled runs
 };
 
 StatusOr<BenchResult> BenchmarkInvoke(Interpreter& interpreter, const BenchOptions& options);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -12,12 +13,12 @@
 
 #include "flatbuffers/flatbuffers.h"
 #include "src/core/files.h"
+#include "src/core/gemm.h"
 #include "src/core/parallel.h"
 #include "src/lite/kernels/op_resolver.h"
 #include "src/lite/memory_planner.h"
 #include "src/lite/schema_util.h"
 #include "src/lite/sparse_tensor.h"
-#include "src/core/gemm.h"
 
 namespace edgepipe::lite {
 namespace {
@@ -876,6 +877,11 @@ Status Interpreter::SetInput(int i, const void* data, size_t bytes) {
   return Status::OK();
 }
 
+Status Interpreter::NodeError(size_t n, const Status& st) const {
+  return Error(st.code(), "operator " + std::to_string(nodes_[n].index) + " (" +
+                              registrations_[n]->name + "): " + st.message());
+}
+
 Status Interpreter::Invoke() {
   // oneDNN's sgemm runs on one OpenMP thread: the kernels split their work
   // over pool_ instead (libgomp's barrier spins while its other thread waits
@@ -884,10 +890,32 @@ Status Interpreter::Invoke() {
   ScopedGemmThreads threads(1);
   for (size_t n = 0; n < nodes_.size(); ++n) {
     Status st = registrations_[n]->eval(*context_, nodes_[n]);
-    if (!st.ok()) {
-      return Error(st.code(), "operator " + std::to_string(nodes_[n].index) + " (" +
-                                  registrations_[n]->name + "): " + st.message());
-    }
+    if (!st.ok()) return NodeError(n, st);
+  }
+  return Status::OK();
+}
+
+std::vector<Interpreter::ExecutedOperator> Interpreter::executed_operators() const {
+  std::vector<ExecutedOperator> ops;
+  ops.reserve(nodes_.size());
+  for (size_t n = 0; n < nodes_.size(); ++n)
+    ops.push_back({nodes_[n].index, registrations_[n]->name});
+  return ops;
+}
+
+Status Interpreter::InvokeTimed(std::span<double> node_us) {
+  if (node_us.size() != nodes_.size()) {
+    return Error(Status::Code::kInvalidArgument,
+                 "InvokeTimed needs one time slot per executed operator (" +
+                     std::to_string(nodes_.size()) + "), got " + std::to_string(node_us.size()));
+  }
+  ScopedGemmThreads threads(1);  // as Invoke
+  for (size_t n = 0; n < nodes_.size(); ++n) {
+    const auto start = std::chrono::steady_clock::now();
+    Status st = registrations_[n]->eval(*context_, nodes_[n]);
+    const auto end = std::chrono::steady_clock::now();
+    node_us[n] += std::chrono::duration<double, std::micro>(end - start).count();
+    if (!st.ok()) return NodeError(n, st);
   }
   return Status::OK();
 }

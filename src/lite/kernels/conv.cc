@@ -4,7 +4,8 @@
 // bias, TFLite's requantization); hybrid (float input/output, int8 filter:
 // each image quantized at run time — asymmetric for per-channel filters,
 // symmetric for per-tensor ones, as TFLite's EvalHybridPerChannel/EvalHybrid).
-// float32 and int8 run as im2col + GEMM (oneDNN sgemm / the exact int8 GEMM).
+// float32 runs the direct kernel (optimized/conv_direct.h) where the CPU has
+// one, else im2col + oneDNN sgemm; int8 runs im2col + the exact int8 GEMM.
 #include "src/lite/kernels/reference/conv.h"
 
 #include <atomic>
@@ -14,6 +15,7 @@
 #include "src/lite/kernels/conv_common.h"
 #include "src/lite/kernels/kernel.h"
 #include "src/lite/kernels/op_resolver.h"
+#include "src/lite/kernels/optimized/conv_direct.h"
 #include "src/lite/kernels/optimized/fully_connected_dnnl.h"
 #include "src/lite/kernels/optimized/im2col.h"
 #include "src/lite/kernels/optimized/int8_gemm.h"
@@ -37,6 +39,9 @@ struct ConvData {
   bool use_reference;
   // int8: the GEMM for this CPU, chosen once here (cpu_features.h).
   const optimized::Int8GemmKernel* gemm;
+  // float: the direct kernel (conv_direct.h) when it is used, else null
+  // (im2col + sgemm); its packed filter and bias are node.params_f32.
+  const optimized::ConvDirectKernel* direct;
 };
 
 Status Prepare(KernelContext& ctx, Node& node) {
@@ -93,7 +98,19 @@ Status Prepare(KernelContext& ctx, Node& node) {
         node, static_cast<size_t>(ctx.num_threads() * pixels * optimized::Int8GemmRowStride(k)) *
                   sizeof(int16_t)));
   } else if (d.mode == Mode::kFloat) {
-    if (!d.pointwise) {
+    // Direct (conv_direct.h) unless the output is one vector of channels
+    // over a large image: there its one weight vector per 12 input
+    // broadcasts made it 15-25% slower than sgemm (selfie_segmentation's
+    // 128x128x16 and 64x64x16 1x1 convolutions); every other layer of our
+    // models and of the MediaPipe ones measured was faster direct (bench
+    // --profile), the small ones 2-5x (no column matrix, no sgemm call).
+    d.direct = d.use_reference ? nullptr : optimized::SelectConvDirect();
+    if (d.direct != nullptr && d.g.out_c <= d.direct->lanes && pixels >= 4096) d.direct = nullptr;
+    if (d.direct != nullptr) {
+      optimized::PackConvDirectFilter(
+          filter.data_as<const float>(), bias != nullptr ? bias->data_as<const float>() : nullptr,
+          d.g.out_c, d.g.filter_h, d.g.filter_w, d.g.in_c, *d.direct, &node.params_f32);
+    } else if (!d.pointwise) {
       RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(pixels * k) * sizeof(float)));
     }
   } else {
@@ -129,6 +146,13 @@ Status Eval(KernelContext& ctx, const Node& node) {
       Status error;
       ForEachBand(
           ctx, g, static_cast<int64_t>(g.out_w) * k * g.out_c, [&](int b, int oy0, int oy1) {
+            if (d.direct != nullptr) {
+              d.direct->conv(
+                  output.data_as<float>() + (b * pixels + int64_t{oy0} * g.out_w) * g.out_c,
+                  input.data_as<const float>() + b * in_image, node.params_f32.data(),
+                  BandGeometry(g, oy0, oy1), d.act_min, d.act_max);
+              return;
+            }
             const int64_t row0 = int64_t{oy0} * g.out_w, band_pixels = int64_t{oy1 - oy0} * g.out_w;
             const float* cols = input.data_as<const float>() + b * in_image + row0 * k;
             if (!d.pointwise) {
