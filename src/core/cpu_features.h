@@ -25,6 +25,7 @@
 namespace edgepipe {
 
 struct CpuFeatures {
+  bool sse42 = false;  // crc32 (io/crc32c.cc)
   bool avx2 = false;
   bool fma = false;
   bool avx512f = false;
