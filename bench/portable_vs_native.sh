@@ -1,7 +1,7 @@
 #!/bin/bash
 # bench/portable_vs_native.sh: `edgepipe lite bench` latency (measured by
 # bench/lite_latency, which links the TFLite runtime only) of a portable build
-# (EDGEPIPE_MARCH=x86-64, the default) against a -march=native build of the
+# (EDGEPIPE_MARCH=x86-64) against a -march=native build of the
 # same tree, on the same machine in the same run, for the MediaPipe models and
 # the make_bench_models files. The portable build picks its kernels at run
 # time (src/lite/kernels/optimized/isa_dispatch.h), so it should be as fast.
