@@ -213,6 +213,7 @@ CpuFeatures Detect() {
   // libgcc's __builtin_cpu_supports checks the OS's XSAVE state (XGETBV) for
   // the YMM/ZMM registers too, so a feature reported here is usable.
   __builtin_cpu_init();
+  f.sse42 = __builtin_cpu_supports("sse4.2");
   f.avx2 = __builtin_cpu_supports("avx2");
   f.fma = __builtin_cpu_supports("fma");
   f.avx512f = __builtin_cpu_supports("avx512f");
@@ -311,6 +312,7 @@ std::string CpuFeaturesString(const CpuFeatures& f) {
     if (!s.empty()) s += ' ';
     s += name;
   };
+  add(f.sse42, "sse4.2");
   add(f.avx2, "avx2");
   add(f.fma, "fma");
   add(f.avx512f, "avx512f");

@@ -1,9 +1,9 @@
 // What this CPU can run, detected at run time, and what it can reach.
 //
-// The project is built for baseline x86-64 where it must run anywhere
-// (Debian, CI), so the kernels that matter carry AVX2 / AVX-512 / VNNI
-// variants (per-function `target` attributes) and pick one at run time from
-// SelectedIsa(). Benchmarks report their figures against MeasurePeak(), the
+// The project is built for baseline x86-64 (EDGEPIPE_MARCH) so it runs
+// anywhere, and the kernels that matter carry AVX2 / AVX-512 / VNNI variants
+// (src/lite/kernels/optimized/isa_dispatch.h: one file per instruction set
+// with its own flags) and pick one at run time from SelectedIsa(). Benchmarks report their figures against MeasurePeak(), the
 // peak of the machine they run on, measured in the same run.
 //
 // EDGEPIPE_ISA (environment, read once) caps the level kernels use:
@@ -25,6 +25,7 @@
 namespace edgepipe {
 
 struct CpuFeatures {
+  bool sse42 = false;  // crc32 (io/crc32c.cc)
   bool avx2 = false;
   bool fma = false;
   bool avx512f = false;

@@ -4,11 +4,17 @@
 #include <array>
 #include <cstring>
 
-#if defined(__SSE4_2__)
-#include <nmmintrin.h>
-#endif
+#include "src/core/cpu_features.h"
 
 namespace edgepipe::io::crc32c {
+
+#if defined(__x86_64__)
+namespace sse42 {
+// crc32c_sse42.cc.
+uint32_t Extend(uint32_t init_crc, const void* data, size_t n);
+}  // namespace sse42
+#endif
+
 namespace {
 
 constexpr uint32_t kPolyReflected = 0x82F63B78u;
@@ -63,23 +69,12 @@ uint32_t ExtendPortable(uint32_t init_crc, const void* data, size_t n) {
 }
 
 uint32_t Extend(uint32_t init_crc, const void* data, size_t n) {
-#if defined(__SSE4_2__) && defined(__x86_64__)
-  const auto* p = static_cast<const uint8_t*>(data);
-  uint64_t crc = static_cast<uint32_t>(~init_crc);
-  while (n >= 8) {
-    uint64_t v;
-    std::memcpy(&v, p, 8);
-    crc = _mm_crc32_u64(crc, v);
-    p += 8;
-    n -= 8;
-  }
-  uint32_t crc32 = static_cast<uint32_t>(crc);
-  while (n > 0) {
-    crc32 = _mm_crc32_u8(crc32, *p);
-    ++p;
-    --n;
-  }
-  return ~crc32;
+#if defined(__x86_64__)
+  // The crc32 instruction where the CPU has it, decided once; its loop is
+  // compiled with -msse4.2 in a file of its own (crc32c_sse42.cc), so the
+  // rest of the build stays baseline x86-64.
+  static const auto extend = DetectCpuFeatures().sse42 ? sse42::Extend : ExtendPortable;
+  return extend(init_crc, data, n);
 #else
   return ExtendPortable(init_crc, data, n);
 #endif

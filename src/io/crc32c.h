@@ -2,10 +2,10 @@
 // TFRecord masking applied to stored checksums.
 //
 // Hand-written: no Debian package ships a CRC32C library (zlib's crc32 is the
-// IEEE polynomial, which TFRecord does not use). When the compiler targets
-// SSE4.2 (we build with -march=native) the hardware crc32 instruction is
-// used; otherwise a slicing-by-8 table implementation. Both give identical
-// results; the tests check known vectors.
+// IEEE polynomial, which TFRecord does not use). On a CPU with SSE4.2 the
+// hardware crc32 instruction is used (picked at run time, whatever
+// EDGEPIPE_MARCH the build targets); otherwise a slicing-by-8 table
+// implementation. Both give identical results; the tests check known vectors.
 //
 // All functions are pure and thread-safe.
 #ifndef EDGEPIPE_IO_CRC32C_H_

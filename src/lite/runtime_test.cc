@@ -6,16 +6,26 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "src/core/cpu_features.h"
 #include "src/lite/interpreter.h"
+#include "src/lite/kernels/optimized/depthwise.h"
+#include "src/lite/kernels/optimized/elementwise.h"
 #include "src/lite/kernels/optimized/int8_gemm.h"
+#include "src/lite/kernels/optimized/pooling.h"
 #include "src/lite/kernels/optimized/transpose_conv.h"
+#include "src/lite/kernels/reference/conv.h"
+#include "src/lite/kernels/reference/elementwise.h"
 #include "src/lite/kernels/reference/fully_connected.h"
+#include "src/lite/kernels/reference/pooling.h"
 #include "src/lite/kernels/reference/transpose_conv.h"
 #include "src/lite/quantization_util.h"
 #include "src/lite/testing/model_builder.h"
@@ -159,6 +169,269 @@ std::vector<int8_t> RunInt8(const std::string& bytes, const std::vector<int8_t>&
   const TensorView out = (*interp)->output(0);
   const auto* p = static_cast<const int8_t*>(out.data);
   return {p, p + out.bytes};
+}
+
+std::vector<float> RandomFloat(size_t n, std::mt19937& rng, float lo = -3.0f, float hi = 3.0f) {
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+// Float results of a path against the reference: within 1e-5 relative (the
+// vector levels may fuse a multiply and an add), NaN where it has NaN.
+void ExpectNearRelative(const std::vector<float>& ref, const std::vector<float>& got,
+                        const std::string& what) {
+  ASSERT_EQ(ref.size(), got.size()) << what;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    if (std::isnan(ref[i])) {
+      ASSERT_TRUE(std::isnan(got[i])) << what << " at " << i;
+      continue;
+    }
+    ASSERT_NEAR(got[i], ref[i], 1e-5f * std::max(1.0f, std::abs(ref[i]))) << what << " at " << i;
+  }
+}
+
+// Every shift TFLite's multipliers can have, accumulators up to the int32
+// limits (where the left shift wraps and the doubling multiply saturates),
+// per channel and per tensor, lengths with and without a scalar tail.
+TEST_P(IsaPathTest, RequantizeMatchesScalarOnEveryShiftAndEdgeValues) {
+  const optimized::Int8GemmKernel* kernel = optimized::SelectInt8Gemm(GetParam());
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int32_t> any(std::numeric_limits<int32_t>::min(),
+                                             std::numeric_limits<int32_t>::max());
+  std::uniform_int_distribution<int32_t> small(-70000, 70000);
+  const int32_t edges[] = {0,     1,       -1,         std::numeric_limits<int32_t>::min(),
+                           12345, 1 << 30, -(1 << 30), std::numeric_limits<int32_t>::max()};
+  for (bool per_channel : {true, false}) {
+    for (int64_t channels : {16, 37}) {
+      for (int32_t shift0 = -31; shift0 <= 30; ++shift0) {
+        std::vector<int32_t> mult(static_cast<size_t>(channels)), shift(mult.size());
+        for (size_t c = 0; c < mult.size(); ++c) {
+          shift[c] = std::clamp(shift0 + static_cast<int32_t>(c % 3) - 1, -31, 30);
+          mult[c] = c == 0 ? std::numeric_limits<int32_t>::max()
+                           : (1 << 30) + static_cast<int32_t>(rng() % (1u << 30));
+        }
+        const int64_t count = 3 * channels;
+        std::vector<int32_t> acc(static_cast<size_t>(count));
+        for (size_t i = 0; i < acc.size(); ++i) {
+          acc[i] = i < 16 ? edges[(i + static_cast<size_t>(shift0 + 31)) % 8]
+                          : (i % 2 ? any(rng) : small(rng));
+        }
+        const optimized::Int8GemmRequantParams p{-7,          mult.data(), shift.data(),
+                                                 per_channel, -128,        120};
+        std::vector<int8_t> got(acc.size());
+        kernel->requantize(got.data(), acc.data(), count, channels, p);
+        for (int64_t i = 0; i < count; ++i) {
+          const size_t q = per_channel ? static_cast<size_t>(i % channels) : 0;
+          const int32_t want = std::clamp(
+              AddZeroPoint(
+                  MultiplyByQuantizedMultiplier(acc[static_cast<size_t>(i)], mult[q], shift[q]),
+                  -7),
+              -128, 120);
+          ASSERT_EQ(got[static_cast<size_t>(i)], want)
+              << IsaName(GetParam()) << " acc " << acc[static_cast<size_t>(i)] << " multiplier "
+              << mult[q] << " shift " << shift[q] << " per_channel " << per_channel;
+        }
+      }
+    }
+  }
+}
+
+TEST_P(IsaPathTest, WidenMatchesScalar) {
+  const optimized::Int8GemmKernel* kernel = optimized::SelectInt8Gemm(GetParam());
+  std::mt19937 rng(3);
+  for (int64_t k : {1, 15, 16, 33}) {
+    const int64_t rows = 3, stride = optimized::Int8GemmRowStride(k);
+    const auto x = RandomInt8(static_cast<size_t>(rows * k), rng);
+    std::vector<int16_t> got(static_cast<size_t>(rows * stride), 999);
+    kernel->widen_rows(got.data(), x.data(), rows, k, -17);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = 0; c < stride; ++c) {
+        const int16_t want =
+            c < k ? static_cast<int16_t>(x[static_cast<size_t>(r * k + c)] - 17) : int16_t{0};
+        ASSERT_EQ(got[static_cast<size_t>(r * stride + c)], want) << "k " << k;
+      }
+    }
+  }
+}
+
+// Channel counts below, at and past the vector blocks (16 int8, 8 and 32
+// float), odd and even tap counts, strides, padding, dilation, and a band
+// of output rows (a geometry with fewer rows, as the thread bands pass).
+TEST_P(IsaPathTest, DepthwiseMatchesReference) {
+  const optimized::DepthwiseKernels* kernels = optimized::SelectDepthwise(GetParam());
+  ASSERT_LE(static_cast<int>(kernels->isa), static_cast<int>(GetParam()));
+  std::mt19937 rng(9);
+  struct Case {
+    int channels, kh, kw, stride, pad, dilation;
+  };
+  for (const Case& k : {Case{3, 3, 3, 1, 1, 1}, Case{16, 3, 3, 2, 1, 1}, Case{35, 3, 3, 1, 1, 1},
+                        Case{32, 2, 2, 1, 0, 1}, Case{17, 5, 5, 1, 2, 1}, Case{48, 3, 3, 1, 2, 2},
+                        Case{72, 3, 3, 2, 1, 1}}) {
+    reference::ConvGeometry g;
+    g.batch = 2;
+    g.in_h = 7;
+    g.in_w = 6;
+    g.in_c = g.out_c = k.channels;
+    g.filter_h = k.kh;
+    g.filter_w = k.kw;
+    g.stride_h = g.stride_w = k.stride;
+    g.pad_h = g.pad_w = k.pad;
+    g.dilation_h = g.dilation_w = k.dilation;
+    g.out_h = (g.in_h + 2 * k.pad - k.dilation * (k.kh - 1) - 1) / k.stride + 1;
+    g.out_w = (g.in_w + 2 * k.pad - k.dilation * (k.kw - 1) - 1) / k.stride + 1;
+    const int C = k.channels, taps = k.kh * k.kw;
+    const auto in = RandomInt8(static_cast<size_t>(g.batch * g.in_h * g.in_w * C), rng);
+    const auto f = RandomInt8(static_cast<size_t>(taps * C), rng);
+    std::vector<int32_t> bias(static_cast<size_t>(C)), mult(bias.size()), shift(bias.size());
+    for (size_t c = 0; c < bias.size(); ++c) {
+      bias[c] = 37 * static_cast<int32_t>(c) - 500;
+      QuantizeMultiplier(0.0005 * static_cast<double>(c + 1), &mult[c], &shift[c]);
+    }
+    const reference::Int8ConvParams p{-2, 1, mult.data(), shift.data(), -120, 127};
+    const size_t n_out = static_cast<size_t>(g.batch * g.out_h * g.out_w * C);
+    std::vector<int8_t> ref(n_out), opt(n_out);
+    std::vector<int16_t> packed;
+    optimized::PackDepthwiseInt8Filter(f.data(), taps, C, &packed);
+    std::vector<int64_t> tap_offsets(static_cast<size_t>(taps));
+    reference::DepthwiseConvInt8(ref.data(), in.data(), f.data(), bias.data(), g, p);
+    kernels->int8_m1(opt.data(), in.data(), f.data(), packed.data(), bias.data(), g, p,
+                     tap_offsets.data());
+    EXPECT_EQ(ref, opt) << IsaName(GetParam()) << " channels " << C << " filter " << k.kh << "x"
+                        << k.kw;
+
+    const auto fin = RandomFloat(in.size(), rng), ff = RandomFloat(f.size(), rng);
+    const auto fb = RandomFloat(bias.size(), rng);
+    std::vector<float> fref(n_out), fopt(n_out);
+    reference::DepthwiseConvFloat(fref.data(), fin.data(), ff.data(), fb.data(), g, -4.0f, 5.0f);
+    kernels->float_m1(fopt.data(), fin.data(), ff.data(), fb.data(), g, -4.0f, 5.0f,
+                      tap_offsets.data());
+    ExpectNearRelative(fref, fopt, std::string(IsaName(GetParam())) + " float depthwise");
+
+    // The last image's rows 2.. as one band: its own geometry, pointers moved.
+    if (g.out_h > 2) {
+      reference::ConvGeometry band = g;
+      band.batch = 1;
+      band.out_h = g.out_h - 2;
+      band.pad_h = g.pad_h - 2 * g.stride_h;
+      const int64_t out_image = int64_t{g.out_h} * g.out_w * C;
+      const int64_t skip = 2 * int64_t{g.out_w} * C;
+      std::vector<float> fband(static_cast<size_t>(out_image - skip));
+      kernels->float_m1(fband.data(), fin.data() + int64_t{g.in_h} * g.in_w * C, ff.data(),
+                        fb.data(), band, -4.0f, 5.0f, tap_offsets.data());
+      ExpectNearRelative(std::vector<float>(fref.begin() + out_image + skip, fref.end()), fband,
+                         std::string(IsaName(GetParam())) + " float depthwise band");
+    }
+  }
+}
+
+// Channel counts around the 32-lane (int8) and 8-lane (float) blocks, SAME
+// padding (clipped windows), NaN and signed zeros in the float input: max is
+// exact, so bit for bit.
+TEST_P(IsaPathTest, MaxPoolMatchesReferenceBitForBit) {
+  const optimized::PoolingKernels* kernels = optimized::SelectPooling(GetParam());
+  std::mt19937 rng(12);
+  for (int C : {1, 8, 31, 32, 33, 70}) {
+    reference::ConvGeometry g;
+    g.batch = 2;
+    g.in_h = 7;
+    g.in_w = 6;
+    g.in_c = g.out_c = C;
+    g.filter_h = g.filter_w = 3;
+    g.stride_h = g.stride_w = 2;
+    g.pad_h = g.pad_w = 1;
+    g.out_h = 4;
+    g.out_w = 3;
+    const size_t n_in = static_cast<size_t>(g.batch * g.in_h * g.in_w * C);
+    const size_t n_out = static_cast<size_t>(g.batch * g.out_h * g.out_w * C);
+    const auto in8 = RandomInt8(n_in, rng);
+    std::vector<int8_t> ref8(n_out), opt8(n_out);
+    reference::MaxPoolInt8(ref8.data(), in8.data(), g, -100, 120);
+    kernels->max_int8(opt8.data(), in8.data(), g, -100, 120);
+    EXPECT_EQ(ref8, opt8) << IsaName(GetParam()) << " C=" << C;
+
+    auto inf = RandomFloat(n_in, rng);
+    inf[3] = std::numeric_limits<float>::quiet_NaN();
+    inf[n_in / 2] = -0.0f;
+    inf[n_in / 2 + 1] = 0.0f;
+    std::vector<float> reff(n_out), optf(n_out);
+    reference::MaxPoolFloat(reff.data(), inf.data(), g, -2.0f, 2.5f);
+    kernels->max_float(optf.data(), inf.data(), g, -2.0f, 2.5f);
+    for (size_t i = 0; i < n_out; ++i) {
+      ASSERT_EQ(std::bit_cast<uint32_t>(reff[i]), std::bit_cast<uint32_t>(optf[i]))
+          << IsaName(GetParam()) << " C=" << C << " i=" << i;
+    }
+  }
+}
+
+reference::BroadcastShape Broadcast(std::array<int32_t, 6> a, std::array<int32_t, 6> b) {
+  reference::BroadcastShape s;
+  int64_t sa = 1, sb = 1;
+  for (int i = 5; i >= 0; --i) {
+    const auto k = static_cast<size_t>(i);
+    s.out_dims[k] = std::max(a[k], b[k]);
+    s.a_strides[k] = a[k] == 1 ? 0 : sa;
+    s.b_strides[k] = b[k] == 1 ? 0 : sb;
+    sa *= a[k];
+    sb *= b[k];
+  }
+  s.same_shape = a == b;
+  s.num_elements = 1;
+  for (int32_t d : s.out_dims) s.num_elements *= d;
+  return s;
+}
+
+// Every float binary operator over the broadcast cases the loops treat
+// apart (same shape, b or a repeated innermost, strided), clamps and
+// HARD_SWISH, NaN included.
+TEST_P(IsaPathTest, FloatElementwiseMatchesReference) {
+  const optimized::ElementwiseKernels* kernels = optimized::SelectElementwise(GetParam());
+  std::mt19937 rng(4);
+  using Dims = std::array<int32_t, 6>;
+  const std::pair<Dims, Dims> shapes[] = {
+      {{1, 1, 2, 5, 7, 33}, {1, 1, 2, 5, 7, 33}},  // same shape
+      {{1, 1, 2, 5, 7, 33}, {1, 1, 1, 1, 1, 33}},  // per-channel b
+      {{1, 1, 2, 5, 7, 33}, {1, 1, 2, 5, 7, 1}},   // b repeated innermost
+      {{1, 1, 2, 1, 7, 1}, {1, 1, 2, 5, 7, 19}},   // a repeated innermost
+      {{1, 1, 2, 5, 1, 9}, {1, 1, 2, 1, 7, 9}},    // both broadcast
+      {{1, 2, 1, 3, 1, 17}, {1, 1, 4, 1, 5, 17}},
+  };
+  for (const auto& [da, db] : shapes) {
+    const reference::BroadcastShape s = Broadcast(da, db);
+    int64_t na = 1, nb = 1;
+    for (int i = 0; i < 6; ++i) {
+      na *= da[static_cast<size_t>(i)];
+      nb *= db[static_cast<size_t>(i)];
+    }
+    auto a = RandomFloat(static_cast<size_t>(na), rng);
+    auto b = RandomFloat(static_cast<size_t>(nb), rng, 0.5f, 4.0f);
+    a[1] = std::numeric_limits<float>::quiet_NaN();
+    for (auto op : {reference::BinaryOp::kAdd, reference::BinaryOp::kSub, reference::BinaryOp::kMul,
+                    reference::BinaryOp::kDiv, reference::BinaryOp::kMaximum,
+                    reference::BinaryOp::kMinimum, reference::BinaryOp::kPrelu}) {
+      for (float hi : {std::numeric_limits<float>::infinity(), 1.5f}) {
+        std::vector<float> ref(static_cast<size_t>(s.num_elements)), got(ref.size());
+        reference::BinaryFloat(op, ref.data(), a.data(), b.data(), s, -2.0f, hi);
+        kernels->binary_float(op, got.data(), a.data(), b.data(), s, -2.0f, hi);
+        ExpectNearRelative(ref, got,
+                           std::string(IsaName(GetParam())) + " binary op " +
+                               std::to_string(static_cast<int>(op)));
+      }
+    }
+  }
+  auto x = RandomFloat(1001, rng, -8.0f, 8.0f);
+  x[5] = std::numeric_limits<float>::quiet_NaN();
+  x[6] = -0.0f;
+  std::vector<float> ref(x.size()), got(x.size());
+  reference::HardSwishFloat(ref.data(), x.data(), static_cast<int64_t>(x.size()));
+  kernels->hard_swish_float(got.data(), x.data(), static_cast<int64_t>(x.size()));
+  ExpectNearRelative(ref, got, std::string(IsaName(GetParam())) + " hard swish");
+  reference::ClampFloat(ref.data(), x.data(), static_cast<int64_t>(x.size()), 0.0f, 6.0f);
+  kernels->clamp_float(got.data(), x.data(), static_cast<int64_t>(x.size()), 0.0f, 6.0f);
+  for (size_t i = 0; i < x.size(); ++i) {
+    ASSERT_EQ(std::bit_cast<uint32_t>(ref[i]), std::bit_cast<uint32_t>(got[i])) << "clamp " << i;
+  }
 }
 
 // The model's bytes on this path equal those of the plain-loop path (which

@@ -11,6 +11,7 @@
 
 #include "src/lite/kernels/kernel.h"
 #include "src/lite/kernels/op_resolver.h"
+#include "src/lite/kernels/optimized/elementwise.h"
 #include "src/lite/kernels/reference/elementwise.h"
 #include "src/lite/quantization_util.h"
 #include "src/lite/schema_util.h"
@@ -27,6 +28,7 @@ struct ActivationData {
   int32_t input_zp, output_zp, multiplier, act_min, act_max;
   int shift;
   reference::HardSwishInt8Params hard_swish;
+  const optimized::ElementwiseKernels* kernels;  // float: this CPU's loops
 };
 
 Kind KindOf(int32_t code) {
@@ -67,6 +69,7 @@ Status Prepare(KernelContext& ctx, Node& node) {
   RETURN_IF_ERROR(ExpectType(output, input.type, "output"));
   d.is_int8 = input.type == schema::TensorType_INT8;
   d.n = input.num_elements();
+  d.kernels = optimized::SelectElementwise();
   if (d.is_int8) {
     RETURN_IF_ERROR(ExpectPerTensorQuantized(input, "input"));
     RETURN_IF_ERROR(ExpectPerTensorQuantized(output, "output"));
@@ -148,10 +151,10 @@ Status Eval(KernelContext& ctx, const Node& node) {
   float* out = output.data_as<float>();
   switch (d.kind) {
     case Kind::kRelu:
-      reference::ClampFloat(out, in, d.n, 0.0f, INFINITY);
+      d.kernels->clamp_float(out, in, d.n, 0.0f, INFINITY);
       break;
     case Kind::kRelu6:
-      reference::ClampFloat(out, in, d.n, 0.0f, 6.0f);
+      d.kernels->clamp_float(out, in, d.n, 0.0f, 6.0f);
       break;
     case Kind::kLogistic:
       reference::LogisticFloat(out, in, d.n);
@@ -160,7 +163,7 @@ Status Eval(KernelContext& ctx, const Node& node) {
       reference::TanhFloat(out, in, d.n);
       break;
     case Kind::kHardSwish:
-      reference::HardSwishFloat(out, in, d.n);
+      d.kernels->hard_swish_float(out, in, d.n);
       break;
   }
   return Status::OK();

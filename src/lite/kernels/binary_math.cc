@@ -9,6 +9,7 @@
 #include "src/lite/kernels/binary_common.h"
 #include "src/lite/kernels/kernel.h"
 #include "src/lite/kernels/op_resolver.h"
+#include "src/lite/kernels/optimized/elementwise.h"
 #include "src/lite/quantization_util.h"
 #include "src/lite/schema_util.h"
 
@@ -22,6 +23,7 @@ struct BinaryData {
   float act_min, act_max;
   reference::PreluInt8Params prelu;
   reference::DivInt8Params div;
+  const optimized::ElementwiseKernels* kernels;  // float: this CPU's loops
 };
 
 Status Prepare(KernelContext& ctx, Node& node) {
@@ -37,6 +39,7 @@ Status Prepare(KernelContext& ctx, Node& node) {
          : node.builtin_code == schema::BuiltinOperator_MAXIMUM ? reference::BinaryOp::kMaximum
                                                                 : reference::BinaryOp::kMinimum;
   d.is_int8 = a.type == schema::TensorType_INT8;
+  d.kernels = optimized::SelectElementwise();
   if (a.type != schema::TensorType_FLOAT32 && !d.is_int8) {
     return Status::Unimplemented("input '" + a.name + "' is " + TensorTypeName(a.type) +
                                  "; float32 or int8 supported");
@@ -101,7 +104,7 @@ Status Eval(KernelContext& ctx, const Node& node) {
                                   ctx.input(node, 0).data_as<const int8_t>(),
                                   ctx.input(node, 1).data_as<const int8_t>(), d.shape);
   } else {
-    reference::BinaryFloat(
+    d.kernels->binary_float(
         d.op, ctx.output(node, 0).data_as<float>(), ctx.input(node, 0).data_as<const float>(),
         ctx.input(node, 1).data_as<const float>(), d.shape, d.act_min, d.act_max);
   }

@@ -182,8 +182,8 @@ Status Eval(KernelContext& ctx, const Node& node) {
         int16_t* lhs = lhs_base + thread * lhs_elements;
         for (int64_t b = begin; b < end; ++b) {
           if (d.pointwise) {
-            optimized::WidenRows(lhs, input.data_as<const int8_t>() + b * in_image, pixels, k,
-                                 d.input_offset);
+            d.gemm->widen_rows(lhs, input.data_as<const int8_t>() + b * in_image, pixels, k,
+                               d.input_offset);
           } else {
             optimized::Im2ColWidened(lhs, input.data_as<const int8_t>(), g, static_cast<int>(b),
                                      d.input_offset);

@@ -29,6 +29,7 @@ struct DepthwiseData {
   int32_t q_act_min, q_act_max;
   int32_t input_offset, output_offset;
   bool fast;
+  const optimized::DepthwiseKernels* kernels;  // fast: this CPU's loops
 };
 
 Status Prepare(KernelContext& ctx, Node& node) {
@@ -66,6 +67,7 @@ Status Prepare(KernelContext& ctx, Node& node) {
     }
   }
   d.fast = d.g.depth_multiplier == 1 && ctx.options().dnnl_min_batch > 0;
+  d.kernels = optimized::SelectDepthwise();
   // The kernels index window taps with int; only a non-constant (arena)
   // filter can be this large, and Prepare runs before the arena limit.
   const int64_t taps64 = int64_t{d.g.filter_h} * d.g.filter_w;
@@ -124,7 +126,7 @@ Status Eval(KernelContext& ctx, const Node& node) {
             heap_offsets.resize(static_cast<size_t>(taps));
             offsets = heap_offsets.data();
           }
-          optimized::DepthwiseConvFloatM1(
+          d.kernels->float_m1(
               output.data_as<float>() + b * out_image + int64_t{oy0} * g.out_w * g.out_c,
               input.data_as<const float>() + b * in_image, filter.data_as<const float>(), bias,
               BandGeometry(g, oy0, oy1), d.act_min, d.act_max, offsets);
@@ -141,9 +143,9 @@ Status Eval(KernelContext& ctx, const Node& node) {
           d.input_offset, d.output_offset, node.params_i32.data(), node.params_i32.data() + g.out_c,
           d.q_act_min,    d.q_act_max};
       if (d.fast) {
-        optimized::DepthwiseConvInt8M1(output.data_as<int8_t>(), input.data_as<const int8_t>(),
-                                       filter.data_as<const int8_t>(), node.params_i16.data(), bias,
-                                       g, p, static_cast<int64_t*>(ctx.scratch(node.scratch[0])));
+        d.kernels->int8_m1(output.data_as<int8_t>(), input.data_as<const int8_t>(),
+                           filter.data_as<const int8_t>(), node.params_i16.data(), bias, g, p,
+                           static_cast<int64_t*>(ctx.scratch(node.scratch[0])));
       } else {
         reference::DepthwiseConvInt8(output.data_as<int8_t>(), input.data_as<const int8_t>(),
                                      filter.data_as<const int8_t>(), bias, g, p);

@@ -165,8 +165,8 @@ Status Eval(KernelContext& ctx, const Node& node) {
       const optimized::Int8GemmRequantParams p{d.output_offset, mult,        shift,
                                                d.per_channel,   d.q_act_min, d.q_act_max};
       auto* lhs = static_cast<int16_t*>(ctx.scratch(node.scratch[0]));
-      optimized::WidenRows(lhs, input.data_as<const int8_t>(), d.batch, d.in_features,
-                           d.input_offset);
+      d.gemm->widen_rows(lhs, input.data_as<const int8_t>(), d.batch, d.in_features,
+                         d.input_offset);
       d.gemm->gemm_int8(output.data_as<int8_t>(), lhs, node.params_i16.data(), bias, d.batch,
                         d.in_features, d.units, p, ctx.thread_pool());
       return Status::OK();
@@ -178,8 +178,8 @@ Status Eval(KernelContext& ctx, const Node& node) {
       auto* lhs = static_cast<int16_t*>(ctx.scratch(node.scratch[3]));
       const int64_t stride = optimized::Int8GemmRowStride(d.in_features);
       for (int64_t b = 0; b < d.batch; ++b) {
-        optimized::WidenRows(lhs + b * stride, h.q + b * d.in_features, 1, d.in_features,
-                             -h.offsets[b]);
+        d.gemm->widen_rows(lhs + b * stride, h.q + b * d.in_features, 1, d.in_features,
+                           -h.offsets[b]);
       }
       d.gemm->gemm_hybrid(
           output.data_as<float>(), lhs, node.params_i16.data(), d.batch, d.in_features, d.units,

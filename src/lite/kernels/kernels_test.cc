@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <limits>
 #include <random>
 #include <vector>
@@ -13,7 +14,6 @@
 #include "src/lite/kernels/optimized/im2col.h"
 #include "src/lite/kernels/optimized/int8_gemm.h"
 #include "src/lite/kernels/optimized/pooling.h"
-#include "src/lite/kernels/optimized/requant_avx2.h"
 #include "src/lite/kernels/reference/conv.h"
 #include "src/lite/kernels/reference/elementwise.h"
 #include "src/lite/kernels/reference/fully_connected.h"
@@ -127,49 +127,8 @@ TEST(Int8GemmTest, HybridMatchesReference) {
   EXPECT_EQ(ref, opt);
 }
 
-#if defined(__AVX2__)
-// The vector output stage lane by lane against the scalar one, over every
-// shift TFLite's multipliers can have and accumulators up to the int32 limits
-// (where the left shift wraps and the doubling multiply saturates).
-TEST(RequantAvx2Test, MatchesScalarOnEveryShiftAndEdgeValues) {
-  std::mt19937 rng(11);
-  std::uniform_int_distribution<int32_t> any(std::numeric_limits<int32_t>::min(),
-                                             std::numeric_limits<int32_t>::max());
-  std::uniform_int_distribution<int32_t> small(-70000, 70000);
-  const int32_t edges[] = {0,
-                           1,
-                           -1,
-                           std::numeric_limits<int32_t>::min(),
-                           std::numeric_limits<int32_t>::max(),
-                           1 << 30,
-                           -(1 << 30),
-                           12345};
-  for (int32_t shift0 = -31; shift0 <= 30; ++shift0) {
-    alignas(32) int32_t mult[8], shift[8], acc[8], got[8];
-    for (int i = 0; i < 8; ++i) {
-      shift[i] = std::clamp(shift0 + i % 3 - 1, -31, 30);
-      mult[i] = i == 0 ? std::numeric_limits<int32_t>::max()
-                       : (1 << 30) + static_cast<int32_t>(rng() % (1u << 30));
-    }
-    for (int round = 0; round < 40; ++round) {
-      for (int i = 0; i < 8; ++i) {
-        acc[i] = round < 8 ? edges[(round + i) % 8] : (round % 2 ? any(rng) : small(rng));
-      }
-      const optimized::RequantLanes lanes =
-          optimized::LoadRequantLanes(mult, shift, true, -7, -128, 127);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(got),
-                         optimized::RequantizeLanes(
-                             _mm256_load_si256(reinterpret_cast<const __m256i*>(acc)), lanes));
-      for (int i = 0; i < 8; ++i) {
-        const int32_t want = std::clamp(
-            AddZeroPoint(MultiplyByQuantizedMultiplier(acc[i], mult[i], shift[i]), -7), -128, 127);
-        ASSERT_EQ(got[i], want) << "acc " << acc[i] << " multiplier " << mult[i] << " shift "
-                                << shift[i];
-      }
-    }
-  }
-}
-#endif
+// The vector output stage of every instruction set: lite_runtime_test
+// (IsaPathTest.RequantizeMatchesScalar...).
 
 reference::ConvGeometry SmallGeometry() {
   reference::ConvGeometry g;
@@ -287,7 +246,12 @@ TEST(ConvTest, DepthwiseM1MatchesReference) {
     reference::DepthwiseConvFloat(fref.data(), fin.data(), ff.data(), fb.data(), g, -1e30f, 1e30f);
     optimized::DepthwiseConvFloatM1(fopt.data(), fin.data(), ff.data(), fb.data(), g, -1e30f, 1e30f,
                                     tap_offsets.data());
-    EXPECT_EQ(fref, fopt) << "channels " << C;
+    // The vector paths may fuse multiply and add (the reference, built for
+    // baseline x86-64, does not).
+    for (size_t i = 0; i < n_out; ++i) {
+      ASSERT_NEAR(fopt[i], fref[i], 1e-5f * std::max(1.0f, std::abs(fref[i])))
+          << "channels " << C << " at " << i;
+    }
   }
 }
 

@@ -5,6 +5,7 @@
 #include "src/lite/kernels/binary_common.h"
 #include "src/lite/kernels/kernel.h"
 #include "src/lite/kernels/op_resolver.h"
+#include "src/lite/kernels/optimized/elementwise.h"
 #include "src/lite/quantization_util.h"
 #include "src/lite/schema_util.h"
 
@@ -16,6 +17,7 @@ struct MulData {
   bool is_int8;
   float act_min, act_max;
   reference::MulInt8Params q;
+  const optimized::ElementwiseKernels* kernels;  // float: this CPU's loops
 };
 
 Status Prepare(KernelContext& ctx, Node& node) {
@@ -37,6 +39,7 @@ Status Prepare(KernelContext& ctx, Node& node) {
   std::vector<int32_t> out_dims;
   RETURN_IF_ERROR(ComputeBroadcast(a, b, &d.shape, &out_dims));
   d.is_int8 = a.type == schema::TensorType_INT8;
+  d.kernels = optimized::SelectElementwise();
   if (d.is_int8) {
     RETURN_IF_ERROR(ExpectPerTensorQuantized(a, "input 0"));
     RETURN_IF_ERROR(ExpectPerTensorQuantized(b, "input 1"));
@@ -60,10 +63,10 @@ Status Eval(KernelContext& ctx, const Node& node) {
                        ctx.input(node, 0).data_as<const int8_t>(),
                        ctx.input(node, 1).data_as<const int8_t>(), d.shape, d.q);
   } else {
-    reference::BinaryFloat(reference::BinaryOp::kMul, ctx.output(node, 0).data_as<float>(),
-                           ctx.input(node, 0).data_as<const float>(),
-                           ctx.input(node, 1).data_as<const float>(), d.shape, d.act_min,
-                           d.act_max);
+    d.kernels->binary_float(reference::BinaryOp::kMul, ctx.output(node, 0).data_as<float>(),
+                            ctx.input(node, 0).data_as<const float>(),
+                            ctx.input(node, 1).data_as<const float>(), d.shape, d.act_min,
+                            d.act_max);
   }
   return Status::OK();
 }

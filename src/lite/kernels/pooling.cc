@@ -21,6 +21,7 @@ struct PoolData {
   bool is_int8;
   float act_min, act_max;
   int32_t q_act_min, q_act_max;
+  const optimized::PoolingKernels* kernels;  // MAX: this CPU's loops
 };
 
 Status Prepare(KernelContext& ctx, Node& node) {
@@ -34,6 +35,7 @@ Status Prepare(KernelContext& ctx, Node& node) {
   }
   RETURN_IF_ERROR(ExpectType(output, input.type, "output"));
   d.is_int8 = input.type == schema::TensorType_INT8;
+  d.kernels = optimized::SelectPooling();
   const auto* opts = node.op->builtin_options_as_Pool2DOptions();
   if (opts == nullptr) return Status::InvalidArgument("missing Pool2DOptions");
   RETURN_IF_ERROR(FillConvGeometry(input, opts->filter_height(), opts->filter_width(),
@@ -53,12 +55,11 @@ Status Prepare(KernelContext& ctx, Node& node) {
 Status EvalMax(KernelContext& ctx, const Node& node) {
   const auto& d = node.op_data<PoolData>();
   if (d.is_int8) {
-    optimized::MaxPoolInt8(ctx.output(node, 0).data_as<int8_t>(),
-                           ctx.input(node, 0).data_as<const int8_t>(), d.g, d.q_act_min,
-                           d.q_act_max);
+    d.kernels->max_int8(ctx.output(node, 0).data_as<int8_t>(),
+                        ctx.input(node, 0).data_as<const int8_t>(), d.g, d.q_act_min, d.q_act_max);
   } else {
-    optimized::MaxPoolFloat(ctx.output(node, 0).data_as<float>(),
-                            ctx.input(node, 0).data_as<const float>(), d.g, d.act_min, d.act_max);
+    d.kernels->max_float(ctx.output(node, 0).data_as<float>(),
+                         ctx.input(node, 0).data_as<const float>(), d.g, d.act_min, d.act_max);
   }
   return Status::OK();
 }

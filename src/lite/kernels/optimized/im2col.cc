@@ -67,9 +67,11 @@ template void Im2Col<float>(float*, const float*, const reference::ConvGeometry&
 void Im2ColWidened(int16_t* cols, const int8_t* in, const reference::ConvGeometry& g, int b,
                    int32_t offset) {
   const int64_t k = static_cast<int64_t>(g.filter_h) * g.filter_w * g.in_c;
+  // Once per image: the instruction set's widening loop (isa_dispatch.h).
+  const auto widen = SelectInt8Gemm()->widen;
   Im2ColRows(cols, Int8GemmRowStride(k), in, g, b, int16_t{0},
-             [offset](int16_t* dst, const int8_t* src, int64_t count) {
-               WidenInt8(dst, src, count, offset);
+             [offset, widen](int16_t* dst, const int8_t* src, int64_t count) {
+               widen(dst, src, count, offset);
              });
 }
 

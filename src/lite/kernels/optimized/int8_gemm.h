@@ -20,11 +20,12 @@
 // (192 multiply-adds); the output stage (requantization or hybrid float
 // scaling) runs on the tile in registers. With VNNI the multiply-add and the
 // accumulate are one vpdpwssd; with AVX-512 a 12-row x 16-channel tile is one
-// zmm per row. Dispatch: the kernels are compiled once per instruction set
-// (int8_gemm_<isa>.cc, each with its own -m flags) and SelectInt8Gemm picks
-// one at run time from the CPU's features (core/cpu_features.h), so a build
-// for baseline x86-64 still runs VNNI where the CPU has it. Every variant
-// gives the same bytes (tested per variant against the reference).
+// zmm per row. Dispatch (optimized/isa_dispatch.h): int8_gemm_kernels.inc is
+// compiled once per instruction set, each with its own -m flags, and
+// SelectInt8Gemm picks one at run time from the CPU's features
+// (core/cpu_features.h), so a build for baseline x86-64 still runs VNNI
+// where the CPU has it. Every variant gives the same bytes (tested per
+// variant against the reference).
 //
 // Threads: given a pool, GemmInt8/GemmHybrid split the rows (in whole tiles)
 // over it when the product has at least kInt8GemmParallelMacs multiply-adds;
@@ -59,12 +60,10 @@ inline int64_t Int8GemmRowStride(int64_t k) { return (k + 1) / 2 * 2; }
 // sizes are not positive.
 Status PackInt8Weights(const int8_t* weights, int64_t n, int64_t k, std::vector<int16_t>* packed);
 
-// dst[i] = src[i] + offset for i < count (int8 -> int16).
-void WidenInt8(int16_t* dst, const int8_t* src, int64_t count, int32_t offset);
-
 // dst[r, 0..k) = src[r, 0..k) + offset, the pad element zero; dst rows have
 // Int8GemmRowStride(k) elements. offset in [-255, 255] keeps every value in
-// int16 and every pair product sum in int32.
+// int16 and every pair product sum in int32. Runs SelectInt8Gemm()'s
+// widen_rows (kernels call the one they selected in Prepare).
 void WidenRows(int16_t* dst, const int8_t* src, int64_t rows, int64_t k, int32_t offset);
 
 struct Int8GemmRequantParams {
@@ -94,7 +93,12 @@ struct HybridGemmParams {
 void GemmHybrid(float* out, const int16_t* lhs, const int16_t* packed, int64_t m, int64_t k,
                 int64_t n, const HybridGemmParams& p, ThreadPool* pool = nullptr);
 
-// One instruction set's GemmInt8 / GemmHybrid (same contracts as below).
+// One instruction set's GemmInt8 / GemmHybrid / WidenRows (same contracts as
+// above) and its requantization of int32 accumulators, the output stage the
+// GEMM and the int8 depthwise convolution share:
+//   out[i] = clamp(acc[i] · multiplier[c] >> shift[c] + output_offset,
+//                  act_min, act_max), c = per_channel ? i % channels : 0,
+// bit-identical to MultiplyByQuantizedMultiplier + AddZeroPoint + clamp.
 struct Int8GemmKernel {
   Isa isa;  // the level the kernel was compiled for
   void (*gemm_int8)(int8_t* out, const int16_t* lhs, const int16_t* packed, const int32_t* bias,
@@ -102,7 +106,20 @@ struct Int8GemmKernel {
                     ThreadPool* pool);
   void (*gemm_hybrid)(float* out, const int16_t* lhs, const int16_t* packed, int64_t m, int64_t k,
                       int64_t n, const HybridGemmParams& p, ThreadPool* pool);
+  // dst[i] = src[i] + offset for i < count (int8 -> int16).
+  void (*widen)(int16_t* dst, const int8_t* src, int64_t count, int32_t offset);
+  void (*widen_rows)(int16_t* dst, const int8_t* src, int64_t rows, int64_t k, int32_t offset);
+  void (*requantize)(int8_t* out, const int32_t* acc, int64_t count, int64_t channels,
+                     const Int8GemmRequantParams& p);
 };
+
+// pool ? pool->num_threads() : 1, and pool->ParallelFor over [0, n) calling
+// fn(context, begin, end) per range (inline when pool is null). For the
+// per-level kernel files, which must not instantiate std::function
+// (isa_dispatch.h); defined in int8_gemm.cc.
+int PoolThreads(const ThreadPool* pool);
+void ParallelRanges(ThreadPool* pool, int64_t n,
+                    void (*fn)(void* context, int64_t begin, int64_t end), void* context);
 
 // The best kernel at or below `isa` (a static object: kernels store the
 // pointer in their prepared data). The caller makes sure the CPU supports

@@ -3,12 +3,14 @@
 // reference::MaxPoolInt8 / MaxPoolFloat (NaN and signed zeros included: the
 // operand order of every max/min is the reference's std::max/std::min).
 // GCC 12 at -O2 does not vectorise the reference's channel loops (unknown trip
-// counts), hence the intrinsics. No allocation; thread-compatible.
+// counts), hence the intrinsics. Compiled once per instruction set and picked
+// at run time (optimized/isa_dispatch.h). No allocation; thread-compatible.
 #ifndef EDGEPIPE_LITE_KERNELS_OPTIMIZED_POOLING_H_
 #define EDGEPIPE_LITE_KERNELS_OPTIMIZED_POOLING_H_
 
 #include <cstdint>
 
+#include "src/core/cpu_features.h"
 #include "src/lite/kernels/reference/conv.h"
 
 namespace edgepipe::lite::optimized {
@@ -17,6 +19,20 @@ void MaxPoolInt8(int8_t* out, const int8_t* in, const reference::ConvGeometry& g
                  int32_t act_max);
 void MaxPoolFloat(float* out, const float* in, const reference::ConvGeometry& g, float act_min,
                   float act_max);
+
+// One instruction set's kernels (same contracts as above). The free
+// functions above run SelectPooling()'s; kernels select in Prepare.
+struct PoolingKernels {
+  Isa isa;  // the level the kernels were compiled for
+  void (*max_int8)(int8_t* out, const int8_t* in, const reference::ConvGeometry& g, int32_t act_min,
+                   int32_t act_max);
+  void (*max_float)(float* out, const float* in, const reference::ConvGeometry& g, float act_min,
+                    float act_max);
+};
+
+// The best kernels at or below `isa` (a static table). The caller makes
+// sure the CPU supports `isa` (SelectedIsa() always is).
+const PoolingKernels* SelectPooling(Isa isa = SelectedIsa());
 
 }  // namespace edgepipe::lite::optimized
 

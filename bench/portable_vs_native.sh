@@ -1,0 +1,57 @@
+#!/bin/bash
+# bench/portable_vs_native.sh: `edgepipe lite bench` latency (measured by
+# bench/lite_latency, which links the TFLite runtime only) of a portable build
+# (EDGEPIPE_MARCH=x86-64) against a -march=native build of the
+# same tree, on the same machine in the same run, for the MediaPipe models and
+# the make_bench_models files. The portable build picks its kernels at run
+# time (src/lite/kernels/optimized/isa_dispatch.h), so it should be as fast.
+#
+#   bench/portable_vs_native.sh [FILE.tflite ...]
+#
+# Environment: PORTABLE_BUILD (default build-portable/), NATIVE_BUILD
+# (default build-native/): configured if missing and built here (target
+# lite_latency); RUNS timed runs (default 50), ROUNDS (default 3): the two builds
+# alternate per model and the best median of each is kept, so a burst of
+# load from other processes does not decide a ratio. Default files:
+# $EDGEPIPE_MEDIAPIPE_DIR/*.tflite (default build/mediapipe_models) and
+# build/bench_models/*.tflite. Prints model, portable and native median (ms),
+# portable / native, the instruction set the kernels ran, and the load
+# average. Informational: exits 0 whatever the ratios.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+portable=${PORTABLE_BUILD:-$root/build-portable}
+native=${NATIVE_BUILD:-$root/build-native}
+runs=${RUNS:-50}
+rounds=${ROUNDS:-3}
+cd "$root"
+for pair in "$portable:x86-64" "$native:native"; do
+  dir=${pair%:*} march=${pair##*:}
+  if [ ! -f "$dir/CMakeCache.txt" ]; then
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEPIPE_MARCH="$march" >&2
+  fi
+  cmake --build "$dir" --target lite_latency -j"${JOBS:-2}" >&2
+done
+files=("$@")
+if [ ${#files[@]} -eq 0 ]; then
+  shopt -s nullglob
+  files=("${EDGEPIPE_MEDIAPIPE_DIR:-$root/build/mediapipe_models}"/*.tflite
+         "$root"/build/bench_models/*.tflite)
+fi
+min() { printf '%s\n' "$@" | sort -g | head -1; }
+
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-34s %14s %12s %9s   %s\n' model "portable (ms)" "native (ms)" "p / n" isa
+for file in "${files[@]}"; do
+  p=() n=() isa=
+  for ((r = 0; r < rounds; ++r)); do
+    read -r _ us isa < <("$portable/bench/lite_latency" --runs "$runs" "$file")
+    p+=("$us")
+    read -r _ us _ < <("$native/bench/lite_latency" --runs "$runs" "$file")
+    n+=("$us")
+  done
+  pm=$(min "${p[@]}") nm=$(min "${n[@]}")
+  awk -v m="$(basename "$file" .tflite)" -v p="$pm" -v n="$nm" -v isa="$isa" \
+    'BEGIN { printf "%-34s %14.3f %12.3f %9.3f   %s\n", m, p / 1000, n / 1000, p / n, isa }' 
+done
+echo "batch 1, 1 thread, median of $runs runs (best of $rounds rounds, the builds alternating);" \
+  "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
