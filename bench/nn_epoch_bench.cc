@@ -15,6 +15,7 @@
 // Flags and output lines: bench/training_bench_common.h. Each epoch is one
 // Fit(epochs = 1) call (with its own shuffle seed) so each can be timed with
 // wall and CPU time; the test accuracy is Evaluate() after it, not timed.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -97,6 +98,9 @@ int main(int argc, char** argv) {
     // This epoch's (augmented) images, the same bytes libtorch trains on;
     // prepared before the clock starts, as there.
     const Tensor x = Features(bench::EpochTrainingSet(a, train, epoch, &augmented), cnn);
+    // The profile leaves out the first epoch (one-time kernel JIT and
+    // planning) unless there is only one.
+    if (a.profile != 0 && epoch == std::min<int64_t>(2, a.epochs)) model.set_step_profiling(true);
     const double cpu0 = bench::CpuSeconds();
     const double wall0 = bench::WallSeconds();
     auto h = model.Fit(x, y,
@@ -122,6 +126,25 @@ int main(int argc, char** argv) {
     e.load = bench::LoadAverage();
     bench::PrintEpoch("ours", a, epoch, e);
     epochs.push_back(e);
+  }
+  if (a.profile != 0) {
+    // Where a step's time went, over every epoch's steps.
+    const nn::Model::StepProfile& p = model.step_profile();
+    double wall = 0, cpu = 0;
+    for (size_t i = 0; i < p.phases.size(); ++i) {
+      wall += p.wall_s[i];
+      cpu += p.cpu_s[i];
+    }
+    const double steps = static_cast<double>(std::max<int64_t>(p.steps, 1));
+    std::printf(
+        "PROFILE %lld steps, %d thread(s), load %.2f: ms per step, wall | CPU (%% of CPU)\n",
+        static_cast<long long>(p.steps), a.threads, bench::LoadAverage());
+    for (size_t i = 0; i < p.phases.size(); ++i) {
+      std::printf("PROFILE %-28s %8.3f | %8.3f  (%4.1f%%)\n", p.phases[i].c_str(),
+                  1e3 * p.wall_s[i] / steps, 1e3 * p.cpu_s[i] / steps,
+                  cpu > 0 ? 100.0 * p.cpu_s[i] / cpu : 0.0);
+    }
+    std::printf("PROFILE %-28s %8.3f | %8.3f\n", "step", 1e3 * wall / steps, 1e3 * cpu / steps);
   }
   bench::PrintResult("ours", a, train.n, epochs);
   return 0;

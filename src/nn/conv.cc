@@ -79,7 +79,7 @@ void Conv2D::Backward(std::span<float* const> din, float* dout, std::span<const 
                           ctx.batch * dims_.oh * dims_.ow, dims_.oc, ctx.scratch);
   kernels::Conv2DBackward(din[0], weight_grad(0), o_.use_bias ? weight_grad(1) : nullptr, dout, out,
                           in[0], weight(0), KernelActivation(o_.activation), Dims(ctx.batch),
-                          ctx.scratch, *ctx.pool);
+                          ctx.scratch, *ctx.pool, ctx.write_din);
 }
 
 // ---- DepthwiseConv2D -----------------------------------------------------------

@@ -47,7 +47,7 @@ void Pooling2D::Backward(std::span<float* const> din, float* dout, std::span<con
   if (din[0] == nullptr) return;
   if (kind_ == Kind::kMax) {
     kernels::MaxPool2DBackward(din[0], dout, reinterpret_cast<const int32_t*>(ctx.cache),
-                               Dims(ctx.batch), *ctx.pool);
+                               Dims(ctx.batch), *ctx.pool, ctx.write_din);
   } else {
     kernels::AvgPool2DBackward(din[0], dout, Dims(ctx.batch), *ctx.pool);
   }

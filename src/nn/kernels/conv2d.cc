@@ -395,7 +395,8 @@ void OnednnForward(float* out, const float* in, const float* kernel, const float
 
 void OnednnBackward(float* din, float* dkernel, float* dbias, float* dout, const float* out,
                     const float* in, const float* kernel, ConvActivation act, const Conv2DDims& d,
-                    const OnednnPlans& plans, int64_t chunks, float* scratch, ThreadPool& pool) {
+                    const OnednnPlans& plans, int64_t chunks, float* scratch, ThreadPool& pool,
+                    bool write_din) {
   const int threads = pool.num_threads();
   const OnednnScratch s = MakeOnednnScratch(d, threads, *OnednnRefPlan(d), scratch);
   const int64_t pixels = d.oh * d.ow, in_floats = d.h * d.w * d.c;
@@ -413,8 +414,10 @@ void OnednnBackward(float* din, float* dkernel, float* dbias, float* dout, const
     float* dg = dout + begin * pixels * d.oc;  // (M, OC)
     if (act != ConvActivation::kLinear)
       MaskGradient(dg, out + begin * pixels * d.oc, M * d.oc, act);
-    if (din != nullptr) {
-      // oneDNN writes din; the contract adds.
+    if (din != nullptr && write_din) {
+      OnednnConvBackwardData(plan, din + begin * in_floats, dg, s.blocked_kernel());
+    } else if (din != nullptr) {
+      // oneDNN writes din; adding goes through a copy.
       float* tmp = s.thread_din(thread);
       OnednnConvBackwardData(plan, tmp, dg, s.blocked_kernel());
       float* dst = din + begin * in_floats;
@@ -537,7 +540,7 @@ void Conv2DForward(float* out, const float* in, const float* kernel, const float
 
 void Conv2DBackward(float* din, float* dkernel, float* dbias, float* dout, const float* out,
                     const float* in, const float* kernel, ConvActivation act, const Conv2DDims& d,
-                    float* scratch, ThreadPool& pool) {
+                    float* scratch, ThreadPool& pool, bool write_din) {
   const int64_t K = PatchSize(d);
   const int64_t pixels = d.oh * d.ow;
   const int64_t in_floats = d.h * d.w * d.c;  // one image
@@ -549,8 +552,8 @@ void Conv2DBackward(float* din, float* dkernel, float* dbias, float* dout, const
       GetOnednnPlans(d, chunks, dbias != nullptr, ConvActivation::kLinear, &plans) &&
       (din == nullptr ||
        (OnednnHasFastBackwardData(*plans.big) && OnednnHasFastBackwardData(*plans.small)))) {
-    OnednnBackward(din, dkernel, dbias, dout, out, in, kernel, act, d, plans, chunks, scratch,
-                   pool);
+    OnednnBackward(din, dkernel, dbias, dout, out, in, kernel, act, d, plans, chunks, scratch, pool,
+                   write_din);
     return;
   }
   pool.ParallelForEachChunk(chunks, [&](int64_t chunk, int thread) {
@@ -559,6 +562,9 @@ void Conv2DBackward(float* din, float* dkernel, float* dbias, float* dout, const
     ScopedGemmThreads one_thread(1);
     ThreadScratch s = GetThreadScratch(scratch, d, thread);
     ChunkPartial part = GetChunkPartial(scratch, d, threads, chunk);
+    if (din != nullptr && write_din) {
+      std::fill(din + begin * in_floats, din + end * in_floats, 0.0f);  // then added into
+    }
     if (dkernel != nullptr) std::fill(part.dkernel, part.dkernel + K * d.oc, 0.0f);
     if (dbias != nullptr) std::fill(part.dbias, part.dbias + d.oc, 0.0f);
     // The direct path walks one image at a time, so its columns and gradient

@@ -25,8 +25,10 @@
 //
 // Gradients: every Backward ADDS into din / dkernel / dbias, which the
 // caller zeroes first (a tensor read by two layers then just gets both
-// contributions). din, dkernel or dbias may be null to skip that gradient
-// (e.g. din of the first layer, which also saves a GEMM).
+// contributions) — except din with write_din, which Backward writes whole
+// (its old contents, even NaN, are ignored: the caller need not zero a
+// gradient only this layer produces). din, dkernel or dbias may be null to
+// skip that gradient (e.g. din of the first layer, which also saves a GEMM).
 //
 // No kernel call allocates: the caller passes scratch of at least
 // Conv2DScratchSize(dims, pool.num_threads()) floats (64-byte aligned helps).
@@ -84,7 +86,7 @@ void Conv2DForward(float* out, const float* in, const float* kernel, const float
 // in, kernel: as in Forward.
 void Conv2DBackward(float* din, float* dkernel, float* dbias, float* dout, const float* out,
                     const float* in, const float* kernel, ConvActivation act, const Conv2DDims& d,
-                    float* scratch, ThreadPool& pool);
+                    float* scratch, ThreadPool& pool, bool write_din = false);
 
 // Plain-loop references: same contracts (but dout is left unchanged), no
 // scratch, single thread.

@@ -38,9 +38,10 @@ StatusOr<Pool2DDims> MakePool2DDims(int64_t n, int64_t h, int64_t w, int64_t c, 
 // the winning input cell within its image. in: (N, H, W, C).
 void MaxPool2DForward(float* out, int32_t* argmax, const float* in, const Pool2DDims& d,
                       ThreadPool& pool);
-// din: (N, H, W, C) += . dout, argmax: (N, OH, OW, C).
+// din: (N, H, W, C) += (write_din: = , its old contents ignored, so the
+// caller need not zero it). dout, argmax: (N, OH, OW, C).
 void MaxPool2DBackward(float* din, const float* dout, const int32_t* argmax, const Pool2DDims& d,
-                       ThreadPool& pool);
+                       ThreadPool& pool, bool write_din = false);
 
 // out: (N, OH, OW, C), written. in: (N, H, W, C).
 void AvgPool2DForward(float* out, const float* in, const Pool2DDims& d, ThreadPool& pool);
