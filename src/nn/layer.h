@@ -59,6 +59,14 @@ struct LayerContext {
   // is true and that is the one consumer of each of its inputs; it then skips
   // zeroing those gradients (a pass over the largest tensors of a CNN).
   bool write_din = false;
+  // Backward only, set with write_din for a layer whose MasksReluGradient()
+  // is true and whose one input is the output of a layer whose
+  // OutputIsRelu() (and read by nobody else): din is also multiplied by
+  // ReLU's derivative (0 where that input is 0), so the producer, which then
+  // gets dout_relu_masked, skips its own pass over the gradient.
+  bool mask_din_relu = false;
+  // Backward only: dout already carries the derivative of this layer's ReLU.
+  bool dout_relu_masked = false;
 };
 
 class Layer {
@@ -127,6 +135,10 @@ class Layer {
 
   // Whether Backward honours LayerContext::write_din.
   virtual bool WritesInputGradient() const { return false; }
+  // Whether the output is max(x, 0) of something, and whether Backward
+  // honours LayerContext::mask_din_relu / dout_relu_masked (see there).
+  virtual bool OutputIsRelu() const { return false; }
+  virtual bool MasksReluGradient() const { return false; }
 
   // out: (B, output_shape); in[k]: (B, input_shapes[k]).
   virtual void Forward(float* out, std::span<const float* const> in, const LayerContext& ctx) = 0;

@@ -513,6 +513,8 @@ void Model::PlanGradientWrites() {
   // touches those gradients, so they need no zeroing.
   written_by_consumer_.assign(tensors_.size(), false);
   node_writes_din_.assign(layers_.size(), false);
+  node_masks_relu_.assign(layers_.size(), false);
+  node_dout_masked_.assign(layers_.size(), false);
   for (size_t l = 0; l < layers_.size(); ++l) {
     bool writes = layers_[l]->WritesInputGradient();
     for (int t : nodes_[l].inputs) {
@@ -522,6 +524,14 @@ void Model::PlanGradientWrites() {
     node_writes_din_[l] = writes;
     for (int t : nodes_[l].inputs) {
       if (writes) written_by_consumer_[static_cast<size_t>(t)] = true;
+    }
+    // ReLU's backward moves into its one consumer's (Conv2D(relu) -> max pool).
+    if (writes && nodes_[l].inputs.size() == 1 && layers_[l]->MasksReluGradient()) {
+      const int producer = tensors_[static_cast<size_t>(nodes_[l].inputs[0])].producer;
+      if (layers_[static_cast<size_t>(producer)]->OutputIsRelu()) {
+        node_masks_relu_[l] = true;
+        node_dout_masked_[static_cast<size_t>(producer)] = true;
+      }
     }
   }
 }
@@ -555,6 +565,8 @@ void Model::BackwardBatch(int64_t batch) {
     }
     ctx.cache = node.cache;
     ctx.write_din = node_writes_din_[l];
+    ctx.mask_din_relu = node_masks_relu_[l];
+    ctx.dout_relu_masked = node_dout_masked_[l];
     layers_[l]->Backward(node.din_ptrs, dacts_[static_cast<size_t>(node.output)], node.in_ptrs,
                          acts_[static_cast<size_t>(node.output)], ctx);
     ProfileMark(BackwardPhase(l));

@@ -391,6 +391,8 @@ class Model {
   // so which tensor gradients need no zeroing; planned at the first backward.
   std::vector<bool> node_writes_din_;      // per layer
   std::vector<bool> written_by_consumer_;  // per tensor
+  std::vector<bool> node_masks_relu_;      // per layer: LayerContext::mask_din_relu
+  std::vector<bool> node_dout_masked_;     // per layer: LayerContext::dout_relu_masked
   void PlanGradientWrites();
 
   // Step profile (set_step_profiling): phase indices into profile_; the

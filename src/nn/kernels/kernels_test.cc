@@ -526,6 +526,22 @@ TEST(PoolingTest, FastMatchesReferenceAndFiniteDifferences) {
     Vec wdin(in.size(), NAN);
     MaxPool2DBackward(wdin.data(), r.data(), argmax.data(), d, pool, /*write_din=*/true);
     ExpectNear(wdin, rdin, 1e-6, "max din written");
+    // relu_out (the pool's output; shifted here so that some maxima are
+    // <= 0): gradients whose maximum is not > 0 are dropped, as ReLU's
+    // backward before the pool's would.
+    Vec y = ref, masked = r, mdin(in.size(), 0.0f);
+    int dropped = 0;
+    for (size_t i = 0; i < y.size(); ++i) {
+      y[i] = i % 3 == 0 ? 0.0f : ref[i] - 0.05f * static_cast<float>(i % 5);
+      if (!(y[i] > 0.0f)) masked[i] = 0.0f, ++dropped;
+    }
+    EXPECT_GT(dropped, 0);
+    MaxPool2DBackwardReference(mdin.data(), masked.data(), in.data(), d);
+    for (bool write : {false, true}) {
+      Vec fdin(in.size(), write ? NAN : 0.0f);
+      MaxPool2DBackward(fdin.data(), r.data(), argmax.data(), d, pool, write, y.data());
+      ExpectNear(fdin, mdin, 1e-6, write ? "relu-masked din written" : "relu-masked din");
+    }
     auto max_loss = [&] {
       MaxPool2DForwardReference(out.data(), in.data(), d);
       return Dot(out, r);
