@@ -180,3 +180,7 @@ for row in "${rows[@]}"; do
     "$(field "$torch" load)"
 done
 echo "(per-epoch lines: $log)"
+# nn_epoch_bench's arithmetic rate against the fp32 peak it measured after its
+# epochs (gflops from wall time; gflops_per_cpu_s from CPU time, which a loaded
+# machine inflates less).
+grep 'FLOPS' "$log" | sed 's/^/  /' || true

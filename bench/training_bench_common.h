@@ -11,6 +11,10 @@
 //                                       --holdout K training examples are the test set
 //   --holdout K   --train-limit N   --epochs E   --batch B (default by model)
 //   --seed S   --threads T (compute threads, default 2: this machine's cores)
+//   --profile 1   nn_epoch_bench only: after the epochs (from the second on), print where a
+//   training
+//                 step's time went (wall and CPU ms per step per layer forward /
+//                 backward, loss, gradient zeroing, optimizer, batch gather)
 //
 // The training recipe (issue 3's accuracy targets), the same for both
 // programs. The defaults were chosen on validation splits held out of the
@@ -85,6 +89,7 @@ struct TrainingBenchArgs {
   int64_t batch = 0;  // 0 = the model's batch (32 MLP, 64 CNN)
   uint64_t seed = 1;
   int threads = 2;
+  int profile = 0;  // nn_epoch_bench: print the per-phase step profile (libtorch ignores it)
   // The recipe; negative / empty = the model's default (ParseTrainingBenchArgs fills them).
   int standardize = -1;
   float translate = -1.0f;
@@ -119,6 +124,8 @@ inline StatusOr<TrainingBenchArgs> ParseTrainingBenchArgs(int argc, char** argv)
       a.batch = std::atoll(v.c_str());
     } else if (flag == "--threads") {
       a.threads = std::atoi(v.c_str());
+    } else if (flag == "--profile") {
+      a.profile = std::atoi(v.c_str());
     } else if (flag == "--seed") {
       a.seed = std::strtoull(v.c_str(), nullptr, 10);
     } else if (flag == "--standardize") {

@@ -77,9 +77,14 @@ void Conv2D::Backward(std::span<float* const> din, float* dout, std::span<const 
                       const float* out, const LayerContext& ctx) {
   FusedActivationBackward(ResidualActivation(o_.activation), dout, ctx.cache, out,
                           ctx.batch * dims_.oh * dims_.ow, dims_.oc, ctx.scratch);
+  // A ReLU whose consumer already applied its derivative (a max pool) needs
+  // no mask pass here.
+  const kernels::ConvActivation act = ctx.dout_relu_masked && o_.activation == Activation::kRelu
+                                          ? kernels::ConvActivation::kLinear
+                                          : KernelActivation(o_.activation);
   kernels::Conv2DBackward(din[0], weight_grad(0), o_.use_bias ? weight_grad(1) : nullptr, dout, out,
-                          in[0], weight(0), KernelActivation(o_.activation), Dims(ctx.batch),
-                          ctx.scratch, *ctx.pool);
+                          in[0], weight(0), act, Dims(ctx.batch), ctx.scratch, *ctx.pool,
+                          ctx.write_din);
 }
 
 // ---- DepthwiseConv2D -----------------------------------------------------------

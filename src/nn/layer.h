@@ -54,6 +54,19 @@ struct LayerContext {
   float* cache = nullptr;      // CacheFloats(planned B) floats kept from Forward to Backward
   float* scratch = nullptr;    // ScratchFloats(planned B) floats, shared, not kept between calls
   ThreadPool* pool = nullptr;  // the model's compute pool (never null inside a model)
+  // Backward only: din[k] is to be WRITTEN, not added into (its contents are
+  // garbage). Set by the model only for a layer whose WritesInputGradient()
+  // is true and that is the one consumer of each of its inputs; it then skips
+  // zeroing those gradients (a pass over the largest tensors of a CNN).
+  bool write_din = false;
+  // Backward only, set with write_din for a layer whose MasksReluGradient()
+  // is true and whose one input is the output of a layer whose
+  // OutputIsRelu() (and read by nobody else): din is also multiplied by
+  // ReLU's derivative (0 where that input is 0), so the producer, which then
+  // gets dout_relu_masked, skips its own pass over the gradient.
+  bool mask_din_relu = false;
+  // Backward only: dout already carries the derivative of this layer's ReLU.
+  bool dout_relu_masked = false;
 };
 
 class Layer {
@@ -120,13 +133,20 @@ class Layer {
     return 0;
   }
 
+  // Whether Backward honours LayerContext::write_din.
+  virtual bool WritesInputGradient() const { return false; }
+  // Whether the output is max(x, 0) of something, and whether Backward
+  // honours LayerContext::mask_din_relu / dout_relu_masked (see there).
+  virtual bool OutputIsRelu() const { return false; }
+  virtual bool MasksReluGradient() const { return false; }
+
   // out: (B, output_shape); in[k]: (B, input_shapes[k]).
   virtual void Forward(float* out, std::span<const float* const> in, const LayerContext& ctx) = 0;
 
   // Backward of the last training Forward of the same batch.
   // din[k]: (B, input_shapes[k]), ACCUMULATED (the model zeroes it first, so
   // a tensor read by two layers gets both contributions, as the kernels of
-  // src/nn/kernels/ do); an entry may be null when that input needs no
+  // src/nn/kernels/ do) unless ctx.write_din; an entry may be null when that input needs no
   // gradient (a model input). dout: (B,
   // output_shape), consumed (the layer may overwrite it). in/out: the buffers
   // the Forward read and wrote. Weight gradients are ACCUMULATED into the

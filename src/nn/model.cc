@@ -1,5 +1,7 @@
 #include "src/nn/model.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -278,6 +280,43 @@ void Model::set_num_threads(int n) {
   own_pool_ = n > 0 ? std::make_unique<ThreadPool>(n) : nullptr;
 }
 
+void Model::set_step_profiling(bool on) {
+  profiling_ = on;
+  profile_ = StepProfile{};
+  if (!on) return;
+  profile_.phases.push_back("gather batch");
+  for (const auto& l : layers_) profile_.phases.push_back(l->name() + " forward");
+  profile_.phases.push_back("loss");
+  profile_.phases.push_back("zero gradients");
+  for (const auto& l : layers_) profile_.phases.push_back(l->name() + " backward");
+  profile_.phases.push_back("optimizer");
+  profile_.wall_s.assign(profile_.phases.size(), 0.0);
+  profile_.cpu_s.assign(profile_.phases.size(), 0.0);
+}
+
+namespace {
+double ClockSeconds(clockid_t id) {
+  timespec ts;
+  clock_gettime(id, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+}  // namespace
+
+void Model::ProfileStart() {
+  if (!profiling_) return;
+  mark_wall_ = ClockSeconds(CLOCK_MONOTONIC);
+  mark_cpu_ = ClockSeconds(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+void Model::ProfileMark(size_t phase) {
+  if (!profiling_ || phase >= profile_.phases.size()) return;
+  const double wall = ClockSeconds(CLOCK_MONOTONIC), cpu = ClockSeconds(CLOCK_PROCESS_CPUTIME_ID);
+  profile_.wall_s[phase] += wall - mark_wall_;
+  profile_.cpu_s[phase] += cpu - mark_cpu_;
+  mark_wall_ = wall;
+  mark_cpu_ = cpu;
+}
+
 ThreadPool& Model::pool() { return own_pool_ != nullptr ? *own_pool_ : DefaultThreadPool(); }
 
 // ---- Introspection ---------------------------------------------------------
@@ -463,25 +502,60 @@ const float* Model::ForwardBatch(const float* const* inputs, int64_t batch, bool
     for (size_t k = 0; k < node.inputs.size(); ++k) node.in_ptrs[k] = tensor_data(node.inputs[k]);
     ctx.cache = node.cache;
     layers_[l]->Forward(acts_[static_cast<size_t>(node.output)], node.in_ptrs, ctx);
+    if (training) ProfileMark(ForwardPhase(l));
   }
   return acts_[static_cast<size_t>(output_)];
 }
 
+void Model::PlanGradientWrites() {
+  // A layer that can write its input gradients (Layer::WritesInputGradient)
+  // and is the one consumer of each of its inputs writes them; nobody else
+  // touches those gradients, so they need no zeroing.
+  written_by_consumer_.assign(tensors_.size(), false);
+  node_writes_din_.assign(layers_.size(), false);
+  node_masks_relu_.assign(layers_.size(), false);
+  node_dout_masked_.assign(layers_.size(), false);
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    bool writes = layers_[l]->WritesInputGradient();
+    for (int t : nodes_[l].inputs) {
+      const TensorNode& tensor = tensors_[static_cast<size_t>(t)];
+      writes = writes && tensor.consumers == 1 && tensor.producer >= 0 && t != output_;
+    }
+    node_writes_din_[l] = writes;
+    for (int t : nodes_[l].inputs) {
+      if (writes) written_by_consumer_[static_cast<size_t>(t)] = true;
+    }
+    // ReLU's backward moves into its one consumer's (Conv2D(relu) -> max pool).
+    if (writes && nodes_[l].inputs.size() == 1 && layers_[l]->MasksReluGradient()) {
+      const int producer = tensors_[static_cast<size_t>(nodes_[l].inputs[0])].producer;
+      if (layers_[static_cast<size_t>(producer)]->OutputIsRelu()) {
+        node_masks_relu_[l] = true;
+        node_dout_masked_[static_cast<size_t>(producer)] = true;
+      }
+    }
+  }
+}
+
 void Model::BackwardBatch(int64_t batch) {
-  // Every tensor gradient but the output's (written by the loss) is
-  // accumulated by its consumers: zero them first. That is a pass over every
-  // activation of the batch (profiled: ~4% of a CNN step, single-threaded),
-  // so each tensor is split into slices zeroed on the pool.
+  if (node_writes_din_.size() != layers_.size()) PlanGradientWrites();
+  // Every other tensor gradient but the output's (written by the loss) is
+  // accumulated by its consumers: zero them first. That is a pass over those
+  // activations of the batch (profiled: ~4% of a CNN step, single-threaded,
+  // before the CNN's layers wrote theirs), so each tensor is split into
+  // slices zeroed on the pool.
   constexpr int64_t kZeroSlices = 8;
   pool().ParallelForEachChunk(kZeroSlices, [&](int64_t slice, int) {
     for (size_t t = 0; t < tensors_.size(); ++t) {
-      if (dacts_[t] == nullptr || static_cast<int>(t) == output_) continue;
+      if (dacts_[t] == nullptr || static_cast<int>(t) == output_ || written_by_consumer_[t]) {
+        continue;
+      }
       int64_t begin, end;
       ThreadPool::SplitRange(batch * act_elems_[t], kZeroSlices, static_cast<int>(slice), &begin,
                              &end);
       std::memset(dacts_[t] + begin, 0, static_cast<size_t>(end - begin) * sizeof(float));
     }
   });
+  ProfileMark(ZeroPhase());
   LayerContext ctx{
       .batch = batch, .training = true, .rng = &train_rng_, .scratch = scratch_, .pool = &pool()};
   for (size_t l = layers_.size(); l-- > 0;) {
@@ -490,8 +564,12 @@ void Model::BackwardBatch(int64_t batch) {
       node.din_ptrs[k] = dacts_[static_cast<size_t>(node.inputs[k])];  // null for model inputs
     }
     ctx.cache = node.cache;
+    ctx.write_din = node_writes_din_[l];
+    ctx.mask_din_relu = node_masks_relu_[l];
+    ctx.dout_relu_masked = node_dout_masked_[l];
     layers_[l]->Backward(node.din_ptrs, dacts_[static_cast<size_t>(node.output)], node.in_ptrs,
                          acts_[static_cast<size_t>(node.output)], ctx);
+    ProfileMark(BackwardPhase(l));
     if (reducer_ != nullptr) {
       // Layer l's weight gradients are final: start the bucket it completes.
       for (const GradientBucket& bucket : buckets_) {
@@ -527,6 +605,7 @@ Status Model::TrainStep(int64_t batch, int64_t global_batch, double* loss_sum) {
     // batch's mean (gradient_reducer.h).
     LossBackward(loss_, dacts_[static_cast<size_t>(output_)], probs_.data(), out, labels, targets,
                  batch, out_elems, 1.0f / static_cast<float>(global_batch));
+    ProfileMark(LossPhase());
     BackwardBatch(batch);  // starts the buckets when there is a reducer
   } else if (reducer_ != nullptr) {
     for (const GradientBucket& bucket : buckets_) {  // zeros, but every rank must take part
@@ -547,6 +626,8 @@ Status Model::TrainStep(int64_t batch, int64_t global_batch, double* loss_sum) {
   // Padding floats have zero weights and gradients, so they stay zero
   // (AdamW's decay of a zero is zero).
   optimizer_->Apply(params(), grads(), slots(), padded_trainable_, padded_trainable_);
+  ProfileMark(OptimizerPhase());
+  if (profiling_) ++profile_.steps;
   return Status::OK();
 }
 
@@ -830,6 +911,7 @@ StatusOr<History> Model::Fit(const std::vector<const Tensor*>& xs, const Tensor&
       return e;
     };
     for (int64_t step = 0; step < epoch_steps; ++step) {
+      ProfileStart();
       // Walk the global batch's rows (crossing into a fresh shuffle in steps
       // mode) and gather this rank's slice of them.
       const int64_t want = steps_mode ? batch_size : std::min(batch_size, n - cursor);
@@ -856,6 +938,7 @@ StatusOr<History> Model::Fit(const std::vector<const Tensor*>& xs, const Tensor&
         }
         ++b;
       }
+      ProfileMark(0);
       RETURN_IF_ERROR(TrainStep(b, want, &loss_sum));
       seen += b;
       if (progress.Due(step + 1)) progress.Update(event(step + 1, false));

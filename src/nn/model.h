@@ -212,6 +212,19 @@ class Model {
   // Compute threads: 0 = DefaultThreadPool(); n > 0 = a pool of n owned by the model.
   void set_num_threads(int n);
 
+  // ---- Step profile ----------------------------------------------------
+  // Where training steps spend their time, phase by phase: wall and process
+  // CPU seconds summed over the steps of every Fit while enabled (the clock
+  // is read only then). Phases: "gather batch", "<layer> forward", "loss",
+  // "zero gradients", "<layer> backward", "optimizer". Enabling resets it.
+  struct StepProfile {
+    std::vector<std::string> phases;
+    std::vector<double> wall_s, cpu_s;  // per phase
+    int64_t steps = 0;
+  };
+  void set_step_profiling(bool on);
+  const StepProfile& step_profile() const { return profile_; }
+
   // ---- Introspection ---------------------------------------------------
   // Layers in call order (a topological order of the graph).
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
@@ -373,6 +386,27 @@ class Model {
   GradientReducer* reducer_ = nullptr;  // FitOptions::reducer during Fit
   std::vector<GradientBucket> buckets_;
   Status reduce_status_;  // first BeginBucket failure of the step
+
+  // Which layers write their input gradients (LayerContext::write_din) and
+  // so which tensor gradients need no zeroing; planned at the first backward.
+  std::vector<bool> node_writes_din_;      // per layer
+  std::vector<bool> written_by_consumer_;  // per tensor
+  std::vector<bool> node_masks_relu_;      // per layer: LayerContext::mask_din_relu
+  std::vector<bool> node_dout_masked_;     // per layer: LayerContext::dout_relu_masked
+  void PlanGradientWrites();
+
+  // Step profile (set_step_profiling): phase indices into profile_; the
+  // last mark's clocks.
+  bool profiling_ = false;
+  StepProfile profile_;
+  double mark_wall_ = 0, mark_cpu_ = 0;
+  void ProfileStart();
+  void ProfileMark(size_t phase);  // charges the time since the last mark
+  size_t ForwardPhase(size_t layer) const { return 1 + layer; }
+  size_t LossPhase() const { return 1 + layers_.size(); }
+  size_t ZeroPhase() const { return 2 + layers_.size(); }
+  size_t BackwardPhase(size_t layer) const { return 3 + layers_.size() + layer; }
+  size_t OptimizerPhase() const { return 3 + 2 * layers_.size(); }
 };
 
 // Keras Sequential: a chain of layers over one input.

@@ -8,6 +8,11 @@
 #include <string>
 
 #include "src/core/cpu.h"
+#include "src/nn/conv.h"
+#include "src/nn/dense.h"
+#include "src/nn/pooling.h"
+#include "src/nn/relu.h"
+#include "src/nn/reshaping.h"
 
 namespace edgepipe::nn {
 namespace {
@@ -116,6 +121,55 @@ TEST(SequentialTest, SameSeedsGiveBitIdenticalWeights) {
         std::memcmp(a[i].second.raw_data(), c[i].second.raw_data(), a[i].second.num_bytes()) != 0;
   }
   EXPECT_TRUE(differs_from_c);
+}
+
+// Conv2D(relu) -> MaxPooling2D lets the pool write the conv's output
+// gradient with ReLU's derivative applied (LayerContext::write_din,
+// mask_din_relu) and the conv write the pool's; with the ReLU as a layer of its
+// own, every gradient is zeroed and accumulated and masked separately. Both
+// must train to the same weights.
+TEST(SequentialTest, FusedReluPoolGradientsMatchSeparateLayers) {
+  auto build = [](bool separate_relu) {
+    auto model = std::make_unique<Sequential>("cnn");
+    for (int block = 0; block < 2; ++block) {
+      EXPECT_TRUE(model
+                      ->Add(std::make_unique<Conv2D>(Conv2DOptions{
+                          .filters = 8,
+                          .kernel_size = {3, 3},
+                          .activation = separate_relu ? Activation::kLinear : Activation::kRelu}))
+                      .ok());
+      if (separate_relu) {
+        EXPECT_TRUE(model->Add(std::make_unique<ReLU>()).ok());
+      }
+      EXPECT_TRUE(model->Add(std::make_unique<MaxPooling2D>()).ok());
+    }
+    EXPECT_TRUE(model->Add(std::make_unique<Flatten>()).ok());
+    EXPECT_TRUE(model->Add(std::make_unique<Dense>(3)).ok());
+    EXPECT_TRUE(model->Build(Shape{10, 10, 2}, 11).ok());
+    EXPECT_TRUE(model->Compile({.optimizer = Adam({.learning_rate = 0.01f})}).ok());
+    return model;
+  };
+  Rng rng(3);
+  Tensor x(DType::kFloat32, {48, 10, 10, 2}), y(DType::kInt64, {48});
+  for (int64_t i = 0; i < x.num_elements(); ++i) x.data<float>()[i] = rng.UniformFloat() - 0.5f;
+  for (int64_t i = 0; i < 48; ++i) y.data<int64_t>()[i] = static_cast<int64_t>(rng.UniformInt(3));
+  auto fused = build(false), separate = build(true);
+  for (auto* m : {fused.get(), separate.get()}) {
+    ASSERT_TRUE(m->Fit(x, y, {.batch_size = 16, .epochs = 3, .seed = 5, .verbose = 0}).ok());
+  }
+  auto a = fused->GetWeights(), b = separate->GetWeights();
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].second.num_elements(), b[i].second.num_elements());
+    const float* pa = a[i].second.data<float>();
+    const float* pb = b[i].second.data<float>();
+    float change = 0;  // the weights did move
+    for (int64_t k = 0; k < a[i].second.num_elements(); ++k) {
+      EXPECT_NEAR(pa[k], pb[k], 1e-5f) << a[i].first << "[" << k << "]";
+      change = std::max(change, std::fabs(pa[k]));
+    }
+    EXPECT_GT(change, 0.0f) << a[i].first;
+  }
 }
 
 TEST(SequentialTest, LearnsASeparableProblem) {

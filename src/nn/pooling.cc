@@ -43,11 +43,12 @@ void Pooling2D::Forward(float* out, std::span<const float* const> in, const Laye
 }
 
 void Pooling2D::Backward(std::span<float* const> din, float* dout, std::span<const float* const>,
-                         const float*, const LayerContext& ctx) {
+                         const float* out, const LayerContext& ctx) {
   if (din[0] == nullptr) return;
   if (kind_ == Kind::kMax) {
     kernels::MaxPool2DBackward(din[0], dout, reinterpret_cast<const int32_t*>(ctx.cache),
-                               Dims(ctx.batch), *ctx.pool);
+                               Dims(ctx.batch), *ctx.pool, ctx.write_din,
+                               ctx.mask_din_relu ? out : nullptr);
   } else {
     kernels::AvgPool2DBackward(din[0], dout, Dims(ctx.batch), *ctx.pool);
   }

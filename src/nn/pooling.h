@@ -35,6 +35,8 @@ class Pooling2D : public Layer {
 
   int64_t CacheFloats(int64_t batch, bool training) const override;
   int64_t ScratchFloats(int64_t batch, bool training, int num_threads) const override;
+  bool WritesInputGradient() const override { return kind_ == Kind::kMax; }
+  bool MasksReluGradient() const override { return kind_ == Kind::kMax; }
   void Forward(float* out, std::span<const float* const> in, const LayerContext& ctx) override;
   void Backward(std::span<float* const> din, float* dout, std::span<const float* const> in,
                 const float* out, const LayerContext& ctx) override;

@@ -1,5 +1,6 @@
 #include "src/nn/reshaping.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "src/nn/kernels/elementwise.h"
@@ -20,6 +21,10 @@ void Flatten::Forward(float* out, std::span<const float* const> in, const LayerC
 void Flatten::Backward(std::span<float* const> din, float* dout, std::span<const float* const>,
                        const float*, const LayerContext& ctx) {
   if (din[0] == nullptr) return;
+  if (ctx.write_din) {
+    std::copy(dout, dout + ctx.batch * NumElements(input_shape()), din[0]);
+    return;
+  }
   kernels::RescalingBackward(din[0], dout, 1.0f, ctx.batch * NumElements(input_shape()));
 }
 

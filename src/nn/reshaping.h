@@ -17,6 +17,7 @@ class Flatten : public Layer {
   explicit Flatten(std::string name = "") : Layer(std::move(name)) {}
   std::string class_name() const override { return "Flatten"; }
   std::string default_name_prefix() const override { return "flatten"; }
+  bool WritesInputGradient() const override { return true; }
   void Forward(float* out, std::span<const float* const> in, const LayerContext& ctx) override;
   void Backward(std::span<float* const> din, float* dout, std::span<const float* const> in,
                 const float* out, const LayerContext& ctx) override;

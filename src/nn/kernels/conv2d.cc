@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "src/core/gemm.h"
+#include "src/nn/kernels/conv2d_onednn.h"
 
 namespace edgepipe::nn::kernels {
 namespace {
@@ -305,6 +306,156 @@ void ChunkRange(const Conv2DDims& d, int64_t chunks, int64_t chunk, int64_t* beg
   ThreadPool::SplitRange(d.n, static_cast<int>(chunks), static_cast<int>(chunk), begin, end);
 }
 
+// ---- oneDNN path (conv2d_onednn.h) ---------------------------------------------
+//
+// Used whenever oneDNN takes the shape. Chunks are the same as above (whole
+// images; chunk c always holds the same images), so the per-chunk weight
+// gradients are summed in chunk order and results do not depend on threads.
+
+// The plans for the (at most two) chunk sizes of a batch split into `chunks`
+// chunks; false if oneDNN cannot run one of them.
+struct OnednnPlans {
+  const OnednnConvPlan* big = nullptr;    // chunks of ceil(n / chunks) images
+  const OnednnConvPlan* small = nullptr;  // chunks of floor(n / chunks) images
+  int64_t big_images = 0;
+  const OnednnConvPlan& For(int64_t images) const { return images == big_images ? *big : *small; }
+};
+bool GetOnednnPlans(const Conv2DDims& d, int64_t chunks, bool has_bias, ConvActivation act,
+                    OnednnPlans* plans) {
+  if (d.n < 1 || chunks < 1) return false;
+  Conv2DDims c = d;
+  c.n = (d.n + chunks - 1) / chunks;
+  plans->big_images = c.n;
+  plans->big = GetOnednnConvPlan(c, has_bias, act);
+  c.n = d.n / chunks;
+  plans->small = c.n == plans->big_images ? plans->big
+                 : c.n > 0                ? GetOnednnConvPlan(c, has_bias, act)
+                                          : plans->big;
+  return plans->big != nullptr && plans->small != nullptr;
+}
+
+// The plan of the reference chunk size, whose layouts every chunk size uses;
+// null if oneDNN cannot run this shape.
+const OnednnConvPlan* OnednnRefPlan(const Conv2DDims& d) {
+  Conv2DDims ref = d;
+  ref.n = kOnednnRefImages;
+  return GetOnednnConvPlan(ref, true, ConvActivation::kLinear);
+}
+
+// Scratch layout: [blocked kernel | kernel-gradient sum (KH, KW, C, OC)], per
+// thread [din of one chunk], per chunk [blocked dkernel | dbias].
+struct OnednnScratch {
+  int64_t kernel_floats, grad_floats, user_floats, thread_floats, chunk_floats;
+  float* base;
+  float* blocked_kernel() const { return base; }
+  float* dkernel_sum() const { return base + kernel_floats; }
+  float* thread_din(int t) const { return base + kernel_floats + user_floats + t * thread_floats; }
+  float* chunk_dkernel(int threads, int64_t c) const {
+    return base + kernel_floats + user_floats + std::max(threads, 1) * thread_floats +
+           c * chunk_floats;
+  }
+  float* chunk_dbias(int threads, int64_t c) const {
+    return chunk_dkernel(threads, c) + grad_floats;
+  }
+  int64_t Total(int threads, int64_t chunks) const {
+    return kernel_floats + user_floats + std::max(threads, 1) * thread_floats +
+           chunks * chunk_floats;
+  }
+};
+OnednnScratch MakeOnednnScratch(const Conv2DDims& d, int threads, const OnednnConvPlan& ref,
+                                float* base) {
+  const int64_t chunks = NumChunks(d, threads);
+  const int64_t chunk_images = (d.n + chunks - 1) / std::max<int64_t>(chunks, 1);
+  OnednnScratch s;
+  s.kernel_floats = RoundUp16(OnednnKernelFloats(ref));
+  s.grad_floats = RoundUp16(OnednnKernelGradFloats(ref));
+  s.user_floats = RoundUp16(PatchSize(d) * d.oc);
+  s.thread_floats = RoundUp16(chunk_images * d.h * d.w * d.c);
+  s.chunk_floats = s.grad_floats + RoundUp16(d.oc);
+  s.base = base;
+  return s;
+}
+
+void OnednnForward(float* out, const float* in, const float* kernel, const float* bias,
+                   const Conv2DDims& d, const OnednnPlans& plans, int64_t chunks, float* scratch,
+                   ThreadPool& pool) {
+  const OnednnScratch s = MakeOnednnScratch(d, pool.num_threads(), *OnednnRefPlan(d), scratch);
+  {
+    ScopedGemmThreads one_thread(1);
+    OnednnReorderKernel(*plans.big, false, s.blocked_kernel(), kernel);
+  }
+  pool.ParallelForEachChunk(chunks, [&](int64_t chunk, int) {
+    int64_t begin, end;
+    ChunkRange(d, chunks, chunk, &begin, &end);
+    ScopedGemmThreads one_thread(1);
+    OnednnConvForward(plans.For(end - begin), out + begin * d.oh * d.ow * d.oc,
+                      in + begin * d.h * d.w * d.c, s.blocked_kernel(), bias);
+  });
+}
+
+void OnednnBackward(float* din, float* dkernel, float* dbias, float* dout, const float* out,
+                    const float* in, const float* kernel, ConvActivation act, const Conv2DDims& d,
+                    const OnednnPlans& plans, int64_t chunks, float* scratch, ThreadPool& pool,
+                    bool write_din) {
+  const int threads = pool.num_threads();
+  const OnednnScratch s = MakeOnednnScratch(d, threads, *OnednnRefPlan(d), scratch);
+  const int64_t pixels = d.oh * d.ow, in_floats = d.h * d.w * d.c;
+  if (din != nullptr) {
+    ScopedGemmThreads one_thread(1);
+    OnednnReorderKernel(*plans.big, true, s.blocked_kernel(), kernel);
+  }
+  const bool weights = dkernel != nullptr || dbias != nullptr;
+  pool.ParallelForEachChunk(chunks, [&](int64_t chunk, int thread) {
+    int64_t begin, end;
+    ChunkRange(d, chunks, chunk, &begin, &end);
+    ScopedGemmThreads one_thread(1);
+    const OnednnConvPlan& plan = plans.For(end - begin);
+    const int64_t M = (end - begin) * pixels;
+    float* dg = dout + begin * pixels * d.oc;  // (M, OC)
+    if (act != ConvActivation::kLinear)
+      MaskGradient(dg, out + begin * pixels * d.oc, M * d.oc, act);
+    if (din != nullptr && write_din) {
+      OnednnConvBackwardData(plan, din + begin * in_floats, dg, s.blocked_kernel());
+    } else if (din != nullptr) {
+      // oneDNN writes din; adding goes through a copy.
+      float* tmp = s.thread_din(thread);
+      OnednnConvBackwardData(plan, tmp, dg, s.blocked_kernel());
+      float* dst = din + begin * in_floats;
+      const int64_t n = (end - begin) * in_floats;
+      for (int64_t i = 0; i < n; ++i) dst[i] += tmp[i];
+    }
+    if (weights) {
+      // A plan with a bias always produces dbias; without one it never reads it.
+      float* db = s.chunk_dbias(threads, chunk);
+      OnednnConvBackwardWeights(plan, s.chunk_dkernel(threads, chunk), db, dg,
+                                in + begin * in_floats);
+    }
+  });
+  if (!weights) return;
+  // Add the per-chunk partial sums in chunk order (reproducible).
+  float* acc = s.chunk_dkernel(threads, 0);
+  float* acc_bias = s.chunk_dbias(threads, 0);
+  for (int64_t c = 1; c < chunks; ++c) {
+    if (dkernel != nullptr) {
+      const float* p = s.chunk_dkernel(threads, c);
+      for (int64_t i = 0; i < s.grad_floats; ++i) acc[i] += p[i];
+    }
+    if (dbias != nullptr) {
+      const float* p = s.chunk_dbias(threads, c);
+      for (int64_t o = 0; o < d.oc; ++o) acc_bias[o] += p[o];
+    }
+  }
+  if (dkernel != nullptr) {
+    ScopedGemmThreads one_thread(1);
+    float* sum = s.dkernel_sum();
+    OnednnReorderKernelGrad(*plans.big, sum, acc);
+    for (int64_t i = 0; i < PatchSize(d) * d.oc; ++i) dkernel[i] += sum[i];
+  }
+  if (dbias != nullptr) {
+    for (int64_t o = 0; o < d.oc; ++o) dbias[o] += acc_bias[o];
+  }
+}
+
 }  // namespace
 
 StatusOr<Conv2DDims> MakeConv2DDims(int64_t n, int64_t h, int64_t w, int64_t c, int64_t kh,
@@ -335,8 +486,13 @@ StatusOr<Conv2DDims> MakeConv2DDims(int64_t n, int64_t h, int64_t w, int64_t c, 
 }
 
 int64_t Conv2DScratchSize(const Conv2DDims& d, int num_threads) {
-  return std::max(num_threads, 1) * ThreadScratchFloats(d) +
-         NumChunks(d, num_threads) * ChunkPartialFloats(d);
+  const int64_t own = std::max(num_threads, 1) * ThreadScratchFloats(d) +
+                      NumChunks(d, num_threads) * ChunkPartialFloats(d);
+  const OnednnConvPlan* ref = OnednnRefPlan(d);
+  if (ref == nullptr) return own;
+  // Room for either path: a chunk size oneDNN refuses falls back to ours.
+  return std::max(own, MakeOnednnScratch(d, num_threads, *ref, nullptr)
+                           .Total(num_threads, NumChunks(d, num_threads)));
 }
 
 void Conv2DForward(float* out, const float* in, const float* kernel, const float* bias,
@@ -346,6 +502,10 @@ void Conv2DForward(float* out, const float* in, const float* kernel, const float
   const bool pointwise = IsPointwise(d);
   const bool direct = UsesDirectPath(d);
   const int64_t chunks = NumChunks(d, pool.num_threads());
+  if (OnednnPlans plans; GetOnednnPlans(d, chunks, bias != nullptr, act, &plans)) {
+    OnednnForward(out, in, kernel, bias, d, plans, chunks, scratch, pool);
+    return;
+  }
   pool.ParallelForEachChunk(chunks, [&](int64_t chunk, int thread) {
     int64_t begin, end;
     ChunkRange(d, chunks, chunk, &begin, &end);
@@ -380,7 +540,7 @@ void Conv2DForward(float* out, const float* in, const float* kernel, const float
 
 void Conv2DBackward(float* din, float* dkernel, float* dbias, float* dout, const float* out,
                     const float* in, const float* kernel, ConvActivation act, const Conv2DDims& d,
-                    float* scratch, ThreadPool& pool) {
+                    float* scratch, ThreadPool& pool, bool write_din) {
   const int64_t K = PatchSize(d);
   const int64_t pixels = d.oh * d.ow;
   const int64_t in_floats = d.h * d.w * d.c;  // one image
@@ -388,12 +548,23 @@ void Conv2DBackward(float* din, float* dkernel, float* dbias, float* dout, const
   const bool direct = UsesDirectPath(d);
   const int threads = pool.num_threads();
   const int64_t chunks = NumChunks(d, threads);
+  if (OnednnPlans plans;
+      GetOnednnPlans(d, chunks, dbias != nullptr, ConvActivation::kLinear, &plans) &&
+      (din == nullptr ||
+       (OnednnHasFastBackwardData(*plans.big) && OnednnHasFastBackwardData(*plans.small)))) {
+    OnednnBackward(din, dkernel, dbias, dout, out, in, kernel, act, d, plans, chunks, scratch, pool,
+                   write_din);
+    return;
+  }
   pool.ParallelForEachChunk(chunks, [&](int64_t chunk, int thread) {
     int64_t begin, end;
     ChunkRange(d, chunks, chunk, &begin, &end);
     ScopedGemmThreads one_thread(1);
     ThreadScratch s = GetThreadScratch(scratch, d, thread);
     ChunkPartial part = GetChunkPartial(scratch, d, threads, chunk);
+    if (din != nullptr && write_din) {
+      std::fill(din + begin * in_floats, din + end * in_floats, 0.0f);  // then added into
+    }
     if (dkernel != nullptr) std::fill(part.dkernel, part.dkernel + K * d.oc, 0.0f);
     if (dbias != nullptr) std::fill(part.dbias, part.dbias + d.oc, 0.0f);
     // The direct path walks one image at a time, so its columns and gradient

@@ -4,9 +4,17 @@
 //   act(bias[o] + sum_{i,j,c} in[n, y*sh + i*dh - pad_top, x*sw + j*dw - pad_left, c]
 //                             * kernel[i, j, c, o])   (cells outside the input are 0).
 //
-// Two fast paths, both parallelised over the batch in chunks of images that
-// the pool hands to whichever thread is free (each task keeps oneDNN at one
+// Fast paths, all parallelised over the batch in chunks of images that the
+// pool hands to whichever thread is free (each task keeps oneDNN at one
 // thread):
+//  - oneDNN's JIT convolution primitives on the NHWC tensors in place
+//    (conv2d_onednn.h), whenever oneDNN runs the shape with JIT code (not its
+//    reference loops): forward with the bias and ReLU / ReLU6 fused,
+//    backward-data and backward-weights, no im2col / col2im copies. On the
+//    Fashion-MNIST CNN's layers (batch 64, load ~14, same minute) conv1
+//    went from 2.45 to 2.04 ms of CPU per step and conv2 from 7.03 to 6.86
+//    (bench/nn_kernels_bench; more on cache-hot data, bench/README.md). The
+//    two below remain for the shapes oneDNN does not take:
 //  - im2col into caller-provided scratch, then oneDNN sgemm (Sgemm); a
 //    1x1, stride-1, unpadded convolution skips im2col;
 //  - small patches (KH * KW * C <= kConv2DDirectMaxPatch, OC a multiple of 8,
@@ -25,8 +33,10 @@
 //
 // Gradients: every Backward ADDS into din / dkernel / dbias, which the
 // caller zeroes first (a tensor read by two layers then just gets both
-// contributions). din, dkernel or dbias may be null to skip that gradient
-// (e.g. din of the first layer, which also saves a GEMM).
+// contributions) — except din with write_din, which Backward writes whole
+// (its old contents, even NaN, are ignored: the caller need not zero a
+// gradient only this layer produces). din, dkernel or dbias may be null to
+// skip that gradient (e.g. din of the first layer, which also saves a GEMM).
 //
 // No kernel call allocates: the caller passes scratch of at least
 // Conv2DScratchSize(dims, pool.num_threads()) floats (64-byte aligned helps).
@@ -84,7 +94,7 @@ void Conv2DForward(float* out, const float* in, const float* kernel, const float
 // in, kernel: as in Forward.
 void Conv2DBackward(float* din, float* dkernel, float* dbias, float* dout, const float* out,
                     const float* in, const float* kernel, ConvActivation act, const Conv2DDims& d,
-                    float* scratch, ThreadPool& pool);
+                    float* scratch, ThreadPool& pool, bool write_din = false);
 
 // Plain-loop references: same contracts (but dout is left unchanged), no
 // scratch, single thread.

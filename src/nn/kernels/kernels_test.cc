@@ -272,6 +272,16 @@ TEST(Conv2DTest, FastMatchesReferenceForwardAndBackward) {
         Conv2DBackward(nullptr, dk2.data(), nullptr, g.data(), ref.data(), in.data(), kernel.data(),
                        act, d, scratch.data(), pool);
         ExpectNear(dk2, rdk, 1e-5, what + " dkernel only");
+
+        // write_din: din's old contents (NaN) are ignored.
+        Vec wdin(in.size(), NAN), zdin(in.size(), 0.0f), dk3(kernel.size(), 0.25f);
+        Conv2DBackwardReference(zdin.data(), nullptr, nullptr, dout.data(), ref.data(), in.data(),
+                                kernel.data(), act, d);
+        g = dout;
+        Conv2DBackward(wdin.data(), dk3.data(), nullptr, g.data(), ref.data(), in.data(),
+                       kernel.data(), act, d, scratch.data(), pool, /*write_din=*/true);
+        ExpectNear(wdin, zdin, 1e-5, what + " din written");
+        ExpectNear(dk3, rdk, 1e-5, what + " dkernel with din written");
       }
     }
   }
@@ -512,6 +522,26 @@ TEST(PoolingTest, FastMatchesReferenceAndFiniteDifferences) {
     MaxPool2DBackward(din.data(), r.data(), argmax.data(), d, pool);
     MaxPool2DBackwardReference(rdin.data(), r.data(), in.data(), d);
     ExpectNear(din, rdin, 1e-6, "max din");
+    // write_din: the old contents (NaN here) are ignored, every cell written.
+    Vec wdin(in.size(), NAN);
+    MaxPool2DBackward(wdin.data(), r.data(), argmax.data(), d, pool, /*write_din=*/true);
+    ExpectNear(wdin, rdin, 1e-6, "max din written");
+    // relu_out (the pool's output; shifted here so that some maxima are
+    // <= 0): gradients whose maximum is not > 0 are dropped, as ReLU's
+    // backward before the pool's would.
+    Vec y = ref, masked = r, mdin(in.size(), 0.0f);
+    int dropped = 0;
+    for (size_t i = 0; i < y.size(); ++i) {
+      y[i] = i % 3 == 0 ? 0.0f : ref[i] - 0.05f * static_cast<float>(i % 5);
+      if (!(y[i] > 0.0f)) masked[i] = 0.0f, ++dropped;
+    }
+    EXPECT_GT(dropped, 0);
+    MaxPool2DBackwardReference(mdin.data(), masked.data(), in.data(), d);
+    for (bool write : {false, true}) {
+      Vec fdin(in.size(), write ? NAN : 0.0f);
+      MaxPool2DBackward(fdin.data(), r.data(), argmax.data(), d, pool, write, y.data());
+      ExpectNear(fdin, mdin, 1e-6, write ? "relu-masked din written" : "relu-masked din");
+    }
     auto max_loss = [&] {
       MaxPool2DForwardReference(out.data(), in.data(), d);
       return Dot(out, r);

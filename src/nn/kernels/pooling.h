@@ -38,9 +38,13 @@ StatusOr<Pool2DDims> MakePool2DDims(int64_t n, int64_t h, int64_t w, int64_t c, 
 // the winning input cell within its image. in: (N, H, W, C).
 void MaxPool2DForward(float* out, int32_t* argmax, const float* in, const Pool2DDims& d,
                       ThreadPool& pool);
-// din: (N, H, W, C) += . dout, argmax: (N, OH, OW, C).
+// din: (N, H, W, C) += (write_din: = , its old contents ignored, so the
+// caller need not zero it). dout, argmax: (N, OH, OW, C). relu_out: null, or
+// (N, OH, OW, C), what Forward wrote, when the input is a ReLU's output:
+// gradients whose maximum is not > 0 are dropped, which is ReLU's backward
+// (derivative 0 at 0, as TF) fused into this pass.
 void MaxPool2DBackward(float* din, const float* dout, const int32_t* argmax, const Pool2DDims& d,
-                       ThreadPool& pool);
+                       ThreadPool& pool, bool write_din = false, const float* relu_out = nullptr);
 
 // out: (N, OH, OW, C), written. in: (N, H, W, C).
 void AvgPool2DForward(float* out, const float* in, const Pool2DDims& d, ThreadPool& pool);
