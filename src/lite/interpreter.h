@@ -155,6 +155,10 @@ class Interpreter {
   // Runs all operators. Fails only if a kernel's backend reports an error.
   Status Invoke();
 
+  // The compute pool of Invoke (num_threads > 1), else nullptr; owned by the
+  // interpreter. For its counters (ThreadPool::stats) in benchmarks.
+  const ThreadPool* thread_pool() const { return pool_.get(); }
+
   TensorView input(int i) const;
   TensorView output(int i) const;
   // Copy of output i as an edgepipe Tensor (float32/int8/... only).

@@ -101,9 +101,9 @@ Status Eval(KernelContext& ctx, const Node& node) {
                                   ctx.input(node, 0).data_as<const int8_t>(),
                                   ctx.input(node, 1).data_as<const int8_t>(), d.shape);
   } else {
-    reference::BinaryFloat(
-        d.op, ctx.output(node, 0).data_as<float>(), ctx.input(node, 0).data_as<const float>(),
-        ctx.input(node, 1).data_as<const float>(), d.shape, d.act_min, d.act_max);
+    BinaryFloatOnPool(ctx, d.op, ctx.output(node, 0).data_as<float>(),
+                      ctx.input(node, 0).data_as<const float>(),
+                      ctx.input(node, 1).data_as<const float>(), d.shape, d.act_min, d.act_max);
   }
   return Status::OK();
 }

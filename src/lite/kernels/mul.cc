@@ -60,10 +60,9 @@ Status Eval(KernelContext& ctx, const Node& node) {
                        ctx.input(node, 0).data_as<const int8_t>(),
                        ctx.input(node, 1).data_as<const int8_t>(), d.shape, d.q);
   } else {
-    reference::BinaryFloat(reference::BinaryOp::kMul, ctx.output(node, 0).data_as<float>(),
-                           ctx.input(node, 0).data_as<const float>(),
-                           ctx.input(node, 1).data_as<const float>(), d.shape, d.act_min,
-                           d.act_max);
+    BinaryFloatOnPool(ctx, reference::BinaryOp::kMul, ctx.output(node, 0).data_as<float>(),
+                      ctx.input(node, 0).data_as<const float>(),
+                      ctx.input(node, 1).data_as<const float>(), d.shape, d.act_min, d.act_max);
   }
   return Status::OK();
 }
