@@ -35,6 +35,7 @@
 #include "bench/fashion_cnn.h"
 #include "bench/training_bench_common.h"
 #include "src/core/cpu.h"
+#include "src/core/parallel.h"
 #include "src/core/tensor.h"
 #include "src/lite/bench.h"
 #include "src/lite/interpreter.h"
@@ -110,10 +111,27 @@ class BusyLoop {
   pid_t pid_ = -1;
 };
 
+// What the 2-thread pool did during a model's timing (ThreadPool::stats):
+// split calls per Invoke, the share of pieces a worker ran, the share of
+// splits a back-off kept on the caller (whole calls, or ChunksFor's 1).
+std::string PoolSummary(const edgepipe::ThreadPool::Stats& s, int64_t invokes) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf,
+                "pool: %.0f calls/invoke, %.0f%% pieces on the worker, %.0f%% "
+                "calls backed off",
+                static_cast<double>(s.calls) / static_cast<double>(std::max<int64_t>(invokes, 1)),
+                100.0 * static_cast<double>(s.worker_pieces) /
+                    static_cast<double>(std::max<int64_t>(s.pieces, 1)),
+                100.0 * static_cast<double>(s.inline_calls + s.backed_off_splits) /
+                    static_cast<double>(std::max<int64_t>(s.calls + s.backed_off_splits, 1)));
+  return buf;
+}
+
 // Best median (us) over `rounds` of `runs` invocations of `path` at batch 1,
-// for each thread count (alternating, so both see the same machine).
+// for each thread count (alternating, so both see the same machine); the
+// last thread count's pool summary in *pool.
 StatusOr<std::vector<double>> TimeModel(const std::string& path, const std::vector<int>& threads,
-                                        const Args& a) {
+                                        const Args& a, std::string* pool) {
   std::vector<std::unique_ptr<lite::Interpreter>> interps;
   for (int t : threads) {
     lite::InterpreterOptions o;
@@ -128,6 +146,10 @@ StatusOr<std::vector<double>> TimeModel(const std::string& path, const std::vect
                        lite::BenchmarkInvoke(*interps[i], {.runs = a.runs, .warmup_runs = 3}));
       best[i] = std::min(best[i], res.median_us);
     }
+  }
+  const edgepipe::ThreadPool* p = interps.back()->thread_pool();
+  if (p != nullptr) {
+    *pool = PoolSummary(p->stats(), static_cast<int64_t>(a.rounds) * (a.runs + 3));
   }
   return best;
 }
@@ -173,9 +195,9 @@ StatusOr<std::vector<double>> TimeTraining(const std::vector<int>& threads, cons
 }
 
 void PrintRow(const std::string& name, const std::string& cond, const std::vector<double>& t,
-              const char* unit) {
-  std::printf("%-36s %-12s %12.1f %12.1f %8.2fx  (%s)\n", name.c_str(), cond.c_str(), t[0], t[1],
-              t[0] / t[1], unit);
+              const char* unit, const std::string& pool = "") {
+  std::printf("%-36s %-12s %12.1f %12.1f %8.2fx  (%s)%s%s\n", name.c_str(), cond.c_str(), t[0],
+              t[1], t[0] / t[1], unit, pool.empty() ? "" : "  ", pool.c_str());
   std::fflush(stdout);
 }
 
@@ -246,14 +268,15 @@ int main(int argc, char** argv) {
     if (cond != "idle") busy = std::make_unique<BusyLoop>(cond == "busy-pinned");
     std::printf("# %s, load average %s\n", cond.c_str(), LoadAverage().c_str());
     for (const std::string& f : files) {
-      auto t = TimeModel(f, threads, a);
+      std::string pool;
+      auto t = TimeModel(f, threads, a, &pool);
       const std::string name = std::filesystem::path(f).filename().string();
       if (!t.ok()) {
         std::printf("%-36s %-12s skipped: %s\n", name.c_str(), cond.c_str(),
                     t.status().message().substr(0, 100).c_str());
         continue;
       }
-      PrintRow(name, cond, *t, "us per invoke, batch 1");
+      PrintRow(name, cond, *t, "us per invoke, batch 1", pool);
     }
     if (a.train) {
       auto t = TimeTraining(threads, a);

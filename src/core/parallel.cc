@@ -11,6 +11,7 @@
 #endif
 
 #include "src/core/cpu.h"
+#include "src/core/gemm.h"
 
 namespace edgepipe {
 namespace {
@@ -18,11 +19,20 @@ namespace {
 // instead of waiting on the workers they are occupying.
 thread_local bool t_in_task = false;
 
-// Spins until done() or kSpinMicros have passed; true if done() held.
+// How long a waiting thread spins before it blocks: back-to-back calls (one
+// per interpreter operator) then skip the futex round trip (~50 us here).
+// The yield below keeps the spin from taking a CPU another thread is waiting
+// for. (A worker spinning 300 us between calls instead was no faster here.)
+constexpr int64_t kSpinMicros = 50;
+
+// Spins until done() or spin_micros have passed; true if done() held. Every
+// few microseconds the spinner yields its CPU: on an idle core that returns
+// at once, but when another thread waits for this core (the pool's caller,
+// or a worker holding a piece, next to a busy process) it runs instead of
+// watching this thread spin.
 template <typename Done>
-bool SpinBriefly(const Done& done) {
-  constexpr int64_t kSpinMicros = 50;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
+bool SpinBriefly(const Done& done, int64_t spin_micros = kSpinMicros) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_micros);
   for (;;) {
     for (int i = 0; i < 64; ++i) {
       if (done()) return true;
@@ -31,6 +41,7 @@ bool SpinBriefly(const Done& done) {
 #endif
     }
     if (std::chrono::steady_clock::now() >= deadline) return done();
+    std::this_thread::yield();
   }
 }
 
@@ -102,6 +113,10 @@ int64_t ThreadPool::ChunksFor(int64_t items, int64_t cost_per_item) const {
                             ? std::numeric_limits<int64_t>::max()
                             : items * cost;
   if (total < kMinParallelWork) return 1;
+  if (backing_off()) {
+    backed_off_splits_.fetch_add(1, std::memory_order_relaxed);
+    return 1;
+  }
   const int64_t by_size = std::max<int64_t>(total / (kMinParallelWork / 2), 1);
   return std::min({items, by_size, int64_t{num_threads_} * kChunksPerThread});
 }
@@ -116,6 +131,12 @@ void ThreadPool::RunPieces(int thread) {
 
 void ThreadPool::WorkerLoop(int index) {
   SetFlushDenormals();
+  // A GEMM inside a task runs on this thread alone: OpenMP's default for a
+  // thread it did not start is one thread per CPU, and a second team next
+  // to this pool's threads fights them for the cores (the 20-80x of issue
+  // 12; two threads gained nothing on the MediaPipe models while every
+  // worker-side sgemm started its own team).
+  ScopedGemmThreads one_gemm_thread(1);
   t_in_task = true;  // everything a worker runs is a task
   uint64_t seen = 0;
   for (;;) {
@@ -142,11 +163,25 @@ void ThreadPool::WorkerLoop(int index) {
   }
 }
 
+int64_t ThreadPool::NowNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+bool ThreadPool::backing_off() const {
+  return backoff_until_ns_.load(std::memory_order_relaxed) > NowNanos();
+}
+
 void ThreadPool::Run(int64_t pieces, const std::function<void(int64_t, int)>& fn) {
   std::lock_guard<std::mutex> call_lock(call_mu_);
-  if (inline_calls_left_ > 0) {
-    // Backing off: a recent call lost time waiting for a descheduled worker.
-    --inline_calls_left_;
+  calls_.fetch_add(1, std::memory_order_relaxed);
+  pieces_run_.fetch_add(pieces, std::memory_order_relaxed);
+  const int64_t start = NowNanos();
+  if (start < backoff_until_ns_.load(std::memory_order_relaxed)) {
+    // Backing off: recent calls lost more time waiting for descheduled
+    // workers than the workers saved.
+    inline_calls_.fetch_add(1, std::memory_order_relaxed);
     t_in_task = true;
     for (int64_t p = 0; p < pieces; ++p) fn(p, 0);
     t_in_task = false;
@@ -161,14 +196,14 @@ void ThreadPool::Run(int64_t pieces, const std::function<void(int64_t, int)>& fn
     generation_.fetch_add(1);
   }
   work_cv_.notify_all();
-  const auto start = std::chrono::steady_clock::now();
+  const int64_t own_start = NowNanos();
   t_in_task = true;
   int64_t own = 0;
   for (int64_t p = next_piece_.fetch_add(1); p < pieces; p = next_piece_.fetch_add(1), ++own) {
     fn(p, 0);
   }
   t_in_task = false;
-  const auto own_done = std::chrono::steady_clock::now();
+  const int64_t own_done = NowNanos();
   // Every piece is claimed. Close the call (a worker waking from now on
   // leaves it alone) and wait for the workers still running theirs.
   {
@@ -185,17 +220,40 @@ void ThreadPool::Run(int64_t pieces, const std::function<void(int64_t, int)>& fn
     std::lock_guard<std::mutex> lock(mu_);
     fn_ = nullptr;
   }
-  // Lost: the caller waited for the others longer than one of its own pieces
-  // took (plus a wake-up), or the call took longer than all its pieces would
-  // have on the caller alone. A loss doubles the back-off, a win halves it, so
-  // on a loaded machine the pool stays on the caller and probes rarely.
-  const auto end = std::chrono::steady_clock::now();
-  const auto waited = end - own_done;
-  const auto per_piece = own > 0 ? (own_done - start) / own : std::chrono::nanoseconds(0);
-  const bool lost = waited > per_piece + std::chrono::microseconds(100) ||
-                    (own > 0 && end - start > per_piece * pieces);
-  backoff_calls_ = lost ? std::clamp<int64_t>(backoff_calls_ * 2, 16, 4096) : backoff_calls_ / 2;
-  inline_calls_left_ = backoff_calls_;
+  worker_pieces_.fetch_add(pieces - own, std::memory_order_relaxed);
+  // Did the workers pay? What the call would have taken on the caller alone
+  // is estimated from the caller's own pieces (a worker's clock would include
+  // any time it was descheduled); the gain or loss against the call's time
+  // (the wake-up included) goes into a balance capped at kMaxCreditNanos, so
+  // one noisy call changes nothing but repeated losses, or one long wait for
+  // a descheduled worker, do. A call the workers took entirely (the caller
+  // was descheduled itself) says nothing either way.
+  if (own == 0) return;
+  const int64_t end = NowNanos();
+  const int64_t alone = (own_done - own_start) / own * pieces;
+  const int64_t gain = alone - (end - start);
+  balance_ns_ = std::min(balance_ns_ + gain, kMaxCreditNanos);
+  if (balance_ns_ == kMaxCreditNanos) backoff_ns_ = 0;  // paying steadily
+  if (balance_ns_ >= 0) return;
+  // Lost: run on the caller alone for a while (ChunksFor() says 1 meanwhile,
+  // so kernels do not even split), longer after each loss and after a
+  // longer wait, then probe the workers again.
+  backoff_ns_ =
+      std::clamp(std::max(2 * backoff_ns_, 8 * -gain), kMinBackoffNanos, kMaxBackoffNanos);
+  backoff_until_ns_.store(end + backoff_ns_, std::memory_order_relaxed);
+  balance_ns_ = kMaxCreditNanos / 2;
+  backoffs_.fetch_add(1, std::memory_order_relaxed);
+}
+
+ThreadPool::Stats ThreadPool::stats() const {
+  Stats s;
+  s.calls = calls_.load(std::memory_order_relaxed);
+  s.inline_calls = inline_calls_.load(std::memory_order_relaxed);
+  s.pieces = pieces_run_.load(std::memory_order_relaxed);
+  s.worker_pieces = worker_pieces_.load(std::memory_order_relaxed);
+  s.backoffs = backoffs_.load(std::memory_order_relaxed);
+  s.backed_off_splits = backed_off_splits_.load(std::memory_order_relaxed);
+  return s;
 }
 
 void ThreadPool::ParallelFor(int64_t n, const RangeFn& fn) {

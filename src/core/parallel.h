@@ -11,8 +11,10 @@
 // A pool of `num_threads` runs tasks on the calling thread plus
 // `num_threads - 1` workers, so a pool sized to the core count keeps every
 // core busy without oversubscription. Workers set flush-to-zero and
-// denormals-are-zero once at start (src/core/cpu.h); the calling thread keeps
-// its own mode (compute callers hold a ScopedFlushDenormals).
+// denormals-are-zero once at start (src/core/cpu.h), and run GEMMs on one
+// OpenMP thread (src/core/gemm.h); the calling thread keeps its own modes
+// (compute callers hold a ScopedFlushDenormals, and a ScopedGemmThreads(1)
+// where they call GEMMs inside tasks).
 //
 // Never hurting (issue 12):
 // - Every call's pieces (ParallelFor's ranges, ParallelForEachChunk's chunks)
@@ -27,14 +29,19 @@
 // - ChunksFor() turns a cost estimate into a piece count: work below
 //   kMinParallelWork runs inline on the caller (a hand-off costs more).
 // - A worker can still be descheduled after it claimed a piece, and then the
-//   caller waits for it. The pool watches for that: a call is lost when the
-//   caller waited for the other threads longer than one of its own pieces
-//   took, or when the call took longer than all its pieces would have on the
-//   caller alone. A loss doubles a back-off (16 to 4096 calls), a call that
-//   pays halves it, and while it lasts every piece runs on the calling
-//   thread; then the pool probes the workers again. So next to busy
-//   processes the pool degrades to one thread instead of to a fraction of
-//   one. Which thread runs a piece never changes what the piece computes.
+//   caller waits for it. The pool watches for that: after each call it
+//   compares the call's time with what all its pieces would have taken on
+//   the caller alone (estimated from the caller's own pieces) and keeps the
+//   difference in a balance capped at kMaxCreditNanos. When the balance goes
+//   below zero (repeated small losses, or one long wait) the pool backs off
+//   for a while (kMinBackoffNanos to kMaxBackoffNanos: twice the previous
+//   back-off or eight times the loss, reset once calls pay steadily):
+//   ChunksFor() answers 1, so kernels do not split, and every call runs on
+//   the calling thread; then the pool probes the workers again. So next to
+//   busy processes the pool degrades to one thread instead of to a fraction
+//   of one, while on an idle machine a noisy call (a worker woken late, an
+//   uneven piece) does not switch the workers off. Which thread runs a
+//   piece never changes what the piece computes.
 //
 // Determinism: ParallelFor's ranges depend only on (n, num_threads()) and
 // range i is always passed thread_index i, whichever thread runs it;
@@ -110,17 +117,45 @@ class ThreadPool {
   // How many pieces to split `items` items of `cost_per_item` units of work
   // each into. A unit is one multiply-add of vectorised kernel work (one
   // core does ~30-60 per ns here; memory-bound kernels should count more per
-  // element). 1 when the whole is below kMinParallelWork (about 100 us of one
-  // core: a hand-off to a sleeping worker costs ~50 us on this VM, as
-  // kInt8GemmParallelMacs measured) or the
-  // pool has one thread, else up to kChunksPerThread per thread, each piece
-  // at least kMinParallelWork / 2, never more than `items`. Depends on
-  // num_threads(), so callers that promise results independent of the pool
-  // size must not let their arithmetic depend on it (split outputs, not
-  // reductions).
+  // element). 1 when the whole is below kMinParallelWork (about 10-15 us
+  // of one core: a hand-off to a worker that is spinning between calls costs
+  // ~1-2 us, and a worker that sleeps costs the caller only the futex wake,
+  // since the caller starts on the pieces at once) or the pool has one
+  // thread, else up to kChunksPerThread per thread (small pieces let the
+  // caller absorb the share of a worker that starts late or is
+  // descheduled), each piece at least kMinParallelWork / 2, never more than
+  // `items`; 1 also while the pool backs off (see the header comment).
+  // Depends on num_threads(), so callers that promise results
+  // independent of the pool size must not let their arithmetic depend on it
+  // (split outputs, not reductions).
   int64_t ChunksFor(int64_t items, int64_t cost_per_item) const;
-  static constexpr int64_t kMinParallelWork = int64_t{1} << 22;
+  static constexpr int64_t kMinParallelWork = int64_t{1} << 19;
   static constexpr int64_t kChunksPerThread = 4;
+  // The most a run of paying calls banks against later losses, and the
+  // shortest and longest back-off (see the header comment).
+  static constexpr int64_t kMaxCreditNanos = 1'000'000;
+  static constexpr int64_t kMinBackoffNanos = 2'000'000;
+  static constexpr int64_t kMaxBackoffNanos = 1'000'000'000;
+
+  // True while the pool backs off (see the header comment).
+  bool backing_off() const;
+
+  // Counters since construction, for benchmarks and tests: calls that reached
+  // the pieces machinery (ParallelFor with more than one range,
+  // ParallelForEachChunk with more than one chunk, outside a task), those of
+  // them run on the caller alone because of a back-off, their pieces, the
+  // pieces a worker ran, how many back-offs started, and the ChunksFor()
+  // answers of 1 given only because of a back-off. Read racily (each counter
+  // is exact, the set is not a snapshot while a call runs).
+  struct Stats {
+    int64_t calls = 0;
+    int64_t inline_calls = 0;
+    int64_t pieces = 0;
+    int64_t worker_pieces = 0;
+    int64_t backoffs = 0;
+    int64_t backed_off_splits = 0;
+  };
+  Stats stats() const;
 
   // fn(chunk, thread_index): chunk in [0, chunks), thread_index in
   // [0, num_threads()) names the thread (for per-thread scratch).
@@ -172,8 +207,13 @@ class ThreadPool {
   std::atomic<int> joined_{0};  // workers inside the current call (written under mu_)
 
   // Back-off (see the header comment); touched only by callers, under call_mu_.
-  int64_t inline_calls_left_ = 0;
-  int64_t backoff_calls_ = 0;  // 0: calls pay off
+  static int64_t NowNanos();                  // steady clock
+  int64_t backoff_ns_ = 0;                    // length of the last back-off
+  int64_t balance_ns_ = kMaxCreditNanos / 2;  // time the workers saved, net, capped
+  std::atomic<int64_t> backoff_until_ns_{0};  // NowNanos() the back-off ends at
+
+  std::atomic<int64_t> calls_{0}, inline_calls_{0}, pieces_run_{0}, worker_pieces_{0}, backoffs_{0};
+  mutable std::atomic<int64_t> backed_off_splits_{0};
 };
 
 // The process-wide compute pool, one thread per hardware thread

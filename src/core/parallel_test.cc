@@ -1,6 +1,7 @@
 #include "src/core/parallel.h"
 
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <atomic>
 #include <chrono>
@@ -118,10 +119,13 @@ TEST(ThreadPoolTest, StuckWorkerDoesNotBlockTheOtherChunks) {
 
 // When a call loses time waiting for a worker (here: the worker sleeps 30 ms
 // in its chunk while the caller's took microseconds, as when another process
-// holds the worker's core), the next calls run on the calling thread alone;
-// after the back-off the workers are used again.
+// holds the worker's core), the pool backs off: ChunksFor() answers 1 and
+// calls run on the calling thread alone; once the back-off has passed the
+// workers are used again.
 TEST(ThreadPoolTest, BacksOffToTheCallerAfterWaitingForAWorker) {
   ThreadPool pool(2);
+  EXPECT_FALSE(pool.backing_off());
+  EXPECT_EQ(pool.ChunksFor(1000, 1000000), 2 * ThreadPool::kChunksPerThread);
   std::atomic<bool> worker_claimed{false};
   bool caller_waited = true;
   pool.ParallelForEachChunk(2, [&](int64_t, int thread) {
@@ -133,19 +137,25 @@ TEST(ThreadPoolTest, BacksOffToTheCallerAfterWaitingForAWorker) {
     }
   });
   ASSERT_TRUE(caller_waited);
-  // Backing off: every chunk on the calling thread, as thread 0.
+  EXPECT_EQ(pool.stats().backoffs, 1);
+  // Backing off (for 8x the 30 ms lost): kernels are told not to split, and
+  // a call runs every chunk on the calling thread, as thread 0.
+  EXPECT_TRUE(pool.backing_off());
+  EXPECT_EQ(pool.ChunksFor(1000, 1000000), 1);
   const std::thread::id caller = std::this_thread::get_id();
-  for (int call = 0; call < 16; ++call) {
-    std::atomic<int> elsewhere{0};
-    pool.ParallelForEachChunk(16, [&](int64_t, int thread) {
-      if (thread != 0 || std::this_thread::get_id() != caller) ++elsewhere;
-    });
-    EXPECT_EQ(elsewhere.load(), 0) << "call " << call;
-  }
-  // The back-off (16 calls after one loss) is over: the next call can use
-  // the worker again. Each range waits for the other to start, so both
-  // finish in time only if they run at once, on two threads (whichever
-  // range the caller claims, it is inside it when the worker claims the other).
+  std::atomic<int> elsewhere{0};
+  pool.ParallelForEachChunk(16, [&](int64_t, int thread) {
+    if (thread != 0 || std::this_thread::get_id() != caller) ++elsewhere;
+  });
+  EXPECT_EQ(elsewhere.load(), 0);
+  EXPECT_EQ(pool.stats().inline_calls, 1);
+  EXPECT_EQ(pool.stats().backed_off_splits, 1);
+  // The back-off ends: the next call can use the worker again. Each range
+  // waits for the other to start, so both finish in time only if they run
+  // at once, on two threads (whichever range the caller claims, it is
+  // inside it when the worker claims the other).
+  ASSERT_TRUE(WaitFor([&] { return !pool.backing_off(); }));
+  EXPECT_EQ(pool.ChunksFor(1000, 1000000), 2 * ThreadPool::kChunksPerThread);
   std::atomic<int> started{0};
   std::thread::id range_thread[2];
   bool both_ran_at_once[2] = {false, false};
@@ -157,6 +167,50 @@ TEST(ThreadPoolTest, BacksOffToTheCallerAfterWaitingForAWorker) {
   EXPECT_TRUE(both_ran_at_once[0]);
   EXPECT_TRUE(both_ran_at_once[1]);
   EXPECT_NE(range_thread[0], range_thread[1]);
+}
+
+// The counters add up: every piece is run once, by the caller or a worker;
+// inline and nested calls do not reach the pieces machinery.
+TEST(ThreadPoolTest, StatsCountCallsAndPieces) {
+  ThreadPool pool(2);
+  std::atomic<int64_t> ran{0}, on_worker{0};
+  const std::thread::id caller = std::this_thread::get_id();
+  for (int rep = 0; rep < 100; ++rep) {
+    pool.ParallelForEachChunk(7, [&](int64_t, int) {
+      ++ran;
+      if (std::this_thread::get_id() != caller) ++on_worker;
+    });
+  }
+  pool.ParallelForEachChunk(1, [&](int64_t, int) { ++ran; });  // one chunk: inline
+  const ThreadPool::Stats s = pool.stats();
+  EXPECT_EQ(ran.load(), 701);
+  EXPECT_EQ(s.calls, 100);
+  EXPECT_EQ(s.pieces, 700);
+  // Calls during a back-off run every piece on the caller and count none.
+  EXPECT_EQ(s.worker_pieces, on_worker.load());
+  EXPECT_LE(s.inline_calls, s.calls);
+}
+
+// A worker runs a task's GEMMs on one OpenMP thread (a second team beside
+// the pool's threads fights them for the cores), whatever the process
+// default is.
+TEST(ThreadPoolTest, WorkersRunGemmsOnOneThread) {
+  ThreadPool pool(2);
+  const std::thread::id caller = std::this_thread::get_id();
+  std::atomic<bool> worker_ran{false};
+  int worker_gemm_threads = 0;
+  bool waited = true;
+  // The caller's range waits until the other range ran on the worker.
+  pool.ParallelFor(2, [&](int64_t, int64_t, int) {
+    if (std::this_thread::get_id() == caller) {
+      waited = WaitFor([&] { return worker_ran.load(); });
+    } else {
+      worker_gemm_threads = omp_get_max_threads();
+      worker_ran = true;
+    }
+  });
+  ASSERT_TRUE(waited);
+  EXPECT_EQ(worker_gemm_threads, 1);
 }
 
 // Per-chunk partial sums reduced in chunk order: bit-identical whatever the

@@ -58,8 +58,9 @@ inline constexpr size_t kMaxModelBytes = FLATBUFFERS_MAX_BUFFER_SIZE;
 struct InterpreterOptions {
   KernelOptions kernels;
   // Compute threads during Invoke: above 1, a ThreadPool (core/parallel.h)
-  // that CONV_2D and DEPTHWISE_CONV_2D split their output rows over and the
-  // int8 kernels their large GEMMs, each only where the work pays for the
+  // that CONV_2D and DEPTHWISE_CONV_2D split their output rows over, float
+  // element-wise ops their flat outputs and the int8 kernels their large
+  // GEMMs, each only where the work pays for the
   // hand-off (ThreadPool::ChunksFor). oneDNN's sgemm itself runs on one
   // OpenMP thread (limited for the calling thread during Invoke only). Float
   // results do not depend on the thread count.
@@ -154,6 +155,10 @@ class Interpreter {
 
   // Runs all operators. Fails only if a kernel's backend reports an error.
   Status Invoke();
+
+  // The compute pool of Invoke (num_threads > 1), else nullptr; owned by the
+  // interpreter. For its counters (ThreadPool::stats) in benchmarks.
+  const ThreadPool* thread_pool() const { return pool_.get(); }
 
   TensorView input(int i) const;
   TensorView output(int i) const;

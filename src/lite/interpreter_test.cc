@@ -187,6 +187,55 @@ TEST(InterpreterTest, FloatConvBandsAreTheSameOnAnyThreadCount) {
   }
 }
 
+// Float ADD and MUL without broadcasting split their flat output into
+// slices over the pool (kernels/parallel_bands.h ForEachSlice); the element
+// count is odd so the last slice is short. The floats must be those of a
+// plain loop, on any thread count.
+TEST(InterpreterTest, FloatElementwiseSlicesAreTheSameOnAnyThreadCount) {
+  const auto f32 = schema::TensorType_FLOAT32;
+  const std::vector<int32_t> dims = {1, 63, 65, 41};
+  const size_t n = size_t{63} * 65 * 41;
+  std::mt19937 rng(17);
+  std::uniform_real_distribution<float> v(-8.0f, 8.0f);
+  auto values = [&] {
+    std::vector<float> out(n);
+    for (float& e : out) e = v(rng);
+    return out;
+  };
+  const std::vector<float> c = values(), m = values(), in = values();
+  lite::testing::ModelBuilder b;
+  const int x = b.AddInput("x", f32, dims);
+  const int cc = b.AddConstant<float>("c", f32, dims, c);
+  const int mc = b.AddConstant<float>("m", f32, dims, m);
+  const int h = b.AddTensor("h", f32, dims);
+  const int y = b.AddOutput("y", f32, dims);
+  schema::BuiltinOptionsUnion add_opts;
+  schema::AddOptionsT ao;
+  ao.fused_activation_function = schema::ActivationFunctionType_RELU6;
+  add_opts.Set(ao);
+  b.AddOperator(schema::BuiltinOperator_ADD, {x, cc}, {h}, add_opts);
+  schema::BuiltinOptionsUnion mul_opts;
+  mul_opts.Set(schema::MulOptionsT{});
+  b.AddOperator(schema::BuiltinOperator_MUL, {h, mc}, {y}, mul_opts);
+  const std::string bytes = b.Finish();
+  std::vector<float> expected(n);
+  for (size_t i = 0; i < n; ++i) expected[i] = std::min(std::max(in[i] + c[i], 0.0f), 6.0f) * m[i];
+  for (int threads : {1, 2, 3}) {
+    InterpreterOptions options;
+    options.num_threads = threads;
+    auto interp = Interpreter::FromBuffer(bytes, "slices.tflite", options);
+    ASSERT_TRUE(interp.ok()) << interp.status().ToString();
+    ASSERT_TRUE((*interp)->SetInput(0, in.data(), n * sizeof(float)).ok());
+    for (int rep = 0; rep < 3; ++rep) {
+      ASSERT_TRUE((*interp)->Invoke().ok());
+      const TensorView out = (*interp)->output(0);
+      ASSERT_EQ(out.bytes, n * sizeof(float));
+      EXPECT_EQ(std::memcmp(out.data, expected.data(), out.bytes), 0)
+          << threads << " threads, invoke " << rep;
+    }
+  }
+}
+
 TEST(InterpreterTest, SoftmaxModel) {
   InferenceGraph g = MakeMlpGraph({16, 8, 5}, 13, /*softmax=*/true);
   auto interp = Interpreter::FromBuffer(*ConvertToTFLite(g), "sm");

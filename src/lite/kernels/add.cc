@@ -79,8 +79,8 @@ Status Eval(KernelContext& ctx, const Node& node) {
                           ctx.input(node, 0).data_as<const int8_t>(),
                           ctx.input(node, 1).data_as<const int8_t>(), d.shape, d.q);
   } else {
-    d.kernels->binary_float(
-        d.subtract ? reference::BinaryOp::kSub : reference::BinaryOp::kAdd,
+    BinaryFloatOnPool(
+        ctx, *d.kernels, d.subtract ? reference::BinaryOp::kSub : reference::BinaryOp::kAdd,
         ctx.output(node, 0).data_as<float>(), ctx.input(node, 0).data_as<const float>(),
         ctx.input(node, 1).data_as<const float>(), d.shape, d.act_min, d.act_max);
   }

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "src/lite/kernels/kernel.h"
+#include "src/lite/kernels/optimized/elementwise.h"
+#include "src/lite/kernels/parallel_bands.h"
 #include "src/lite/kernels/reference/elementwise.h"
 #include "src/lite/schema_util.h"
 
@@ -53,6 +55,25 @@ inline Status ComputeBroadcast(const KernelTensor& a, const KernelTensor& b,
   s->num_elements = 1;
   for (int32_t d : s->out_dims) s->num_elements *= d;
   return Status::OK();
+}
+
+// reference::BinaryFloat on the context's pool: without broadcasting the
+// flat output is cut into slices (parallel_bands.h), each computed exactly as
+// the whole would be (element by element), so results do not depend on the
+// thread count; broadcasting shapes run on the calling thread.
+inline void BinaryFloatOnPool(KernelContext& ctx, const optimized::ElementwiseKernels& kernels,
+                              reference::BinaryOp op, float* out, const float* a, const float* b,
+                              const reference::BroadcastShape& s, float act_min, float act_max) {
+  if (!s.same_shape) {
+    kernels.binary_float(op, out, a, b, s, act_min, act_max);
+    return;
+  }
+  // Memory-bound: two loads and a store per element, ~16 multiply-adds' time.
+  ForEachSlice(ctx, s.num_elements, 16, [&](int64_t begin, int64_t end) {
+    reference::BroadcastShape slice = s;
+    slice.num_elements = end - begin;
+    kernels.binary_float(op, out + begin, a + begin, b + begin, slice, act_min, act_max);
+  });
 }
 
 }  // namespace edgepipe::lite

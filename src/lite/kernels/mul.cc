@@ -63,10 +63,10 @@ Status Eval(KernelContext& ctx, const Node& node) {
                        ctx.input(node, 0).data_as<const int8_t>(),
                        ctx.input(node, 1).data_as<const int8_t>(), d.shape, d.q);
   } else {
-    d.kernels->binary_float(reference::BinaryOp::kMul, ctx.output(node, 0).data_as<float>(),
-                            ctx.input(node, 0).data_as<const float>(),
-                            ctx.input(node, 1).data_as<const float>(), d.shape, d.act_min,
-                            d.act_max);
+    BinaryFloatOnPool(ctx, *d.kernels, reference::BinaryOp::kMul,
+                      ctx.output(node, 0).data_as<float>(),
+                      ctx.input(node, 0).data_as<const float>(),
+                      ctx.input(node, 1).data_as<const float>(), d.shape, d.act_min, d.act_max);
   }
   return Status::OK();
 }

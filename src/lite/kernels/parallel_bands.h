@@ -1,11 +1,13 @@
-// How CONV_2D and DEPTHWISE_CONV_2D split their work over the interpreter's
-// thread pool (issue 12): each image's output rows are cut into bands, every
+// How kernels split their work over the interpreter's thread pool (issue 12).
+// CONV_2D and DEPTHWISE_CONV_2D: each image's output rows are cut into bands, every
 // band is the same convolution over fewer output rows (BandGeometry), and the
 // bands go to the pool as chunks, so a thread slowed down by another process
 // runs fewer bands instead of holding the operator back. The single-thread
 // arithmetic is the kernels' own, unchanged: a band computes each output
 // value exactly as the whole image would (same taps, same order), so results
-// do not depend on the thread count. Internal to src/lite/kernels.
+// do not depend on the thread count. Element-wise kernels (ADD, MUL, ...)
+// cut their flat output into slices (ForEachSlice) the same way. Internal to
+// src/lite/kernels.
 #ifndef EDGEPIPE_LITE_KERNELS_PARALLEL_BANDS_H_
 #define EDGEPIPE_LITE_KERNELS_PARALLEL_BANDS_H_
 
@@ -53,6 +55,30 @@ void ForEachBand(KernelContext& ctx, const reference::ConvGeometry& g, int64_t c
       fn(b, static_cast<int>(oy0), static_cast<int>(oy1));
     });
   }
+}
+
+// Runs fn(begin, end) over slices of [0, n) that together cover it once:
+// on the context's pool when n items of cost_per_item units each pay for a
+// split (ThreadPool::ChunksFor), else fn(0, n) on the calling thread. Slice
+// bounds are multiples of kSliceAlign items (but the last), so slices of a
+// float tensor start on their own cache line. fn must write only its own
+// slice's outputs and must not throw.
+inline constexpr int64_t kSliceAlign = 16;
+template <typename Fn>
+void ForEachSlice(KernelContext& ctx, int64_t n, int64_t cost_per_item, const Fn& fn) {
+  ThreadPool* pool = ctx.thread_pool();
+  const int64_t blocks = (n + kSliceAlign - 1) / kSliceAlign;
+  const int64_t slices =
+      pool != nullptr && n > 0 ? pool->ChunksFor(blocks, cost_per_item * kSliceAlign) : 1;
+  if (slices <= 1) {
+    if (n > 0) fn(int64_t{0}, n);
+    return;
+  }
+  pool->ParallelForEachChunk(slices, [&](int64_t slice, int) {
+    int64_t b0, b1;
+    ThreadPool::SplitRange(blocks, static_cast<int>(slices), static_cast<int>(slice), &b0, &b1);
+    fn(b0 * kSliceAlign, std::min(b1 * kSliceAlign, n));
+  });
 }
 
 }  // namespace edgepipe::lite
