@@ -117,10 +117,11 @@ class ThreadPool {
   // How many pieces to split `items` items of `cost_per_item` units of work
   // each into. A unit is one multiply-add of vectorised kernel work (one
   // core does ~30-60 per ns here; memory-bound kernels should count more per
-  // element). 1 when the whole is below kMinParallelWork (about 10-15 us
+  // element). 1 when the whole is below kMinParallelWork (about 40-60 us
   // of one core: a hand-off to a worker that is spinning between calls costs
-  // ~1-2 us, and a worker that sleeps costs the caller only the futex wake,
-  // since the caller starts on the pieces at once) or the pool has one
+  // ~1-2 us, a worker that sleeps costs the caller the futex wake, but each
+  // split also shrinks the pieces the kernels run; on the MediaPipe models
+  // 2^21 beat 2^19 and 2^22 in threads_bench, see bench/README) or the pool has one
   // thread, else up to kChunksPerThread per thread (small pieces let the
   // caller absorb the share of a worker that starts late or is
   // descheduled), each piece at least kMinParallelWork / 2, never more than
@@ -129,7 +130,7 @@ class ThreadPool {
   // independent of the pool size must not let their arithmetic depend on it
   // (split outputs, not reductions).
   int64_t ChunksFor(int64_t items, int64_t cost_per_item) const;
-  static constexpr int64_t kMinParallelWork = int64_t{1} << 19;
+  static constexpr int64_t kMinParallelWork = int64_t{1} << 21;
   static constexpr int64_t kChunksPerThread = 4;
   // The most a run of paying calls banks against later losses, and the
   // shortest and longest back-off (see the header comment).
