@@ -4,7 +4,6 @@
 #include <limits>
 
 #include "src/core/gemm.h"
-#include "src/lite/quantization_util.h"
 
 namespace edgepipe::lite::optimized {
 
@@ -44,22 +43,11 @@ void TransposeConvFloatGemm(float* out, const float* in, const float* packed_fil
         std::fill(o, o + oc_n, 0.0f);
       }
     }
-    for (int32_t iy = 0; iy < s.in_h; ++iy) {
-      for (int32_t ix = 0; ix < s.in_w; ++ix) {
-        const float* c = cols + (int64_t{iy} * s.in_w + ix) * n;
-        for (int32_t fy = 0; fy < s.filter_h; ++fy) {
-          const int32_t oy = iy * s.stride_h - s.pad_h + fy;
-          if (oy < 0 || oy >= s.out_h) continue;
-          for (int32_t fx = 0; fx < s.filter_w; ++fx) {
-            const int32_t ox = ix * s.stride_w - s.pad_w + fx;
-            if (ox < 0 || ox >= s.out_w) continue;
-            float* o = o_img + (int64_t{oy} * s.out_w + ox) * oc_n;
-            const float* t = c + (int64_t{fy} * s.filter_w + fx) * oc_n;
-            for (int64_t k = 0; k < oc_n; ++k) o[k] += t[k];
-          }
-        }
-      }
-    }
+    reference::ForEachTransposeConvTap(s, [&](int64_t in_p, int64_t tap, int64_t out_p) {
+      float* o = o_img + out_p * oc_n;
+      const float* t = cols + in_p * n + tap * oc_n;
+      for (int64_t k = 0; k < oc_n; ++k) o[k] += t[k];
+    });
     const bool add_bias = !bias_first && bias != nullptr;
     for (int64_t p = 0; p < out_pixels; ++p) {
       float* o = o_img + p * oc_n;
@@ -139,31 +127,13 @@ void TransposeConvInt8Gemm(int8_t* out, const int8_t* in, const int16_t* packed_
     WidenRows(lhs, in + b * in_pixels * s.in_c, in_pixels, s.in_c, p.input_offset);
     gemm.gemm_hybrid(cols, lhs, packed_filter, in_pixels, s.in_c, n, hp, nullptr);
     std::fill(acc, acc + out_elements, 0);
-    for (int32_t iy = 0; iy < s.in_h; ++iy) {
-      for (int32_t ix = 0; ix < s.in_w; ++ix) {
-        const float* c = cols + (int64_t{iy} * s.in_w + ix) * n;
-        for (int32_t fy = 0; fy < s.filter_h; ++fy) {
-          const int32_t oy = iy * s.stride_h - s.pad_h + fy;
-          if (oy < 0 || oy >= s.out_h) continue;
-          for (int32_t fx = 0; fx < s.filter_w; ++fx) {
-            const int32_t ox = ix * s.stride_w - s.pad_w + fx;
-            if (ox < 0 || ox >= s.out_w) continue;
-            int32_t* __restrict o = acc + (int64_t{oy} * s.out_w + ox) * oc_n;
-            const float* __restrict t = c + (int64_t{fy} * s.filter_w + fx) * oc_n;
-            for (int64_t k = 0; k < oc_n; ++k) o[k] += static_cast<int32_t>(t[k]);
-          }
-        }
-      }
-    }
-    int8_t* o_img = out + b * out_elements;
-    for (int64_t e = 0; e < out_elements; ++e) {
-      const int64_t oc = e % oc_n;
-      int32_t v = acc[e];
-      if (bias != nullptr) v = AddBias(v, bias[oc]);
-      v = AddZeroPoint(MultiplyByQuantizedMultiplier(v, p.multiplier[oc], p.shift[oc]),
-                       p.output_offset);
-      o_img[e] = static_cast<int8_t>(std::min(std::max(v, p.act_min), p.act_max));
-    }
+    reference::ForEachTransposeConvTap(s, [&](int64_t in_p, int64_t tap, int64_t out_p) {
+      int32_t* __restrict o = acc + out_p * oc_n;
+      const float* __restrict t = cols + in_p * n + tap * oc_n;
+      for (int64_t k = 0; k < oc_n; ++k) o[k] += static_cast<int32_t>(t[k]);
+    });
+    reference::RequantizeTransposeConvInt8(out + b * out_elements, acc, bias, out_elements, s.out_c,
+                                           p);
   }
 }
 
