@@ -4,7 +4,7 @@
 # (EDGEPIPE_MARCH=x86-64) against a -march=native build of the
 # same tree, on the same machine in the same run, for the MediaPipe models and
 # the make_bench_models files. The portable build picks its kernels at run
-# time (src/lite/kernels/optimized/isa_dispatch.h), so it should be as fast.
+# time (src/core/isa_dispatch.h), so it should be as fast.
 #
 #   bench/portable_vs_native.sh [FILE.tflite ...]
 #
