@@ -7,9 +7,10 @@
 #    make_bench_models files;
 #  - training: CPU seconds per epoch of nn_epoch_bench (the Fashion-MNIST CNN
 #    and the MLP of bench/run_training_bench.sh, one thread, the 10,000
-#    digits of data/mnist, 1,000 held out), when data/mnist is there;
-#    TRAIN=0 skips it. CPU time, not wall time: other processes on the
-#    machine stretch the wall clock, not the work.
+#    digits of MNIST_DIR (default data/mnist: images-idx3-ubyte.gz,
+#    labels-idx1-ubyte.gz), 1,000 held out), when they are there; TRAIN=0
+#    skips it, LITE=0 the latencies. CPU time, not wall time: other processes
+#    on the machine stretch the wall clock, not the work.
 # Both builds pick their kernels at run time (src/core/isa_dispatch.h), so
 # the portable one should be as fast.
 #
@@ -39,7 +40,9 @@ for pair in "$portable:x86-64" "$native:native"; do
   cmake --build "$dir" --target lite_latency nn_epoch_bench -j"${JOBS:-2}" >&2
 done
 files=("$@")
-if [ ${#files[@]} -eq 0 ]; then
+if [ "${LITE:-1}" = 0 ]; then
+  files=()
+elif [ ${#files[@]} -eq 0 ]; then
   shopt -s nullglob
   files=("${EDGEPIPE_MEDIAPIPE_DIR:-$root/build/mediapipe_models}"/*.tflite
          "$root"/build/bench_models/*.tflite)
@@ -47,7 +50,7 @@ fi
 min() { printf '%s\n' "$@" | sort -g | head -1; }
 
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-34s %14s %12s %9s   %s\n' model "portable (ms)" "native (ms)" "p / n" isa
+[ ${#files[@]} -gt 0 ] && printf '%-34s %14s %12s %9s   %s\n' model "portable (ms)" "native (ms)" "p / n" isa
 for file in "${files[@]}"; do
   p=() n=() isa=
   for ((r = 0; r < rounds; ++r)); do
@@ -60,10 +63,10 @@ for file in "${files[@]}"; do
   awk -v m="$(basename "$file" .tflite)" -v p="$pm" -v n="$nm" -v isa="$isa" \
     'BEGIN { printf "%-34s %14.3f %12.3f %9.3f   %s\n", m, p / 1000, n / 1000, p / n, isa }' 
 done
-echo "batch 1, 1 thread, median of $runs runs (best of $rounds rounds, the builds alternating);" \
-  "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ ${#files[@]} -gt 0 ] && echo "batch 1, 1 thread, median of $runs runs (best of $rounds rounds," \
+  "the builds alternating); load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-mnist=$root/data/mnist
+mnist=${MNIST_DIR:-$root/data/mnist}
 if [ "${TRAIN:-1}" != 0 ] && [ -f "$mnist/images-idx3-ubyte.gz" ]; then
   # CPU s/epoch of epoch 2 (epoch 1 includes oneDNN's one-time JIT).
   epoch_cpu() {
