@@ -44,6 +44,20 @@ TEST(PartitionFilesBySizeTest, EveryRankGetsAFileEvenWhenTheBytesSayOtherwise) {
 
 class ShareRecordsTest : public ::testing::Test {
  protected:
+  // Every rank's share of `files` on `ranks` thread ranks, all asserted OK.
+  static std::vector<RecordShare> Shares(const std::vector<std::string>& files, int ranks) {
+    std::mutex mu;
+    std::vector<RecordShare> shares(static_cast<size_t>(ranks));
+    const std::vector<Status> statuses = RunOnRanks(ranks, [&](Collective& comm) -> Status {
+      ASSIGN_OR_RETURN(RecordShare share, ShareRecords(comm, files));
+      std::lock_guard<std::mutex> lock(mu);
+      shares[static_cast<size_t>(comm.rank())] = share;
+      return Status::OK();
+    });
+    for (const Status& s : statuses) EXPECT_TRUE(s.ok()) << s.ToString();
+    return shares;
+  }
+
   // A file of `records` 100-byte records.
   std::string Write(const std::string& name, int records) {
     const std::string path = dir_ + "/" + name;
@@ -60,15 +74,7 @@ class ShareRecordsTest : public ::testing::Test {
 TEST_F(ShareRecordsTest, WholeFilesBalancedByBytes) {
   const std::vector<std::string> files = {Write("a", 300), Write("b", 300), Write("c", 50),
                                           Write("d", 50)};
-  std::mutex mu;
-  std::vector<RecordShare> shares(2);
-  const std::vector<Status> statuses = RunOnRanks(2, [&](Collective& comm) -> Status {
-    ASSIGN_OR_RETURN(RecordShare share, ShareRecords(comm, files));
-    std::lock_guard<std::mutex> lock(mu);
-    shares[static_cast<size_t>(comm.rank())] = share;
-    return Status::OK();
-  });
-  for (const Status& s : statuses) ASSERT_TRUE(s.ok()) << s.ToString();
+  const std::vector<RecordShare> shares = Shares(files, 2);
   EXPECT_EQ(shares[0].files, std::vector<std::string>({files[0]}));
   EXPECT_EQ(shares[1].files, std::vector<std::string>({files[1], files[2], files[3]}));
   for (const RecordShare& share : shares) {
@@ -79,15 +85,7 @@ TEST_F(ShareRecordsTest, WholeFilesBalancedByBytes) {
 
 TEST_F(ShareRecordsTest, FewerFilesThanRanksSplitsTheRecords) {
   const std::vector<std::string> files = {Write("a", 10)};
-  std::mutex mu;
-  std::vector<RecordShare> shares(3);
-  const std::vector<Status> statuses = RunOnRanks(3, [&](Collective& comm) -> Status {
-    ASSIGN_OR_RETURN(RecordShare share, ShareRecords(comm, files));
-    std::lock_guard<std::mutex> lock(mu);
-    shares[static_cast<size_t>(comm.rank())] = share;
-    return Status::OK();
-  });
-  for (const Status& s : statuses) ASSERT_TRUE(s.ok()) << s.ToString();
+  const std::vector<RecordShare> shares = Shares(files, 3);
   EXPECT_EQ(shares[0].record_begin, 0);
   EXPECT_EQ(shares[0].record_end, 3);
   EXPECT_EQ(shares[1].record_begin, 3);
