@@ -268,6 +268,70 @@ TEST(InterpreterTest, FloatDepthwisePathsMatchReference) {
   }
 }
 
+// Float FULLY_CONNECTED at batch 1 with constant weights and bias takes the
+// packed matrix-vector kernel (optimized/gemv.h); weights fed at run time
+// and batch 3 take oneDNN. Every path gives the reference's values (within
+// 1e-5 of the summed terms' size), on two invokes.
+TEST(InterpreterTest, FloatFullyConnectedPathsMatchReference) {
+  const auto f32 = schema::TensorType_FLOAT32;
+  struct Case {
+    int batch;
+    bool constant_weights;
+  };
+  for (const Case& k : {Case{1, true}, Case{1, false}, Case{3, true}}) {
+    const int C = 300, U = 37;
+    std::mt19937 rng(41 + k.batch);
+    std::uniform_real_distribution<float> v(-1.0f, 1.0f);
+    auto values = [&](size_t n) {
+      std::vector<float> out(n);
+      for (float& e : out) e = v(rng);
+      return out;
+    };
+    const std::vector<float> in = values(size_t{1} * k.batch * C), w = values(size_t{1} * U * C),
+                             bias = values(U);
+    lite::testing::ModelBuilder b;
+    const int x = b.AddInput("x", f32, {k.batch, C});
+    const int wt = k.constant_weights ? b.AddConstant<float>("w", f32, {U, C}, w)
+                                      : b.AddInput("w", f32, {U, C});
+    const int bi = b.AddConstant<float>("b", f32, {U}, bias);
+    const int y = b.AddOutput("y", f32, {k.batch, U});
+    schema::BuiltinOptionsUnion opts;
+    schema::FullyConnectedOptionsT fco;
+    fco.fused_activation_function = schema::ActivationFunctionType_RELU;
+    opts.Set(fco);
+    b.AddOperator(schema::BuiltinOperator_FULLY_CONNECTED, {x, wt, bi}, {y}, opts);
+    auto interp = Interpreter::FromBuffer(b.Finish(), "fc.tflite");
+    ASSERT_TRUE(interp.ok()) << interp.status().ToString();
+    ASSERT_TRUE((*interp)->SetInput(0, in.data(), in.size() * sizeof(float)).ok());
+    if (!k.constant_weights) {
+      ASSERT_TRUE((*interp)->SetInput(1, w.data(), w.size() * sizeof(float)).ok());
+    }
+    for (int rep = 0; rep < 2; ++rep) {
+      ASSERT_TRUE((*interp)->Invoke().ok());
+      const TensorView out = (*interp)->output(0);
+      ASSERT_EQ(out.bytes, size_t{1} * k.batch * U * sizeof(float));
+      const auto* got = static_cast<const float*>(out.data);
+      int positive = 0;
+      for (int r = 0; r < k.batch; ++r)
+        for (int u = 0; u < U; ++u) {
+          double want = bias[static_cast<size_t>(u)], scale = std::abs(want);
+          for (int c = 0; c < C; ++c) {
+            const double t =
+                double{in[static_cast<size_t>(r * C + c)]} * w[static_cast<size_t>(u * C + c)];
+            want += t;
+            scale += std::abs(t);
+          }
+          want = std::max(want, 0.0);
+          positive += want > 0;
+          ASSERT_NEAR(got[r * U + u], want, 1e-5 * (1.0 + scale))
+              << "batch " << k.batch << (k.constant_weights ? "" : " run-time weights") << " row "
+              << r << " unit " << u;
+        }
+      EXPECT_GT(positive, 0);
+    }
+  }
+}
+
 // Float ADD and MUL without broadcasting split their flat output into
 // slices over the pool (kernels/parallel_bands.h ForEachSlice); the element
 // count is odd so the last slice is short. The floats must be those of a

@@ -19,6 +19,7 @@
 #include "src/lite/interpreter.h"
 #include "src/lite/kernels/optimized/depthwise.h"
 #include "src/lite/kernels/optimized/elementwise.h"
+#include "src/lite/kernels/optimized/gemv.h"
 #include "src/lite/kernels/optimized/int8_gemm.h"
 #include "src/lite/kernels/optimized/pooling.h"
 #include "src/lite/kernels/optimized/transpose_conv.h"
@@ -406,6 +407,48 @@ TEST_P(IsaPathTest, DepthwiseFloatPropagatesNaN) {
   kernels->float_m1(opt.data(), in.data(), packed.data(), g, 0.0f, 6.0f);
   EXPECT_EQ(std::count_if(ref.begin(), ref.end(), [](float v) { return std::isnan(v); }), 9 + 4);
   ExpectNearRelative(ref, opt, std::string(IsaName(GetParam())) + " NaN");
+}
+
+// The batch-1 float FULLY_CONNECTED on packed weights against the
+// reference: unit counts below, at and past one vector and one panel of
+// every level (1, 8, 16 lanes; 8 vectors a panel), a partial last vector,
+// with and without bias, clamped and not. The error bound is relative to
+// the terms summed (same order, but the vector paths fuse multiply and add).
+TEST_P(IsaPathTest, GemvFloatMatchesReference) {
+  const optimized::GemvKernels* kernels = optimized::SelectGemv(GetParam());
+  ASSERT_LE(static_cast<int>(kernels->isa), static_cast<int>(GetParam()));
+  std::mt19937 rng(23);
+  struct Case {
+    int64_t C, U;
+    bool bias;
+    float lo, hi;
+  };
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  for (const Case& k : {Case{1600, 128, true, 0.0f, kInf}, Case{128, 10, true, -kInf, kInf},
+                        Case{784, 64, false, -1.0f, 1.0f}, Case{3, 1, true, -kInf, kInf},
+                        Case{17, 7, false, 0.0f, 6.0f}, Case{5, 129, true, -kInf, kInf},
+                        Case{64, 200, true, 0.0f, kInf}, Case{1, 17, true, -kInf, kInf},
+                        Case{33, 136, false, -kInf, kInf}}) {
+    const auto in = RandomFloat(static_cast<size_t>(k.C), rng);
+    const auto w = RandomFloat(static_cast<size_t>(k.U * k.C), rng);
+    const auto b = RandomFloat(static_cast<size_t>(k.U), rng);
+    const float* bias = k.bias ? b.data() : nullptr;
+    std::vector<float> packed;
+    optimized::PackGemvWeights(w.data(), bias, k.U, k.C, kernels->lanes, &packed);
+    // One float past the output: the last partial vector must not store it.
+    std::vector<float> ref(static_cast<size_t>(k.U)), got(static_cast<size_t>(k.U) + 1, 1e30f);
+    reference::FullyConnectedFloat(ref.data(), in.data(), w.data(), bias, 1, k.C, k.U, k.lo, k.hi);
+    kernels->gemv_float(got.data(), in.data(), packed.data(), k.C, k.U, k.lo, k.hi);
+    EXPECT_EQ(got.back(), 1e30f) << IsaName(GetParam()) << " wrote past U=" << k.U;
+    for (int64_t u = 0; u < k.U; ++u) {
+      double scale = k.bias ? std::abs(b[static_cast<size_t>(u)]) : 0.0;
+      for (int64_t c = 0; c < k.C; ++c) {
+        scale += std::abs(double{in[static_cast<size_t>(c)]} * w[static_cast<size_t>(u * k.C + c)]);
+      }
+      ASSERT_NEAR(got[static_cast<size_t>(u)], ref[static_cast<size_t>(u)], 1e-5 * (1.0 + scale))
+          << IsaName(GetParam()) << " C=" << k.C << " U=" << k.U << " unit " << u;
+    }
+  }
 }
 
 // Channel counts around the 32-lane (int8) and 8-lane (float) blocks, SAME
