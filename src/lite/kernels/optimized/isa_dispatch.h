@@ -1,7 +1,7 @@
 // The one mechanism by which hand-vectorized TFLite kernels run the best
 // code the CPU has, in a build for baseline x86-64 (EDGEPIPE_MARCH).
 //
-// A kernel family F (int8_gemm, depthwise, pooling, elementwise) has
+// A kernel family F (int8_gemm, depthwise, pooling, elementwise, gemv) has
 //  - F.h: its entry points and a table of them, `struct FKernels { Isa isa;
 //    <function pointers> }`, and `const FKernels* SelectF(Isa = SelectedIsa())`;
 //  - F_kernels.inc: the implementation, written once with `#if __AVX2__`,
