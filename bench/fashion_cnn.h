@@ -17,9 +17,11 @@
 
 namespace edgepipe::bench {
 
-// Conv 32 3x3 ReLU, max-pool, conv 64 3x3 ReLU,
-// max-pool, flatten, dense 10 (logits), built for 28x28x1 images.
-inline Status BuildFashionCnn(nn::Sequential* model, uint64_t seed) {
+// Conv 32 3x3 ReLU, max-pool, conv 64 3x3 ReLU, max-pool, flatten, dense 10
+// (logits), built for 28x28x1 images; with `hidden_units` > 0 a dense ReLU
+// layer of that width before the logits (the Keras example's CNN,
+// src/examples/fashion_mnist's keras_cnn, has 128).
+inline Status BuildFashionCnn(nn::Sequential* model, uint64_t seed, int64_t hidden_units = 0) {
   RETURN_IF_ERROR(model->Add(std::make_unique<nn::Conv2D>(nn::Conv2DOptions{
       .filters = 32, .kernel_size = {3, 3}, .activation = nn::Activation::kRelu})));
   RETURN_IF_ERROR(model->Add(std::make_unique<nn::MaxPooling2D>()));
@@ -27,6 +29,9 @@ inline Status BuildFashionCnn(nn::Sequential* model, uint64_t seed) {
       .filters = 64, .kernel_size = {3, 3}, .activation = nn::Activation::kRelu})));
   RETURN_IF_ERROR(model->Add(std::make_unique<nn::MaxPooling2D>()));
   RETURN_IF_ERROR(model->Add(std::make_unique<nn::Flatten>()));
+  if (hidden_units > 0) {
+    RETURN_IF_ERROR(model->Add(std::make_unique<nn::Dense>(hidden_units, nn::Activation::kRelu)));
+  }
   RETURN_IF_ERROR(model->Add(std::make_unique<nn::Dense>(10)));
   return model->Build(Shape{28, 28, 1}, seed);
 }

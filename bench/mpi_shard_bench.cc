@@ -10,8 +10,10 @@
 //          per example, metrics not meaningful); example count, accuracy,
 //          cross-entropy, the confusion-matrix plot on the overall slice and
 //          10 image_class slices, Poisson-bootstrap intervals.
-//   stats  mpi::ShardedStatistics: StatisticsGen's pass over all 70,000
-//          Fashion-MNIST images (train and test files), as issue 9's bench.
+//   stats  mpi::ShardedStatistics: StatisticsGen's passes over all 70,000
+//          Fashion-MNIST images, one per split, each split as the two shard
+//          files a 2-rank ExampleGen writes (30,000 + 30,000 train, 5,000 +
+//          5,000 test), as the MPI runner's StatisticsGen reads them.
 //   transform  mpi::ShardedAnalyze + mpi::ShardedTransformFiles: Transform's
 //          passes over the 60,000 training images written as two files of
 //          30,000 (a 2-rank ExampleGen's shards): min/max, mean/variance and
@@ -33,6 +35,7 @@
 #include <fstream>
 #include <string>
 
+#include "bench/fashion_cnn.h"
 #include "src/core/files.h"
 #include "src/core/parallel.h"
 #include "src/data/examples.h"
@@ -46,11 +49,6 @@
 #include "src/mpi/sharded_evaluate.h"
 #include "src/mpi/sharded_statistics.h"
 #include "src/mpi/sharded_transform.h"
-#include "src/nn/conv.h"
-#include "src/nn/dense.h"
-#include "src/nn/model.h"
-#include "src/nn/pooling.h"
-#include "src/nn/reshaping.h"
 
 namespace {
 
@@ -82,15 +80,7 @@ class CnnModel : public eval::EvalModel {
 
 StatusOr<std::unique_ptr<nn::Model>> BuildCnn() {
   auto m = std::make_unique<nn::Sequential>("fashion_keras_cnn");
-  for (int64_t filters : {32, 64}) {
-    RETURN_IF_ERROR(m->Add(std::make_unique<nn::Conv2D>(
-        nn::Conv2DOptions{.filters = filters, .activation = nn::Activation::kRelu})));
-    RETURN_IF_ERROR(m->Add(std::make_unique<nn::MaxPooling2D>()));
-  }
-  RETURN_IF_ERROR(m->Add(std::make_unique<nn::Flatten>()));
-  RETURN_IF_ERROR(m->Add(std::make_unique<nn::Dense>(128, nn::Activation::kRelu)));
-  RETURN_IF_ERROR(m->Add(std::make_unique<nn::Dense>(10)));
-  RETURN_IF_ERROR(m->Build(edgepipe::Shape{28, 28, 1}, 1));
+  RETURN_IF_ERROR(edgepipe::bench::BuildFashionCnn(m.get(), /*seed=*/1, /*hidden_units=*/128));
   m->set_num_threads(1);
   return std::unique_ptr<nn::Model>(std::move(m));
 }
@@ -138,17 +128,23 @@ std::string LoadAverage() {
   return a + " " + b + " " + c;
 }
 
-Status RunStats(mpi::Communicator& comm, const std::vector<std::string>& files, int repeat) {
+// StatisticsGen's passes: one per split, each over that split's files.
+Status RunStats(mpi::Communicator& comm,
+                const std::vector<std::pair<std::string, std::vector<std::string>>>& splits,
+                int repeat) {
   edgepipe::ThreadPool pool(1);
   double best = 1e30;
   int64_t examples = 0;
   for (int r = 0; r < repeat; ++r) {
     RETURN_IF_ERROR(comm.Barrier());
     const auto t0 = std::chrono::steady_clock::now();
-    ASSIGN_OR_RETURN(auto stats, mpi::ShardedStatistics(comm, files, "all", {}, &pool));
+    examples = 0;
+    for (const auto& [split, files] : splits) {
+      ASSIGN_OR_RETURN(auto stats, mpi::ShardedStatistics(comm, files, split, {}, &pool));
+      if (stats.has_value()) examples += stats->num_examples();
+    }
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     best = std::min(best, s);
-    if (stats.has_value()) examples = stats->num_examples();
   }
   if (comm.is_root()) {
     std::printf(
@@ -209,24 +205,29 @@ Status RunTransform(mpi::Communicator& comm, const std::vector<std::string>& fil
 Status Run(mpi::Communicator& comm, const std::string& fashion, const std::string& pass,
            int repeat) {
   const std::string dir = "/tmp/edgepipe_mpi_shard_bench";
-  const std::string file = dir + "/t10k.tfrecord.gz", train = dir + "/train.tfrecord.gz";
+  const std::string file = dir + "/t10k.tfrecord.gz";
   Status written = Status::OK();
   if (comm.is_root() && !edgepipe::PathExists(file)) written = WriteSplit(fashion, "t10k", {file});
-  if (comm.is_root() && written.ok() && pass != "eval" && !edgepipe::PathExists(train)) {
-    written = WriteSplit(fashion, "train", {train});
-  }
   RETURN_IF_ERROR(AgreeOnStatus(comm, written));
-  if (pass == "transform") {
-    const std::vector<std::string> shards = {dir + "/train-00000-of-00002.gz",
-                                             dir + "/train-00001-of-00002.gz"};
+  // Each split also as the two shard files a 2-rank ExampleGen writes.
+  const std::vector<std::string> train_shards = {dir + "/train-00000-of-00002.gz",
+                                                 dir + "/train-00001-of-00002.gz"};
+  const std::vector<std::string> test_shards = {dir + "/t10k-00000-of-00002.gz",
+                                                dir + "/t10k-00001-of-00002.gz"};
+  if (pass != "eval") {
     written = Status::OK();
-    if (comm.is_root() && !edgepipe::PathExists(shards[1])) {
-      written = WriteSplit(fashion, "train", shards);
+    if (comm.is_root() && !edgepipe::PathExists(train_shards[1])) {
+      written = WriteSplit(fashion, "train", train_shards);
+    }
+    if (comm.is_root() && written.ok() && !edgepipe::PathExists(test_shards[1])) {
+      written = WriteSplit(fashion, "t10k", test_shards);
     }
     RETURN_IF_ERROR(AgreeOnStatus(comm, written));
-    return RunTransform(comm, shards, dir, repeat);
   }
-  if (pass != "eval") RETURN_IF_ERROR(RunStats(comm, {train, file}, repeat));
+  if (pass == "transform") return RunTransform(comm, train_shards, dir, repeat);
+  if (pass != "eval") {
+    RETURN_IF_ERROR(RunStats(comm, {{"train", train_shards}, {"test", test_shards}}, repeat));
+  }
   if (pass == "stats") return Status::OK();
   ASSIGN_OR_RETURN(
       ::tensorflow_model_analysis::EvalConfig config,

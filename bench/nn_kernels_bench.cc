@@ -15,8 +15,9 @@
 #include <vector>
 
 #include "src/core/cpu.h"
-#include "src/core/parallel.h"
+#include "src/core/cpu_features.h"
 #include "src/core/gemm.h"
+#include "src/core/parallel.h"
 #include "src/nn/kernels/conv2d.h"
 #include "src/nn/kernels/pooling.h"
 
@@ -120,8 +121,9 @@ int main(int argc, char** argv) {
   auto pool2 = MakePool2DDims(batch, 11, 11, 64, 2, 2, 2, 2, Padding::kValid);
   if (!conv1.ok() || !conv2.ok() || !pool1.ok() || !pool2.ok()) return 1;
   const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::printf("batch %lld, %d iterations; peak ~78 GFLOP/s per core (AVX2 FMA, 2.45 GHz)\n",
-              static_cast<long long>(batch), iters);
+  // The peak of this core, measured now (not a figure from another machine).
+  std::printf("batch %lld, %d iterations; peak %s\n", static_cast<long long>(batch), iters,
+              edgepipe::CpuPeakString(edgepipe::MeasurePeak()).c_str());
   for (int threads : {1, hw}) {
     ThreadPool pool(threads);
     std::printf("--- %d thread(s); wall ms | CPU ms / threads (= idle-machine estimate)\n",

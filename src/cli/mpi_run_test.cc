@@ -343,128 +343,130 @@ std::map<std::string, int> StatesOf(const nlohmann::json& executions, const std:
   return out;
 }
 
+// The MNIST pipeline under `mpirun -np 2 ... --runner mpi` over 120 tiny
+// images in a fresh folder (removed at the end), run once with a fault in rank
+// 1's environment and then rerun clean on the same root and store.
+class FaultyRun {
+ public:
+  explicit FaultyRun(const std::string& name) : dir_(TempDir(name)) {
+    EXPECT_TRUE(CreateDirectories(dir_ + "/data").ok());
+    EXPECT_TRUE(testing::WriteTinyMnist(dir_ + "/data", 120).ok());
+    args_ = " run mnist --runner mpi --data " + dir_ + "/data --pipeline-root " + root() +
+            " --metadata " + db() + " --serving-dir " + dir_ +
+            "/serving --train-steps 10 --eval-steps 2 --accuracy-threshold 0";
+  }
+  ~FaultyRun() { (void)RemoveAll(dir_); }
+
+  std::string root() const { return dir_ + "/root"; }
+  std::string db() const { return dir_ + "/m.sqlite"; }
+
+  // Rank 1 runs with `fault` (e.g. "EDGEPIPE_CRASH_AT=runner.rank_executing.X")
+  // in its environment; the job must fail. Returns its stderr.
+  std::string RunWithFault(const std::string& fault) {
+    const std::string cli = EDGEPIPE_CLI, err = dir_ + "/faulty.stderr";
+    auto faulty = RunCommand(Mpirun() + "-np 1 " + cli + args_ + " : -np 1 env " + fault + " " +
+                             cli + args_ + " 2>" + err);
+    EXPECT_NE(faulty.exit_code, 0);
+    return TextOf(err);
+  }
+
+  // Both ranks clean: the job must succeed. Its nodes' outcomes (empty if it
+  // failed); `*stderr` gets its stderr.
+  std::map<std::string, std::string> Rerun(std::string* stderr_text) {
+    const std::string err = dir_ + "/rerun.stderr";
+    auto rerun =
+        RunCommand(Mpirun() + "-np 2 " + std::string(EDGEPIPE_CLI) + args_ + " --json 2>" + err);
+    *stderr_text = TextOf(err);
+    EXPECT_EQ(rerun.exit_code, 0) << *stderr_text;
+    return Outcomes(nlohmann::json::parse(rerun.out, nullptr, false));
+  }
+
+ private:
+  std::string dir_;
+  std::string args_;
+};
+
+// Every execution of `node` in `executions` has an error_message containing `text`.
+void ExpectErrorMessages(const nlohmann::json& executions, const std::string& node,
+                         const std::string& text) {
+  for (const auto& e : executions) {
+    if (e["node_id"] != node) continue;
+    EXPECT_NE(e["custom_properties"]["error_message"].get<std::string>().find(text),
+              std::string::npos)
+        << e.dump();
+  }
+}
+
 TEST(MpiRunFaultTest, KilledRankEndsTheJobAndTheRerunCompletes) {
-  const std::string dir = TempDir("kill");
-  ASSERT_TRUE(CreateDirectories(dir + "/data").ok());
-  ASSERT_TRUE(testing::WriteTinyMnist(dir + "/data", 120).ok());
+  FaultyRun run("kill");
   // Rank 1 dies (SIGKILL) as it starts StatisticsGen; rank 0 is inside it.
-  const std::string cli = EDGEPIPE_CLI;
-  const std::string args = " run mnist --runner mpi --data " + dir + "/data --pipeline-root " +
-                           dir + "/k/root --metadata " + dir + "/k/m.sqlite --serving-dir " + dir +
-                           "/k/serving --train-steps 10 --eval-steps 2 --accuracy-threshold 0";
-  auto killed = RunCommand(Mpirun() + "-np 1 " + cli + args + " : -np 1 env " +
-                           "EDGEPIPE_CRASH_AT=runner.rank_executing.StatisticsGen " + cli + args +
-                           " 2>" + dir + "/killed.stderr");
-  EXPECT_NE(killed.exit_code, 0);
+  const std::string killed =
+      run.RunWithFault("EDGEPIPE_CRASH_AT=runner.rank_executing.StatisticsGen");
   // Consistent store: ExampleGen complete; StatisticsGen FAILED at the time
   // of the kill (mpirun stopped rank 0 with SIGTERM, whose termination watch
   // recorded it) and none of its artifacts LIVE; nothing downstream ran.
-  const std::string db = dir + "/k/m.sqlite";
-  nlohmann::json executions = Store("executions", db);
+  nlohmann::json executions = Store("executions", run.db());
   EXPECT_EQ(StatesOf(executions, "ImportExampleGen"),
             (std::map<std::string, int>{{"COMPLETE", 1}}));
   EXPECT_EQ(StatesOf(executions, "StatisticsGen"), (std::map<std::string, int>{{"FAILED", 1}}))
-      << TextOf(dir + "/killed.stderr");
-  for (const auto& e : executions) {
-    if (e["node_id"] != "StatisticsGen") continue;
-    EXPECT_EQ(e["custom_properties"]["error_message"],
-              "terminated: the job was stopped by SIGTERM while this execution ran (under mpirun: "
-              "another rank died or the job was cancelled)");
-  }
+      << killed;
+  ExpectErrorMessages(executions, "StatisticsGen",
+                      "terminated: the job was stopped by SIGTERM while this execution ran (under "
+                      "mpirun: another rank died or the job was cancelled)");
   EXPECT_TRUE(StatesOf(executions, "SchemaGen").empty());
-  for (const auto& a : Store("artifacts", db)) {
+  for (const auto& a : Store("artifacts", run.db())) {
     EXPECT_NE(a["producer_node"], "StatisticsGen") << a.dump();
   }
   // The rerun finds nothing abandoned, reuses ExampleGen's examples and
   // completes.
-  const std::string err = dir + "/rerun.stderr";
-  auto rerun = RunCommand(Mpirun() + "-np 2 " + cli + args + " --json 2>" + err);
-  ASSERT_EQ(rerun.exit_code, 0) << TextOf(err);
-  EXPECT_EQ(TextOf(err).find("left RUNNING"), std::string::npos) << TextOf(err);
-  const auto outcomes = Outcomes(nlohmann::json::parse(rerun.out, nullptr, false));
+  std::string err;
+  const auto outcomes = run.Rerun(&err);
+  EXPECT_EQ(err.find("left RUNNING"), std::string::npos) << err;
   EXPECT_EQ(outcomes.at("ImportExampleGen"), "cached");
   EXPECT_EQ(outcomes.at("StatisticsGen"), "executed");
   EXPECT_EQ(outcomes.at("Pusher.mnist_lite"), "executed");
-  executions = Store("executions", db);
-  EXPECT_EQ(StatesOf(executions, "StatisticsGen"),
+  EXPECT_EQ(StatesOf(Store("executions", run.db()), "StatisticsGen"),
             (std::map<std::string, int>{{"COMPLETE", 1}, {"FAILED", 1}}));
-  (void)RemoveAll(dir);
 }
 
 TEST(MpiRunFaultTest, RankKilledInDataParallelTrainingFailsTheTrainerAtOnce) {
-  const std::string dir = TempDir("kill_trainer");
-  ASSERT_TRUE(CreateDirectories(dir + "/data").ok());
-  ASSERT_TRUE(testing::WriteTinyMnist(dir + "/data", 120).ok());
+  FaultyRun run("kill_trainer");
   // Rank 1 dies (SIGKILL) as it starts Trainer.mnist, which runs on every
   // rank: rank 0 is inside it, waiting for rank 1 before run_fn.
-  const std::string cli = EDGEPIPE_CLI;
-  const std::string args = " run mnist --runner mpi --data " + dir + "/data --pipeline-root " +
-                           dir + "/t/root --metadata " + dir + "/t/m.sqlite --serving-dir " + dir +
-                           "/t/serving --train-steps 10 --eval-steps 2 --accuracy-threshold 0";
-  auto killed = RunCommand(Mpirun() + "-np 1 " + cli + args + " : -np 1 env " +
-                           "EDGEPIPE_CRASH_AT=runner.rank_executing.Trainer.mnist " + cli + args +
-                           " 2>" + dir + "/killed.stderr");
-  EXPECT_NE(killed.exit_code, 0);
-  const std::string db = dir + "/t/m.sqlite";
-  nlohmann::json executions = Store("executions", db);
+  const std::string killed =
+      run.RunWithFault("EDGEPIPE_CRASH_AT=runner.rank_executing.Trainer.mnist");
+  nlohmann::json executions = Store("executions", run.db());
   EXPECT_EQ(StatesOf(executions, "Transform"), (std::map<std::string, int>{{"COMPLETE", 1}}));
   EXPECT_EQ(StatesOf(executions, "Trainer.mnist"), (std::map<std::string, int>{{"FAILED", 1}}))
-      << TextOf(dir + "/killed.stderr");
-  for (const auto& e : executions) {
-    if (e["node_id"] != "Trainer.mnist") continue;
-    EXPECT_NE(e["custom_properties"]["error_message"].get<std::string>().find(
-                  "terminated: the job was stopped by SIGTERM"),
-              std::string::npos)
-        << e.dump();
-  }
-  for (const auto& a : Store("artifacts", db)) {
+      << killed;
+  ExpectErrorMessages(executions, "Trainer.mnist", "terminated: the job was stopped by SIGTERM");
+  for (const auto& a : Store("artifacts", run.db())) {
     EXPECT_NE(a["producer_node"], "Trainer.mnist") << a.dump();
   }
   // Nothing of the dead execution is published (its outputs were staged).
-  EXPECT_FALSE(PathExists(dir + "/t/root/mnist_native_keras/Trainer.mnist/model"));
-  const std::string err = dir + "/rerun.stderr";
-  auto rerun = RunCommand(Mpirun() + "-np 2 " + cli + args + " --json 2>" + err);
-  ASSERT_EQ(rerun.exit_code, 0) << TextOf(err);
-  const auto outcomes = Outcomes(nlohmann::json::parse(rerun.out, nullptr, false));
+  EXPECT_FALSE(PathExists(run.root() + "/mnist_native_keras/Trainer.mnist/model"));
+  std::string err;
+  const auto outcomes = run.Rerun(&err);
   EXPECT_EQ(outcomes.at("Transform"), "cached");
   EXPECT_EQ(outcomes.at("Trainer.mnist"), "executed");
   EXPECT_EQ(outcomes.at("Pusher.mnist"), "executed");
-  EXPECT_EQ(StatesOf(Store("executions", db), "Trainer.mnist"),
+  EXPECT_EQ(StatesOf(Store("executions", run.db()), "Trainer.mnist"),
             (std::map<std::string, int>{{"COMPLETE", 1}, {"FAILED", 1}}));
-  (void)RemoveAll(dir);
 }
 
 TEST(MpiRunFaultTest, FailingRankFailsTheNodeOnEveryRankAndTheStoreRecordsIt) {
-  const std::string dir = TempDir("fail");
-  ASSERT_TRUE(CreateDirectories(dir + "/data").ok());
-  ASSERT_TRUE(testing::WriteTinyMnist(dir + "/data", 120).ok());
-  const std::string cli = EDGEPIPE_CLI;
-  const std::string args = " run mnist --runner mpi --data " + dir + "/data --pipeline-root " +
-                           dir + "/f/root --metadata " + dir + "/f/m.sqlite --serving-dir " + dir +
-                           "/f/serving --train-steps 10 --eval-steps 2 --accuracy-threshold 0";
-  const std::string err = dir + "/failed.stderr";
-  auto failed =
-      RunCommand(Mpirun() + "-np 1 " + cli + args + " : -np 1 env " +
-                 "EDGEPIPE_FAIL_AT=statistics_gen.rank_files " + cli + args + " 2>" + err);
-  EXPECT_NE(failed.exit_code, 0);
-  const std::string log = TextOf(err);
+  FaultyRun run("fail");
+  const std::string log = run.RunWithFault("EDGEPIPE_FAIL_AT=statistics_gen.rank_files");
   EXPECT_NE(log.find("rank 1: injected failure at statistics_gen.rank_files"), std::string::npos)
       << log;
-  const std::string db = dir + "/f/m.sqlite";
-  nlohmann::json executions = Store("executions", db);
+  nlohmann::json executions = Store("executions", run.db());
   EXPECT_EQ(StatesOf(executions, "StatisticsGen"), (std::map<std::string, int>{{"FAILED", 1}}));
-  for (const auto& e : executions) {
-    if (e["node_id"] != "StatisticsGen") continue;
-    EXPECT_NE(e["custom_properties"]["error_message"].get<std::string>().find("injected failure"),
-              std::string::npos);
-  }
+  ExpectErrorMessages(executions, "StatisticsGen", "injected failure");
   EXPECT_TRUE(StatesOf(executions, "SchemaGen").empty());
-  auto rerun = RunCommand(Mpirun() + "-np 2 " + cli + args + " --json 2>" + err);
-  ASSERT_EQ(rerun.exit_code, 0) << TextOf(err);
-  const auto outcomes = Outcomes(nlohmann::json::parse(rerun.out, nullptr, false));
+  std::string err;
+  const auto outcomes = run.Rerun(&err);
   EXPECT_EQ(outcomes.at("ImportExampleGen"), "cached");
   EXPECT_EQ(outcomes.at("StatisticsGen"), "executed");
-  (void)RemoveAll(dir);
 }
 
 // CsvExampleGen under `mpirun -np 2` against one process, through a pipeline
@@ -539,34 +541,21 @@ TEST(MpiRunCsvTest, CsvExampleGenShardsByRankLikeOneProcess) {
 }
 
 TEST(MpiRunFaultTest, FailingRankInTransformFailsItOnEveryRankAndTheRerunCompletes) {
-  const std::string dir = TempDir("transform_fail");
-  ASSERT_TRUE(CreateDirectories(dir + "/data").ok());
-  ASSERT_TRUE(testing::WriteTinyMnist(dir + "/data", 120).ok());
-  const std::string cli = EDGEPIPE_CLI;
-  const std::string args = " run mnist --runner mpi --data " + dir + "/data --pipeline-root " +
-                           dir + "/t/root --metadata " + dir + "/t/m.sqlite --serving-dir " + dir +
-                           "/t/serving --train-steps 10 --eval-steps 2 --accuracy-threshold 0";
-  const std::string err = dir + "/failed.stderr";
+  FaultyRun run("transform_fail");
   // Rank 1 fails after the analysis, as it starts transforming the first split.
-  auto failed = RunCommand(Mpirun() + "-np 1 " + cli + args + " : -np 1 env " +
-                           "EDGEPIPE_FAIL_AT=transform.rank_split " + cli + args + " 2>" + err);
-  EXPECT_NE(failed.exit_code, 0);
-  const std::string log = TextOf(err);
+  const std::string log = run.RunWithFault("EDGEPIPE_FAIL_AT=transform.rank_split");
   EXPECT_NE(log.find("rank 1: injected failure at transform.rank_split"), std::string::npos) << log;
-  const std::string db = dir + "/t/m.sqlite";
-  nlohmann::json executions = Store("executions", db);
+  nlohmann::json executions = Store("executions", run.db());
   EXPECT_EQ(StatesOf(executions, "Transform"), (std::map<std::string, int>{{"FAILED", 1}}));
   EXPECT_TRUE(StatesOf(executions, "Trainer.mnist").empty());
-  for (const auto& a : Store("artifacts", db)) {
+  for (const auto& a : Store("artifacts", run.db())) {
     EXPECT_NE(a["producer_node"], "Transform") << a.dump();
   }
-  auto rerun = RunCommand(Mpirun() + "-np 2 " + cli + args + " --json 2>" + err);
-  ASSERT_EQ(rerun.exit_code, 0) << TextOf(err);
-  const auto outcomes = Outcomes(nlohmann::json::parse(rerun.out, nullptr, false));
+  std::string err;
+  const auto outcomes = run.Rerun(&err);
   EXPECT_EQ(outcomes.at("StatisticsGen"), "cached");
   EXPECT_EQ(outcomes.at("Transform"), "executed");
   EXPECT_EQ(outcomes.at("Pusher.mnist_lite"), "executed");
-  (void)RemoveAll(dir);
 }
 
 // `edgepipe run` with its metadata on a PostgreSQL server (a server of the

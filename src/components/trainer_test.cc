@@ -224,6 +224,30 @@ pipeline::GradientReducerFactory Factory(int rank, int size) {
   };
 }
 
+// The Trainer of WritesEverywhere(seen) run as rank `rank` of 2 on
+// `examples` under `root`, given a reducer factory or not.
+struct TrainerOnRank {
+  TrainerOnRank(const pipeline::Artifact& examples, const std::string& root, int rank, Seen* seen,
+                bool with_reducer)
+      : trainer(*Trainer({.id = "Trainer",
+                          .examples = {"ExampleGen", "examples", "Examples"},
+                          .module = WritesEverywhere(seen),
+                          .train_steps = 1})),
+        harness(trainer, root),
+        group(rank, 2),
+        factory(Factory(rank, 2)) {
+    harness.inputs["examples"] = {examples};
+    harness.ctx.collective = &group;
+    if (with_reducer) harness.ctx.make_gradient_reducer = &factory;
+  }
+  Status Run() { return harness.Run(trainer); }
+
+  pipeline::Component trainer;
+  ExecutorHarness harness;
+  OneRankOfGroup group;
+  const pipeline::GradientReducerFactory factory;
+};
+
 TEST(TrainerDataParallelTest, OnlyAModuleThatDeclaresItRunsOnEveryRank) {
   Seen seen;
   auto parallel = Trainer({.id = "Trainer",
@@ -241,17 +265,9 @@ TEST(TrainerDataParallelTest, OnlyAModuleThatDeclaresItRunsOnEveryRank) {
 TEST(TrainerDataParallelTest, RankZeroGetsTheReducerWritesTheArtifactAndRecordsTheRanks) {
   TrainerFixture f("trainer_dp_rank0");
   Seen seen;
-  pipeline::Component trainer = *Trainer({.id = "Trainer",
-                                          .examples = {"ExampleGen", "examples", "Examples"},
-                                          .module = WritesEverywhere(&seen),
-                                          .train_steps = 1});
-  ExecutorHarness harness(trainer, f.root);
-  harness.inputs["examples"] = {f.examples};
-  OneRankOfGroup group(0, 2);
-  const pipeline::GradientReducerFactory factory = Factory(0, 2);
-  harness.ctx.collective = &group;
-  harness.ctx.make_gradient_reducer = &factory;
-  Status s = harness.Run(trainer);
+  TrainerOnRank run(f.examples, f.root, 0, &seen, /*with_reducer=*/true);
+  ExecutorHarness& harness = run.harness;
+  Status s = run.Run();
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(seen.reducer_rank, 0);
   EXPECT_EQ(seen.reducer_size, 2);
@@ -266,17 +282,9 @@ TEST(TrainerDataParallelTest, RankZeroGetsTheReducerWritesTheArtifactAndRecordsT
 TEST(TrainerDataParallelTest, OtherRanksWriteIntoScratchOnlyAndNeedNotSaveAModel) {
   TrainerFixture f("trainer_dp_rank1");
   Seen seen;
-  pipeline::Component trainer = *Trainer({.id = "Trainer",
-                                          .examples = {"ExampleGen", "examples", "Examples"},
-                                          .module = WritesEverywhere(&seen),
-                                          .train_steps = 1});
-  ExecutorHarness harness(trainer, f.root);
-  harness.inputs["examples"] = {f.examples};
-  OneRankOfGroup group(1, 2);
-  const pipeline::GradientReducerFactory factory = Factory(1, 2);
-  harness.ctx.collective = &group;
-  harness.ctx.make_gradient_reducer = &factory;
-  Status s = harness.Run(trainer);
+  TrainerOnRank run(f.examples, f.root, 1, &seen, /*with_reducer=*/true);
+  ExecutorHarness& harness = run.harness;
+  Status s = run.Run();
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(seen.reducer_rank, 1);
   // Its model and run files went to scratch under its tmp_dir, now removed;
@@ -307,15 +315,9 @@ TEST(TrainerDataParallelTest, WithoutAReducerFactoryRankZeroTrainsAlone) {
   TrainerFixture f("trainer_dp_nofactory");
   for (int rank : {0, 1}) {
     Seen seen;
-    pipeline::Component trainer = *Trainer({.id = "Trainer",
-                                            .examples = {"ExampleGen", "examples", "Examples"},
-                                            .module = WritesEverywhere(&seen),
-                                            .train_steps = 1});
-    ExecutorHarness harness(trainer, JoinPath(f.root, "rank" + std::to_string(rank)));
-    harness.inputs["examples"] = {f.examples};
-    OneRankOfGroup group(rank, 2);
-    harness.ctx.collective = &group;
-    ASSERT_TRUE(harness.Run(trainer).ok());
+    TrainerOnRank run(f.examples, JoinPath(f.root, "rank" + std::to_string(rank)), rank, &seen,
+                      /*with_reducer=*/false);
+    ASSERT_TRUE(run.Run().ok());
     EXPECT_EQ(seen.called, rank == 0) << rank;
     EXPECT_EQ(seen.reducer_rank, -1);
     EXPECT_FALSE(seen.collective);

@@ -17,7 +17,7 @@
 //
 // Under the MPI runner (ExecutionContext::collective, N ranks) it runs on
 // every rank (mpi/sharded_transform.h): each rank analyzes its share of the
-// analyze splits (whole files when there are at least N, else a range of
+// analyze splits (whole files balanced by bytes when there are at least N, else a range of
 // records), the analyzers' partial states are merged on rank 0, which
 // finishes them and sends the results to every rank and alone writes
 // `transform_graph`; then rank r transforms its share of every split into

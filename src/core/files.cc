@@ -94,6 +94,13 @@ StatusOr<int> OpenForReading(const std::string& path, int64_t* size) {
   return fd;
 }
 
+StatusOr<int64_t> FileSize(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return ErrnoStatus(path, "cannot stat");
+  if (!S_ISREG(st.st_mode)) return Status::InvalidArgument(path + ": expected a regular file");
+  return static_cast<int64_t>(st.st_size);
+}
+
 StatusOr<std::string> ReadFile(const std::string& path, uint64_t max_bytes) {
   int64_t size = -1;
   ASSIGN_OR_RETURN(int fd, OpenForReading(path, &size));

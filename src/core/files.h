@@ -43,6 +43,10 @@ StatusOr<std::string> ReadFile(const std::string& path, uint64_t max_bytes = kDe
 // parent directories.
 Status WriteFileAtomic(const std::string& path, std::string_view data);
 
+// The size in bytes of the regular file at `path`. NotFound if it does not
+// exist, InvalidArgument if it is not a regular file, IOError otherwise.
+StatusOr<int64_t> FileSize(const std::string& path);
+
 bool PathExists(const std::string& path);
 bool IsDirectory(const std::string& path);
 // mkdir -p.

@@ -3,8 +3,8 @@
 // run the best code the CPU has, in a build for baseline x86-64
 // (EDGEPIPE_MARCH).
 //
-// A kernel family F (e.g. lite's int8_gemm, depthwise, pooling, elementwise,
-// conv_direct; nn's conv2d, pooling, optimizer) has
+// A kernel family F (e.g. lite's int8_gemm, depthwise, pooling, elementwise, gemv,
+// conv_direct; nn's conv2d_loops, pooling_loops, optimizer_loops) has
 //  - F.h: its entry points and a table of them, `struct FKernels { Isa isa;
 //    <function pointers> }`, and `const FKernels* SelectF(Isa = SelectedIsa())`;
 //  - F_kernels.inc: the implementation, written once with `#if __AVX2__`,

@@ -12,6 +12,7 @@
 
 #include "src/core/files.h"
 #include "src/lite/kernels/op_resolver.h"
+#include "src/lite/kernels/reference/conv.h"
 #include "src/lite/schema_util.h"
 #include "src/lite/test_models.h"
 #include "src/lite/testing/model_builder.h"
@@ -184,6 +185,150 @@ TEST(InterpreterTest, FloatConvBandsAreTheSameOnAnyThreadCount) {
         << "stride " << stride;
     EXPECT_NE(std::count(outs[0].begin(), outs[0].end(), outs[0][0]),
               static_cast<std::ptrdiff_t>(outs[0].size()));  // not a constant output
+  }
+}
+
+// Float DEPTHWISE_CONV_2D takes the packed vector kernel for depth
+// multiplier 1 with a constant filter and bias, and the reference loops for
+// depth multiplier 2 or a filter fed at run time; each path's output is the
+// reference's (within 1e-5 relative), over two invokes (the packed filter is
+// not overwritten) and 1 and 2 threads.
+TEST(InterpreterTest, FloatDepthwisePathsMatchReference) {
+  const auto f32 = schema::TensorType_FLOAT32;
+  struct Case {
+    int multiplier;
+    bool constant_filter;
+  };
+  for (const Case& k : {Case{1, true}, Case{2, true}, Case{1, false}}) {
+    const int in_c = 5, out_c = in_c * k.multiplier, h = 9, w = 11;
+    std::mt19937 rng(31 + k.multiplier);
+    std::uniform_real_distribution<float> v(-1.0f, 1.0f);
+    auto values = [&](size_t n) {
+      std::vector<float> out(n);
+      for (float& e : out) e = v(rng);
+      return out;
+    };
+    const std::vector<float> in = values(size_t{2} * h * w * in_c), filter = values(9 * out_c),
+                             bias = values(out_c);
+    lite::testing::ModelBuilder b;
+    const int x = b.AddInput("x", f32, {2, h, w, in_c});
+    const int f = k.constant_filter ? b.AddConstant<float>("f", f32, {1, 3, 3, out_c}, filter)
+                                    : b.AddInput("f", f32, {1, 3, 3, out_c});
+    const int bi = b.AddConstant<float>("b", f32, {out_c}, bias);
+    const int out_h = (h + 1) / 2, out_w = (w + 1) / 2;
+    const int y = b.AddOutput("y", f32, {2, out_h, out_w, out_c});
+    schema::BuiltinOptionsUnion opts;
+    schema::DepthwiseConv2DOptionsT dwo;
+    dwo.padding = schema::Padding_SAME;
+    dwo.stride_h = dwo.stride_w = 2;
+    dwo.depth_multiplier = k.multiplier;
+    dwo.fused_activation_function = schema::ActivationFunctionType_RELU6;
+    opts.Set(dwo);
+    b.AddOperator(schema::BuiltinOperator_DEPTHWISE_CONV_2D, {x, f, bi}, {y}, opts);
+    const std::string bytes = b.Finish();
+
+    reference::ConvGeometry g;
+    g.batch = 2;
+    g.in_h = h;
+    g.in_w = w;
+    g.in_c = in_c;
+    g.out_c = out_c;
+    g.depth_multiplier = k.multiplier;
+    g.filter_h = g.filter_w = 3;
+    g.stride_h = g.stride_w = 2;
+    g.out_h = out_h;
+    g.out_w = out_w;
+    g.pad_h = g.pad_w = 1;  // SAME: (4·2 + 3 - 9) / 2 and (5·2 + 3 - 11) / 2
+    std::vector<float> want(size_t{2} * out_h * out_w * out_c);
+    reference::DepthwiseConvFloat(want.data(), in.data(), filter.data(), bias.data(), g, 0.0f,
+                                  6.0f);
+    ASSERT_NE(std::count(want.begin(), want.end(), 0.0f),
+              static_cast<std::ptrdiff_t>(want.size()));  // not all clamped
+    for (int threads : {1, 2}) {
+      InterpreterOptions options;
+      options.num_threads = threads;
+      auto interp = Interpreter::FromBuffer(bytes, "dw.tflite", options);
+      ASSERT_TRUE(interp.ok()) << interp.status().ToString();
+      ASSERT_TRUE((*interp)->SetInput(0, in.data(), in.size() * sizeof(float)).ok());
+      if (!k.constant_filter) {
+        ASSERT_TRUE((*interp)->SetInput(1, filter.data(), filter.size() * sizeof(float)).ok());
+      }
+      for (int rep = 0; rep < 2; ++rep) {
+        ASSERT_TRUE((*interp)->Invoke().ok());
+        const TensorView out = (*interp)->output(0);
+        ASSERT_EQ(out.bytes, want.size() * sizeof(float));
+        const auto* got = static_cast<const float*>(out.data);
+        for (size_t i = 0; i < want.size(); ++i) {
+          ASSERT_NEAR(got[i], want[i], 1e-5f * std::max(1.0f, std::abs(want[i])))
+              << "multiplier " << k.multiplier << (k.constant_filter ? "" : " run-time filter")
+              << ", " << threads << " threads, at " << i;
+        }
+      }
+    }
+  }
+}
+
+// Float FULLY_CONNECTED at batch 1 with constant weights and bias takes the
+// packed matrix-vector kernel (optimized/gemv.h); weights fed at run time
+// and batch 3 take oneDNN. Every path gives the reference's values (within
+// 1e-5 of the summed terms' size), on two invokes.
+TEST(InterpreterTest, FloatFullyConnectedPathsMatchReference) {
+  const auto f32 = schema::TensorType_FLOAT32;
+  struct Case {
+    int batch;
+    bool constant_weights;
+  };
+  for (const Case& k : {Case{1, true}, Case{1, false}, Case{3, true}}) {
+    const int C = 300, U = 37;
+    std::mt19937 rng(41 + k.batch);
+    std::uniform_real_distribution<float> v(-1.0f, 1.0f);
+    auto values = [&](size_t n) {
+      std::vector<float> out(n);
+      for (float& e : out) e = v(rng);
+      return out;
+    };
+    const std::vector<float> in = values(size_t{1} * k.batch * C), w = values(size_t{1} * U * C),
+                             bias = values(U);
+    lite::testing::ModelBuilder b;
+    const int x = b.AddInput("x", f32, {k.batch, C});
+    const int wt = k.constant_weights ? b.AddConstant<float>("w", f32, {U, C}, w)
+                                      : b.AddInput("w", f32, {U, C});
+    const int bi = b.AddConstant<float>("b", f32, {U}, bias);
+    const int y = b.AddOutput("y", f32, {k.batch, U});
+    schema::BuiltinOptionsUnion opts;
+    schema::FullyConnectedOptionsT fco;
+    fco.fused_activation_function = schema::ActivationFunctionType_RELU;
+    opts.Set(fco);
+    b.AddOperator(schema::BuiltinOperator_FULLY_CONNECTED, {x, wt, bi}, {y}, opts);
+    auto interp = Interpreter::FromBuffer(b.Finish(), "fc.tflite");
+    ASSERT_TRUE(interp.ok()) << interp.status().ToString();
+    ASSERT_TRUE((*interp)->SetInput(0, in.data(), in.size() * sizeof(float)).ok());
+    if (!k.constant_weights) {
+      ASSERT_TRUE((*interp)->SetInput(1, w.data(), w.size() * sizeof(float)).ok());
+    }
+    for (int rep = 0; rep < 2; ++rep) {
+      ASSERT_TRUE((*interp)->Invoke().ok());
+      const TensorView out = (*interp)->output(0);
+      ASSERT_EQ(out.bytes, size_t{1} * k.batch * U * sizeof(float));
+      const auto* got = static_cast<const float*>(out.data);
+      int positive = 0;
+      for (int r = 0; r < k.batch; ++r)
+        for (int u = 0; u < U; ++u) {
+          double want = bias[static_cast<size_t>(u)], scale = std::abs(want);
+          for (int c = 0; c < C; ++c) {
+            const double t =
+                double{in[static_cast<size_t>(r * C + c)]} * w[static_cast<size_t>(u * C + c)];
+            want += t;
+            scale += std::abs(t);
+          }
+          want = std::max(want, 0.0);
+          positive += want > 0;
+          ASSERT_NEAR(got[r * U + u], want, 1e-5 * (1.0 + scale))
+              << "batch " << k.batch << (k.constant_weights ? "" : " run-time weights") << " row "
+              << r << " unit " << u;
+        }
+      EXPECT_GT(positive, 0);
+    }
   }
 }
 

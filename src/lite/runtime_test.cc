@@ -19,6 +19,7 @@
 #include "src/lite/interpreter.h"
 #include "src/lite/kernels/optimized/depthwise.h"
 #include "src/lite/kernels/optimized/elementwise.h"
+#include "src/lite/kernels/optimized/gemv.h"
 #include "src/lite/kernels/optimized/int8_gemm.h"
 #include "src/lite/kernels/optimized/pooling.h"
 #include "src/lite/kernels/optimized/transpose_conv.h"
@@ -294,28 +295,152 @@ TEST_P(IsaPathTest, DepthwiseMatchesReference) {
                      tap_offsets.data());
     EXPECT_EQ(ref, opt) << IsaName(GetParam()) << " channels " << C << " filter " << k.kh << "x"
                         << k.kw;
+  }
+}
 
-    const auto fin = RandomFloat(in.size(), rng), ff = RandomFloat(f.size(), rng);
-    const auto fb = RandomFloat(bias.size(), rng);
-    std::vector<float> fref(n_out), fopt(n_out);
-    reference::DepthwiseConvFloat(fref.data(), fin.data(), ff.data(), fb.data(), g, -4.0f, 5.0f);
-    kernels->float_m1(fopt.data(), fin.data(), ff.data(), fb.data(), g, -4.0f, 5.0f,
-                      tap_offsets.data());
-    ExpectNearRelative(fref, fopt, std::string(IsaName(GetParam())) + " float depthwise");
+// A float depthwise geometry as TFLite computes it: SAME pads (total - 1) / 2
+// before, VALID none.
+reference::ConvGeometry DepthwiseGeometry(int batch, int in_h, int in_w, int channels, int kh,
+                                          int kw, int stride_h, int stride_w, int dilation,
+                                          bool same) {
+  reference::ConvGeometry g;
+  g.batch = batch;
+  g.in_h = in_h;
+  g.in_w = in_w;
+  g.in_c = g.out_c = channels;
+  g.filter_h = kh;
+  g.filter_w = kw;
+  g.stride_h = stride_h;
+  g.stride_w = stride_w;
+  g.dilation_h = g.dilation_w = dilation;
+  const int eff_h = dilation * (kh - 1) + 1, eff_w = dilation * (kw - 1) + 1;
+  if (same) {
+    g.out_h = (in_h + stride_h - 1) / stride_h;
+    g.out_w = (in_w + stride_w - 1) / stride_w;
+    g.pad_h = std::max((g.out_h - 1) * stride_h + eff_h - in_h, 0) / 2;
+    g.pad_w = std::max((g.out_w - 1) * stride_w + eff_w - in_w, 0) / 2;
+  } else {
+    g.out_h = (in_h - eff_h) / stride_h + 1;
+    g.out_w = (in_w - eff_w) / stride_w + 1;
+  }
+  return g;
+}
 
-    // The last image's rows 2.. as one band: its own geometry, pointers moved.
-    if (g.out_h > 2) {
+// The packed float kernel against the reference: channels below, at, past
+// and not a multiple of every level's vector width (1, 8, 16 lanes), strides
+// 1 and 2 (also mixed), SAME and VALID, dilation, filters wider than the
+// image (no interior column), rows long enough for runs of 8 interior pixels
+// plus a remainder, with and without bias, and the output cut into bands of
+// one row (negative pad_h), as the thread bands pass.
+TEST_P(IsaPathTest, DepthwiseFloatMatchesReference) {
+  const optimized::DepthwiseKernels* kernels = optimized::SelectDepthwise(GetParam());
+  ASSERT_LE(static_cast<int>(kernels->isa), static_cast<int>(GetParam()));
+  std::mt19937 rng(21);
+  struct Case {
+    int channels, in_h, in_w, kh, kw, stride_h, stride_w, dilation;
+    bool same, bias;
+  };
+  for (const Case& k :
+       {Case{16, 14, 14, 3, 3, 1, 1, 1, true, true},  // MobileNet's two
+        Case{32, 14, 14, 3, 3, 2, 2, 1, true, true}, Case{1, 9, 21, 3, 3, 1, 1, 1, true, true},
+        Case{3, 7, 6, 3, 3, 1, 1, 1, true, false}, Case{5, 11, 19, 3, 3, 2, 2, 1, false, true},
+        Case{17, 8, 13, 5, 5, 1, 1, 1, true, true}, Case{35, 9, 10, 3, 3, 1, 2, 1, true, true},
+        Case{24, 10, 12, 3, 3, 1, 1, 2, true, true}, Case{40, 6, 5, 2, 2, 2, 1, 1, false, false},
+        Case{8, 4, 3, 5, 7, 1, 1, 1, true, true}, Case{72, 7, 7, 3, 3, 2, 2, 1, true, true}}) {
+    const reference::ConvGeometry g = DepthwiseGeometry(2, k.in_h, k.in_w, k.channels, k.kh, k.kw,
+                                                        k.stride_h, k.stride_w, k.dilation, k.same);
+    const int C = k.channels, taps = k.kh * k.kw;
+    const std::string what = std::string(IsaName(GetParam())) + " channels " + std::to_string(C) +
+                             " in " + std::to_string(k.in_h) + "x" + std::to_string(k.in_w) +
+                             " filter " + std::to_string(k.kh) + "x" + std::to_string(k.kw) +
+                             " stride " + std::to_string(k.stride_h) + "x" +
+                             std::to_string(k.stride_w) + (k.same ? " SAME" : " VALID");
+    const auto in = RandomFloat(static_cast<size_t>(g.batch * g.in_h * g.in_w * C), rng);
+    const auto f = RandomFloat(static_cast<size_t>(taps * C), rng);
+    const auto b = RandomFloat(static_cast<size_t>(C), rng);
+    const float* bias = k.bias ? b.data() : nullptr;
+    std::vector<float> packed;
+    optimized::PackDepthwiseFloatFilter(f.data(), bias, taps, C, kernels->float_lanes, &packed);
+    const size_t n_out = static_cast<size_t>(g.batch * g.out_h * g.out_w * C);
+    std::vector<float> ref(n_out), opt(n_out, 1e30f);
+    reference::DepthwiseConvFloat(ref.data(), in.data(), f.data(), bias, g, -2.0f, 3.0f);
+    kernels->float_m1(opt.data(), in.data(), packed.data(), g, -2.0f, 3.0f);
+    ExpectNearRelative(ref, opt, what);
+
+    // Each output row of the last image as a band of its own.
+    const int64_t out_image = int64_t{g.out_h} * g.out_w * C;
+    const int64_t row = int64_t{g.out_w} * C;
+    std::vector<float> bands(static_cast<size_t>(out_image), 1e30f);
+    for (int oy = 0; oy < g.out_h; ++oy) {
       reference::ConvGeometry band = g;
       band.batch = 1;
-      band.out_h = g.out_h - 2;
-      band.pad_h = g.pad_h - 2 * g.stride_h;
-      const int64_t out_image = int64_t{g.out_h} * g.out_w * C;
-      const int64_t skip = 2 * int64_t{g.out_w} * C;
-      std::vector<float> fband(static_cast<size_t>(out_image - skip));
-      kernels->float_m1(fband.data(), fin.data() + int64_t{g.in_h} * g.in_w * C, ff.data(),
-                        fb.data(), band, -4.0f, 5.0f, tap_offsets.data());
-      ExpectNearRelative(std::vector<float>(fref.begin() + out_image + skip, fref.end()), fband,
-                         std::string(IsaName(GetParam())) + " float depthwise band");
+      band.out_h = 1;
+      band.pad_h = g.pad_h - oy * g.stride_h;
+      kernels->float_m1(bands.data() + oy * row, in.data() + int64_t{g.in_h} * g.in_w * C,
+                        packed.data(), band, -2.0f, 3.0f);
+    }
+    ExpectNearRelative(std::vector<float>(ref.begin() + out_image, ref.end()), bands,
+                       what + " one-row bands");
+  }
+}
+
+// NaN in the input stays NaN through the fused activation (as
+// std::min(std::max(v, lo), hi)), in the vector and in the masked lanes.
+TEST_P(IsaPathTest, DepthwiseFloatPropagatesNaN) {
+  const optimized::DepthwiseKernels* kernels = optimized::SelectDepthwise(GetParam());
+  const reference::ConvGeometry g = DepthwiseGeometry(1, 5, 5, 19, 3, 3, 1, 1, 1, true);
+  std::mt19937 rng(4);
+  auto in = RandomFloat(static_cast<size_t>(5 * 5 * 19), rng);
+  in[static_cast<size_t>((2 * 5 + 2) * 19 + 3)] = std::nanf("");   // full block
+  in[static_cast<size_t>((0 * 5 + 4) * 19 + 18)] = std::nanf("");  // last, partial block
+  const auto f = RandomFloat(static_cast<size_t>(9 * 19), rng);
+  std::vector<float> packed;
+  optimized::PackDepthwiseFloatFilter(f.data(), nullptr, 9, 19, kernels->float_lanes, &packed);
+  std::vector<float> ref(in.size()), opt(in.size());
+  reference::DepthwiseConvFloat(ref.data(), in.data(), f.data(), nullptr, g, 0.0f, 6.0f);
+  kernels->float_m1(opt.data(), in.data(), packed.data(), g, 0.0f, 6.0f);
+  EXPECT_EQ(std::count_if(ref.begin(), ref.end(), [](float v) { return std::isnan(v); }), 9 + 4);
+  ExpectNearRelative(ref, opt, std::string(IsaName(GetParam())) + " NaN");
+}
+
+// The batch-1 float FULLY_CONNECTED on packed weights against the
+// reference: unit counts below, at and past one vector and one panel of
+// every level (1, 8, 16 lanes; 8 vectors a panel), a partial last vector,
+// with and without bias, clamped and not. The error bound is relative to
+// the terms summed (same order, but the vector paths fuse multiply and add).
+TEST_P(IsaPathTest, GemvFloatMatchesReference) {
+  const optimized::GemvKernels* kernels = optimized::SelectGemv(GetParam());
+  ASSERT_LE(static_cast<int>(kernels->isa), static_cast<int>(GetParam()));
+  std::mt19937 rng(23);
+  struct Case {
+    int64_t C, U;
+    bool bias;
+    float lo, hi;
+  };
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  for (const Case& k : {Case{1600, 128, true, 0.0f, kInf}, Case{128, 10, true, -kInf, kInf},
+                        Case{784, 64, false, -1.0f, 1.0f}, Case{3, 1, true, -kInf, kInf},
+                        Case{17, 7, false, 0.0f, 6.0f}, Case{5, 129, true, -kInf, kInf},
+                        Case{64, 200, true, 0.0f, kInf}, Case{1, 17, true, -kInf, kInf},
+                        Case{33, 136, false, -kInf, kInf}}) {
+    const auto in = RandomFloat(static_cast<size_t>(k.C), rng);
+    const auto w = RandomFloat(static_cast<size_t>(k.U * k.C), rng);
+    const auto b = RandomFloat(static_cast<size_t>(k.U), rng);
+    const float* bias = k.bias ? b.data() : nullptr;
+    std::vector<float> packed;
+    optimized::PackGemvWeights(w.data(), bias, k.U, k.C, kernels->lanes, &packed);
+    // One float past the output: the last partial vector must not store it.
+    std::vector<float> ref(static_cast<size_t>(k.U)), got(static_cast<size_t>(k.U) + 1, 1e30f);
+    reference::FullyConnectedFloat(ref.data(), in.data(), w.data(), bias, 1, k.C, k.U, k.lo, k.hi);
+    kernels->gemv_float(got.data(), in.data(), packed.data(), k.C, k.U, k.lo, k.hi);
+    EXPECT_EQ(got.back(), 1e30f) << IsaName(GetParam()) << " wrote past U=" << k.U;
+    for (int64_t u = 0; u < k.U; ++u) {
+      double scale = k.bias ? std::abs(b[static_cast<size_t>(u)]) : 0.0;
+      for (int64_t c = 0; c < k.C; ++c) {
+        scale += std::abs(double{in[static_cast<size_t>(c)]} * w[static_cast<size_t>(u * k.C + c)]);
+      }
+      ASSERT_NEAR(got[static_cast<size_t>(u)], ref[static_cast<size_t>(u)], 1e-5 * (1.0 + scale))
+          << IsaName(GetParam()) << " C=" << k.C << " U=" << k.U << " unit " << u;
     }
   }
 }

@@ -1,6 +1,6 @@
 // StatisticsGen's pass (data::ComputeStatistics) over the ranks of an MPI job,
 // SPMD: each rank accumulates its share of the records (record_share.h:
-// whole files when there are at least as many as ranks, else a range of
+// whole files balanced by bytes when there are at least as many as ranks, else a range of
 // records) on its own threads, the accumulators are gathered to rank 0 and merged in rank
 // order, and rank 0 finishes the statistics. Against one process:
 //   - counts (examples, values, missing, NaNs, zeros), min/max, value-count

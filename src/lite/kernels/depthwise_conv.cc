@@ -3,7 +3,8 @@
 // Output [N, OH, OW, OC]. Modes as CONV_2D: float32, int8 (per-channel
 // requantization), hybrid (per-image asymmetric input quantization, as
 // TFLite's EvalHybridPerChannel). depth_multiplier 1 (the MobileNet case)
-// runs the channel-vectorised loops in optimized/depthwise.cc.
+// runs the channel-vectorised loops in optimized/depthwise.cc; float needs
+// a constant filter and bias there (Prepare packs them), else the reference.
 #include <limits>
 #include <string>
 #include <vector>
@@ -77,7 +78,17 @@ Status Prepare(KernelContext& ctx, Node& node) {
                                    " taps per window exceed int32");
   }
   const int taps = static_cast<int>(taps64);
-  if (d.fast && d.mode != Mode::kHybrid) {
+  if (d.mode == Mode::kFloat && d.fast) {
+    // Packed once here (optimized/depthwise.h); a filter or bias computed at
+    // run time takes the reference loops.
+    d.fast = filter.is_constant && (bias == nullptr || bias->is_constant);
+    if (d.fast) {
+      optimized::PackDepthwiseFloatFilter(filter.data_as<const float>(),
+                                          bias != nullptr ? bias->data_as<const float>() : nullptr,
+                                          taps, out_c, d.kernels->float_lanes, &node.params_f32);
+    }
+  }
+  if (d.fast && d.mode == Mode::kInt8) {
     // Scratch 0: where each tap of the current output pixel reads.
     RETURN_IF_ERROR(ctx.RequestScratch(node, static_cast<size_t>(taps) * sizeof(int64_t)));
   }
@@ -112,24 +123,16 @@ Status Eval(KernelContext& ctx, const Node& node) {
     case Mode::kFloat: {
       const float* bias = has_bias ? ctx.input(node, 2).data_as<const float>() : nullptr;
       if (d.fast) {
-        // Bands of output rows over the pool (parallel_bands.h), each with
-        // its own tap-offset scratch.
+        // Bands of output rows over the pool (parallel_bands.h).
         const int taps = g.filter_h * g.filter_w;
         const int64_t in_image = int64_t{g.in_h} * g.in_w * g.in_c;
         const int64_t out_image = int64_t{g.out_h} * g.out_w * g.out_c;
         // Memory-bound: a multiply-add here costs ~4 of a GEMM's (ChunksFor's unit).
         ForEachBand(ctx, g, 4 * int64_t{g.out_w} * g.out_c * taps, [&](int b, int oy0, int oy1) {
-          int64_t local_offsets[64];
-          std::vector<int64_t> heap_offsets;
-          int64_t* offsets = local_offsets;
-          if (taps > 64) {
-            heap_offsets.resize(static_cast<size_t>(taps));
-            offsets = heap_offsets.data();
-          }
           d.kernels->float_m1(
               output.data_as<float>() + b * out_image + int64_t{oy0} * g.out_w * g.out_c,
-              input.data_as<const float>() + b * in_image, filter.data_as<const float>(), bias,
-              BandGeometry(g, oy0, oy1), d.act_min, d.act_max, offsets);
+              input.data_as<const float>() + b * in_image, node.params_f32.data(),
+              BandGeometry(g, oy0, oy1), d.act_min, d.act_max);
         });
       } else {
         reference::DepthwiseConvFloat(output.data_as<float>(), input.data_as<const float>(),

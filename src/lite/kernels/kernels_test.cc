@@ -244,8 +244,10 @@ TEST(ConvTest, DepthwiseM1MatchesReference) {
     std::vector<float> fb(bias.begin(), bias.end());
     std::vector<float> fref(n_out), fopt(n_out);
     reference::DepthwiseConvFloat(fref.data(), fin.data(), ff.data(), fb.data(), g, -1e30f, 1e30f);
-    optimized::DepthwiseConvFloatM1(fopt.data(), fin.data(), ff.data(), fb.data(), g, -1e30f, 1e30f,
-                                    tap_offsets.data());
+    std::vector<float> fpacked;
+    optimized::PackDepthwiseFloatFilter(ff.data(), fb.data(), taps, C,
+                                        optimized::SelectDepthwise()->float_lanes, &fpacked);
+    optimized::DepthwiseConvFloatM1(fopt.data(), fin.data(), fpacked.data(), g, -1e30f, 1e30f);
     // The vector paths may fuse multiply and add (the reference, built for
     // baseline x86-64, does not).
     for (size_t i = 0; i < n_out; ++i) {

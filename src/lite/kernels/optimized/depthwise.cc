@@ -53,10 +53,21 @@ void DepthwiseConvInt8M1(int8_t* out, const int8_t* in, const int8_t* filter, co
   SelectDepthwise()->int8_m1(out, in, filter, packed, bias, g, p, tap_offsets);
 }
 
-void DepthwiseConvFloatM1(float* out, const float* in, const float* filter, const float* bias,
-                          const reference::ConvGeometry& g, float act_min, float act_max,
-                          int64_t* tap_offsets) {
-  SelectDepthwise()->float_m1(out, in, filter, bias, g, act_min, act_max, tap_offsets);
+void PackDepthwiseFloatFilter(const float* filter, const float* bias, int taps, int channels,
+                              int lanes, std::vector<float>* packed) {
+  const int64_t blocks = (channels + lanes - 1) / lanes;
+  const int64_t block_floats = (int64_t{taps} + 1) * lanes;
+  packed->assign(static_cast<size_t>(blocks * block_floats), 0.0f);
+  for (int c = 0; c < channels; ++c) {
+    float* dst = packed->data() + (c / lanes) * block_floats + c % lanes;
+    for (int64_t tap = 0; tap < taps; ++tap) dst[tap * lanes] = filter[tap * channels + c];
+    if (bias != nullptr) dst[int64_t{taps} * lanes] = bias[c];
+  }
+}
+
+void DepthwiseConvFloatM1(float* out, const float* in, const float* packed,
+                          const reference::ConvGeometry& g, float act_min, float act_max) {
+  SelectDepthwise()->float_m1(out, in, packed, g, act_min, act_max);
 }
 
 }  // namespace edgepipe::lite::optimized

@@ -1,13 +1,22 @@
-// Depthwise convolution with depth_multiplier 1, vectorised over channels:
-// per output pixel, each window tap adds in[c]·filter[tap, c] for a vector
-// of channels at once (AVX2 intrinsics: GCC 12 at -O2 does not vectorise
-// these loops; VNNI's vpdpwssd where the CPU has it). Same results as
-// reference::DepthwiseConv* (int8 bit-exact; float sums taps in the same
-// order, within 1e-5 relative: the vector paths may fuse multiply and add).
-// Compiled once per instruction set and picked at run time
-// (optimized/isa_dispatch.h). The kernels take a band of output rows as a
-// geometry of their own (any out_h), so callers may split the rows over
-// threads. No allocation; thread-compatible.
+// Depthwise convolution with depth_multiplier 1, vectorised over channels.
+// Same results as reference::DepthwiseConv* (int8 bit-exact; float sums
+// taps in the same order, within 1e-5 relative: the vector paths fuse
+// multiply and add). Compiled once per instruction set and picked at run
+// time (src/core/isa_dispatch.h). The kernels take a band of output rows
+// as a geometry of their own (any out_h, pad_h may be negative), so callers
+// may split the rows over threads. No allocation; thread-compatible.
+//
+// float: the filter and bias are packed once (PackDepthwiseFloatFilter)
+// into blocks of the level's vector width of channels. Each output row is
+// cut into interior columns (every tap inside the image) and border
+// columns; interior pixels go in runs of up to 8, each run's accumulators
+// (8 pixels x one vector of channels) stay in registers over all taps, and
+// bias and activation are applied before the one store. Rows clip their
+// taps once per row. A last partial block of channels uses masked loads and
+// stores (AVX2/AVX-512).
+//
+// int8: per output pixel, each window tap adds in[c]·filter[tap, c] for 16
+// channels at once (AVX2 intrinsics; VNNI's vpdpwssd where the CPU has it).
 #ifndef EDGEPIPE_LITE_KERNELS_OPTIMIZED_DEPTHWISE_H_
 #define EDGEPIPE_LITE_KERNELS_OPTIMIZED_DEPTHWISE_H_
 
@@ -19,11 +28,16 @@
 
 namespace edgepipe::lite::optimized {
 
-// float: 8 channels per vector. tap_offsets: scratch of filter_h·filter_w
-// int64 (where each tap of the current pixel reads), as for int8.
-void DepthwiseConvFloatM1(float* out, const float* in, const float* filter, const float* bias,
-                          const reference::ConvGeometry& g, float act_min, float act_max,
-                          int64_t* tap_offsets);
+// float: `packed` from PackDepthwiseFloatFilter with the selected
+// kernels' float_lanes (the free function uses SelectDepthwise()'s).
+void DepthwiseConvFloatM1(float* out, const float* in, const float* packed,
+                          const reference::ConvGeometry& g, float act_min, float act_max);
+// Repacks filter [taps, channels] and bias [channels] (may be null: zeros)
+// into ceil(channels / lanes) blocks of (taps + 1)·lanes floats: each tap's
+// `lanes` channel weights, then the block's biases; channels past the last
+// are zero. Replaces *packed.
+void PackDepthwiseFloatFilter(const float* filter, const float* bias, int taps, int channels,
+                              int lanes, std::vector<float>* packed);
 
 // int8: channels in blocks of 16 as int16 (x - zero point, weight) pairs of
 // two window taps, so one vpmaddwd does 16 multiply-adds exactly; the
@@ -39,10 +53,10 @@ void DepthwiseConvInt8M1(int8_t* out, const int8_t* in, const int8_t* filter, co
 // One instruction set's kernels (same contracts as above). The free
 // functions above run SelectDepthwise()'s; kernels select in Prepare.
 struct DepthwiseKernels {
-  Isa isa;  // the level the kernels were compiled for
-  void (*float_m1)(float* out, const float* in, const float* filter, const float* bias,
-                   const reference::ConvGeometry& g, float act_min, float act_max,
-                   int64_t* tap_offsets);
+  Isa isa;          // the level the kernels were compiled for
+  int float_lanes;  // channels per float vector: PackDepthwiseFloatFilter's `lanes`
+  void (*float_m1)(float* out, const float* in, const float* packed,
+                   const reference::ConvGeometry& g, float act_min, float act_max);
   void (*int8_m1)(int8_t* out, const int8_t* in, const int8_t* filter, const int16_t* packed,
                   const int32_t* bias, const reference::ConvGeometry& g,
                   const reference::Int8ConvParams& p, int64_t* tap_offsets);
