@@ -9,7 +9,8 @@
 # CMake finds PREFIX by itself when PREFIX/bin is on PATH (~/.local/bin is on
 # Debian's default PATH once it exists), otherwise pass
 # -DCMAKE_PREFIX_PATH=PREFIX. The build is the one scripts/build.sh makes
-# (-march=native: the libraries suit the CPU family that built them).
+# (-march=x86-64: the libraries run on any x86-64 and pick their kernels at
+# run time from the CPU's features).
 # The build needs the Debian packages scripts/install_deps.sh installs: run
 # that first on a fresh machine (this script leaves npm and node_modules alone).
 set -euo pipefail

@@ -2,9 +2,9 @@
 //
 // The project is built for baseline x86-64 (EDGEPIPE_MARCH) so it runs
 // anywhere, and the kernels that matter carry AVX2 / AVX-512 / VNNI variants
-// (src/lite/kernels/optimized/isa_dispatch.h: one file per instruction set
-// with its own flags) and pick one at run time from SelectedIsa(). Benchmarks report their figures against MeasurePeak(), the
-// peak of the machine they run on, measured in the same run.
+// (src/core/isa_dispatch.h: one file per instruction set
+// with its own flags) and pick one at run time from SelectedIsa(). Benchmarks report their figures
+// against MeasurePeak(), the peak of the machine they run on, measured in the same run.
 //
 // EDGEPIPE_ISA (environment, read once) caps the level kernels use:
 // `generic`, `avx2`, `avx2_vnni`, `avx512`, `avx512_vnni`; a level the CPU
@@ -54,6 +54,15 @@ Isa SelectedIsa();
 // Forces SelectedIsa() (nullopt restores the default). The caller checks
 // IsaSupported first.
 void SetIsaOverrideForTesting(std::optional<Isa> isa);
+// Forces `isa` for its lifetime and restores the default however a test
+// ends. Not nestable.
+class ScopedIsaOverrideForTesting {
+ public:
+  explicit ScopedIsaOverrideForTesting(Isa isa) { SetIsaOverrideForTesting(isa); }
+  ~ScopedIsaOverrideForTesting() { SetIsaOverrideForTesting(std::nullopt); }
+  ScopedIsaOverrideForTesting(const ScopedIsaOverrideForTesting&) = delete;
+  ScopedIsaOverrideForTesting& operator=(const ScopedIsaOverrideForTesting&) = delete;
+};
 
 std::string_view IsaName(Isa isa);
 std::optional<Isa> ParseIsa(std::string_view name);

@@ -43,12 +43,6 @@ std::vector<int8_t> RandomInt8(size_t n, std::mt19937& rng) {
   return v;
 }
 
-// Restores the default instruction set however the test ends.
-struct IsaOverride {
-  explicit IsaOverride(Isa isa) { SetIsaOverrideForTesting(isa); }
-  ~IsaOverride() { SetIsaOverrideForTesting(std::nullopt); }
-};
-
 class IsaPathTest : public ::testing::TestWithParam<Isa> {
  protected:
   void SetUp() override {
@@ -490,6 +484,43 @@ TEST_P(IsaPathTest, MaxPoolMatchesReferenceBitForBit) {
   }
 }
 
+// AVERAGE_POOL_2D: the same shapes (clipped windows average fewer points),
+// int8 sums of both signs (rounding half away from zero), NaN: each channel
+// adds in the reference's order, so bit for bit.
+TEST_P(IsaPathTest, AvgPoolMatchesReferenceBitForBit) {
+  const optimized::PoolingKernels* kernels = optimized::SelectPooling(GetParam());
+  std::mt19937 rng(13);
+  for (int C : {1, 7, 8, 9, 32, 70}) {
+    reference::ConvGeometry g;
+    g.batch = 2;
+    g.in_h = 7;
+    g.in_w = 6;
+    g.in_c = g.out_c = C;
+    g.filter_h = g.filter_w = 3;
+    g.stride_h = g.stride_w = 2;
+    g.pad_h = g.pad_w = 1;
+    g.out_h = 4;
+    g.out_w = 3;
+    const size_t n_in = static_cast<size_t>(g.batch * g.in_h * g.in_w * C);
+    const size_t n_out = static_cast<size_t>(g.batch * g.out_h * g.out_w * C);
+    const auto in8 = RandomInt8(n_in, rng);
+    std::vector<int8_t> ref8(n_out), opt8(n_out);
+    reference::AvgPoolInt8(ref8.data(), in8.data(), g, -100, 120);
+    kernels->avg_int8(opt8.data(), in8.data(), g, -100, 120);
+    EXPECT_EQ(ref8, opt8) << IsaName(GetParam()) << " C=" << C;
+
+    auto inf = RandomFloat(n_in, rng);
+    inf[3] = std::numeric_limits<float>::quiet_NaN();
+    std::vector<float> reff(n_out), optf(n_out);
+    reference::AvgPoolFloat(reff.data(), inf.data(), g, -0.5f, 0.75f);
+    kernels->avg_float(optf.data(), inf.data(), g, -0.5f, 0.75f);
+    for (size_t i = 0; i < n_out; ++i) {
+      ASSERT_EQ(std::bit_cast<uint32_t>(reff[i]), std::bit_cast<uint32_t>(optf[i]))
+          << IsaName(GetParam()) << " C=" << C << " i=" << i;
+    }
+  }
+}
+
 reference::BroadcastShape Broadcast(std::array<int32_t, 6> a, std::array<int32_t, 6> b) {
   reference::BroadcastShape s;
   int64_t sa = 1, sb = 1;
@@ -567,11 +598,11 @@ TEST_P(IsaPathTest, Int8ModelMatchesGenericPath) {
   const auto in = RandomInt8(2 * 9 * 11 * 5, rng);
   std::vector<int8_t> generic, path;
   {
-    IsaOverride force(Isa::kGeneric);
+    ScopedIsaOverrideForTesting force(Isa::kGeneric);
     generic = RunInt8(bytes, in);
   }
   {
-    IsaOverride force(GetParam());
+    ScopedIsaOverrideForTesting force(GetParam());
     path = RunInt8(bytes, in);
   }
   ASSERT_EQ(generic.size(), 20u);

@@ -5,6 +5,8 @@
 #include <numbers>
 #include <string>
 
+#include "src/nn/kernels/optimizer_loops.h"
+
 namespace edgepipe::nn {
 namespace {
 
@@ -42,12 +44,7 @@ class RMSpropOptimizer : public Optimizer {
     float* __restrict ms = slots;  // (n) mean square
     const float rho = o_.rho, one_minus_rho = 1.0f - o_.rho;
     const float lr = CurrentLearningRate(), eps = o_.epsilon;
-    for (int64_t i = 0; i < n; ++i) {
-      const float g = grads[i];
-      const float m = rho * ms[i] + one_minus_rho * g * g;
-      ms[i] = m;
-      params[i] -= lr * g / (std::sqrt(m) + eps);
-    }
+    kernels::SelectOptimizerLoops()->rmsprop(params, ms, grads, n, lr, rho, one_minus_rho, eps);
     ++iterations_;
   }
 
@@ -78,25 +75,20 @@ class AdamOptimizer : public Optimizer {
   void Apply(float* __restrict params, const float* __restrict grads, float* __restrict slots,
              int64_t slot_stride, int64_t n) override {
     const float lr = CurrentLearningRate();
+    const kernels::OptimizerLoops& loops = *kernels::SelectOptimizerLoops();
     ++iterations_;
     const double t = static_cast<double>(iterations_);
     if (weight_decay_ > 0.0f) {
       const float keep = 1.0f - lr * weight_decay_;  // AdamW: decoupled decay
-      for (int64_t i = 0; i < n; ++i) params[i] *= keep;
+      loops.scale(params, n, keep);
     }
     const float lr_t = static_cast<float>(lr * std::sqrt(1.0 - std::pow(double{o_.beta_2}, t)) /
                                           (1.0 - std::pow(double{o_.beta_1}, t)));
     float* __restrict m = slots;                // (n) first moment
     float* __restrict v = slots + slot_stride;  // (n) second moment
     const float one_minus_b1 = 1.0f - o_.beta_1, one_minus_b2 = 1.0f - o_.beta_2;
-    const float eps = o_.epsilon;
     // Same operation order as TF's ApplyAdam CPU kernel.
-    for (int64_t i = 0; i < n; ++i) {
-      const float g = grads[i];
-      m[i] += (g - m[i]) * one_minus_b1;
-      v[i] += (g * g - v[i]) * one_minus_b2;
-      params[i] -= (m[i] * lr_t) / (std::sqrt(v[i]) + eps);
-    }
+    loops.adam(params, m, v, grads, n, lr_t, one_minus_b1, one_minus_b2, o_.epsilon);
   }
 
  private:
@@ -119,18 +111,11 @@ class SGDOptimizer : public Optimizer {
   void Apply(float* __restrict params, const float* __restrict grads, float* __restrict slots,
              int64_t /*slot_stride*/, int64_t n) override {
     const float lr = CurrentLearningRate(), mu = o_.momentum;
+    const kernels::OptimizerLoops& loops = *kernels::SelectOptimizerLoops();
     if (mu == 0.0f) {
-      for (int64_t i = 0; i < n; ++i) params[i] -= lr * grads[i];
-    } else if (o_.nesterov) {
-      for (int64_t i = 0; i < n; ++i) {
-        slots[i] = mu * slots[i] - lr * grads[i];
-        params[i] += mu * slots[i] - lr * grads[i];
-      }
+      loops.sgd(params, grads, n, lr);
     } else {
-      for (int64_t i = 0; i < n; ++i) {
-        slots[i] = mu * slots[i] - lr * grads[i];
-        params[i] += slots[i];
-      }
+      loops.sgd_momentum(params, slots, grads, n, lr, mu, o_.nesterov);
     }
     ++iterations_;
   }

@@ -21,7 +21,7 @@ struct PoolData {
   bool is_int8;
   float act_min, act_max;
   int32_t q_act_min, q_act_max;
-  const optimized::PoolingKernels* kernels;  // MAX: this CPU's loops
+  const optimized::PoolingKernels* kernels;  // this CPU's loops
 };
 
 Status Prepare(KernelContext& ctx, Node& node) {
@@ -67,12 +67,11 @@ Status EvalMax(KernelContext& ctx, const Node& node) {
 Status EvalAverage(KernelContext& ctx, const Node& node) {
   const auto& d = node.op_data<PoolData>();
   if (d.is_int8) {
-    reference::AvgPoolInt8(ctx.output(node, 0).data_as<int8_t>(),
-                           ctx.input(node, 0).data_as<const int8_t>(), d.g, d.q_act_min,
-                           d.q_act_max);
+    d.kernels->avg_int8(ctx.output(node, 0).data_as<int8_t>(),
+                        ctx.input(node, 0).data_as<const int8_t>(), d.g, d.q_act_min, d.q_act_max);
   } else {
-    reference::AvgPoolFloat(ctx.output(node, 0).data_as<float>(),
-                            ctx.input(node, 0).data_as<const float>(), d.g, d.act_min, d.act_max);
+    d.kernels->avg_float(ctx.output(node, 0).data_as<float>(),
+                         ctx.input(node, 0).data_as<const float>(), d.g, d.act_min, d.act_max);
   }
   return Status::OK();
 }

@@ -4,9 +4,17 @@
 #include <cstring>
 
 #include "src/core/gemm.h"
+#include "src/core/isa_dispatch.h"
+#include "src/nn/kernels/conv2d_loops.h"
 #include "src/nn/kernels/conv2d_onednn.h"
 
 namespace edgepipe::nn::kernels {
+
+// The per-instruction-set builds of conv2d_loops_kernels.inc.
+EDGEPIPE_DECLARE_ISA_TABLES(Conv2DLoops, kConv2DLoops)
+
+const Conv2DLoops* SelectConv2DLoops(Isa isa) { return EDGEPIPE_PICK_ISA_TABLE(isa, kConv2DLoops); }
+
 namespace {
 
 // im2col rows per GEMM are grouped by whole images, at most this many floats
@@ -30,221 +38,6 @@ bool IsPointwise(const Conv2DDims& d) {
 
 bool UsesDirectPath(const Conv2DDims& d) {
   return PatchSize(d) <= kConv2DDirectMaxPatch && d.oc % 8 == 0;
-}
-
-// x: (n), in place: x = act(x).
-void ActivateInPlace(float* x, int64_t n, ConvActivation act) {
-  if (act == ConvActivation::kRelu) {
-    for (int64_t i = 0; i < n; ++i) x[i] = std::max(x[i], 0.0f);
-  } else if (act == ConvActivation::kRelu6) {
-    for (int64_t i = 0; i < n; ++i) x[i] = std::min(std::max(x[i], 0.0f), 6.0f);
-  }
-}
-
-// g: (n), in place: g *= act'(pre-activation), read off y = act(...): (n).
-// Branch-free selects so the loops vectorise.
-void MaskGradient(float* g, const float* y, int64_t n, ConvActivation act) {
-  if (act == ConvActivation::kRelu) {
-    for (int64_t i = 0; i < n; ++i) g[i] = y[i] > 0.0f ? g[i] : 0.0f;
-  } else if (act == ConvActivation::kRelu6) {
-    for (int64_t i = 0; i < n; ++i) g[i] = y[i] > 0.0f && y[i] < 6.0f ? g[i] : 0.0f;
-  }
-}
-
-// db: (cols) += column sums of g: (rows, cols).
-void AddColumnSums(float* db, const float* g, int64_t rows, int64_t cols) {
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* row = g + r * cols;
-    for (int64_t o = 0; o < cols; ++o) db[o] += row[o];
-  }
-}
-
-// patch: (KH * KW * C), the input window of output pixel (oy, ox), zeros
-// outside the image. img: (H, W, C).
-// Profiled: with C = 1 the per-cell bounds checks dominated the whole first
-// layer, so a kernel row that lies inside the image (always, for "valid")
-// with dilation_w 1 is one contiguous run of KW * C floats, copied at once.
-inline void GatherPatch(float* patch, const float* img, const Conv2DDims& d, int64_t oy,
-                        int64_t ox) {
-  const int64_t C = d.c, row_floats = d.kw * C;
-  const int64_t ix0 = ox * d.stride_w - d.pad_left;
-  const bool row_inside = d.dilation_w == 1 && ix0 >= 0 && ix0 + d.kw <= d.w;
-  float* dst = patch;
-  for (int64_t i = 0; i < d.kh; ++i, dst += row_floats) {
-    const int64_t iy = oy * d.stride_h + i * d.dilation_h - d.pad_top;
-    if (iy < 0 || iy >= d.h) {
-      std::fill(dst, dst + row_floats, 0.0f);
-      continue;
-    }
-    const float* src_row = img + iy * d.w * C;
-    if (row_inside) {
-      const float* src = src_row + ix0 * C;
-      for (int64_t k = 0; k < row_floats; ++k) dst[k] = src[k];
-      continue;
-    }
-    for (int64_t j = 0; j < d.kw; ++j) {
-      const int64_t ix = ix0 + j * d.dilation_w;
-      float* cell = dst + j * C;
-      if (ix < 0 || ix >= d.w) {
-        std::fill(cell, cell + C, 0.0f);
-      } else {
-        const float* src = src_row + ix * C;
-        for (int64_t c = 0; c < C; ++c) cell[c] = src[c];
-      }
-    }
-  }
-}
-
-// col: (OH * OW, KH * KW * C) for one image, written. img: (H, W, C).
-void Im2Col(float* col, const float* img, const Conv2DDims& d) {
-  for (int64_t oy = 0; oy < d.oh; ++oy) {
-    for (int64_t ox = 0; ox < d.ow; ++ox) {
-      GatherPatch(col + (oy * d.ow + ox) * PatchSize(d), img, d, oy, ox);
-    }
-  }
-}
-
-// ---- Direct path (small patches) ----------------------------------------------
-//
-// Eight floats, one AVX register: a GCC/Clang vector extension, so these
-// loops state which values stay in registers without per-ISA intrinsics.
-typedef float Float8 __attribute__((vector_size(32)));
-inline Float8 Load8(const float* p) {
-  Float8 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void Store8(float* p, Float8 v) { std::memcpy(p, &v, sizeof v); }
-
-// o: (8 * NV) = bias + x · w, with x[k] = src[off[k]] (the pixel's patch,
-// read straight from the image, or from a gathered copy with off[k] = k), w
-// pointing at column ob of the kernel (K, OC) and bias at bias[ob] (or null).
-// NV accumulator registers share each broadcast of x[k]. The fixed-trip
-// loops are unrolled explicitly: left as loops, GCC kept the accumulators
-// in a stack array (profiled: a store per FMA).
-template <int NV>
-void PixelBlock(float* o, const float* src, const int64_t* off, const float* w, const float* bias,
-                int64_t K, int64_t OC) {
-  Float8 acc[NV];
-#pragma GCC unroll 8
-  for (int v = 0; v < NV; ++v) acc[v] = bias != nullptr ? Load8(bias + 8 * v) : Float8{};
-  for (int64_t k = 0; k < K; ++k) {
-    const float x = src[off[k]];
-    const float* wk = w + k * OC;
-#pragma GCC unroll 8
-    for (int v = 0; v < NV; ++v) acc[v] += x * Load8(wk + 8 * v);
-  }
-#pragma GCC unroll 8
-  for (int v = 0; v < NV; ++v) Store8(o + 8 * v, acc[v]);
-}
-
-// out: images [begin, end) of (N, OH, OW, OC), written. in: (N, H, W, C).
-void DirectForward(float* out, const float* in, const float* kernel, const float* bias,
-                   ConvActivation act, const Conv2DDims& d, int64_t begin, int64_t end) {
-  const int64_t K = PatchSize(d), OC = d.oc;
-  // Offsets of the patch cells from the window's top-left input cell, and the
-  // identity for a gathered patch. Profiled: gathering every pixel's patch
-  // first cost as much as the arithmetic; only border pixels need it.
-  int64_t window_off[kConv2DDirectMaxPatch], patch_off[kConv2DDirectMaxPatch];
-  for (int64_t i = 0; i < d.kh; ++i) {
-    for (int64_t j = 0; j < d.kw; ++j) {
-      for (int64_t c = 0; c < d.c; ++c) {
-        const int64_t k = (i * d.kw + j) * d.c + c;
-        window_off[k] = (i * d.dilation_h * d.w + j * d.dilation_w) * d.c + c;
-        patch_off[k] = k;
-      }
-    }
-  }
-  const int64_t span_h = (d.kh - 1) * d.dilation_h, span_w = (d.kw - 1) * d.dilation_w;
-  float patch[kConv2DDirectMaxPatch];
-  for (int64_t b = begin; b < end; ++b) {
-    const float* img = in + b * d.h * d.w * d.c;
-    for (int64_t oy = 0; oy < d.oh; ++oy) {
-      const int64_t iy0 = oy * d.stride_h - d.pad_top;
-      const bool rows_inside = iy0 >= 0 && iy0 + span_h < d.h;
-      for (int64_t ox = 0; ox < d.ow; ++ox) {
-        const int64_t ix0 = ox * d.stride_w - d.pad_left;
-        const float* src = patch;
-        const int64_t* off = patch_off;
-        if (rows_inside && ix0 >= 0 && ix0 + span_w < d.w) {
-          src = img + (iy0 * d.w + ix0) * d.c;
-          off = window_off;
-        } else {
-          GatherPatch(patch, img, d, oy, ox);
-        }
-        float* o = out + ((b * d.oh + oy) * d.ow + ox) * OC;
-        int64_t ob = 0;
-        for (; ob + 32 <= OC; ob += 32) {
-          PixelBlock<4>(o + ob, src, off, kernel + ob, bias != nullptr ? bias + ob : nullptr, K,
-                        OC);
-        }
-        for (; ob < OC; ob += 8) {
-          PixelBlock<1>(o + ob, src, off, kernel + ob, bias != nullptr ? bias + ob : nullptr, K,
-                        OC);
-        }
-        ActivateInPlace(o, OC, act);
-      }
-    }
-  }
-}
-
-// dk: rows [k0, k0 + NK), columns [ob, ob + 8) of (K, OC) += col^T · g over P
-// pixels; dk points at (k0, ob), col at column k0 of (P, K), g at column ob of
-// (P, OC). The NK * 8 sums stay in registers for the whole pass over P.
-template <int NK>
-void OuterBlock(float* dk, const float* col, const float* g, int64_t P, int64_t K, int64_t OC) {
-  Float8 acc[NK];
-#pragma GCC unroll 8
-  for (int j = 0; j < NK; ++j) acc[j] = Float8{};
-  for (int64_t p = 0; p < P; ++p) {
-    const Float8 gv = Load8(g + p * OC);
-    const float* x = col + p * K;
-#pragma GCC unroll 8
-    for (int j = 0; j < NK; ++j) acc[j] += x[j] * gv;
-  }
-#pragma GCC unroll 8
-  for (int j = 0; j < NK; ++j) Store8(dk + j * OC, Load8(dk + j * OC) + acc[j]);
-}
-using OuterBlockFn = void (*)(float*, const float*, const float*, int64_t, int64_t, int64_t);
-constexpr OuterBlockFn kOuterBlocks[] = {nullptr,       OuterBlock<1>, OuterBlock<2>,
-                                         OuterBlock<3>, OuterBlock<4>, OuterBlock<5>,
-                                         OuterBlock<6>, OuterBlock<7>, OuterBlock<8>};
-
-// dk: (K, OC) += col^T · g and db: (OC) += column sums of g, for P pixels
-// (either may be null). col: (P, K). g: (P, OC), OC a multiple of 8.
-void DirectWeightGrad(float* dk, float* db, const float* col, const float* g, int64_t P, int64_t K,
-                      int64_t OC) {
-  for (int64_t ob = 0; ob < OC; ob += 8) {
-    if (dk != nullptr) {
-      for (int64_t k0 = 0; k0 < K; k0 += 8) {
-        kOuterBlocks[std::min<int64_t>(8, K - k0)](dk + k0 * OC + ob, col + k0, g + ob, P, K, OC);
-      }
-    }
-    if (db != nullptr) {
-      Float8 acc{};
-      for (int64_t p = 0; p < P; ++p) acc += Load8(g + p * OC + ob);
-      Store8(db + ob, Load8(db + ob) + acc);
-    }
-  }
-}
-
-// din: (H, W, C) += col2im of dcol: (OH * OW, KH * KW * C) for one image.
-void Col2ImAdd(float* din, const float* dcol, const Conv2DDims& d) {
-  const int64_t C = d.c;
-  for (int64_t oy = 0; oy < d.oh; ++oy) {
-    for (int64_t ox = 0; ox < d.ow; ++ox) {
-      const float* src = dcol + (oy * d.ow + ox) * PatchSize(d);
-      for (int64_t i = 0; i < d.kh; ++i) {
-        const int64_t iy = oy * d.stride_h + i * d.dilation_h - d.pad_top;
-        for (int64_t j = 0; j < d.kw; ++j, src += C) {
-          const int64_t ix = ox * d.stride_w + j * d.dilation_w - d.pad_left;
-          if (iy < 0 || iy >= d.h || ix < 0 || ix >= d.w) continue;
-          float* dst = din + (iy * d.w + ix) * C;
-          for (int64_t c = 0; c < C; ++c) dst[c] += src[c];
-        }
-      }
-    }
-  }
 }
 
 // Work is handed out in chunks of whole images (ParallelForEachChunk), so a
@@ -398,6 +191,7 @@ void OnednnBackward(float* din, float* dkernel, float* dbias, float* dout, const
                     const OnednnPlans& plans, int64_t chunks, float* scratch, ThreadPool& pool,
                     bool write_din) {
   const int threads = pool.num_threads();
+  const Conv2DLoops& loops = *SelectConv2DLoops();
   const OnednnScratch s = MakeOnednnScratch(d, threads, *OnednnRefPlan(d), scratch);
   const int64_t pixels = d.oh * d.ow, in_floats = d.h * d.w * d.c;
   if (din != nullptr) {
@@ -413,7 +207,7 @@ void OnednnBackward(float* din, float* dkernel, float* dbias, float* dout, const
     const int64_t M = (end - begin) * pixels;
     float* dg = dout + begin * pixels * d.oc;  // (M, OC)
     if (act != ConvActivation::kLinear)
-      MaskGradient(dg, out + begin * pixels * d.oc, M * d.oc, act);
+      loops.mask_gradient(dg, out + begin * pixels * d.oc, M * d.oc, act);
     if (din != nullptr && write_din) {
       OnednnConvBackwardData(plan, din + begin * in_floats, dg, s.blocked_kernel());
     } else if (din != nullptr) {
@@ -497,6 +291,7 @@ int64_t Conv2DScratchSize(const Conv2DDims& d, int num_threads) {
 
 void Conv2DForward(float* out, const float* in, const float* kernel, const float* bias,
                    ConvActivation act, const Conv2DDims& d, float* scratch, ThreadPool& pool) {
+  const Conv2DLoops& loops = *SelectConv2DLoops();
   const int64_t K = PatchSize(d);
   const int64_t pixels = d.oh * d.ow;
   const bool pointwise = IsPointwise(d);
@@ -510,7 +305,7 @@ void Conv2DForward(float* out, const float* in, const float* kernel, const float
     int64_t begin, end;
     ChunkRange(d, chunks, chunk, &begin, &end);
     if (direct) {
-      DirectForward(out, in, kernel, bias, act, d, begin, end);
+      loops.direct_forward(out, in, kernel, bias, act, d, begin, end);
       return;
     }
     ScopedGemmThreads one_thread(1);
@@ -521,7 +316,7 @@ void Conv2DForward(float* out, const float* in, const float* kernel, const float
       const float* col = in + b0 * d.h * d.w * d.c;
       if (!pointwise) {
         for (int64_t b = 0; b < g; ++b) {
-          Im2Col(s.col + b * pixels * K, in + (b0 + b) * d.h * d.w * d.c, d);
+          loops.im2col(s.col + b * pixels * K, in + (b0 + b) * d.h * d.w * d.c, d);
         }
         col = s.col;
       }
@@ -533,7 +328,7 @@ void Conv2DForward(float* out, const float* in, const float* kernel, const float
       }
       Sgemm(false, false, M, d.oc, K, 1.0f, col, K, kernel, d.oc, bias != nullptr ? 1.0f : 0.0f, o,
             d.oc);
-      ActivateInPlace(o, M * d.oc, act);  // while the group's outputs are in cache
+      loops.activate_in_place(o, M * d.oc, act);  // while the group's outputs are in cache
     }
   });
 }
@@ -541,6 +336,7 @@ void Conv2DForward(float* out, const float* in, const float* kernel, const float
 void Conv2DBackward(float* din, float* dkernel, float* dbias, float* dout, const float* out,
                     const float* in, const float* kernel, ConvActivation act, const Conv2DDims& d,
                     float* scratch, ThreadPool& pool, bool write_din) {
+  const Conv2DLoops& loops = *SelectConv2DLoops();
   const int64_t K = PatchSize(d);
   const int64_t pixels = d.oh * d.ow;
   const int64_t in_floats = d.h * d.w * d.c;  // one image
@@ -574,18 +370,20 @@ void Conv2DBackward(float* din, float* dkernel, float* dbias, float* dout, const
       const int64_t g = std::min(group, end - b0);
       const int64_t M = g * pixels;
       float* dg = dout + b0 * pixels * d.oc;  // (M, OC)
-      if (act != ConvActivation::kLinear) MaskGradient(dg, out + b0 * pixels * d.oc, M * d.oc, act);
+      if (act != ConvActivation::kLinear) {
+        loops.mask_gradient(dg, out + b0 * pixels * d.oc, M * d.oc, act);
+      }
       if (direct) {
-        if (dkernel != nullptr) Im2Col(s.col, in + b0 * in_floats, d);
-        DirectWeightGrad(dkernel != nullptr ? part.dkernel : nullptr,
-                         dbias != nullptr ? part.dbias : nullptr, s.col, dg, M, K, d.oc);
+        if (dkernel != nullptr) loops.im2col(s.col, in + b0 * in_floats, d);
+        loops.direct_weight_grad(dkernel != nullptr ? part.dkernel : nullptr,
+                                 dbias != nullptr ? part.dbias : nullptr, s.col, dg, M, K, d.oc);
       } else {
-        if (dbias != nullptr) AddColumnSums(part.dbias, dg, M, d.oc);
+        if (dbias != nullptr) loops.add_column_sums(part.dbias, dg, M, d.oc);
         if (dkernel != nullptr) {
           const float* col = in + b0 * in_floats;
           if (!pointwise) {
             for (int64_t b = 0; b < g; ++b) {
-              Im2Col(s.col + b * pixels * K, in + (b0 + b) * in_floats, d);
+              loops.im2col(s.col + b * pixels * K, in + (b0 + b) * in_floats, d);
             }
             col = s.col;
           }
@@ -602,7 +400,7 @@ void Conv2DBackward(float* din, float* dkernel, float* dbias, float* dout, const
           // dcol: (M, K) = dout: (M, OC) · kernel^T: (OC, K), then scattered back.
           Sgemm(false, true, M, K, d.oc, 1.0f, dg, d.oc, kernel, d.oc, 0.0f, s.dcol, K);
           for (int64_t b = 0; b < g; ++b) {
-            Col2ImAdd(dimg + b * in_floats, s.dcol + b * pixels * K, d);
+            loops.col2im_add(dimg + b * in_floats, s.dcol + b * pixels * K, d);
           }
         }
       }

@@ -3,17 +3,24 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <functional>
+#include <optional>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "src/core/cpu_features.h"
 #include "src/core/parallel.h"
 #include "src/nn/kernels/activations.h"
 #include "src/nn/kernels/batch_norm.h"
 #include "src/nn/kernels/conv2d.h"
+#include "src/nn/kernels/conv2d_loops.h"
 #include "src/nn/kernels/depthwise_conv2d.h"
 #include "src/nn/kernels/elementwise.h"
+#include "src/nn/kernels/optimizer_loops.h"
 #include "src/nn/kernels/pooling.h"
+#include "src/nn/kernels/pooling_loops.h"
 #include "src/nn/kernels/window.h"
 
 namespace edgepipe::nn::kernels {
@@ -61,6 +68,47 @@ void CheckGradient(Vec& x, const Vec& analytic, const std::function<double()>& l
     ASSERT_NEAR(analytic[i], numeric, tol * std::max(1.0, std::fabs(numeric)))
         << what << " index " << i;
   }
+}
+
+// Each instruction-set path of the dispatched loops (conv2d_loops.h,
+// pooling_loops.h, optimizer_loops.h) the CPU has, forced for the test; the
+// others skip, saying so. The fast-vs-reference tests below run once per
+// level through these fixtures.
+class IsaPathTest : public ::testing::TestWithParam<Isa> {
+ protected:
+  void SetUp() override {
+    if (!IsaSupported(GetParam())) {
+      GTEST_SKIP() << "this CPU lacks " << IsaName(GetParam()) << " ("
+                   << CpuFeaturesString(DetectCpuFeatures()) << "): path not tested here";
+    }
+    force_.emplace(GetParam());
+  }
+  std::optional<ScopedIsaOverrideForTesting> force_;
+};
+using Conv2DIsaTest = IsaPathTest;
+using PoolingIsaTest = IsaPathTest;
+using OptimizerIsaTest = IsaPathTest;
+std::string IsaParamName(const ::testing::TestParamInfo<Isa>& info) {
+  return std::string(IsaName(info.param));
+}
+#define EDGEPIPE_ALL_ISAS                                                                       \
+  ::testing::Values(Isa::kGeneric, Isa::kAvx2, Isa::kAvx2Vnni, Isa::kAvx512, Isa::kAvx512Vnni), \
+      IsaParamName
+INSTANTIATE_TEST_SUITE_P(AllIsas, IsaPathTest, EDGEPIPE_ALL_ISAS);
+INSTANTIATE_TEST_SUITE_P(AllIsas, Conv2DIsaTest, EDGEPIPE_ALL_ISAS);
+INSTANTIATE_TEST_SUITE_P(AllIsas, PoolingIsaTest, EDGEPIPE_ALL_ISAS);
+INSTANTIATE_TEST_SUITE_P(AllIsas, OptimizerIsaTest, EDGEPIPE_ALL_ISAS);
+
+// The override reaches every family: each runs the loops compiled for the
+// forced level (AVX-512 without VNNI has no level of its own: AVX2's).
+TEST_P(IsaPathTest, EveryFamilyRunsTheForcedLevel) {
+  const Isa want = GetParam() == Isa::kAvx512 ? Isa::kAvx2 : GetParam();
+#if !defined(__x86_64__)
+  GTEST_SKIP() << "only the generic level is compiled off x86-64";
+#endif
+  EXPECT_EQ(SelectConv2DLoops()->isa, want);
+  EXPECT_EQ(SelectPoolingLoops()->isa, want);
+  EXPECT_EQ(SelectOptimizerLoops()->isa, want);
 }
 
 // ---------------------------------------------------------------- window
@@ -228,7 +276,7 @@ const ConvCase kConvCases[] = {
     {2, 6, 6, 1, 4, 4, 8, 1, 1, 1, 1, Padding::kValid},
 };
 
-TEST(Conv2DTest, FastMatchesReferenceForwardAndBackward) {
+TEST_P(Conv2DIsaTest, FastMatchesReferenceForwardAndBackward) {
   for (int threads : {1, 2, 3}) {
     ThreadPool pool(threads);
     for (const ConvCase& k : kConvCases) {
@@ -289,7 +337,7 @@ TEST(Conv2DTest, FastMatchesReferenceForwardAndBackward) {
 
 // Chunks, not threads, own the partial sums: the fast path gives bit-identical
 // results with 1, 2 and 3 threads.
-TEST(Conv2DTest, FastPathIsBitIdenticalAcrossThreadCounts) {
+TEST_P(Conv2DIsaTest, FastPathIsBitIdenticalAcrossThreadCounts) {
   for (const ConvCase& k : {kConvCases[0], kConvCases[6], kConvCases[9]}) {
     auto dims =
         MakeConv2DDims(7, k.h, k.w, k.c, k.kh, k.kw, k.oc, k.sh, k.sw, k.dh, k.dw, k.padding);
@@ -489,7 +537,7 @@ TEST(PoolingTest, MaxTiesGoToFirstCellAndBackwardRoutesThere) {
   EXPECT_EQ(din, (Vec{0, 3, 0, 0}));
 }
 
-TEST(PoolingTest, FastMatchesReferenceAndFiniteDifferences) {
+TEST_P(PoolingIsaTest, FastMatchesReferenceAndFiniteDifferences) {
   struct Case {
     int64_t n, h, w, c, ph, pw, sh, sw;
     Padding padding;
@@ -776,6 +824,87 @@ TEST(ElementwiseTest, NormalizationAdaptMatchesKerasExampleAcrossBatches) {
   Vec y(3);
   NormalizationForward(y.data(), data.data(), mean.data(), var.data(), 1, 3);
   EXPECT_EQ(y, (Vec{-1, -1, -1}));
+}
+
+// ---------------------------------------------------------------- optimizer loops
+
+// Each update against its formula written out per element (n = 1003: whole
+// vectors of every width plus a tail). Within float rounding: the AVX levels
+// may fuse a multiply and an add.
+TEST_P(OptimizerIsaTest, UpdatesMatchTheirFormulas) {
+  const OptimizerLoops& loops = *SelectOptimizerLoops();
+  const int64_t n = 1003;
+  const Vec grads = Random(n, 41), params0 = Random(n, 42), m0 = Random(n, 43, -0.1f, 0.1f),
+            v0 = Random(n, 44, 0.0f, 0.01f);
+  {
+    Vec p = params0, m = m0, v = v0, rp = params0, rm = m0, rv = v0;
+    loops.adam(p.data(), m.data(), v.data(), grads.data(), n, 0.003f, 0.1f, 0.001f, 1e-7f);
+    for (int64_t i = 0; i < n; ++i) {
+      rm[i] += (grads[i] - rm[i]) * 0.1f;
+      rv[i] += (grads[i] * grads[i] - rv[i]) * 0.001f;
+      rp[i] -= (rm[i] * 0.003f) / (std::sqrt(rv[i]) + 1e-7f);
+    }
+    ExpectNear(m, rm, 1e-6, "adam m");
+    ExpectNear(v, rv, 1e-6, "adam v");
+    ExpectNear(p, rp, 1e-6, "adam params");
+    EXPECT_NE(p, params0);
+  }
+  {
+    Vec p = params0, rp = params0;
+    loops.scale(p.data(), n, 0.75f);
+    for (float& x : rp) x *= 0.75f;
+    EXPECT_EQ(p, rp);  // one rounding either way
+    p = params0, rp = params0;
+    loops.sgd(p.data(), grads.data(), n, 0.05f);
+    for (int64_t i = 0; i < n; ++i) rp[i] -= 0.05f * grads[i];
+    ExpectNear(p, rp, 1e-6, "sgd");
+  }
+  for (bool nesterov : {false, true}) {
+    Vec p = params0, vel = m0, rp = params0, rvel = m0;
+    loops.sgd_momentum(p.data(), vel.data(), grads.data(), n, 0.05f, 0.9f, nesterov);
+    for (int64_t i = 0; i < n; ++i) {
+      rvel[i] = 0.9f * rvel[i] - 0.05f * grads[i];
+      rp[i] += nesterov ? 0.9f * rvel[i] - 0.05f * grads[i] : rvel[i];
+    }
+    ExpectNear(vel, rvel, 1e-6, nesterov ? "nesterov velocity" : "momentum velocity");
+    ExpectNear(p, rp, 1e-6, nesterov ? "nesterov params" : "momentum params");
+  }
+  {
+    Vec p = params0, ms = v0, rp = params0, rms = v0;
+    loops.rmsprop(p.data(), ms.data(), grads.data(), n, 0.001f, 0.9f, 0.1f, 1e-7f);
+    for (int64_t i = 0; i < n; ++i) {
+      rms[i] = 0.9f * rms[i] + 0.1f * grads[i] * grads[i];
+      rp[i] -= 0.001f * grads[i] / (std::sqrt(rms[i]) + 1e-7f);
+    }
+    ExpectNear(ms, rms, 1e-6, "rmsprop ms");
+    ExpectNear(p, rp, 1e-6, "rmsprop params");
+  }
+}
+
+// Max pooling only compares and selects: every level gives the generic
+// level's bytes (forward values and argmax, backward gradients).
+TEST_P(PoolingIsaTest, TwoByTwoIsBitIdenticalToTheGenericLevel) {
+  auto dims = MakePool2DDims(4, 26, 26, 37, 2, 2, 2, 2, Padding::kValid);
+  ASSERT_TRUE(dims.ok());
+  const Pool2DDims& d = *dims;
+  const Vec in = Random(d.n * d.h * d.w * d.c, 51), dout = Random(d.n * d.oh * d.ow * d.c, 52);
+  auto run = [&](const PoolingLoops& loops) {
+    Vec out(dout.size()), din(in.size(), NAN), adin(in.size(), 0.5f);
+    std::vector<int32_t> argmax(dout.size());
+    loops.max_pool_2x2_forward(out.data(), argmax.data(), in.data(), d, 0, d.n);
+    loops.max_pool_2x2_backward[1][1](din.data(), dout.data(), argmax.data(), out.data(), d, 0,
+                                      d.n);
+    loops.max_pool_2x2_backward[0][0](adin.data(), dout.data(), argmax.data(), nullptr, d, 0, d.n);
+    Vec all = out;
+    all.insert(all.end(), din.begin(), din.end());
+    all.insert(all.end(), adin.begin(), adin.end());
+    for (int32_t a : argmax) all.push_back(static_cast<float>(a));
+    return all;
+  };
+  const Vec level = run(*SelectPoolingLoops());
+  const Vec generic = run(*SelectPoolingLoops(Isa::kGeneric));
+  ASSERT_EQ(level.size(), generic.size());
+  EXPECT_EQ(0, std::memcmp(level.data(), generic.data(), level.size() * sizeof(float)));
 }
 
 }  // namespace

@@ -4,7 +4,18 @@
 #include <functional>
 #include <limits>
 
+#include "src/core/isa_dispatch.h"
+#include "src/nn/kernels/pooling_loops.h"
+
 namespace edgepipe::nn::kernels {
+
+// The per-instruction-set builds of pooling_loops_kernels.inc.
+EDGEPIPE_DECLARE_ISA_TABLES(PoolingLoops, kPoolingLoops)
+
+const PoolingLoops* SelectPoolingLoops(Isa isa) {
+  return EDGEPIPE_PICK_ISA_TABLE(isa, kPoolingLoops);
+}
+
 namespace {
 
 // The real input rows [y0, y1) and columns [x0, x1) under output (oy, ox).
@@ -27,97 +38,6 @@ Window WindowAt(const Pool2DDims& d, int64_t oy, int64_t ox) {
 bool IsPlain2x2(const Pool2DDims& d) {
   return d.pool_h == 2 && d.pool_w == 2 && d.stride_h == 2 && d.stride_w == 2 && d.pad_top == 0 &&
          d.pad_left == 0 && 2 * d.oh <= d.h && 2 * d.ow <= d.w;
-}
-
-// out, argmax: images [begin, end) of (N, OH, OW, C). in: (N, H, W, C).
-void MaxPool2x2Forward(float* out, int32_t* argmax, const float* in, const Pool2DDims& d,
-                       int64_t begin, int64_t end) {
-  const int64_t C = d.c, W = d.w;
-  for (int64_t b = begin; b < end; ++b) {
-    const float* img = in + b * d.h * W * C;
-    for (int64_t oy = 0; oy < d.oh; ++oy) {
-      for (int64_t ox = 0; ox < d.ow; ++ox) {
-        const int64_t o_off = ((b * d.oh + oy) * d.ow + ox) * C;
-        float* o = out + o_off;
-        int32_t* a = argmax + o_off;
-        const int32_t cell = static_cast<int32_t>(2 * oy * W + 2 * ox);
-        const float* r0 = img + cell * C;  // (2, C): the window's top row
-        const float* r1 = r0 + W * C;      // (2, C): its bottom row
-        // Window order, strictly greater replaces: ties keep the first, as TF.
-        for (int64_t c = 0; c < C; ++c) {
-          float m = r0[c];
-          int32_t k = cell;
-          const float v1 = r0[C + c], v2 = r1[c], v3 = r1[C + c];
-          k = v1 > m ? cell + 1 : k;
-          m = v1 > m ? v1 : m;
-          k = v2 > m ? cell + static_cast<int32_t>(W) : k;
-          m = v2 > m ? v2 : m;
-          k = v3 > m ? cell + static_cast<int32_t>(W) + 1 : k;
-          m = v3 > m ? v3 : m;
-          o[c] = m;
-          a[c] = k;
-        }
-      }
-    }
-  }
-}
-
-// One window's channels: r0, r1: (2, C), its two rows of din; g, a, y: (C),
-// the window's gradient, argmax and (Relu) pooled output. Profiled: without
-// __restrict GCC gave up vectorising once y joined the pointers the stores
-// might alias (5x slower); all four selects come before any store for the
-// same reason.
-template <bool Write, bool Relu>
-inline void WindowBackward(float* __restrict r0, float* __restrict r1, const float* __restrict g,
-                           const int32_t* __restrict a, const float* __restrict y, int64_t C,
-                           int32_t cell, int32_t w) {
-  for (int64_t c = 0; c < C; ++c) {
-    const float gc = !Relu || y[c] > 0.0f ? g[c] : 0.0f;
-    const int32_t k = a[c] - cell;  // 0, 1, W or W + 1
-    const float g0 = k == 0 ? gc : 0.0f, g1 = k == 1 ? gc : 0.0f;
-    const float g2 = k == w ? gc : 0.0f, g3 = k == w + 1 ? gc : 0.0f;
-    if (Write) {
-      r0[c] = g0;
-      r0[C + c] = g1;
-      r1[c] = g2;
-      r1[C + c] = g3;
-    } else {
-      r0[c] += g0;
-      r0[C + c] += g1;
-      r1[c] += g2;
-      r1[C + c] += g3;
-    }
-  }
-}
-
-// din: images [begin, end) of (N, H, W, C) += (Write: =). dout, argmax:
-// (N, OH, OW, C). Writing, the pass over din is a stream of stores (no read
-// of din, and the caller skips zeroing it): the largest gradient of the
-// Fashion-MNIST CNN, where the read-modify-write and the zeroing cost more
-// than the selects.
-template <bool Write, bool Relu>
-void MaxPool2x2Backward(float* din, const float* dout, const int32_t* argmax, const float* relu_out,
-                        const Pool2DDims& d, int64_t begin, int64_t end) {
-  const int64_t C = d.c, W = d.w;
-  for (int64_t b = begin; b < end; ++b) {
-    float* img = din + b * d.h * W * C;
-    if (Write) {
-      // Cells no window covers (odd sizes): the last column, the last row.
-      for (int64_t y = 0; y < 2 * d.oh; ++y) {
-        std::fill(img + (y * W + 2 * d.ow) * C, img + (y + 1) * W * C, 0.0f);
-      }
-      std::fill(img + 2 * d.oh * W * C, img + d.h * W * C, 0.0f);
-    }
-    for (int64_t oy = 0; oy < d.oh; ++oy) {
-      for (int64_t ox = 0; ox < d.ow; ++ox) {
-        const int64_t o_off = ((b * d.oh + oy) * d.ow + ox) * C;
-        const int32_t cell = static_cast<int32_t>(2 * oy * W + 2 * ox);
-        WindowBackward<Write, Relu>(img + cell * C, img + (cell + W) * C, dout + o_off,
-                                    argmax + o_off, Relu ? relu_out + o_off : nullptr, C, cell,
-                                    static_cast<int32_t>(W));
-      }
-    }
-  }
 }
 
 // Runs fn(begin, end) over chunks of whole images handed to whichever thread
@@ -163,9 +83,10 @@ void MaxPool2DForward(float* out, int32_t* argmax, const float* in, const Pool2D
                       ThreadPool& pool) {
   const int64_t C = d.c;
   const bool plain = IsPlain2x2(d);
+  const PoolingLoops& loops = *SelectPoolingLoops();
   ForEachImageChunk(pool, d.n, [&](int64_t begin, int64_t end) {
     if (plain) {
-      MaxPool2x2Forward(out, argmax, in, d, begin, end);
+      loops.max_pool_2x2_forward(out, argmax, in, d, begin, end);
       return;
     }
     for (int64_t b = begin; b < end; ++b) {
@@ -207,16 +128,11 @@ void MaxPool2DBackward(float* din, const float* dout, const int32_t* argmax, con
                        ThreadPool& pool, bool write_din, const float* relu_out) {
   const int64_t C = d.c;
   const bool plain = IsPlain2x2(d);
+  const PoolingLoops& loops = *SelectPoolingLoops();
   ForEachImageChunk(pool, d.n, [&](int64_t begin, int64_t end) {
     if (plain) {
-      const float* y = relu_out;
-      if (write_din) {
-        y ? MaxPool2x2Backward<true, true>(din, dout, argmax, y, d, begin, end)
-          : MaxPool2x2Backward<true, false>(din, dout, argmax, y, d, begin, end);
-      } else {
-        y ? MaxPool2x2Backward<false, true>(din, dout, argmax, y, d, begin, end)
-          : MaxPool2x2Backward<false, false>(din, dout, argmax, y, d, begin, end);
-      }
+      loops.max_pool_2x2_backward[write_din ? 1 : 0][relu_out != nullptr ? 1 : 0](
+          din, dout, argmax, relu_out, d, begin, end);
       return;
     }
     for (int64_t b = begin; b < end; ++b) {

@@ -2,37 +2,16 @@
 
 #include <algorithm>
 
+#include "src/core/isa_dispatch.h"
+
 namespace edgepipe::lite::optimized {
 
-#if defined(__x86_64__)
-namespace avx2 {
-void ConvDirect(float* out, const float* image, const float* packed,
-                const reference::ConvGeometry& g, float act_min, float act_max);
-}
-namespace avx512 {
-void ConvDirect(float* out, const float* image, const float* packed,
-                const reference::ConvGeometry& g, float act_min, float act_max);
-}
-#endif
+// The per-instruction-set builds of conv_direct_kernels.inc.
+EDGEPIPE_DECLARE_ISA_TABLES(ConvDirectKernel, kConvDirect)
 
 const ConvDirectKernel* SelectConvDirect(Isa isa) {
-#if defined(__x86_64__)
-  static const ConvDirectKernel kAvx2{Isa::kAvx2, 8, 2, avx2::ConvDirect};
-  static const ConvDirectKernel kAvx512{Isa::kAvx512, 16, 4, avx512::ConvDirect};
-  switch (isa) {
-    case Isa::kAvx512Vnni:
-    case Isa::kAvx512:
-      return &kAvx512;
-    case Isa::kAvx2Vnni:
-    case Isa::kAvx2:
-      return &kAvx2;
-    case Isa::kGeneric:
-      break;
-  }
-#else
-  (void)isa;
-#endif
-  return nullptr;
+  const ConvDirectKernel* kernel = EDGEPIPE_PICK_ISA_TABLE(isa, kConvDirect);
+  return kernel->conv != nullptr ? kernel : nullptr;
 }
 
 const ConvDirectKernel* SelectConvDirect() { return SelectConvDirect(SelectedIsa()); }

@@ -9,10 +9,10 @@
 // batch-1 inference (a first layer with in_c 1, 1x1 convolutions of a few
 // hundred pixels).
 //
-// The kernels are compiled once per instruction set (conv_direct_<isa>.cc
-// with its own -m flags, as int8_gemm) and SelectConvDirect picks one from
-// the CPU's features; a CPU with neither AVX2+FMA nor AVX-512 has none (the
-// caller keeps im2col + sgemm). Results match reference::ConvFloat to float
+// The kernels are compiled once per instruction set (conv_direct_kernels.inc,
+// src/core/isa_dispatch.h: ymm on the avx2 levels, zmm on avx512_vnni) and
+// SelectConvDirect picks one from the CPU's features; a CPU without AVX2+FMA
+// has none (the caller keeps im2col + sgemm). Results match reference::ConvFloat to float
 // rounding (FMA), whatever the band of rows or the thread. No allocation;
 // thread-compatible (bands of one image may run on different threads).
 #ifndef EDGEPIPE_LITE_KERNELS_OPTIMIZED_CONV_DIRECT_H_
@@ -27,17 +27,19 @@
 namespace edgepipe::lite::optimized {
 
 struct ConvDirectKernel {
-  Isa isa;
+  Isa isa;            // the level the kernel was compiled for
   int lanes;          // floats per vector: the out_c padding of the packed filter
   int group_vectors;  // vectors of output channels per group of the packed filter
   // out: rows [0, g.out_h) of one image, (out_h, out_w, out_c) with g.batch 1
   // (a band: see parallel_bands.h); image: (in_h, in_w, in_c); packed:
   // PackConvDirectFilter's output for this kernel's lanes.
+  // Null on the generic level (no direct kernel).
   void (*conv)(float* out, const float* image, const float* packed,
                const reference::ConvGeometry& g, float act_min, float act_max);
 };
 
-// The kernel for this CPU (SelectedIsa()), or nullptr when there is none.
+// The kernel for this CPU (SelectedIsa()) or the best at or below `isa`
+// (the caller checks IsaSupported), or nullptr when there is none.
 const ConvDirectKernel* SelectConvDirect();
 const ConvDirectKernel* SelectConvDirect(Isa isa);
 

@@ -71,6 +71,7 @@ class ConvDirectTest : public ::testing::TestWithParam<Isa> {
     }
     kernel_ = optimized::SelectConvDirect(GetParam());
     ASSERT_NE(kernel_, nullptr);
+    EXPECT_EQ(kernel_->isa, GetParam());  // that level's own build, not a narrower one
   }
   // The whole image, or bands of `band_rows` rows, as conv.cc runs it.
   std::vector<float> Run(const reference::ConvGeometry& g, const std::vector<float>& in,
@@ -159,7 +160,8 @@ TEST_P(ConvDirectTest, NanPropagatesThroughTheClamp) {
   EXPECT_EQ(nans, 9 * 20);  // the 3x3 outputs around the centre, every channel
 }
 
-INSTANTIATE_TEST_SUITE_P(DirectIsas, ConvDirectTest, ::testing::Values(Isa::kAvx2, Isa::kAvx512),
+INSTANTIATE_TEST_SUITE_P(DirectIsas, ConvDirectTest,
+                         ::testing::Values(Isa::kAvx2, Isa::kAvx2Vnni, Isa::kAvx512Vnni),
                          [](const ::testing::TestParamInfo<Isa>& info) {
                            return std::string(IsaName(info.param));
                          });

@@ -2,7 +2,7 @@
 // Same results as reference::DepthwiseConv* (int8 bit-exact; float sums
 // taps in the same order, within 1e-5 relative: the vector paths fuse
 // multiply and add). Compiled once per instruction set and picked at run
-// time (optimized/isa_dispatch.h). The kernels take a band of output rows
+// time (src/core/isa_dispatch.h). The kernels take a band of output rows
 // as a geometry of their own (any out_h, pad_h may be negative), so callers
 // may split the rows over threads. No allocation; thread-compatible.
 //

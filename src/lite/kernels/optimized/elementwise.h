@@ -2,7 +2,7 @@
 // compiler may use: ADD/SUB/MUL/DIV/MAXIMUM/MINIMUM/PRELU with broadcasting,
 // RELU/RELU6 (clamp) and HARD_SWISH. They are the reference's loops
 // (reference/elementwise.h), arranged so GCC vectorizes them, and compiled
-// once per instruction set (optimized/isa_dispatch.h): a build for baseline
+// once per instruction set (src/core/isa_dispatch.h): a build for baseline
 // x86-64 would otherwise vectorize them for SSE2 only. Same arithmetic
 // element by element as the reference (tested within 1e-5 relative per
 // level; the AVX levels may fuse a multiply and an add). No allocation;

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "src/lite/kernels/optimized/isa_dispatch.h"
+#include "src/core/isa_dispatch.h"
 
 namespace edgepipe::lite::optimized {
 

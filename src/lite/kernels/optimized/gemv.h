@@ -11,7 +11,7 @@
 // and activation are applied before the one store.
 //
 // Compiled once per instruction set and picked at run time
-// (optimized/isa_dispatch.h): the generic level on plain floats, AVX2 on
+// (src/core/isa_dispatch.h): the generic level on plain floats, AVX2 on
 // __m256, AVX-512 on __m512. No allocation in the kernel; thread-compatible;
 // the caller owns every buffer.
 #ifndef EDGEPIPE_LITE_KERNELS_OPTIMIZED_GEMV_H_

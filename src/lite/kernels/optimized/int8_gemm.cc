@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "src/core/parallel.h"
-#include "src/lite/kernels/optimized/isa_dispatch.h"
+#include "src/core/isa_dispatch.h"
 
 namespace edgepipe::lite::optimized {
 

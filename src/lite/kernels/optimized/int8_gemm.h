@@ -20,7 +20,7 @@
 // (192 multiply-adds); the output stage (requantization or hybrid float
 // scaling) runs on the tile in registers. With VNNI the multiply-add and the
 // accumulate are one vpdpwssd; with AVX-512 a 12-row x 16-channel tile is one
-// zmm per row. Dispatch (optimized/isa_dispatch.h): int8_gemm_kernels.inc is
+// zmm per row. Dispatch (src/core/isa_dispatch.h): int8_gemm_kernels.inc is
 // compiled once per instruction set, each with its own -m flags, and
 // SelectInt8Gemm picks one at run time from the CPU's features
 // (core/cpu_features.h), so a build for baseline x86-64 still runs VNNI

@@ -1,6 +1,6 @@
 #include "src/lite/kernels/optimized/pooling.h"
 
-#include "src/lite/kernels/optimized/isa_dispatch.h"
+#include "src/core/isa_dispatch.h"
 
 namespace edgepipe::lite::optimized {
 

@@ -1,10 +1,11 @@
-// MAX_POOL_2D with the channels of an output pixel in AVX2 registers: each
-// window point updates 32 int8 (or 8 float) channels at once. Bit-identical to
+// MAX_POOL_2D and AVERAGE_POOL_2D with the channels of an output pixel in AVX2
+// registers: each window point updates 32 int8 (or 8 float) channels at once
+// (8 int32 sums for the int8 average). Bit-identical to
 // reference::MaxPoolInt8 / MaxPoolFloat (NaN and signed zeros included: the
 // operand order of every max/min is the reference's std::max/std::min).
 // GCC 12 at -O2 does not vectorise the reference's channel loops (unknown trip
 // counts), hence the intrinsics. Compiled once per instruction set and picked
-// at run time (optimized/isa_dispatch.h). No allocation; thread-compatible.
+// at run time (src/core/isa_dispatch.h). No allocation; thread-compatible.
 #ifndef EDGEPIPE_LITE_KERNELS_OPTIMIZED_POOLING_H_
 #define EDGEPIPE_LITE_KERNELS_OPTIMIZED_POOLING_H_
 
@@ -27,6 +28,12 @@ struct PoolingKernels {
   void (*max_int8)(int8_t* out, const int8_t* in, const reference::ConvGeometry& g, int32_t act_min,
                    int32_t act_max);
   void (*max_float)(float* out, const float* in, const reference::ConvGeometry& g, float act_min,
+                    float act_max);
+  // AVERAGE_POOL_2D: the bytes of reference::AvgPoolInt8 / AvgPoolFloat (each
+  // channel sums in the reference's order; the channels are the lanes).
+  void (*avg_int8)(int8_t* out, const int8_t* in, const reference::ConvGeometry& g, int32_t act_min,
+                   int32_t act_max);
+  void (*avg_float)(float* out, const float* in, const reference::ConvGeometry& g, float act_min,
                     float act_max);
 };
 
