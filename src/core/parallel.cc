@@ -139,15 +139,31 @@ void ThreadPool::WorkerLoop(int index) {
   ScopedGemmThreads one_gemm_thread(1);
   t_in_task = true;  // everything a worker runs is a task
   uint64_t seen = 0;
+  uint64_t seen_warm = 0;
   for (;;) {
+    const auto has_work = [&] {
+      return generation_.load(std::memory_order_acquire) != seen ||
+             stop_flag_.load(std::memory_order_relaxed);
+    };
     // A short spin first: the next call usually follows within microseconds
     // (one per interpreter op), and a futex wake-up costs tens of them here.
-    if (!spin_ || !SpinBriefly([&] {
-          return generation_.load(std::memory_order_acquire) != seen ||
-                 stop_flag_.load(std::memory_order_relaxed);
-        })) {
+    // Inside a WarmScope the spin goes on (up to kMaxWarmSpinMicros without a
+    // call) while the pool does not back off.
+    bool woke = spin_ && SpinBriefly(has_work);
+    if (!woke && spin_) {
+      const int64_t until = NowNanos() + kMaxWarmSpinMicros * 1000;
+      while (!woke && warm_.load(std::memory_order_relaxed) > 0 && !backing_off() &&
+             NowNanos() < until) {
+        woke = SpinBriefly(has_work);
+      }
+    }
+    if (!woke) {
       std::unique_lock<std::mutex> lock(mu_);
-      work_cv_.wait(lock, [&] { return stop_ || generation_.load() != seen; });
+      work_cv_.wait(
+          lock, [&] { return stop_ || generation_.load() != seen || warm_epoch_ != seen_warm; });
+      seen_warm = warm_epoch_;
+      // Woken by a WarmScope opening: spin for its first call.
+      if (!stop_ && generation_.load() == seen) continue;
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -161,6 +177,24 @@ void ThreadPool::WorkerLoop(int index) {
     std::lock_guard<std::mutex> lock(mu_);
     if (joined_.fetch_sub(1) == 1) done_cv_.notify_one();
   }
+}
+
+ThreadPool::WarmScope::WarmScope(ThreadPool* pool) : pool_(pool) {
+  if (pool_ == nullptr) return;
+  if (pool_->workers_.empty() || !pool_->spin_) {
+    pool_ = nullptr;
+    return;
+  }
+  if (pool_->warm_.fetch_add(1) > 0 || pool_->backing_off()) return;
+  {
+    std::lock_guard<std::mutex> lock(pool_->mu_);
+    ++pool_->warm_epoch_;
+  }
+  pool_->work_cv_.notify_all();
+}
+
+ThreadPool::WarmScope::~WarmScope() {
+  if (pool_ != nullptr) pool_->warm_.fetch_sub(1);
 }
 
 int64_t ThreadPool::NowNanos() {
