@@ -267,13 +267,17 @@ void ThreadPool::Run(int64_t pieces, const std::function<void(int64_t, int)>& fn
   const int64_t alone = (own_done - own_start) / own * pieces;
   const int64_t gain = alone - (end - start);
   balance_ns_ = std::min(balance_ns_ + gain, kMaxCreditNanos);
-  if (balance_ns_ == kMaxCreditNanos) backoff_ns_ = 0;  // paying steadily
   if (balance_ns_ >= 0) return;
   // Lost: run on the caller alone for a while (ChunksFor() says 1 meanwhile,
   // so kernels do not even split), longer after each loss and after a
   // longer wait, then probe the workers again.
-  backoff_ns_ =
-      std::clamp(std::max(2 * backoff_ns_, 8 * -gain), kMinBackoffNanos, kMaxBackoffNanos);
+  // The last back-off counts (doubled) only if the workers have not paid for
+  // long since it ended: next to a busy process they pay for a while
+  // between preemptions, and forgetting the back-off whenever the balance
+  // was full made every loss a short back-off and another costly probe.
+  const int64_t paid_for = end - backoff_until_ns_.load(std::memory_order_relaxed);
+  const int64_t last = paid_for > kForgetBackoffFactor * backoff_ns_ ? 0 : backoff_ns_;
+  backoff_ns_ = std::clamp(std::max(2 * last, 8 * -gain), kMinBackoffNanos, kMaxBackoffNanos);
   backoff_until_ns_.store(end + backoff_ns_, std::memory_order_relaxed);
   balance_ns_ = kMaxCreditNanos / 2;
   backoffs_.fetch_add(1, std::memory_order_relaxed);

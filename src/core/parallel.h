@@ -41,8 +41,10 @@
 //   the caller alone (estimated from the caller's own pieces) and keeps the
 //   difference in a balance capped at kMaxCreditNanos. When the balance goes
 //   below zero (repeated small losses, or one long wait) the pool backs off
-//   for a while (kMinBackoffNanos to kMaxBackoffNanos: twice the previous
-//   back-off or eight times the loss, reset once calls pay steadily):
+//   for a while (kMinBackoffNanos to kMaxBackoffNanos: eight times the loss,
+//   or twice the previous back-off if that ended less than
+//   kForgetBackoffFactor times its length ago, so a core that stays busy is
+//   probed about once a second):
 //   ChunksFor() answers 1, so kernels do not split, and every call runs on
 //   the calling thread; then the pool probes the workers again. So next to
 //   busy processes the pool degrades to one thread instead of to a fraction
@@ -144,6 +146,9 @@ class ThreadPool {
   static constexpr int64_t kMaxCreditNanos = 1'000'000;
   static constexpr int64_t kMinBackoffNanos = 2'000'000;
   static constexpr int64_t kMaxBackoffNanos = 1'000'000'000;
+  // A loss doubles the last back-off if it ended less than this many times
+  // its length ago, else starts again from the loss alone.
+  static constexpr int64_t kForgetBackoffFactor = 8;
 
   // True while the pool backs off (see the header comment).
   bool backing_off() const;
