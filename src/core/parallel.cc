@@ -185,6 +185,8 @@ ThreadPool::WarmScope::WarmScope(ThreadPool* pool) : pool_(pool) {
     pool_ = nullptr;
     return;
   }
+  offered0_ = pool_->offered_pieces_.load(std::memory_order_relaxed);
+  worker0_ = pool_->worker_pieces_.load(std::memory_order_relaxed);
   if (pool_->warm_.fetch_add(1) > 0 || pool_->backing_off()) return;
   {
     std::lock_guard<std::mutex> lock(pool_->mu_);
@@ -194,7 +196,13 @@ ThreadPool::WarmScope::WarmScope(ThreadPool* pool) : pool_(pool) {
 }
 
 ThreadPool::WarmScope::~WarmScope() {
-  if (pool_ != nullptr) pool_->warm_.fetch_sub(1);
+  if (pool_ == nullptr || pool_->warm_.fetch_sub(1) != 1) return;
+  // The outermost scope judges whether the workers helped.
+  const int64_t offered = pool_->offered_pieces_.load(std::memory_order_relaxed) - offered0_;
+  const int64_t by_workers = pool_->worker_pieces_.load(std::memory_order_relaxed) - worker0_;
+  if (offered < kMinPiecesToJudge || by_workers * kIdleWorkerShare >= offered) return;
+  std::lock_guard<std::mutex> call_lock(pool_->call_mu_);
+  pool_->BackOff(NowNanos(), kIdleWorkerBackoffNanos);
 }
 
 int64_t ThreadPool::NowNanos() {
@@ -221,6 +229,7 @@ void ThreadPool::Run(int64_t pieces, const std::function<void(int64_t, int)>& fn
     t_in_task = false;
     return;
   }
+  offered_pieces_.fetch_add(pieces, std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lock(mu_);
     fn_ = &fn;
@@ -275,10 +284,14 @@ void ThreadPool::Run(int64_t pieces, const std::function<void(int64_t, int)>& fn
   // long since it ended: next to a busy process they pay for a while
   // between preemptions, and forgetting the back-off whenever the balance
   // was full made every loss a short back-off and another costly probe.
-  const int64_t paid_for = end - backoff_until_ns_.load(std::memory_order_relaxed);
+  BackOff(end, 8 * -gain);
+}
+
+void ThreadPool::BackOff(int64_t now, int64_t at_least_ns) {
+  const int64_t paid_for = now - backoff_until_ns_.load(std::memory_order_relaxed);
   const int64_t last = paid_for > kForgetBackoffFactor * backoff_ns_ ? 0 : backoff_ns_;
-  backoff_ns_ = std::clamp(std::max(2 * last, 8 * -gain), kMinBackoffNanos, kMaxBackoffNanos);
-  backoff_until_ns_.store(end + backoff_ns_, std::memory_order_relaxed);
+  backoff_ns_ = std::clamp(std::max(2 * last, at_least_ns), kMinBackoffNanos, kMaxBackoffNanos);
+  backoff_until_ns_.store(now + backoff_ns_, std::memory_order_relaxed);
   balance_ns_ = kMaxCreditNanos / 2;
   backoffs_.fetch_add(1, std::memory_order_relaxed);
 }

@@ -169,7 +169,17 @@ class ThreadPool {
 
    private:
     ThreadPool* pool_;
+    int64_t offered0_ = 0, worker0_ = 0;  // the pool's counters at opening
   };
+  // When the outermost WarmScope closes after its calls offered at least
+  // kMinPiecesToJudge pieces to the workers and the workers ran less than
+  // 1 / kIdleWorkerShare of them, their cores are taken by other processes
+  // (idle, a worker here runs 40-50% of the pieces): the pool backs off for
+  // at least kIdleWorkerBackoffNanos, so the kernels stop splitting and the
+  // workers stop spinning instead of competing for a core with no gain.
+  static constexpr int64_t kMinPiecesToJudge = 16;
+  static constexpr int64_t kIdleWorkerShare = 8;
+  static constexpr int64_t kIdleWorkerBackoffNanos = 20'000'000;
 
   // Counters since construction, for benchmarks and tests: calls that reached
   // the pieces machinery (ParallelFor with more than one range,
@@ -211,6 +221,9 @@ class ThreadPool {
   void Run(int64_t pieces, const std::function<void(int64_t piece, int thread)>& fn);
   // Claims and runs pieces of the current call until none is left.
   void RunPieces(int thread);
+  // Starts a back-off at `now` of at least `at_least_ns` (see the header
+  // comment). Caller holds call_mu_.
+  void BackOff(int64_t now, int64_t at_least_ns);
 
   int num_threads_;   // set once in the constructor
   bool spin_ = true;  // false when the process may use fewer CPUs than threads
@@ -248,6 +261,7 @@ class ThreadPool {
   std::atomic<int64_t> backoff_until_ns_{0};  // NowNanos() the back-off ends at
 
   std::atomic<int64_t> calls_{0}, inline_calls_{0}, pieces_run_{0}, worker_pieces_{0}, backoffs_{0};
+  std::atomic<int64_t> offered_pieces_{0};  // pieces of calls not run inline
   mutable std::atomic<int64_t> backed_off_splits_{0};
 };
 

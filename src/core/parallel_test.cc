@@ -244,6 +244,54 @@ TEST(ThreadPoolTest, WarmScopeSpinsOnlyInsideTheScopeAndNotWhileBackingOff) {
   EXPECT_EQ(ran, 3);
 }
 
+// When the outermost WarmScope closes and the workers ran under 1/8 of the
+// pieces its calls offered (as when other processes hold their cores), the
+// pool backs off; when they ran their share, it does not.
+TEST(ThreadPoolTest, WarmScopeBacksOffWhenTheWorkersRanAlmostNothing) {
+  ThreadPool pool(2);
+  {
+    // The caller's first chunk waits until the worker has run all the others.
+    ThreadPool::WarmScope warm(&pool);
+    std::atomic<int> by_worker{0};
+    bool waited = true, first = true;
+    pool.ParallelForEachChunk(ThreadPool::kMinPiecesToJudge, [&](int64_t, int thread) {
+      if (thread != 0) {
+        ++by_worker;
+      } else if (first) {
+        first = false;
+        waited = WaitFor([&] { return by_worker.load() == ThreadPool::kMinPiecesToJudge - 1; });
+      }
+    });
+    ASSERT_TRUE(waited);
+  }
+  EXPECT_FALSE(pool.backing_off());
+  EXPECT_EQ(pool.stats().backoffs, 0);
+  {
+    // The worker's first chunk waits until the caller has run all the others:
+    // the worker ran 1 of 64.
+    ThreadPool::WarmScope warm(&pool);
+    constexpr int64_t kChunks = 64;
+    std::atomic<int64_t> done{0};
+    std::atomic<bool> worker_claimed{false};
+    bool caller_waited = true, worker_waited = true, caller_first = true;
+    pool.ParallelForEachChunk(kChunks, [&](int64_t, int thread) {
+      if (thread == 0 && caller_first) {
+        caller_first = false;
+        caller_waited = WaitFor([&] { return worker_claimed.load(); });
+      } else if (thread != 0 && !worker_claimed.exchange(true)) {
+        worker_waited = WaitFor([&] { return done.load() == kChunks - 1; });
+      }
+      ++done;
+    });
+    ASSERT_TRUE(caller_waited);
+    ASSERT_TRUE(worker_waited);
+    ASSERT_LE(pool.stats().worker_pieces - (ThreadPool::kMinPiecesToJudge - 1), 1);
+  }
+  EXPECT_TRUE(pool.backing_off());
+  EXPECT_EQ(pool.stats().backoffs, 1);
+  EXPECT_EQ(pool.ChunksFor(1000, 1000000), 1);
+}
+
 // The counters add up: every piece is run once, by the caller or a worker;
 // inline and nested calls do not reach the pieces machinery.
 TEST(ThreadPoolTest, StatsCountCallsAndPieces) {
