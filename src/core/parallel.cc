@@ -45,6 +45,10 @@ bool SpinBriefly(const Done& done, int64_t spin_micros = kSpinMicros) {
   }
 }
 
+// The longest back-off a WarmScope's idle-worker judgement starts, in
+// ThreadPool::kIdleWorkerBackoffNanos.
+constexpr int64_t kMaxIdleWorkerBackoffFactor = 8;
+
 // CPUs this process may run on (its affinity mask), at least 1.
 int UsableCpus() {
 #if defined(__linux__)
@@ -187,7 +191,15 @@ ThreadPool::WarmScope::WarmScope(ThreadPool* pool) : pool_(pool) {
   }
   offered0_ = pool_->offered_pieces_.load(std::memory_order_relaxed);
   worker0_ = pool_->worker_pieces_.load(std::memory_order_relaxed);
-  if (pool_->warm_.fetch_add(1) > 0 || pool_->backing_off()) return;
+  if (pool_->warm_.fetch_add(1) > 0) return;
+  if (pool_->backing_off()) {
+    // The workers are not woken: when the back-off ends within this scope
+    // they join its calls late, which says nothing about their cores
+    // (judging them would back off again and again). offered0_ < 0: not
+    // judged.
+    offered0_ = -1;
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(pool_->mu_);
     ++pool_->warm_epoch_;
@@ -196,13 +208,21 @@ ThreadPool::WarmScope::WarmScope(ThreadPool* pool) : pool_(pool) {
 }
 
 ThreadPool::WarmScope::~WarmScope() {
-  if (pool_ == nullptr || pool_->warm_.fetch_sub(1) != 1) return;
+  if (pool_ == nullptr || pool_->warm_.fetch_sub(1) != 1 || offered0_ < 0) return;
   // The outermost scope judges whether the workers helped.
   const int64_t offered = pool_->offered_pieces_.load(std::memory_order_relaxed) - offered0_;
   const int64_t by_workers = pool_->worker_pieces_.load(std::memory_order_relaxed) - worker0_;
   if (offered < kMinPiecesToJudge || by_workers * kIdleWorkerShare >= offered) return;
   std::lock_guard<std::mutex> call_lock(pool_->call_mu_);
-  pool_->BackOff(NowNanos(), kIdleWorkerBackoffNanos);
+  const int64_t now = NowNanos();
+  pool_->BackOff(now, kIdleWorkerBackoffNanos);
+  // Capped well below a loss's back-off: on a machine that is only partly
+  // busy the worker misses one Invoke now and then, and a second-long back-off
+  // threw away what it gains in the others.
+  if (pool_->backoff_ns_ > kMaxIdleWorkerBackoffFactor * kIdleWorkerBackoffNanos) {
+    pool_->backoff_ns_ = kMaxIdleWorkerBackoffFactor * kIdleWorkerBackoffNanos;
+    pool_->backoff_until_ns_.store(now + pool_->backoff_ns_, std::memory_order_relaxed);
+  }
 }
 
 int64_t ThreadPool::NowNanos() {

@@ -148,7 +148,7 @@ class ThreadPool {
   static constexpr int64_t kMaxBackoffNanos = 1'000'000'000;
   // A loss doubles the last back-off if it ended less than this many times
   // its length ago, else starts again from the loss alone.
-  static constexpr int64_t kForgetBackoffFactor = 8;
+  static constexpr int64_t kForgetBackoffFactor = 2;
 
   // True while the pool backs off (see the header comment).
   bool backing_off() const;
@@ -175,8 +175,8 @@ class ThreadPool {
   // kMinPiecesToJudge pieces to the workers and the workers ran less than
   // 1 / kIdleWorkerShare of them, their cores are taken by other processes
   // (idle, a worker here runs 40-50% of the pieces): the pool backs off for
-  // at least kIdleWorkerBackoffNanos, so the kernels stop splitting and the
-  // workers stop spinning instead of competing for a core with no gain.
+  // kIdleWorkerBackoffNanos (doubling while it repeats, up to 8x), so kernels
+  // stop splitting and workers stop spinning where they gain nothing.
   static constexpr int64_t kMinPiecesToJudge = 16;
   static constexpr int64_t kIdleWorkerShare = 8;
   static constexpr int64_t kIdleWorkerBackoffNanos = 20'000'000;
