@@ -45,6 +45,10 @@ bool SpinBriefly(const Done& done, int64_t spin_micros = kSpinMicros) {
   }
 }
 
+// The longest back-off a WarmScope's idle-worker judgement starts, in
+// ThreadPool::kIdleWorkerBackoffNanos.
+constexpr int64_t kMaxIdleWorkerBackoffFactor = 8;
+
 // CPUs this process may run on (its affinity mask), at least 1.
 int UsableCpus() {
 #if defined(__linux__)
@@ -139,15 +143,31 @@ void ThreadPool::WorkerLoop(int index) {
   ScopedGemmThreads one_gemm_thread(1);
   t_in_task = true;  // everything a worker runs is a task
   uint64_t seen = 0;
+  uint64_t seen_warm = 0;
   for (;;) {
+    const auto has_work = [&] {
+      return generation_.load(std::memory_order_acquire) != seen ||
+             stop_flag_.load(std::memory_order_relaxed);
+    };
     // A short spin first: the next call usually follows within microseconds
     // (one per interpreter op), and a futex wake-up costs tens of them here.
-    if (!spin_ || !SpinBriefly([&] {
-          return generation_.load(std::memory_order_acquire) != seen ||
-                 stop_flag_.load(std::memory_order_relaxed);
-        })) {
+    // Inside a WarmScope the spin goes on (up to kMaxWarmSpinMicros without a
+    // call) while the pool does not back off.
+    bool woke = spin_ && SpinBriefly(has_work);
+    if (!woke && spin_) {
+      const int64_t until = NowNanos() + kMaxWarmSpinMicros * 1000;
+      while (!woke && warm_.load(std::memory_order_relaxed) > 0 && !backing_off() &&
+             NowNanos() < until) {
+        woke = SpinBriefly(has_work);
+      }
+    }
+    if (!woke) {
       std::unique_lock<std::mutex> lock(mu_);
-      work_cv_.wait(lock, [&] { return stop_ || generation_.load() != seen; });
+      work_cv_.wait(
+          lock, [&] { return stop_ || generation_.load() != seen || warm_epoch_ != seen_warm; });
+      seen_warm = warm_epoch_;
+      // Woken by a WarmScope opening: spin for its first call.
+      if (!stop_ && generation_.load() == seen) continue;
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -160,6 +180,48 @@ void ThreadPool::WorkerLoop(int index) {
     RunPieces(index);
     std::lock_guard<std::mutex> lock(mu_);
     if (joined_.fetch_sub(1) == 1) done_cv_.notify_one();
+  }
+}
+
+ThreadPool::WarmScope::WarmScope(ThreadPool* pool) : pool_(pool) {
+  if (pool_ == nullptr) return;
+  if (pool_->workers_.empty() || !pool_->spin_) {
+    pool_ = nullptr;
+    return;
+  }
+  offered0_ = pool_->offered_pieces_.load(std::memory_order_relaxed);
+  worker0_ = pool_->worker_pieces_.load(std::memory_order_relaxed);
+  if (pool_->warm_.fetch_add(1) > 0) return;
+  if (pool_->backing_off()) {
+    // The workers are not woken: when the back-off ends within this scope
+    // they join its calls late, which says nothing about their cores
+    // (judging them would back off again and again). offered0_ < 0: not
+    // judged.
+    offered0_ = -1;
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(pool_->mu_);
+    ++pool_->warm_epoch_;
+  }
+  pool_->work_cv_.notify_all();
+}
+
+ThreadPool::WarmScope::~WarmScope() {
+  if (pool_ == nullptr || pool_->warm_.fetch_sub(1) != 1 || offered0_ < 0) return;
+  // The outermost scope judges whether the workers helped.
+  const int64_t offered = pool_->offered_pieces_.load(std::memory_order_relaxed) - offered0_;
+  const int64_t by_workers = pool_->worker_pieces_.load(std::memory_order_relaxed) - worker0_;
+  if (offered < kMinPiecesToJudge || by_workers * kIdleWorkerShare >= offered) return;
+  std::lock_guard<std::mutex> call_lock(pool_->call_mu_);
+  const int64_t now = NowNanos();
+  pool_->BackOff(now, kIdleWorkerBackoffNanos);
+  // Capped well below a loss's back-off: on a machine that is only partly
+  // busy the worker misses one Invoke now and then, and a second-long back-off
+  // threw away what it gains in the others.
+  if (pool_->backoff_ns_ > kMaxIdleWorkerBackoffFactor * kIdleWorkerBackoffNanos) {
+    pool_->backoff_ns_ = kMaxIdleWorkerBackoffFactor * kIdleWorkerBackoffNanos;
+    pool_->backoff_until_ns_.store(now + pool_->backoff_ns_, std::memory_order_relaxed);
   }
 }
 
@@ -187,6 +249,7 @@ void ThreadPool::Run(int64_t pieces, const std::function<void(int64_t, int)>& fn
     t_in_task = false;
     return;
   }
+  offered_pieces_.fetch_add(pieces, std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lock(mu_);
     fn_ = &fn;
@@ -233,14 +296,22 @@ void ThreadPool::Run(int64_t pieces, const std::function<void(int64_t, int)>& fn
   const int64_t alone = (own_done - own_start) / own * pieces;
   const int64_t gain = alone - (end - start);
   balance_ns_ = std::min(balance_ns_ + gain, kMaxCreditNanos);
-  if (balance_ns_ == kMaxCreditNanos) backoff_ns_ = 0;  // paying steadily
   if (balance_ns_ >= 0) return;
   // Lost: run on the caller alone for a while (ChunksFor() says 1 meanwhile,
   // so kernels do not even split), longer after each loss and after a
   // longer wait, then probe the workers again.
-  backoff_ns_ =
-      std::clamp(std::max(2 * backoff_ns_, 8 * -gain), kMinBackoffNanos, kMaxBackoffNanos);
-  backoff_until_ns_.store(end + backoff_ns_, std::memory_order_relaxed);
+  // The last back-off counts (doubled) only if the workers have not paid for
+  // long since it ended: next to a busy process they pay for a while
+  // between preemptions, and forgetting the back-off whenever the balance
+  // was full made every loss a short back-off and another costly probe.
+  BackOff(end, 8 * -gain);
+}
+
+void ThreadPool::BackOff(int64_t now, int64_t at_least_ns) {
+  const int64_t paid_for = now - backoff_until_ns_.load(std::memory_order_relaxed);
+  const int64_t last = paid_for > kForgetBackoffFactor * backoff_ns_ ? 0 : backoff_ns_;
+  backoff_ns_ = std::clamp(std::max(2 * last, at_least_ns), kMinBackoffNanos, kMaxBackoffNanos);
+  backoff_until_ns_.store(now + backoff_ns_, std::memory_order_relaxed);
   balance_ns_ = kMaxCreditNanos / 2;
   backoffs_.fetch_add(1, std::memory_order_relaxed);
 }

@@ -26,6 +26,13 @@
 //   interpreter's ops skip the futex round trip) and then a blocking condvar
 //   wait; nobody spins longer than that against other processes, and nobody
 //   spins at all when the process may use fewer CPUs than the pool has threads.
+// - Between calls inside one burst of work (a WarmScope: the interpreter
+//   opens one per Invoke) the workers keep spinning, yielding every few
+//   microseconds, so a split operator that follows a few operators that do
+//   not split finds them ready instead of behind a futex wake-up (~50 us
+//   here, longer than many split operators take). They stop spinning when
+//   the scope closes (never between Invokes), when the pool backs off, and
+//   after kMaxWarmSpinMicros without a call.
 // - ChunksFor() turns a cost estimate into a piece count: work below
 //   kMinParallelWork runs inline on the caller (a hand-off costs more).
 // - A worker can still be descheduled after it claimed a piece, and then the
@@ -34,8 +41,10 @@
 //   the caller alone (estimated from the caller's own pieces) and keeps the
 //   difference in a balance capped at kMaxCreditNanos. When the balance goes
 //   below zero (repeated small losses, or one long wait) the pool backs off
-//   for a while (kMinBackoffNanos to kMaxBackoffNanos: twice the previous
-//   back-off or eight times the loss, reset once calls pay steadily):
+//   for a while (kMinBackoffNanos to kMaxBackoffNanos: eight times the loss,
+//   or twice the previous back-off if that ended less than
+//   kForgetBackoffFactor times its length ago, so a core that stays busy is
+//   probed about once a second):
 //   ChunksFor() answers 1, so kernels do not split, and every call runs on
 //   the calling thread; then the pool probes the workers again. So next to
 //   busy processes the pool degrades to one thread instead of to a fraction
@@ -137,9 +146,40 @@ class ThreadPool {
   static constexpr int64_t kMaxCreditNanos = 1'000'000;
   static constexpr int64_t kMinBackoffNanos = 2'000'000;
   static constexpr int64_t kMaxBackoffNanos = 1'000'000'000;
+  // A loss doubles the last back-off if it ended less than this many times
+  // its length ago, else starts again from the loss alone.
+  static constexpr int64_t kForgetBackoffFactor = 2;
 
   // True while the pool backs off (see the header comment).
   bool backing_off() const;
+
+  // While a WarmScope is alive the workers spin between calls (see the header
+  // comment) instead of blocking after a short spin; opening one also wakes
+  // sleeping workers, so they are spinning by the first call. Nothing is
+  // spun when the pool cannot spin (fewer usable CPUs than threads) or backs
+  // off. Scopes may nest and may be opened from any thread; the pool must
+  // outlive them. The longest a worker spins without a call inside a scope:
+  static constexpr int64_t kMaxWarmSpinMicros = 2000;
+  class WarmScope {
+   public:
+    explicit WarmScope(ThreadPool* pool);  // nullptr: does nothing
+    ~WarmScope();
+    WarmScope(const WarmScope&) = delete;
+    WarmScope& operator=(const WarmScope&) = delete;
+
+   private:
+    ThreadPool* pool_;
+    int64_t offered0_ = 0, worker0_ = 0;  // the pool's counters at opening
+  };
+  // When the outermost WarmScope closes after its calls offered at least
+  // kMinPiecesToJudge pieces to the workers and the workers ran less than
+  // 1 / kIdleWorkerShare of them, their cores are taken by other processes
+  // (idle, a worker here runs 40-50% of the pieces): the pool backs off for
+  // kIdleWorkerBackoffNanos (doubling while it repeats, up to 8x), so kernels
+  // stop splitting and workers stop spinning where they gain nothing.
+  static constexpr int64_t kMinPiecesToJudge = 16;
+  static constexpr int64_t kIdleWorkerShare = 8;
+  static constexpr int64_t kIdleWorkerBackoffNanos = 20'000'000;
 
   // Counters since construction, for benchmarks and tests: calls that reached
   // the pieces machinery (ParallelFor with more than one range,
@@ -181,6 +221,9 @@ class ThreadPool {
   void Run(int64_t pieces, const std::function<void(int64_t piece, int thread)>& fn);
   // Claims and runs pieces of the current call until none is left.
   void RunPieces(int thread);
+  // Starts a back-off at `now` of at least `at_least_ns` (see the header
+  // comment). Caller holds call_mu_.
+  void BackOff(int64_t now, int64_t at_least_ns);
 
   int num_threads_;   // set once in the constructor
   bool spin_ = true;  // false when the process may use fewer CPUs than threads
@@ -196,6 +239,10 @@ class ThreadPool {
   std::atomic<uint64_t> generation_{0};
   bool stop_ = false;
   std::atomic<bool> stop_flag_{false};  // stop_, for spinning workers
+  // Open WarmScopes; warm_epoch_ is bumped (under mu_) when one opens, so a
+  // sleeping worker wakes once to spin.
+  std::atomic<int> warm_{0};
+  uint64_t warm_epoch_ = 0;
 
   // The current call. Workers that see a new generation join under mu_ while
   // open_ (incrementing joined_) and claim pieces from next_piece_; the
@@ -214,6 +261,7 @@ class ThreadPool {
   std::atomic<int64_t> backoff_until_ns_{0};  // NowNanos() the back-off ends at
 
   std::atomic<int64_t> calls_{0}, inline_calls_{0}, pieces_run_{0}, worker_pieces_{0}, backoffs_{0};
+  std::atomic<int64_t> offered_pieces_{0};  // pieces of calls not run inline
   mutable std::atomic<int64_t> backed_off_splits_{0};
 };
 

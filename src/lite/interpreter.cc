@@ -888,6 +888,8 @@ Status Interpreter::Invoke() {
   // for a core: two threads were 20-80x slower than one next to a busy
   // process, issue 12).
   ScopedGemmThreads threads(1);
+  // The workers spin between this Invoke's split operators, not after it.
+  ThreadPool::WarmScope warm(pool_.get());
   for (size_t n = 0; n < nodes_.size(); ++n) {
     Status st = registrations_[n]->eval(*context_, nodes_[n]);
     if (!st.ok()) return NodeError(n, st);
@@ -910,6 +912,7 @@ Status Interpreter::InvokeTimed(std::span<double> node_us) {
                      std::to_string(nodes_.size()) + "), got " + std::to_string(node_us.size()));
   }
   ScopedGemmThreads threads(1);  // as Invoke
+  ThreadPool::WarmScope warm(pool_.get());
   for (size_t n = 0; n < nodes_.size(); ++n) {
     const auto start = std::chrono::steady_clock::now();
     Status st = registrations_[n]->eval(*context_, nodes_[n]);

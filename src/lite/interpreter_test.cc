@@ -9,8 +9,10 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <tuple>
 
 #include "src/core/files.h"
+#include "src/core/parallel.h"
 #include "src/lite/kernels/op_resolver.h"
 #include "src/lite/kernels/reference/conv.h"
 #include "src/lite/schema_util.h"
@@ -379,6 +381,142 @@ TEST(InterpreterTest, FloatElementwiseSlicesAreTheSameOnAnyThreadCount) {
           << threads << " threads, invoke " << rep;
     }
   }
+}
+
+// PAD folds its dims and splits its output rows over the pool: the bytes
+// must be those of a plain loop over the output, on any thread count, for
+// padding in every dim, none, a batch of several images, rank 1, and shapes
+// large enough to split.
+TEST(InterpreterTest, PadMatchesAPlainLoopOnAnyThreadCount) {
+  struct Case {
+    std::vector<int32_t> in;
+    std::vector<int32_t> pads;  // before, after per dim
+  };
+  const std::vector<Case> cases = {
+      {{2, 5, 7, 3}, {1, 0, 2, 1, 0, 3, 1, 2}},
+      {{1, 150, 160, 16}, {0, 0, 2, 1, 1, 3, 0, 0}},
+      {{1, 300, 200, 3}, {0, 0, 1, 1, 1, 1, 0, 0}},
+      {{3, 90, 64, 40}, {0, 0, 0, 0, 0, 0, 4, 4}},
+      {{4, 1, 9}, {0, 0, 0, 0, 0, 0}},
+      {{200000}, {5, 7}},
+  };
+  const auto f32 = schema::TensorType_FLOAT32;
+  for (const Case& c : cases) {
+    const int rank = static_cast<int>(c.in.size());
+    std::vector<int32_t> out_dims(c.in.size());
+    int64_t n_in = 1, n_out = 1;
+    for (int i = 0; i < rank; ++i) {
+      out_dims[i] = c.in[i] + c.pads[2 * i] + c.pads[2 * i + 1];
+      n_in *= c.in[i];
+      n_out *= out_dims[i];
+    }
+    std::vector<float> in(static_cast<size_t>(n_in));
+    for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<float>(i % 1000) + 1.0f;
+    // Expected: walk every output index; inside the input it copies, else 0.
+    std::vector<float> expected(static_cast<size_t>(n_out));
+    for (int64_t o = 0; o < n_out; ++o) {
+      int64_t rem = o, src = 0, stride = 1;
+      bool inside = true;
+      for (int i = rank - 1; i >= 0; --i) {
+        const int64_t idx = rem % out_dims[i] - c.pads[2 * i];
+        rem /= out_dims[i];
+        if (idx < 0 || idx >= c.in[i]) inside = false;
+        src += idx * stride;
+        stride *= c.in[i];
+      }
+      expected[static_cast<size_t>(o)] = inside ? in[static_cast<size_t>(src)] : 0.0f;
+    }
+    lite::testing::ModelBuilder b;
+    const int x = b.AddInput("x", f32, c.in);
+    const int p = b.AddConstant<int32_t>("p", schema::TensorType_INT32, {rank, 2}, c.pads);
+    const int y = b.AddOutput("y", f32, out_dims);
+    b.AddOperator(schema::BuiltinOperator_PAD, {x, p}, {y});
+    const std::string bytes = b.Finish();
+    for (int threads : {1, 2, 3}) {
+      InterpreterOptions options;
+      options.num_threads = threads;
+      auto interp = Interpreter::FromBuffer(bytes, "pad.tflite", options);
+      ASSERT_TRUE(interp.ok()) << interp.status().ToString();
+      ASSERT_TRUE((*interp)->SetInput(0, in.data(), in.size() * sizeof(float)).ok());
+      ASSERT_TRUE((*interp)->Invoke().ok());
+      const TensorView out = (*interp)->output(0);
+      ASSERT_EQ(out.bytes, expected.size() * sizeof(float));
+      EXPECT_EQ(std::memcmp(out.data, expected.data(), out.bytes), 0)
+          << DimsToString(c.in) << ", " << threads << " threads";
+      if (threads > 1 && n_out >= 400000) {  // large enough to split
+        const ThreadPool::Stats st = (*interp)->thread_pool()->stats();
+        EXPECT_GE(st.calls + st.backed_off_splits, 1) << DimsToString(c.in);
+      }
+    }
+  }
+}
+
+// RESIZE_BILINEAR (output rows), LOGISTIC, HARD_SWISH and RELU (flat slices),
+// MAX_POOL_2D and AVERAGE_POOL_2D (bands of output rows) split over the pool
+// when large enough (these are); the floats must be those of one thread, bit
+// for bit, on any thread count and Invoke after Invoke.
+TEST(InterpreterTest, ResizeActivationsAndPoolsAreTheSameOnAnyThreadCount) {
+  const auto f32 = schema::TensorType_FLOAT32;
+  std::mt19937 rng(23);
+  std::uniform_real_distribution<float> v(-4.0f, 4.0f);
+  std::vector<float> in(size_t{96} * 100 * 16);
+  for (float& e : in) e = v(rng);
+  lite::testing::ModelBuilder b;
+  const std::vector<int32_t> big = {1, 150, 170, 16};
+  const int x = b.AddInput("x", f32, {1, 96, 100, 16});
+  const int size = b.AddConstant<int32_t>("size", schema::TensorType_INT32, {2}, {150, 170});
+  const int r = b.AddTensor("r", f32, big);
+  const int l = b.AddTensor("l", f32, big);
+  const int m = b.AddTensor("m", f32, big);
+  const int a = b.AddTensor("a", f32, big);
+  const int h = b.AddTensor("h", f32, big);
+  const int y = b.AddOutput("y", f32, big);
+  schema::BuiltinOptionsUnion resize_opts;
+  schema::ResizeBilinearOptionsT ro;
+  ro.half_pixel_centers = true;
+  resize_opts.Set(ro);
+  b.AddOperator(schema::BuiltinOperator_RESIZE_BILINEAR, {x, size}, {r}, resize_opts);
+  b.AddOperator(schema::BuiltinOperator_LOGISTIC, {r}, {l});
+  for (auto [op, from, to] : {std::tuple{schema::BuiltinOperator_MAX_POOL_2D, l, m},
+                              std::tuple{schema::BuiltinOperator_AVERAGE_POOL_2D, m, a}}) {
+    schema::BuiltinOptionsUnion pool_opts;
+    schema::Pool2DOptionsT po;
+    po.padding = schema::Padding_SAME;
+    po.stride_w = po.stride_h = 1;
+    po.filter_width = po.filter_height = 3;
+    pool_opts.Set(po);
+    b.AddOperator(op, {from}, {to}, pool_opts);
+  }
+  b.AddOperator(schema::BuiltinOperator_HARD_SWISH, {a}, {h});
+  b.AddOperator(schema::BuiltinOperator_RELU, {h}, {y});
+  const std::string bytes = b.Finish();
+  std::vector<std::vector<float>> outs;
+  for (int threads : {1, 2, 3}) {
+    InterpreterOptions options;
+    options.num_threads = threads;
+    auto interp = Interpreter::FromBuffer(bytes, "rows.tflite", options);
+    ASSERT_TRUE(interp.ok()) << interp.status().ToString();
+    ASSERT_TRUE((*interp)->SetInput(0, in.data(), in.size() * sizeof(float)).ok());
+    for (int rep = 0; rep < 2; ++rep) {
+      ASSERT_TRUE((*interp)->Invoke().ok());
+      const TensorView out = (*interp)->output(0);
+      const auto* p = static_cast<const float*>(out.data);
+      outs.emplace_back(p, p + out.bytes / sizeof(float));
+    }
+    if (threads > 1) {
+      // Every one of the 6 operators asked to split, in each Invoke (a split
+      // the pool's back-off declined counts too).
+      const ThreadPool::Stats st = (*interp)->thread_pool()->stats();
+      EXPECT_GE(st.calls + st.backed_off_splits, 2 * 6) << threads << " threads";
+    }
+  }
+  ASSERT_EQ(outs[0].size(), size_t{150} * 170 * 16);
+  for (size_t i = 1; i < outs.size(); ++i) {
+    EXPECT_EQ(std::memcmp(outs[0].data(), outs[i].data(), outs[0].size() * sizeof(float)), 0)
+        << "run " << i;
+  }
+  EXPECT_NE(std::count(outs[0].begin(), outs[0].end(), outs[0][0]),
+            static_cast<std::ptrdiff_t>(outs[0].size()));  // not a constant output
 }
 
 TEST(InterpreterTest, SoftmaxModel) {

@@ -12,6 +12,7 @@
 #include "src/lite/kernels/kernel.h"
 #include "src/lite/kernels/op_resolver.h"
 #include "src/lite/kernels/optimized/elementwise.h"
+#include "src/lite/kernels/parallel_bands.h"
 #include "src/lite/kernels/reference/elementwise.h"
 #include "src/lite/quantization_util.h"
 #include "src/lite/schema_util.h"
@@ -124,6 +125,16 @@ Status Prepare(KernelContext& ctx, Node& node) {
   return ctx.SetOutputDims(node, 0, input.dims);
 }
 
+// Cost of one element in ThreadPool::ChunksFor's units: the clamps and
+// table look-ups are memory-bound (~8), libm's exp/tanh take ~4 ns each here
+// (~150).
+int64_t CostPerElement(const ActivationData& d) {
+  if (!d.is_int8 && (d.kind == Kind::kLogistic || d.kind == Kind::kTanh)) return 150;
+  return d.kind == Kind::kHardSwish ? 16 : 8;
+}
+
+// Slices of the flat tensor over the pool (parallel_bands.h): every element
+// is a function of its input alone, so any split gives the same bytes.
 Status Eval(KernelContext& ctx, const Node& node) {
   const auto& d = node.op_data<ActivationData>();
   const KernelTensor& input = ctx.input(node, 0);
@@ -131,41 +142,45 @@ Status Eval(KernelContext& ctx, const Node& node) {
   if (d.is_int8) {
     const int8_t* in = input.data_as<const int8_t>();
     int8_t* out = output.data_as<int8_t>();
-    switch (d.kind) {
-      case Kind::kRelu:
-      case Kind::kRelu6:
-        reference::ReluInt8(out, in, d.n, d.input_zp, d.output_zp, d.multiplier, d.shift, d.act_min,
-                            d.act_max);
-        break;
-      case Kind::kLogistic:
-      case Kind::kTanh:
-        reference::LookupInt8(out, in, d.n, node.params_i8.data());
-        break;
-      case Kind::kHardSwish:
-        reference::HardSwishInt8(out, in, d.n, d.hard_swish);
-        break;
-    }
+    ForEachSlice(ctx, d.n, CostPerElement(d), [&](int64_t b, int64_t e) {
+      switch (d.kind) {
+        case Kind::kRelu:
+        case Kind::kRelu6:
+          reference::ReluInt8(out + b, in + b, e - b, d.input_zp, d.output_zp, d.multiplier,
+                              d.shift, d.act_min, d.act_max);
+          break;
+        case Kind::kLogistic:
+        case Kind::kTanh:
+          reference::LookupInt8(out + b, in + b, e - b, node.params_i8.data());
+          break;
+        case Kind::kHardSwish:
+          reference::HardSwishInt8(out + b, in + b, e - b, d.hard_swish);
+          break;
+      }
+    });
     return Status::OK();
   }
   const float* in = input.data_as<const float>();
   float* out = output.data_as<float>();
-  switch (d.kind) {
-    case Kind::kRelu:
-      d.kernels->clamp_float(out, in, d.n, 0.0f, INFINITY);
-      break;
-    case Kind::kRelu6:
-      d.kernels->clamp_float(out, in, d.n, 0.0f, 6.0f);
-      break;
-    case Kind::kLogistic:
-      reference::LogisticFloat(out, in, d.n);
-      break;
-    case Kind::kTanh:
-      reference::TanhFloat(out, in, d.n);
-      break;
-    case Kind::kHardSwish:
-      d.kernels->hard_swish_float(out, in, d.n);
-      break;
-  }
+  ForEachSlice(ctx, d.n, CostPerElement(d), [&](int64_t b, int64_t e) {
+    switch (d.kind) {
+      case Kind::kRelu:
+        d.kernels->clamp_float(out + b, in + b, e - b, 0.0f, INFINITY);
+        break;
+      case Kind::kRelu6:
+        d.kernels->clamp_float(out + b, in + b, e - b, 0.0f, 6.0f);
+        break;
+      case Kind::kLogistic:
+        reference::LogisticFloat(out + b, in + b, e - b);
+        break;
+      case Kind::kTanh:
+        reference::TanhFloat(out + b, in + b, e - b);
+        break;
+      case Kind::kHardSwish:
+        d.kernels->hard_swish_float(out + b, in + b, e - b);
+        break;
+    }
+  });
   return Status::OK();
 }
 

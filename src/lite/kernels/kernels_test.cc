@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
@@ -293,6 +294,39 @@ TEST(PoolingTest, OptimizedMaxPoolMatchesReference) {
       // Bitwise: NaN and -0.0f must match too.
       ASSERT_EQ(std::bit_cast<uint32_t>(reff[i]), std::bit_cast<uint32_t>(optf[i]))
           << "C=" << C << " i=" << i;
+    }
+  }
+}
+
+// The pixel-major float average pool sums each channel in the reference's
+// order: the same floats, bit for bit, with clipped SAME windows, a global
+// window (MediaPipe's squeeze-and-excitation pools) and a fused clamp.
+TEST(PoolingTest, OptimizedAveragePoolMatchesReference) {
+  std::mt19937 rng(21);
+  std::uniform_real_distribution<float> d(-3.0f, 3.0f);
+  for (int C : {1, 8, 17}) {
+    for (bool global : {false, true}) {
+      reference::ConvGeometry g;
+      g.batch = 2;
+      g.in_h = 9;
+      g.in_w = 7;
+      g.in_c = g.out_c = C;
+      g.filter_h = global ? 9 : 3;
+      g.filter_w = global ? 7 : 3;
+      g.stride_h = g.stride_w = global ? 1 : 2;
+      g.pad_h = g.pad_w = global ? 0 : 1;
+      g.out_h = global ? 1 : 5;
+      g.out_w = global ? 1 : 4;
+      const size_t n_in = static_cast<size_t>(g.batch * g.in_h * g.in_w * C);
+      const size_t n_out = static_cast<size_t>(g.batch * g.out_h * g.out_w * C);
+      std::vector<float> in(n_in);
+      for (auto& v : in) v = d(rng);
+      std::vector<float> ref(n_out), opt(n_out, 99.0f);
+      reference::AvgPoolFloat(ref.data(), in.data(), g, -0.5f, 6.0f);
+      optimized::AvgPoolFloat(opt.data(), in.data(), g, -0.5f, 6.0f);
+      ASSERT_EQ(std::memcmp(ref.data(), opt.data(), n_out * sizeof(float)), 0)
+          << "C=" << C << " global=" << global;
+      EXPECT_NE(std::count(ref.begin(), ref.end(), -0.5f), static_cast<std::ptrdiff_t>(n_out));
     }
   }
 }

@@ -57,28 +57,39 @@ void ForEachBand(KernelContext& ctx, const reference::ConvGeometry& g, int64_t c
   }
 }
 
-// Runs fn(begin, end) over slices of [0, n) that together cover it once:
+// Runs fn(begin, end) over ranges of [0, n) that together cover it once:
 // on the context's pool when n items of cost_per_item units each pay for a
-// split (ThreadPool::ChunksFor), else fn(0, n) on the calling thread. Slice
-// bounds are multiples of kSliceAlign items (but the last), so slices of a
-// float tensor start on their own cache line. fn must write only its own
-// slice's outputs and must not throw.
-inline constexpr int64_t kSliceAlign = 16;
+// split (ThreadPool::ChunksFor), else fn(0, n) on the calling thread. Range
+// bounds are multiples of `align` items (but the last). fn must write only
+// its own range's outputs and must not throw. Used for the rows of an
+// operator whose output rows are independent (PAD, RESIZE_BILINEAR, pooling,
+// TRANSPOSE_CONV's output rows): which thread runs a range never changes
+// what it computes.
 template <typename Fn>
-void ForEachSlice(KernelContext& ctx, int64_t n, int64_t cost_per_item, const Fn& fn) {
+void ForEachRange(KernelContext& ctx, int64_t n, int64_t cost_per_item, int64_t align,
+                  const Fn& fn) {
   ThreadPool* pool = ctx.thread_pool();
-  const int64_t blocks = (n + kSliceAlign - 1) / kSliceAlign;
-  const int64_t slices =
-      pool != nullptr && n > 0 ? pool->ChunksFor(blocks, cost_per_item * kSliceAlign) : 1;
-  if (slices <= 1) {
+  const int64_t blocks = (n + align - 1) / align;
+  const int64_t ranges =
+      pool != nullptr && n > 0 ? pool->ChunksFor(blocks, cost_per_item * align) : 1;
+  if (ranges <= 1) {
     if (n > 0) fn(int64_t{0}, n);
     return;
   }
-  pool->ParallelForEachChunk(slices, [&](int64_t slice, int) {
+  pool->ParallelForEachChunk(ranges, [&](int64_t range, int) {
     int64_t b0, b1;
-    ThreadPool::SplitRange(blocks, static_cast<int>(slices), static_cast<int>(slice), &b0, &b1);
-    fn(b0 * kSliceAlign, std::min(b1 * kSliceAlign, n));
+    ThreadPool::SplitRange(blocks, static_cast<int>(ranges), static_cast<int>(range), &b0, &b1);
+    fn(b0 * align, std::min(b1 * align, n));
   });
+}
+
+// ForEachRange over the flat elements of a tensor: slice bounds are
+// multiples of kSliceAlign items (but the last), so slices of a float
+// tensor start on their own cache line.
+inline constexpr int64_t kSliceAlign = 16;
+template <typename Fn>
+void ForEachSlice(KernelContext& ctx, int64_t n, int64_t cost_per_item, const Fn& fn) {
+  ForEachRange(ctx, n, cost_per_item, kSliceAlign, fn);
 }
 
 }  // namespace edgepipe::lite

@@ -1,7 +1,8 @@
 // MAX_POOL_2D and AVERAGE_POOL_2D (NHWC), float32 and int8. Pool2DOptions give
 // the window, strides, padding and fused activation. int8 input and output
 // must share scale and zero point (TFLite's rule), so values are pooled raw.
-// MAX runs the AVX2 channel-vectorised loops of optimized/pooling.h.
+// MAX runs the AVX2 channel-vectorised loops of optimized/pooling.h, float
+// AVERAGE its pixel-major loop; both split output rows over the pool.
 #include "src/lite/kernels/reference/pooling.h"
 
 #include <string>
@@ -10,6 +11,7 @@
 #include "src/lite/kernels/kernel.h"
 #include "src/lite/kernels/op_resolver.h"
 #include "src/lite/kernels/optimized/pooling.h"
+#include "src/lite/kernels/parallel_bands.h"
 #include "src/lite/quantization_util.h"
 #include "src/lite/schema_util.h"
 
@@ -52,14 +54,33 @@ Status Prepare(KernelContext& ctx, Node& node) {
   return ctx.SetOutputDims(node, 0, {d.g.batch, d.g.out_h, d.g.out_w, d.g.out_c});
 }
 
+// Bands of output rows over the pool (parallel_bands.h), each the same
+// pooling over fewer rows: any split gives the same bytes. Cost per output
+// row in ChunksFor's units: ~2 per window point and channel.
+template <typename T, typename Kernel>
+void PoolBands(KernelContext& ctx, const Node& node, const Kernel& kernel) {
+  const auto& d = node.op_data<PoolData>();
+  const reference::ConvGeometry& g = d.g;
+  T* out = ctx.output(node, 0).data_as<T>();
+  const T* in = ctx.input(node, 0).data_as<const T>();
+  const int64_t cost_per_row = 2 * int64_t{g.out_w} * g.out_c * g.filter_h * g.filter_w;
+  ForEachBand(ctx, g, cost_per_row, [&](int b, int oy0, int oy1) {
+    kernel(out + (int64_t{b} * g.out_h + oy0) * g.out_w * g.out_c,
+           in + int64_t{b} * g.in_h * g.in_w * g.in_c, BandGeometry(g, oy0, oy1));
+  });
+}
+
 Status EvalMax(KernelContext& ctx, const Node& node) {
   const auto& d = node.op_data<PoolData>();
   if (d.is_int8) {
-    d.kernels->max_int8(ctx.output(node, 0).data_as<int8_t>(),
-                        ctx.input(node, 0).data_as<const int8_t>(), d.g, d.q_act_min, d.q_act_max);
+    PoolBands<int8_t>(ctx, node,
+                      [&](int8_t* out, const int8_t* in, const reference::ConvGeometry& g) {
+                        d.kernels->max_int8(out, in, g, d.q_act_min, d.q_act_max);
+                      });
   } else {
-    d.kernels->max_float(ctx.output(node, 0).data_as<float>(),
-                         ctx.input(node, 0).data_as<const float>(), d.g, d.act_min, d.act_max);
+    PoolBands<float>(ctx, node, [&](float* out, const float* in, const reference::ConvGeometry& g) {
+      d.kernels->max_float(out, in, g, d.act_min, d.act_max);
+    });
   }
   return Status::OK();
 }
@@ -67,11 +88,14 @@ Status EvalMax(KernelContext& ctx, const Node& node) {
 Status EvalAverage(KernelContext& ctx, const Node& node) {
   const auto& d = node.op_data<PoolData>();
   if (d.is_int8) {
-    d.kernels->avg_int8(ctx.output(node, 0).data_as<int8_t>(),
-                        ctx.input(node, 0).data_as<const int8_t>(), d.g, d.q_act_min, d.q_act_max);
+    PoolBands<int8_t>(ctx, node,
+                      [&](int8_t* out, const int8_t* in, const reference::ConvGeometry& g) {
+                        d.kernels->avg_int8(out, in, g, d.q_act_min, d.q_act_max);
+                      });
   } else {
-    d.kernels->avg_float(ctx.output(node, 0).data_as<float>(),
-                         ctx.input(node, 0).data_as<const float>(), d.g, d.act_min, d.act_max);
+    PoolBands<float>(ctx, node, [&](float* out, const float* in, const reference::ConvGeometry& g) {
+      d.kernels->avg_float(out, in, g, d.act_min, d.act_max);
+    });
   }
   return Status::OK();
 }

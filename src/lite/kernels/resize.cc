@@ -10,6 +10,7 @@
 
 #include "src/lite/kernels/kernel.h"
 #include "src/lite/kernels/op_resolver.h"
+#include "src/lite/kernels/parallel_bands.h"
 #include "src/lite/kernels/reference/resize.h"
 #include "src/lite/schema_util.h"
 
@@ -101,9 +102,15 @@ Status EvalBilinear(KernelContext& ctx, const Node& node) {
         ctx.output(node, 0).data_as<int8_t>(), ctx.input(node, 0).data_as<const int8_t>(), d.shape,
         node.params_i32.data(), static_cast<int32_t*>(ctx.scratch(node.scratch[0])));
   } else {
-    optimized::ResizeBilinearFloat(ctx.output(node, 0).data_as<float>(),
-                                   ctx.input(node, 0).data_as<const float>(), d.shape,
-                                   node.params_i32.data(), node.params_f32.data());
+    // Output rows over the pool; ~6 of ChunksFor's units per output value
+    // (four loads, a few multiply-adds, memory-bound on large images).
+    float* out = ctx.output(node, 0).data_as<float>();
+    const float* in = ctx.input(node, 0).data_as<const float>();
+    ForEachRange(ctx, int64_t{d.shape.batches} * d.shape.out_h,
+                 6 * int64_t{d.shape.out_w} * d.shape.depth, 1, [&](int64_t r0, int64_t r1) {
+                   optimized::ResizeBilinearFloatRows(out, in, d.shape, node.params_i32.data(),
+                                                      node.params_f32.data(), r0, r1);
+                 });
   }
   return Status::OK();
 }

@@ -19,4 +19,9 @@ void MaxPoolFloat(float* out, const float* in, const reference::ConvGeometry& g,
   SelectPooling()->max_float(out, in, g, act_min, act_max);
 }
 
+void AvgPoolFloat(float* out, const float* in, const reference::ConvGeometry& g, float act_min,
+                  float act_max) {
+  SelectPooling()->avg_float(out, in, g, act_min, act_max);
+}
+
 }  // namespace edgepipe::lite::optimized

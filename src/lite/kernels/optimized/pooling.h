@@ -21,6 +21,14 @@ void MaxPoolInt8(int8_t* out, const int8_t* in, const reference::ConvGeometry& g
 void MaxPoolFloat(float* out, const float* in, const reference::ConvGeometry& g, float act_min,
                   float act_max);
 
+// AVERAGE_POOL_2D float, pixel-major: each channel sums its window in the
+// reference's order (the same floats as reference::AvgPoolFloat, bit for
+// bit) but the channels are the lanes, so a global pool over 128x128x16
+// reads its input once in order instead of once per channel with a stride.
+// out must not alias in.
+void AvgPoolFloat(float* out, const float* in, const reference::ConvGeometry& g, float act_min,
+                  float act_max);
+
 // One instruction set's kernels (same contracts as above). The free
 // functions above run SelectPooling()'s; kernels select in Prepare.
 struct PoolingKernels {

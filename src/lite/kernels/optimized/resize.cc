@@ -77,22 +77,28 @@ void PlanResize(ResizeKind kind, const reference::ResizeShape& s, int32_t* ints,
 
 void ResizeBilinearFloat(float* out, const float* in, const reference::ResizeShape& s,
                          const int32_t* ints, const float* floats) {
+  ResizeBilinearFloatRows(out, in, s, ints, floats, 0, int64_t{s.batches} * s.out_h);
+}
+
+void ResizeBilinearFloatRows(float* out, const float* in, const reference::ResizeShape& s,
+                             const int32_t* ints, const float* floats, int64_t row_begin,
+                             int64_t row_end) {
   const int32_t *y_lo = ints, *y_hi = ints + s.out_h;
   const int32_t *x_lo = ints + 2 * s.out_h, *x_hi = x_lo + s.out_w;
   const float *y_frac = floats, *x_frac = floats + s.out_h;
   const int64_t C = s.depth, in_row = int64_t{s.in_w} * C;
-  for (int32_t b = 0; b < s.batches; ++b) {
+  for (int64_t row = row_begin; row < row_end; ++row) {
+    const int32_t b = static_cast<int32_t>(row / s.out_h);
+    const int32_t y = static_cast<int32_t>(row % s.out_h);
     const float* img = in + int64_t{b} * s.in_h * in_row;
-    for (int32_t y = 0; y < s.out_h; ++y) {
-      const float* r0 = img + y_lo[y] * in_row;
-      const float* r1 = img + y_hi[y] * in_row;
-      const float dy = y_frac[y], ndy = 1 - dy;
-      float* o = out + (int64_t{b} * s.out_h + y) * s.out_w * C;
-      for (int32_t x = 0; x < s.out_w; ++x, o += C) {
-        const float dx = x_frac[x];
-        BilinearPixel(o, r0 + x_lo[x] * C, r1 + x_lo[x] * C, r0 + x_hi[x] * C, r1 + x_hi[x] * C, C,
-                      dy, ndy, dx, 1 - dx);
-      }
+    const float* r0 = img + y_lo[y] * in_row;
+    const float* r1 = img + y_hi[y] * in_row;
+    const float dy = y_frac[y], ndy = 1 - dy;
+    float* o = out + (int64_t{b} * s.out_h + y) * s.out_w * C;
+    for (int32_t x = 0; x < s.out_w; ++x, o += C) {
+      const float dx = x_frac[x];
+      BilinearPixel(o, r0 + x_lo[x] * C, r1 + x_lo[x] * C, r0 + x_hi[x] * C, r1 + x_hi[x] * C, C,
+                    dy, ndy, dx, 1 - dx);
     }
   }
 }

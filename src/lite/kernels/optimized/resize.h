@@ -40,6 +40,12 @@ void PlanResize(ResizeKind kind, const reference::ResizeShape& s, int32_t* ints,
 // out: (B, out_h, out_w, C); in: (B, in_h, in_w, C); ints/floats from PlanResize.
 void ResizeBilinearFloat(float* out, const float* in, const reference::ResizeShape& s,
                          const int32_t* ints, const float* floats);
+// Only output rows [row_begin, row_end) of the batches * out_h rows (row
+// b * out_h + y is row y of image b), each computed as ResizeBilinearFloat
+// computes it: disjoint row ranges may run on different threads.
+void ResizeBilinearFloatRows(float* out, const float* in, const reference::ResizeShape& s,
+                             const int32_t* ints, const float* floats, int64_t row_begin,
+                             int64_t row_end);
 // scratch: ResizeInt8ScratchElements(s) int32 (one source row and one
 // output row, mixed), owned by the caller.
 int64_t ResizeInt8ScratchElements(const reference::ResizeShape& s);

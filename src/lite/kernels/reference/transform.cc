@@ -22,7 +22,17 @@ namespace {
 void PadDim(uint8_t*& out, const uint8_t*& in, const int32_t* in_dims, const int32_t* before,
             const int32_t* after, int rank, int d, size_t elem, const uint8_t* pad_value,
             const int64_t* out_block) {
+  // A pad value whose bytes are all equal (0.0f, any int8) is one memset:
+  // MediaPipe pads channels by hundreds of values per pixel.
+  bool one_byte = true;
+  for (size_t k = 1; k < elem; ++k) one_byte = one_byte && pad_value[k] == pad_value[0];
   auto fill = [&](int64_t count) {
+    if (count <= 0) return;
+    if (one_byte) {
+      std::memset(out, pad_value[0], static_cast<size_t>(count) * elem);
+      out += static_cast<size_t>(count) * elem;
+      return;
+    }
     for (int64_t k = 0; k < count; ++k) {
       std::memcpy(out, pad_value, elem);
       out += elem;
