@@ -362,9 +362,9 @@ struct OnednnScratch {
            chunks * chunk_floats;
   }
 };
-OnednnScratch MakeOnednnScratch(const Conv2DDims& d, int threads, const OnednnConvPlan& ref,
+// chunks: how many chunks the call splits the batch into.
+OnednnScratch MakeOnednnScratch(const Conv2DDims& d, int64_t chunks, const OnednnConvPlan& ref,
                                 float* base) {
-  const int64_t chunks = NumChunks(d, threads);
   const int64_t chunk_images = (d.n + chunks - 1) / std::max<int64_t>(chunks, 1);
   OnednnScratch s;
   s.kernel_floats = RoundUp16(OnednnKernelFloats(ref));
@@ -379,7 +379,7 @@ OnednnScratch MakeOnednnScratch(const Conv2DDims& d, int threads, const OnednnCo
 void OnednnForward(float* out, const float* in, const float* kernel, const float* bias,
                    const Conv2DDims& d, const OnednnPlans& plans, int64_t chunks, float* scratch,
                    ThreadPool& pool) {
-  const OnednnScratch s = MakeOnednnScratch(d, pool.num_threads(), *OnednnRefPlan(d), scratch);
+  const OnednnScratch s = MakeOnednnScratch(d, chunks, *OnednnRefPlan(d), scratch);
   {
     ScopedGemmThreads one_thread(1);
     OnednnReorderKernel(*plans.big, false, s.blocked_kernel(), kernel);
@@ -395,10 +395,9 @@ void OnednnForward(float* out, const float* in, const float* kernel, const float
 
 void OnednnBackward(float* din, float* dkernel, float* dbias, float* dout, const float* out,
                     const float* in, const float* kernel, ConvActivation act, const Conv2DDims& d,
-                    const OnednnPlans& plans, int64_t chunks, float* scratch, ThreadPool& pool,
-                    bool write_din) {
-  const int threads = pool.num_threads();
-  const OnednnScratch s = MakeOnednnScratch(d, threads, *OnednnRefPlan(d), scratch);
+                    const OnednnPlans& plans, int threads, int64_t chunks, float* scratch,
+                    ThreadPool& pool, bool write_din) {
+  const OnednnScratch s = MakeOnednnScratch(d, chunks, *OnednnRefPlan(d), scratch);
   const int64_t pixels = d.oh * d.ow, in_floats = d.h * d.w * d.c;
   if (din != nullptr) {
     ScopedGemmThreads one_thread(1);
@@ -485,23 +484,27 @@ StatusOr<Conv2DDims> MakeConv2DDims(int64_t n, int64_t h, int64_t w, int64_t c, 
                     .ow = x.out};
 }
 
-int64_t Conv2DScratchSize(const Conv2DDims& d, int num_threads) {
-  const int64_t own = std::max(num_threads, 1) * ThreadScratchFloats(d) +
-                      NumChunks(d, num_threads) * ChunkPartialFloats(d);
+int64_t Conv2DScratchSize(const Conv2DDims& d, int num_threads, bool whole) {
+  const int threads = whole ? 1 : num_threads;
+  const int64_t chunks = whole ? 1 : NumChunks(d, num_threads);
+  const int64_t own =
+      std::max(threads, 1) * ThreadScratchFloats(d) + chunks * ChunkPartialFloats(d);
   const OnednnConvPlan* ref = OnednnRefPlan(d);
   if (ref == nullptr) return own;
   // Room for either path: a chunk size oneDNN refuses falls back to ours.
-  return std::max(own, MakeOnednnScratch(d, num_threads, *ref, nullptr)
-                           .Total(num_threads, NumChunks(d, num_threads)));
+  return std::max(own, MakeOnednnScratch(d, chunks, *ref, nullptr).Total(threads, chunks));
 }
 
 void Conv2DForward(float* out, const float* in, const float* kernel, const float* bias,
-                   ConvActivation act, const Conv2DDims& d, float* scratch, ThreadPool& pool) {
+                   ConvActivation act, const Conv2DDims& d, float* scratch, ThreadPool& pool,
+                   bool whole) {
   const int64_t K = PatchSize(d);
   const int64_t pixels = d.oh * d.ow;
   const bool pointwise = IsPointwise(d);
   const bool direct = UsesDirectPath(d);
-  const int64_t chunks = NumChunks(d, pool.num_threads());
+  // One chunk runs inline on thread 0 (ParallelForEachChunk).
+  const int threads = whole ? 1 : pool.num_threads();
+  const int64_t chunks = whole ? 1 : NumChunks(d, threads);
   if (OnednnPlans plans; GetOnednnPlans(d, chunks, bias != nullptr, act, &plans)) {
     OnednnForward(out, in, kernel, bias, d, plans, chunks, scratch, pool);
     return;
@@ -540,20 +543,20 @@ void Conv2DForward(float* out, const float* in, const float* kernel, const float
 
 void Conv2DBackward(float* din, float* dkernel, float* dbias, float* dout, const float* out,
                     const float* in, const float* kernel, ConvActivation act, const Conv2DDims& d,
-                    float* scratch, ThreadPool& pool, bool write_din) {
+                    float* scratch, ThreadPool& pool, bool write_din, bool whole) {
   const int64_t K = PatchSize(d);
   const int64_t pixels = d.oh * d.ow;
   const int64_t in_floats = d.h * d.w * d.c;  // one image
   const bool pointwise = IsPointwise(d);
   const bool direct = UsesDirectPath(d);
-  const int threads = pool.num_threads();
-  const int64_t chunks = NumChunks(d, threads);
+  const int threads = whole ? 1 : pool.num_threads();
+  const int64_t chunks = whole ? 1 : NumChunks(d, threads);
   if (OnednnPlans plans;
       GetOnednnPlans(d, chunks, dbias != nullptr, ConvActivation::kLinear, &plans) &&
       (din == nullptr ||
        (OnednnHasFastBackwardData(*plans.big) && OnednnHasFastBackwardData(*plans.small)))) {
-    OnednnBackward(din, dkernel, dbias, dout, out, in, kernel, act, d, plans, chunks, scratch, pool,
-                   write_din);
+    OnednnBackward(din, dkernel, dbias, dout, out, in, kernel, act, d, plans, threads, chunks,
+                   scratch, pool, write_din);
     return;
   }
   pool.ParallelForEachChunk(chunks, [&](int64_t chunk, int thread) {
