@@ -73,10 +73,16 @@ int64_t Conv2D::ChunkScratchFloats(int64_t rows, bool /*training*/) const {
   return std::max(act, kernels::Conv2DScratchSize(Dims(rows), 1, /*whole=*/true));
 }
 
+// The chunks share the kernel in oneDNN's blocked layouts (made once a step
+// instead of once a chunk: kernels::Conv2DPrepareKernel).
+int64_t Conv2D::ChunkStateFloats() const { return kernels::Conv2DPreparedKernelFloats(dims_); }
+
+void Conv2D::PrepareChunks(float* state) { kernels::Conv2DPrepareKernel(state, weight(0), dims_); }
+
 void Conv2D::Forward(float* out, std::span<const float* const> in, const LayerContext& ctx) {
   kernels::Conv2DForward(out, in[0], weight(0), o_.use_bias ? weight(1) : nullptr,
                          KernelActivation(o_.activation), Dims(ctx.batch), ctx.scratch, *ctx.pool,
-                         ctx.whole_chunk);
+                         ctx.whole_chunk, ctx.chunk_state);
   FusedActivationForward(ResidualActivation(o_.activation), out, ctx.batch * dims_.oh * dims_.ow,
                          dims_.oc, ctx.training ? ctx.cache : ctx.scratch);
 }
@@ -92,7 +98,7 @@ void Conv2D::Backward(std::span<float* const> din, float* dout, std::span<const 
                                           : KernelActivation(o_.activation);
   kernels::Conv2DBackward(din[0], weight_grad(0, ctx), o_.use_bias ? weight_grad(1, ctx) : nullptr,
                           dout, out, in[0], weight(0), act, Dims(ctx.batch), ctx.scratch, *ctx.pool,
-                          ctx.write_din, ctx.whole_chunk);
+                          ctx.write_din, ctx.whole_chunk, ctx.chunk_state);
 }
 
 // ---- DepthwiseConv2D -----------------------------------------------------------

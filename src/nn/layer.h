@@ -72,6 +72,9 @@ struct LayerContext {
   // so a kernel does not split its rows again (each split would shrink the
   // pieces and add partial sums).
   bool whole_chunk = false;
+  // With whole_chunk: what the layer's PrepareChunks wrote before this
+  // step's chunks (read only; null if its ChunkStateFloats() is 0).
+  const float* chunk_state = nullptr;
   // Backward only: the gradient arena this call's weight gradients go to
   // (Layer::weight_grad(i, ctx)); null: the gradients bound by BindWeight.
   float* grad_arena = nullptr;
@@ -154,6 +157,12 @@ class Layer {
   virtual int64_t ChunkScratchFloats(int64_t rows, bool training) const {
     return ScratchFloats(rows, training, 1);
   }
+  // Floats the chunks of one step share (e.g. the weights in a kernel's own
+  // layout), written by PrepareChunks once per step before any chunk runs,
+  // with the weights as the chunks will see them; passed to every call as
+  // LayerContext::chunk_state.
+  virtual int64_t ChunkStateFloats() const { return 0; }
+  virtual void PrepareChunks(float* /*state*/) {}
 
   // Whether Backward honours LayerContext::write_din.
   virtual bool WritesInputGradient() const { return false; }

@@ -290,7 +290,7 @@ void Model::set_step_profiling(bool on) {
   profile_.phases.push_back("zero gradients");
   for (const auto& l : layers_) profile_.phases.push_back(l->name() + " backward");
   profile_.phases.push_back("optimizer");
-  profile_.phases.push_back("sum chunk gradients");
+  profile_.phases.push_back("chunk setup, gradient sum");
   profile_.phases.push_back("threads idle");
   profile_.wall_s.assign(profile_.phases.size(), 0.0);
   profile_.cpu_s.assign(profile_.phases.size(), 0.0);
@@ -589,18 +589,14 @@ void Model::BackwardBatch(int64_t batch) {
 
 namespace {
 
-// Bytes of activations, gradients and caches one chunk should touch: about
-// half a core's L2 here (1 MiB on the Zen cores this project runs on), so
-// a chunk's tensors are still in the core's caches when its backward reads
-// what its forward wrote. Measured on the Fashion-MNIST CNN (~335 KB a row):
-// see bench/README.md.
-int64_t ChunkBytes() {
-  static const int64_t bytes = [] {
-    const char* e = std::getenv("EDGEPIPE_CHUNK_KB");
-    return e != nullptr ? std::atoll(e) * 1024 : int64_t{3} << 20;
-  }();
-  return bytes;
-}
+// Bytes of activations, gradients and caches one chunk should touch: a few
+// times a core's L2 (1 MiB on the Zen cores this project runs on), well
+// inside its share of L3, so a chunk's tensors are still in cache when its
+// backward reads what its forward wrote. The Fashion-MNIST CNN touches ~335
+// KB a row: 8-row chunks (bench/README.md; 4 and 16 rows measured the same
+// within the noise of a shared machine, and smaller chunks share a step
+// more evenly between threads).
+constexpr int64_t kChunkBytes = int64_t{3} << 20;
 // A batch whose tensors fit this runs layer by layer (it stays in cache
 // anyway, and a small model's steps are too short to split: the MLP).
 constexpr int64_t kChunkMinBatchBytes = int64_t{2} << 20;
@@ -626,7 +622,7 @@ void Model::PlanChunks(int64_t max_batch) {
   }
   for (const auto& layer : layers_) row_floats += layer->CacheFloats(1, true);
   chunk_row_floats_ = std::max<int64_t>(row_floats, 1);
-  const int64_t rows_max = std::clamp<int64_t>(ChunkBytes() / (4 * chunk_row_floats_), 1,
+  const int64_t rows_max = std::clamp<int64_t>(kChunkBytes / (4 * chunk_row_floats_), 1,
                                                std::max<int64_t>(max_batch, 1));
   const int threads = pool().num_threads();
   // Per thread: activations (but the model inputs', read from the gathered
@@ -643,7 +639,9 @@ void Model::PlanChunks(int64_t max_batch) {
   }
   per_thread += PadFloats(scratch);
   const int64_t max_chunks = std::max(kMinChunks, (max_batch + rows_max - 1) / rows_max);
-  chunk_storage_ = AllocateFloats(threads * per_thread + max_chunks * padded_trainable_);
+  int64_t state = 0;
+  for (const auto& layer : layers_) state += PadFloats(layer->ChunkStateFloats());
+  chunk_storage_ = AllocateFloats(threads * per_thread + max_chunks * padded_trainable_ + state);
   if (chunk_storage_ == nullptr) return;  // layer by layer then
   float* p = chunk_storage_.get();
   chunk_ws_.resize(static_cast<size_t>(threads));
@@ -670,6 +668,13 @@ void Model::PlanChunks(int64_t max_batch) {
     }
     w.scratch = p;
     p += PadFloats(scratch);
+  }
+  chunk_state_.assign(layers_.size(), nullptr);
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const int64_t n = layers_[l]->ChunkStateFloats();
+    if (n == 0) continue;
+    chunk_state_[l] = p;
+    p += PadFloats(n);
   }
   chunk_grads_ = p;
   chunk_grads_capacity_ = max_chunks;
@@ -718,6 +723,7 @@ void Model::RunChunk(int64_t chunk, int thread, int64_t b0, int64_t rows, float 
     const Node& node = nodes_[l];
     for (size_t k = 0; k < node.inputs.size(); ++k) w.in_ptrs[l][k] = act(node.inputs[k]);
     ctx.cache = w.caches[l];
+    ctx.chunk_state = chunk_state_[l];
     layers_[l]->Forward(act(node.output), w.in_ptrs[l], ctx);
     mark(ForwardPhase(l));
   }
@@ -744,6 +750,7 @@ void Model::RunChunk(int64_t chunk, int thread, int64_t b0, int64_t rows, float 
       w.din_ptrs[l][k] = w.dacts[static_cast<size_t>(node.inputs[k])];  // null for model inputs
     }
     ctx.cache = w.caches[l];
+    ctx.chunk_state = chunk_state_[l];
     ctx.write_din = node_writes_din_[l];
     ctx.mask_din_relu = node_masks_relu_[l];
     ctx.dout_relu_masked = node_dout_masked_[l];
@@ -763,6 +770,10 @@ void Model::ChunkedStep(int64_t batch, int64_t global_batch, int64_t chunk_rows)
       w.cpu_s.assign(profile_.phases.size(), 0.0);
     }
   }
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    if (chunk_state_[l] != nullptr) layers_[l]->PrepareChunks(chunk_state_[l]);
+  }
+  ProfileMark(ChunkSumPhase());
   const float inv_global_batch = 1.0f / static_cast<float>(global_batch);
   pool().ParallelForEachChunk(chunks, [&](int64_t c, int thread) {
     const int64_t b0 = c * chunk_rows;

@@ -237,7 +237,8 @@ class Model {
   // CPU seconds summed over the steps of every Fit while enabled (the clock
   // is read only then). Phases: "gather batch", "<layer> forward", "loss",
   // "zero gradients", "<layer> backward", "optimizer", and for chunked steps
-  // "sum chunk gradients" and "threads idle". In a chunked step the phases
+  // "chunk setup, gradient sum" (Layer::PrepareChunks, the chunks' gradients
+  // added) and "threads idle". In a chunked step the phases
   // inside the chunks are timed per thread (thread CPU time; wall divided by
   // the pool's threads), and "threads idle" is what the pool's threads did
   // not spend in chunks while the chunks ran: wall = the step's wall time
@@ -417,7 +418,8 @@ class Model {
   int64_t chunk_row_floats_ = 0;          // floats one row of a chunk touches
   std::vector<ChunkWorkspace> chunk_ws_;  // per pool thread
   AlignedFloats chunk_storage_;
-  float* chunk_grads_ = nullptr;  // per chunk, padded_trainable_ floats
+  float* chunk_grads_ = nullptr;     // per chunk, padded_trainable_ floats
+  std::vector<float*> chunk_state_;  // per layer: Layer::ChunkStateFloats, or null
   int64_t chunk_grads_capacity_ = 0;
   std::vector<double> chunk_loss_;  // per chunk: the loss sum of its rows
   void PlanChunks(int64_t max_batch);

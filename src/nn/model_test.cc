@@ -395,7 +395,7 @@ ChunkedRun TrainChunkedCnn(bool dropout, int threads, bool chunked) {
   run.weights = model->GetWeights();
   const Model::StepProfile& p = model->step_profile();
   for (size_t i = 0; i < p.phases.size(); ++i) {
-    if (p.phases[i] == "sum chunk gradients") run.chunked = p.wall_s[i] > 0;
+    if (p.phases[i] == "chunk setup, gradient sum") run.chunked = p.wall_s[i] > 0;
   }
   return run;
 }

@@ -376,11 +376,14 @@ OnednnScratch MakeOnednnScratch(const Conv2DDims& d, int64_t chunks, const Onedn
   return s;
 }
 
+// prepared: (Conv2DPreparedKernelFloats) [forward | backward-data blocked
+// kernel], or null: the kernel is blocked into the scratch here.
 void OnednnForward(float* out, const float* in, const float* kernel, const float* bias,
                    const Conv2DDims& d, const OnednnPlans& plans, int64_t chunks, float* scratch,
-                   ThreadPool& pool) {
+                   ThreadPool& pool, const float* prepared) {
   const OnednnScratch s = MakeOnednnScratch(d, chunks, *OnednnRefPlan(d), scratch);
-  {
+  const float* blocked = prepared != nullptr ? prepared : s.blocked_kernel();
+  if (prepared == nullptr) {
     ScopedGemmThreads one_thread(1);
     OnednnReorderKernel(*plans.big, false, s.blocked_kernel(), kernel);
   }
@@ -389,17 +392,18 @@ void OnednnForward(float* out, const float* in, const float* kernel, const float
     ChunkRange(d, chunks, chunk, &begin, &end);
     ScopedGemmThreads one_thread(1);
     OnednnConvForward(plans.For(end - begin), out + begin * d.oh * d.ow * d.oc,
-                      in + begin * d.h * d.w * d.c, s.blocked_kernel(), bias);
+                      in + begin * d.h * d.w * d.c, blocked, bias);
   });
 }
 
 void OnednnBackward(float* din, float* dkernel, float* dbias, float* dout, const float* out,
                     const float* in, const float* kernel, ConvActivation act, const Conv2DDims& d,
                     const OnednnPlans& plans, int threads, int64_t chunks, float* scratch,
-                    ThreadPool& pool, bool write_din) {
+                    ThreadPool& pool, bool write_din, const float* prepared) {
   const OnednnScratch s = MakeOnednnScratch(d, chunks, *OnednnRefPlan(d), scratch);
   const int64_t pixels = d.oh * d.ow, in_floats = d.h * d.w * d.c;
-  if (din != nullptr) {
+  const float* blocked = prepared != nullptr ? prepared + s.kernel_floats : s.blocked_kernel();
+  if (din != nullptr && prepared == nullptr) {
     ScopedGemmThreads one_thread(1);
     OnednnReorderKernel(*plans.big, true, s.blocked_kernel(), kernel);
   }
@@ -414,11 +418,11 @@ void OnednnBackward(float* din, float* dkernel, float* dbias, float* dout, const
     if (act != ConvActivation::kLinear)
       MaskGradient(dg, out + begin * pixels * d.oc, M * d.oc, act);
     if (din != nullptr && write_din) {
-      OnednnConvBackwardData(plan, din + begin * in_floats, dg, s.blocked_kernel());
+      OnednnConvBackwardData(plan, din + begin * in_floats, dg, blocked);
     } else if (din != nullptr) {
       // oneDNN writes din; adding goes through a copy.
       float* tmp = s.thread_din(thread);
-      OnednnConvBackwardData(plan, tmp, dg, s.blocked_kernel());
+      OnednnConvBackwardData(plan, tmp, dg, blocked);
       float* dst = din + begin * in_floats;
       const int64_t n = (end - begin) * in_floats;
       for (int64_t i = 0; i < n; ++i) dst[i] += tmp[i];
@@ -495,9 +499,23 @@ int64_t Conv2DScratchSize(const Conv2DDims& d, int num_threads, bool whole) {
   return std::max(own, MakeOnednnScratch(d, chunks, *ref, nullptr).Total(threads, chunks));
 }
 
+int64_t Conv2DPreparedKernelFloats(const Conv2DDims& d) {
+  const OnednnConvPlan* ref = OnednnRefPlan(d);
+  return ref == nullptr ? 0 : 2 * RoundUp16(OnednnKernelFloats(*ref));
+}
+
+void Conv2DPrepareKernel(float* prepared, const float* kernel, const Conv2DDims& d) {
+  const OnednnConvPlan* ref = OnednnRefPlan(d);
+  if (ref == nullptr) return;
+  // The reference chunk size's layouts are every chunk size's.
+  ScopedGemmThreads one_thread(1);
+  OnednnReorderKernel(*ref, false, prepared, kernel);
+  OnednnReorderKernel(*ref, true, prepared + RoundUp16(OnednnKernelFloats(*ref)), kernel);
+}
+
 void Conv2DForward(float* out, const float* in, const float* kernel, const float* bias,
                    ConvActivation act, const Conv2DDims& d, float* scratch, ThreadPool& pool,
-                   bool whole) {
+                   bool whole, const float* prepared) {
   const int64_t K = PatchSize(d);
   const int64_t pixels = d.oh * d.ow;
   const bool pointwise = IsPointwise(d);
@@ -506,7 +524,7 @@ void Conv2DForward(float* out, const float* in, const float* kernel, const float
   const int threads = whole ? 1 : pool.num_threads();
   const int64_t chunks = whole ? 1 : NumChunks(d, threads);
   if (OnednnPlans plans; GetOnednnPlans(d, chunks, bias != nullptr, act, &plans)) {
-    OnednnForward(out, in, kernel, bias, d, plans, chunks, scratch, pool);
+    OnednnForward(out, in, kernel, bias, d, plans, chunks, scratch, pool, prepared);
     return;
   }
   pool.ParallelForEachChunk(chunks, [&](int64_t chunk, int thread) {
@@ -543,7 +561,8 @@ void Conv2DForward(float* out, const float* in, const float* kernel, const float
 
 void Conv2DBackward(float* din, float* dkernel, float* dbias, float* dout, const float* out,
                     const float* in, const float* kernel, ConvActivation act, const Conv2DDims& d,
-                    float* scratch, ThreadPool& pool, bool write_din, bool whole) {
+                    float* scratch, ThreadPool& pool, bool write_din, bool whole,
+                    const float* prepared) {
   const int64_t K = PatchSize(d);
   const int64_t pixels = d.oh * d.ow;
   const int64_t in_floats = d.h * d.w * d.c;  // one image
@@ -556,7 +575,7 @@ void Conv2DBackward(float* din, float* dkernel, float* dbias, float* dout, const
       (din == nullptr ||
        (OnednnHasFastBackwardData(*plans.big) && OnednnHasFastBackwardData(*plans.small)))) {
     OnednnBackward(din, dkernel, dbias, dout, out, in, kernel, act, d, plans, threads, chunks,
-                   scratch, pool, write_din);
+                   scratch, pool, write_din, prepared);
     return;
   }
   pool.ParallelForEachChunk(chunks, [&](int64_t chunk, int thread) {

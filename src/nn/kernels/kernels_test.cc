@@ -327,6 +327,20 @@ TEST(Conv2DTest, WholeCallsMatchReference) {
       Conv2DBackward(wdin.data(), nullptr, nullptr, g.data(), ref.data(), in.data(), kernel.data(),
                      act, d, scratch.data(), pool, /*write_din=*/true, /*whole=*/true);
       ExpectNear(wdin, zdin, 1e-5, what + " din written");
+
+      // With the kernel's blocked copies made once (the model's chunks share them).
+      const int64_t prepared_floats = Conv2DPreparedKernelFloats(d);
+      Vec prepared(static_cast<size_t>(std::max<int64_t>(prepared_floats, 1)), NAN);
+      Conv2DPrepareKernel(prepared.data(), kernel.data(), d);
+      const float* prep = prepared_floats > 0 ? prepared.data() : nullptr;
+      Vec pout(dout.size(), NAN), pdin(in.size(), NAN);
+      Conv2DForward(pout.data(), in.data(), kernel.data(), bias.data(), act, d, scratch.data(),
+                    pool, /*whole=*/true, prep);
+      ExpectNear(pout, ref, 1e-5, what + " forward, prepared");
+      g = dout;
+      Conv2DBackward(pdin.data(), nullptr, nullptr, g.data(), ref.data(), in.data(), kernel.data(),
+                     act, d, scratch.data(), pool, /*write_din=*/true, /*whole=*/true, prep);
+      ExpectNear(pdin, zdin, 1e-5, what + " din written, prepared");
     }
   }
 }
