@@ -799,8 +799,14 @@ void Model::ChunkedStep(int64_t batch, int64_t global_batch, int64_t chunk_rows)
     mark_cpu_ = cpu;
   }
   // grads() = the chunks' gradients added in chunk order (reproducible:
-  // each float's sum has the same order whoever adds it).
-  pool().ParallelFor(padded_trainable_, [&](int64_t begin, int64_t end, int) {
+  // each float's sum has the same order whoever adds it, however it is
+  // split). Split only when it pays (ChunksFor): for the Fashion-MNIST CNN it
+  // is ~0.3 M adds, less than a hand-off.
+  const int64_t pieces = pool().ChunksFor(padded_trainable_, chunks);
+  pool().ParallelForEachChunk(pieces, [&](int64_t piece, int) {
+    int64_t begin, end;
+    ThreadPool::SplitRange(padded_trainable_, static_cast<int>(pieces), static_cast<int>(piece),
+                           &begin, &end);
     float* dst = grads();
     std::memcpy(dst + begin, chunk_grads_ + begin,
                 static_cast<size_t>(end - begin) * sizeof(float));
