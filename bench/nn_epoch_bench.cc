@@ -107,6 +107,7 @@ int main(int argc, char** argv) {
   }
   nn::Sequential model(a.model);
   model.set_num_threads(a.threads);
+  model.set_chunked_steps(a.chunked != 0);
   if (Status s = BuildModel(a, train.n, &model); !s.ok()) {
     std::fprintf(stderr, "nn_epoch_bench: %s\n", s.message().c_str());
     return 1;

@@ -15,6 +15,8 @@
 //   training
 //                 step's time went (wall and CPU ms per step per layer forward /
 //                 backward, loss, gradient zeroing, optimizer, batch gather)
+//   --chunked 0   nn_epoch_bench only: train layer by layer instead of in chunks of rows
+//                 (Model::set_chunked_steps; for A/B runs)
 //
 // The training recipe (issue 3's accuracy targets), the same for both
 // programs. The defaults were chosen on validation splits held out of the
@@ -90,6 +92,7 @@ struct TrainingBenchArgs {
   uint64_t seed = 1;
   int threads = 2;
   int profile = 0;  // nn_epoch_bench: print the per-phase step profile (libtorch ignores it)
+  int chunked = 1;  // nn_epoch_bench: Model::set_chunked_steps (libtorch ignores it)
   // The recipe; negative / empty = the model's default (ParseTrainingBenchArgs fills them).
   int standardize = -1;
   float translate = -1.0f;
@@ -126,6 +129,8 @@ inline StatusOr<TrainingBenchArgs> ParseTrainingBenchArgs(int argc, char** argv)
       a.threads = std::atoi(v.c_str());
     } else if (flag == "--profile") {
       a.profile = std::atoi(v.c_str());
+    } else if (flag == "--chunked") {
+      a.chunked = std::atoi(v.c_str());
     } else if (flag == "--seed") {
       a.seed = std::strtoull(v.c_str(), nullptr, 10);
     } else if (flag == "--standardize") {

@@ -66,9 +66,23 @@ int64_t Conv2D::ScratchFloats(int64_t batch, bool /*training*/, int num_threads)
   return std::max(act, kernels::Conv2DScratchSize(Dims(batch), num_threads));
 }
 
+int64_t Conv2D::ChunkScratchFloats(int64_t rows, bool /*training*/) const {
+  const int64_t act = NeedsActivationScratch(ResidualActivation(o_.activation))
+                          ? rows * NumElements(output_shape())
+                          : 0;
+  return std::max(act, kernels::Conv2DScratchSize(Dims(rows), 1, /*whole=*/true));
+}
+
+// The chunks share the kernel in oneDNN's blocked layouts (made once a step
+// instead of once a chunk: kernels::Conv2DPrepareKernel).
+int64_t Conv2D::ChunkStateFloats() const { return kernels::Conv2DPreparedKernelFloats(dims_); }
+
+void Conv2D::PrepareChunks(float* state) { kernels::Conv2DPrepareKernel(state, weight(0), dims_); }
+
 void Conv2D::Forward(float* out, std::span<const float* const> in, const LayerContext& ctx) {
   kernels::Conv2DForward(out, in[0], weight(0), o_.use_bias ? weight(1) : nullptr,
-                         KernelActivation(o_.activation), Dims(ctx.batch), ctx.scratch, *ctx.pool);
+                         KernelActivation(o_.activation), Dims(ctx.batch), ctx.scratch, *ctx.pool,
+                         ctx.whole_chunk, ctx.chunk_state);
   FusedActivationForward(ResidualActivation(o_.activation), out, ctx.batch * dims_.oh * dims_.ow,
                          dims_.oc, ctx.training ? ctx.cache : ctx.scratch);
 }
@@ -82,9 +96,9 @@ void Conv2D::Backward(std::span<float* const> din, float* dout, std::span<const 
   const kernels::ConvActivation act = ctx.dout_relu_masked && o_.activation == Activation::kRelu
                                           ? kernels::ConvActivation::kLinear
                                           : KernelActivation(o_.activation);
-  kernels::Conv2DBackward(din[0], weight_grad(0), o_.use_bias ? weight_grad(1) : nullptr, dout, out,
-                          in[0], weight(0), act, Dims(ctx.batch), ctx.scratch, *ctx.pool,
-                          ctx.write_din);
+  kernels::Conv2DBackward(din[0], weight_grad(0, ctx), o_.use_bias ? weight_grad(1, ctx) : nullptr,
+                          dout, out, in[0], weight(0), act, Dims(ctx.batch), ctx.scratch, *ctx.pool,
+                          ctx.write_din, ctx.whole_chunk, ctx.chunk_state);
 }
 
 // ---- DepthwiseConv2D -----------------------------------------------------------
@@ -136,8 +150,9 @@ void DepthwiseConv2D::Backward(std::span<float* const> din, float* dout,
                                const LayerContext& ctx) {
   FusedActivationBackward(o_.activation, dout, ctx.cache, out, ctx.batch * dims_.oh * dims_.ow,
                           dims_.c * dims_.depth_multiplier, ctx.scratch);
-  kernels::DepthwiseConv2DBackward(din[0], weight_grad(0), o_.use_bias ? weight_grad(1) : nullptr,
-                                   dout, in[0], weight(0), Dims(ctx.batch), ctx.scratch, *ctx.pool);
+  kernels::DepthwiseConv2DBackward(din[0], weight_grad(0, ctx),
+                                   o_.use_bias ? weight_grad(1, ctx) : nullptr, dout, in[0],
+                                   weight(0), Dims(ctx.batch), ctx.scratch, *ctx.pool);
 }
 
 }  // namespace edgepipe::nn

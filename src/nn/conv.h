@@ -43,6 +43,10 @@ class Conv2D : public Layer {
   std::vector<WeightSpec> WeightSpecs() const override;
   int64_t CacheFloats(int64_t batch, bool training) const override;
   int64_t ScratchFloats(int64_t batch, bool training, int num_threads) const override;
+  bool RowsIndependent() const override { return true; }
+  int64_t ChunkScratchFloats(int64_t rows, bool training) const override;
+  int64_t ChunkStateFloats() const override;
+  void PrepareChunks(float* state) override;
   bool WritesInputGradient() const override { return true; }
   bool OutputIsRelu() const override { return o_.activation == Activation::kRelu; }
   void Forward(float* out, std::span<const float* const> in, const LayerContext& ctx) override;

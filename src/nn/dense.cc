@@ -110,8 +110,8 @@ void Dense::Backward(std::span<float* const> din, float* dout, std::span<const f
     FusedActivationBackward(act, dout, ctx.cache, out, rows, oc, ctx.scratch);
     act = Activation::kLinear;
   }
-  DenseBackward(din[0], weight_grad(0), o_.use_bias ? weight_grad(1) : nullptr, dout, in[0], out,
-                weight(0), rows, c, oc, act);
+  DenseBackward(din[0], weight_grad(0, ctx), o_.use_bias ? weight_grad(1, ctx) : nullptr, dout,
+                in[0], out, weight(0), rows, c, oc, act);
 }
 
 }  // namespace edgepipe::nn

@@ -61,6 +61,7 @@ class Dense : public Layer {
   std::vector<WeightSpec> WeightSpecs() const override;
   int64_t CacheFloats(int64_t batch, bool training) const override;
   int64_t ScratchFloats(int64_t batch, bool training, int num_threads) const override;
+  bool RowsIndependent() const override { return true; }
   void Forward(float* out, std::span<const float* const> in, const LayerContext& ctx) override;
   void Backward(std::span<float* const> din, float* dout, std::span<const float* const> in,
                 const float* out, const LayerContext& ctx) override;

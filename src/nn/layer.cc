@@ -43,14 +43,16 @@ Status Layer::Build(const std::vector<Shape>& input_shapes) {
   const size_t n = WeightSpecs().size();
   values_.assign(n, nullptr);
   grads_.assign(n, nullptr);
+  grad_offsets_.assign(n, 0);
   built_ = true;
   return Status::OK();
 }
 
-void Layer::BindWeight(size_t i, float* value, float* grad) {
+void Layer::BindWeight(size_t i, float* value, float* grad, int64_t grad_offset) {
   if (i >= values_.size()) return;
   values_[i] = value;
   grads_[i] = grad;
+  grad_offsets_[i] = grad_offset;
 }
 
 std::vector<Layer::WeightRef> Layer::Weights() const {

@@ -67,6 +67,17 @@ struct LayerContext {
   bool mask_din_relu = false;
   // Backward only: dout already carries the derivative of this layer's ReLU.
   bool dout_relu_masked = false;
+  // Set by the model's chunked training step (model.h): the call is one
+  // chunk of a batch, run whole on this thread inside one task of the pool,
+  // so a kernel does not split its rows again (each split would shrink the
+  // pieces and add partial sums).
+  bool whole_chunk = false;
+  // With whole_chunk: what the layer's PrepareChunks wrote before this
+  // step's chunks (read only; null if its ChunkStateFloats() is 0).
+  const float* chunk_state = nullptr;
+  // Backward only: the gradient arena this call's weight gradients go to
+  // (Layer::weight_grad(i, ctx)); null: the gradients bound by BindWeight.
+  float* grad_arena = nullptr;
 };
 
 class Layer {
@@ -107,8 +118,10 @@ class Layer {
   };
   // Valid after Build(), in Keras's save order.
   virtual std::vector<WeightSpec> WeightSpecs() const { return {}; }
-  // Points weight `i` at `value` (and `grad`, null for non-trainable weights).
-  void BindWeight(size_t i, float* value, float* grad);
+  // Points weight `i` at `value` (and `grad`, null for non-trainable weights,
+  // at `grad_offset` floats into the model's gradient arena: see
+  // LayerContext::grad_arena).
+  void BindWeight(size_t i, float* value, float* grad, int64_t grad_offset = 0);
 
   // Called by the model once after the initializers filled the weights
   // (layers whose initial values come from their configuration).
@@ -132,6 +145,24 @@ class Layer {
   virtual int64_t ScratchFloats(int64_t /*batch*/, bool /*training*/, int /*num_threads*/) const {
     return 0;
   }
+
+  // Whether Forward and Backward of rows [b0, b1) read and write only those
+  // rows (and the weights), draw nothing from ctx.rng, and honour
+  // LayerContext::whole_chunk and grad_arena: then the model may run a batch
+  // as chunks of rows through all layers (model.h). False unless a layer
+  // says so (Dropout draws its mask in batch order, BatchNormalization
+  // couples the rows through its batch statistics).
+  virtual bool RowsIndependent() const { return false; }
+  // ScratchFloats for a call with LayerContext::whole_chunk set.
+  virtual int64_t ChunkScratchFloats(int64_t rows, bool training) const {
+    return ScratchFloats(rows, training, 1);
+  }
+  // Floats the chunks of one step share (e.g. the weights in a kernel's own
+  // layout), written by PrepareChunks once per step before any chunk runs,
+  // with the weights as the chunks will see them; passed to every call as
+  // LayerContext::chunk_state.
+  virtual int64_t ChunkStateFloats() const { return 0; }
+  virtual void PrepareChunks(float* /*state*/) {}
 
   // Whether Backward honours LayerContext::write_din.
   virtual bool WritesInputGradient() const { return false; }
@@ -161,6 +192,12 @@ class Layer {
   // Bound storage of weight `i` (null before binding / for non-trainable grads).
   float* weight(size_t i) const { return i < values_.size() ? values_[i] : nullptr; }
   float* weight_grad(size_t i) const { return i < grads_.size() ? grads_[i] : nullptr; }
+  // Where this call's gradient of weight `i` goes (ctx.grad_arena, else the
+  // bound gradient); null for a non-trainable or unbound weight.
+  float* weight_grad(size_t i, const LayerContext& ctx) const {
+    if (ctx.grad_arena == nullptr || weight_grad(i) == nullptr) return weight_grad(i);
+    return ctx.grad_arena + grad_offsets_[i];
+  }
   // "<class_name> '<name>': " for error messages.
   std::string Where() const { return class_name() + " '" + name_ + "': "; }
 
@@ -171,6 +208,7 @@ class Layer {
   Shape output_shape_;
   std::vector<float*> values_;
   std::vector<float*> grads_;
+  std::vector<int64_t> grad_offsets_;
 };
 
 // Product of the dimensions (1 for a scalar shape {}).

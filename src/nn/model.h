@@ -44,6 +44,22 @@
 // units(), activation(), in_features(), kernel() (in, out) and bias() (out).
 // Dropout and ReLU have no weights; Dropout is the identity at inference.
 //
+// Chunked training steps: when every layer's rows are independent
+// (Layer::RowsIndependent: no Dropout, no BatchNormalization in training)
+// and a batch's activations would not fit the cores' caches (the CNNs), a
+// training step splits its batch into chunks of a few rows and runs each
+// chunk through every layer forward, the loss, and every layer backward as
+// one task of the pool, on per-thread activation and gradient buffers of
+// chunk size that stay in the core's cache between the passes (layer by
+// layer, a batch-64 Fashion-MNIST CNN streams ~20 MB of activations and
+// gradients through memory each step, and the pool waits for its slowest
+// thread after every layer). Each chunk's weight gradients go to its own
+// copy of the gradient array (LayerContext::grad_arena), added in chunk
+// order afterwards. The chunking depends only on the model and the batch,
+// so results do not depend on the thread count or on which thread ran
+// which chunk. Without a reducer only (data-parallel Fit keeps the layer by
+// layer step, whose buckets start as layers finish).
+//
 // Numerics: compute threads run with flush-to-zero + denormals-are-zero, and
 // oneDNN's GEMM is limited to the calling thread during Fit/Evaluate/Predict
 // (at these sizes one core is fastest and a second pool would fight ours);
@@ -211,12 +227,23 @@ class Model {
   void StopTraining() { stop_training_ = true; }
   // Compute threads: 0 = DefaultThreadPool(); n > 0 = a pool of n owned by the model.
   void set_num_threads(int n);
+  // Whether training steps may run in chunks of rows (header comment; on by
+  // default). Off: always layer by layer (the reference the chunked step is
+  // tested against, and A/B benchmarks).
+  void set_chunked_steps(bool on) { chunked_steps_ = on; }
 
   // ---- Step profile ----------------------------------------------------
   // Where training steps spend their time, phase by phase: wall and process
   // CPU seconds summed over the steps of every Fit while enabled (the clock
   // is read only then). Phases: "gather batch", "<layer> forward", "loss",
-  // "zero gradients", "<layer> backward", "optimizer". Enabling resets it.
+  // "zero gradients", "<layer> backward", "optimizer", and for chunked steps
+  // "chunk setup, gradient sum" (Layer::PrepareChunks, the chunks' gradients
+  // added) and "threads idle". In a chunked step the phases
+  // inside the chunks are timed per thread (thread CPU time; wall divided by
+  // the pool's threads), and "threads idle" is what the pool's threads did
+  // not spend in chunks while the chunks ran: wall = the step's wall time
+  // less the chunks' mean thread time; CPU = the process's CPU in that time
+  // less the chunks' (spinning, hand-offs). Enabling resets it.
   struct StepProfile {
     std::vector<std::string> phases;
     std::vector<double> wall_s, cpu_s;  // per phase
@@ -376,6 +403,33 @@ class Model {
   std::vector<float> losses_;             // (B)
   Rng train_rng_;                         // dropout stream of the current Fit
 
+  // Chunked training step (see the header comment). chunk_rows_max_ is 0
+  // until a training Plan found the model chunkable.
+  struct ChunkWorkspace {
+    std::vector<float*> acts, dacts;  // per tensor; null: not per thread
+    std::vector<float*> caches;       // per layer
+    float* scratch = nullptr;
+    std::vector<std::vector<const float*>> in_ptrs;  // per layer
+    std::vector<std::vector<float*>> din_ptrs;       // per layer
+    std::vector<double> wall_s, cpu_s;               // profile, per phase
+  };
+  bool chunked_steps_ = true;
+  int64_t chunk_rows_max_ = 0;
+  int64_t chunk_row_floats_ = 0;          // floats one row of a chunk touches
+  std::vector<ChunkWorkspace> chunk_ws_;  // per pool thread
+  AlignedFloats chunk_storage_;
+  float* chunk_grads_ = nullptr;     // per chunk, padded_trainable_ floats
+  std::vector<float*> chunk_state_;  // per layer: Layer::ChunkStateFloats, or null
+  int64_t chunk_grads_capacity_ = 0;
+  std::vector<double> chunk_loss_;  // per chunk: the loss sum of its rows
+  void PlanChunks(int64_t max_batch);
+  // Rows per chunk for a batch of `batch` rows; 0: run it layer by layer.
+  int64_t ChunkRows(int64_t batch) const;
+  // Forward, loss and backward of rows [b0, b0 + rows) (chunk `chunk`) on
+  // thread `thread`'s workspace; weight gradients into the chunk's arena.
+  void RunChunk(int64_t chunk, int thread, int64_t b0, int64_t rows, float inv_global_batch);
+  void ChunkedStep(int64_t batch, int64_t global_batch, int64_t chunk_rows);
+
   // Data-parallel Fit only. A bucket is the gradient range [begin, end) of
   // consecutive layers, started once the backward of `trigger_layer` (its
   // first layer) is done; buckets are in backward order.
@@ -407,6 +461,8 @@ class Model {
   size_t ZeroPhase() const { return 2 + layers_.size(); }
   size_t BackwardPhase(size_t layer) const { return 3 + layers_.size() + layer; }
   size_t OptimizerPhase() const { return 3 + 2 * layers_.size(); }
+  size_t ChunkSumPhase() const { return 4 + 2 * layers_.size(); }
+  size_t IdlePhase() const { return 5 + 2 * layers_.size(); }
 };
 
 // Keras Sequential: a chain of layers over one input.

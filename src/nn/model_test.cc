@@ -10,6 +10,7 @@
 #include "src/core/cpu.h"
 #include "src/nn/conv.h"
 #include "src/nn/dense.h"
+#include "src/nn/dropout.h"
 #include "src/nn/pooling.h"
 #include "src/nn/relu.h"
 #include "src/nn/reshaping.h"
@@ -343,6 +344,108 @@ TEST(SequentialTest, FitLeavesTheCallersFloatingPointModeAlone) {
   ASSERT_TRUE(model->Fit(d.x, d.y, {.batch_size = 10, .steps = 3, .verbose = 0}).ok());
   ASSERT_TRUE(model->Predict(d.x).ok());
   EXPECT_EQ(FlushDenormalsEnabled(), before);
+}
+
+// ---- Chunked training steps (model.h) ----------------------------------------
+
+// A small Fashion-MNIST-like CNN: a batch of 50 has ~4 MB of activations and
+// gradients, past the size below which a step runs layer by layer.
+std::unique_ptr<Sequential> ChunkedCnn(bool dropout, int threads, bool chunked) {
+  auto model = std::make_unique<Sequential>("cnn");
+  model->set_num_threads(threads);
+  model->set_chunked_steps(chunked);
+  EXPECT_TRUE(model
+                  ->Add(std::make_unique<Conv2D>(Conv2DOptions{
+                      .filters = 8, .kernel_size = {3, 3}, .activation = Activation::kRelu}))
+                  .ok());
+  EXPECT_TRUE(model->Add(std::make_unique<MaxPooling2D>()).ok());
+  EXPECT_TRUE(model
+                  ->Add(std::make_unique<Conv2D>(Conv2DOptions{
+                      .filters = 16, .kernel_size = {3, 3}, .activation = Activation::kRelu}))
+                  .ok());
+  EXPECT_TRUE(model->Add(std::make_unique<MaxPooling2D>()).ok());
+  EXPECT_TRUE(model->Add(std::make_unique<Flatten>()).ok());
+  if (dropout) {
+    EXPECT_TRUE(model->Add(std::make_unique<Dropout>(0.25f)).ok());
+  }
+  EXPECT_TRUE(model->Add(std::make_unique<Dense>(10)).ok());
+  EXPECT_TRUE(model->Build(Shape{28, 28, 1}, 21).ok());
+  EXPECT_TRUE(model->Compile({.optimizer = Adam({.learning_rate = 0.003f})}).ok());
+  return model;
+}
+
+struct ChunkedRun {
+  std::vector<std::pair<std::string, Tensor>> weights;
+  History history;
+  bool chunked = false;  // the step profile shows chunked steps
+};
+
+// 200 random images, batch 50 (chunks of 13, 13, 13 and 11 rows), 2 epochs.
+ChunkedRun TrainChunkedCnn(bool dropout, int threads, bool chunked) {
+  Rng rng(8);
+  Tensor x(DType::kFloat32, {200, 28, 28, 1}), y(DType::kInt64, {200});
+  for (int64_t i = 0; i < x.num_elements(); ++i) x.data<float>()[i] = rng.UniformFloat() - 0.5f;
+  for (int64_t i = 0; i < 200; ++i) y.data<int64_t>()[i] = static_cast<int64_t>(rng.UniformInt(10));
+  auto model = ChunkedCnn(dropout, threads, chunked);
+  model->set_step_profiling(true);
+  ChunkedRun run;
+  auto h = model->Fit(x, y, {.batch_size = 50, .epochs = 2, .seed = 4, .verbose = 0});
+  EXPECT_TRUE(h.ok()) << h.status().message();
+  if (h.ok()) run.history = *h;
+  run.weights = model->GetWeights();
+  const Model::StepProfile& p = model->step_profile();
+  for (size_t i = 0; i < p.phases.size(); ++i) {
+    if (p.phases[i] == "chunk setup, gradient sum") run.chunked = p.wall_s[i] > 0;
+  }
+  return run;
+}
+
+TEST(SequentialTest, ChunkedStepsMatchLayerByLayerSteps) {
+  const ChunkedRun chunked = TrainChunkedCnn(false, 2, true);
+  const ChunkedRun layered = TrainChunkedCnn(false, 2, false);
+  EXPECT_TRUE(chunked.chunked);
+  EXPECT_FALSE(layered.chunked);
+  ASSERT_EQ(chunked.weights.size(), layered.weights.size());
+  for (size_t i = 0; i < chunked.weights.size(); ++i) {
+    const Tensor& a = chunked.weights[i].second;
+    const Tensor& b = layered.weights[i].second;
+    ASSERT_EQ(a.num_elements(), b.num_elements());
+    float change = 0;  // the weights did move
+    for (int64_t k = 0; k < a.num_elements(); ++k) {
+      // Only the order of the weight gradients' sums differs.
+      EXPECT_NEAR(a.data<float>()[k], b.data<float>()[k], 2e-5f)
+          << chunked.weights[i].first << "[" << k << "]";
+      change = std::max(change, std::fabs(a.data<float>()[k]));
+    }
+    EXPECT_GT(change, 0.0f) << chunked.weights[i].first;
+  }
+  // The loss and accuracy each epoch come from the same logits.
+  for (const char* key : {"loss", "sparse_categorical_accuracy"}) {
+    ASSERT_EQ(chunked.history.history.at(key).size(), 2u);
+    for (size_t e = 0; e < 2; ++e) {
+      EXPECT_NEAR(chunked.history.history.at(key)[e], layered.history.history.at(key)[e], 1e-4)
+          << key;
+    }
+  }
+}
+
+TEST(SequentialTest, ChunkedStepsAreBitIdenticalWhateverTheThreadCount) {
+  const ChunkedRun one = TrainChunkedCnn(false, 1, true);
+  for (int threads : {1, 2, 3}) {
+    const ChunkedRun other = TrainChunkedCnn(false, threads, true);
+    EXPECT_TRUE(other.chunked);
+    ASSERT_EQ(one.weights.size(), other.weights.size());
+    for (size_t i = 0; i < one.weights.size(); ++i) {
+      EXPECT_EQ(0, std::memcmp(one.weights[i].second.raw_data(), other.weights[i].second.raw_data(),
+                               one.weights[i].second.num_bytes()))
+          << one.weights[i].first << " with " << threads << " threads";
+    }
+  }
+}
+
+TEST(SequentialTest, ModelsWithDropoutTrainLayerByLayer) {
+  // Dropout draws its mask in batch order from one stream: not chunked.
+  EXPECT_FALSE(TrainChunkedCnn(true, 2, true).chunked);
 }
 
 }  // namespace

@@ -44,8 +44,9 @@ void BatchNormalization::Forward(float* out, std::span<const float* const> in,
 void BatchNormalization::Backward(std::span<float* const> din, float* dout,
                                   std::span<const float* const> in, const float*,
                                   const LayerContext& ctx) {
-  kernels::BatchNormTrainingBackward(din[0], weight_grad(0), weight_grad(1), dout, in[0], ctx.cache,
-                                     ctx.cache + channels_, weight(0), Rows(ctx.batch), channels_);
+  kernels::BatchNormTrainingBackward(din[0], weight_grad(0, ctx), weight_grad(1, ctx), dout, in[0],
+                                     ctx.cache, ctx.cache + channels_, weight(0), Rows(ctx.batch),
+                                     channels_);
 }
 
 // ---- Normalization -------------------------------------------------------------

@@ -35,6 +35,7 @@ class Pooling2D : public Layer {
 
   int64_t CacheFloats(int64_t batch, bool training) const override;
   int64_t ScratchFloats(int64_t batch, bool training, int num_threads) const override;
+  bool RowsIndependent() const override { return true; }
   bool WritesInputGradient() const override { return kind_ == Kind::kMax; }
   bool MasksReluGradient() const override { return kind_ == Kind::kMax; }
   void Forward(float* out, std::span<const float* const> in, const LayerContext& ctx) override;
@@ -72,6 +73,7 @@ class GlobalAveragePooling2D : public Layer {
   explicit GlobalAveragePooling2D(std::string name = "") : Layer(std::move(name)) {}
   std::string class_name() const override { return "GlobalAveragePooling2D"; }
   std::string default_name_prefix() const override { return "global_average_pooling2d"; }
+  bool RowsIndependent() const override { return true; }
   void Forward(float* out, std::span<const float* const> in, const LayerContext& ctx) override;
   void Backward(std::span<float* const> din, float* dout, std::span<const float* const> in,
                 const float* out, const LayerContext& ctx) override;

@@ -23,6 +23,7 @@ class ActivationLayer : public Layer {
   Activation activation() const { return activation_; }
 
   int64_t CacheFloats(int64_t batch, bool training) const override;
+  bool RowsIndependent() const override { return true; }
   void Forward(float* out, std::span<const float* const> in, const LayerContext& ctx) override;
   void Backward(std::span<float* const> din, float* dout, std::span<const float* const> in,
                 const float* out, const LayerContext& ctx) override;

@@ -17,6 +17,7 @@ class Flatten : public Layer {
   explicit Flatten(std::string name = "") : Layer(std::move(name)) {}
   std::string class_name() const override { return "Flatten"; }
   std::string default_name_prefix() const override { return "flatten"; }
+  bool RowsIndependent() const override { return true; }
   bool WritesInputGradient() const override { return true; }
   void Forward(float* out, std::span<const float* const> in, const LayerContext& ctx) override;
   void Backward(std::span<float* const> din, float* dout, std::span<const float* const> in,
@@ -51,6 +52,7 @@ class ZeroPadding2D : public Layer {
   std::string class_name() const override { return "ZeroPadding2D"; }
   std::string default_name_prefix() const override { return "zero_padding2d"; }
   const std::array<int64_t, 4>& padding() const { return pad_; }
+  bool RowsIndependent() const override { return true; }
   void Forward(float* out, std::span<const float* const> in, const LayerContext& ctx) override;
   void Backward(std::span<float* const> din, float* dout, std::span<const float* const> in,
                 const float* out, const LayerContext& ctx) override;
@@ -69,6 +71,7 @@ class Add : public Layer {
   std::string class_name() const override { return "Add"; }
   std::string default_name_prefix() const override { return "add"; }
   int num_inputs() const override { return kVariadic; }
+  bool RowsIndependent() const override { return true; }
   void Forward(float* out, std::span<const float* const> in, const LayerContext& ctx) override;
   void Backward(std::span<float* const> din, float* dout, std::span<const float* const> in,
                 const float* out, const LayerContext& ctx) override;
@@ -84,6 +87,7 @@ class Concatenate : public Layer {
   std::string class_name() const override { return "Concatenate"; }
   std::string default_name_prefix() const override { return "concatenate"; }
   int num_inputs() const override { return kVariadic; }
+  bool RowsIndependent() const override { return true; }
   void Forward(float* out, std::span<const float* const> in, const LayerContext& ctx) override;
   void Backward(std::span<float* const> din, float* dout, std::span<const float* const> in,
                 const float* out, const LayerContext& ctx) override;

@@ -155,9 +155,9 @@ struct OnednnScratch {
            chunks * chunk_floats;
   }
 };
-OnednnScratch MakeOnednnScratch(const Conv2DDims& d, int threads, const OnednnConvPlan& ref,
+// chunks: how many chunks the call splits the batch into.
+OnednnScratch MakeOnednnScratch(const Conv2DDims& d, int64_t chunks, const OnednnConvPlan& ref,
                                 float* base) {
-  const int64_t chunks = NumChunks(d, threads);
   const int64_t chunk_images = (d.n + chunks - 1) / std::max<int64_t>(chunks, 1);
   OnednnScratch s;
   s.kernel_floats = RoundUp16(OnednnKernelFloats(ref));
@@ -169,11 +169,14 @@ OnednnScratch MakeOnednnScratch(const Conv2DDims& d, int threads, const OnednnCo
   return s;
 }
 
+// prepared: (Conv2DPreparedKernelFloats) [forward | backward-data blocked
+// kernel], or null: the kernel is blocked into the scratch here.
 void OnednnForward(float* out, const float* in, const float* kernel, const float* bias,
                    const Conv2DDims& d, const OnednnPlans& plans, int64_t chunks, float* scratch,
-                   ThreadPool& pool) {
-  const OnednnScratch s = MakeOnednnScratch(d, pool.num_threads(), *OnednnRefPlan(d), scratch);
-  {
+                   ThreadPool& pool, const float* prepared) {
+  const OnednnScratch s = MakeOnednnScratch(d, chunks, *OnednnRefPlan(d), scratch);
+  const float* blocked = prepared != nullptr ? prepared : s.blocked_kernel();
+  if (prepared == nullptr) {
     ScopedGemmThreads one_thread(1);
     OnednnReorderKernel(*plans.big, false, s.blocked_kernel(), kernel);
   }
@@ -182,19 +185,19 @@ void OnednnForward(float* out, const float* in, const float* kernel, const float
     ChunkRange(d, chunks, chunk, &begin, &end);
     ScopedGemmThreads one_thread(1);
     OnednnConvForward(plans.For(end - begin), out + begin * d.oh * d.ow * d.oc,
-                      in + begin * d.h * d.w * d.c, s.blocked_kernel(), bias);
+                      in + begin * d.h * d.w * d.c, blocked, bias);
   });
 }
 
 void OnednnBackward(float* din, float* dkernel, float* dbias, float* dout, const float* out,
                     const float* in, const float* kernel, ConvActivation act, const Conv2DDims& d,
-                    const OnednnPlans& plans, int64_t chunks, float* scratch, ThreadPool& pool,
-                    bool write_din) {
-  const int threads = pool.num_threads();
+                    const OnednnPlans& plans, int threads, int64_t chunks, float* scratch,
+                    ThreadPool& pool, bool write_din, const float* prepared) {
   const Conv2DLoops& loops = *SelectConv2DLoops();
-  const OnednnScratch s = MakeOnednnScratch(d, threads, *OnednnRefPlan(d), scratch);
+  const OnednnScratch s = MakeOnednnScratch(d, chunks, *OnednnRefPlan(d), scratch);
   const int64_t pixels = d.oh * d.ow, in_floats = d.h * d.w * d.c;
-  if (din != nullptr) {
+  const float* blocked = prepared != nullptr ? prepared + s.kernel_floats : s.blocked_kernel();
+  if (din != nullptr && prepared == nullptr) {
     ScopedGemmThreads one_thread(1);
     OnednnReorderKernel(*plans.big, true, s.blocked_kernel(), kernel);
   }
@@ -209,11 +212,11 @@ void OnednnBackward(float* din, float* dkernel, float* dbias, float* dout, const
     if (act != ConvActivation::kLinear)
       loops.mask_gradient(dg, out + begin * pixels * d.oc, M * d.oc, act);
     if (din != nullptr && write_din) {
-      OnednnConvBackwardData(plan, din + begin * in_floats, dg, s.blocked_kernel());
+      OnednnConvBackwardData(plan, din + begin * in_floats, dg, blocked);
     } else if (din != nullptr) {
       // oneDNN writes din; adding goes through a copy.
       float* tmp = s.thread_din(thread);
-      OnednnConvBackwardData(plan, tmp, dg, s.blocked_kernel());
+      OnednnConvBackwardData(plan, tmp, dg, blocked);
       float* dst = din + begin * in_floats;
       const int64_t n = (end - begin) * in_floats;
       for (int64_t i = 0; i < n; ++i) dst[i] += tmp[i];
@@ -279,26 +282,44 @@ StatusOr<Conv2DDims> MakeConv2DDims(int64_t n, int64_t h, int64_t w, int64_t c, 
                     .ow = x.out};
 }
 
-int64_t Conv2DScratchSize(const Conv2DDims& d, int num_threads) {
-  const int64_t own = std::max(num_threads, 1) * ThreadScratchFloats(d) +
-                      NumChunks(d, num_threads) * ChunkPartialFloats(d);
+int64_t Conv2DScratchSize(const Conv2DDims& d, int num_threads, bool whole) {
+  const int threads = whole ? 1 : num_threads;
+  const int64_t chunks = whole ? 1 : NumChunks(d, num_threads);
+  const int64_t own =
+      std::max(threads, 1) * ThreadScratchFloats(d) + chunks * ChunkPartialFloats(d);
   const OnednnConvPlan* ref = OnednnRefPlan(d);
   if (ref == nullptr) return own;
   // Room for either path: a chunk size oneDNN refuses falls back to ours.
-  return std::max(own, MakeOnednnScratch(d, num_threads, *ref, nullptr)
-                           .Total(num_threads, NumChunks(d, num_threads)));
+  return std::max(own, MakeOnednnScratch(d, chunks, *ref, nullptr).Total(threads, chunks));
+}
+
+int64_t Conv2DPreparedKernelFloats(const Conv2DDims& d) {
+  const OnednnConvPlan* ref = OnednnRefPlan(d);
+  return ref == nullptr ? 0 : 2 * RoundUp16(OnednnKernelFloats(*ref));
+}
+
+void Conv2DPrepareKernel(float* prepared, const float* kernel, const Conv2DDims& d) {
+  const OnednnConvPlan* ref = OnednnRefPlan(d);
+  if (ref == nullptr) return;
+  // The reference chunk size's layouts are every chunk size's.
+  ScopedGemmThreads one_thread(1);
+  OnednnReorderKernel(*ref, false, prepared, kernel);
+  OnednnReorderKernel(*ref, true, prepared + RoundUp16(OnednnKernelFloats(*ref)), kernel);
 }
 
 void Conv2DForward(float* out, const float* in, const float* kernel, const float* bias,
-                   ConvActivation act, const Conv2DDims& d, float* scratch, ThreadPool& pool) {
+                   ConvActivation act, const Conv2DDims& d, float* scratch, ThreadPool& pool,
+                   bool whole, const float* prepared) {
   const Conv2DLoops& loops = *SelectConv2DLoops();
   const int64_t K = PatchSize(d);
   const int64_t pixels = d.oh * d.ow;
   const bool pointwise = IsPointwise(d);
   const bool direct = UsesDirectPath(d);
-  const int64_t chunks = NumChunks(d, pool.num_threads());
+  // One chunk runs inline on thread 0 (ParallelForEachChunk).
+  const int threads = whole ? 1 : pool.num_threads();
+  const int64_t chunks = whole ? 1 : NumChunks(d, threads);
   if (OnednnPlans plans; GetOnednnPlans(d, chunks, bias != nullptr, act, &plans)) {
-    OnednnForward(out, in, kernel, bias, d, plans, chunks, scratch, pool);
+    OnednnForward(out, in, kernel, bias, d, plans, chunks, scratch, pool, prepared);
     return;
   }
   pool.ParallelForEachChunk(chunks, [&](int64_t chunk, int thread) {
@@ -335,21 +356,22 @@ void Conv2DForward(float* out, const float* in, const float* kernel, const float
 
 void Conv2DBackward(float* din, float* dkernel, float* dbias, float* dout, const float* out,
                     const float* in, const float* kernel, ConvActivation act, const Conv2DDims& d,
-                    float* scratch, ThreadPool& pool, bool write_din) {
+                    float* scratch, ThreadPool& pool, bool write_din, bool whole,
+                    const float* prepared) {
   const Conv2DLoops& loops = *SelectConv2DLoops();
   const int64_t K = PatchSize(d);
   const int64_t pixels = d.oh * d.ow;
   const int64_t in_floats = d.h * d.w * d.c;  // one image
   const bool pointwise = IsPointwise(d);
   const bool direct = UsesDirectPath(d);
-  const int threads = pool.num_threads();
-  const int64_t chunks = NumChunks(d, threads);
+  const int threads = whole ? 1 : pool.num_threads();
+  const int64_t chunks = whole ? 1 : NumChunks(d, threads);
   if (OnednnPlans plans;
       GetOnednnPlans(d, chunks, dbias != nullptr, ConvActivation::kLinear, &plans) &&
       (din == nullptr ||
        (OnednnHasFastBackwardData(*plans.big) && OnednnHasFastBackwardData(*plans.small)))) {
-    OnednnBackward(din, dkernel, dbias, dout, out, in, kernel, act, d, plans, chunks, scratch, pool,
-                   write_din);
+    OnednnBackward(din, dkernel, dbias, dout, out, in, kernel, act, d, plans, threads, chunks,
+                   scratch, pool, write_din, prepared);
     return;
   }
   pool.ParallelForEachChunk(chunks, [&](int64_t chunk, int thread) {

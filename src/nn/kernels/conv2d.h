@@ -78,13 +78,18 @@ StatusOr<Conv2DDims> MakeConv2DDims(int64_t n, int64_t h, int64_t w, int64_t c, 
                                     int64_t dilation_h, int64_t dilation_w, Padding padding);
 
 // Floats of scratch the fast Conv2DForward / Conv2DBackward need with a pool
-// of `num_threads` threads (im2col slices plus per-thread weight gradients).
-int64_t Conv2DScratchSize(const Conv2DDims& d, int num_threads);
+// of `num_threads` threads (im2col slices plus per-thread weight gradients),
+// or for calls with `whole` set.
+int64_t Conv2DScratchSize(const Conv2DDims& d, int num_threads, bool whole = false);
 
 // out: (N, OH, OW, OC), written: act(conv + bias). in: (N, H, W, C).
 // kernel: (KH, KW, C, OC). bias: (OC) or null (use_bias=False).
+// whole: the N images are one piece, run on the calling thread (a caller
+// that split the batch itself: the model's chunked training step); the
+// scratch is then Conv2DScratchSize(d, any, true) floats.
 void Conv2DForward(float* out, const float* in, const float* kernel, const float* bias,
-                   ConvActivation act, const Conv2DDims& d, float* scratch, ThreadPool& pool);
+                   ConvActivation act, const Conv2DDims& d, float* scratch, ThreadPool& pool,
+                   bool whole = false, const float* prepared = nullptr);
 
 // din: (N, H, W, C) += ; dkernel: (KH, KW, C, OC) += ; dbias: (OC) += ; each
 // may be null. dout: (N, OH, OW, OC), the gradient of the loss w.r.t. out;
@@ -94,7 +99,19 @@ void Conv2DForward(float* out, const float* in, const float* kernel, const float
 // in, kernel: as in Forward.
 void Conv2DBackward(float* din, float* dkernel, float* dbias, float* dout, const float* out,
                     const float* in, const float* kernel, ConvActivation act, const Conv2DDims& d,
-                    float* scratch, ThreadPool& pool, bool write_din = false);
+                    float* scratch, ThreadPool& pool, bool write_din = false, bool whole = false,
+                    const float* prepared = nullptr);
+
+// Many whole calls with the same kernel (the chunks of one training step)
+// can share its copies in the layouts oneDNN's primitives read, made once:
+// `prepared` (Conv2DPreparedKernelFloats(d) floats; 0 when the shape takes
+// another path) filled by Conv2DPrepareKernel from kernel: (KH, KW, C, OC),
+// then passed to Conv2DForward / Conv2DBackward (null: each call copies the
+// kernel itself; oneDNN's reorders into its blocked layouts cost 2-45 us
+// each for the Fashion-MNIST CNN's kernels, as much as a chunk's arithmetic
+// of the first layer). d.n is ignored.
+int64_t Conv2DPreparedKernelFloats(const Conv2DDims& d);
+void Conv2DPrepareKernel(float* prepared, const float* kernel, const Conv2DDims& d);
 
 // Plain-loop references: same contracts (but dout is left unchanged), no
 // scratch, single thread.

@@ -122,9 +122,13 @@ std::unique_ptr<OnednnConvPlan> CreatePlan(const Conv2DDims& d, bool has_bias, C
     const memory::dims dilates = {d.dilation_h - 1, d.dilation_w - 1};
     const memory::dims pad_l = {d.pad_top, d.pad_left}, pad_r = {pad_bottom, pad_right};
 
-    dnnl::primitive_attr attr;
+    // Two attribute objects: a dnnl::primitive_attr is a handle, so a copy
+    // would share the forward's post-ops with the backward primitives, which
+    // refuse them (oneDNN 2.6: "could not create a primitive descriptor
+    // iterator"); that left every Conv2D(relu) forward on im2col / direct.
+    dnnl::primitive_attr attr, fwd_attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-    dnnl::primitive_attr fwd_attr = attr;
+    fwd_attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     if (act != ConvActivation::kLinear) {
       dnnl::post_ops ops;
       if (act == ConvActivation::kRelu) {

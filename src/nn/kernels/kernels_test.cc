@@ -16,6 +16,7 @@
 #include "src/nn/kernels/batch_norm.h"
 #include "src/nn/kernels/conv2d.h"
 #include "src/nn/kernels/conv2d_loops.h"
+#include "src/nn/kernels/conv2d_onednn.h"
 #include "src/nn/kernels/depthwise_conv2d.h"
 #include "src/nn/kernels/elementwise.h"
 #include "src/nn/kernels/optimizer_loops.h"
@@ -333,6 +334,85 @@ TEST_P(Conv2DIsaTest, FastMatchesReferenceForwardAndBackward) {
       }
     }
   }
+}
+
+// whole = true (the model's chunked step: the images are one piece on the
+// calling thread) against the reference, with its own scratch size.
+TEST(Conv2DTest, WholeCallsMatchReference) {
+  ThreadPool pool(2);
+  for (const ConvCase& k : kConvCases) {
+    for (ConvActivation act : {ConvActivation::kLinear, ConvActivation::kRelu}) {
+      auto dims =
+          MakeConv2DDims(k.n, k.h, k.w, k.c, k.kh, k.kw, k.oc, k.sh, k.sw, k.dh, k.dw, k.padding);
+      ASSERT_TRUE(dims.ok());
+      const Conv2DDims& d = *dims;
+      const std::string what = "whole conv c" + std::to_string(k.c) + " k" + std::to_string(k.kh) +
+                               " oc" + std::to_string(k.oc) + " " + PaddingName(k.padding) +
+                               " act" + std::to_string(static_cast<int>(act));
+      Vec in = Random(d.n * d.h * d.w * d.c, 11, -4.0f, 4.0f),
+          kernel = Random(d.kh * d.kw * d.c * d.oc, 12), bias = Random(d.oc, 13),
+          dout = Random(d.n * d.oh * d.ow * d.oc, 14);
+      Vec scratch(Conv2DScratchSize(d, 2, /*whole=*/true), NAN);
+      Vec out(dout.size()), ref(dout.size());
+      Conv2DForward(out.data(), in.data(), kernel.data(), bias.data(), act, d, scratch.data(), pool,
+                    /*whole=*/true);
+      Conv2DForwardReference(ref.data(), in.data(), kernel.data(), bias.data(), act, d);
+      ExpectNear(out, ref, 1e-5, what + " forward");
+      Vec din(in.size(), 0.25f), dk(kernel.size(), 0.25f), db(d.oc, 0.25f);
+      Vec rdin = din, rdk = dk, rdb = db, g = dout;
+      Conv2DBackward(din.data(), dk.data(), db.data(), g.data(), ref.data(), in.data(),
+                     kernel.data(), act, d, scratch.data(), pool, /*write_din=*/false,
+                     /*whole=*/true);
+      Conv2DBackwardReference(rdin.data(), rdk.data(), rdb.data(), dout.data(), ref.data(),
+                              in.data(), kernel.data(), act, d);
+      ExpectNear(din, rdin, 1e-5, what + " din");
+      ExpectNear(dk, rdk, 1e-5, what + " dkernel");
+      ExpectNear(db, rdb, 1e-5, what + " dbias");
+      Vec wdin(in.size(), NAN), zdin(in.size(), 0.0f);
+      Conv2DBackwardReference(zdin.data(), nullptr, nullptr, dout.data(), ref.data(), in.data(),
+                              kernel.data(), act, d);
+      g = dout;
+      Conv2DBackward(wdin.data(), nullptr, nullptr, g.data(), ref.data(), in.data(), kernel.data(),
+                     act, d, scratch.data(), pool, /*write_din=*/true, /*whole=*/true);
+      ExpectNear(wdin, zdin, 1e-5, what + " din written");
+
+      // With the kernel's blocked copies made once (the model's chunks share them).
+      const int64_t prepared_floats = Conv2DPreparedKernelFloats(d);
+      Vec prepared(static_cast<size_t>(std::max<int64_t>(prepared_floats, 1)), NAN);
+      Conv2DPrepareKernel(prepared.data(), kernel.data(), d);
+      const float* prep = prepared_floats > 0 ? prepared.data() : nullptr;
+      Vec pout(dout.size(), NAN), pdin(in.size(), NAN);
+      Conv2DForward(pout.data(), in.data(), kernel.data(), bias.data(), act, d, scratch.data(),
+                    pool, /*whole=*/true, prep);
+      ExpectNear(pout, ref, 1e-5, what + " forward, prepared");
+      g = dout;
+      Conv2DBackward(pdin.data(), nullptr, nullptr, g.data(), ref.data(), in.data(), kernel.data(),
+                     act, d, scratch.data(), pool, /*write_din=*/true, /*whole=*/true, prep);
+      ExpectNear(pdin, zdin, 1e-5, what + " din written, prepared");
+    }
+  }
+}
+
+// Where oneDNN runs a convolution, it runs it with the activation fused too
+// (a shared attribute object once made every ReLU plan fail, silently
+// sending Conv2D(relu)'s forward to im2col + sgemm).
+TEST(Conv2DOnednnTest, ActivationPlansExistWhereLinearOnesDo) {
+  int checked = 0;
+  for (const ConvCase& k : {ConvCase{8, 28, 28, 1, 3, 3, 32, 1, 1, 1, 1, Padding::kValid},
+                            ConvCase{8, 13, 13, 32, 3, 3, 64, 1, 1, 1, 1, Padding::kValid}}) {
+    auto d =
+        MakeConv2DDims(k.n, k.h, k.w, k.c, k.kh, k.kw, k.oc, k.sh, k.sw, k.dh, k.dw, k.padding);
+    ASSERT_TRUE(d.ok());
+    if (GetOnednnConvPlan(*d, true, ConvActivation::kLinear) == nullptr) continue;
+    ++checked;
+    for (bool bias : {false, true}) {
+      for (ConvActivation act : {ConvActivation::kRelu, ConvActivation::kRelu6}) {
+        EXPECT_NE(GetOnednnConvPlan(*d, bias, act), nullptr)
+            << "c" << k.c << " bias " << bias << " act " << static_cast<int>(act);
+      }
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "oneDNN runs neither shape with JIT code on this CPU";
 }
 
 // Chunks, not threads, own the partial sums: the fast path gives bit-identical
