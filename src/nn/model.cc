@@ -823,7 +823,17 @@ Status Model::TrainStep(int64_t batch, int64_t global_batch, double* loss_sum) {
   const int64_t* labels = loss_.sparse() ? batch_labels_.data() : nullptr;
   const float* targets = loss_.sparse() ? nullptr : batch_targets_.data();
   reduce_status_ = Status::OK();
-  const int64_t chunk_rows = reducer_ == nullptr ? ChunkRows(batch) : 0;
+  // Every bucket, in the order the layer-by-layer backward starts them (so
+  // all ranks post the same collectives in the same order, whichever path
+  // each takes for its share of the batch).
+  auto begin_all_buckets = [&] {
+    for (const GradientBucket& bucket : buckets_) {
+      if (reduce_status_.ok()) {
+        reduce_status_ = reducer_->BeginBucket(grads() + bucket.begin, bucket.end - bucket.begin);
+      }
+    }
+  };
+  const int64_t chunk_rows = ChunkRows(batch);
   if (chunk_rows > 0) {
     // Forward, loss and backward chunk by chunk; writes grads() whole.
     ChunkedStep(batch, global_batch, chunk_rows);
@@ -831,6 +841,11 @@ Status Model::TrainStep(int64_t batch, int64_t global_batch, double* loss_sum) {
     for (auto& m : metrics_) {
       m->Update(acts_[static_cast<size_t>(output_)], labels, targets, batch, out_elems);
     }
+    // The gradients are final only once every chunk has run its backward,
+    // so the buckets start together, without overlap: at 139 KB a step for
+    // the Fashion-MNIST CNN the allreduce is ~1% of the step, far less than
+    // what the chunks' cache reuse saves over the layer-by-layer step.
+    if (reducer_ != nullptr) begin_all_buckets();
   } else {
     const float* out = nullptr;
     if (batch > 0) {  // a rank's share of a short last global batch may be empty
@@ -853,11 +868,7 @@ Status Model::TrainStep(int64_t batch, int64_t global_batch, double* loss_sum) {
       ProfileMark(LossPhase());
       BackwardBatch(batch);  // starts the buckets when there is a reducer
     } else if (reducer_ != nullptr) {
-      for (const GradientBucket& bucket : buckets_) {  // zeros, but every rank must take part
-        if (reduce_status_.ok()) {
-          reduce_status_ = reducer_->BeginBucket(grads() + bucket.begin, bucket.end - bucket.begin);
-        }
-      }
+      begin_all_buckets();  // zeros, but every rank must take part
     }
   }
   if (reducer_ != nullptr) {

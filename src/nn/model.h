@@ -57,8 +57,9 @@
 // copy of the gradient array (LayerContext::grad_arena), added in chunk
 // order afterwards. The chunking depends only on the model and the batch,
 // so results do not depend on the thread count or on which thread ran
-// which chunk. Without a reducer only (data-parallel Fit keeps the layer by
-// layer step, whose buckets start as layers finish).
+// which chunk. Under a reducer (data-parallel Fit) the gradient buckets
+// start together after the chunks, not as layers finish (no overlap with
+// the backward; the layer-by-layer step keeps that overlap).
 //
 // Numerics: compute threads run with flush-to-zero + denormals-are-zero, and
 // oneDNN's GEMM is limited to the calling thread during Fit/Evaluate/Predict

@@ -125,7 +125,11 @@ TEST(Int8GemmTest, HybridMatchesReference) {
                                   bias, B, C, U, -1e30f, 1e30f);
   optimized::GemmHybrid(opt.data(), lhs.data(), packed.data(), B, C, U,
                         {in_scale, w_scale, true, bias, -1e30f, 1e30f});
-  EXPECT_EQ(ref, opt);
+  // The integer sums are exact; the float epilogue may fuse a multiply and
+  // an add on the AVX levels (the reference is built for the baseline).
+  for (size_t i = 0; i < ref.size(); ++i) {
+    EXPECT_NEAR(opt[i], ref[i], 1e-5 * std::fabs(ref[i])) << i;
+  }
 }
 
 // The vector output stage of every instruction set: lite_runtime_test
