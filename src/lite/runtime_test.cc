@@ -445,6 +445,23 @@ TEST_P(IsaPathTest, GemvFloatMatchesReference) {
   }
 }
 
+// A 3x3 stride-2 SAME pool over 2 images of 7x6xC (clipped windows at the
+// border), or with `global` one window over the whole 7x6 image.
+reference::ConvGeometry PoolGeometry(int C, bool global = false) {
+  reference::ConvGeometry g;
+  g.batch = 2;
+  g.in_h = 7;
+  g.in_w = 6;
+  g.in_c = g.out_c = C;
+  g.filter_h = global ? 7 : 3;
+  g.filter_w = global ? 6 : 3;
+  g.stride_h = g.stride_w = global ? 1 : 2;
+  g.pad_h = g.pad_w = global ? 0 : 1;
+  g.out_h = global ? 1 : 4;
+  g.out_w = global ? 1 : 3;
+  return g;
+}
+
 // Channel counts around the 32-lane (int8) and 8-lane (float) blocks, SAME
 // padding (clipped windows), NaN and signed zeros in the float input: max is
 // exact, so bit for bit.
@@ -452,16 +469,7 @@ TEST_P(IsaPathTest, MaxPoolMatchesReferenceBitForBit) {
   const optimized::PoolingKernels* kernels = optimized::SelectPooling(GetParam());
   std::mt19937 rng(12);
   for (int C : {1, 8, 31, 32, 33, 70}) {
-    reference::ConvGeometry g;
-    g.batch = 2;
-    g.in_h = 7;
-    g.in_w = 6;
-    g.in_c = g.out_c = C;
-    g.filter_h = g.filter_w = 3;
-    g.stride_h = g.stride_w = 2;
-    g.pad_h = g.pad_w = 1;
-    g.out_h = 4;
-    g.out_w = 3;
+    const reference::ConvGeometry g = PoolGeometry(C);
     const size_t n_in = static_cast<size_t>(g.batch * g.in_h * g.in_w * C);
     const size_t n_out = static_cast<size_t>(g.batch * g.out_h * g.out_w * C);
     const auto in8 = RandomInt8(n_in, rng);
@@ -484,39 +492,33 @@ TEST_P(IsaPathTest, MaxPoolMatchesReferenceBitForBit) {
   }
 }
 
-// AVERAGE_POOL_2D: the same shapes (clipped windows average fewer points),
+// AVERAGE_POOL_2D: the same shapes (clipped windows average fewer points)
+// and a global pool,
 // int8 sums of both signs (rounding half away from zero), NaN: each channel
 // adds in the reference's order, so bit for bit.
 TEST_P(IsaPathTest, AvgPoolMatchesReferenceBitForBit) {
   const optimized::PoolingKernels* kernels = optimized::SelectPooling(GetParam());
   std::mt19937 rng(13);
-  for (int C : {1, 7, 8, 9, 32, 70}) {
-    reference::ConvGeometry g;
-    g.batch = 2;
-    g.in_h = 7;
-    g.in_w = 6;
-    g.in_c = g.out_c = C;
-    g.filter_h = g.filter_w = 3;
-    g.stride_h = g.stride_w = 2;
-    g.pad_h = g.pad_w = 1;
-    g.out_h = 4;
-    g.out_w = 3;
-    const size_t n_in = static_cast<size_t>(g.batch * g.in_h * g.in_w * C);
-    const size_t n_out = static_cast<size_t>(g.batch * g.out_h * g.out_w * C);
-    const auto in8 = RandomInt8(n_in, rng);
-    std::vector<int8_t> ref8(n_out), opt8(n_out);
-    reference::AvgPoolInt8(ref8.data(), in8.data(), g, -100, 120);
-    kernels->avg_int8(opt8.data(), in8.data(), g, -100, 120);
-    EXPECT_EQ(ref8, opt8) << IsaName(GetParam()) << " C=" << C;
+  for (int C : {1, 7, 8, 9, 17, 32, 70}) {
+    for (bool global : {false, true}) {
+      const reference::ConvGeometry g = PoolGeometry(C, global);
+      const size_t n_in = static_cast<size_t>(g.batch * g.in_h * g.in_w * C);
+      const size_t n_out = static_cast<size_t>(g.batch * g.out_h * g.out_w * C);
+      const auto in8 = RandomInt8(n_in, rng);
+      std::vector<int8_t> ref8(n_out), opt8(n_out);
+      reference::AvgPoolInt8(ref8.data(), in8.data(), g, -100, 120);
+      kernels->avg_int8(opt8.data(), in8.data(), g, -100, 120);
+      EXPECT_EQ(ref8, opt8) << IsaName(GetParam()) << " C=" << C << " global=" << global;
 
-    auto inf = RandomFloat(n_in, rng);
-    inf[3] = std::numeric_limits<float>::quiet_NaN();
-    std::vector<float> reff(n_out), optf(n_out);
-    reference::AvgPoolFloat(reff.data(), inf.data(), g, -0.5f, 0.75f);
-    kernels->avg_float(optf.data(), inf.data(), g, -0.5f, 0.75f);
-    for (size_t i = 0; i < n_out; ++i) {
-      ASSERT_EQ(std::bit_cast<uint32_t>(reff[i]), std::bit_cast<uint32_t>(optf[i]))
-          << IsaName(GetParam()) << " C=" << C << " i=" << i;
+      auto inf = RandomFloat(n_in, rng);
+      inf[3] = std::numeric_limits<float>::quiet_NaN();
+      std::vector<float> reff(n_out), optf(n_out);
+      reference::AvgPoolFloat(reff.data(), inf.data(), g, -0.5f, 0.75f);
+      kernels->avg_float(optf.data(), inf.data(), g, -0.5f, 0.75f);
+      for (size_t i = 0; i < n_out; ++i) {
+        ASSERT_EQ(std::bit_cast<uint32_t>(reff[i]), std::bit_cast<uint32_t>(optf[i]))
+            << IsaName(GetParam()) << " C=" << C << " global=" << global << " i=" << i;
+      }
     }
   }
 }

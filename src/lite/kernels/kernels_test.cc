@@ -262,78 +262,8 @@ TEST(ConvTest, DepthwiseM1MatchesReference) {
   }
 }
 
-// Channel counts around the 32-lane (int8) and 8-lane (float) blocks, SAME
-// padding (clipped windows), NaN and signed zeros in the float input.
-TEST(PoolingTest, OptimizedMaxPoolMatchesReference) {
-  std::mt19937 rng(12);
-  for (int C : {1, 8, 31, 32, 33, 70}) {
-    reference::ConvGeometry g;
-    g.batch = 2;
-    g.in_h = 7;
-    g.in_w = 6;
-    g.in_c = g.out_c = C;
-    g.filter_h = g.filter_w = 3;
-    g.stride_h = g.stride_w = 2;
-    g.pad_h = g.pad_w = 1;
-    g.out_h = 4;
-    g.out_w = 3;
-    const size_t n_in = static_cast<size_t>(g.batch * g.in_h * g.in_w * C);
-    const size_t n_out = static_cast<size_t>(g.batch * g.out_h * g.out_w * C);
-    auto in8 = RandomInt8(n_in, rng);
-    std::vector<int8_t> ref8(n_out), opt8(n_out);
-    reference::MaxPoolInt8(ref8.data(), in8.data(), g, -100, 120);
-    optimized::MaxPoolInt8(opt8.data(), in8.data(), g, -100, 120);
-    EXPECT_EQ(ref8, opt8) << "C=" << C;
-
-    std::uniform_real_distribution<float> d(-3.0f, 3.0f);
-    std::vector<float> inf(n_in);
-    for (auto& v : inf) v = d(rng);
-    inf[3] = std::numeric_limits<float>::quiet_NaN();
-    inf[n_in / 2] = -0.0f;
-    inf[n_in / 2 + 1] = 0.0f;
-    std::vector<float> reff(n_out), optf(n_out);
-    reference::MaxPoolFloat(reff.data(), inf.data(), g, -2.0f, 2.5f);
-    optimized::MaxPoolFloat(optf.data(), inf.data(), g, -2.0f, 2.5f);
-    for (size_t i = 0; i < n_out; ++i) {
-      // Bitwise: NaN and -0.0f must match too.
-      ASSERT_EQ(std::bit_cast<uint32_t>(reff[i]), std::bit_cast<uint32_t>(optf[i]))
-          << "C=" << C << " i=" << i;
-    }
-  }
-}
-
-// The pixel-major float average pool sums each channel in the reference's
-// order: the same floats, bit for bit, with clipped SAME windows, a global
-// window (MediaPipe's squeeze-and-excitation pools) and a fused clamp.
-TEST(PoolingTest, OptimizedAveragePoolMatchesReference) {
-  std::mt19937 rng(21);
-  std::uniform_real_distribution<float> d(-3.0f, 3.0f);
-  for (int C : {1, 8, 17}) {
-    for (bool global : {false, true}) {
-      reference::ConvGeometry g;
-      g.batch = 2;
-      g.in_h = 9;
-      g.in_w = 7;
-      g.in_c = g.out_c = C;
-      g.filter_h = global ? 9 : 3;
-      g.filter_w = global ? 7 : 3;
-      g.stride_h = g.stride_w = global ? 1 : 2;
-      g.pad_h = g.pad_w = global ? 0 : 1;
-      g.out_h = global ? 1 : 5;
-      g.out_w = global ? 1 : 4;
-      const size_t n_in = static_cast<size_t>(g.batch * g.in_h * g.in_w * C);
-      const size_t n_out = static_cast<size_t>(g.batch * g.out_h * g.out_w * C);
-      std::vector<float> in(n_in);
-      for (auto& v : in) v = d(rng);
-      std::vector<float> ref(n_out), opt(n_out, 99.0f);
-      reference::AvgPoolFloat(ref.data(), in.data(), g, -0.5f, 6.0f);
-      optimized::AvgPoolFloat(opt.data(), in.data(), g, -0.5f, 6.0f);
-      ASSERT_EQ(std::memcmp(ref.data(), opt.data(), n_out * sizeof(float)), 0)
-          << "C=" << C << " global=" << global;
-      EXPECT_NE(std::count(ref.begin(), ref.end(), -0.5f), static_cast<std::ptrdiff_t>(n_out));
-    }
-  }
-}
+// The optimized MAX_POOL_2D / AVERAGE_POOL_2D kernels of every instruction
+// set against the reference: lite_runtime_test's IsaPathTest.
 
 TEST(PoolingTest, AverageInt8RoundsHalfAwayFromZero) {
   reference::ConvGeometry g;

@@ -16,29 +16,18 @@
 
 namespace edgepipe::lite::optimized {
 
-void MaxPoolInt8(int8_t* out, const int8_t* in, const reference::ConvGeometry& g, int32_t act_min,
-                 int32_t act_max);
-void MaxPoolFloat(float* out, const float* in, const reference::ConvGeometry& g, float act_min,
-                  float act_max);
-
-// AVERAGE_POOL_2D float, pixel-major: each channel sums its window in the
-// reference's order (the same floats as reference::AvgPoolFloat, bit for
-// bit) but the channels are the lanes, so a global pool over 128x128x16
-// reads its input once in order instead of once per channel with a stride.
+// One instruction set's kernels; the pooling kernels select in Prepare.
 // out must not alias in.
-void AvgPoolFloat(float* out, const float* in, const reference::ConvGeometry& g, float act_min,
-                  float act_max);
-
-// One instruction set's kernels (same contracts as above). The free
-// functions above run SelectPooling()'s; kernels select in Prepare.
 struct PoolingKernels {
   Isa isa;  // the level the kernels were compiled for
+  // MAX_POOL_2D.
   void (*max_int8)(int8_t* out, const int8_t* in, const reference::ConvGeometry& g, int32_t act_min,
                    int32_t act_max);
   void (*max_float)(float* out, const float* in, const reference::ConvGeometry& g, float act_min,
                     float act_max);
   // AVERAGE_POOL_2D: the bytes of reference::AvgPoolInt8 / AvgPoolFloat (each
-  // channel sums in the reference's order; the channels are the lanes).
+  // channel sums in the reference's order; the channels are the lanes, so a
+  // global pool reads its input once in order, not once per channel).
   void (*avg_int8)(int8_t* out, const int8_t* in, const reference::ConvGeometry& g, int32_t act_min,
                    int32_t act_max);
   void (*avg_float)(float* out, const float* in, const reference::ConvGeometry& g, float act_min,
