@@ -30,6 +30,7 @@
 #include "src/lite/kernels/reference/transpose_conv.h"
 #include "src/lite/quantization_util.h"
 #include "src/lite/testing/model_builder.h"
+#include "tests/support/isa_path_test.h"
 
 namespace edgepipe::lite {
 namespace {
@@ -43,15 +44,7 @@ std::vector<int8_t> RandomInt8(size_t n, std::mt19937& rng) {
   return v;
 }
 
-class IsaPathTest : public ::testing::TestWithParam<Isa> {
- protected:
-  void SetUp() override {
-    if (!IsaSupported(GetParam())) {
-      GTEST_SKIP() << "this CPU lacks " << IsaName(GetParam()) << " ("
-                   << CpuFeaturesString(DetectCpuFeatures()) << "): path not tested here";
-    }
-  }
-};
+using ::edgepipe::testing::IsaPathTest;
 
 // Every tile shape (rows 1..12 and remainders, full and partial 16-channel
 // panels, odd and even depths), both output stages, against the reference.
@@ -613,12 +606,7 @@ TEST_P(IsaPathTest, Int8ModelMatchesGenericPath) {
             static_cast<std::ptrdiff_t>(generic.size()));  // not a constant output
 }
 
-INSTANTIATE_TEST_SUITE_P(AllIsas, IsaPathTest,
-                         ::testing::Values(Isa::kGeneric, Isa::kAvx2, Isa::kAvx2Vnni, Isa::kAvx512,
-                                           Isa::kAvx512Vnni),
-                         [](const ::testing::TestParamInfo<Isa>& info) {
-                           return std::string(IsaName(info.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(AllIsas, IsaPathTest, EDGEPIPE_ALL_ISAS);
 
 // The GEMM + scatter TRANSPOSE_CONV against the reference loops: strides 1-3,
 // filters smaller than, equal to and larger than the stride (overlapping

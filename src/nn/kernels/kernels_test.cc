@@ -23,6 +23,7 @@
 #include "src/nn/kernels/pooling.h"
 #include "src/nn/kernels/pooling_loops.h"
 #include "src/nn/kernels/window.h"
+#include "tests/support/isa_path_test.h"
 
 namespace edgepipe::nn::kernels {
 namespace {
@@ -75,26 +76,10 @@ void CheckGradient(Vec& x, const Vec& analytic, const std::function<double()>& l
 // pooling_loops.h, optimizer_loops.h) the CPU has, forced for the test; the
 // others skip, saying so. The fast-vs-reference tests below run once per
 // level through these fixtures.
-class IsaPathTest : public ::testing::TestWithParam<Isa> {
- protected:
-  void SetUp() override {
-    if (!IsaSupported(GetParam())) {
-      GTEST_SKIP() << "this CPU lacks " << IsaName(GetParam()) << " ("
-                   << CpuFeaturesString(DetectCpuFeatures()) << "): path not tested here";
-    }
-    force_.emplace(GetParam());
-  }
-  std::optional<ScopedIsaOverrideForTesting> force_;
-};
+using ::edgepipe::testing::IsaPathTest;
 using Conv2DIsaTest = IsaPathTest;
 using PoolingIsaTest = IsaPathTest;
 using OptimizerIsaTest = IsaPathTest;
-std::string IsaParamName(const ::testing::TestParamInfo<Isa>& info) {
-  return std::string(IsaName(info.param));
-}
-#define EDGEPIPE_ALL_ISAS                                                                       \
-  ::testing::Values(Isa::kGeneric, Isa::kAvx2, Isa::kAvx2Vnni, Isa::kAvx512, Isa::kAvx512Vnni), \
-      IsaParamName
 INSTANTIATE_TEST_SUITE_P(AllIsas, IsaPathTest, EDGEPIPE_ALL_ISAS);
 INSTANTIATE_TEST_SUITE_P(AllIsas, Conv2DIsaTest, EDGEPIPE_ALL_ISAS);
 INSTANTIATE_TEST_SUITE_P(AllIsas, PoolingIsaTest, EDGEPIPE_ALL_ISAS);
