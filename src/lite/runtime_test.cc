@@ -288,6 +288,22 @@ TEST_P(IsaPathTest, DepthwiseMatchesReference) {
                      tap_offsets.data());
     EXPECT_EQ(ref, opt) << IsaName(GetParam()) << " channels " << C << " filter " << k.kh << "x"
                         << k.kw;
+
+    // The float kernel on the same geometry and integer-valued data.
+    const std::vector<float> fin(in.begin(), in.end()), ff(f.begin(), f.end());
+    const std::vector<float> fb(bias.begin(), bias.end());
+    std::vector<float> fref(n_out), fopt(n_out);
+    reference::DepthwiseConvFloat(fref.data(), fin.data(), ff.data(), fb.data(), g, -1e30f, 1e30f);
+    std::vector<float> fpacked;
+    optimized::PackDepthwiseFloatFilter(ff.data(), fb.data(), taps, C, kernels->float_lanes,
+                                        &fpacked);
+    kernels->float_m1(fopt.data(), fin.data(), fpacked.data(), g, -1e30f, 1e30f);
+    // The vector paths may fuse multiply and add (the reference, built for
+    // baseline x86-64, does not).
+    for (size_t i = 0; i < n_out; ++i) {
+      ASSERT_NEAR(fopt[i], fref[i], 1e-5f * std::max(1.0f, std::abs(fref[i])))
+          << IsaName(GetParam()) << " float channels " << C << " at " << i;
+    }
   }
 }
 

@@ -202,68 +202,8 @@ TEST(ConvTest, Im2ColGemmInt8MatchesReference) {
   EXPECT_EQ(ref, opt);
 }
 
-// Channel counts below, at and past the 16-channel blocks (vector + scalar
-// tail), odd and even tap counts, strides, padding and dilation.
-TEST(ConvTest, DepthwiseM1MatchesReference) {
-  std::mt19937 rng(9);
-  struct Case {
-    int channels, kh, kw, stride, pad, dilation;
-  };
-  for (const Case& k :
-       {Case{3, 3, 3, 1, 1, 1}, Case{16, 3, 3, 2, 1, 1}, Case{35, 3, 3, 1, 1, 1},
-        Case{32, 2, 2, 1, 0, 1}, Case{17, 5, 5, 1, 2, 1}, Case{48, 3, 3, 1, 2, 2}}) {
-    reference::ConvGeometry g;
-    g.batch = 2;
-    g.in_h = 7;
-    g.in_w = 6;
-    g.in_c = g.out_c = k.channels;
-    g.filter_h = k.kh;
-    g.filter_w = k.kw;
-    g.stride_h = g.stride_w = k.stride;
-    g.pad_h = g.pad_w = k.pad;
-    g.dilation_h = g.dilation_w = k.dilation;
-    g.out_h = (g.in_h + 2 * k.pad - k.dilation * (k.kh - 1) - 1) / k.stride + 1;
-    g.out_w = (g.in_w + 2 * k.pad - k.dilation * (k.kw - 1) - 1) / k.stride + 1;
-    const int C = k.channels, taps = k.kh * k.kw;
-    auto in = RandomInt8(static_cast<size_t>(g.batch * g.in_h * g.in_w * C), rng);
-    auto f = RandomInt8(static_cast<size_t>(taps * C), rng);
-    std::vector<int32_t> bias(static_cast<size_t>(C)), mult(static_cast<size_t>(C)),
-        shift(static_cast<size_t>(C));
-    for (int c = 0; c < C; ++c) {
-      bias[static_cast<size_t>(c)] = 37 * c - 500;
-      QuantizeMultiplier(0.0005 * (c + 1), &mult[static_cast<size_t>(c)],
-                         &shift[static_cast<size_t>(c)]);
-    }
-    const reference::Int8ConvParams p{-2, 1, mult.data(), shift.data(), -120, 127};
-    const size_t n_out = static_cast<size_t>(g.batch * g.out_h * g.out_w * C);
-    std::vector<int8_t> ref(n_out), opt(n_out);
-    std::vector<int16_t> packed;
-    optimized::PackDepthwiseInt8Filter(f.data(), taps, C, &packed);
-    std::vector<int64_t> tap_offsets(static_cast<size_t>(taps));
-    reference::DepthwiseConvInt8(ref.data(), in.data(), f.data(), bias.data(), g, p);
-    optimized::DepthwiseConvInt8M1(opt.data(), in.data(), f.data(), packed.data(), bias.data(), g,
-                                   p, tap_offsets.data());
-    EXPECT_EQ(ref, opt) << "channels " << C << " filter " << k.kh << "x" << k.kw;
-
-    std::vector<float> fin(in.begin(), in.end()), ff(f.begin(), f.end());
-    std::vector<float> fb(bias.begin(), bias.end());
-    std::vector<float> fref(n_out), fopt(n_out);
-    reference::DepthwiseConvFloat(fref.data(), fin.data(), ff.data(), fb.data(), g, -1e30f, 1e30f);
-    std::vector<float> fpacked;
-    optimized::PackDepthwiseFloatFilter(ff.data(), fb.data(), taps, C,
-                                        optimized::SelectDepthwise()->float_lanes, &fpacked);
-    optimized::DepthwiseConvFloatM1(fopt.data(), fin.data(), fpacked.data(), g, -1e30f, 1e30f);
-    // The vector paths may fuse multiply and add (the reference, built for
-    // baseline x86-64, does not).
-    for (size_t i = 0; i < n_out; ++i) {
-      ASSERT_NEAR(fopt[i], fref[i], 1e-5f * std::max(1.0f, std::abs(fref[i])))
-          << "channels " << C << " at " << i;
-    }
-  }
-}
-
-// The optimized MAX_POOL_2D / AVERAGE_POOL_2D kernels of every instruction
-// set against the reference: lite_runtime_test's IsaPathTest.
+// The optimized depthwise, MAX_POOL_2D and AVERAGE_POOL_2D kernels of every
+// instruction set against the reference: lite_runtime_test's IsaPathTest.
 
 TEST(PoolingTest, AverageInt8RoundsHalfAwayFromZero) {
   reference::ConvGeometry g;

@@ -47,12 +47,6 @@ void PackDepthwiseInt8Filter(const int8_t* filter, int taps, int channels,
     }
 }
 
-void DepthwiseConvInt8M1(int8_t* out, const int8_t* in, const int8_t* filter, const int16_t* packed,
-                         const int32_t* bias, const reference::ConvGeometry& g,
-                         const reference::Int8ConvParams& p, int64_t* tap_offsets) {
-  SelectDepthwise()->int8_m1(out, in, filter, packed, bias, g, p, tap_offsets);
-}
-
 void PackDepthwiseFloatFilter(const float* filter, const float* bias, int taps, int channels,
                               int lanes, std::vector<float>* packed) {
   const int64_t blocks = (channels + lanes - 1) / lanes;
@@ -63,11 +57,6 @@ void PackDepthwiseFloatFilter(const float* filter, const float* bias, int taps, 
     for (int64_t tap = 0; tap < taps; ++tap) dst[tap * lanes] = filter[tap * channels + c];
     if (bias != nullptr) dst[int64_t{taps} * lanes] = bias[c];
   }
-}
-
-void DepthwiseConvFloatM1(float* out, const float* in, const float* packed,
-                          const reference::ConvGeometry& g, float act_min, float act_max) {
-  SelectDepthwise()->float_m1(out, in, packed, g, act_min, act_max);
 }
 
 }  // namespace edgepipe::lite::optimized

@@ -28,10 +28,6 @@
 
 namespace edgepipe::lite::optimized {
 
-// float: `packed` from PackDepthwiseFloatFilter with the selected
-// kernels' float_lanes (the free function uses SelectDepthwise()'s).
-void DepthwiseConvFloatM1(float* out, const float* in, const float* packed,
-                          const reference::ConvGeometry& g, float act_min, float act_max);
 // Repacks filter [taps, channels] and bias [channels] (may be null: zeros)
 // into ceil(channels / lanes) blocks of (taps + 1)·lanes floats: each tap's
 // `lanes` channel weights, then the block's biases; channels past the last
@@ -46,17 +42,15 @@ void PackDepthwiseFloatFilter(const float* filter, const float* bias, int taps, 
 // filter_h·filter_w int64 (where each tap of the current pixel reads).
 void PackDepthwiseInt8Filter(const int8_t* filter, int taps, int channels,
                              std::vector<int16_t>* packed);
-void DepthwiseConvInt8M1(int8_t* out, const int8_t* in, const int8_t* filter, const int16_t* packed,
-                         const int32_t* bias, const reference::ConvGeometry& g,
-                         const reference::Int8ConvParams& p, int64_t* tap_offsets);
 
-// One instruction set's kernels (same contracts as above). The free
-// functions above run SelectDepthwise()'s; kernels select in Prepare.
+// One instruction set's kernels; the depthwise kernel selects in Prepare.
 struct DepthwiseKernels {
   Isa isa;          // the level the kernels were compiled for
   int float_lanes;  // channels per float vector: PackDepthwiseFloatFilter's `lanes`
+  // float: `packed` from PackDepthwiseFloatFilter with these float_lanes.
   void (*float_m1)(float* out, const float* in, const float* packed,
                    const reference::ConvGeometry& g, float act_min, float act_max);
+  // int8: `packed` from PackDepthwiseInt8Filter.
   void (*int8_m1)(int8_t* out, const int8_t* in, const int8_t* filter, const int16_t* packed,
                   const int32_t* bias, const reference::ConvGeometry& g,
                   const reference::Int8ConvParams& p, int64_t* tap_offsets);
