@@ -119,15 +119,10 @@ TEST(ThreadPoolTest, StuckWorkerDoesNotBlockTheOtherChunks) {
   for (int64_t c = 0; c < kChunks; ++c) EXPECT_EQ(hits[c].load(), 1) << c;
 }
 
-// When a call loses time waiting for a worker (here: the worker sleeps 30 ms
-// in its chunk while the caller's took microseconds, as when another process
-// holds the worker's core), the pool backs off: ChunksFor() answers 1 and
-// calls run on the calling thread alone; once the back-off has passed the
-// workers are used again.
-TEST(ThreadPoolTest, BacksOffToTheCallerAfterWaitingForAWorker) {
-  ThreadPool pool(2);
-  EXPECT_FALSE(pool.backing_off());
-  EXPECT_EQ(pool.ChunksFor(1000, 1000000), 2 * ThreadPool::kChunksPerThread);
+// One call of 2 chunks in which the worker holds its chunk 30 ms while the
+// caller, done in microseconds, waits for it (as when another process holds
+// the worker's core). Returns whether the worker claimed its chunk in time.
+bool CallWhereTheWorkerStalls30Ms(ThreadPool& pool) {
   std::atomic<bool> worker_claimed{false};
   bool caller_waited = true;
   pool.ParallelForEachChunk(2, [&](int64_t, int thread) {
@@ -138,7 +133,19 @@ TEST(ThreadPoolTest, BacksOffToTheCallerAfterWaitingForAWorker) {
       std::this_thread::sleep_for(std::chrono::milliseconds(30));
     }
   });
-  ASSERT_TRUE(caller_waited);
+  return caller_waited;
+}
+
+// When a call loses time waiting for a worker (here: the worker sleeps 30 ms
+// in its chunk while the caller's took microseconds, as when another process
+// holds the worker's core), the pool backs off: ChunksFor() answers 1 and
+// calls run on the calling thread alone; once the back-off has passed the
+// workers are used again.
+TEST(ThreadPoolTest, BacksOffToTheCallerAfterWaitingForAWorker) {
+  ThreadPool pool(2);
+  EXPECT_FALSE(pool.backing_off());
+  EXPECT_EQ(pool.ChunksFor(1000, 1000000), 2 * ThreadPool::kChunksPerThread);
+  ASSERT_TRUE(CallWhereTheWorkerStalls30Ms(pool));
   EXPECT_EQ(pool.stats().backoffs, 1);
   // Backing off (for 8x the 30 ms lost): kernels are told not to split, and
   // a call runs every chunk on the calling thread, as thread 0.
@@ -216,17 +223,7 @@ TEST(ThreadPoolTest, WarmScopeSpinsOnlyInsideTheScopeAndNotWhileBackingOff) {
   EXPECT_LT(ProcessCpuMicros() - t0, 1000) << "the worker spun after the scope closed";
   // Back off (the worker holds a piece 30 ms while the caller waits), then a
   // scope opened during the back-off spins nothing.
-  std::atomic<bool> worker_claimed{false};
-  bool caller_waited = true;
-  pool.ParallelForEachChunk(2, [&](int64_t, int thread) {
-    if (thread == 0) {
-      caller_waited = WaitFor([&] { return worker_claimed.load(); });
-    } else {
-      worker_claimed = true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(30));
-    }
-  });
-  ASSERT_TRUE(caller_waited);
+  ASSERT_TRUE(CallWhereTheWorkerStalls30Ms(pool));
   ASSERT_TRUE(pool.backing_off());
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   {
