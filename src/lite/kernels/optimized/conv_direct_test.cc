@@ -29,6 +29,20 @@ struct Shape {
   int in_h, in_w, in_c, out_c, fh, fw, stride, pad_h, pad_w, dilation;
 };
 
+// An input image, an OHWI filter and a bias of shape `s`, each value draw().
+struct ConvData {
+  std::vector<float> in, filter, bias;
+};
+template <typename Draw>
+ConvData RandomConvData(const Shape& s, Draw draw) {
+  ConvData data{std::vector<float>(static_cast<size_t>(s.in_h) * s.in_w * s.in_c),
+                std::vector<float>(static_cast<size_t>(s.out_c) * s.fh * s.fw * s.in_c),
+                std::vector<float>(static_cast<size_t>(s.out_c))};
+  for (auto* v : {&data.in, &data.filter, &data.bias})
+    for (float& x : *v) x = draw();
+  return data;
+}
+
 reference::ConvGeometry Geometry(const Shape& s) {
   reference::ConvGeometry g;
   g.batch = 1;
@@ -96,11 +110,7 @@ TEST_P(ConvDirectTest, IntegerDataMatchesReferenceExactly) {
   std::uniform_int_distribution<int> d(-4, 4);
   for (const Shape& s : Shapes()) {
     const reference::ConvGeometry g = Geometry(s);
-    std::vector<float> in(static_cast<size_t>(s.in_h) * s.in_w * s.in_c);
-    std::vector<float> filter(static_cast<size_t>(s.out_c) * s.fh * s.fw * s.in_c);
-    std::vector<float> bias(static_cast<size_t>(s.out_c));
-    for (auto* v : {&in, &filter, &bias})
-      for (float& x : *v) x = static_cast<float>(d(rng));
+    const auto [in, filter, bias] = RandomConvData(s, [&] { return static_cast<float>(d(rng)); });
     for (bool with_bias : {true, false}) {
       std::vector<float> ref(static_cast<size_t>(g.out_h) * g.out_w * g.out_c);
       reference::ConvFloat(ref.data(), in.data(), filter.data(), with_bias ? bias.data() : nullptr,
@@ -120,11 +130,7 @@ TEST_P(ConvDirectTest, RealDataWithinFloatRounding) {
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
   for (const Shape& s : Shapes()) {
     const reference::ConvGeometry g = Geometry(s);
-    std::vector<float> in(static_cast<size_t>(s.in_h) * s.in_w * s.in_c);
-    std::vector<float> filter(static_cast<size_t>(s.out_c) * s.fh * s.fw * s.in_c);
-    std::vector<float> bias(static_cast<size_t>(s.out_c));
-    for (auto* v : {&in, &filter, &bias})
-      for (float& x : *v) x = u(rng);
+    const auto [in, filter, bias] = RandomConvData(s, [&] { return u(rng); });
     const float inf = std::numeric_limits<float>::infinity();
     std::vector<float> ref(static_cast<size_t>(g.out_h) * g.out_w * g.out_c);
     reference::ConvFloat(ref.data(), in.data(), filter.data(), bias.data(), g, -inf, inf);
