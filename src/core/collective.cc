@@ -56,6 +56,27 @@ Status AgreeOnStatus(Collective& group, const Status& mine) {
   return DecodeStatus(verdict, "verdict from rank 0");
 }
 
+StatusOr<std::string> BroadcastFromRoot(Collective& group, const StatusOr<std::string>& mine,
+                                        const std::string& what) {
+  // "status, then the bytes when OK", from root.
+  std::string bytes;
+  if (group.is_root()) {
+    ByteWriter w;
+    w.PutString(EncodeStatus(mine.status()));
+    if (mine.ok()) w.PutString(*mine);
+    bytes = w.Release();
+  }
+  RETURN_IF_ERROR(group.Broadcast(&bytes));
+  if (group.is_root()) return mine;
+  ByteReader r(bytes, what);
+  std::string status, payload;
+  RETURN_IF_ERROR(r.GetString(&status));
+  RETURN_IF_ERROR(DecodeStatus(status, what));
+  RETURN_IF_ERROR(r.GetString(&payload));
+  RETURN_IF_ERROR(r.ExpectEnd());
+  return payload;
+}
+
 std::pair<int64_t, int64_t> ShardOf(const Collective& group, int64_t n) {
   const int64_t p = group.size(), r = group.rank();
   return {n * r / p, n * (r + 1) / p};

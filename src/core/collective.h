@@ -64,6 +64,13 @@ Status AgreeOnStatus(Collective& group, const Status& mine);
 Status MergeShardsOnRoot(Collective& group, const StatusOr<std::string>& mine,
                          const std::function<Status(int rank, std::string_view bytes)>& merge);
 
+// Root's result on every rank: on root `mine` (its bytes, or its error) is
+// sent and returned as it is; every other rank returns root's bytes, or
+// root's error. What the others pass as `mine` is not read. `what` names the
+// bytes in a Corruption error. A failed broadcast is returned as it is.
+StatusOr<std::string> BroadcastFromRoot(Collective& group, const StatusOr<std::string>& mine,
+                                        const std::string& what);
+
 // Items [N r / P, N (r + 1) / P) of N: this rank's contiguous share, so that
 // the shards in rank order are the items in order.
 std::pair<int64_t, int64_t> ShardOf(const Collective& group, int64_t n);

@@ -13,33 +13,20 @@ namespace {
 // Rank 0's sizes of `files` on every rank, or rank 0's error on every rank.
 StatusOr<std::vector<int64_t>> FileSizesOfRoot(Collective& comm,
                                                const std::vector<std::string>& files) {
-  std::vector<int64_t> sizes;
-  std::string bytes;
-  Status stat = Status::OK();
+  StatusOr<std::string> mine = std::string();
   if (comm.is_root()) {
+    ByteWriter w;
     for (const std::string& file : files) {
       StatusOr<int64_t> size = FileSize(file);
-      if (!size.ok()) {
-        stat = size.status();
-        break;
-      }
-      sizes.push_back(*size);
+      if (!size.ok()) return BroadcastFromRoot(comm, size.status(), "").status();
+      w.Put<int64_t>(*size);
     }
-    ByteWriter w;
-    w.PutString(EncodeStatus(stat));
-    for (int64_t size : sizes) w.Put<int64_t>(size);
-    bytes = w.Release();
+    mine = w.Release();
   }
-  RETURN_IF_ERROR(comm.Broadcast(&bytes));
-  if (comm.is_root()) {
-    if (!stat.ok()) return stat;
-    return sizes;
-  }
-  ByteReader r(bytes, "file sizes from rank 0");
-  std::string status;
-  RETURN_IF_ERROR(r.GetString(&status));
-  RETURN_IF_ERROR(DecodeStatus(status, "file sizes from rank 0"));
-  sizes.resize(files.size());
+  const std::string what = "file sizes from rank 0";
+  ASSIGN_OR_RETURN(std::string bytes, BroadcastFromRoot(comm, mine, what));
+  ByteReader r(bytes, what);
+  std::vector<int64_t> sizes(files.size());
   for (int64_t& size : sizes) RETURN_IF_ERROR(r.Get(&size));
   RETURN_IF_ERROR(r.ExpectEnd());
   return sizes;

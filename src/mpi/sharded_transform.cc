@@ -35,23 +35,13 @@ StatusOr<std::vector<AnalyzerPartial>> MergePhase(Collective& comm, int phase,
 // other ranks set the results in their graphs.
 Status ShareResults(Collective& comm, transform::TransformGraph* graph, int phase,
                     const Status& finished) {
-  std::string bytes;
-  if (comm.is_root()) {
-    ByteWriter w;
-    w.PutString(EncodeStatus(finished));
-    if (finished.ok()) w.PutString(graph->PhaseResults(phase));
-    bytes = w.Release();
-  }
-  RETURN_IF_ERROR(comm.Broadcast(&bytes));
-  if (comm.is_root()) return finished;
   const std::string what =
       "transform analysis pass " + std::to_string(phase) + ": results from rank 0";
-  ByteReader r(bytes, what);
-  std::string status, results;
-  RETURN_IF_ERROR(r.GetString(&status));
-  RETURN_IF_ERROR(DecodeStatus(status, what));
-  RETURN_IF_ERROR(r.GetString(&results));
-  RETURN_IF_ERROR(r.ExpectEnd());
+  const StatusOr<std::string> mine =
+      !finished.ok() ? StatusOr<std::string>(finished)
+                     : StatusOr<std::string>(comm.is_root() ? graph->PhaseResults(phase) : "");
+  ASSIGN_OR_RETURN(std::string results, BroadcastFromRoot(comm, mine, what));
+  if (comm.is_root()) return Status::OK();
   return graph->SetPhaseResults(phase, results, what);
 }
 
