@@ -47,7 +47,7 @@ bool SpinBriefly(const Done& done, int64_t spin_micros = kSpinMicros) {
 
 // The longest back-off a WarmScope's idle-worker judgement starts, in
 // ThreadPool::kIdleWorkerBackoffNanos.
-constexpr int64_t kMaxIdleWorkerBackoffFactor = 8;
+constexpr int64_t kMaxIdleWorkerBackoffFactor = 50;
 
 // CPUs this process may run on (its affinity mask), at least 1.
 int UsableCpus() {
@@ -116,12 +116,22 @@ int64_t ThreadPool::ChunksFor(int64_t items, int64_t cost_per_item) const {
   const int64_t total = items > std::numeric_limits<int64_t>::max() / cost
                             ? std::numeric_limits<int64_t>::max()
                             : items * cost;
-  if (total < kMinParallelWork) return 1;
+  return Pieces(items, total, kMinParallelWork);
+}
+
+int64_t ThreadPool::ChunksForNanos(int64_t items, int64_t nanos) const {
+  if (items <= 0) return 0;
+  if (items == 1 || num_threads_ == 1) return 1;
+  return Pieces(items, nanos, kMinParallelNanos);
+}
+
+int64_t ThreadPool::Pieces(int64_t items, int64_t work, int64_t min_work) const {
+  if (work < min_work) return 1;
   if (backing_off()) {
     backed_off_splits_.fetch_add(1, std::memory_order_relaxed);
     return 1;
   }
-  const int64_t by_size = std::max<int64_t>(total / (kMinParallelWork / 2), 1);
+  const int64_t by_size = std::max<int64_t>(work / (min_work / 2), 1);
   return std::min({items, by_size, int64_t{num_threads_} * kChunksPerThread});
 }
 
@@ -216,9 +226,13 @@ ThreadPool::WarmScope::~WarmScope() {
   std::lock_guard<std::mutex> call_lock(pool_->call_mu_);
   const int64_t now = NowNanos();
   pool_->BackOff(now, kIdleWorkerBackoffNanos);
-  // Capped well below a loss's back-off: on a machine that is only partly
-  // busy the worker misses one Invoke now and then, and a second-long back-off
-  // threw away what it gains in the others.
+  // Capped at 1 s, as a loss's back-off: next to a process that keeps a core
+  // busy, a 160 ms cap (session 9) probed the worker about 6 times a second
+  // and each probe cost more than the Invokes between gained: 2 threads were
+  // 0.92-0.93x one thread on pose_landmark_full (threads_bench, busy), and
+  // 1.02-1.03x with this cap. A single miss still backs off for 20 ms only
+  // (the doubling needs misses in a row), so a machine that is busy now and
+  // then loses at most the second thread's gain, never more.
   if (pool_->backoff_ns_ > kMaxIdleWorkerBackoffFactor * kIdleWorkerBackoffNanos) {
     pool_->backoff_ns_ = kMaxIdleWorkerBackoffFactor * kIdleWorkerBackoffNanos;
     pool_->backoff_until_ns_.store(now + pool_->backoff_ns_, std::memory_order_relaxed);

@@ -141,6 +141,18 @@ class ThreadPool {
   int64_t ChunksFor(int64_t items, int64_t cost_per_item) const;
   static constexpr int64_t kMinParallelWork = int64_t{1} << 21;
   static constexpr int64_t kChunksPerThread = 4;
+
+  // ChunksFor for work whose time on one core was measured: `nanos` for all
+  // `items` (the interpreter times each operator that ran unsplit; see
+  // lite/interpreter.h). The same rules with kMinParallelNanos in place of
+  // kMinParallelWork: 1 below it, pieces of at least half of it. A measured
+  // time covers what a cost estimate misses (memory-bound operators, narrow
+  // GEMMs, a machine whose memory is slower than its FMAs). 15 us: on the
+  // MediaPipe models (threads_bench, Zen 4, 2026-12-07) it split as well as
+  // 8 us and better than 30 us (selfie_segmentation 1.38-1.42x vs 1.22-1.25x)
+  // and 50 us; a hand-off to a worker spinning within the Invoke is ~1-2 us.
+  int64_t ChunksForNanos(int64_t items, int64_t nanos) const;
+  static constexpr int64_t kMinParallelNanos = 15'000;
   // The most a run of paying calls banks against later losses, and the
   // shortest and longest back-off (see the header comment).
   static constexpr int64_t kMaxCreditNanos = 1'000'000;
@@ -175,7 +187,7 @@ class ThreadPool {
   // kMinPiecesToJudge pieces to the workers and the workers ran less than
   // 1 / kIdleWorkerShare of them, their cores are taken by other processes
   // (idle, a worker here runs 40-50% of the pieces): the pool backs off for
-  // kIdleWorkerBackoffNanos (doubling while it repeats, up to 8x), so kernels
+  // kIdleWorkerBackoffNanos (doubling while it repeats, up to 50x), so kernels
   // stop splitting and workers stop spinning where they gain nothing.
   static constexpr int64_t kMinPiecesToJudge = 16;
   static constexpr int64_t kIdleWorkerShare = 8;
@@ -215,6 +227,9 @@ class ThreadPool {
   void ParallelForEachChunk(int64_t chunks, const ChunkFn& fn);
 
  private:
+  // ChunksFor and ChunksForNanos: `work` for all `items`, split from
+  // `min_work` on (see ChunksFor).
+  int64_t Pieces(int64_t items, int64_t work, int64_t min_work) const;
   void WorkerLoop(int index);
   // Runs `pieces` pieces: fn_(piece, thread) with the piece claimed from
   // next_piece_, on the caller and on the workers that join in time.

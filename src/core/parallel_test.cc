@@ -381,6 +381,20 @@ TEST(ThreadPoolTest, ChunksForSplitsOnlyWhereItPays) {
   EXPECT_EQ(two.ChunksFor(int64_t{1} << 40, int64_t{1} << 40), 2 * ThreadPool::kChunksPerThread);
 }
 
+// The same rules for a measured time, with kMinParallelNanos as the minimum.
+TEST(ThreadPoolTest, ChunksForNanosSplitsOnlyMeasuredWorkThatPays) {
+  ThreadPool one(1), two(2);
+  const int64_t min = ThreadPool::kMinParallelNanos;
+  EXPECT_EQ(two.ChunksForNanos(0, 10 * min), 0);
+  EXPECT_EQ(two.ChunksForNanos(1, 10 * min), 1);
+  EXPECT_EQ(one.ChunksForNanos(1000, 10 * min), 1);
+  EXPECT_EQ(two.ChunksForNanos(1000, min - 1), 1);
+  EXPECT_EQ(two.ChunksForNanos(1000, min), 2);
+  EXPECT_EQ(two.ChunksForNanos(1000, 3 * min / 2), 3);
+  EXPECT_EQ(two.ChunksForNanos(1000, 100 * min), 2 * ThreadPool::kChunksPerThread);
+  EXPECT_EQ(two.ChunksForNanos(3, 100 * min), 3);
+}
+
 // More threads than CPUs (no spinning then) and back-to-back calls of both
 // kinds: every piece runs once, no call is lost.
 TEST(ThreadPoolTest, OversubscribedPoolRunsManyMixedCalls) {

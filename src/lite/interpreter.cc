@@ -108,9 +108,31 @@ class Interpreter::Context : public KernelContext {
   void* scratch(int id) override { return interp_->scratch_data_[static_cast<size_t>(id)]; }
   ThreadPool* thread_pool() override { return interp_->pool_.get(); }
   int num_threads() const override { return std::max(interp_->options_.num_threads, 1); }
+  // From the node's measured time once it has one (interpreter.h), else from
+  // the kernel's cost estimate; remembers whether the node split.
+  int64_t ChunksFor(int64_t items, int64_t cost_per_item) override {
+    ThreadPool* pool = interp_->pool_.get();
+    if (pool == nullptr) return items > 0 ? 1 : 0;
+    const auto& timing = interp_->node_timing_;
+    const int64_t pieces = node_ < timing.size() && timing[node_].timed >= kTimedInvokes
+                               ? pool->ChunksForNanos(items, timing[node_].unsplit_ns)
+                               : pool->ChunksFor(items, cost_per_item);
+    if (pieces > 1) node_split_ = true;
+    return pieces;
+  }
+  // The node Eval runs (outside Invoke, e.g. folding constants: none).
+  void BeginNode(size_t n) {
+    node_ = n;
+    node_split_ = false;
+  }
+  void EndNodes() { node_ = kNoNode; }
+  bool node_split() const { return node_split_; }
 
  private:
+  static constexpr size_t kNoNode = ~size_t{0};
   Interpreter* interp_;
+  size_t node_ = kNoNode;
+  bool node_split_ = false;
 };
 
 Interpreter::Interpreter() : context_(std::make_unique<Context>(this)) {}
@@ -578,6 +600,7 @@ Status Interpreter::Prepare(bool check_declared_shapes) {
   using C = Status::Code;
   scratch_bytes_.clear();
   scratch_node_.clear();
+  node_timing_.assign(nodes_.size(), NodeTiming{});
   for (size_t n = 0; n < nodes_.size(); ++n) {
     Node& node = nodes_[n];
     const OpRegistration* reg = registrations_[n];
@@ -882,7 +905,9 @@ Status Interpreter::NodeError(size_t n, const Status& st) const {
                               registrations_[n]->name + "): " + st.message());
 }
 
-Status Interpreter::Invoke() {
+Status Interpreter::Invoke() { return RunNodes({}); }
+
+Status Interpreter::RunNodes(std::span<double> node_us) {
   // oneDNN's sgemm runs on one OpenMP thread: the kernels split their work
   // over pool_ instead (libgomp's barrier spins while its other thread waits
   // for a core: two threads were 20-80x slower than one next to a busy
@@ -890,11 +915,32 @@ Status Interpreter::Invoke() {
   ScopedGemmThreads threads(1);
   // The workers spin between this Invoke's split operators, not after it.
   ThreadPool::WarmScope warm(pool_.get());
-  for (size_t n = 0; n < nodes_.size(); ++n) {
+  Status status;
+  for (size_t n = 0; n < nodes_.size() && status.ok(); ++n) {
+    NodeTiming& timing = node_timing_[n];
+    // Two clock reads (~50 ns) per operator, in its first Invokes only.
+    const bool learn = pool_ != nullptr && !timing.split_by_cost && timing.timed < kTimedInvokes;
+    const bool clock = learn || !node_us.empty();
+    context_->BeginNode(n);
+    const auto start =
+        clock ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     Status st = registrations_[n]->eval(*context_, nodes_[n]);
-    if (!st.ok()) return NodeError(n, st);
+    if (clock) {
+      const auto elapsed = std::chrono::steady_clock::now() - start;
+      if (!node_us.empty())
+        node_us[n] += std::chrono::duration<double, std::micro>(elapsed).count();
+      if (learn && context_->node_split()) {
+        timing.split_by_cost = true;
+      } else if (learn) {
+        const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count();
+        timing.unsplit_ns = timing.timed == 0 ? ns : std::min(timing.unsplit_ns, ns);
+        ++timing.timed;
+      }
+    }
+    if (!st.ok()) status = NodeError(n, st);
   }
-  return Status::OK();
+  context_->EndNodes();
+  return status;
 }
 
 std::vector<Interpreter::ExecutedOperator> Interpreter::executed_operators() const {
@@ -911,16 +957,7 @@ Status Interpreter::InvokeTimed(std::span<double> node_us) {
                  "InvokeTimed needs one time slot per executed operator (" +
                      std::to_string(nodes_.size()) + "), got " + std::to_string(node_us.size()));
   }
-  ScopedGemmThreads threads(1);  // as Invoke
-  ThreadPool::WarmScope warm(pool_.get());
-  for (size_t n = 0; n < nodes_.size(); ++n) {
-    const auto start = std::chrono::steady_clock::now();
-    Status st = registrations_[n]->eval(*context_, nodes_[n]);
-    const auto end = std::chrono::steady_clock::now();
-    node_us[n] += std::chrono::duration<double, std::micro>(end - start).count();
-    if (!st.ok()) return NodeError(n, st);
-  }
-  return Status::OK();
+  return RunNodes(node_us);
 }
 
 TensorView Interpreter::input(int i) const {

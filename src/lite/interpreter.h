@@ -61,7 +61,12 @@ struct InterpreterOptions {
   // that CONV_2D and DEPTHWISE_CONV_2D split their output rows over, float
   // element-wise ops their flat outputs and the int8 kernels their large
   // GEMMs, each only where the work pays for the
-  // hand-off (ThreadPool::ChunksFor). oneDNN's sgemm itself runs on one
+  // hand-off. An operator's first Invokes decide from a cost estimate
+  // (ThreadPool::ChunksFor); one that ran unsplit is timed in its first
+  // kTimedInvokes Invokes, and from then on its fastest time decides
+  // (ThreadPool::ChunksForNanos): a memory-bound operator the estimate
+  // undervalues splits once it is seen to take long enough, on whatever
+  // machine it runs. oneDNN's sgemm itself runs on one
   // OpenMP thread (limited for the calling thread during Invoke only). Float
   // results do not depend on the thread count.
   // Above kMaxThreads (core/parallel.h) is InvalidArgument; a pool the OS
@@ -184,6 +189,9 @@ class Interpreter {
   // the clock reads cost ~50 ns per operator over Invoke.
   Status InvokeTimed(std::span<double> node_us);
 
+  // Invokes in which an operator that ran unsplit is timed (InterpreterOptions::num_threads).
+  static constexpr int kTimedInvokes = 2;
+
  private:
   class Context;
   Interpreter();
@@ -228,6 +236,19 @@ class Interpreter {
   size_t arena_bytes_ = 0;
   std::unique_ptr<Context> context_;
   std::unique_ptr<ThreadPool> pool_;  // num_threads > 1 only
+
+  // Per node, with a pool: its fastest one-thread Eval in its first
+  // kTimedInvokes Invokes (ns; -1 before), how many were timed, and whether
+  // its cost estimate split it instead (then it is not timed and the estimate
+  // keeps deciding). Reset by Prepare: a resize changes the work.
+  struct NodeTiming {
+    int64_t unsplit_ns = -1;
+    int timed = 0;
+    bool split_by_cost = false;
+  };
+  std::vector<NodeTiming> node_timing_;
+  // Invoke and InvokeTimed (node_us empty: no profile).
+  Status RunNodes(std::span<double> node_us);
 };
 
 }  // namespace edgepipe::lite

@@ -383,6 +383,45 @@ TEST(InterpreterTest, FloatElementwiseSlicesAreTheSameOnAnyThreadCount) {
   }
 }
 
+// An operator whose cost estimate is just below ThreadPool::kMinParallelWork
+// (RELU: 8 units per element, 261,632 elements, 1 MB in and out) runs whole
+// in the first Interpreter::kTimedInvokes Invokes, which time it; its
+// measured time (tens of microseconds, above kMinParallelNanos) then splits
+// it, with the same bytes.
+TEST(InterpreterTest, AnOperatorSplitsOnceItsMeasuredTimePays) {
+  const auto f32 = schema::TensorType_FLOAT32;
+  const std::vector<int32_t> dims = {1, 512, 511};
+  const size_t n = size_t{512} * 511;
+  ASSERT_LT(int64_t{8} * static_cast<int64_t>(n), ThreadPool::kMinParallelWork);
+  std::mt19937 rng(29);
+  std::uniform_real_distribution<float> v(-1.0f, 1.0f);
+  std::vector<float> in(n), expected(n);
+  for (size_t i = 0; i < n; ++i) expected[i] = std::max(in[i] = v(rng), 0.0f);
+  lite::testing::ModelBuilder b;
+  const int x = b.AddInput("x", f32, dims);
+  const int y = b.AddOutput("y", f32, dims);
+  b.AddOperator(schema::BuiltinOperator_RELU, {x}, {y});
+  InterpreterOptions options;
+  options.num_threads = 2;
+  auto interp = Interpreter::FromBuffer(b.Finish(), "relu.tflite", options);
+  ASSERT_TRUE(interp.ok()) << interp.status().ToString();
+  ASSERT_TRUE((*interp)->SetInput(0, in.data(), n * sizeof(float)).ok());
+  const auto splits = [&] {
+    const ThreadPool::Stats st = (*interp)->thread_pool()->stats();
+    return st.calls + st.backed_off_splits;  // a split a back-off declined counts too
+  };
+  for (int rep = 0; rep < Interpreter::kTimedInvokes + 2; ++rep) {
+    ASSERT_TRUE((*interp)->Invoke().ok());
+    const TensorView out = (*interp)->output(0);
+    ASSERT_EQ(out.bytes, n * sizeof(float));
+    EXPECT_EQ(std::memcmp(out.data, expected.data(), out.bytes), 0) << "invoke " << rep;
+    if (rep + 1 == Interpreter::kTimedInvokes) {
+      EXPECT_EQ(splits(), 0) << "timed Invokes";
+    }
+  }
+  EXPECT_GE(splits(), 2) << "the Invokes after the timed ones";
+}
+
 // PAD folds its dims and splits its output rows over the pool: the bytes
 // must be those of a plain loop over the output, on any thread count, for
 // padding in every dim, none, a batch of several images, rank 1, and shapes

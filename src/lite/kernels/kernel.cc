@@ -5,10 +5,17 @@
 #include <limits>
 #include <string_view>
 
+#include "src/core/parallel.h"
 #include "src/lite/quantization_util.h"
 #include "src/lite/schema_util.h"
 
 namespace edgepipe::lite {
+
+int64_t KernelContext::ChunksFor(int64_t items, int64_t cost_per_item) {
+  ThreadPool* pool = thread_pool();
+  if (pool == nullptr) return items > 0 ? 1 : 0;
+  return pool->ChunksFor(items, cost_per_item);
+}
 
 Status ExpectType(const KernelTensor& t, schema::TensorType type, const char* role) {
   if (t.type == type) return Status::OK();

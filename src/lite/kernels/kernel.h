@@ -136,6 +136,11 @@ class KernelContext {
   // split work over it only where the work is large enough to pay for the
   // hand-off, and so that results do not depend on the thread count.
   virtual ThreadPool* thread_pool() { return nullptr; }
+  // Eval only: how many pieces to split this node's `items` items of
+  // `cost_per_item` units each into (ThreadPool::ChunksFor): 1 without a
+  // pool. The interpreter answers from the node's own measured one-thread
+  // time once it has one (Interpreter::Invoke). Use through parallel_bands.h.
+  virtual int64_t ChunksFor(int64_t items, int64_t cost_per_item);
 };
 
 inline constexpr int kAnyNumberOfOutputs = -1;

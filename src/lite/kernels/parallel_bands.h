@@ -36,20 +36,19 @@ inline reference::ConvGeometry BandGeometry(const reference::ConvGeometry& g, in
 // image after the other (a kernel may keep one image's scratch, e.g. its
 // im2col columns, which bands of the same image share by rows), each
 // image's bands on the context's pool when its work (cost_per_row units per
-// output row; see ThreadPool::ChunksFor) pays for a split, else the whole
+// output row; see KernelContext::ChunksFor) pays for a split, else the whole
 // image on the calling thread. Bands are written to disjoint outputs, so any
 // thread may run any band. fn must not throw.
 template <typename Fn>
 void ForEachBand(KernelContext& ctx, const reference::ConvGeometry& g, int64_t cost_per_row,
                  const Fn& fn) {
-  ThreadPool* pool = ctx.thread_pool();
-  const int64_t bands = pool != nullptr ? pool->ChunksFor(g.out_h, cost_per_row) : 1;
+  const int64_t bands = ctx.ChunksFor(g.out_h, cost_per_row);
   for (int b = 0; b < g.batch; ++b) {
     if (bands <= 1) {
       fn(b, 0, g.out_h);
       continue;
     }
-    pool->ParallelForEachChunk(bands, [&](int64_t band, int) {
+    ctx.thread_pool()->ParallelForEachChunk(bands, [&](int64_t band, int) {
       int64_t oy0, oy1;
       ThreadPool::SplitRange(g.out_h, static_cast<int>(bands), static_cast<int>(band), &oy0, &oy1);
       fn(b, static_cast<int>(oy0), static_cast<int>(oy1));
@@ -59,7 +58,7 @@ void ForEachBand(KernelContext& ctx, const reference::ConvGeometry& g, int64_t c
 
 // Runs fn(begin, end) over ranges of [0, n) that together cover it once:
 // on the context's pool when n items of cost_per_item units each pay for a
-// split (ThreadPool::ChunksFor), else fn(0, n) on the calling thread. Range
+// split (KernelContext::ChunksFor), else fn(0, n) on the calling thread. Range
 // bounds are multiples of `align` items (but the last). fn must write only
 // its own range's outputs and must not throw. Used for the rows of an
 // operator whose output rows are independent (PAD, RESIZE_BILINEAR, pooling,
@@ -68,15 +67,14 @@ void ForEachBand(KernelContext& ctx, const reference::ConvGeometry& g, int64_t c
 template <typename Fn>
 void ForEachRange(KernelContext& ctx, int64_t n, int64_t cost_per_item, int64_t align,
                   const Fn& fn) {
-  ThreadPool* pool = ctx.thread_pool();
+  if (n <= 0) return;
   const int64_t blocks = (n + align - 1) / align;
-  const int64_t ranges =
-      pool != nullptr && n > 0 ? pool->ChunksFor(blocks, cost_per_item * align) : 1;
+  const int64_t ranges = ctx.ChunksFor(blocks, cost_per_item * align);
   if (ranges <= 1) {
-    if (n > 0) fn(int64_t{0}, n);
+    fn(int64_t{0}, n);
     return;
   }
-  pool->ParallelForEachChunk(ranges, [&](int64_t range, int) {
+  ctx.thread_pool()->ParallelForEachChunk(ranges, [&](int64_t range, int) {
     int64_t b0, b1;
     ThreadPool::SplitRange(blocks, static_cast<int>(ranges), static_cast<int>(range), &b0, &b1);
     fn(b0 * align, std::min(b1 * align, n));
