@@ -64,6 +64,8 @@ ThreadPool::ThreadPool(int num_threads) : num_threads_(std::clamp(num_threads, 1
   // Spinning only pays when every thread can have a CPU of its own; with
   // fewer, a spinning thread takes the CPU the thread it waits for needs.
   spin_ = num_threads_ <= UsableCpus();
+  // Sized for the threads asked for; the workers that start use the first.
+  blocks_ = std::make_unique<PieceBlock[]>(static_cast<size_t>(num_threads_));
   workers_.reserve(static_cast<size_t>(num_threads_ - 1));
   for (int i = 1; i < num_threads_; ++i) {
     try {
@@ -135,12 +137,19 @@ int64_t ThreadPool::Pieces(int64_t items, int64_t work, int64_t min_work) const 
   return std::min({items, by_size, int64_t{num_threads_} * kChunksPerThread});
 }
 
-void ThreadPool::RunPieces(int thread) {
-  const int64_t pieces = pieces_;
-  const auto& fn = *fn_;
-  for (int64_t p = next_piece_.fetch_add(1); p < pieces; p = next_piece_.fetch_add(1)) {
-    fn(p, thread);
+int64_t ThreadPool::ClaimPiece(int thread) {
+  for (int i = 0; i < num_threads_; ++i) {
+    PieceBlock& block = blocks_[static_cast<size_t>((thread + i) % num_threads_)];
+    if (block.next.load(std::memory_order_relaxed) >= block.end) continue;
+    const int64_t p = block.next.fetch_add(1);
+    if (p < block.end) return p;
   }
+  return -1;
+}
+
+void ThreadPool::RunPieces(int thread) {
+  const auto& fn = *fn_;
+  for (int64_t p = ClaimPiece(thread); p >= 0; p = ClaimPiece(thread)) fn(p, thread);
 }
 
 void ThreadPool::WorkerLoop(int index) {
@@ -267,8 +276,12 @@ void ThreadPool::Run(int64_t pieces, const std::function<void(int64_t, int)>& fn
   {
     std::lock_guard<std::mutex> lock(mu_);
     fn_ = &fn;
-    pieces_ = pieces;
-    next_piece_.store(0);
+    for (int t = 0; t < num_threads_; ++t) {
+      int64_t begin, end;
+      SplitRange(pieces, num_threads_, t, &begin, &end);
+      blocks_[static_cast<size_t>(t)].next.store(begin);
+      blocks_[static_cast<size_t>(t)].end = end;
+    }
     open_ = true;
     generation_.fetch_add(1);
   }
@@ -276,9 +289,7 @@ void ThreadPool::Run(int64_t pieces, const std::function<void(int64_t, int)>& fn
   const int64_t own_start = NowNanos();
   t_in_task = true;
   int64_t own = 0;
-  for (int64_t p = next_piece_.fetch_add(1); p < pieces; p = next_piece_.fetch_add(1), ++own) {
-    fn(p, 0);
-  }
+  for (int64_t p = ClaimPiece(0); p >= 0; p = ClaimPiece(0), ++own) fn(p, 0);
   t_in_task = false;
   const int64_t own_done = NowNanos();
   // Every piece is claimed. Close the call (a worker waking from now on
