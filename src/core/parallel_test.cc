@@ -5,11 +5,13 @@
 #include <sched.h>
 #include <time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "src/core/cpu.h"
@@ -379,6 +381,42 @@ TEST(ThreadPoolTest, ChunksForSplitsOnlyWhereItPays) {
   EXPECT_EQ(two.ChunksFor(128, ThreadPool::kMinParallelWork / 128), 2);
   // No overflow for huge costs.
   EXPECT_EQ(two.ChunksFor(int64_t{1} << 40, int64_t{1} << 40), 2 * ThreadPool::kChunksPerThread);
+}
+
+// Each thread claims its own block of a call's pieces first, front to back
+// (the caller chunks [0, 4) of 8, the worker [4, 8)), and only then the
+// others': whoever is late, the caller's sequence starts 0, 1, 2, 3 and a
+// worker's starts at the first piece of its block not yet taken, ascending.
+TEST(ThreadPoolTest, EachThreadClaimsItsOwnBlockFirst) {
+  ThreadPool pool(2);
+  for (int rep = 0; rep < 20; ++rep) {
+    std::mutex mu;
+    std::vector<int64_t> by_thread[2];
+    pool.ParallelForEachChunk(8, [&](int64_t chunk, int thread) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        by_thread[thread].push_back(chunk);
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    });
+    const std::vector<int64_t>& caller = by_thread[0];
+    const std::vector<int64_t>& worker = by_thread[1];
+    ASSERT_EQ(caller.size() + worker.size(), 8u);
+    ASSERT_GE(caller.size(), 1u);
+    EXPECT_EQ(caller[0], 0);
+    // The caller's own block, in order, before anything of the worker's.
+    const size_t own = std::min<size_t>(caller.size(), 4);
+    for (size_t i = 0; i < own; ++i) EXPECT_EQ(caller[i], static_cast<int64_t>(i)) << "rep " << rep;
+    // The worker starts in its own block and climbs it.
+    for (size_t i = 1; i < worker.size(); ++i) {
+      if (worker[i] >= 4) {
+        EXPECT_GT(worker[i], worker[i - 1]) << "rep " << rep;
+      }
+    }
+    if (!worker.empty()) {
+      EXPECT_GE(worker[0], 4) << "rep " << rep;
+    }
+  }
 }
 
 // The same rules for a measured time, with kMinParallelNanos as the minimum.
