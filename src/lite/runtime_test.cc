@@ -471,7 +471,7 @@ reference::ConvGeometry PoolGeometry(int C, bool global = false) {
   return g;
 }
 
-// Channel counts around the 32-lane (int8) and 8-lane (float) blocks, SAME
+// Channel counts around the 32-lane (int8) and 16- and 8-lane (float) blocks, SAME
 // padding (clipped windows), NaN and signed zeros in the float input: max is
 // exact, so bit for bit.
 TEST_P(IsaPathTest, MaxPoolMatchesReferenceBitForBit) {

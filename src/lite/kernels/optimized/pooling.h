@@ -1,6 +1,8 @@
 // MAX_POOL_2D and AVERAGE_POOL_2D with the channels of an output pixel in AVX2
 // registers: each window point updates 32 int8 (or 8 float) channels at once
-// (8 int32 sums for the int8 average). Bit-identical to
+// (8 int32 sums for the int8 average); float MAX_POOL_2D takes 16 channels at
+// once on the AVX-512 level (the Fashion-MNIST CNN's 2x2 pool over
+// [26,26,32]: 4.2 -> 2.4 us). Bit-identical to
 // reference::MaxPoolInt8 / MaxPoolFloat (NaN and signed zeros included: the
 // operand order of every max/min is the reference's std::max/std::min).
 // GCC 12 at -O2 does not vectorise the reference's channel loops (unknown trip
