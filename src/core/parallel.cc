@@ -337,7 +337,7 @@ void ThreadPool::BackOff(int64_t now, int64_t at_least_ns) {
   const int64_t last = paid_for > kForgetBackoffFactor * backoff_ns_ ? 0 : backoff_ns_;
   backoff_ns_ = std::clamp(std::max(2 * last, at_least_ns), kMinBackoffNanos, kMaxBackoffNanos);
   backoff_until_ns_.store(now + backoff_ns_, std::memory_order_relaxed);
-  balance_ns_ = kMaxCreditNanos / 2;
+  balance_ns_ = 0;  // a probe starts without credit (see the header comment)
   backoffs_.fetch_add(1, std::memory_order_relaxed);
 }
 
