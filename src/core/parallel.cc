@@ -112,7 +112,6 @@ void ThreadPool::SplitRange(int64_t n, int threads, int index, int64_t* begin, i
 
 int64_t ThreadPool::ChunksFor(int64_t items, int64_t cost_per_item) const {
   if (items <= 0) return 0;
-  if (items == 1 || num_threads_ == 1) return 1;
   const int64_t cost = std::max<int64_t>(cost_per_item, 1);
   // Saturate: items * cost may not fit.
   const int64_t total = items > std::numeric_limits<int64_t>::max() / cost
@@ -122,13 +121,12 @@ int64_t ThreadPool::ChunksFor(int64_t items, int64_t cost_per_item) const {
 }
 
 int64_t ThreadPool::ChunksForNanos(int64_t items, int64_t nanos) const {
-  if (items <= 0) return 0;
-  if (items == 1 || num_threads_ == 1) return 1;
   return Pieces(items, nanos, kMinParallelNanos);
 }
 
 int64_t ThreadPool::Pieces(int64_t items, int64_t work, int64_t min_work) const {
-  if (work < min_work) return 1;
+  if (items <= 0) return 0;
+  if (items == 1 || num_threads_ == 1 || work < min_work) return 1;
   if (backing_off()) {
     backed_off_splits_.fetch_add(1, std::memory_order_relaxed);
     return 1;

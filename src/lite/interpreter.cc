@@ -112,15 +112,16 @@ class Interpreter::Context : public KernelContext {
   // the kernel's cost estimate; remembers whether the node split.
   int64_t ChunksFor(int64_t items, int64_t cost_per_item) override {
     ThreadPool* pool = interp_->pool_.get();
-    if (pool == nullptr) return items > 0 ? 1 : 0;
     const auto& timing = interp_->node_timing_;
-    const int64_t pieces = node_ < timing.size() && timing[node_].timed >= kTimedInvokes
-                               ? pool->ChunksForNanos(items, timing[node_].unsplit_ns)
-                               : pool->ChunksFor(items, cost_per_item);
+    const int64_t pieces =
+        pool != nullptr && node_ < timing.size() && timing[node_].timed >= kTimedInvokes
+            ? pool->ChunksForNanos(items, timing[node_].unsplit_ns)
+            : KernelContext::ChunksFor(items, cost_per_item);
     if (pieces > 1) node_split_ = true;
     return pieces;
   }
-  // The node Eval runs (outside Invoke, e.g. folding constants: none).
+  // Marks node n as the one whose Eval runs; EndNodes marks none (Evals
+  // outside Invoke, such as folding constants, decide by cost).
   void BeginNode(size_t n) {
     node_ = n;
     node_split_ = false;
